@@ -1,0 +1,112 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+#
+# The project's one test command: installs what it needs (Debian 12, as root),
+# checks formatting, builds a normal (gcc) and a sanitizer (clang, ASan+UBSan)
+# build, runs every test in both, replays the fuzz seeds and gives each fuzz
+# target a short libFuzzer run. Exits non-zero on any failure; ctest's summary
+# of the normal build comes last.
+#
+#   FUZZ_RUNS=N      libFuzzer executions per target (default 1000000)
+#   SKIP_INSTALL=1   do not look for missing Debian packages
+set -uo pipefail
+
+here=$(cd "$(dirname "$0")/.." && pwd)
+cd "$here"
+jobs=$(nproc 2>/dev/null || echo 2)
+fuzz_runs=${FUZZ_RUNS:-1000000}
+failed=()
+
+step() { printf '\n=== %s\n' "$*"; }
+
+packages=(
+	cmake ninja-build pkg-config gcc clang libclang-rt-14-dev clang-format
+	libglib2.0-dev libbluetooth-dev libmosquitto-dev mosquitto
+	mosquitto-clients libsqlite3-dev sqlite3 libjson-glib-dev
+	libsystemd-dev dbus openssl
+)
+
+install_packages() {
+	local missing=()
+	for p in "${packages[@]}"; do
+		dpkg-query -W -f='${Status}' "$p" 2>/dev/null |
+			grep -q 'install ok installed' || missing+=("$p")
+	done
+	[ ${#missing[@]} -eq 0 ] && return 0
+	echo "installing: ${missing[*]}"
+	if [ "$(id -u)" -ne 0 ]; then
+		echo "tests/run.sh: missing packages and not root;" \
+			"run: apt-get install ${missing[*]}" >&2
+		return 1
+	fi
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get update -qq &&
+		apt-get install -y -qq --no-install-recommends "${missing[@]}" \
+			>/dev/null
+}
+
+if [ "${SKIP_INSTALL:-0}" != 1 ]; then
+	step "Debian packages"
+	install_packages || { echo "package install failed" >&2; exit 1; }
+fi
+
+step "Formatting (.clang-format, clang-format $(clang-format --version | grep -o '[0-9][0-9.]*' | head -1))"
+mapfile -t sources < <(git ls-files '*.c' '*.h' 2>/dev/null ||
+	find gateway sensors mqtt tests -name '*.[ch]')
+if [ ${#sources[@]} -gt 0 ] &&
+	! clang-format --dry-run --Werror "${sources[@]}"; then
+	echo "formatting differs: run clang-format -i on the files above"
+	failed+=(format)
+fi
+
+configure_build() { # dir, extra cmake args...
+	local dir=$1
+	shift
+	cmake -S . -B "$dir" -G Ninja -DRECOVERYD_WERROR=ON "$@" >/dev/null &&
+		cmake --build "$dir" -j "$jobs"
+}
+
+step "Build: gcc"
+configure_build build -DCMAKE_C_COMPILER=gcc || failed+=(build)
+step "Build: clang, ASan+UBSan"
+configure_build build-asan -DCMAKE_C_COMPILER=clang \
+	-DRECOVERYD_SANITIZE=ON || failed+=(build-asan)
+step "Build: clang, libFuzzer"
+configure_build build-fuzz -DCMAKE_C_COMPILER=clang -DRECOVERYD_FUZZ=ON \
+	-DBUILD_TESTING=ON || failed+=(build-fuzz)
+cmake --build build-fuzz --target fuzzers -j "$jobs" >/dev/null ||
+	failed+=(build-fuzzers)
+
+step "Fuzzing: $fuzz_runs runs per target"
+for fuzzer in build-fuzz/tests/fuzz/fuzz-*; do
+	case $fuzzer in *-replay) continue ;; esac
+	[ -x "$fuzzer" ] || continue
+	name=${fuzzer##*/fuzz-}
+	corpus=$(mktemp -d)
+	cp -r "tests/fuzz/$name/." "$corpus/"
+	if "$fuzzer" -runs="$fuzz_runs" -max_total_time=120 \
+		-artifact_prefix="build-fuzz/crash-$name-" "$corpus" \
+		>"build-fuzz/fuzz-$name.log" 2>&1; then
+		echo "fuzz-$name: $(grep -o 'Done [0-9]* runs in [0-9]* second(s)' "build-fuzz/fuzz-$name.log")"
+	else
+		echo "fuzz-$name FAILED; reproducer and log:"
+		ls build-fuzz/crash-"$name"-* 2>/dev/null
+		tail -n 40 "build-fuzz/fuzz-$name.log"
+		failed+=("fuzz-$name")
+	fi
+	rm -rf "$corpus"
+done
+
+export G_DEBUG=fatal-warnings
+step "Tests: ASan+UBSan build"
+ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	ctest --test-dir build-asan --output-on-failure -j "$jobs" ||
+	failed+=(tests-asan)
+step "Tests: normal build"
+ctest --test-dir build --output-on-failure -j "$jobs" || failed+=(tests)
+
+if [ ${#failed[@]} -gt 0 ]; then
+	echo "tests/run.sh: FAILED: ${failed[*]}" >&2
+	exit 1
+fi
