@@ -25,7 +25,9 @@ int hrs_parse_measurement(const uint8_t *data, size_t len,
 			  struct hrs_measurement *ret,
 			  struct parse_error *ret_err)
 {
-	struct hrs_measurement m = { 0 };
+	enum hrs_contact contact;
+	uint16_t bpm, energy = 0;
+	size_t rr_offset, rr_bytes;
 	struct cursor c;
 	uint8_t flags;
 
@@ -34,50 +36,56 @@ int hrs_parse_measurement(const uint8_t *data, size_t len,
 		return cursor_truncated();
 
 	if (flags & HRM_FLAG_HR_U16) {
-		if (!cursor_le16(&c, "heart rate (u16)", &m.heart_rate_bpm))
+		if (!cursor_le16(&c, "heart rate (u16)", &bpm))
 			return cursor_truncated();
 	} else {
-		uint8_t bpm;
+		uint8_t bpm8;
 
-		if (!cursor_u8(&c, "heart rate (u8)", &bpm))
+		if (!cursor_u8(&c, "heart rate (u8)", &bpm8))
 			return cursor_truncated();
-		m.heart_rate_bpm = bpm;
+		bpm = bpm8;
 	}
 
 	switch ((flags & HRM_FLAG_CONTACT_MASK) >> HRM_FLAG_CONTACT_SHIFT) {
 	case 2:
-		m.contact = HRS_CONTACT_NOT_DETECTED;
+		contact = HRS_CONTACT_NOT_DETECTED;
 		break;
 	case 3:
-		m.contact = HRS_CONTACT_DETECTED;
+		contact = HRS_CONTACT_DETECTED;
 		break;
 	default:
-		m.contact = HRS_CONTACT_UNSUPPORTED;
+		contact = HRS_CONTACT_UNSUPPORTED;
 		break;
 	}
 
-	if (flags & HRM_FLAG_ENERGY) {
-		if (!cursor_le16(&c, "energy expended", &m.energy_expended_kj))
+	if ((flags & HRM_FLAG_ENERGY) &&
+	    !cursor_le16(&c, "energy expended", &energy))
+		return cursor_truncated();
+
+	/*
+	 * Check the whole RR list before writing anything, so that @ret can
+	 * be filled in place: this runs for every notification, and a
+	 * measurement is mostly RR array that a copy would move twice.
+	 */
+	rr_offset = cursor_offset(&c);
+	rr_bytes = flags & HRM_FLAG_RR ? cursor_left(&c) : 0;
+	if (rr_bytes > 2 * HRS_MAX_RR)
+		return cursor_fail(&c, PARSE_FAULT_TOO_MANY, "rr intervals",
+				   rr_offset + 2 * HRS_MAX_RR, 0, "255");
+	if (rr_bytes % 2) {
+		/* Point the fault at the odd byte, as a pull would. */
+		if (!cursor_skip(&c, rr_bytes - 1, "rr interval") ||
+		    !cursor_skip(&c, 2, "rr interval"))
 			return cursor_truncated();
-		m.has_energy = true;
 	}
 
-	if (flags & HRM_FLAG_RR) {
-		while (cursor_left(&c) > 0) {
-			size_t offset = cursor_offset(&c);
-			uint16_t rr;
-
-			if (m.rr_count == HRS_MAX_RR)
-				return cursor_fail(&c, PARSE_FAULT_TOO_MANY,
-						   "rr intervals", offset, 0,
-						   "255");
-			if (!cursor_le16(&c, "rr interval", &rr))
-				return cursor_truncated();
-			m.rr_raw[m.rr_count++] = rr;
-		}
-	}
-
-	*ret = m;
+	ret->heart_rate_bpm = bpm;
+	ret->contact = contact;
+	ret->has_energy = flags & HRM_FLAG_ENERGY;
+	ret->energy_expended_kj = energy;
+	ret->rr_count = (uint16_t)(rr_bytes / 2);
+	for (unsigned i = 0; i < ret->rr_count; i++)
+		(void)cursor_le16(&c, "rr interval", &ret->rr_raw[i]);
 	return 0;
 }
 

@@ -55,7 +55,7 @@ int parse_error_format(const struct parse_error *err, char *buf, size_t size)
 				err->offset, expected);
 	case PARSE_FAULT_ENCRYPTED:
 		return snprintf(buf, size,
-				"%s at offset %zu is encrypted (key needed)",
+				"%s encrypted from offset %zu on (key needed)",
 				field, err->offset);
 	default:
 		return snprintf(buf, size, "unknown parse fault %d",

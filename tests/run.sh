@@ -59,23 +59,29 @@ if [ ${#sources[@]} -gt 0 ] &&
 	failed+=(format)
 fi
 
-configure_build() { # dir, extra cmake args...
-	local dir=$1
-	shift
-	cmake -S . -B "$dir" -G Ninja -DRECOVERYD_WERROR=ON "$@" >/dev/null &&
-		cmake --build "$dir" -j "$jobs"
+configure_build() { # dir, target, extra cmake args... (output shown on failure)
+	local dir=$1 target=$2 log
+	shift 2
+	log=$(mktemp)
+	if cmake -S . -B "$dir" -G Ninja -DRECOVERYD_WERROR=ON "$@" >"$log" 2>&1 &&
+		cmake --build "$dir" --target "$target" -j "$jobs" >>"$log" 2>&1; then
+		echo "built in $dir"
+		rm -f "$log"
+		return 0
+	fi
+	tail -n 60 "$log"
+	rm -f "$log"
+	return 1
 }
 
 step "Build: gcc"
-configure_build build -DCMAKE_C_COMPILER=gcc || failed+=(build)
+configure_build build all -DCMAKE_C_COMPILER=gcc || failed+=(build)
 step "Build: clang, ASan+UBSan"
-configure_build build-asan -DCMAKE_C_COMPILER=clang \
+configure_build build-asan all -DCMAKE_C_COMPILER=clang \
 	-DRECOVERYD_SANITIZE=ON || failed+=(build-asan)
 step "Build: clang, libFuzzer"
-configure_build build-fuzz -DCMAKE_C_COMPILER=clang -DRECOVERYD_FUZZ=ON \
-	-DBUILD_TESTING=ON || failed+=(build-fuzz)
-cmake --build build-fuzz --target fuzzers -j "$jobs" >/dev/null ||
-	failed+=(build-fuzzers)
+configure_build build-fuzz fuzzers -DCMAKE_C_COMPILER=clang \
+	-DRECOVERYD_FUZZ=ON || failed+=(build-fuzz)
 
 step "Fuzzing: $fuzz_runs runs per target"
 for fuzzer in build-fuzz/tests/fuzz/fuzz-*; do
@@ -84,7 +90,7 @@ for fuzzer in build-fuzz/tests/fuzz/fuzz-*; do
 	name=${fuzzer##*/fuzz-}
 	corpus=$(mktemp -d)
 	cp -r "tests/fuzz/$name/." "$corpus/"
-	if "$fuzzer" -runs="$fuzz_runs" -max_total_time=120 \
+	if "$fuzzer" -runs="$fuzz_runs" -max_total_time=240 \
 		-artifact_prefix="build-fuzz/crash-$name-" "$corpus" \
 		>"build-fuzz/fuzz-$name.log" 2>&1; then
 		echo "fuzz-$name: $(grep -o 'Done [0-9]* runs in [0-9]* second(s)' "build-fuzz/fuzz-$name.log")"
