@@ -20,7 +20,8 @@ failed=()
 step() { printf '\n=== %s\n' "$*"; }
 
 packages=(
-	cmake ninja-build pkg-config gcc clang libclang-rt-14-dev clang-format
+	build-essential git cmake ninja-build pkg-config gcc clang
+	libclang-rt-14-dev clang-format
 	libglib2.0-dev libbluetooth-dev libmosquitto-dev mosquitto
 	mosquitto-clients libsqlite3-dev sqlite3 libjson-glib-dev
 	libsystemd-dev dbus openssl
