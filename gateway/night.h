@@ -15,10 +15,11 @@
 #define NIGHT_EPOCH_MS (60 * 1000)
 #define NIGHT_MERGE_GAP_MS                                                     \
 	(30 * 60 * 1000) /* out of bed this long ends a period */
-#define NIGHT_WEAR_GAP_MS   (5 * 60 * 1000)  /* strap silent this long: off */
-#define NIGHT_MIN_WINDOW_MS (60 * 60 * 1000) /* shorter is a nap, not a night  \
-					      */
-#define NIGHT_ONSET_EPOCHS 10		     /* asleep epochs in a row: onset */
+#define NIGHT_WEAR_GAP_MS (5 * 60 * 1000) /* strap silent this long: off */
+#define NIGHT_MIN_WINDOW_MS                                                    \
+	(60 * 60 * 1000)      /* shorter is a nap, not a night                 \
+			       */
+#define NIGHT_ONSET_EPOCHS 10 /* asleep epochs in a row: onset */
 
 struct night_input {
 	int32_t day;

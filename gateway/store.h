@@ -32,6 +32,8 @@ enum store_error_code {
 				failed */
 	STORE_ERROR_SQL,     /* any other SQLite failure */
 	STORE_ERROR_INVALID, /* an argument out of range */
+	STORE_ERROR_CORRUPT, /* a stored row has an unexpected type or value;
+				the message names table, column and row */
 };
 
 typedef struct store store;
@@ -61,6 +63,13 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(store, store_close)
 /* The schema version of the open database (the latest after store_open). */
 int store_schema_version(store *s);
 
+/*
+ * For tests: the SQL that migrates schema @version - 1 to @version, exactly
+ * as store_open applies it (static; not owned by the caller), or NULL when
+ * there is no such version. Version 1 creates the base schema from nothing.
+ */
+const char *store_migration_sql(int version);
+
 /* Commits the open batch now (shutdown, before a query that must see it). */
 gboolean store_flush(store *s, GError **error);
 
@@ -73,6 +82,7 @@ struct store_stats {
 	unsigned pending_rows;	 /* in the open batch */
 };
 
+/* Fills @ret with the counters since store_open. */
 void store_get_stats(store *s, struct store_stats *ret);
 
 /* The id of the person @name, created on first use. */
@@ -93,6 +103,13 @@ enum store_env_kind {
 	STORE_ENV_ILLUMINANCE_LX = 4,
 };
 
+/*
+ * Each adds one reading of @user (an id from store_user_id) to the open
+ * batch, opening one if needed, and commits the batch when it is full or
+ * old. A value outside what the sensor can send, or an unknown user, is
+ * STORE_ERROR_INVALID and adds nothing. A reading already stored under the
+ * same key is left as it is.
+ */
 gboolean store_add_rr(store *s, int64_t user, int64_t t_ms, double rr_ms,
 		      GError **error);
 gboolean store_add_hr(store *s, int64_t user, int64_t t_ms, double bpm,
@@ -133,10 +150,13 @@ struct store_span {
  */
 gboolean store_load_span(store *s, int64_t user, int64_t from_ms, int64_t to_ms,
 			 struct store_span *ret, GError **error);
+/* Frees the arrays of @span and sets them to NULL. NULL-safe. */
 void store_span_clear(struct store_span *span);
 
 /* --- nights and results (committed at once) --------------------------- */
 
+/* Stores (or replaces) the night of @user for m->day; NAN fields are kept
+ * absent. Committed before this returns. */
 gboolean store_put_night(store *s, int64_t user, const struct night_metrics *m,
 			 GError **error);
 
@@ -157,6 +177,9 @@ struct store_result {
 	int64_t alerted_ms; /* 0: no morning alert sent yet */
 };
 
+/* Stores (or replaces) the result of @user for r->day, committed before
+ * this returns. An alerted_ms of 0 keeps the one already stored, so a
+ * recomputed result does not send the morning alert twice. */
 gboolean store_put_result(store *s, int64_t user, const struct store_result *r,
 			  GError **error);
 /* Results with days in [@from_day, @to_day], oldest first; each element's
@@ -164,6 +187,8 @@ gboolean store_put_result(store *s, int64_t user, const struct store_result *r,
 gboolean store_get_results(store *s, int64_t user, int32_t from_day,
 			   int32_t to_day, GArray *ret /* store_result */,
 			   GError **error);
+/* Records that the morning alert of @day went out (committed at once);
+ * STORE_ERROR_INVALID when there is no result for that day. */
 gboolean store_mark_alerted(store *s, int64_t user, int32_t day,
 			    int64_t alerted_ms, GError **error);
 
@@ -183,6 +208,8 @@ struct store_outbox_row {
 	int64_t created_ms;
 };
 
+typedef struct store_outbox_row store_outbox_row;
+/* Frees @row, its topic and payload. NULL-safe. */
 void store_outbox_row_free(struct store_outbox_row *row);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(store_outbox_row, store_outbox_row_free)
 
@@ -195,8 +222,9 @@ gboolean store_outbox_add(store *s, const char *topic, const void *payload,
 gboolean store_outbox_pending(store *s, int64_t after_id, unsigned limit,
 			      GPtrArray *ret, GError **error);
 /*
- * Marks a row sent. Joins the open batch: after a crash a sent row may be
- * sent again, which QoS 1 allows; it is never lost.
+ * Marks a row sent (STORE_ERROR_INVALID if there is no row @id). Joins
+ * the open batch: after a crash a sent row may be sent again, which QoS 1
+ * allows; it is never lost.
  */
 gboolean store_outbox_mark_sent(store *s, int64_t id, int64_t sent_ms,
 				GError **error);

@@ -1,0 +1,370 @@
+// SPDX-License-Identifier: MIT
+#include <string.h>
+
+#include <gio/gio.h>
+#include <glib.h>
+
+#include "clock.h"
+
+/*
+ * Europe/Berlin in 2026 (zdump): CET -> CEST on Sunday 29 March at 01:00 UTC
+ * (02:00 -> 03:00 local), CEST -> CET on Sunday 25 October at 01:00 UTC
+ * (03:00 -> 02:00). America/New_York: Sunday 8 March and Sunday 1 November.
+ * Instants are written as ISO 8601 with an explicit offset and read with
+ * GLib's parser, so no expectation goes through the code under test.
+ */
+
+/* Opens @name, or skips the test when the system lacks its tzdata file. */
+static clock_zone *open_zone(const char *name)
+{
+	g_autoptr(GError) error = NULL;
+	g_autofree char *path = NULL;
+	const char *dir = g_getenv("TZDIR");
+	clock_zone *zone;
+
+	if (g_strcmp0(name, "UTC") != 0) {
+		path = g_build_filename(dir ? dir : "/usr/share/zoneinfo", name,
+					NULL);
+		if (!g_file_test(path, G_FILE_TEST_IS_REGULAR)) {
+			g_autofree char *msg =
+			    g_strdup_printf("%s missing: install tzdata", path);
+
+			g_test_skip(msg);
+			return NULL;
+		}
+	}
+	zone = clock_zone_new(name, &error);
+	g_assert_no_error(error);
+	g_assert_nonnull(zone);
+	return zone;
+}
+
+static int64_t iso_ms(const char *iso)
+{
+	g_autoptr(GDateTime) dt = g_date_time_new_from_iso8601(iso, NULL);
+
+	g_assert_nonnull(dt);
+	return g_date_time_to_unix(dt) * 1000 +
+	       g_date_time_get_microsecond(dt) / 1000;
+}
+
+static int32_t day_of(const char *text)
+{
+	int32_t day = -1;
+
+	g_assert_true(clock_day_parse(text, &day));
+	return day;
+}
+
+struct day_of_vector {
+	const char *name;
+	const char *zone;
+	const char *instant;
+	const char *day;
+};
+
+static const struct day_of_vector day_of_vectors[] = {
+	/* 23:59:59.999 CET is still the 9th; an hour before UTC midnight. */
+	{ "/clock/day-of/berlin/winter-before-midnight", "Europe/Berlin",
+	  "2026-03-09T22:59:59.999Z", "2026-03-09" },
+	{ "/clock/day-of/berlin/winter-midnight", "Europe/Berlin",
+	  "2026-03-09T23:00:00Z", "2026-03-10" },
+	{ "/clock/day-of/berlin/summer-before-midnight", "Europe/Berlin",
+	  "2026-07-01T21:59:59Z", "2026-07-01" },
+	{ "/clock/day-of/berlin/summer-midnight", "Europe/Berlin",
+	  "2026-07-01T22:00:00Z", "2026-07-02" },
+	/* Local 00:30 on the 2nd while UTC still says the 1st. */
+	{ "/clock/day-of/berlin/utc-still-yesterday", "Europe/Berlin",
+	  "2026-07-01T22:30:00Z", "2026-07-02" },
+	{ "/clock/day-of/berlin/spring-day-start", "Europe/Berlin",
+	  "2026-03-28T23:00:00Z", "2026-03-29" },
+	{ "/clock/day-of/berlin/fall-repeated-hour", "Europe/Berlin",
+	  "2026-10-25T01:30:00Z", "2026-10-25" },
+	{ "/clock/day-of/utc/before-midnight", "UTC",
+	  "2026-07-01T23:59:59.999Z", "2026-07-01" },
+	{ "/clock/day-of/utc/epoch", "UTC", "1970-01-01T00:00:00Z",
+	  "1970-01-01" },
+	{ "/clock/day-of/new-york/evening", "America/New_York",
+	  "2026-07-02T03:59:59Z", "2026-07-01" },
+	{ "/clock/day-of/new-york/midnight", "America/New_York",
+	  "2026-07-02T04:00:00Z", "2026-07-02" },
+	/* Far from the zone file's explicit list: its POSIX rule applies. */
+	{ "/clock/day-of/berlin/2100-summer", "Europe/Berlin",
+	  "2100-07-01T22:00:00Z", "2100-07-02" },
+	{ "/clock/day-of/berlin/9999", "Europe/Berlin", "9999-12-30T23:00:00Z",
+	  "9999-12-31" },
+};
+
+static void test_day_of(gconstpointer data)
+{
+	const struct day_of_vector *v = data;
+	g_autoptr(clock_zone) zone = open_zone(v->zone);
+
+	if (!zone)
+		return;
+	g_assert_cmpint(clock_day_of(zone, iso_ms(v->instant)), ==,
+			day_of(v->day));
+}
+
+struct local_vector {
+	const char *name;
+	const char *zone;
+	const char *day;
+	int minute;
+	const char *instant;
+};
+
+static const struct local_vector local_vectors[] = {
+	{ "/clock/local/berlin/winter-midnight", "Europe/Berlin", "2026-03-10",
+	  0, "2026-03-10T00:00:00+01:00" },
+	{ "/clock/local/berlin/summer-14", "Europe/Berlin", "2026-07-01",
+	  14 * 60, "2026-07-01T14:00:00+02:00" },
+	{ "/clock/local/berlin/spring-midnight", "Europe/Berlin", "2026-03-29",
+	  0, "2026-03-28T23:00:00Z" },
+	{ "/clock/local/berlin/spring-01-59", "Europe/Berlin", "2026-03-29",
+	  1 * 60 + 59, "2026-03-29T00:59:00Z" },
+	/* 02:30 does not exist: read as if the clock had not jumped, which
+	 * is 03:30 CEST (GLib's own rule would give 03:00). */
+	{ "/clock/local/berlin/spring-gap-02-00", "Europe/Berlin", "2026-03-29",
+	  2 * 60, "2026-03-29T03:00:00+02:00" },
+	{ "/clock/local/berlin/spring-gap-02-30", "Europe/Berlin", "2026-03-29",
+	  2 * 60 + 30, "2026-03-29T03:30:00+02:00" },
+	{ "/clock/local/berlin/spring-03-00", "Europe/Berlin", "2026-03-29",
+	  3 * 60, "2026-03-29T01:00:00Z" },
+	{ "/clock/local/berlin/fall-01-59", "Europe/Berlin", "2026-10-25",
+	  1 * 60 + 59, "2026-10-24T23:59:00Z" },
+	/* 02:00-02:59 happens twice: the first time, in summer time (GLib's
+	 * own rule would take the second). */
+	{ "/clock/local/berlin/fall-02-00-first", "Europe/Berlin", "2026-10-25",
+	  2 * 60, "2026-10-25T00:00:00Z" },
+	{ "/clock/local/berlin/fall-02-30-first", "Europe/Berlin", "2026-10-25",
+	  2 * 60 + 30, "2026-10-25T00:30:00Z" },
+	{ "/clock/local/berlin/fall-03-00", "Europe/Berlin", "2026-10-25",
+	  3 * 60, "2026-10-25T02:00:00Z" },
+	{ "/clock/local/berlin/fall-18-00", "Europe/Berlin", "2026-10-25",
+	  18 * 60, "2026-10-25T17:00:00Z" },
+	{ "/clock/local/berlin/2100-gap", "Europe/Berlin", "2100-03-28",
+	  2 * 60 + 30, "2100-03-28T03:30:00+02:00" },
+	{ "/clock/local/new-york/spring-gap", "America/New_York", "2026-03-08",
+	  2 * 60 + 30, "2026-03-08T03:30:00-04:00" },
+	{ "/clock/local/new-york/fall-first", "America/New_York", "2026-11-01",
+	  1 * 60 + 30, "2026-11-01T01:30:00-04:00" },
+	{ "/clock/local/new-york/winter", "America/New_York", "2026-01-15",
+	  23 * 60, "2026-01-16T04:00:00Z" },
+	{ "/clock/local/utc/spring", "UTC", "2026-03-29", 2 * 60 + 30,
+	  "2026-03-29T02:30:00Z" },
+	{ "/clock/local/utc/last-minute", "UTC", "2026-12-31", 1439,
+	  "2026-12-31T23:59:00Z" },
+};
+
+static void test_local(gconstpointer data)
+{
+	const struct local_vector *v = data;
+	g_autoptr(clock_zone) zone = open_zone(v->zone);
+	int64_t t;
+
+	if (!zone)
+		return;
+	t = clock_local_ms(zone, day_of(v->day), v->minute);
+	g_assert_cmpint(t, ==, iso_ms(v->instant));
+	if (v->minute == 0)
+		g_assert_cmpint(clock_day_start_ms(zone, day_of(v->day)), ==,
+				t);
+}
+
+struct span_vector {
+	const char *name;
+	const char *zone;
+	const char *day;
+	int day_hours;	 /* day_start(D + 1) - day_start(D) */
+	int night_hours; /* local 18:00 of D-1 to 14:00 of D */
+};
+
+static const struct span_vector span_vectors[] = {
+	{ "/clock/span/berlin/normal", "Europe/Berlin", "2026-06-15", 24, 20 },
+	{ "/clock/span/berlin/spring", "Europe/Berlin", "2026-03-29", 23, 19 },
+	{ "/clock/span/berlin/after-spring", "Europe/Berlin", "2026-03-30", 24,
+	  20 },
+	{ "/clock/span/berlin/fall", "Europe/Berlin", "2026-10-25", 25, 21 },
+	{ "/clock/span/berlin/before-fall", "Europe/Berlin", "2026-10-24", 24,
+	  20 },
+	{ "/clock/span/new-york/spring", "America/New_York", "2026-03-08", 23,
+	  19 },
+	{ "/clock/span/new-york/fall", "America/New_York", "2026-11-01", 25,
+	  21 },
+	{ "/clock/span/utc/spring", "UTC", "2026-03-29", 24, 20 },
+};
+
+static void test_span(gconstpointer data)
+{
+	const struct span_vector *v = data;
+	g_autoptr(clock_zone) zone = open_zone(v->zone);
+	const int64_t hour_ms = 3600 * 1000;
+	int32_t day;
+
+	if (!zone)
+		return;
+	day = day_of(v->day);
+	g_assert_cmpint(clock_day_start_ms(zone, day + 1) -
+			    clock_day_start_ms(zone, day),
+			==, v->day_hours * hour_ms);
+	g_assert_cmpint(clock_local_ms(zone, day, 14 * 60) -
+			    clock_local_ms(zone, day - 1, 18 * 60),
+			==, v->night_hours * hour_ms);
+	/* Every instant of the day maps back to it. */
+	g_assert_cmpint(clock_day_of(zone, clock_day_start_ms(zone, day)), ==,
+			day);
+	g_assert_cmpint(
+	    clock_day_of(zone, clock_day_start_ms(zone, day + 1) - 1), ==, day);
+}
+
+static void test_zone_unknown(void)
+{
+	g_autoptr(GError) error = NULL;
+	clock_zone *zone = clock_zone_new("Mars/Olympus_Mons", &error);
+
+	g_assert_null(zone);
+	g_assert_error(error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND);
+	g_assert_nonnull(strstr(error->message, "Mars/Olympus_Mons"));
+
+	/* No error location: still refused, nothing leaks. */
+	g_assert_null(clock_zone_new("Not/A_Zone", NULL));
+}
+
+static void test_zone_local(void)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(clock_zone) by_null = clock_zone_new(NULL, &error);
+	g_autoptr(clock_zone) by_empty = NULL;
+
+	g_assert_no_error(error);
+	g_assert_nonnull(by_null);
+	by_empty = clock_zone_new("", &error);
+	g_assert_no_error(error);
+	g_assert_nonnull(by_empty);
+	g_assert_cmpint(clock_day_start_ms(by_null, 20000), ==,
+			clock_day_start_ms(by_empty, 20000));
+	clock_zone_free(NULL);
+}
+
+struct date_vector {
+	const char *name;
+	const char *text;
+	int32_t day;
+	int weekday;
+};
+
+static const struct date_vector date_vectors[] = {
+	{ "/clock/date/epoch", "1970-01-01", 0, 3 },
+	{ "/clock/date/epoch-next", "1970-01-02", 1, 4 },
+	{ "/clock/date/leap-2000", "2000-02-29", 11016, 1 },
+	{ "/clock/date/2026-spring", "2026-03-29", 20541, 6 },
+	{ "/clock/date/2026-after-spring", "2026-03-30", 20542, 0 },
+	{ "/clock/date/2026-fall", "2026-10-25", 20751, 6 },
+	{ "/clock/date/y2038", "2038-01-19", 24855, 1 },
+	{ "/clock/date/9999", "9999-12-31", 2932896, 4 },
+};
+
+static void test_date(gconstpointer data)
+{
+	const struct date_vector *v = data;
+	char buf[11];
+	int32_t day = -1;
+
+	g_assert_true(clock_day_parse(v->text, &day));
+	g_assert_cmpint(day, ==, v->day);
+	clock_day_format(v->day, buf, sizeof(buf));
+	g_assert_cmpstr(buf, ==, v->text);
+	g_assert_cmpint(clock_weekday(v->day), ==, v->weekday);
+}
+
+struct bad_date_vector {
+	const char *name;
+	const char *text;
+};
+
+static const struct bad_date_vector bad_date_vectors[] = {
+	{ "/clock/date/bad/feb-30", "2026-02-30" },
+	{ "/clock/date/bad/feb-29-common", "2026-02-29" },
+	{ "/clock/date/bad/feb-29-2100", "2100-02-29" },
+	{ "/clock/date/bad/apr-31", "2026-04-31" },
+	{ "/clock/date/bad/month-13", "2026-13-01" },
+	{ "/clock/date/bad/month-0", "2026-00-10" },
+	{ "/clock/date/bad/day-0", "2026-01-00" },
+	{ "/clock/date/bad/short-fields", "2026-1-1" },
+	{ "/clock/date/bad/short-day", "2026-01-1" },
+	{ "/clock/date/bad/trailing-junk", "2026-01-01x" },
+	{ "/clock/date/bad/trailing-space", "2026-01-01 " },
+	{ "/clock/date/bad/trailing-time", "2026-01-01T00:00" },
+	{ "/clock/date/bad/leading-space", " 2026-01-01" },
+	{ "/clock/date/bad/sign", "+026-01-01" },
+	{ "/clock/date/bad/slashes", "2026/01/01" },
+	{ "/clock/date/bad/compact", "20260101" },
+	{ "/clock/date/bad/five-digit-year", "12026-01-01" },
+	{ "/clock/date/bad/empty", "" },
+	{ "/clock/date/bad/year-only", "2026" },
+};
+
+static void test_bad_date(gconstpointer data)
+{
+	const struct bad_date_vector *v = data;
+	int32_t day = 12345;
+
+	g_assert_false(clock_day_parse(v->text, &day));
+	g_assert_cmpint(day, ==, 12345);
+}
+
+static void test_date_round_trip(void)
+{
+	char buf[11], prev[11] = "";
+
+	/* Every day to 9999-12-31: format, parse back, dates ascending. */
+	for (int32_t day = 0; day <= 2932896; day++) {
+		int32_t back = -1;
+
+		clock_day_format(day, buf, sizeof(buf));
+		g_assert_true(clock_day_parse(buf, &back));
+		if (back != day)
+			g_assert_cmpint(back, ==, day);
+		if (strcmp(prev, buf) >= 0)
+			g_assert_cmpstr(prev, <, buf);
+		if (clock_weekday(day) != (clock_weekday(day - 1) + 1) % 7)
+			g_assert_cmpint(clock_weekday(day), ==,
+					(clock_weekday(day - 1) + 1) % 7);
+		memcpy(prev, buf, sizeof(buf));
+	}
+	g_assert_false(clock_day_parse(NULL, &(int32_t){ 0 }));
+}
+
+static void test_format_small_buffer(void)
+{
+	char buf[5] = "xxxx";
+
+	clock_day_format(0, buf, sizeof(buf));
+	g_assert_cmpstr(buf, ==, "1970");
+}
+
+int main(int argc, char **argv)
+{
+	g_test_init(&argc, &argv, NULL);
+	for (size_t i = 0; i < G_N_ELEMENTS(day_of_vectors); i++)
+		g_test_add_data_func(day_of_vectors[i].name, &day_of_vectors[i],
+				     test_day_of);
+	for (size_t i = 0; i < G_N_ELEMENTS(local_vectors); i++)
+		g_test_add_data_func(local_vectors[i].name, &local_vectors[i],
+				     test_local);
+	for (size_t i = 0; i < G_N_ELEMENTS(span_vectors); i++)
+		g_test_add_data_func(span_vectors[i].name, &span_vectors[i],
+				     test_span);
+	for (size_t i = 0; i < G_N_ELEMENTS(date_vectors); i++)
+		g_test_add_data_func(date_vectors[i].name, &date_vectors[i],
+				     test_date);
+	for (size_t i = 0; i < G_N_ELEMENTS(bad_date_vectors); i++)
+		g_test_add_data_func(bad_date_vectors[i].name,
+				     &bad_date_vectors[i], test_bad_date);
+	g_test_add_func("/clock/zone/unknown", test_zone_unknown);
+	g_test_add_func("/clock/zone/local", test_zone_local);
+	g_test_add_func("/clock/date/round-trip", test_date_round_trip);
+	g_test_add_func("/clock/date/small-buffer", test_format_small_buffer);
+	return g_test_run();
+}

@@ -1,0 +1,1212 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The store against real SQLite files in a temporary directory. A second,
+ * raw connection plays the part of the outside world: it checks what is
+ * really on disk, builds old schemas and damages rows.
+ */
+#include <math.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <glib.h>
+#include <glib/gstdio.h>
+#include <sqlite3.h>
+
+#include "store.h"
+
+#define T0_MS	  INT64_C(1732600000000) /* 2024-11-26 */
+#define DAY_MS	  INT64_C(86400000)
+#define DAY0	  20053 /* the day of T0_MS */
+#define NO_CHANGE (-1)
+
+struct fixture {
+	char *dir;
+	char *path;
+	int64_t now_ms; /* the injected monotonic clock */
+	struct store_options opts;
+};
+
+static int64_t fake_now(void *user_data)
+{
+	return *(const int64_t *)user_data;
+}
+
+static void remove_tree(const char *dir)
+{
+	g_autoptr(GDir) d = g_dir_open(dir, 0, NULL);
+	const char *name;
+
+	g_assert_nonnull(d);
+	while ((name = g_dir_read_name(d))) {
+		g_autofree char *path = g_build_filename(dir, name, NULL);
+
+		g_assert_cmpint(g_remove(path), ==, 0);
+	}
+	g_assert_cmpint(g_rmdir(dir), ==, 0);
+}
+
+static void fixture_setup(struct fixture *f, gconstpointer data)
+{
+	GError *error = NULL;
+
+	f->dir = g_dir_make_tmp("test-store-XXXXXX", &error);
+	g_assert_no_error(error);
+	f->path = g_build_filename(f->dir, "recoveryd.db", NULL);
+	f->now_ms = 5000000;
+	f->opts = (struct store_options){
+		.now_ms = fake_now,
+		.now_user_data = &f->now_ms,
+	};
+}
+
+static void fixture_teardown(struct fixture *f, gconstpointer data)
+{
+	remove_tree(f->dir);
+	g_free(f->path);
+	g_free(f->dir);
+}
+
+static store *open_store(struct fixture *f)
+{
+	GError *error = NULL;
+	store *s = store_open(f->path, &f->opts, &error);
+
+	g_assert_no_error(error);
+	g_assert_nonnull(s);
+	return s;
+}
+
+static int64_t user_id(store *s, const char *name)
+{
+	GError *error = NULL;
+	int64_t id = 0;
+
+	g_assert_true(store_user_id(s, name, &id, &error));
+	g_assert_no_error(error);
+	return id;
+}
+
+static void flush(store *s)
+{
+	GError *error = NULL;
+
+	g_assert_true(store_flush(s, &error));
+	g_assert_no_error(error);
+}
+
+static struct store_stats stats(store *s)
+{
+	struct store_stats st;
+
+	store_get_stats(s, &st);
+	return st;
+}
+
+/* --- the raw connection -------------------------------------------------- */
+
+static sqlite3 *raw_open(const char *path)
+{
+	sqlite3 *db = NULL;
+
+	g_assert_cmpint(
+	    sqlite3_open_v2(path, &db,
+			    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL),
+	    ==, SQLITE_OK);
+	sqlite3_busy_timeout(db, 5000);
+	return db;
+}
+
+static void raw_exec(sqlite3 *db, const char *sql)
+{
+	char *msg = NULL;
+
+	if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK)
+		g_error("%s: %s", sql, msg);
+}
+
+static int64_t raw_int(sqlite3 *db, const char *sql)
+{
+	sqlite3_stmt *st = NULL;
+	int64_t value;
+
+	g_assert_cmpint(sqlite3_prepare_v2(db, sql, -1, &st, NULL), ==,
+			SQLITE_OK);
+	g_assert_cmpint(sqlite3_step(st), ==, SQLITE_ROW);
+	value = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return value;
+}
+
+static char *raw_text(sqlite3 *db, const char *sql)
+{
+	sqlite3_stmt *st = NULL;
+	char *value;
+
+	g_assert_cmpint(sqlite3_prepare_v2(db, sql, -1, &st, NULL), ==,
+			SQLITE_OK);
+	g_assert_cmpint(sqlite3_step(st), ==, SQLITE_ROW);
+	value = g_strdup((const char *)sqlite3_column_text(st, 0));
+	sqlite3_finalize(st);
+	return value;
+}
+
+static int64_t path_int(const char *path, const char *sql)
+{
+	sqlite3 *db = raw_open(path);
+	int64_t value = raw_int(db, sql);
+
+	sqlite3_close(db);
+	return value;
+}
+
+static int latest_version(void)
+{
+	int v = 0;
+
+	while (store_migration_sql(v + 1))
+		v++;
+	return v;
+}
+
+/* --- open and migrate ---------------------------------------------------- */
+
+static void assert_mode_0600(const char *path)
+{
+	GStatBuf st;
+
+	g_assert_cmpint(g_stat(path, &st), ==, 0);
+	g_assert_cmpint(st.st_mode & 0777, ==, 0600);
+}
+
+/* The mode must depend on the caller's umask neither way. */
+static const mode_t umasks[] = { 0, 0022, 0277 };
+
+static void test_open_mode_wal(struct fixture *f, gconstpointer data)
+{
+	g_autofree char *mode = NULL;
+	sqlite3 *db;
+
+	for (size_t i = 0; i < G_N_ELEMENTS(umasks); i++) {
+		g_autofree char *name =
+		    g_strdup_printf("umask-%03o.db", (unsigned)umasks[i]);
+		g_autofree char *path = g_build_filename(f->dir, name, NULL);
+		g_autofree char *wal = g_strconcat(path, "-wal", NULL);
+		mode_t old_umask = umask(umasks[i]);
+		GError *error = NULL;
+		store *s = store_open(path, &f->opts, &error);
+
+		umask(old_umask);
+		g_assert_no_error(error);
+		g_assert_cmpint(store_schema_version(s), ==, latest_version());
+		assert_mode_0600(path);
+		/* SQLite gives the write-ahead log the database's mode. */
+		g_assert_cmpint(user_id(s, "alice"), ==, 1);
+		assert_mode_0600(wal);
+		store_close(s);
+		g_free(f->path);
+		f->path = g_steal_pointer(&path);
+	}
+
+	db = raw_open(f->path);
+	mode = raw_text(db, "PRAGMA journal_mode");
+	g_assert_cmpstr(mode, ==, "wal");
+	g_assert_cmpint(raw_int(db, "PRAGMA user_version"), ==,
+			latest_version());
+	sqlite3_close(db);
+}
+
+static void test_open_not_a_database(struct fixture *f, gconstpointer data)
+{
+	static const char junk[] = "this is not an SQLite database, but it "
+				   "is longer than a header would be.....";
+	GError *error = NULL;
+	store *s;
+
+	g_assert_true(g_file_set_contents(f->path, junk, sizeof(junk), NULL));
+	s = store_open(f->path, &f->opts, &error);
+	g_assert_null(s);
+	g_assert_error(error, STORE_ERROR, STORE_ERROR_OPEN);
+	g_assert_nonnull(strstr(error->message, f->path));
+	g_clear_error(&error);
+}
+
+static void test_open_reopen(struct fixture *f, gconstpointer data)
+{
+	GError *error = NULL;
+	struct store_span span = { 0 };
+	store *s = open_store(f);
+	int64_t alice = user_id(s, "alice");
+
+	g_assert_true(store_add_rr(s, alice, T0_MS, 812.5, &error));
+	g_assert_true(store_add_hr(s, alice, T0_MS, 61, &error));
+	g_assert_no_error(error);
+	store_close(s); /* commits the open batch */
+
+	s = open_store(f);
+	g_assert_cmpint(user_id(s, "alice"), ==, alice);
+	g_assert_true(
+	    store_load_span(s, alice, T0_MS, T0_MS + 1, &span, &error));
+	g_assert_no_error(error);
+	g_assert_cmpuint(span.rr->len, ==, 1);
+	g_assert_cmpfloat(g_array_index(span.rr, struct rr_sample, 0).rr_ms, ==,
+			  812.5);
+	g_assert_cmpuint(span.hr->len, ==, 1);
+	g_assert_cmpfloat(g_array_index(span.hr, struct hr_sample, 0).bpm, ==,
+			  61);
+	store_span_clear(&span);
+	store_close(s);
+}
+
+/* A database as the first release left it: exactly version 1's SQL. */
+static void make_v1(const char *path)
+{
+	sqlite3 *db = raw_open(path);
+
+	raw_exec(db, "PRAGMA journal_mode = WAL");
+	raw_exec(db, store_migration_sql(1));
+	raw_exec(db, "PRAGMA user_version = 1");
+	raw_exec(db,
+		 "INSERT INTO users (id, name) VALUES (1, 'alice');"
+		 "INSERT INTO rr VALUES (1, 1732600000000, 900.0);"
+		 "INSERT INTO rr VALUES (1, 1732600000900, 910.0);"
+		 "INSERT INTO results (user_id, day, score, zone, calibrating,"
+		 " advice_state, state_json, computed_ms) VALUES"
+		 " (1, 20053, 71, 'green', 0, 'ready', '{\"score\":71}',"
+		 " 1732600000000);"
+		 "INSERT INTO outbox (topic, payload, qos, retain, created_ms)"
+		 " VALUES ('recovery/alice/state', X'7B7D', 1, 1, 5);");
+	sqlite3_close(db);
+}
+
+static void test_migrate_from_v1(struct fixture *f, gconstpointer data)
+{
+	GError *error = NULL;
+	struct store_span span = { 0 };
+	g_autoptr(GArray) results =
+	    g_array_new(FALSE, FALSE, sizeof(struct store_result));
+	g_autoptr(GPtrArray) pending = g_ptr_array_new();
+	g_autoptr(store) s = NULL;
+	struct store_result *r;
+	sqlite3 *db;
+
+	g_assert_cmpint(latest_version(), >=, 2);
+	make_v1(f->path);
+	s = open_store(f);
+	g_assert_cmpint(store_schema_version(s), ==, latest_version());
+	g_assert_cmpint(path_int(f->path, "PRAGMA user_version"), ==,
+			latest_version());
+
+	g_assert_true(
+	    store_load_span(s, 1, T0_MS, T0_MS + 1000, &span, &error));
+	g_assert_no_error(error);
+	g_assert_cmpuint(span.rr->len, ==, 2);
+	g_assert_cmpfloat(g_array_index(span.rr, struct rr_sample, 1).rr_ms, ==,
+			  910);
+	store_span_clear(&span);
+
+	/* Version 2's column arrives empty and works. */
+	g_assert_true(store_get_results(s, 1, DAY0, DAY0, results, &error));
+	g_assert_no_error(error);
+	g_assert_cmpuint(results->len, ==, 1);
+	r = &g_array_index(results, struct store_result, 0);
+	g_assert_cmpint(r->score, ==, 71);
+	g_assert_cmpstr(r->zone, ==, "green");
+	g_assert_cmpstr(r->state_json, ==, "{\"score\":71}");
+	g_assert_cmpint(r->alerted_ms, ==, 0);
+	g_assert_true(store_mark_alerted(s, 1, DAY0, T0_MS + 5, &error));
+	g_assert_no_error(error);
+
+	g_assert_true(store_outbox_pending(s, 0, 10, pending, &error));
+	g_assert_no_error(error);
+	g_assert_cmpuint(pending->len, ==, 1);
+
+	db = raw_open(f->path);
+	g_assert_cmpint(raw_int(db, "SELECT alerted_ms FROM results"), ==,
+			T0_MS + 5);
+	g_assert_cmpint(raw_int(db, "SELECT count(*) FROM sqlite_master "
+				    "WHERE name = 'outbox_unsent'"),
+			==, 1);
+	sqlite3_close(db);
+}
+
+/* A migration that fails leaves the database at the version before it. */
+static void test_migrate_atomic(struct fixture *f, gconstpointer data)
+{
+	GError *error = NULL;
+	store *s;
+	sqlite3 *db;
+
+	make_v1(f->path);
+	db = raw_open(f->path);
+	/* Version 2 creates an index of this name: make that fail after
+	 * its ALTER TABLE went through. */
+	raw_exec(db, "CREATE TABLE outbox_unsent (x)");
+	sqlite3_close(db);
+
+	s = store_open(f->path, &f->opts, &error);
+	g_assert_null(s);
+	g_assert_error(error, STORE_ERROR, STORE_ERROR_SCHEMA);
+	g_assert_nonnull(strstr(error->message, "version 2"));
+	g_clear_error(&error);
+
+	db = raw_open(f->path);
+	g_assert_cmpint(raw_int(db, "PRAGMA user_version"), ==, 1);
+	g_assert_cmpint(raw_int(db, "SELECT count(*) FROM "
+				    "pragma_table_info('results') "
+				    "WHERE name = 'alerted_ms'"),
+			==, 0);
+	sqlite3_close(db);
+}
+
+static void test_migrate_newer_refused(struct fixture *f, gconstpointer data)
+{
+	GError *error = NULL;
+	g_autofree char *latest = g_strdup_printf("%d", latest_version());
+	sqlite3 *db = raw_open(f->path);
+	store *s;
+
+	raw_exec(db, "PRAGMA user_version = 999");
+	sqlite3_close(db);
+
+	s = store_open(f->path, &f->opts, &error);
+	g_assert_null(s);
+	g_assert_error(error, STORE_ERROR, STORE_ERROR_SCHEMA);
+	g_assert_nonnull(strstr(error->message, "999"));
+	g_assert_nonnull(strstr(error->message, latest));
+	g_clear_error(&error);
+	g_assert_cmpint(path_int(f->path, "PRAGMA user_version"), ==, 999);
+}
+
+/* --- ingest -------------------------------------------------------------- */
+
+static void test_ingest_idempotent(struct fixture *f, gconstpointer data)
+{
+	GError *error = NULL;
+	g_autoptr(store) s = open_store(f);
+	int64_t alice = user_id(s, "alice");
+	sqlite3 *db;
+
+	for (int i = 0; i < 2; i++) {
+		g_assert_true(store_add_rr(s, alice, T0_MS, 800, &error));
+		g_assert_true(store_add_hr(s, alice, T0_MS, 70, &error));
+		g_assert_true(store_add_state(s, alice, STORE_STATE_BED, T0_MS,
+					      true, &error));
+		g_assert_true(store_add_env(s, alice, STORE_ENV_TEMPERATURE_C,
+					    T0_MS, 18.5, &error));
+		g_assert_true(
+		    store_add_checkin(s, alice, T0_MS, 4, 2, 3, &error));
+		g_assert_no_error(error);
+	}
+	/* One scale measurement arriving as weight, then body composition,
+	 * then weight again without the others. */
+	g_assert_true(store_add_body(s, alice, T0_MS, 72.4, METRIC_NONE,
+				     METRIC_NONE, &error));
+	g_assert_true(
+	    store_add_body(s, alice, T0_MS, METRIC_NONE, 18.1, 480, &error));
+	g_assert_true(store_add_body(s, alice, T0_MS, 72.4, METRIC_NONE,
+				     METRIC_NONE, &error));
+	/* A check-in sent in two parts. */
+	g_assert_true(store_add_checkin(s, alice, T0_MS + 1, 5, METRIC_NONE,
+					METRIC_NONE, &error));
+	g_assert_true(store_add_checkin(s, alice, T0_MS + 1, METRIC_NONE,
+					METRIC_NONE, 2, &error));
+	g_assert_no_error(error);
+	flush(s);
+
+	db = raw_open(f->path);
+	g_assert_cmpint(raw_int(db, "SELECT count(*) FROM rr"), ==, 1);
+	g_assert_cmpint(raw_int(db, "SELECT count(*) FROM hr"), ==, 1);
+	g_assert_cmpint(raw_int(db, "SELECT count(*) FROM env"), ==, 2);
+	g_assert_cmpint(raw_int(db, "SELECT count(*) FROM body"), ==, 1);
+	g_assert_cmpint(raw_int(db, "SELECT count(*) FROM body WHERE "
+				    "weight_kg = 72.4 AND body_fat_pct = 18.1 "
+				    "AND impedance_ohm = 480"),
+			==, 1);
+	g_assert_cmpint(raw_int(db, "SELECT count(*) FROM checkins"), ==, 2);
+	g_assert_cmpint(raw_int(db, "SELECT count(*) FROM checkins WHERE "
+				    "mood = 5 AND soreness IS NULL AND "
+				    "energy = 2"),
+			==, 1);
+	sqlite3_close(db);
+}
+
+static void test_ingest_invalid(struct fixture *f, gconstpointer data)
+{
+	GError *error = NULL;
+	g_autoptr(store) s = open_store(f);
+	int64_t alice = user_id(s, "alice");
+
+	g_assert_false(store_add_rr(s, alice, T0_MS, METRIC_NONE, &error));
+	g_assert_error(error, STORE_ERROR, STORE_ERROR_INVALID);
+	g_clear_error(&error);
+	g_assert_false(store_add_rr(s, alice, T0_MS, -1, &error));
+	g_assert_error(error, STORE_ERROR, STORE_ERROR_INVALID);
+	g_clear_error(&error);
+	g_assert_false(store_add_hr(s, alice + 7, T0_MS, 60, &error));
+	g_assert_error(error, STORE_ERROR, STORE_ERROR_INVALID);
+	g_clear_error(&error);
+	g_assert_false(store_add_state(s, alice, (enum store_state_kind)9,
+				       T0_MS, true, &error));
+	g_assert_error(error, STORE_ERROR, STORE_ERROR_INVALID);
+	g_clear_error(&error);
+	g_assert_false(store_add_body(s, alice, T0_MS, METRIC_NONE, METRIC_NONE,
+				      METRIC_NONE, &error));
+	g_assert_error(error, STORE_ERROR, STORE_ERROR_INVALID);
+	g_clear_error(&error);
+	g_assert_false(store_add_checkin(s, alice, T0_MS, 6, METRIC_NONE,
+					 METRIC_NONE, &error));
+	g_assert_error(error, STORE_ERROR, STORE_ERROR_INVALID);
+	g_clear_error(&error);
+	g_assert_false(store_user_id(s, "", &alice, &error));
+	g_assert_error(error, STORE_ERROR, STORE_ERROR_INVALID);
+	g_clear_error(&error);
+
+	/* The failed foreign key did not break the batch. */
+	g_assert_true(store_add_rr(s, alice, T0_MS, 800, &error));
+	g_assert_no_error(error);
+	flush(s);
+	g_assert_cmpint(path_int(f->path, "SELECT count(*) FROM rr"), ==, 1);
+	g_assert_cmpint(path_int(f->path, "SELECT count(*) FROM hr"), ==, 0);
+}
+
+static void test_users(struct fixture *f, gconstpointer data)
+{
+	GError *error = NULL;
+	g_autoptr(store) s = open_store(f);
+	g_autoptr(GArray) ids = g_array_new(FALSE, FALSE, sizeof(int64_t));
+	g_autoptr(GPtrArray) names = g_ptr_array_new();
+	int64_t bob = user_id(s, "bob");
+	int64_t alice = user_id(s, "alice");
+
+	g_assert_cmpint(bob, !=, alice);
+	g_assert_cmpint(user_id(s, "bob"), ==, bob);
+	g_assert_true(store_list_users(s, ids, names, &error));
+	g_assert_no_error(error);
+	g_assert_cmpuint(ids->len, ==, 2);
+	g_assert_cmpstr(g_ptr_array_index(names, 0), ==, "alice");
+	g_assert_cmpint(g_array_index(ids, int64_t, 0), ==, alice);
+	g_assert_cmpstr(g_ptr_array_index(names, 1), ==, "bob");
+	g_assert_cmpint(g_array_index(ids, int64_t, 1), ==, bob);
+}
+
+static void test_devices(struct fixture *f, gconstpointer data)
+{
+	GError *error = NULL;
+	g_autoptr(store) s = open_store(f);
+	struct store_device d = {
+		.address = "C4:7C:8D:6A:12:34",
+		.kind = "heart-rate",
+		.name = "Polar H10",
+		.user = user_id(s, "alice"),
+		.battery_pct = 80,
+		.rssi = -60,
+		.last_seen_ms = T0_MS,
+	};
+	struct store_stats before = stats(s);
+	sqlite3 *db;
+
+	g_assert_true(store_put_device(s, &d, &error));
+	g_assert_no_error(error);
+	g_assert_cmpuint(stats(s).pending_rows, ==, before.pending_rows + 1);
+	/* An advert without a battery level does not forget the last one. */
+	d.battery_pct = -1;
+	d.rssi = -70;
+	d.last_seen_ms = T0_MS + 1000;
+	g_assert_true(store_put_device(s, &d, &error));
+	g_assert_no_error(error);
+	flush(s);
+
+	db = raw_open(f->path);
+	g_assert_cmpint(raw_int(db, "SELECT count(*) FROM devices"), ==, 1);
+	g_assert_cmpint(raw_int(db, "SELECT battery_pct FROM devices"), ==, 80);
+	g_assert_cmpint(raw_int(db, "SELECT rssi FROM devices"), ==, -70);
+	g_assert_cmpint(raw_int(db, "SELECT last_seen_ms FROM devices"), ==,
+			T0_MS + 1000);
+	sqlite3_close(db);
+}
+
+/* --- batching ------------------------------------------------------------ */
+
+static void test_batch_rows(struct fixture *f, gconstpointer data)
+{
+	GError *error = NULL;
+	g_autoptr(store) s = open_store(f);
+	int64_t alice = user_id(s, "alice");
+	struct store_stats before = stats(s);
+	sqlite3 *db = raw_open(f->path);
+
+	for (int i = 0; i < 999; i++) {
+		g_assert_true(
+		    store_add_rr(s, alice, T0_MS + i * 1000, 1000, &error));
+		g_assert_no_error(error);
+	}
+	g_assert_cmpuint(stats(s).commits, ==, before.commits);
+	g_assert_cmpuint(stats(s).pending_rows, ==, 999);
+	/* Nobody else sees an open batch. */
+	g_assert_cmpint(raw_int(db, "SELECT count(*) FROM rr"), ==, 0);
+
+	g_assert_true(store_add_rr(s, alice, T0_MS + 999000, 1000, &error));
+	g_assert_no_error(error);
+	g_assert_cmpuint(stats(s).commits, ==, before.commits + 1);
+	g_assert_cmpuint(stats(s).rows_committed, ==,
+			 before.rows_committed + 1000);
+	g_assert_cmpuint(stats(s).pending_rows, ==, 0);
+	g_assert_cmpint(raw_int(db, "SELECT count(*) FROM rr"), ==, 1000);
+	sqlite3_close(db);
+}
+
+static void test_batch_age(struct fixture *f, gconstpointer data)
+{
+	GError *error = NULL;
+	g_autoptr(store) s = open_store(f);
+	int64_t alice = user_id(s, "alice");
+	struct store_stats before = stats(s);
+
+	g_assert_true(store_tick(s, &error)); /* nothing open: nothing */
+	for (int i = 0; i < 10; i++) {
+		g_assert_true(
+		    store_add_hr(s, alice, T0_MS + i * 1000, 60, &error));
+		f->now_ms += 1000;
+	}
+	g_assert_no_error(error);
+	/* The age counts from the batch's first row, not its last. */
+	f->now_ms += 19999;
+	g_assert_true(store_tick(s, &error));
+	g_assert_cmpuint(stats(s).commits, ==, before.commits);
+	f->now_ms += 1;
+	g_assert_true(store_tick(s, &error));
+	g_assert_no_error(error);
+	g_assert_cmpuint(stats(s).commits, ==, before.commits + 1);
+	g_assert_cmpuint(stats(s).rows_committed, ==,
+			 before.rows_committed + 10);
+
+	/* An add notices the age too, and its row goes with the batch. */
+	for (int i = 0; i < 10; i++)
+		g_assert_true(
+		    store_add_hr(s, alice, T0_MS + 100000 + i, 60, &error));
+	f->now_ms += 30000;
+	g_assert_true(store_add_hr(s, alice, T0_MS + 200000, 60, &error));
+	g_assert_no_error(error);
+	g_assert_cmpuint(stats(s).commits, ==, before.commits + 2);
+	g_assert_cmpuint(stats(s).rows_committed, ==,
+			 before.rows_committed + 21);
+	g_assert_cmpuint(stats(s).pending_rows, ==, 0);
+}
+
+static void test_batch_visible(struct fixture *f, gconstpointer data)
+{
+	GError *error = NULL;
+	g_autoptr(store) s = open_store(f);
+	int64_t alice = user_id(s, "alice");
+	struct store_span span = { 0 };
+
+	/* Out of order on purpose: the span comes back sorted. */
+	for (int i = 4; i >= 0; i--)
+		g_assert_true(
+		    store_add_rr(s, alice, T0_MS + i * 1000, 900 + i, &error));
+	g_assert_no_error(error);
+	g_assert_cmpuint(stats(s).pending_rows, ==, 5);
+	g_assert_true(
+	    store_load_span(s, alice, T0_MS, T0_MS + 5000, &span, &error));
+	g_assert_no_error(error);
+	g_assert_cmpuint(span.rr->len, ==, 5);
+	for (guint i = 0; i < span.rr->len; i++) {
+		struct rr_sample *v =
+		    &g_array_index(span.rr, struct rr_sample, i);
+
+		g_assert_cmpint(v->t_ms, ==, T0_MS + i * 1000);
+		g_assert_cmpfloat(v->rr_ms, ==, 900 + i);
+	}
+	store_span_clear(&span);
+	g_assert_cmpuint(stats(s).pending_rows, ==, 5);
+}
+
+/* What must be durable at once takes the open batch with it; marking a
+ * message sent and a device's state join the batch instead. */
+static void test_batch_durable(struct fixture *f, gconstpointer data)
+{
+	GError *error = NULL;
+	g_autoptr(store) s = open_store(f);
+	int64_t alice = user_id(s, "alice");
+	struct night_metrics night = night_metrics_empty(DAY0);
+	struct store_stats before;
+	int64_t id;
+
+	for (int i = 0; i < 5; i++)
+		g_assert_true(store_add_rr(s, alice, T0_MS + i, 900, &error));
+	before = stats(s);
+	g_assert_true(store_put_night(s, alice, &night, &error));
+	g_assert_no_error(error);
+	g_assert_cmpuint(stats(s).commits, ==, before.commits + 1);
+	g_assert_cmpuint(stats(s).rows_committed, ==,
+			 before.rows_committed + 5);
+	g_assert_cmpuint(stats(s).pending_rows, ==, 0);
+
+	g_assert_true(
+	    store_outbox_add(s, "t", "x", 1, 1, false, T0_MS, &id, &error));
+	g_assert_cmpuint(stats(s).commits, ==, before.commits + 2);
+	g_assert_true(store_outbox_mark_sent(s, id, T0_MS, &error));
+	g_assert_no_error(error);
+	g_assert_cmpuint(stats(s).commits, ==, before.commits + 2);
+	g_assert_cmpuint(stats(s).pending_rows, ==, 1);
+	g_assert_true(store_user_id(s, "bob", &id, &error));
+	g_assert_cmpuint(stats(s).commits, ==, before.commits + 3);
+	g_assert_cmpuint(stats(s).pending_rows, ==, 0);
+	g_assert_cmpuint(stats(s).rows_committed, ==,
+			 before.rows_committed + 6);
+}
+
+/* --- spans ---------------------------------------------------------------- */
+
+static void test_span_states(struct fixture *f, gconstpointer data)
+{
+	GError *error = NULL;
+	g_autoptr(store) s = open_store(f);
+	int64_t alice = user_id(s, "alice");
+	int64_t bob = user_id(s, "bob");
+	int64_t from = T0_MS, to = T0_MS + 10000;
+	struct store_span span = { 0 };
+	struct state_sample *st;
+
+	g_assert_true(store_add_state(s, alice, STORE_STATE_BED, from - 3000,
+				      false, &error));
+	g_assert_true(store_add_state(s, alice, STORE_STATE_BED, from - 2000,
+				      true, &error));
+	g_assert_true(store_add_state(s, alice, STORE_STATE_MOTION, from - 1000,
+				      true, &error));
+	g_assert_true(store_add_state(s, bob, STORE_STATE_BED, from - 500,
+				      false, &error));
+	g_assert_true(store_add_state(s, alice, STORE_STATE_BED, from + 5000,
+				      false, &error));
+	g_assert_true(
+	    store_add_state(s, alice, STORE_STATE_BED, to, true, &error));
+	g_assert_true(store_add_state(s, alice, STORE_STATE_MOTION, from + 100,
+				      false, &error));
+	g_assert_true(store_add_body(s, alice, from + 1, METRIC_NONE, 20,
+				     METRIC_NONE, &error));
+	g_assert_true(store_add_body(s, alice, from + 2, 70, METRIC_NONE,
+				     METRIC_NONE, &error));
+	g_assert_true(
+	    store_add_checkin(s, alice, from + 3, 3, 3, METRIC_NONE, &error));
+	g_assert_no_error(error);
+
+	g_assert_true(store_load_span(s, alice, from, to, &span, &error));
+	g_assert_no_error(error);
+	g_assert_cmpuint(span.bed->len, ==, 2);
+	st = &g_array_index(span.bed, struct state_sample, 0);
+	g_assert_cmpint(st->t_ms, ==, from - 2000);
+	g_assert_true(st->on);
+	st = &g_array_index(span.bed, struct state_sample, 1);
+	g_assert_cmpint(st->t_ms, ==, from + 5000);
+	g_assert_false(st->on);
+	g_assert_cmpuint(span.motion->len, ==, 1);
+	g_assert_cmpint(g_array_index(span.motion, struct state_sample, 0).t_ms,
+			==, from + 100);
+	/* Only readings with a weight are weights. */
+	g_assert_cmpuint(span.weights->len, ==, 1);
+	g_assert_cmpfloat(
+	    g_array_index(span.weights, struct weight_sample, 0).weight_kg, ==,
+	    70);
+	g_assert_true(isnan(
+	    g_array_index(span.weights, struct weight_sample, 0).body_fat_pct));
+	g_assert_cmpuint(span.checkins->len, ==, 1);
+	g_assert_true(isnan(
+	    g_array_index(span.checkins, struct checkin_sample, 0).energy));
+	store_span_clear(&span);
+
+	/* No earlier state: the bed array starts inside the span. */
+	g_assert_true(store_load_span(s, bob, from - 1000, to, &span, &error));
+	g_assert_cmpuint(span.bed->len, ==, 1);
+	store_span_clear(&span);
+	store_span_clear(&span);
+	store_span_clear(NULL);
+}
+
+/* --- nights and results -------------------------------------------------- */
+
+static void assert_metric(double got, double want)
+{
+	if (isnan(want))
+		g_assert_true(isnan(got));
+	else
+		g_assert_cmpfloat(got, ==, want);
+}
+
+static void assert_night_equal(const struct night_metrics *a,
+			       const struct night_metrics *b)
+{
+	g_assert_cmpint(a->day, ==, b->day);
+	g_assert_cmpint(a->window_start_ms, ==, b->window_start_ms);
+	g_assert_cmpint(a->window_end_ms, ==, b->window_end_ms);
+	g_assert_cmpint(a->sleep_onset_ms, ==, b->sleep_onset_ms);
+	g_assert_cmpint(a->wake_ms, ==, b->wake_ms);
+	g_assert_cmpint(a->window_from_bed_sensor, ==,
+			b->window_from_bed_sensor);
+	assert_metric(a->time_in_bed_min, b->time_in_bed_min);
+	assert_metric(a->sleep_min, b->sleep_min);
+	assert_metric(a->sleep_efficiency_pct, b->sleep_efficiency_pct);
+	assert_metric(a->latency_min, b->latency_min);
+	g_assert_cmpint(a->out_of_bed_episodes, ==, b->out_of_bed_episodes);
+	assert_metric(a->rmssd_ms, b->rmssd_ms);
+	assert_metric(a->ln_rmssd, b->ln_rmssd);
+	assert_metric(a->sdnn_ms, b->sdnn_ms);
+	assert_metric(a->pnn50_pct, b->pnn50_pct);
+	g_assert_cmpint(a->hrv_windows, ==, b->hrv_windows);
+	g_assert_cmpint(a->beats, ==, b->beats);
+	g_assert_cmpint(a->dropped_beats, ==, b->dropped_beats);
+	assert_metric(a->resting_hr_bpm, b->resting_hr_bpm);
+	assert_metric(a->weight_kg, b->weight_kg);
+	assert_metric(a->body_fat_pct, b->body_fat_pct);
+	assert_metric(a->mood, b->mood);
+	assert_metric(a->soreness, b->soreness);
+	assert_metric(a->energy, b->energy);
+	assert_metric(a->load_trimp, b->load_trimp);
+}
+
+static void test_nights_round_trip(struct fixture *f, gconstpointer data)
+{
+	GError *error = NULL;
+	g_autoptr(store) s = open_store(f);
+	g_autoptr(GArray) got =
+	    g_array_new(FALSE, FALSE, sizeof(struct night_metrics));
+	int64_t alice = user_id(s, "alice");
+	struct night_metrics full = night_metrics_empty(DAY0);
+	struct night_metrics empty = night_metrics_empty(DAY0 + 1);
+
+	full.window_start_ms = T0_MS - 8 * 3600 * 1000;
+	full.window_end_ms = T0_MS;
+	full.sleep_onset_ms = full.window_start_ms + 600000;
+	full.wake_ms = T0_MS - 60000;
+	full.window_from_bed_sensor = true;
+	full.time_in_bed_min = 480;
+	full.sleep_min = 431.5;
+	full.sleep_efficiency_pct = 89.9;
+	full.latency_min = 10;
+	full.out_of_bed_episodes = 2;
+	full.rmssd_ms = 48.25;
+	full.ln_rmssd = log(48.25);
+	full.sdnn_ms = 61.0;
+	full.pnn50_pct = 23.4;
+	full.hrv_windows = 80;
+	full.beats = 25000;
+	full.dropped_beats = 12;
+	full.resting_hr_bpm = 52.3;
+	full.weight_kg = 71.9;
+	/* body fat, check-in and load stay absent */
+
+	g_assert_true(store_put_night(s, alice, &full, &error));
+	g_assert_true(store_put_night(s, alice, &empty, &error));
+	g_assert_no_error(error);
+	g_assert_true(
+	    store_get_nights(s, alice, DAY0 - 5, DAY0 + 5, got, &error));
+	g_assert_no_error(error);
+	g_assert_cmpuint(got->len, ==, 2);
+	assert_night_equal(&g_array_index(got, struct night_metrics, 0), &full);
+	assert_night_equal(&g_array_index(got, struct night_metrics, 1),
+			   &empty);
+
+	/* Analysed again: replaced, not added. */
+	full.sleep_min = 440;
+	full.mood = 4;
+	g_assert_true(store_put_night(s, alice, &full, &error));
+	g_array_set_size(got, 0);
+	g_assert_true(store_get_nights(s, alice, DAY0, DAY0, got, &error));
+	g_assert_no_error(error);
+	g_assert_cmpuint(got->len, ==, 1);
+	assert_night_equal(&g_array_index(got, struct night_metrics, 0), &full);
+
+	full.sleep_efficiency_pct = 101;
+	g_assert_false(store_put_night(s, alice, &full, &error));
+	g_assert_error(error, STORE_ERROR, STORE_ERROR_INVALID);
+	g_clear_error(&error);
+}
+
+static void test_results_round_trip(struct fixture *f, gconstpointer data)
+{
+	GError *error = NULL;
+	g_autoptr(store) s = open_store(f);
+	g_autoptr(GArray) got =
+	    g_array_new(FALSE, FALSE, sizeof(struct store_result));
+	int64_t alice = user_id(s, "alice");
+	char json[] = "{\"score\":72,\"zone\":\"green\"}";
+	struct store_result scored = {
+		.day = DAY0,
+		.score = 72,
+		.zone = "green",
+		.advice_state = "ready",
+		.state_json = json,
+		.computed_ms = T0_MS,
+	};
+	struct store_result calibrating = {
+		.day = DAY0 + 1,
+		.score = -1,
+		.zone = "none",
+		.calibrating = true,
+		.advice_state = "calibrating",
+		.computed_ms = T0_MS + DAY_MS,
+	};
+	struct store_result *r;
+
+	g_assert_true(store_put_result(s, alice, &scored, &error));
+	g_assert_true(store_put_result(s, alice, &calibrating, &error));
+	g_assert_no_error(error);
+	g_assert_true(store_get_results(s, alice, DAY0, DAY0 + 1, got, &error));
+	g_assert_no_error(error);
+	g_assert_cmpuint(got->len, ==, 2);
+	r = &g_array_index(got, struct store_result, 0);
+	g_assert_cmpint(r->day, ==, DAY0);
+	g_assert_cmpint(r->score, ==, 72);
+	g_assert_cmpstr(r->zone, ==, "green");
+	g_assert_false(r->calibrating);
+	g_assert_cmpstr(r->advice_state, ==, "ready");
+	g_assert_cmpstr(r->state_json, ==, scored.state_json);
+	g_assert_cmpint(r->computed_ms, ==, T0_MS);
+	g_assert_cmpint(r->alerted_ms, ==, 0);
+	r = &g_array_index(got, struct store_result, 1);
+	g_assert_cmpint(r->score, ==, -1);
+	g_assert_cmpstr(r->zone, ==, "none");
+	g_assert_true(r->calibrating);
+	g_assert_null(r->state_json);
+
+	/* The alert mark survives a recomputed result. */
+	g_assert_true(store_mark_alerted(s, alice, DAY0, T0_MS + 7, &error));
+	scored.score = 74;
+	g_assert_true(store_put_result(s, alice, &scored, &error));
+	g_assert_no_error(error);
+	g_array_set_size(got, 0);
+	g_assert_true(store_get_results(s, alice, DAY0, DAY0, got, &error));
+	g_assert_no_error(error);
+	g_assert_cmpuint(got->len, ==, 1);
+	r = &g_array_index(got, struct store_result, 0);
+	g_assert_cmpint(r->score, ==, 74);
+	g_assert_cmpint(r->alerted_ms, ==, T0_MS + 7);
+
+	g_assert_false(store_mark_alerted(s, alice, DAY0 + 9, T0_MS, &error));
+	g_assert_error(error, STORE_ERROR, STORE_ERROR_INVALID);
+	g_clear_error(&error);
+	memcpy(scored.zone, "greenish", sizeof(scored.zone)); /* no NUL */
+	g_assert_false(store_put_result(s, alice, &scored, &error));
+	g_assert_error(error, STORE_ERROR, STORE_ERROR_INVALID);
+	g_clear_error(&error);
+}
+
+/* --- outbox -------------------------------------------------------------- */
+
+static int64_t outbox_add(store *s, const char *topic, const void *payload,
+			  size_t len)
+{
+	GError *error = NULL;
+	int64_t id = 0;
+
+	g_assert_true(store_outbox_add(s, topic, payload, len, 1, true, T0_MS,
+				       &id, &error));
+	g_assert_no_error(error);
+	return id;
+}
+
+static void assert_pending(store *s, int64_t after_id, unsigned limit,
+			   const int64_t *ids, guint n)
+{
+	GError *error = NULL;
+	g_autoptr(GPtrArray) rows = g_ptr_array_new();
+
+	g_assert_true(store_outbox_pending(s, after_id, limit, rows, &error));
+	g_assert_no_error(error);
+	g_assert_cmpuint(rows->len, ==, n);
+	for (guint i = 0; i < n; i++) {
+		struct store_outbox_row *row = g_ptr_array_index(rows, i);
+
+		g_assert_cmpint(row->id, ==, ids[i]);
+	}
+}
+
+static void test_outbox(struct fixture *f, gconstpointer data)
+{
+	static const uint8_t binary[] = { 0x7b, 0x00, 0x7d };
+	GError *error = NULL;
+	g_autoptr(GPtrArray) rows = g_ptr_array_new();
+	store *s = open_store(f);
+	int64_t a = outbox_add(s, "recovery/alice/state", "{}", 2);
+	int64_t b =
+	    outbox_add(s, "recovery/alice/alert", binary, sizeof(binary));
+	int64_t c = outbox_add(s, "recovery/status", NULL, 0);
+	int64_t d;
+	struct store_outbox_row *row;
+
+	g_assert_cmpint(a, <, b);
+	g_assert_cmpint(b, <, c);
+	g_assert_true(store_outbox_pending(s, 0, 10, rows, &error));
+	g_assert_no_error(error);
+	g_assert_cmpuint(rows->len, ==, 3);
+	row = g_ptr_array_index(rows, 1);
+	g_assert_cmpint(row->id, ==, b);
+	g_assert_cmpstr(row->topic, ==, "recovery/alice/alert");
+	g_assert_cmpuint(g_bytes_get_size(row->payload), ==, sizeof(binary));
+	g_assert_cmpint(memcmp(g_bytes_get_data(row->payload, NULL), binary,
+			       sizeof(binary)),
+			==, 0);
+	g_assert_cmpint(row->qos, ==, 1);
+	g_assert_true(row->retain);
+	g_assert_cmpint(row->created_ms, ==, T0_MS);
+	row = g_ptr_array_index(rows, 2);
+	g_assert_cmpuint(g_bytes_get_size(row->payload), ==, 0);
+
+	g_assert_true(store_outbox_mark_sent(s, b, T0_MS + 10, &error));
+	g_assert_no_error(error);
+	assert_pending(s, 0, 10, (const int64_t[]){ a, c }, 2);
+	assert_pending(s, a, 1, (const int64_t[]){ c }, 1);
+	assert_pending(s, 0, 1, (const int64_t[]){ a }, 1);
+	g_assert_false(store_outbox_mark_sent(s, c + 100, T0_MS, &error));
+	g_assert_error(error, STORE_ERROR, STORE_ERROR_INVALID);
+	g_clear_error(&error);
+
+	/* Only sent rows older than the cut go. */
+	g_assert_true(store_outbox_prune(s, T0_MS + 10, &error));
+	g_assert_cmpint(path_int(f->path, "SELECT count(*) FROM outbox"), ==,
+			3);
+	g_assert_true(store_outbox_prune(s, T0_MS + 11, &error));
+	g_assert_no_error(error);
+	g_assert_cmpint(path_int(f->path, "SELECT count(*) FROM outbox"), ==,
+			2);
+
+	/* Ids keep growing after a restart, even once every row is gone. */
+	g_assert_true(store_outbox_mark_sent(s, a, T0_MS, &error));
+	g_assert_true(store_outbox_mark_sent(s, c, T0_MS, &error));
+	g_assert_true(store_outbox_prune(s, T0_MS + 1, &error));
+	g_assert_no_error(error);
+	store_close(s);
+	g_assert_cmpint(path_int(f->path, "SELECT count(*) FROM outbox"), ==,
+			0);
+	s = open_store(f);
+	d = outbox_add(s, "recovery/status", "online", 6);
+	g_assert_cmpint(d, >, c);
+	assert_pending(s, 0, 10, (const int64_t[]){ d }, 1);
+	store_close(s);
+}
+
+/* --- retention ----------------------------------------------------------- */
+
+static void test_prune_retention(struct fixture *f, gconstpointer data)
+{
+	GError *error = NULL;
+	g_autoptr(store) s = open_store(f);
+	int64_t alice = user_id(s, "alice");
+	int64_t now = T0_MS;
+	int64_t old = now - 91 * DAY_MS, recent = now - 89 * DAY_MS;
+	struct night_metrics night = night_metrics_empty(DAY0 - 91);
+	sqlite3 *db;
+
+	g_assert_true(store_add_rr(s, alice, old, 900, &error));
+	g_assert_true(store_add_rr(s, alice, recent, 900, &error));
+	g_assert_true(store_add_hr(s, alice, old, 60, &error));
+	g_assert_true(store_add_hr(s, alice, recent, 60, &error));
+	g_assert_true(store_add_body(s, alice, old, 70, METRIC_NONE,
+				     METRIC_NONE, &error));
+	g_assert_true(store_add_checkin(s, alice, old, 3, 3, 3, &error));
+	g_assert_true(
+	    store_add_state(s, alice, STORE_STATE_BED, old, true, &error));
+	g_assert_true(store_put_night(s, alice, &night, &error));
+	g_assert_true(store_prune(s, now, &error));
+	g_assert_no_error(error);
+
+	db = raw_open(f->path);
+	g_assert_cmpint(raw_int(db, "SELECT count(*) FROM rr"), ==, 1);
+	g_assert_cmpint(raw_int(db, "SELECT t_ms FROM rr"), ==, recent);
+	g_assert_cmpint(raw_int(db, "SELECT count(*) FROM hr"), ==, 1);
+	g_assert_cmpint(raw_int(db, "SELECT count(*) FROM body"), ==, 1);
+	g_assert_cmpint(raw_int(db, "SELECT count(*) FROM checkins"), ==, 1);
+	g_assert_cmpint(raw_int(db, "SELECT count(*) FROM nights"), ==, 1);
+	g_assert_cmpint(raw_int(db, "SELECT count(*) FROM env"), ==, 1);
+	sqlite3_close(db);
+}
+
+/* --- damaged rows -------------------------------------------------------- */
+
+enum reader {
+	READ_SPAN,
+	READ_NIGHTS,
+	READ_RESULTS,
+	READ_OUTBOX,
+	READ_USERS,
+};
+
+struct corrupt_case {
+	const char *name;
+	const char *sql; /* run on a database holding one row of each */
+	enum reader reader;
+	const char *expect[3]; /* substrings of the message */
+};
+
+static const struct corrupt_case corrupt_cases[] = {
+	{ "/store/corrupt/rr-text",
+	  "UPDATE rr SET rr_ms = 'x'",
+	  READ_SPAN,
+	  { "table rr, column rr_ms", "t_ms=1732600000000", "text" } },
+	{ "/store/corrupt/rr-negative",
+	  "UPDATE rr SET rr_ms = -5",
+	  READ_SPAN,
+	  { "table rr, column rr_ms", "user_id=1", "-5 is outside" } },
+	{ "/store/corrupt/hr-blob",
+	  "UPDATE hr SET bpm = X'00'",
+	  READ_SPAN,
+	  { "table hr, column bpm", "t_ms=1732600000000", "blob" } },
+	{ "/store/corrupt/bed-half",
+	  "UPDATE env SET value = 0.5",
+	  READ_SPAN,
+	  { "table env, column value", "kind=bed", "neither on" } },
+	{ "/store/corrupt/weight-infinite",
+	  "UPDATE body SET weight_kg = 9e999",
+	  READ_SPAN,
+	  { "table body, column weight_kg", "inf" } },
+	{ "/store/corrupt/checkin-mood",
+	  "UPDATE checkins SET mood = 9",
+	  READ_SPAN,
+	  { "table checkins, column mood", "9 is outside" } },
+	{ "/store/corrupt/night-efficiency",
+	  "UPDATE nights SET sleep_efficiency_pct = 250",
+	  READ_NIGHTS,
+	  { "table nights, column sleep_efficiency_pct", "day=20053", "250" } },
+	{ "/store/corrupt/night-beats-text",
+	  "UPDATE nights SET beats = 'many'",
+	  READ_NIGHTS,
+	  { "table nights, column beats", "text" } },
+	{ "/store/corrupt/night-window-negative",
+	  "UPDATE nights SET wake_ms = -1",
+	  READ_NIGHTS,
+	  { "column wake_ms", "-1 is outside" } },
+	{ "/store/corrupt/result-zone-long",
+	  "UPDATE results SET zone = 'ultraviolet'",
+	  READ_RESULTS,
+	  { "table results, column zone", "day=20053", "at most 7" } },
+	{ "/store/corrupt/result-score",
+	  "UPDATE results SET score = 101",
+	  READ_RESULTS,
+	  { "column score", "101 is outside" } },
+	{ "/store/corrupt/result-state-nul",
+	  "UPDATE results SET state_json = CAST(X'7B007D' AS TEXT)",
+	  READ_RESULTS,
+	  { "column state_json", "NUL" } },
+	{ "/store/corrupt/outbox-qos",
+	  "UPDATE outbox SET qos = 7",
+	  READ_OUTBOX,
+	  { "table outbox, column qos", "id=1", "7 is outside" } },
+	{ "/store/corrupt/outbox-payload-text",
+	  "UPDATE outbox SET payload = 'text'",
+	  READ_OUTBOX,
+	  { "column payload", "text, not a blob" } },
+	{ "/store/corrupt/user-name-blob",
+	  "UPDATE users SET name = X'00'",
+	  READ_USERS,
+	  { "table users, column name", "id=1", "blob" } },
+};
+
+static void test_corrupt(struct fixture *f, gconstpointer data)
+{
+	const struct corrupt_case *c = data;
+	GError *error = NULL;
+	g_autoptr(store) s = open_store(f);
+	int64_t alice = user_id(s, "alice");
+	struct night_metrics night = night_metrics_empty(DAY0);
+	char json[] = "{}";
+	struct store_result result = { .day = DAY0,
+				       .score = 50,
+				       .zone = "yellow",
+				       .advice_state = "steady",
+				       .state_json = json,
+				       .computed_ms = T0_MS };
+	g_autoptr(GArray) nights =
+	    g_array_new(FALSE, FALSE, sizeof(struct night_metrics));
+	g_autoptr(GArray) results =
+	    g_array_new(FALSE, FALSE, sizeof(struct store_result));
+	g_autoptr(GArray) ids = g_array_new(FALSE, FALSE, sizeof(int64_t));
+	g_autoptr(GPtrArray) names = g_ptr_array_new();
+	g_autoptr(GPtrArray) rows = g_ptr_array_new();
+	struct store_span span = { 0 };
+	gboolean ok = FALSE;
+	sqlite3 *db;
+
+	night.wake_ms = T0_MS;
+	night.beats = 100;
+	night.sleep_efficiency_pct = 90;
+	g_assert_true(store_add_rr(s, alice, T0_MS, 900, &error));
+	g_assert_true(store_add_hr(s, alice, T0_MS, 60, &error));
+	g_assert_true(
+	    store_add_state(s, alice, STORE_STATE_BED, T0_MS, true, &error));
+	g_assert_true(
+	    store_add_body(s, alice, T0_MS, 70, 20, METRIC_NONE, &error));
+	g_assert_true(store_add_checkin(s, alice, T0_MS, 3, 3, 3, &error));
+	g_assert_true(store_put_night(s, alice, &night, &error));
+	g_assert_true(store_put_result(s, alice, &result, &error));
+	outbox_add(s, "recovery/alice/state", "{}", 2);
+	g_assert_no_error(error);
+
+	db = raw_open(f->path);
+	raw_exec(db, c->sql);
+	g_assert_cmpint(sqlite3_changes(db), ==, 1);
+	sqlite3_close(db);
+
+	switch (c->reader) {
+	case READ_SPAN:
+		ok = store_load_span(s, alice, T0_MS, T0_MS + 1, &span, &error);
+		g_assert_null(span.rr); /* untouched on failure */
+		break;
+	case READ_NIGHTS:
+		ok = store_get_nights(s, alice, DAY0, DAY0, nights, &error);
+		g_assert_cmpuint(nights->len, ==, 0);
+		break;
+	case READ_RESULTS:
+		ok = store_get_results(s, alice, DAY0, DAY0, results, &error);
+		g_assert_cmpuint(results->len, ==, 0);
+		break;
+	case READ_OUTBOX:
+		ok = store_outbox_pending(s, 0, 10, rows, &error);
+		g_assert_cmpuint(rows->len, ==, 0);
+		break;
+	case READ_USERS:
+		ok = store_list_users(s, ids, names, &error);
+		g_assert_cmpuint(ids->len, ==, 0);
+		break;
+	}
+	g_assert_false(ok);
+	g_assert_error(error, STORE_ERROR, STORE_ERROR_CORRUPT);
+	g_test_message("%s", error->message);
+	for (size_t i = 0; i < G_N_ELEMENTS(c->expect) && c->expect[i]; i++) {
+		if (!strstr(error->message, c->expect[i]))
+			g_error("\"%s\" lacks \"%s\"", error->message,
+				c->expect[i]);
+	}
+	g_clear_error(&error);
+}
+
+int main(int argc, char **argv)
+{
+	g_test_init(&argc, &argv, NULL);
+#define ADD(name, fn)                                                          \
+	g_test_add(name, struct fixture, NULL, fixture_setup, fn,              \
+		   fixture_teardown)
+	ADD("/store/open/mode-wal", test_open_mode_wal);
+	ADD("/store/open/reopen", test_open_reopen);
+	ADD("/store/open/not-a-database", test_open_not_a_database);
+	ADD("/store/migrate/from-v1", test_migrate_from_v1);
+	ADD("/store/migrate/atomic", test_migrate_atomic);
+	ADD("/store/migrate/newer-refused", test_migrate_newer_refused);
+	ADD("/store/ingest/idempotent", test_ingest_idempotent);
+	ADD("/store/ingest/invalid", test_ingest_invalid);
+	ADD("/store/users", test_users);
+	ADD("/store/devices", test_devices);
+	ADD("/store/batch/rows", test_batch_rows);
+	ADD("/store/batch/age", test_batch_age);
+	ADD("/store/batch/visible", test_batch_visible);
+	ADD("/store/batch/durable", test_batch_durable);
+	ADD("/store/span/states", test_span_states);
+	ADD("/store/nights/round-trip", test_nights_round_trip);
+	ADD("/store/results/round-trip", test_results_round_trip);
+	ADD("/store/outbox", test_outbox);
+	ADD("/store/prune/retention", test_prune_retention);
+#undef ADD
+	for (size_t i = 0; i < G_N_ELEMENTS(corrupt_cases); i++)
+		g_test_add(corrupt_cases[i].name, struct fixture,
+			   &corrupt_cases[i], fixture_setup, test_corrupt,
+			   fixture_teardown);
+	return g_test_run();
+}
