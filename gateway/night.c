@@ -264,14 +264,16 @@ static void epochs_bed(const struct night_input *in, struct epochs *ep)
  * next off report (repeated ons just confirm it), so an epoch is marked when
  * the state was on at any moment of it, whether the on report fell inside
  * the epoch or an earlier one persisted into it. An on and an off at the
- * same instant still mark that instant's epoch. Returns whether the sensor
- * reported at all inside the window; if it did not, it does not speak for
- * this night and nothing is marked.
+ * same instant still mark that instant's epoch. An "on" that is neither
+ * repeated nor cleared holds at most NIGHT_MOTION_HOLD_MS: a lost "off"
+ * (an advertisement the radio missed) must not keep a person awake all
+ * night. Returns whether the sensor reported at all inside the window; if
+ * it did not, it does not speak for this night and nothing is marked.
  */
 static bool epochs_motion(const struct night_input *in, struct epochs *ep)
 {
 	bool moving = false, spoke = false;
-	int64_t since = 0;
+	int64_t since = 0, last_on = 0;
 
 	for (size_t i = 0; i < in->motion_count; i++) {
 		int64_t t = in->motion[i].t_ms;
@@ -289,16 +291,28 @@ static bool epochs_motion(const struct night_input *in, struct epochs *ep)
 
 		if (s->t_ms >= ep->end_ms)
 			break;
-		if (s->on && !moving) {
-			moving = true;
-			since = s->t_ms;
-		} else if (!s->on && moving) {
+		if (moving && s->t_ms > last_on + NIGHT_MOTION_HOLD_MS) {
+			epochs_mark(ep, since, last_on + NIGHT_MOTION_HOLD_MS,
+				    EPOCH_MOTION);
+			moving = false;
+		}
+		if (s->on) {
+			if (!moving) {
+				moving = true;
+				since = s->t_ms;
+			}
+			last_on = s->t_ms;
+		} else if (moving) {
 			moving = false;
 			epochs_mark(ep, since, s->t_ms, EPOCH_MOTION);
 		}
 	}
-	if (moving)
-		epochs_mark(ep, since, ep->end_ms, EPOCH_MOTION);
+	if (moving) {
+		int64_t until = last_on + NIGHT_MOTION_HOLD_MS;
+
+		epochs_mark(ep, since, until < ep->end_ms ? until : ep->end_ms,
+			    EPOCH_MOTION);
+	}
 	return true;
 }
 

@@ -20,6 +20,8 @@
 	(60 * 60 * 1000)      /* shorter is a nap, not a night                 \
 			       */
 #define NIGHT_ONSET_EPOCHS 10 /* asleep epochs in a row: onset */
+/* An unrepeated, uncleared motion "on" lasts this long. */
+#define NIGHT_MOTION_HOLD_MS (30 * 60 * 1000)
 
 struct night_input {
 	int32_t day;

@@ -10,7 +10,7 @@
 #include "metrics.h"
 
 /*
- * The SQLite store: one writer, WAL, synchronous=NORMAL, prepared
+ * The SQLite store: one writer, WAL, synchronous=FULL, prepared
  * statements, schema versioned with forward migrations, file mode 0600.
  *
  * Raw readings (store_add_*) join an open batch that is committed when it

@@ -737,6 +737,45 @@ static void test_night(gconstpointer data)
 	fixture_clear(&f);
 }
 
+/*
+ * A motion sensor's "clear" lost on the air: the "on" at 02:00 is never
+ * followed by an "off". It holds 30 minutes, not the rest of the night,
+ * while a 10-minute "on" that is cleared holds all 10. In bed 23:00-07:00,
+ * restless 23:00-23:10: onset 23:10, awake 02:00-02:30, asleep otherwise to
+ * 07:00: 470 - 30 = 440 minutes of sleep.
+ */
+static void test_motion_lost_off(void)
+{
+	const int64_t base = D0 * DAY_MS;
+	const struct state_sample bed[] = {
+		{ base + EVE(23, 0) * INT64_C(1000), true },
+		{ base + MORN(7, 0) * INT64_C(1000), false },
+	};
+	const struct state_sample motion[] = {
+		{ base + EVE(23, 0) * INT64_C(1000), true },
+		{ base + EVE(23, 10) * INT64_C(1000), false },
+		{ base + MORN(2, 0) * INT64_C(1000), true },
+	};
+	struct night_input in = {
+		.day = D0,
+		.search_start_ms = base + EVE(18, 0) * INT64_C(1000),
+		.search_end_ms = base + MORN(14, 0) * INT64_C(1000),
+		.hint_start_ms = base + EVE(22, 30) * INT64_C(1000),
+		.hint_end_ms = base + MORN(7, 0) * INT64_C(1000),
+		.day_end_ms = base + DAY_MS,
+		.bed = bed,
+		.bed_count = G_N_ELEMENTS(bed),
+		.motion = motion,
+		.motion_count = G_N_ELEMENTS(motion),
+	};
+	struct night_metrics m;
+
+	g_assert_cmpint(night_analyze(&in, &m), ==, 0);
+	g_assert_cmpint(m.sleep_onset_ms, ==, bed[0].t_ms + 10 * 60000);
+	g_assert_cmpint(m.wake_ms, ==, bed[1].t_ms);
+	g_assert_cmpfloat_with_epsilon(m.sleep_min, 440.0, 1e-9);
+}
+
 static void test_empty(void)
 {
 	struct night_input in = {
@@ -769,5 +808,6 @@ int main(int argc, char **argv)
 	for (size_t i = 0; i < G_N_ELEMENTS(vectors); i++)
 		g_test_add_data_func(vectors[i].name, &vectors[i], test_night);
 	g_test_add_func("/night/empty", test_empty);
+	g_test_add_func("/night/motion/lost-off", test_motion_lost_off);
 	return g_test_run();
 }
