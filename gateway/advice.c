@@ -522,6 +522,8 @@ static void write_strained(const struct facts *f, struct advice *a)
 		add_item(a->reasons, &a->reason_count,
 			 "today's score %d is yellow (34" EN_DASH "66)",
 			 (int)f->today_score);
+	else if (f->zone == SCORE_ZONE_RED)
+		reason_low_days(f, a);
 	else
 		add_item(a->reasons, &a->reason_count,
 			 "today's score %d is green, but the week is running "

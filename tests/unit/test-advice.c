@@ -147,7 +147,9 @@ static const struct advice_vector vectors[] = {
 	/* Red after a low day is a trend starting, not a one-off. */
 	{ .name = "/advice/one-off-dip/not-after-a-low-day",
 	  .score = { 75, 75, 75, 75, 75, 75, 75, 75, 45, 30 },
-	  .expect = ADVICE_STRAINED },
+	  .expect = ADVICE_STRAINED,
+	  .reasons = { "2 of the last 5 days scored under 50 (45, 30)" },
+	  .absent = { "yellow", "is green" } },
 	/* Three low moods of five, but a brighter one today: recovering. */
 	{ .name = "/advice/running-on-empty/mood-lifting-today",
 	  .score = GREEN(75),
