@@ -1409,10 +1409,9 @@ static gboolean load_checkins(store *s, int64_t user, int64_t from_ms,
 	return rc == 0;
 }
 
-gboolean store_load_span(store *s, int64_t user, int64_t from_ms, int64_t to_ms,
-			 struct store_span *ret, GError **error)
+void store_span_init(struct store_span *span)
 {
-	struct store_span span = {
+	*span = (struct store_span){
 		.rr = g_array_new(FALSE, FALSE, sizeof(struct rr_sample)),
 		.hr = g_array_new(FALSE, FALSE, sizeof(struct hr_sample)),
 		.bed = g_array_new(FALSE, FALSE, sizeof(struct state_sample)),
@@ -1423,7 +1422,14 @@ gboolean store_load_span(store *s, int64_t user, int64_t from_ms, int64_t to_ms,
 		.checkins =
 		    g_array_new(FALSE, FALSE, sizeof(struct checkin_sample)),
 	};
+}
 
+gboolean store_load_span(store *s, int64_t user, int64_t from_ms, int64_t to_ms,
+			 struct store_span *ret, GError **error)
+{
+	struct store_span span;
+
+	store_span_init(&span);
 	if (from_ms > to_ms) {
 		store_span_clear(&span);
 		return invalid(error, "a span from %" PRId64 " to %" PRId64,

@@ -151,6 +151,8 @@ struct store_span {
 gboolean store_load_span(store *s, int64_t user, int64_t from_ms, int64_t to_ms,
 			 struct store_span *ret, GError **error);
 /* Frees the arrays of @span and sets them to NULL. NULL-safe. */
+/* Makes @span's arrays, empty. */
+void store_span_init(struct store_span *span);
 void store_span_clear(struct store_span *span);
 
 /* --- nights and results (committed at once) --------------------------- */

@@ -85,17 +85,7 @@ int main(void)
 {
 	g_autoptr(GError) error = NULL;
 	g_autoptr(clock_zone) zone = clock_zone_new("UTC", &error);
-	struct store_span span = {
-		.rr = g_array_new(FALSE, FALSE, sizeof(struct rr_sample)),
-		.hr = g_array_new(FALSE, FALSE, sizeof(struct hr_sample)),
-		.bed = g_array_new(FALSE, FALSE, sizeof(struct state_sample)),
-		.motion =
-		    g_array_new(FALSE, FALSE, sizeof(struct state_sample)),
-		.weights =
-		    g_array_new(FALSE, FALSE, sizeof(struct weight_sample)),
-		.checkins =
-		    g_array_new(FALSE, FALSE, sizeof(struct checkin_sample)),
-	};
+	struct store_span span;
 	const struct scenario_sink sink = {
 		.rr = on_rr,
 		.hr = on_hr,
@@ -115,6 +105,7 @@ int main(void)
 		fprintf(stderr, "%s\n", error->message);
 		return 1;
 	}
+	store_span_init(&span);
 	analyze_person_defaults(&person, 1);
 	scenario_emit_day(&sc, 9, &sink, &span);
 	for (int r = 0; r < ROUNDS; r++) {

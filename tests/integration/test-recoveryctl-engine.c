@@ -121,16 +121,6 @@ static void on_checkin(void *data, int person, int64_t t, double mood,
 		g_array_append_val(w->span[w->day].checkins, x);
 }
 
-static void span_init(struct store_span *s)
-{
-	s->rr = g_array_new(FALSE, FALSE, sizeof(struct rr_sample));
-	s->hr = g_array_new(FALSE, FALSE, sizeof(struct hr_sample));
-	s->bed = g_array_new(FALSE, FALSE, sizeof(struct state_sample));
-	s->motion = g_array_new(FALSE, FALSE, sizeof(struct state_sample));
-	s->weights = g_array_new(FALSE, FALSE, sizeof(struct weight_sample));
-	s->checkins = g_array_new(FALSE, FALSE, sizeof(struct checkin_sample));
-}
-
 static int run(const char *args, char **ret_out, char **ret_err)
 {
 	const char *binary = g_getenv("RECOVERYCTL");
@@ -174,7 +164,7 @@ static void pure_pipeline(struct writer *w, const clock_zone *zone,
 		/* Day i's night needs day i-1's evening too: join them. */
 		struct store_span joined;
 
-		span_init(&joined);
+		store_span_init(&joined);
 		for (int d = i > 0 ? i - 1 : 0; d <= i; d++) {
 			g_array_append_vals(joined.rr, w->span[d].rr->data,
 					    w->span[d].rr->len);
@@ -271,7 +261,7 @@ static void test_engine(void)
 	fprintf(w.f, "time,user,kind,value\n");
 	w.lines = 1;
 	for (int i = 0; i < DAYS; i++) {
-		span_init(&w.span[i]);
+		store_span_init(&w.span[i]);
 		w.day = i;
 		scenario_emit_day(&sc, i, &sink, &w);
 		if (i == 3) {
