@@ -11,6 +11,7 @@
 #include <glib.h>
 
 #include "analyze.h"
+#include "assign.h"
 #include "clock.h"
 #include "recovery.h"
 #include "scenario.h"
@@ -44,6 +45,7 @@ static void day_samples_clear(struct day_samples *d)
 
 struct household {
 	struct day_samples people[SCENARIO_PEOPLE];
+	struct assign_person recent[SCENARIO_PEOPLE];
 	unsigned weigh_ins[SCENARIO_PEOPLE];
 	bool scale_user_matches;
 };
@@ -86,9 +88,20 @@ static void on_weight(void *data, int person, int scale_user, int64_t t_ms,
 	struct household *h = data;
 	struct weight_sample s = { t_ms, kg, fat };
 
-	/* The shared scale tells people apart by its user index. */
-	if (scale_user != person + 1)
+	/* The shared Mi scale sends no user index: the gateway tells people
+	 * apart by configured weight ranges, and by their latest weights. */
+	const struct assign_person ranges[SCENARIO_PEOPLE] = {
+		{ 0, 45, 70, NAN },
+		{ 0, 70, 100, NAN },
+	};
+
+	if (assign_weight(ranges, SCENARIO_PEOPLE, 0, kg) != person)
 		h->scale_user_matches = false;
+	if (h->weigh_ins[0] && h->weigh_ins[1] &&
+	    assign_weight(h->recent, SCENARIO_PEOPLE, 0, kg) != person)
+		h->scale_user_matches = false;
+	h->recent[person].recent_kg = kg;
+	(void)scale_user;
 	h->weigh_ins[person]++;
 	g_array_append_val(h->people[person].weights, s);
 }
@@ -166,7 +179,10 @@ static void collect_day(const struct recovery_day *d, void *data)
 
 static void run_scenario(struct run *run, const clock_zone *zone)
 {
-	struct household h = { .scale_user_matches = true };
+	struct household h = {
+		.scale_user_matches = true,
+		.recent = { { 0, 0, 0, NAN }, { 0, 0, 0, NAN } },
+	};
 	struct day_samples prev[SCENARIO_PEOPLE];
 	struct scenario sc = { .seed = 20261126, .days = DAYS, .zone = zone };
 	struct analyze_person person;
@@ -321,7 +337,7 @@ static void check_run(struct run *run)
 
 	print_run(run);
 
-	/* The shared scale: both people weighed in, told apart. */
+	/* The shared scale: both people weighed in, each told apart. */
 	g_assert_true(run->scale_user_matches);
 	g_assert_cmpuint(run->weigh_ins[0], >=, DAYS - 1);
 	g_assert_cmpuint(run->weigh_ins[1], ==, DAYS);
