@@ -1,0 +1,708 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Home Assistant MQTT discovery configs. Keys and rules as Home Assistant
+ * documents and validates them (integrations/mqtt, sensor.mqtt,
+ * binary_sensor.mqtt, number.mqtt; sensor/const.py DEVICE_CLASS_UNITS and
+ * DEVICE_CLASS_STATE_CLASSES): full key names, not the abbreviations, so a
+ * config reads as it is documented.
+ */
+#include "discovery.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include <json-glib/json-glib.h>
+
+#include "json-text.h"
+#include "payload.h"
+#include "topic.h"
+
+#define DEFAULT_PREFIX "homeassistant"
+#define ORIGIN_NAME    "recoveryd"
+#define ID_PREFIX      "recoveryd_"
+
+/* Which of the owner's topics an entity reads. */
+enum source {
+	SOURCE_NONE, /* a control: writes the check-in topic only */
+	SOURCE_STATE,
+	SOURCE_LIVE,
+	SOURCE_DEVICE,
+};
+
+/* How the value template turns the JSON value into a state. */
+enum shape {
+	SHAPE_VALUE,	 /* as is; absent or null: unknown */
+	SHAPE_OPTION,	 /* one of the options, anything else unknown */
+	SHAPE_FLAG,	 /* true/false -> ON/OFF */
+	SHAPE_CONNECTED, /* a connection name -> ON/OFF */
+};
+
+struct entity {
+	const char *key; /* the unique id's last part */
+	const char *component;
+	const char *name; /* HA prefixes it with the device name */
+	enum source source;
+	const char *path; /* the key in the payload, "metrics.sleep_min" */
+	enum shape shape;
+	const char *device_class;
+	const char *state_class;
+	const char *unit;
+	const char *icon;
+	const char *const *options;
+	bool show_decimals;
+	int decimals; /* suggested_display_precision when show_decimals */
+	const char *attributes; /* json_attributes_template on the source */
+	int expire_after_s;
+	bool force_update;
+	bool diagnostic;
+	const char *checkin; /* a number's key in the check-in message */
+};
+
+/* gateway/score.c score_zone_name(); "none" (no score) reads as unknown. */
+static const char *const zone_options[] = { "green", "yellow", "red", NULL };
+
+/* gateway/advice.c advice_state_name(), every state. */
+static const char *const advice_options[] = {
+	"no-data",     "calibrating", "running-on-empty",
+	"one-off-dip", "strained",    "comeback",
+	"stale",       "primed",      NULL,
+};
+
+/* The state message's score comes with why: its date, whether it is still
+ * calibrating, and the weighted components. */
+#define SCORE_ATTRIBUTES                                                       \
+	"{{ {'date': value_json.date | default(none), "                        \
+	"'calibrating': value_json.calibrating | default(none), "              \
+	"'components': value_json.components | default({})} | tojson }}"
+
+/*
+ * Unique id parts must stay suffix-free ("sleep" and "sleep_efficiency" are
+ * fine; a key "efficiency" would make user "x_sleep" + "efficiency" collide
+ * with user "x" + "sleep_efficiency"): test-discovery checks it.
+ */
+static const struct entity person_entities[] = {
+	{ "score", "sensor", "Score", SOURCE_STATE, "score", SHAPE_VALUE,
+	  .state_class = "measurement", .unit = "%", .icon = "mdi:gauge",
+	  .show_decimals = true, .decimals = 0,
+	  .attributes = SCORE_ATTRIBUTES },
+	{ "zone", "sensor", "Zone", SOURCE_STATE, "zone", SHAPE_OPTION,
+	  .device_class = "enum", .icon = "mdi:traffic-light",
+	  .options = zone_options },
+	{ "advice_state", "sensor", "Advice", SOURCE_STATE, "advice.state",
+	  SHAPE_OPTION, .device_class = "enum", .icon = "mdi:compass-outline",
+	  .options = advice_options },
+	{ "advice_headline", "sensor", "Advice headline", SOURCE_STATE,
+	  "advice.headline", SHAPE_VALUE, .icon = "mdi:message-text-outline",
+	  .attributes = "{{ value_json.advice | default({}) | tojson }}" },
+	{ "resting_hr", "sensor", "Resting heart rate", SOURCE_STATE,
+	  "metrics.resting_hr_bpm", SHAPE_VALUE, .state_class = "measurement",
+	  .unit = "bpm", .icon = "mdi:heart", .show_decimals = true,
+	  .decimals = 0 },
+	{ "rmssd", "sensor", "HRV (RMSSD)", SOURCE_STATE, "metrics.rmssd_ms",
+	  SHAPE_VALUE, .state_class = "measurement", .unit = "ms",
+	  .icon = "mdi:heart-pulse", .show_decimals = true, .decimals = 0 },
+	{ "sleep", "sensor", "Sleep", SOURCE_STATE, "metrics.sleep_min",
+	  SHAPE_VALUE, .device_class = "duration", .state_class = "measurement",
+	  .unit = "min", .icon = "mdi:sleep", .show_decimals = true,
+	  .decimals = 0 },
+	{ "sleep_efficiency", "sensor", "Sleep efficiency", SOURCE_STATE,
+	  "metrics.sleep_efficiency_pct", SHAPE_VALUE,
+	  .state_class = "measurement", .unit = "%", .icon = "mdi:bed",
+	  .show_decimals = true, .decimals = 0 },
+	/* From the morning's weighing in the state message, not the live
+	 * last weight: force_update records each morning even at the same
+	 * weight, and the live topic repeats every few seconds. */
+	{ "weight", "sensor", "Weight", SOURCE_STATE, "metrics.weight_kg",
+	  SHAPE_VALUE, .device_class = "weight", .state_class = "measurement",
+	  .unit = "kg", .show_decimals = true, .decimals = 1,
+	  .force_update = true },
+	{ "body_fat", "sensor", "Body fat", SOURCE_STATE,
+	  "metrics.body_fat_pct", SHAPE_VALUE, .state_class = "measurement",
+	  .unit = "%", .icon = "mdi:scale-bathroom", .show_decimals = true,
+	  .decimals = 1 },
+	/* A heart rate has no HA device class: unit and state class only. */
+	{ "heart_rate", "sensor", "Heart rate", SOURCE_LIVE, "heart_rate_bpm",
+	  SHAPE_VALUE, .state_class = "measurement", .unit = "bpm",
+	  .icon = "mdi:heart-pulse", .show_decimals = true, .decimals = 0,
+	  .expire_after_s = MQTT_DISCOVERY_LIVE_EXPIRE_S },
+	{ "in_bed", "binary_sensor", "In bed", SOURCE_LIVE, "bed", SHAPE_FLAG,
+	  .device_class = "occupancy" },
+	{ "mood", "number", "Mood", SOURCE_NONE, .icon = "mdi:emoticon-outline",
+	  .checkin = "mood" },
+	{ "soreness", "number", "Soreness", SOURCE_NONE, .icon = "mdi:arm-flex",
+	  .checkin = "soreness" },
+	{ "energy", "number", "Energy", SOURCE_NONE,
+	  .icon = "mdi:lightning-bolt", .checkin = "energy" },
+};
+
+static const struct entity device_entities[] = {
+	{ "battery", "sensor", "Battery", SOURCE_DEVICE, "battery_pct",
+	  SHAPE_VALUE, .device_class = "battery", .state_class = "measurement",
+	  .unit = "%", .diagnostic = true },
+	{ "rssi", "sensor", "Signal strength", SOURCE_DEVICE, "rssi_dbm",
+	  SHAPE_VALUE, .device_class = "signal_strength",
+	  .state_class = "measurement", .unit = "dBm", .diagnostic = true },
+	/* An advertiser (scale, bed sensor) is never connected: heard is
+	 * as connected as it gets. */
+	{ "connected", "binary_sensor", "Connected", SOURCE_DEVICE,
+	  "connection", SHAPE_CONNECTED, .device_class = "connectivity",
+	  .diagnostic = true },
+	{ "last_seen", "sensor", "Last seen", SOURCE_DEVICE, "last_seen",
+	  SHAPE_VALUE, .device_class = "timestamp", .diagnostic = true },
+};
+
+/* Check-in controls: the range inbound.c accepts. */
+#define CHECKIN_MIN 1
+#define CHECKIN_MAX 5
+
+/* Who the entities belong to: a person or a BLE device. */
+struct owner {
+	char *id;	  /* the HA device identifier, unique id stem */
+	char *entity_ids; /* default_entity_id stem, "recovery_alice" */
+	char *state_topic;
+	char *live_topic;
+	char *device_topic;
+	char *command_topic;
+	char *status_topic;
+	JsonNode *device; /* the "device" object */
+};
+
+static void owner_clear(struct owner *o)
+{
+	g_free(o->id);
+	g_free(o->entity_ids);
+	g_free(o->state_topic);
+	g_free(o->live_topic);
+	g_free(o->device_topic);
+	g_free(o->command_topic);
+	g_free(o->status_topic);
+	g_clear_pointer(&o->device, json_node_unref);
+}
+
+void mqtt_discovery_message_free(struct mqtt_discovery_message *message)
+{
+	if (!message)
+		return;
+	g_free(message->topic);
+	g_free(message->payload);
+	g_free(message);
+}
+
+static struct mqtt_discovery_message *message_new(char *topic, char *payload)
+{
+	struct mqtt_discovery_message *m =
+	    g_new0(struct mqtt_discovery_message, 1);
+
+	m->topic = topic;
+	m->payload = payload;
+	return m;
+}
+
+struct mqtt_discovery_message *mqtt_discovery_removal(const char *topic)
+{
+	return message_new(g_strdup(topic), g_strdup(""));
+}
+
+static const char *prefix_of(const struct mqtt_discovery_gateway *gw)
+{
+	return gw->prefix ? gw->prefix : DEFAULT_PREFIX;
+}
+
+static bool under(const char *topic, const char *root)
+{
+	size_t len = strlen(root);
+
+	return strncmp(topic, root, len) == 0 &&
+	       (topic[len] == '\0' || topic[len] == '/');
+}
+
+static bool gateway_valid(const struct mqtt_discovery_gateway *gw)
+{
+	const char *prefix = prefix_of(gw);
+
+	if (!mqtt_topic_base_valid(gw->base) || !mqtt_topic_name_valid(prefix))
+		return false;
+	/* Neither may hold the other's topics: <base>/status would be HA's
+	 * birth topic, or a user's topics would sit among the configs. */
+	return !under(gw->base, prefix) && !under(prefix, gw->base);
+}
+
+/* The base topic in the unique ids: [a-z0-9] as is, any other byte as '-'
+ * and two hex digits. Reversible, so different bases never meet, and free
+ * of '_', so the id's next '_' ends it. */
+static char *escape_base(const char *base)
+{
+	GString *out = g_string_new(NULL);
+
+	for (const char *p = base; *p; p++) {
+		if ((*p >= 'a' && *p <= 'z') || g_ascii_isdigit(*p))
+			g_string_append_c(out, *p);
+		else
+			g_string_append_printf(out, "-%02x", (guchar)*p);
+	}
+	return g_string_free(out, FALSE);
+}
+
+/* Appends @text as an entity id part: lower-case letters, digits and single
+ * '_' between words, as Home Assistant's entity ids require. */
+static void append_slug(GString *out, const char *text)
+{
+	for (const char *p = text; *p; p++) {
+		bool word = g_ascii_isalnum(*p);
+
+		if (word) {
+			if (out->len > 0 && out->str[out->len - 1] == ' ')
+				out->str[out->len - 1] = '_';
+			g_string_append_c(out, g_ascii_tolower(*p));
+		} else if (out->len > 0 && out->str[out->len - 1] != ' ' &&
+			   out->str[out->len - 1] != '_') {
+			/* A pending separator, dropped if nothing follows. */
+			g_string_append_c(out, ' ');
+		}
+	}
+	if (out->len > 0 && out->str[out->len - 1] == ' ')
+		g_string_truncate(out, out->len - 1);
+}
+
+static char *entity_stem(const char *base, const char *middle)
+{
+	GString *out = g_string_new(NULL);
+
+	append_slug(out, base);
+	if (out->len > 0)
+		g_string_append_c(out, ' ');
+	append_slug(out, middle);
+	/* A base and a user of symbols only ("--") leave nothing. */
+	if (out->len == 0)
+		g_string_append(out, ORIGIN_NAME);
+	return g_string_free(out, FALSE);
+}
+
+static void add_string(JsonBuilder *b, const char *key, const char *value)
+{
+	if (!value)
+		return;
+	json_builder_set_member_name(b, key);
+	json_builder_add_string_value(b, value);
+}
+
+static void add_int(JsonBuilder *b, const char *key, gint64 value)
+{
+	json_builder_set_member_name(b, key);
+	json_builder_add_int_value(b, value);
+}
+
+static void add_bool(JsonBuilder *b, const char *key, gboolean value)
+{
+	json_builder_set_member_name(b, key);
+	json_builder_add_boolean_value(b, value);
+}
+
+/*
+ * "value_json.metrics.sleep_min" with every level allowed to be missing or
+ * null: (value_json.metrics | default({})).sleep_min | default(none). Home
+ * Assistant's MQTT sensors take the rendered "None" as unknown.
+ */
+static void append_path(GString *out, const char *path)
+{
+	g_auto(GStrv) parts = g_strsplit(path, ".", -1);
+	guint n = g_strv_length(parts);
+	GString *expr = g_string_new("value_json");
+
+	for (guint i = 0; i + 1 < n; i++) {
+		g_string_prepend_c(expr, '(');
+		g_string_append_printf(expr, ".%s | default({}))", parts[i]);
+	}
+	g_string_append_printf(out, "%s.%s | default(none)", expr->str,
+			       parts[n - 1]);
+	g_string_free(expr, TRUE);
+}
+
+static void append_list(GString *out, const char *const *items)
+{
+	g_string_append_c(out, '[');
+	for (size_t i = 0; items[i]; i++)
+		g_string_append_printf(out, "%s'%s'", i ? ", " : "", items[i]);
+	g_string_append_c(out, ']');
+}
+
+static char *value_template(const struct entity *e)
+{
+	static const char *const connected[] = { "connected", "advertising",
+						 NULL };
+	GString *t = g_string_new(NULL);
+
+	switch (e->shape) {
+	case SHAPE_OPTION:
+		/* A state outside the options would be refused (and logged)
+		 * by Home Assistant; unknown is the honest answer. */
+		g_string_append(t, "{% set v = ");
+		append_path(t, e->path);
+		g_string_append(t, " %}{{ v if v in ");
+		append_list(t, e->options);
+		g_string_append(t, " else none }}");
+		break;
+	case SHAPE_FLAG:
+		g_string_append(t, "{% set v = ");
+		append_path(t, e->path);
+		g_string_append(t, " %}{{ none if v is none else "
+				   "('ON' if v else 'OFF') }}");
+		break;
+	case SHAPE_CONNECTED:
+		g_string_append(t, "{% set v = ");
+		append_path(t, e->path);
+		g_string_append(t,
+				" %}{{ none if v is none else ('ON' if v in ");
+		append_list(t, connected);
+		g_string_append(t, " else 'OFF') }}");
+		break;
+	case SHAPE_VALUE:
+	default:
+		g_string_append(t, "{{ ");
+		append_path(t, e->path);
+		g_string_append(t, " }}");
+		break;
+	}
+	return g_string_free(t, FALSE);
+}
+
+static const char *source_topic(const struct owner *o, enum source source)
+{
+	switch (source) {
+	case SOURCE_STATE:
+		return o->state_topic;
+	case SOURCE_LIVE:
+		return o->live_topic;
+	case SOURCE_DEVICE:
+		return o->device_topic;
+	case SOURCE_NONE:
+	default:
+		return NULL;
+	}
+}
+
+static void add_availability(JsonBuilder *b, const struct owner *o)
+{
+	json_builder_set_member_name(b, "availability");
+	json_builder_begin_array(b);
+	json_builder_begin_object(b);
+	add_string(b, "topic", o->status_topic);
+	add_string(b, "payload_available", mqtt_payload_status(true));
+	add_string(b, "payload_not_available", mqtt_payload_status(false));
+	json_builder_end_object(b);
+	json_builder_end_array(b);
+}
+
+static void add_origin(JsonBuilder *b, const struct mqtt_discovery_gateway *gw)
+{
+	json_builder_set_member_name(b, "origin");
+	json_builder_begin_object(b);
+	add_string(b, "name", ORIGIN_NAME);
+	add_string(b, "sw_version", gw->sw_version);
+	add_string(b, "support_url", gw->support_url);
+	json_builder_end_object(b);
+}
+
+static void add_number(JsonBuilder *b, const struct entity *e,
+		       const struct owner *o)
+{
+	/* The check-in message inbound.c parses; HA renders the value as
+	 * 3 or 3.0, "| int" sends the whole number. The key is ours, so
+	 * the template needs no escaping. */
+	g_autofree char *command =
+	    g_strdup_printf("{\"%s\": {{ value | int }}}", e->checkin);
+
+	add_string(b, "command_topic", o->command_topic);
+	add_string(b, "command_template", command);
+	add_int(b, "min", CHECKIN_MIN);
+	add_int(b, "max", CHECKIN_MAX);
+	add_int(b, "step", 1);
+	add_string(b, "mode", "slider");
+	/* No state topic: HA keeps the last value set (optimistic). A
+	 * check-in is worth a retry, so QoS 1; not retained, or a restart
+	 * would replay yesterday's answer into today. */
+	add_int(b, "qos", 1);
+}
+
+static char *entity_config(const struct mqtt_discovery_gateway *gw,
+			   const struct owner *o, const struct entity *e,
+			   const char *unique_id)
+{
+	g_autoptr(JsonBuilder) b = json_builder_new();
+	g_autoptr(JsonNode) root = NULL;
+	g_autofree char *entity_id =
+	    g_strdup_printf("%s.%s_%s", e->component, o->entity_ids, e->key);
+	const char *topic = source_topic(o, e->source);
+
+	json_builder_begin_object(b);
+	add_string(b, "name", e->name);
+	add_string(b, "unique_id", unique_id);
+	/* Since HA 2025.10 (object_id is deprecated); older versions ignore
+	 * it and name the entity from the device and entity names. */
+	add_string(b, "default_entity_id", entity_id);
+	if (topic) {
+		g_autofree char *template = value_template(e);
+
+		add_string(b, "state_topic", topic);
+		add_string(b, "value_template", template);
+	}
+	if (e->attributes) {
+		add_string(b, "json_attributes_topic", topic);
+		add_string(b, "json_attributes_template", e->attributes);
+	}
+	add_string(b, "device_class", e->device_class);
+	add_string(b, "state_class", e->state_class);
+	add_string(b, "unit_of_measurement", e->unit);
+	if (e->options) {
+		json_builder_set_member_name(b, "options");
+		json_builder_begin_array(b);
+		for (size_t i = 0; e->options[i]; i++)
+			json_builder_add_string_value(b, e->options[i]);
+		json_builder_end_array(b);
+	}
+	if (e->show_decimals)
+		add_int(b, "suggested_display_precision", e->decimals);
+	if (e->expire_after_s > 0)
+		add_int(b, "expire_after", e->expire_after_s);
+	if (e->force_update)
+		add_bool(b, "force_update", TRUE);
+	if (strcmp(e->component, "binary_sensor") == 0) {
+		add_string(b, "payload_on", "ON");
+		add_string(b, "payload_off", "OFF");
+	}
+	if (e->checkin)
+		add_number(b, e, o);
+	add_string(b, "icon", e->icon);
+	if (e->diagnostic)
+		add_string(b, "entity_category", "diagnostic");
+	add_availability(b, o);
+	json_builder_set_member_name(b, "device");
+	json_builder_add_value(b, json_node_copy(o->device));
+	add_origin(b, gw);
+	json_builder_end_object(b);
+	root = json_builder_get_root(b);
+	return json_text_from_node(root);
+}
+
+static GPtrArray *build(const struct mqtt_discovery_gateway *gw,
+			const struct owner *o, const struct entity *entities,
+			size_t count, bool removal)
+{
+	GPtrArray *messages = g_ptr_array_new_with_free_func(
+	    (GDestroyNotify)mqtt_discovery_message_free);
+
+	for (size_t i = 0; i < count; i++) {
+		const struct entity *e = &entities[i];
+		char *unique_id = g_strdup_printf("%s_%s", o->id, e->key);
+		char *topic = g_strdup_printf("%s/%s/%s/config", prefix_of(gw),
+					      e->component, unique_id);
+		char *payload =
+		    removal ? g_strdup("") : entity_config(gw, o, e, unique_id);
+
+		g_ptr_array_add(messages, message_new(topic, payload));
+		g_free(unique_id);
+	}
+	return messages;
+}
+
+static JsonNode *person_device(const struct mqtt_discovery_gateway *gw,
+			       const struct owner *o,
+			       const struct mqtt_discovery_person *p)
+{
+	g_autoptr(JsonBuilder) b = json_builder_new();
+	g_autofree char *display = g_utf8_make_valid(
+	    p->display_name && *p->display_name ? p->display_name : p->user,
+	    -1);
+	g_autofree char *name = g_strconcat("Recovery ", display, NULL);
+
+	json_builder_begin_object(b);
+	json_builder_set_member_name(b, "identifiers");
+	json_builder_begin_array(b);
+	json_builder_add_string_value(b, o->id);
+	json_builder_end_array(b);
+	add_string(b, "name", name);
+	add_string(b, "manufacturer", ORIGIN_NAME);
+	add_string(b, "model", "Personal recovery");
+	add_string(b, "sw_version", gw->sw_version);
+	json_builder_end_object(b);
+	return json_builder_get_root(b);
+}
+
+static int person_owner(const struct mqtt_discovery_gateway *gw,
+			const char *user, struct owner *ret)
+{
+	g_autofree char *base = NULL;
+
+	if (!gateway_valid(gw) || !mqtt_topic_user_valid(user))
+		return -EINVAL;
+	base = escape_base(gw->base);
+	ret->id = g_strconcat(ID_PREFIX, base, "_user_", user, NULL);
+	ret->entity_ids = entity_stem(gw->base, user);
+	ret->state_topic = mqtt_topic_state(gw->base, user);
+	ret->live_topic = mqtt_topic_live(gw->base, user);
+	ret->command_topic = mqtt_topic_checkin_set(gw->base, user);
+	ret->status_topic = mqtt_topic_status(gw->base);
+	return 0;
+}
+
+int mqtt_discovery_build_person(const struct mqtt_discovery_gateway *gateway,
+				const struct mqtt_discovery_person *person,
+				GPtrArray **ret_messages)
+{
+	struct owner o = { 0 };
+	int r = person_owner(gateway, person->user, &o);
+
+	if (r < 0)
+		return r;
+	o.device = person_device(gateway, &o, person);
+	*ret_messages = build(gateway, &o, person_entities,
+			      G_N_ELEMENTS(person_entities), false);
+	owner_clear(&o);
+	return 0;
+}
+
+int mqtt_discovery_remove_person(const struct mqtt_discovery_gateway *gateway,
+				 const char *user, GPtrArray **ret_messages)
+{
+	struct owner o = { 0 };
+	int r = person_owner(gateway, user, &o);
+
+	if (r < 0)
+		return r;
+	*ret_messages = build(gateway, &o, person_entities,
+			      G_N_ELEMENTS(person_entities), true);
+	owner_clear(&o);
+	return 0;
+}
+
+static JsonNode *ble_device(const struct owner *o,
+			    const struct mqtt_discovery_device *d)
+{
+	g_autoptr(JsonBuilder) b = json_builder_new();
+	g_autofree char *address = g_ascii_strup(d->address, -1);
+	const char *kind = d->kind ? d->kind : "BLE sensor";
+	g_autofree char *name = NULL;
+	g_autofree char *model = g_utf8_make_valid(kind, -1);
+	g_autofree char *made = NULL;
+
+	if (d->name && *d->name)
+		name = g_utf8_make_valid(d->name, -1);
+	else {
+		made = g_strdup_printf("%s %s", model,
+				       d->user ? d->user : address);
+		name = g_utf8_make_valid(made, -1);
+	}
+	json_builder_begin_object(b);
+	json_builder_set_member_name(b, "identifiers");
+	json_builder_begin_array(b);
+	json_builder_add_string_value(b, o->id);
+	json_builder_end_array(b);
+	/* The same connection as HA's own Bluetooth integrations use, so a
+	 * device HA already knows gets these entities too. */
+	json_builder_set_member_name(b, "connections");
+	json_builder_begin_array(b);
+	json_builder_begin_array(b);
+	json_builder_add_string_value(b, "bluetooth");
+	json_builder_add_string_value(b, address);
+	json_builder_end_array(b);
+	json_builder_end_array(b);
+	add_string(b, "name", name);
+	add_string(b, "model", model);
+	json_builder_end_object(b);
+	return json_builder_get_root(b);
+}
+
+static int device_owner(const struct mqtt_discovery_gateway *gw,
+			const char *address, struct owner *ret)
+{
+	char slug[MQTT_TOPIC_ADDRESS_SLUG];
+	g_autofree char *base = NULL;
+	g_autofree char *middle = NULL;
+
+	if (!gateway_valid(gw) || !mqtt_topic_address_slug(address, slug))
+		return -EINVAL;
+	base = escape_base(gw->base);
+	middle = g_strconcat("ble_", slug, NULL);
+	ret->id = g_strconcat(ID_PREFIX, base, "_", middle, NULL);
+	ret->entity_ids = entity_stem(gw->base, middle);
+	ret->device_topic = mqtt_topic_device(gw->base, address);
+	ret->status_topic = mqtt_topic_status(gw->base);
+	return 0;
+}
+
+int mqtt_discovery_build_device(const struct mqtt_discovery_gateway *gateway,
+				const struct mqtt_discovery_device *device,
+				GPtrArray **ret_messages)
+{
+	struct owner o = { 0 };
+	int r = device_owner(gateway, device->address, &o);
+
+	if (r < 0)
+		return r;
+	o.device = ble_device(&o, device);
+	*ret_messages = build(gateway, &o, device_entities,
+			      G_N_ELEMENTS(device_entities), false);
+	owner_clear(&o);
+	return 0;
+}
+
+int mqtt_discovery_remove_device(const struct mqtt_discovery_gateway *gateway,
+				 const char *address, GPtrArray **ret_messages)
+{
+	struct owner o = { 0 };
+	int r = device_owner(gateway, address, &o);
+
+	if (r < 0)
+		return r;
+	*ret_messages = build(gateway, &o, device_entities,
+			      G_N_ELEMENTS(device_entities), true);
+	owner_clear(&o);
+	return 0;
+}
+
+char *mqtt_discovery_topic_filter(const struct mqtt_discovery_gateway *gateway)
+{
+	if (!gateway_valid(gateway))
+		return NULL;
+	return g_strconcat(prefix_of(gateway), "/+/+/config", NULL);
+}
+
+static bool id_chars(const char *s)
+{
+	for (; *s; s++)
+		if (!g_ascii_isalnum(*s) && *s != '_' && *s != '-')
+			return false;
+	return true;
+}
+
+bool mqtt_discovery_topic_is_ours(const struct mqtt_discovery_gateway *gateway,
+				  const char *topic)
+{
+	g_autofree char *base = NULL;
+	g_autofree char *stem = NULL;
+	g_auto(GStrv) levels = NULL;
+	const char *prefix, *rest;
+	size_t prefix_len;
+
+	if (!topic || !gateway_valid(gateway))
+		return false;
+	prefix = prefix_of(gateway);
+	prefix_len = strlen(prefix);
+	if (strncmp(topic, prefix, prefix_len) != 0 || topic[prefix_len] != '/')
+		return false;
+	rest = topic + prefix_len + 1;
+	/* <component>/<object id>/config; any component, so configs of an
+	 * entity that changed component in a later version still count. */
+	levels = g_strsplit(rest, "/", 4);
+	if (g_strv_length(levels) != 3 || strcmp(levels[2], "config") != 0)
+		return false;
+	if (!*levels[0] || !id_chars(levels[0]) || !id_chars(levels[1]))
+		return false;
+	base = escape_base(gateway->base);
+	stem = g_strconcat(ID_PREFIX, base, "_", NULL);
+	if (!g_str_has_prefix(levels[1], stem))
+		return false;
+	rest = levels[1] + strlen(stem);
+	return (g_str_has_prefix(rest, "user_") && rest[5]) ||
+	       (g_str_has_prefix(rest, "ble_") && rest[4]);
+}

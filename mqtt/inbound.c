@@ -1,0 +1,212 @@
+// SPDX-License-Identifier: MIT
+#include "inbound.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <string.h>
+
+#include <json-glib/json-glib.h>
+
+#define CHECKIN_MIN 1
+#define CHECKIN_MAX 5
+#define EXPECTED    "(expected a whole number 1-5)"
+
+/* How much of json-glib's parse error a reason quotes, in characters. */
+#define REASON_QUOTE_MAX 80
+
+/* The birth payload with room for whitespace; anything longer is not it. */
+#define HA_STATUS_MAX 64
+
+G_GNUC_PRINTF(3, 4)
+static int fail(char **ret_reason, int error, const char *format, ...)
+{
+	va_list ap;
+
+	if (ret_reason) {
+		va_start(ap, format);
+		*ret_reason = g_strdup_vprintf(format, ap);
+		va_end(ap);
+	}
+	return error;
+}
+
+static const char *type_name(JsonNode *node)
+{
+	switch (json_node_get_node_type(node)) {
+	case JSON_NODE_OBJECT:
+		return "an object";
+	case JSON_NODE_ARRAY:
+		return "an array";
+	case JSON_NODE_NULL:
+		return "null";
+	case JSON_NODE_VALUE:
+		break;
+	default:
+		return "not a value";
+	}
+	switch (json_node_get_value_type(node)) {
+	case G_TYPE_STRING:
+		return "a string";
+	case G_TYPE_BOOLEAN:
+		return "a boolean";
+	case G_TYPE_INT64:
+	case G_TYPE_DOUBLE:
+		return "a number";
+	default:
+		return "not a value";
+	}
+}
+
+/* json-glib's parse error quotes the offending token, which can span lines
+ * and most of the payload: the reason is logged as one short line. */
+static char *one_line(const char *message)
+{
+	const char *start =
+	    g_str_has_prefix(message, "<data>:") ? message + 7 : message;
+	g_autofree char *valid = NULL;
+	GString *out;
+
+	/* It may quote a single byte of a UTF-8 sequence. */
+	valid = g_utf8_make_valid(start, -1);
+	out = g_string_new(NULL);
+	for (const char *p = valid; *p; p++) {
+		guchar c = (guchar)*p;
+
+		g_string_append_c(out, c < 0x20 || c == 0x7f ? ' ' : *p);
+	}
+	if (g_utf8_strlen(out->str, -1) > REASON_QUOTE_MAX) {
+		const char *end =
+		    g_utf8_offset_to_pointer(out->str, REASON_QUOTE_MAX);
+
+		g_string_truncate(out, (gsize)(end - out->str));
+		g_string_append(out, "\u2026");
+	}
+	return g_string_free(out, FALSE);
+}
+
+/* The shortest text that reads back as @value ("2.5", not g_ascii_dtostr's
+ * "2.5000000000000000"-style 17 digits): reasons quote what was sent. */
+static void format_shortest(char *buf, size_t size, double value)
+{
+	char format[8];
+
+	for (int precision = 1; precision <= 17; precision++) {
+		g_snprintf(format, sizeof(format), "%%.%dg", precision);
+		g_ascii_formatd(buf, (gint)size, format, value);
+		if (g_ascii_strtod(buf, NULL) == value)
+			return;
+	}
+}
+
+/* One known key: a whole number 1-5, as an integer or an integral double. */
+static int parse_level(const char *key, JsonNode *node, double *ret,
+		       char **ret_reason)
+{
+	char text[G_ASCII_DTOSTR_BUF_SIZE];
+	GType type;
+	double value;
+
+	if (!JSON_NODE_HOLDS_VALUE(node))
+		return fail(ret_reason, -EBADMSG, "%s is %s " EXPECTED, key,
+			    type_name(node));
+	type = json_node_get_value_type(node);
+	if (type == G_TYPE_INT64) {
+		gint64 level = json_node_get_int(node);
+
+		if (level < CHECKIN_MIN || level > CHECKIN_MAX)
+			return fail(ret_reason, -EINVAL,
+				    "%s %" G_GINT64_FORMAT
+				    " is out of range " EXPECTED,
+				    key, level);
+		*ret = (double)level;
+		return 0;
+	}
+	if (type != G_TYPE_DOUBLE)
+		return fail(ret_reason, -EBADMSG, "%s is %s " EXPECTED, key,
+			    type_name(node));
+	value = json_node_get_double(node);
+	if (!isfinite(value))
+		return fail(ret_reason, -EINVAL,
+			    "%s is not a finite number " EXPECTED, key);
+	format_shortest(text, sizeof(text), value);
+	if (value != floor(value))
+		return fail(ret_reason, -EINVAL,
+			    "%s %s is not a whole number " EXPECTED, key, text);
+	if (value < CHECKIN_MIN || value > CHECKIN_MAX)
+		return fail(ret_reason, -EINVAL,
+			    "%s %s is out of range " EXPECTED, key, text);
+	*ret = value;
+	return 0;
+}
+
+int mqtt_inbound_parse_checkin(const void *payload, size_t len,
+			       struct mqtt_checkin *ret, char **ret_reason)
+{
+	static const char *const keys[] = { "mood", "soreness", "energy" };
+	struct mqtt_checkin checkin = { NAN, NAN, NAN };
+	double *fields[] = { &checkin.mood, &checkin.soreness,
+			     &checkin.energy };
+	g_autoptr(JsonParser) parser = NULL;
+	g_autoptr(GError) error = NULL;
+	JsonObject *object;
+	JsonNode *root;
+	bool any = false;
+
+	/* Size first: nothing over the limit is even looked at. */
+	if (len > MQTT_INBOUND_CHECKIN_MAX)
+		return fail(ret_reason, -E2BIG,
+			    "payload of %zu bytes is over the %d-byte limit",
+			    len, MQTT_INBOUND_CHECKIN_MAX);
+	if (len == 0)
+		return fail(ret_reason, -EBADMSG, "empty payload");
+	/* Also refuses NUL bytes, which would end the text early. */
+	if (!g_utf8_validate_len(payload, len, NULL))
+		return fail(ret_reason, -EBADMSG, "payload is not UTF-8 text");
+
+	parser = json_parser_new_immutable();
+	if (!json_parser_load_from_data(parser, payload, (gssize)len, &error)) {
+		g_autofree char *why = one_line(error->message);
+
+		return fail(ret_reason, -EBADMSG, "not JSON: %s", why);
+	}
+	root = json_parser_get_root(parser);
+	if (!root)
+		return fail(ret_reason, -EBADMSG, "not JSON: no value");
+	if (!JSON_NODE_HOLDS_OBJECT(root))
+		return fail(ret_reason, -EBADMSG,
+			    "expected a JSON object, got %s", type_name(root));
+
+	object = json_node_get_object(root);
+	for (size_t i = 0; i < G_N_ELEMENTS(keys); i++) {
+		JsonNode *member = json_object_get_member(object, keys[i]);
+		int r;
+
+		if (!member)
+			continue;
+		r = parse_level(keys[i], member, fields[i], ret_reason);
+		if (r < 0)
+			return r;
+		any = true;
+	}
+	if (!any)
+		return fail(ret_reason, -ENODATA,
+			    "no mood, soreness or energy in the message");
+	*ret = checkin;
+	return 0;
+}
+
+bool mqtt_inbound_is_ha_online(const void *payload, size_t len)
+{
+	const char *p = payload;
+
+	if (!payload || len > HA_STATUS_MAX)
+		return false;
+	while (len > 0 && g_ascii_isspace(p[0])) {
+		p++;
+		len--;
+	}
+	while (len > 0 && g_ascii_isspace(p[len - 1]))
+		len--;
+	return len == 6 && memcmp(p, "online", 6) == 0;
+}

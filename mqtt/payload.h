@@ -1,0 +1,121 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/*
+ * The JSON payloads the gateway publishes besides the state message (which
+ * gateway/report.c builds): live values, BLE device state, the morning
+ * alert, and the status words. Plain structs in, compact JSON text out.
+ * Pure: no I/O, no clock, no globals; times come in as Unix milliseconds.
+ *
+ * Absent values are left out of the JSON, never sent as 0 or "": an
+ * optional number is NAN (any non-finite value counts as absent), an
+ * optional string NULL, an optional flag MQTT_FLAG_UNKNOWN. Times are
+ * ISO 8601 in UTC to the second ("2026-03-02T06:15:00Z"), which Home
+ * Assistant's timestamp sensors read as they are.
+ */
+
+enum mqtt_flag {
+	MQTT_FLAG_UNKNOWN, /* left out */
+	MQTT_FLAG_NO,
+	MQTT_FLAG_YES,
+};
+
+/* recovery/<user>/live: keys heart_rate_bpm, contact, weight_kg,
+ * body_fat_pct, bed, updated. */
+struct mqtt_live {
+	double heart_rate_bpm; /* NAN: no strap worn or in range */
+	enum mqtt_flag contact;
+	double weight_kg;    /* the last weighing; NAN: none */
+	double body_fat_pct; /* with that weighing; NAN: not measured */
+	enum mqtt_flag bed;  /* in bed; unknown without a bed sensor */
+	int64_t updated_ms;  /* required, > 0 */
+};
+
+/*
+ * Builds the live payload. Heart rate is sent in whole bpm, weight to 0.01
+ * kg, body fat to 0.1 %. Returns 0 and a new string (g_free) in @ret_json,
+ * or -EINVAL, @ret_json untouched, when updated_ms is not a time between
+ * 1970 and 9999.
+ */
+int mqtt_payload_build_live(const struct mqtt_live *live, char **ret_json);
+
+/* Where a BLE device stands, as the device topic reports it. */
+enum mqtt_connection {
+	MQTT_CONNECTION_UNKNOWN,      /* left out */
+	MQTT_CONNECTION_ABSENT,	      /* not heard lately */
+	MQTT_CONNECTION_ADVERTISING,  /* heard; needs no connection */
+	MQTT_CONNECTION_CONNECTING,   /* connecting or resolving */
+	MQTT_CONNECTION_CONNECTED,    /* subscribed, data flowing */
+	MQTT_CONNECTION_DISCONNECTED, /* lost; backing off */
+};
+
+/* "absent", "advertising", "connecting", "connected", "disconnected"; NULL
+ * for MQTT_CONNECTION_UNKNOWN or a value outside the enum. */
+const char *mqtt_payload_connection_name(enum mqtt_connection connection);
+
+/* recovery/device/<addr>: keys address, name, kind, user, battery_pct,
+ * rssi_dbm, last_seen, connection. */
+struct mqtt_device_state {
+	const char *address; /* required, "C4:7C:8D:6A:12:34" */
+	const char *name;    /* as the device or the config names it */
+	const char *kind;    /* what it is to us, e.g. "heart-rate strap" */
+	const char *user;    /* whose it is; NULL when shared */
+	double battery_pct;  /* 0-100 */
+	double rssi_dbm;
+	int64_t last_seen_ms; /* 0: never seen */
+	enum mqtt_connection connection;
+};
+
+/*
+ * Builds the device payload; battery and RSSI are sent as whole numbers,
+ * texts made valid UTF-8 (BLE names are raw bytes). Returns 0 and a new
+ * string (g_free) in @ret_json, or -EINVAL, @ret_json untouched, for an
+ * invalid address or last_seen_ms.
+ */
+int mqtt_payload_build_device(const struct mqtt_device_state *device,
+			      char **ret_json);
+
+/* The notification line of an alert is at most this many characters. */
+#define MQTT_PAYLOAD_ALERT_TEXT_MAX 200
+
+/* recovery/<user>/alert: keys user, date, score, zone, state, headline,
+ * detail, actions, reasons, text. */
+struct mqtt_alert {
+	const char *user;	  /* required, mqtt_topic_user_valid() */
+	const char *display_name; /* for the text; NULL, "": the user */
+	const char *date;	  /* required, "2026-03-02" */
+	int score;		  /* 0-100; < 0: none (sent as null) */
+	const char *zone;	  /* required: "green", ..., "none" */
+	const char *state;	  /* required: the advice state's name */
+	const char *headline;	  /* required */
+	const char *detail;	  /* NULL: left out */
+	const char *const *actions;
+	size_t action_count;
+	const char *const *reasons;
+	size_t reason_count;
+};
+
+/*
+ * The alert's one-line text for a phone notification or a TTS line:
+ * "Alice: 74, green – Ready to go. You have recovered well. …", or
+ * "Alice – <headline>. <detail>" without a score. At most
+ * MQTT_PAYLOAD_ALERT_TEXT_MAX characters (not bytes): a detail that does not
+ * fit is cut at a word and ends in "…". Returns a new string (g_free), or
+ * NULL when a required field is missing.
+ */
+char *mqtt_payload_alert_text(const struct mqtt_alert *alert);
+
+/*
+ * Builds the alert payload: the advice as the state message carries it
+ * (texts made valid UTF-8) and the text above. Returns 0 and a new string
+ * (g_free) in @ret_json, or -EINVAL, @ret_json untouched, when a required
+ * field is missing or the user name is not valid.
+ */
+int mqtt_payload_build_alert(const struct mqtt_alert *alert, char **ret_json);
+
+/* "online" or "offline": recovery/status and the last will. Static. */
+const char *mqtt_payload_status(bool online);
