@@ -51,6 +51,7 @@
 #define JITTER			0.2
 #define LIB_ERRORS_MAX		400 /* bytes of libmosquitto errors kept */
 #define LIVE_TOPICS_MAX		4096
+#define EXTRA_SUBS_MAX		64
 /* A hung-up socket whose reads keep "succeeding" (an SSL_ERROR_SYSCALL in
  * the handshake) is given up after this many reads in one wakeup. */
 #define HUP_READS_MAX 64
@@ -117,6 +118,7 @@ struct mqtt_client {
 	unsigned connect_timeout_ms;
 	char *status_topic;
 	char *subscriptions[2];
+	GPtrArray *extra_subs; /* char *: mqtt_client_subscribe's filters */
 
 	struct mqtt_client_ops ops;
 	void *data;
@@ -139,7 +141,10 @@ struct mqtt_client {
 	GQueue batch;	  /* struct mqtt_message *, fetched, not published */
 	int64_t fetch_after_id;
 	GQueue events; /* struct event * */
-	int stop_mid;  /* "offline" sent by mqtt_client_stop */
+	/* SUBSCRIBE mid -> a copy of the extra filter it carries, until its
+	 * SUBACK: a refusal names the filter. */
+	GHashTable *sub_mids;
+	int stop_mid; /* "offline" sent by mqtt_client_stop */
 	bool stop_acked;
 
 	bool pumping;
@@ -411,6 +416,8 @@ mqtt_client *mqtt_client_new(const struct mqtt_client_config *cfg,
 	g_queue_init(&c->events);
 	c->live = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
 					(GDestroyNotify)live_value_free);
+	c->extra_subs = g_ptr_array_new_with_free_func(g_free);
+	c->sub_mids = g_hash_table_new_full(NULL, NULL, NULL, g_free);
 
 	c->host = g_strdup(cfg->host);
 	c->tls = cfg->tls;
@@ -498,6 +505,7 @@ static void teardown(struct mqtt_client *c)
 	c->fetch_after_id = 0;
 	while ((ev = g_queue_pop_head(&c->events)))
 		event_free(ev);
+	g_hash_table_remove_all(c->sub_mids);
 	c->stop_mid = 0;
 	c->stop_acked = false;
 }
@@ -739,6 +747,23 @@ static void publish_live_values(struct mqtt_client *c)
 	}
 }
 
+/* Sends SUBSCRIBE for one extra filter and remembers its mid, so that a
+ * refusal can name it. */
+static void subscribe_extra(struct mqtt_client *c, const char *filter)
+{
+	int mid = 0;
+	int rc = mosquitto_subscribe(c->mosq, &mid, filter, 1);
+
+	if (rc != MOSQ_ERR_SUCCESS) {
+		/* The connection is going; the next CONNACK sends it. */
+		say(c, G_LOG_LEVEL_DEBUG, "could not subscribe to %s: %s",
+		    filter, mosquitto_strerror(rc));
+		return;
+	}
+	g_hash_table_replace(c->sub_mids, GINT_TO_POINTER(mid),
+			     g_strdup(filter));
+}
+
 static void handle_connack(struct mqtt_client *c)
 {
 	int rc;
@@ -755,6 +780,10 @@ static void handle_connack(struct mqtt_client *c)
 	if (rc != MOSQ_ERR_SUCCESS)
 		say(c, G_LOG_LEVEL_WARNING, "could not subscribe: %s",
 		    mosquitto_strerror(rc));
+	/* A clean session forgets subscriptions: every CONNACK needs them
+	 * all again. */
+	for (guint i = 0; i < c->extra_subs->len; i++)
+		subscribe_extra(c, c->extra_subs->pdata[i]);
 	publish_live_values(c);
 	c->want_drain = true;
 	/* Last: the owner may call anything, even mqtt_client_stop. */
@@ -809,14 +838,22 @@ static void handle_event(struct mqtt_client *c, struct event *ev)
 	case EV_PUBLISHED:
 		handle_published(c, ev->mid, ev->code);
 		break;
-	case EV_SUBACK:
-		if (ev->code)
+	case EV_SUBACK: {
+		const char *extra =
+		    g_hash_table_lookup(c->sub_mids, GINT_TO_POINTER(ev->mid));
+
+		if (ev->code && extra)
+			say(c, G_LOG_LEVEL_WARNING,
+			    "broker refused the subscription to %s", extra);
+		else if (ev->code)
 			say(c, G_LOG_LEVEL_WARNING,
 			    "broker refused the subscription to %s or %s: "
 			    "check-ins or Home Assistant restarts will be "
 			    "missed",
 			    c->subscriptions[0], c->subscriptions[1]);
+		g_hash_table_remove(c->sub_mids, GINT_TO_POINTER(ev->mid));
 		break;
+	}
 	case EV_MESSAGE:
 		if (c->ops.message) {
 			gsize size;
@@ -1301,6 +1338,8 @@ void mqtt_client_free(mqtt_client *c)
 	teardown(c);
 	g_clear_pointer(&c->context, g_main_context_unref);
 	g_hash_table_destroy(c->live);
+	g_ptr_array_unref(c->extra_subs);
+	g_hash_table_destroy(c->sub_mids);
 	g_array_free(c->inflight, TRUE);
 	g_string_free(c->lib_errors, TRUE);
 	g_free(c->host);
@@ -1368,6 +1407,110 @@ gboolean mqtt_client_publish_live(mqtt_client *c, const char *topic,
 	v->payload = g_bytes_new(payload, len);
 	v->retain = retain;
 	g_hash_table_replace(c->live, g_strdup(topic), v);
+	return TRUE;
+}
+
+/* Whether @filter is a topic filter a broker will take (MQTT 3.1.1
+ * §4.7.1): '#' last and alone in its level, '+' alone in its level. */
+static gboolean check_filter(const char *filter, GError **error)
+{
+	if (!filter || !*filter ||
+	    mosquitto_validate_utf8(filter, (int)strlen(filter)) ||
+	    mosquitto_sub_topic_check(filter) != MOSQ_ERR_SUCCESS)
+		return invalid(error, "\"%s\" is not a topic filter",
+			       filter ? filter : "(null)");
+	return TRUE;
+}
+
+static gboolean is_fixed(const struct mqtt_client *c, const char *filter)
+{
+	return strcmp(filter, c->subscriptions[0]) == 0 ||
+	       strcmp(filter, c->subscriptions[1]) == 0;
+}
+
+static gboolean find_extra(const struct mqtt_client *c, const char *filter,
+			   guint *ret_index)
+{
+	return g_ptr_array_find_with_equal_func(c->extra_subs, filter,
+						g_str_equal, ret_index);
+}
+
+gboolean mqtt_client_subscribe(mqtt_client *c, const char *filter,
+			       GError **error)
+{
+	if (!check_filter(filter, error))
+		return FALSE;
+	if (is_fixed(c, filter) || find_extra(c, filter, NULL))
+		return TRUE;
+	if (c->extra_subs->len >= EXTRA_SUBS_MAX)
+		return invalid(error, "more than %d extra subscriptions",
+			       EXTRA_SUBS_MAX);
+	g_ptr_array_add(c->extra_subs, g_strdup(filter));
+	if (c->mosq && c->connected) {
+		subscribe_extra(c, filter);
+		pump(c);
+	}
+	return TRUE;
+}
+
+gboolean mqtt_client_unsubscribe(mqtt_client *c, const char *filter,
+				 GError **error)
+{
+	guint i;
+	int rc;
+
+	if (!check_filter(filter, error))
+		return FALSE;
+	if (is_fixed(c, filter))
+		return invalid(error,
+			       "%s is one of the client's own subscriptions",
+			       filter);
+	if (!find_extra(c, filter, &i))
+		return TRUE;
+	g_ptr_array_remove_index(c->extra_subs, i);
+	if (c->mosq && c->connected) {
+		rc = mosquitto_unsubscribe(c->mosq, NULL, filter);
+		/* A failure means the connection is going, and with it
+		 * (clean session) the subscription. */
+		if (rc != MOSQ_ERR_SUCCESS)
+			say(c, G_LOG_LEVEL_DEBUG,
+			    "could not unsubscribe from %s: %s", filter,
+			    mosquitto_strerror(rc));
+		pump(c);
+	}
+	return TRUE;
+}
+
+gboolean mqtt_client_publish(mqtt_client *c, const char *topic,
+			     const void *payload, size_t len, int qos,
+			     bool retain, GError **error)
+{
+	int rc;
+
+	if (!topic || mosquitto_validate_utf8(topic, (int)strlen(topic)) ||
+	    mosquitto_pub_topic_check(topic) != MOSQ_ERR_SUCCESS)
+		return invalid(error, "\"%s\" is not a topic to publish to",
+			       topic ? topic : "(null)");
+	if (len > MQTT_MAX_PAYLOAD || (len && !payload))
+		return invalid(error, "a payload of %zu bytes", len);
+	if (qos < 0 || qos > 2)
+		return invalid(error, "QoS %d", qos);
+	if (!c->running || !c->mosq || !c->connected) {
+		g_set_error(error, MQTT_CLIENT_ERROR,
+			    MQTT_CLIENT_ERROR_NOT_RUNNING,
+			    "not connected: message on %s dropped", topic);
+		return FALSE;
+	}
+	rc = mosquitto_publish(c->mosq, NULL, topic, (int)len, payload,
+			       MIN(qos, 1), retain);
+	if (rc != MOSQ_ERR_SUCCESS) {
+		g_set_error(error, MQTT_CLIENT_ERROR, MQTT_CLIENT_ERROR_FAILED,
+			    "publishing on %s: %s", topic,
+			    mosquitto_strerror(rc));
+		return FALSE;
+	}
+	c->stats.direct_sent++;
+	pump(c);
 	return TRUE;
 }
 

@@ -28,8 +28,11 @@
  *   sent again: at least once, in order, which is what QoS 1 promises.
  * - Live values (QoS 0, not in the outbox): while disconnected only the
  *   newest per topic is kept, and sent on reconnect.
- * - Inbound: <base>/+/checkin/set and <discovery>/status, handed raw to
- *   ops->message (mqtt/inbound.c validates them).
+ * - Inbound: <base>/+/checkin/set and <discovery>/status, plus the extra
+ *   filters of mqtt_client_subscribe, handed raw to ops->message
+ *   (mqtt/inbound.c validates them).
+ * - Direct publishes (mqtt_client_publish): for what is rebuilt on every
+ *   connect anyway (Home Assistant discovery), not worth an outbox row.
  *
  * Nothing here logs: errors are GErrors in MQTT_CLIENT_ERROR, returned or
  * passed to ops->disconnected, and remarks go to ops->log.
@@ -176,6 +179,8 @@ struct mqtt_client_stats {
 	uint64_t live_dropped; /* live values replaced by a newer one while
 				  disconnected */
 	uint64_t received;     /* inbound messages passed to ops->message */
+	uint64_t direct_sent;  /* handed to libmosquitto by
+				  mqtt_client_publish */
 };
 
 typedef struct mqtt_client mqtt_client;
@@ -247,6 +252,45 @@ void mqtt_client_outbox_changed(mqtt_client *client);
 gboolean mqtt_client_publish_live(mqtt_client *client, const char *topic,
 				  const void *payload, size_t len, bool retain,
 				  GError **error);
+
+/*
+ * Adds @filter (a valid MQTT topic filter, wildcards allowed) to the
+ * subscriptions sent, at QoS 1, after every CONNACK, after the client's own
+ * two; when connected it is also sent at once. The broker then delivers
+ * matching messages, retained ones first, through ops->message. Returns
+ * TRUE, doing nothing, for a filter already subscribed (one of the
+ * client's own included). FALSE with MQTT_CLIENT_ERROR_INVALID for an
+ * invalid filter or more than 64 extra filters. Works on a stopped client
+ * too. A refusal in the SUBACK is reported through ops->log.
+ */
+gboolean mqtt_client_subscribe(mqtt_client *client, const char *filter,
+			       GError **error);
+
+/*
+ * Removes @filter from the extra subscriptions and, when connected, sends
+ * UNSUBSCRIBE; messages already on their way may still arrive. TRUE, doing
+ * nothing, for a filter not subscribed. FALSE with
+ * MQTT_CLIENT_ERROR_INVALID for an invalid filter or one of the client's
+ * own two subscriptions, which stay.
+ */
+gboolean mqtt_client_unsubscribe(mqtt_client *client, const char *filter,
+				 GError **error);
+
+/*
+ * Publishes at once, outside the outbox (@qos 0 or 1; 2 is sent as 1),
+ * for messages the owner sends again after every connect anyway (Home
+ * Assistant discovery configs: QoS 1, retained). Nothing is kept: while
+ * not connected the message is dropped and the call returns FALSE with
+ * MQTT_CLIENT_ERROR_NOT_RUNNING, and a QoS 1 message whose PUBACK the
+ * connection loses is not sent again. TRUE once libmosquitto has queued
+ * it (it may wait behind max_inflight others). FALSE with
+ * MQTT_CLIENT_ERROR_INVALID for a topic that is not a valid publish topic,
+ * a payload over 256 MiB or a QoS outside 0-2; MQTT_CLIENT_ERROR_FAILED
+ * if libmosquitto refuses it.
+ */
+gboolean mqtt_client_publish(mqtt_client *client, const char *topic,
+			     const void *payload, size_t len, int qos,
+			     bool retain, GError **error);
 
 /* Fills @ret with the counters since mqtt_client_new. */
 void mqtt_client_get_stats(mqtt_client *client, struct mqtt_client_stats *ret);

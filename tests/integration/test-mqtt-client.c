@@ -776,6 +776,122 @@ static void test_inbound(void)
 	ctx_clear(&t);
 }
 
+/* --- extra subscriptions and direct publishes ----------------------------- */
+
+struct inbound_wait {
+	struct ctx *t;
+	const char *topic;
+};
+
+static bool has_inbound_on(void *arg)
+{
+	const struct inbound_wait *w = arg;
+
+	for (guint i = 0; i < w->t->inbound->len; i++) {
+		const struct probe_message *m = w->t->inbound->pdata[i];
+
+		if (strcmp(m->topic, w->topic) == 0)
+			return true;
+	}
+	return false;
+}
+
+static bool run_until_inbound(struct ctx *t, const char *topic)
+{
+	struct inbound_wait w = { t, topic };
+
+	return run_until(has_inbound_on, &w, WAIT_MS);
+}
+
+static void test_subscribe_publish(void)
+{
+	static const char *const topics[] = { "extra/#", "recovery/direct",
+					      NULL };
+	static const char *const direct[] = { "recovery/direct", NULL };
+	g_autoptr(broker) b = start_broker(NULL);
+	g_autoptr(probe) p = NULL;
+	g_autoptr(probe) late = NULL;
+	g_autoptr(GError) error = NULL;
+	struct mqtt_client_config cfg;
+	struct mqtt_client_stats st;
+	bool retained = false;
+	struct ctx t;
+
+	if (!b)
+		return;
+	ctx_init(&t);
+	p = start_probe(b, NULL, NULL, topics);
+	cfg = base_config(broker_port(b));
+	ctx_client(&t, &cfg);
+
+	/* Not connected yet: a direct publish is dropped, a subscription
+	 * waits for the CONNACK. */
+	g_assert_false(mqtt_client_publish(t.client, "recovery/direct", "x", 1,
+					   1, true, &error));
+	g_assert_error(error, MQTT_CLIENT_ERROR, MQTT_CLIENT_ERROR_NOT_RUNNING);
+	g_clear_error(&error);
+	g_assert_true(mqtt_client_subscribe(t.client, "extra/+/in", &error));
+	g_assert_no_error(error);
+	g_assert_true(mqtt_client_subscribe(t.client, "extra/+/in", &error));
+	g_assert_false(mqtt_client_subscribe(t.client, "extra/#/in", &error));
+	g_assert_error(error, MQTT_CLIENT_ERROR, MQTT_CLIENT_ERROR_INVALID);
+	g_clear_error(&error);
+	g_assert_false(mqtt_client_unsubscribe(
+	    t.client, "recovery/+/checkin/set", &error));
+	g_assert_error(error, MQTT_CLIENT_ERROR, MQTT_CLIENT_ERROR_INVALID);
+	g_clear_error(&error);
+	g_assert_false(
+	    mqtt_client_publish(t.client, "extra/+", "x", 1, 1, false, &error));
+	g_assert_error(error, MQTT_CLIENT_ERROR, MQTT_CLIENT_ERROR_INVALID);
+	g_clear_error(&error);
+
+	g_assert_true(run_until(is_connected, &t, WAIT_MS));
+	run_for(200); /* the SUBACK */
+	g_assert_true(probe_publish(p, "extra/a/in", "one", 1, false));
+	g_assert_true(run_until_inbound(&t, "extra/a/in"));
+
+	/* Direct, QoS 1, retained: a later subscriber gets it too. */
+	g_assert_true(mqtt_client_publish(t.client, "recovery/direct",
+					  "{\"v\":1}", 7, 1, true, &error));
+	g_assert_no_error(error);
+	g_assert_true(
+	    run_until_message(p, "recovery/direct", "{\"v\":1}", WAIT_MS));
+	late = start_probe(b, NULL, NULL, direct);
+	g_assert_true(run_until_probe(late, 1, WAIT_MS));
+	g_assert_cmpint(
+	    probe_find(late, 0, "recovery/direct", "{\"v\":1}", &retained), ==,
+	    0);
+	g_assert_true(retained);
+	mqtt_client_get_stats(t.client, &st);
+	g_assert_cmpuint(st.direct_sent, ==, 1);
+
+	/* A clean session forgets it; the client subscribes again. */
+	broker_stop(b);
+	g_assert_true(run_until(has_disconnected, &t, WAIT_MS));
+	g_assert_true(broker_start(b, &error));
+	g_assert_no_error(error);
+	g_assert_true(probe_wait_ready(p, WAIT_MS));
+	g_assert_true(run_until(is_connected, &t, WAIT_MS));
+	run_for(200);
+	g_assert_true(probe_publish(p, "extra/b/in", "two", 1, false));
+	g_assert_true(run_until_inbound(&t, "extra/b/in"));
+
+	/* Unsubscribed: no more, and twice is fine. A check-in (a fixed
+	 * subscription) sent after it proves the broker had the chance. */
+	g_assert_true(mqtt_client_unsubscribe(t.client, "extra/+/in", &error));
+	g_assert_true(mqtt_client_unsubscribe(t.client, "extra/+/in", &error));
+	g_assert_no_error(error);
+	run_for(200);
+	g_assert_true(probe_publish(p, "extra/c/in", "three", 1, false));
+	g_assert_true(
+	    probe_publish(p, "recovery/alice/checkin/set", "{}", 1, false));
+	g_assert_true(run_until_inbound(&t, "recovery/alice/checkin/set"));
+	g_assert_false(
+	    has_inbound_on(&(struct inbound_wait){ &t, "extra/c/in" }));
+	mqtt_client_stop(t.client);
+	ctx_clear(&t);
+}
+
 /* --- live values ---------------------------------------------------------- */
 
 static void test_live_collapse(void)
@@ -1533,6 +1649,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/mqtt/plain/will", test_plain_will);
 	g_test_add_func("/mqtt/inbound", test_inbound);
 	g_test_add_func("/mqtt/live/collapse", test_live_collapse);
+	g_test_add_func("/mqtt/subscribe-publish", test_subscribe_publish);
 	g_test_add_func("/mqtt/tls/verified", test_tls_verified);
 	g_test_add_func("/mqtt/tls/refused", test_tls_refused);
 	g_test_add_func("/mqtt/tls/client-cert", test_tls_client_cert);
