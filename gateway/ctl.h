@@ -21,6 +21,8 @@ int ctl_hrv(int argc, char **argv);
 int ctl_import(int argc, char **argv);
 int ctl_history(int argc, char **argv);
 int ctl_export(int argc, char **argv);
+int ctl_scan(int argc, char **argv);
+int ctl_watch(int argc, char **argv);
 
 /*
  * Prints "recoveryctl COMMAND: MESSAGE" and @usage to stderr; returns

@@ -50,6 +50,10 @@ static const struct command commands[] = {
 	  "a person's recent nights and scores", NULL },
 	{ "export", ctl_export, "--db PATH --format csv|json",
 	  "readings and results as CSV or JSON", NULL },
+	{ "scan", ctl_scan, "[--adapter hciN] [--seconds N]",
+	  "list nearby devices recoveryd can decode", NULL },
+	{ "watch", ctl_watch, "ADDRESS [--count N]",
+	  "print a device's readings as JSON lines", NULL },
 };
 
 static const struct command *find_command(const char *name)

@@ -1,0 +1,230 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+/*
+ * What bluez.c, device.c and advert.c share inside the BLE client. Not for
+ * use outside sensors/.
+ *
+ * bluez.c owns the name watch, the object cache (path -> interface ->
+ * property), the adapter and discovery, and dispatches BlueZ's signals to
+ * device.c (connectable devices' state machines) and advert.c
+ * (advertisements: decode, de-duplicate, count foreign devices).
+ */
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <gio/gio.h>
+#include <gio/gunixfdlist.h>
+
+#include "ble.h"
+#include "bcs.h"
+
+#define BLUEZ_NAME	   "org.bluez"
+#define BLUEZ_ADAPTER	   "org.bluez.Adapter1"
+#define BLUEZ_DEVICE	   "org.bluez.Device1"
+#define BLUEZ_GATT_CHAR	   "org.bluez.GattCharacteristic1"
+#define DBUS_PROPERTIES	   "org.freedesktop.DBus.Properties"
+#define DBUS_OBJECTMANAGER "org.freedesktop.DBus.ObjectManager"
+
+/* Characteristics one connectable device subscribes to (at most). */
+#define BLE_MAX_SUBS 2
+/* ... and reads once per connection. */
+#define BLE_MAX_READS 2
+
+struct ble_client;
+struct ble_dev;
+
+/* One characteristic we receive values from in the current session. */
+struct ble_sub {
+	enum decode_uuid uuid;
+	char *path;	  /* GattCharacteristic1 object, this session only */
+	int fd;		  /* AcquireNotify socket, -1: none (StartNotify) */
+	guint watch;	  /* g_unix_fd_add() source on @fd */
+	uint16_t mtu;	  /* as AcquireNotify returned it */
+	bool started;	  /* StartNotify in use: values come as Value */
+	bool tried_start; /* fell back from AcquireNotify once already */
+	struct ble_dev *d;
+};
+
+/* One allowlisted device: a connectable one's link, an advertiser's state. */
+struct ble_dev {
+	struct ble_client *c;
+	char address[18];
+	enum ble_device_kind kind;
+	char *path; /* its Device1 object on our adapter; NULL: none */
+
+	/* Connectable devices (device.c). */
+	enum ble_link_state state;
+	GPtrArray *calls;     /* GCancellable *, one per call in flight */
+	guint timer;	      /* backoff, resolve timeout or stale grace */
+	unsigned backoff_ms;  /* the next backoff's base */
+	bool grace;	      /* resolved, our characteristics not found yet */
+	unsigned stale_count; /* stale resolutions in a row */
+	struct ble_sub subs[BLE_MAX_SUBS];
+	unsigned n_subs;
+	unsigned subs_pending; /* subscriptions not yet confirmed */
+	struct bcs_assembler bcs;
+
+	/* Advertisers (advert.c): the last measurement passed on. */
+	bool mi_have;
+	enum decode_uuid mi_uuid;
+	struct miscale_reading mi_last;
+	int64_t mi_last_ms;
+	bool bt_have_pid;
+	uint8_t bt_pid;
+	bool bt_have_bytes;
+	uint8_t bt_bytes[255];
+	size_t bt_len;
+	int64_t bt_last_ms;
+
+	/* Rate limit of "malformed payload from X". */
+	int64_t malformed_log_ms;
+	bool malformed_logged;
+	unsigned malformed_quiet; /* not logged since the last message */
+};
+
+struct ble_client {
+	GDBusConnection *bus;
+	char *adapter_name; /* from the config; NULL: first powered */
+	bool power_on;
+	int64_t (*now_ms)(void *now_data);
+	void *now_data;
+	struct ble_ops ops;
+	void *data;
+
+	guint watch;
+	bool name_known; /* the watch has said whether org.bluez has an owner */
+	char *owner;	 /* org.bluez's unique name, NULL: none */
+	guint sub_added;
+	guint sub_removed;
+	guint sub_props;
+	guint sub_disconnected;
+	GCancellable *gmo_cancel;
+	bool ready;	     /* GetManagedObjects answered: signals count */
+	GHashTable *objects; /* path -> GHashTable iface -> GHashTable props */
+	GPtrArray *calls;    /* GCancellable *: the client's own calls */
+
+	char *adapter_path; /* the adapter in use, NULL: none */
+	bool powered;
+	bool power_tried; /* power_on done once for this adapter */
+	GError *problem;  /* permission denied and the like, or NULL */
+
+	/* Discovery: one call at a time, re-evaluated after each. */
+	bool disc_on;	 /* our session exists (as far as we know) */
+	bool disc_busy;	 /* a discovery call is in flight */
+	int disc_filter; /* the filter last set (enum in bluez.c), -1: none */
+	guint disc_retry;
+	guint gmo_retry;
+	bool scanning;
+
+	GPtrArray *devices; /* struct ble_dev *, the allowlist */
+	struct ble_stats stats;
+	GRand *rand; /* backoff jitter */
+};
+
+/* --- bluez.c: cache, calls, helpers ------------------------------------- */
+
+/* The property @name of @iface on @path if present and of @type, else
+ * NULL. Borrowed: valid until the cache changes. */
+GVariant *ble_prop(ble_client *c, const char *path, const char *iface,
+		   const char *name, const GVariantType *type);
+bool ble_prop_bool(ble_client *c, const char *path, const char *iface,
+		   const char *name);
+bool ble_has_iface(ble_client *c, const char *path, const char *iface);
+
+/*
+ * Finds the GattCharacteristic1 with @uuid under @dev_path. Returns the
+ * path (borrowed from the cache) or NULL.
+ */
+const char *ble_find_char(ble_client *c, const char *dev_path,
+			  enum decode_uuid uuid);
+
+/* Wall clock (now_ms or real time) and window clock (now_ms or monotonic)
+ * in ms. */
+int64_t ble_wall_ms(ble_client *c);
+int64_t ble_window_ms(ble_client *c);
+
+void ble_log(ble_client *c, GLogLevelFlags level, const char *fmt, ...)
+    G_GNUC_PRINTF(3, 4);
+
+/* Passes @r (its payload filled in) on as a reading of @address: sets the
+ * address, the time and @via, counts it and calls ops.reading. */
+void ble_emit_reading(ble_client *c, struct reading *r, const char *address,
+		      enum reading_via via);
+
+/* Logs a value that did not decode, rate-limited per device, and counts
+ * it. */
+void ble_malformed(ble_client *c, struct ble_dev *d, enum decode_uuid uuid,
+		   int rc, const struct parse_error *err);
+
+/* The allowlisted device with @address, or NULL. */
+struct ble_dev *ble_find_dev(ble_client *c, const char *address);
+
+bool ble_adapter_ready(ble_client *c);
+/* Re-evaluates whether discovery should run, with which filter. */
+void ble_update_discovery(ble_client *c);
+
+/* A call's result: @reply (of the type asked for) or @error; @d NULL for a
+ * call of the client's own. */
+typedef void (*ble_call_done)(ble_client *c, struct ble_dev *d, GVariant *reply,
+			      GUnixFDList *fds, const GError *error,
+			      intptr_t tag);
+
+/*
+ * Calls @method on @path with one GCancellable of its own, kept in @d's
+ * calls (or the client's when @d is NULL) so that ending a session or the
+ * client cancels it. @done runs only if the call was not cancelled, with
+ * @reply checked against @reply_type. @params is floating or NULL.
+ */
+void ble_call(ble_client *c, struct ble_dev *d, const char *path,
+	      const char *iface, const char *method, GVariant *params,
+	      const GVariantType *reply_type, int timeout_ms, bool with_fds,
+	      ble_call_done done, intptr_t tag);
+
+/* Cancels every call in @calls and empties it. */
+void ble_cancel_calls(GPtrArray *calls);
+
+/* A BLE_ERROR from a D-Bus error: BlueZ's name and message kept. */
+GError *ble_error_from_dbus(const GError *error, enum ble_error code);
+/* The D-Bus error name of @error ("org.bluez.Error.Failed"), or NULL. */
+char *ble_dbus_error_name(const GError *error);
+
+/* --- device.c: connectable devices -------------------------------------- */
+
+bool ble_dev_is_connectable(const struct ble_dev *d);
+struct ble_dev *ble_dev_new(ble_client *c, const char *address,
+			    enum ble_device_kind kind);
+/* Ends everything of @d (no callbacks) and frees it. */
+void ble_dev_free(struct ble_dev *d);
+/* Its Device1 object appeared (or it is bound after a GetManagedObjects). */
+void ble_dev_appeared(struct ble_dev *d, const char *path);
+/* Its Device1 object is gone. */
+void ble_dev_vanished(struct ble_dev *d);
+/* Device1 properties changed (already merged into the cache). */
+void ble_dev_props_changed(struct ble_dev *d, GVariant *changed,
+			   const char *const *invalidated);
+/* A GattCharacteristic1 object under its path went away. */
+void ble_dev_object_removed(struct ble_dev *d, const char *path);
+/* Device1.Disconnected(reason, message) (BlueZ 5.83 and later). */
+void ble_dev_disconnected(struct ble_dev *d, const char *reason,
+			  const char *message);
+/* A Value change on one of our characteristics (StartNotify). TRUE if it
+ * was ours. */
+bool ble_dev_value_changed(struct ble_dev *d, const char *path,
+			   GVariant *value);
+/* bluetoothd left the bus or the adapter went away: everything is gone. */
+void ble_dev_bluez_gone(struct ble_dev *d, const char *why);
+/* The adapter's power changed. */
+void ble_dev_powered(struct ble_dev *d, bool on);
+
+/* --- advert.c: advertisements ------------------------------------------- */
+
+/*
+ * A Device1 object on our adapter appeared (@added) or its advertisement
+ * properties changed (@new_data: ServiceData among them): decode its service
+ * data, pass allowlisted advertisers' new measurements on once, count
+ * foreign devices and, when scanning, report it through heard().
+ */
+void ble_advert_update(ble_client *c, const char *path, bool added,
+		       bool new_data);

@@ -1,0 +1,851 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The connectable devices' state machine (DESIGN §3):
+ *
+ *   absent --object--> seen --> connecting --reply--> resolving
+ *   resolving --ServicesResolved, ours found, subscribed--> subscribed
+ *   connecting/resolving/subscribed --link down--> lost --> backoff
+ *   backoff --timer--> connecting (or absent / waiting)
+ *   anything --adapter off, bluetoothd gone--> waiting --back--> seen
+ *
+ * What real bluetoothd does that shapes it (tools/bluez-vm/README.md):
+ * Connected=true is often never signalled, so the Connect reply counts as
+ * connected and ServicesResolved is what we wait for; GATT object paths
+ * change on every connection, so characteristics are looked up by UUID after
+ * every ServicesResolved and never kept across sessions.
+ *
+ * Every call has its own GCancellable in d->calls; ending a session cancels
+ * them all, and a cancelled call's callback never touches the device.
+ */
+#define G_LOG_DOMAIN "recoveryd-ble"
+
+#include "ble-private.h"
+
+#include <errno.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <glib-unix.h>
+
+#define CONNECT_TIMEOUT_MS   10000
+#define RESOLVE_TIMEOUT_MS   10000
+#define CALL_TIMEOUT_MS	     10000
+#define STALE_GRACE_MS	     500
+#define SOCKET_END_GRACE_MS  200
+#define BACKOFF_MIN_MS	     1000
+#define BACKOFF_MAX_MS	     60000
+#define IN_PROGRESS_RETRY_MS 1000
+/* Stale resolutions in a row before the device is removed from bluetoothd,
+ * the one thing that clears BlueZ's GATT cache. */
+#define STALE_REMOVE_AFTER 2
+/* An ATT value is at most 512 bytes; the largest ATT MTU is 517. */
+#define ATT_MTU_MAX 517
+#define ATT_MTU_MIN 23
+/* Values read from an AcquireNotify socket per wake-up, at most. */
+#define FD_BATCH 64
+
+struct profile {
+	/* Subscribed to; at least one must be there. */
+	enum decode_uuid notify[BLE_MAX_SUBS];
+	unsigned n_notify;
+	/* Read once per connection when present. */
+	enum decode_uuid read[BLE_MAX_READS];
+	unsigned n_read;
+};
+
+static const struct profile heart_rate_profile = {
+	{ DECODE_UUID_HEART_RATE },
+	1,
+	{ DECODE_UUID_SENSOR_LOCATION, DECODE_UUID_BATTERY_LEVEL },
+	2,
+};
+
+/* Weight Scale Service and Body Composition Service: either or both. */
+static const struct profile scale_profile = {
+	{ DECODE_UUID_WEIGHT, DECODE_UUID_BODY_COMPOSITION },
+	2,
+	{ DECODE_UUID_WEIGHT_FEATURE, DECODE_UUID_BATTERY_LEVEL },
+	2,
+};
+
+bool ble_dev_is_connectable(const struct ble_dev *d)
+{
+	switch (d->kind) {
+	case BLE_KIND_HEART_RATE:
+	case BLE_KIND_SCALE:
+		return true;
+	case BLE_KIND_MISCALE:
+	case BLE_KIND_BTHOME:
+		return false;
+	default:
+		return false;
+	}
+}
+
+static const struct profile *profile_of(const struct ble_dev *d)
+{
+	return d->kind == BLE_KIND_SCALE ? &scale_profile : &heart_rate_profile;
+}
+
+static bool link_up(const struct ble_dev *d)
+{
+	return d->state == BLE_LINK_CONNECTING ||
+	       d->state == BLE_LINK_RESOLVING ||
+	       d->state == BLE_LINK_SUBSCRIBED;
+}
+
+static void set_state(struct ble_dev *d, enum ble_link_state state,
+		      const GError *reason)
+{
+	ble_client *c = d->c;
+
+	/* Each backoff is news (a new reason, a new delay); the rest only
+	 * when it changes. */
+	if (d->state == state && state != BLE_LINK_BACKOFF)
+		return;
+	d->state = state;
+	if (c->ops.link != NULL)
+		c->ops.link(c->data, d->address, state, reason);
+}
+
+/* Ends the session: calls cancelled, sockets closed, halves dropped. */
+static void session_end(struct ble_dev *d)
+{
+	ble_cancel_calls(d->calls);
+	g_clear_handle_id(&d->timer, g_source_remove);
+	for (unsigned i = 0; i < d->n_subs; i++) {
+		struct ble_sub *s = &d->subs[i];
+		g_clear_handle_id(&s->watch, g_source_remove);
+		if (s->fd >= 0)
+			close(s->fd);
+		g_free(s->path);
+		memset(s, 0, sizeof(*s));
+		s->fd = -1;
+	}
+	d->n_subs = 0;
+	d->subs_pending = 0;
+	d->grace = false;
+	bcs_assembler_reset(&d->bcs);
+}
+
+struct ble_dev *ble_dev_new(ble_client *c, const char *address,
+			    enum ble_device_kind kind)
+{
+	struct ble_dev *d = g_new0(struct ble_dev, 1);
+
+	d->c = c;
+	g_strlcpy(d->address, address, sizeof(d->address));
+	d->kind = kind;
+	d->state = BLE_LINK_ABSENT;
+	d->calls = g_ptr_array_new_with_free_func(g_object_unref);
+	d->backoff_ms = BACKOFF_MIN_MS;
+	for (unsigned i = 0; i < BLE_MAX_SUBS; i++)
+		d->subs[i].fd = -1;
+	bcs_assembler_reset(&d->bcs);
+	return d;
+}
+
+void ble_dev_free(struct ble_dev *d)
+{
+	ble_client *c;
+
+	if (d == NULL)
+		return;
+	c = d->c;
+	/* A StartNotify session is bound to our bus name, which may outlive
+	 * us (a shared connection): end it (fire and forget). */
+	for (unsigned i = 0; i < d->n_subs && link_up(d) && c->owner; i++) {
+		if (d->subs[i].started)
+			g_dbus_connection_call(
+			    c->bus, c->owner, d->subs[i].path, BLUEZ_GATT_CHAR,
+			    "StopNotify", NULL, NULL, G_DBUS_CALL_FLAGS_NONE,
+			    -1, NULL, NULL, NULL);
+	}
+	session_end(d);
+	g_ptr_array_unref(d->calls);
+	g_free(d->path);
+	g_free(d);
+}
+
+/* --- Values ------------------------------------------------------------- */
+
+/* One value of @uuid from @d: decoded, body composition halves joined. */
+static void deliver(struct ble_dev *d, enum decode_uuid uuid,
+		    const uint8_t *data, size_t len, enum reading_via via)
+{
+	ble_client *c = d->c;
+	struct reading r;
+	struct parse_error err = { 0 };
+	int rc;
+
+	if (via == READING_VIA_NOTIFICATION)
+		c->stats.notifications++;
+	rc = decode_payload(uuid, data, len, &r.payload, &err);
+	if (rc < 0) {
+		ble_malformed(c, d, uuid, rc, &err);
+		return;
+	}
+	if (uuid == DECODE_UUID_BODY_COMPOSITION) {
+		struct bcs_measurement whole;
+		/* -EAGAIN: the first of two packets, held for the second. */
+		if (bcs_assembler_push(&d->bcs, &r.payload.u.body_composition,
+				       &whole) != 0)
+			return;
+		r.payload.u.body_composition = whole;
+	}
+	ble_emit_reading(c, &r, d->address, via);
+}
+
+bool ble_dev_value_changed(struct ble_dev *d, const char *path, GVariant *value)
+{
+	for (unsigned i = 0; i < d->n_subs; i++) {
+		struct ble_sub *s = &d->subs[i];
+		gsize n = 0;
+
+		if (!s->started || strcmp(s->path, path) != 0)
+			continue;
+		const guint8 *p = g_variant_get_fixed_array(value, &n, 1);
+		deliver(d, s->uuid, p, n, READING_VIA_NOTIFICATION);
+		return true;
+	}
+	return false;
+}
+
+/* --- Backoff, loss ------------------------------------------------------ */
+
+static void connect_now(struct ble_dev *d);
+
+static gboolean backoff_due(gpointer data)
+{
+	struct ble_dev *d = data;
+	ble_client *c = d->c;
+
+	d->timer = 0;
+	if (d->path == NULL) {
+		set_state(d, BLE_LINK_ABSENT, NULL);
+	} else if (!ble_adapter_ready(c)) {
+		g_autoptr(GError) why =
+		    g_error_new_literal(BLE_ERROR, BLE_ERROR_ADAPTER_OFF,
+					"the adapter is powered off");
+		set_state(d, BLE_LINK_WAITING, why);
+	} else {
+		connect_now(d);
+	}
+	return G_SOURCE_REMOVE;
+}
+
+/*
+ * Ends the session and waits @base_ms (±20 %) before the next attempt;
+ * @escalate doubles the next wait (up to 60 s). @reason says why.
+ */
+static void backoff(struct ble_dev *d, unsigned base_ms, bool escalate,
+		    const GError *reason)
+{
+	ble_client *c = d->c;
+	unsigned delay_ms =
+	    (unsigned)(base_ms * g_rand_double_range(c->rand, 0.8, 1.2));
+
+	session_end(d);
+	if (escalate)
+		d->backoff_ms = MIN(d->backoff_ms * 2, BACKOFF_MAX_MS);
+	d->timer = g_timeout_add(delay_ms, backoff_due, d);
+	g_autoptr(GError) why =
+	    g_error_new(BLE_ERROR, reason->code, "%s; retrying in %.1f s",
+			reason->message, delay_ms / 1000.0);
+	set_state(d, BLE_LINK_BACKOFF, why);
+	ble_update_discovery(c);
+}
+
+static void lost(struct ble_dev *d, const GError *reason)
+{
+	ble_client *c = d->c;
+
+	c->stats.links_lost++;
+	session_end(d);
+	set_state(d, BLE_LINK_LOST, reason);
+	backoff(d, d->backoff_ms, true, reason);
+}
+
+static void lost_literal(struct ble_dev *d, const char *why)
+{
+	g_autoptr(GError) e =
+	    g_error_new_literal(BLE_ERROR, BLE_ERROR_LINK_LOST, why);
+
+	lost(d, e);
+}
+
+static void ignore_done(ble_client *c, struct ble_dev *d, GVariant *reply,
+			GUnixFDList *fds, const GError *error, intptr_t tag)
+{
+}
+
+/* Disconnect; a pending Connect in bluetoothd is cancelled by it too. */
+static void disconnect(struct ble_dev *d)
+{
+	if (d->path != NULL)
+		ble_call(d->c, d, d->path, BLUEZ_DEVICE, "Disconnect", NULL,
+			 G_VARIANT_TYPE_UNIT, CALL_TIMEOUT_MS, false,
+			 ignore_done, 0);
+}
+
+/* Something in the session failed that a new connection may cure. */
+static void session_failed(struct ble_dev *d, const GError *reason)
+{
+	ble_client *c = d->c;
+
+	c->stats.links_lost++;
+	session_end(d);
+	set_state(d, BLE_LINK_LOST, reason);
+	backoff(d, d->backoff_ms, true, reason);
+	disconnect(d);
+}
+
+/* --- Subscribing -------------------------------------------------------- */
+
+static void sub_done(struct ble_dev *d)
+{
+	ble_client *c = d->c;
+
+	if (d->subs_pending > 0)
+		d->subs_pending--;
+	if (d->subs_pending > 0 || d->state != BLE_LINK_RESOLVING)
+		return;
+	/* A good session: the next trouble starts from the shortest wait. */
+	d->backoff_ms = BACKOFF_MIN_MS;
+	d->stale_count = 0;
+	set_state(d, BLE_LINK_SUBSCRIBED, NULL);
+	ble_update_discovery(c);
+}
+
+static void start_done(ble_client *c, struct ble_dev *d, GVariant *reply,
+		       GUnixFDList *fds, const GError *error, intptr_t tag)
+{
+	g_autofree char *name = ble_dbus_error_name(error);
+
+	/*
+	 * Notifications left enabled (by an earlier run, or a session that
+	 * survived in a cached database): InProgress or NotPermitted mean
+	 * they are on, which is what we want.
+	 */
+	if (error != NULL &&
+	    (g_strcmp0(name, "org.bluez.Error.InProgress") == 0 ||
+	     g_strcmp0(name, "org.bluez.Error.NotPermitted") == 0)) {
+		ble_log(c, G_LOG_LEVEL_DEBUG,
+			"%s: notifications already enabled on %s (%s)",
+			d->address, d->subs[tag].path, error->message);
+		error = NULL;
+	}
+	if (error != NULL) {
+		g_autoptr(GError) why =
+		    ble_error_from_dbus(error, BLE_ERROR_LINK_LOST);
+		session_failed(d, why);
+		return;
+	}
+	sub_done(d);
+}
+
+static void start_notify(struct ble_dev *d, unsigned i)
+{
+	struct ble_sub *s = &d->subs[i];
+
+	/* Values may come before the reply: take them from now on. */
+	s->started = true;
+	d->subs_pending++;
+	ble_call(d->c, d, s->path, BLUEZ_GATT_CHAR, "StartNotify", NULL,
+		 G_VARIANT_TYPE_UNIT, CALL_TIMEOUT_MS, false, start_done, i);
+}
+
+static gboolean socket_end_due(gpointer data)
+{
+	struct ble_dev *d = data;
+
+	d->timer = 0;
+	lost_literal(d, "notification socket closed");
+	return G_SOURCE_REMOVE;
+}
+
+/*
+ * The AcquireNotify socket ended (its watch is being removed). bluetoothd
+ * closes it as the link goes down, just before it says why (Disconnected,
+ * Connected=false), and that signal takes a slower path to us than the
+ * socket: give it a moment, so that the loss is reported with its reason.
+ */
+static void socket_ended(struct ble_sub *s)
+{
+	struct ble_dev *d = s->d;
+
+	s->watch = 0;
+	close(s->fd);
+	s->fd = -1;
+	if (d->timer == 0)
+		d->timer =
+		    g_timeout_add(SOCKET_END_GRACE_MS, socket_end_due, d);
+}
+
+static gboolean fd_ready(gint fd, GIOCondition cond, gpointer data)
+{
+	struct ble_sub *s = data;
+	struct ble_dev *d = s->d;
+	uint8_t buf[ATT_MTU_MAX];
+	size_t size = CLAMP(s->mtu, ATT_MTU_MIN, ATT_MTU_MAX);
+
+	/* One message is one value; its length is what recv() says. */
+	for (int i = 0; i < FD_BATCH; i++) {
+		ssize_t n = recv(fd, buf, size, MSG_DONTWAIT | MSG_TRUNC);
+		if (n < 0 && errno == ENOTSOCK)
+			n = read(fd, buf, size);
+		if (n > 0 && (size_t)n > size) {
+			d->c->stats.notifications++;
+			ble_malformed(d->c, d, s->uuid, -EMSGSIZE, NULL);
+			continue;
+		}
+		if (n > 0) {
+			deliver(d, s->uuid, buf, (size_t)n,
+				READING_VIA_NOTIFICATION);
+			continue;
+		}
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			break;
+		/* EOF: bluetoothd closed it (the link went down). */
+		socket_ended(s);
+		return G_SOURCE_REMOVE;
+	}
+	if (cond & (G_IO_ERR | G_IO_NVAL)) {
+		socket_ended(s);
+		return G_SOURCE_REMOVE;
+	}
+	return G_SOURCE_CONTINUE;
+}
+
+static void acquire_done(ble_client *c, struct ble_dev *d, GVariant *reply,
+			 GUnixFDList *fds, const GError *error, intptr_t tag)
+{
+	struct ble_sub *s = &d->subs[tag];
+	g_autoptr(GError) fd_error = NULL;
+	gint32 index = -1;
+	guint16 mtu = 0;
+	int fd = -1;
+
+	if (error == NULL) {
+		g_variant_get(reply, "(hq)", &index, &mtu);
+		if (fds != NULL)
+			fd = g_unix_fd_list_get(fds, index, &fd_error);
+		else
+			fd_error =
+			    g_error_new_literal(G_IO_ERROR, G_IO_ERROR_FAILED,
+						"no fd in the reply");
+	}
+	if (fd < 0) {
+		/* Someone holds a StartNotify session (InProgress), or this
+		 * bluetoothd does not offer it here: the D-Bus way. */
+		ble_log(c, G_LOG_LEVEL_DEBUG,
+			"%s: AcquireNotify on %s failed (%s): using "
+			"StartNotify",
+			d->address, s->path,
+			error ? error->message : fd_error->message);
+		s->tried_start = true;
+		d->subs_pending--;
+		start_notify(d, (unsigned)tag);
+		return;
+	}
+	g_unix_set_fd_nonblocking(fd, TRUE, NULL);
+	s->fd = fd;
+	s->mtu = mtu;
+	s->watch =
+	    g_unix_fd_add(fd, G_IO_IN | G_IO_HUP | G_IO_ERR, fd_ready, s);
+	sub_done(d);
+}
+
+/*
+ * AcquireNotify where the characteristic offers it (it notifies and has a
+ * NotifyAcquired property): one socket, no D-Bus message per value. Else
+ * (indications, as 0x2A9D and 0x2A9C use, on BlueZ before 5.80) StartNotify
+ * and Value changes.
+ */
+static void subscribe(struct ble_dev *d, unsigned i)
+{
+	ble_client *c = d->c;
+	struct ble_sub *s = &d->subs[i];
+	GVariant *flags = ble_prop(c, s->path, BLUEZ_GATT_CHAR, "Flags",
+				   G_VARIANT_TYPE_STRING_ARRAY);
+	g_autofree const char **strv =
+	    flags ? g_variant_get_strv(flags, NULL) : NULL;
+	bool notify = strv != NULL && g_strv_contains(strv, "notify");
+	bool acquirable =
+	    notify && ble_prop(c, s->path, BLUEZ_GATT_CHAR, "NotifyAcquired",
+			       G_VARIANT_TYPE_BOOLEAN) != NULL;
+
+	if (!acquirable) {
+		start_notify(d, i);
+		return;
+	}
+	d->subs_pending++;
+	ble_call(
+	    c, d, s->path, BLUEZ_GATT_CHAR, "AcquireNotify",
+	    g_variant_new("(@a{sv})",
+			  g_variant_new_array(G_VARIANT_TYPE("{sv}"), NULL, 0)),
+	    G_VARIANT_TYPE("(hq)"), CALL_TIMEOUT_MS, true, acquire_done, i);
+}
+
+static void read_done(ble_client *c, struct ble_dev *d, GVariant *reply,
+		      GUnixFDList *fds, const GError *error, intptr_t tag)
+{
+	gsize n = 0;
+
+	if (error != NULL) {
+		/* Optional values: the session goes on without them. */
+		ble_log(c, G_LOG_LEVEL_DEBUG, "%s: reading %s failed: %s",
+			d->address, decode_uuid_name((enum decode_uuid)tag),
+			error->message);
+		return;
+	}
+	g_autoptr(GVariant) value = g_variant_get_child_value(reply, 0);
+	const guint8 *p = g_variant_get_fixed_array(value, &n, 1);
+	deliver(d, (enum decode_uuid)tag, p, n, READING_VIA_READ);
+}
+
+/* --- Resolving ---------------------------------------------------------- */
+
+static void resolved(struct ble_dev *d);
+
+static gboolean grace_due(gpointer data)
+{
+	struct ble_dev *d = data;
+
+	d->timer = 0;
+	resolved(d);
+	return G_SOURCE_REMOVE;
+}
+
+/*
+ * Services resolved without our characteristics: BlueZ's cached database of
+ * the device is stale (the device changed it, or a firmware update). Drop
+ * the link and try again later; the second time in a row, remove the device
+ * from bluetoothd (unless it is paired: that would lose the bond), which is
+ * the one thing that clears the cache. Discovery finds it again.
+ */
+static void stale(struct ble_dev *d)
+{
+	ble_client *c = d->c;
+	bool paired = ble_prop_bool(c, d->path, BLUEZ_DEVICE, "Paired");
+	g_autoptr(GError) why =
+	    g_error_new(BLE_ERROR, BLE_ERROR_STALE_CACHE,
+			"services resolved without %s (a stale GATT cache?)",
+			decode_uuid_name(profile_of(d)->notify[0]));
+	g_autofree char *path = g_strdup(d->path);
+
+	c->stats.stale_caches++;
+	d->stale_count++;
+	ble_log(c, G_LOG_LEVEL_WARNING, "%s: %s", d->address, why->message);
+	c->stats.links_lost++;
+	session_end(d);
+	set_state(d, BLE_LINK_LOST, why);
+	backoff(d, d->backoff_ms, true, why);
+	if (d->stale_count >= STALE_REMOVE_AFTER && !paired) {
+		ble_log(c, G_LOG_LEVEL_WARNING,
+			"%s: removing it from bluetoothd to clear its GATT "
+			"cache",
+			d->address);
+		d->stale_count = 0;
+		ble_call(c, d, c->adapter_path, BLUEZ_ADAPTER, "RemoveDevice",
+			 g_variant_new("(o)", path), G_VARIANT_TYPE_UNIT,
+			 CALL_TIMEOUT_MS, false, ignore_done, 0);
+		return;
+	}
+	if (d->stale_count >= STALE_REMOVE_AFTER)
+		ble_log(c, G_LOG_LEVEL_WARNING,
+			"%s is paired: to clear its GATT cache, "
+			"bluetoothctl remove %s, then pair it again",
+			d->address, d->address);
+	disconnect(d);
+}
+
+/* ServicesResolved is true: find ours by UUID, subscribe, read. */
+static void resolved(struct ble_dev *d)
+{
+	ble_client *c = d->c;
+	const struct profile *p = profile_of(d);
+
+	if (d->state != BLE_LINK_RESOLVING || d->n_subs > 0)
+		return;
+	g_clear_handle_id(&d->timer, g_source_remove);
+	for (unsigned i = 0; i < p->n_notify; i++) {
+		const char *path = ble_find_char(c, d->path, p->notify[i]);
+		if (path == NULL)
+			continue;
+		struct ble_sub *s = &d->subs[d->n_subs++];
+		s->uuid = p->notify[i];
+		s->path = g_strdup(path);
+		s->fd = -1;
+		s->d = d;
+	}
+	if (d->n_subs == 0) {
+		/* The objects normally come before ServicesResolved; give
+		 * stragglers a moment before calling the cache stale. */
+		if (!d->grace) {
+			d->grace = true;
+			d->timer = g_timeout_add(STALE_GRACE_MS, grace_due, d);
+			return;
+		}
+		stale(d);
+		return;
+	}
+	d->grace = false;
+	for (unsigned i = 0; i < d->n_subs; i++)
+		subscribe(d, i);
+	for (unsigned i = 0; i < p->n_read; i++) {
+		const char *path = ble_find_char(c, d->path, p->read[i]);
+		if (path != NULL)
+			ble_call(
+			    c, d, path, BLUEZ_GATT_CHAR, "ReadValue",
+			    g_variant_new("(@a{sv})",
+					  g_variant_new_array(
+					      G_VARIANT_TYPE("{sv}"), NULL, 0)),
+			    G_VARIANT_TYPE("(ay)"), CALL_TIMEOUT_MS, false,
+			    read_done, p->read[i]);
+	}
+}
+
+static gboolean resolve_timeout(gpointer data)
+{
+	struct ble_dev *d = data;
+	g_autoptr(GError) why = g_error_new(BLE_ERROR, BLE_ERROR_CONNECT_FAILED,
+					    "services not resolved within %d s",
+					    RESOLVE_TIMEOUT_MS / 1000);
+
+	d->timer = 0;
+	session_failed(d, why);
+	return G_SOURCE_REMOVE;
+}
+
+/* Connected (by our Connect, or already): wait for ServicesResolved. */
+static void now_connected(struct ble_dev *d)
+{
+	set_state(d, BLE_LINK_RESOLVING, NULL);
+	if (ble_prop_bool(d->c, d->path, BLUEZ_DEVICE, "ServicesResolved")) {
+		resolved(d);
+		return;
+	}
+	d->timer = g_timeout_add(RESOLVE_TIMEOUT_MS, resolve_timeout, d);
+}
+
+/* --- Connecting --------------------------------------------------------- */
+
+static void connect_done(ble_client *c, struct ble_dev *d, GVariant *reply,
+			 GUnixFDList *fds, const GError *error, intptr_t tag)
+{
+	g_autofree char *name = ble_dbus_error_name(error);
+
+	if (error != NULL &&
+	    g_strcmp0(name, "org.bluez.Error.AlreadyConnected") != 0) {
+		g_autoptr(GError) why =
+		    ble_error_from_dbus(error, BLE_ERROR_CONNECT_FAILED);
+		if (g_strcmp0(name, "org.bluez.Error.NotReady") == 0 &&
+		    !ble_adapter_ready(c)) {
+			/* The adapter is off: Powered=true brings us back. */
+			session_end(d);
+			set_state(d, BLE_LINK_WAITING, why);
+			return;
+		}
+		/* Another Connect is under way (ours from before, or another
+		 * program's): try again soon, without escalating. BlueZ
+		 * before 5.81 says Failed "Operation already in progress". */
+		if (g_strcmp0(name, "org.bluez.Error.InProgress") == 0 ||
+		    g_strcmp0(name, "org.bluez.Error.NotReady") == 0 ||
+		    strstr(error->message, "already in progress") != NULL) {
+			backoff(d, IN_PROGRESS_RETRY_MS, false, why);
+			return;
+		}
+		backoff(d, d->backoff_ms, true, why);
+		/* Our own timeout: bluetoothd may still be trying. */
+		if (g_error_matches(error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT))
+			disconnect(d);
+		return;
+	}
+	now_connected(d);
+}
+
+static void connect_now(struct ble_dev *d)
+{
+	ble_client *c = d->c;
+
+	session_end(d);
+	set_state(d, BLE_LINK_CONNECTING, NULL);
+	c->stats.connect_calls++;
+	ble_call(c, d, d->path, BLUEZ_DEVICE, "Connect", NULL,
+		 G_VARIANT_TYPE_UNIT, CALL_TIMEOUT_MS, false, connect_done, 0);
+}
+
+/* --- Events from bluez.c ------------------------------------------------ */
+
+void ble_dev_appeared(struct ble_dev *d, const char *path)
+{
+	ble_client *c = d->c;
+
+	if (g_strcmp0(d->path, path) != 0) {
+		g_free(d->path);
+		d->path = g_strdup(path);
+	}
+	if (!ble_dev_is_connectable(d))
+		return;
+	switch (d->state) {
+	case BLE_LINK_ABSENT:
+	case BLE_LINK_WAITING:
+	case BLE_LINK_SEEN:
+	case BLE_LINK_LOST:
+		if (!ble_adapter_ready(c)) {
+			g_autoptr(GError) why = g_error_new_literal(
+			    BLE_ERROR, BLE_ERROR_ADAPTER_OFF,
+			    "the adapter is powered off");
+			set_state(d, BLE_LINK_WAITING, why);
+			break;
+		}
+		set_state(d, BLE_LINK_SEEN, NULL);
+		connect_now(d);
+		break;
+	case BLE_LINK_CONNECTING:
+	case BLE_LINK_RESOLVING:
+	case BLE_LINK_SUBSCRIBED:
+	case BLE_LINK_BACKOFF:
+		/* The timer or the call in flight goes on. */
+		break;
+	default:
+		break;
+	}
+	ble_update_discovery(c);
+}
+
+void ble_dev_vanished(struct ble_dev *d)
+{
+	g_clear_pointer(&d->path, g_free);
+	if (!ble_dev_is_connectable(d))
+		return;
+	if (link_up(d)) {
+		d->c->stats.links_lost++;
+		g_autoptr(GError) why =
+		    g_error_new_literal(BLE_ERROR, BLE_ERROR_LINK_LOST,
+					"bluetoothd removed the device");
+		session_end(d);
+		set_state(d, BLE_LINK_LOST, why);
+	}
+	/* A backoff timer still runs and then finds no object. */
+	if (d->state != BLE_LINK_BACKOFF) {
+		session_end(d);
+		set_state(d, BLE_LINK_ABSENT, NULL);
+	}
+	ble_update_discovery(d->c);
+}
+
+void ble_dev_props_changed(struct ble_dev *d, GVariant *changed,
+			   const char *const *invalidated)
+{
+	ble_client *c = d->c;
+	gboolean connected = TRUE;
+	gboolean resolved_now = FALSE;
+	bool has_connected =
+	    g_variant_lookup(changed, "Connected", "b", &connected);
+	bool has_resolved =
+	    g_variant_lookup(changed, "ServicesResolved", "b", &resolved_now);
+	bool down =
+	    (has_connected && !connected) || (has_resolved && !resolved_now);
+
+	if (!ble_dev_is_connectable(d))
+		return;
+	switch (d->state) {
+	case BLE_LINK_RESOLVING:
+	case BLE_LINK_SUBSCRIBED:
+		if (down) {
+			lost_literal(d, has_connected && !connected
+					    ? "disconnected"
+					    : "services no longer resolved");
+			return;
+		}
+		if (has_resolved && resolved_now)
+			resolved(d);
+		break;
+	case BLE_LINK_CONNECTING:
+		/* The Connect reply decides; the cache remembers. */
+		break;
+	case BLE_LINK_ABSENT:
+	case BLE_LINK_SEEN:
+	case BLE_LINK_LOST:
+	case BLE_LINK_BACKOFF:
+	case BLE_LINK_WAITING:
+		/* Connected by someone else (or bluetoothd's auto-connect):
+		 * take it as it is. */
+		if (has_resolved && resolved_now && d->path != NULL &&
+		    ble_adapter_ready(c) &&
+		    ble_prop_bool(c, d->path, BLUEZ_DEVICE, "Connected")) {
+			session_end(d);
+			now_connected(d);
+		}
+		break;
+	default:
+		break;
+	}
+}
+
+void ble_dev_object_removed(struct ble_dev *d, const char *path)
+{
+	if (d->state != BLE_LINK_RESOLVING && d->state != BLE_LINK_SUBSCRIBED)
+		return;
+	for (unsigned i = 0; i < d->n_subs; i++) {
+		if (strcmp(d->subs[i].path, path) == 0) {
+			/* Gone under a live link (the database changed):
+			 * start over; Connect on a connected device just
+			 * answers, and the new paths are looked up. */
+			lost_literal(d, "characteristic removed");
+			return;
+		}
+	}
+}
+
+void ble_dev_disconnected(struct ble_dev *d, const char *reason,
+			  const char *message)
+{
+	if (!ble_dev_is_connectable(d) ||
+	    (d->state != BLE_LINK_RESOLVING && d->state != BLE_LINK_SUBSCRIBED))
+		return;
+	g_autoptr(GError) why =
+	    g_error_new(BLE_ERROR, BLE_ERROR_LINK_LOST, "disconnected: %s (%s)",
+			message, reason);
+	lost(d, why);
+}
+
+void ble_dev_bluez_gone(struct ble_dev *d, const char *why)
+{
+	bool was_up = link_up(d);
+
+	session_end(d);
+	g_clear_pointer(&d->path, g_free);
+	d->backoff_ms = BACKOFF_MIN_MS;
+	d->stale_count = 0;
+	if (!ble_dev_is_connectable(d))
+		return;
+	g_autoptr(GError) e =
+	    g_error_new_literal(BLE_ERROR, BLE_ERROR_NO_BLUETOOTHD, why);
+	if (was_up) {
+		d->c->stats.links_lost++;
+		set_state(d, BLE_LINK_LOST, e);
+	}
+	set_state(d, BLE_LINK_WAITING, e);
+}
+
+void ble_dev_powered(struct ble_dev *d, bool on)
+{
+	if (!ble_dev_is_connectable(d) || !on)
+		return;
+	/* Back on: no reason to wait out a backoff. */
+	if (d->state == BLE_LINK_WAITING || d->state == BLE_LINK_BACKOFF) {
+		if (d->path != NULL) {
+			set_state(d, BLE_LINK_SEEN, NULL);
+			connect_now(d);
+		} else {
+			session_end(d);
+			set_state(d, BLE_LINK_ABSENT, NULL);
+		}
+	}
+}
