@@ -264,8 +264,10 @@ void ble_advert_update(ble_client *c, const char *path, bool added,
 	    ble_prop(c, path, BLUEZ_DEVICE, "RSSI", G_VARIANT_TYPE_INT16);
 	h.address = address;
 	h.name = name ? g_variant_get_string(name, NULL) : NULL;
-	h.has_rssi = rssi != NULL;
-	h.rssi = rssi ? g_variant_get_int16(rssi) : 0;
+	/* 127 is HCI's "RSSI not available" (virtual controllers send it),
+	 * not a signal stronger than any real one. */
+	h.has_rssi = rssi && g_variant_get_int16(rssi) != 127;
+	h.rssi = h.has_rssi ? g_variant_get_int16(rssi) : 0;
 	h.allowlisted = d != NULL;
 	c->ops.heard(c->data, &h);
 }

@@ -3,9 +3,10 @@
 #
 # The project's one test command: installs what it needs (Debian 12, as root),
 # checks formatting, builds a normal (gcc) and a sanitizer (clang, ASan+UBSan)
-# build, runs every test in both, replays the fuzz seeds and gives each fuzz
-# target a short libFuzzer run. Exits non-zero on any failure; ctest's summary
-# of the normal build comes last.
+# build, runs every test in both (the e2e tests, which boot a VM with real
+# bluetoothd, in the normal build only), replays the fuzz seeds and gives
+# each fuzz target a short libFuzzer run. Exits non-zero on any failure;
+# ctest's summary of the normal build comes last.
 #
 #   FUZZ_RUNS=N      libFuzzer executions per target (default 1000000)
 #   SKIP_INSTALL=1   do not look for missing Debian packages
@@ -108,7 +109,7 @@ export G_DEBUG=fatal-warnings
 step "Tests: ASan+UBSan build"
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-	ctest --test-dir build-asan --output-on-failure -j "$jobs" ||
+	ctest --test-dir build-asan --output-on-failure -j "$jobs" -LE e2e ||
 	failed+=(tests-asan)
 step "Tests: normal build"
 ctest --test-dir build --output-on-failure -j "$jobs" || failed+=(tests)

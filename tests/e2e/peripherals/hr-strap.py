@@ -1,0 +1,445 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: MIT
+"""hr-strap.py - a simulated BLE heart-rate strap for the e2e VM.
+
+Runs on one adapter of the local bluetoothd (hci1 in the VM) and, through
+BlueZ's D-Bus API, looks to a central like a chest strap:
+
+  Heart Rate service 0x180D
+    0x2A37 Heart Rate Measurement  notify  flags 0x16: uint8 heart rate,
+                                            sensor contact detected, RR present
+    0x2A38 Body Sensor Location    read    0x01 (chest)
+  Battery service 0x180F
+    0x2A19 Battery Level           read, notify   (87 % by default)
+  advertising: connectable ("peripheral", public address), service 0x180D,
+               local name "HRM-Sim", appearance 0x0341 (heart rate belt)
+
+The heart rate drifts between 55 and 65 bpm (a seeded random walk). Beats are
+simulated on the monotonic clock with RR intervals that follow the heart rate
+plus breathing-related variation and a little noise, so each notification's
+RR intervals (1/1024 s) add up with the reported rate. A notification goes out
+every 1/RATE seconds and carries the RR intervals of the beats completed since
+the previous one; if no beat completed yet, it waits for the next beat (at
+most ~0.1 s at these rates), so a notification never goes out without an RR
+interval. At the default rate of 1/s that means 1 or (now and then) 2.
+
+btvirt sends an advertising report only when advertising is switched on, so
+while no central is connected the advertisement is unregistered and
+registered again every few seconds (asynchronously: bluetoothd calls back
+into this process while it handles the calls).
+
+When $E2E_READY_FILE (or --ready-file) is given, the file is written once the
+GATT application and the advertisement are registered. Exits on SIGTERM/SIGINT.
+"""
+import argparse
+import math
+import os
+import random
+import signal
+import struct
+import sys
+import time
+
+import dbus
+import dbus.exceptions
+import dbus.mainloop.glib
+import dbus.service
+from gi.repository import GLib
+
+BLUEZ = "org.bluez"
+OM_IFACE = "org.freedesktop.DBus.ObjectManager"
+PROPS_IFACE = "org.freedesktop.DBus.Properties"
+ADAPTER_IFACE = "org.bluez.Adapter1"
+DEVICE_IFACE = "org.bluez.Device1"
+GATT_MANAGER_IFACE = "org.bluez.GattManager1"
+ADV_MANAGER_IFACE = "org.bluez.LEAdvertisingManager1"
+SERVICE_IFACE = "org.bluez.GattService1"
+CHRC_IFACE = "org.bluez.GattCharacteristic1"
+ADV_IFACE = "org.bluez.LEAdvertisement1"
+
+APP_PATH = "/org/recoveryd/hrstrap"
+
+HR_FLAGS = 0x16  # bit 0 = 0: uint8 HR; bits 1-2 = 11: contact supported+detected; bit 4: RR present
+CHEST = 0x01  # 0x2A38 Body Sensor Location: chest
+MAX_RR = 9  # what fits after flags + uint8 HR in a 20-byte (default MTU) notification
+
+T0 = time.monotonic()
+
+
+def log(*args):
+    print("[hr-strap +%.2fs]" % (time.monotonic() - T0), *args, flush=True)
+
+
+def uuid16(n):
+    return "%08x-0000-1000-8000-00805f9b34fb" % n
+
+
+def byte_array(data):
+    return dbus.Array([dbus.Byte(b) for b in data], signature="y")
+
+
+class InvalidArgs(dbus.exceptions.DBusException):
+    _dbus_error_name = "org.freedesktop.DBus.Error.InvalidArgs"
+
+
+class NotPermitted(dbus.exceptions.DBusException):
+    _dbus_error_name = "org.bluez.Error.NotPermitted"
+
+
+class NotSupported(dbus.exceptions.DBusException):
+    _dbus_error_name = "org.bluez.Error.NotSupported"
+
+
+# ---------------------------------------------------------------- the heart
+
+
+class Heart:
+    """Beat-by-beat model: a heart rate that drifts in [lo, hi] bpm, and RR
+    intervals that follow it with respiratory sinus arrhythmia and noise."""
+
+    def __init__(self, rng, start, lo=55.0, hi=65.0):
+        self.rng = rng
+        self.lo, self.hi = lo, hi
+        self.hr = (lo + hi) / 2
+        self.last_beat = start
+        self.next_beat = start + self._next_rr(start)
+
+    def _next_rr(self, t):
+        # Mean-reverting random walk of the rate, one step per beat.
+        mid = (self.lo + self.hi) / 2
+        self.hr += 0.08 * (mid - self.hr) + self.rng.gauss(0, 0.7)
+        self.hr = min(self.hi, max(self.lo, self.hr))
+        rr = 60.0 / self.hr
+        rr += 0.025 * math.sin(2 * math.pi * 0.25 * t)  # breathing, 15 per minute
+        rr += self.rng.gauss(0, 0.008)
+        return rr
+
+    def beats_until(self, now):
+        """RR intervals (seconds) of the beats completed up to `now`."""
+        rrs = []
+        while self.next_beat <= now:
+            rrs.append(self.next_beat - self.last_beat)
+            self.last_beat = self.next_beat
+            self.next_beat += self._next_rr(self.next_beat)
+        return rrs
+
+
+def hr_measurement(hr, rrs):
+    """0x2A37 value: flags 0x16, uint8 heart rate, RR intervals in 1/1024 s."""
+    value = struct.pack("<BB", HR_FLAGS, max(0, min(255, round(hr))))
+    for rr in rrs[-MAX_RR:]:
+        value += struct.pack("<H", min(0xFFFF, round(rr * 1024)))
+    return value
+
+
+# ---------------------------------------------------------------- GATT objects (GattManager1 shapes)
+
+
+class Application(dbus.service.Object):
+    """The object manager bluetoothd reads the whole GATT database from."""
+
+    def __init__(self, bus):
+        self.path = APP_PATH
+        self.services = []
+        super().__init__(bus, self.path)
+
+    @dbus.service.method(OM_IFACE, out_signature="a{oa{sa{sv}}}")
+    def GetManagedObjects(self):
+        objects = {}
+        for service in self.services:
+            objects[dbus.ObjectPath(service.path)] = service.properties()
+            for chrc in service.characteristics:
+                objects[dbus.ObjectPath(chrc.path)] = chrc.properties()
+        return objects
+
+
+class Service(dbus.service.Object):
+    def __init__(self, bus, app, index, uuid):
+        self.path = "%s/service%d" % (app.path, index)
+        self.uuid = uuid
+        self.characteristics = []
+        super().__init__(bus, self.path)
+        app.services.append(self)
+
+    def properties(self):
+        return {
+            SERVICE_IFACE: {
+                "UUID": self.uuid,
+                "Primary": dbus.Boolean(True),
+                "Characteristics": dbus.Array(
+                    [dbus.ObjectPath(c.path) for c in self.characteristics], signature="o"
+                ),
+            }
+        }
+
+    @dbus.service.method(PROPS_IFACE, in_signature="s", out_signature="a{sv}")
+    def GetAll(self, interface):
+        if interface != SERVICE_IFACE:
+            raise InvalidArgs("no interface " + interface)
+        return self.properties()[SERVICE_IFACE]
+
+
+class Characteristic(dbus.service.Object):
+    """A characteristic with a byte value. Notifications/indications are sent
+    by bluetoothd when the Value property changes while notifying."""
+
+    def __init__(self, bus, service, index, uuid, flags, value=b"", on_subscribe=None):
+        self.path = "%s/char%d" % (service.path, index)
+        self.service = service
+        self.uuid = uuid
+        self.flags = flags
+        self.value = bytes(value)
+        self.notifying = False
+        self.on_subscribe = on_subscribe
+        super().__init__(bus, self.path)
+        service.characteristics.append(self)
+
+    def properties(self):
+        return {
+            CHRC_IFACE: {
+                "Service": dbus.ObjectPath(self.service.path),
+                "UUID": self.uuid,
+                "Flags": dbus.Array(self.flags, signature="s"),
+                "Descriptors": dbus.Array([], signature="o"),
+            }
+        }
+
+    def set_value(self, value):
+        self.value = bytes(value)
+        if self.notifying:
+            self.PropertiesChanged(CHRC_IFACE, {"Value": byte_array(self.value)}, [])
+
+    @dbus.service.method(PROPS_IFACE, in_signature="s", out_signature="a{sv}")
+    def GetAll(self, interface):
+        if interface != CHRC_IFACE:
+            raise InvalidArgs("no interface " + interface)
+        return self.properties()[CHRC_IFACE]
+
+    @dbus.service.method(CHRC_IFACE, in_signature="a{sv}", out_signature="ay")
+    def ReadValue(self, options):
+        if "read" not in self.flags:
+            raise NotPermitted("not readable")
+        log("read %s -> %s" % (self.uuid[4:8], self.value.hex(" ")))
+        return byte_array(self.value)
+
+    @dbus.service.method(CHRC_IFACE, in_signature="aya{sv}")
+    def WriteValue(self, value, options):
+        raise NotPermitted("not writable")
+
+    @dbus.service.method(CHRC_IFACE)
+    def StartNotify(self):
+        if "notify" not in self.flags and "indicate" not in self.flags:
+            raise NotSupported("no notifications")
+        if self.notifying:
+            return
+        self.notifying = True
+        log("central subscribed to %s" % self.uuid[4:8])
+        if self.on_subscribe:
+            self.on_subscribe()
+
+    @dbus.service.method(CHRC_IFACE)
+    def StopNotify(self):
+        if self.notifying:
+            log("central unsubscribed from %s" % self.uuid[4:8])
+        self.notifying = False
+
+    @dbus.service.signal(PROPS_IFACE, signature="sa{sv}as")
+    def PropertiesChanged(self, interface, changed, invalidated):
+        pass
+
+
+class Advertisement(dbus.service.Object):
+    """LEAdvertisement1: connectable, 0x180D, local name, appearance."""
+
+    def __init__(self, bus, name):
+        self.path = APP_PATH + "/advertisement0"
+        self.name = name
+        super().__init__(bus, self.path)
+
+    @dbus.service.method(PROPS_IFACE, in_signature="s", out_signature="a{sv}")
+    def GetAll(self, interface):
+        if interface != ADV_IFACE:
+            raise InvalidArgs("no interface " + interface)
+        return {
+            "Type": "peripheral",  # connectable, public address
+            "ServiceUUIDs": dbus.Array(["180D"], signature="s"),
+            "LocalName": self.name,
+            "Appearance": dbus.UInt16(0x0341),  # Heart Rate Sensor: Heart Rate Belt
+            "Discoverable": dbus.Boolean(True),  # LE General Discoverable, like a real strap
+        }
+
+    @dbus.service.method(ADV_IFACE)
+    def Release(self):
+        log("advertisement released by bluetoothd")
+
+
+# ---------------------------------------------------------------- the strap
+
+
+class Strap:
+    def __init__(self, bus, args, loop):
+        self.bus = bus
+        self.args = args
+        self.loop = loop
+        self.adapter_path = "/org/bluez/" + args.adapter
+        self.period = 1.0 / args.rate
+        self.heart = Heart(random.Random(args.seed), time.monotonic())
+        self.sent = 0
+        self.connected = False
+        self.app_registered = False
+        self.adv_registered = False
+        self.reannouncing = False
+        self.announcements = 0
+        self.exit_status = 0
+
+        self.app = Application(bus)
+        hrs = Service(bus, self.app, 0, uuid16(0x180D))
+        self.hrm = Characteristic(bus, hrs, 0, uuid16(0x2A37), ["notify"])
+        Characteristic(bus, hrs, 1, uuid16(0x2A38), ["read"], bytes([CHEST]))
+        bas = Service(bus, self.app, 1, uuid16(0x180F))
+        self.battery = Characteristic(
+            bus, bas, 0, uuid16(0x2A19), ["read", "notify"], bytes([args.battery]),
+            on_subscribe=lambda: self.battery.set_value(self.battery.value),
+        )
+        self.adv = Advertisement(bus, args.name)
+
+        obj = bus.get_object(BLUEZ, self.adapter_path)
+        self.gatt_manager = dbus.Interface(obj, GATT_MANAGER_IFACE)
+        self.adv_manager = dbus.Interface(obj, ADV_MANAGER_IFACE)
+        self.om = dbus.Interface(bus.get_object(BLUEZ, "/"), OM_IFACE)
+
+    # -- registration (always asynchronous: bluetoothd calls back into us)
+
+    def register(self):
+        self.gatt_manager.RegisterApplication(
+            self.app.path, {}, reply_handler=self._app_ok, error_handler=self._fatal("RegisterApplication"))
+        self.adv_manager.RegisterAdvertisement(
+            self.adv.path, {}, reply_handler=self._adv_ok, error_handler=self._fatal("RegisterAdvertisement"))
+
+    def _fatal(self, what):
+        def handler(error):
+            log("%s FAILED: %s" % (what, error))
+            self.exit_status = 1
+            self.loop.quit()
+        return handler
+
+    def _app_ok(self):
+        self.app_registered = True
+        log("GATT application registered on %s (0x180D, 0x180F)" % self.args.adapter)
+        self._maybe_ready()
+
+    def _adv_ok(self):
+        self.adv_registered = True
+        log("advertising 0x180D as %r on %s" % (self.args.name, self.args.adapter))
+        self._maybe_ready()
+
+    def _maybe_ready(self):
+        if self.app_registered and self.adv_registered and self.args.ready_file:
+            with open(self.args.ready_file, "w") as f:
+                f.write("hr-strap %r on %s\n" % (self.args.name, self.args.adapter))
+
+    # -- re-announcing while not connected (btvirt does not repeat advertisements)
+
+    def announce_tick(self):
+        if self.adv_registered and not self.reannouncing:
+            self.om.GetManagedObjects(reply_handler=self._check_links, error_handler=lambda e: None)
+        return True
+
+    def _check_links(self, objects):
+        prefix = self.adapter_path + "/dev_"
+        linked = any(
+            path.startswith(prefix) and bool(ifaces[DEVICE_IFACE].get("Connected", False))
+            for path, ifaces in objects.items() if DEVICE_IFACE in ifaces
+        )
+        if linked != self.connected:
+            self.connected = linked
+            log("a central is connected" if linked else "no central connected")
+        if linked or self.hrm.notifying or self.reannouncing:
+            return
+        self.reannouncing = True
+        self.adv_manager.UnregisterAdvertisement(
+            self.adv.path, reply_handler=self._unregistered, error_handler=self._reannounce_failed)
+
+    def _unregistered(self):
+        self.adv_manager.RegisterAdvertisement(
+            self.adv.path, {}, reply_handler=self._reregistered, error_handler=self._reannounce_failed)
+
+    def _reregistered(self):
+        self.reannouncing = False
+        self.announcements += 1
+        if self.announcements <= 3 or self.announcements % 10 == 0:
+            log("re-announced (%d)" % self.announcements)
+
+    def _reannounce_failed(self, error):
+        self.reannouncing = False
+        log("re-announcing failed: %s" % error)
+
+    # -- heart rate measurements
+
+    def tick(self):
+        """Timer: send the beats completed since the last notification."""
+        now = time.monotonic()
+        rrs = self.heart.beats_until(now)
+        if not self.hrm.notifying:
+            GLib.timeout_add(int(self.period * 1000), self.tick)
+            return False
+        if not rrs:  # no complete beat yet: send right after the next one
+            wait = max(1, int((self.heart.next_beat - now) * 1000) + 2)
+            GLib.timeout_add(wait, self.tick)
+            return False
+        value = hr_measurement(self.heart.hr, rrs)
+        self.hrm.set_value(value)
+        self.sent += 1
+        log("0x2A37 #%d: %s -> %d bpm, RR %s ms" % (
+            self.sent, value.hex(" "), value[1],
+            "/".join("%d" % round(rr * 1000) for rr in rrs[-MAX_RR:])))
+        GLib.timeout_add(int(self.period * 1000), self.tick)
+        return False
+
+
+def main():
+    parser = argparse.ArgumentParser(description="Simulated BLE heart-rate strap (BlueZ D-Bus peripheral).")
+    parser.add_argument("--adapter", default="hci1", help="adapter to use (default hci1)")
+    parser.add_argument("--name", default="HRM-Sim", help="advertised local name (default HRM-Sim)")
+    parser.add_argument("--rate", type=float, default=1.0,
+                        help="0x2A37 notifications per second (default 1)")
+    parser.add_argument("--seed", type=int, default=1, help="random seed of the heart model (default 1)")
+    parser.add_argument("--battery", type=int, default=87, help="battery level in %% (default 87)")
+    parser.add_argument("--announce-every", type=float, default=3.0,
+                        help="seconds between re-announcements while not connected (default 3)")
+    parser.add_argument("--ready-file", default=os.environ.get("E2E_READY_FILE"),
+                        help="file written once registered (default $E2E_READY_FILE)")
+    args = parser.parse_args()
+    if not 0.1 <= args.rate <= 10 or not 0 <= args.battery <= 100 or args.announce_every < 0.5:
+        parser.error("need 0.1 <= --rate <= 10, 0 <= --battery <= 100, --announce-every >= 0.5")
+
+    dbus.mainloop.glib.DBusGMainLoop(set_as_default=True)
+    bus = dbus.SystemBus()
+    loop = GLib.MainLoop()
+
+    # Power the adapter and set its alias (the GAP Device Name a central reads
+    # after connecting). Blocking calls are safe here: the loop is not running.
+    adapter = dbus.Interface(bus.get_object(BLUEZ, "/org/bluez/" + args.adapter), PROPS_IFACE)
+    adapter.Set(ADAPTER_IFACE, "Powered", dbus.Boolean(True))
+    adapter.Set(ADAPTER_IFACE, "Alias", args.name)
+    log("%s address %s, seed %d, %.2g notifications/s, battery %d%%" % (
+        args.adapter, adapter.Get(ADAPTER_IFACE, "Address"), args.seed, args.rate, args.battery))
+
+    strap = Strap(bus, args, loop)
+    strap.register()
+    GLib.timeout_add(int(strap.period * 1000), strap.tick)
+    GLib.timeout_add(int(args.announce_every * 1000), strap.announce_tick)
+
+    def stop(signame):
+        log("%s: stopping after %d notifications" % (signame, strap.sent))
+        loop.quit()
+        return False
+    GLib.unix_signal_add(GLib.PRIORITY_HIGH, signal.SIGTERM, stop, "SIGTERM")
+    GLib.unix_signal_add(GLib.PRIORITY_HIGH, signal.SIGINT, stop, "SIGINT")
+
+    loop.run()
+    sys.exit(strap.exit_status)
+
+
+if __name__ == "__main__":
+    main()
