@@ -33,6 +33,7 @@
 #include "discovery.h"
 #include "outbox-wiring.h"
 #include "store.h"
+#include "ha-classes.h"
 
 #define BASE	 "recovery"
 #define PREFIX	 "homeassistant"
@@ -679,103 +680,6 @@ static bool states_arrived(void *arg)
 
 /* --- DESIGN §7 and Home Assistant's rules for a config -------------------- */
 
-/* Home Assistant's SensorDeviceClass (homeassistant/components/sensor/
- * const.py). */
-static const char *const sensor_classes[] = {
-	"absolute_humidity",
-	"apparent_power",
-	"aqi",
-	"area",
-	"atmospheric_pressure",
-	"battery",
-	"blood_glucose_concentration",
-	"carbon_dioxide",
-	"carbon_monoxide",
-	"conductivity",
-	"current",
-	"data_rate",
-	"data_size",
-	"date",
-	"distance",
-	"duration",
-	"energy",
-	"energy_distance",
-	"energy_storage",
-	"enum",
-	"frequency",
-	"gas",
-	"humidity",
-	"illuminance",
-	"irradiance",
-	"moisture",
-	"monetary",
-	"nitrogen_dioxide",
-	"nitrogen_monoxide",
-	"nitrous_oxide",
-	"ozone",
-	"ph",
-	"pm1",
-	"pm10",
-	"pm25",
-	"power",
-	"power_factor",
-	"precipitation",
-	"precipitation_intensity",
-	"pressure",
-	"reactive_energy",
-	"reactive_power",
-	"signal_strength",
-	"sound_pressure",
-	"speed",
-	"sulphur_dioxide",
-	"temperature",
-	"timestamp",
-	"volatile_organic_compounds",
-	"volatile_organic_compounds_parts",
-	"voltage",
-	"volume",
-	"volume_flow_rate",
-	"volume_storage",
-	"water",
-	"weight",
-	"wind_direction",
-	"wind_speed",
-	NULL,
-};
-
-/* BinarySensorDeviceClass (homeassistant/components/binary_sensor). */
-static const char *const binary_sensor_classes[] = {
-	"battery",
-	"battery_charging",
-	"carbon_monoxide",
-	"cold",
-	"connectivity",
-	"door",
-	"garage_door",
-	"gas",
-	"heat",
-	"light",
-	"lock",
-	"moisture",
-	"motion",
-	"moving",
-	"occupancy",
-	"opening",
-	"plug",
-	"power",
-	"presence",
-	"problem",
-	"running",
-	"safety",
-	"smoke",
-	"sound",
-	"tamper",
-	"update",
-	"vibration",
-	"window",
-	NULL,
-};
-
 static bool listed(const char *const *list, const char *value)
 {
 	for (size_t i = 0; list[i]; i++)
@@ -899,12 +803,12 @@ static void check_config(const char *topic, const char *payload,
 	if (device_class) {
 		if (strcmp(component, "binary_sensor") == 0)
 			g_assert_true(
-			    listed(binary_sensor_classes, device_class));
+			    listed(ha_binary_sensor_classes, device_class));
 		else if (strcmp(component, "sensor") == 0)
-			g_assert_true(listed(sensor_classes, device_class));
+			g_assert_true(listed(ha_sensor_classes, device_class));
 		else
 			/* number's classes are the sensor's without these */
-			g_assert_true(listed(sensor_classes, device_class) &&
+			g_assert_true(listed(ha_sensor_classes, device_class) &&
 				      strcmp(device_class, "enum") != 0 &&
 				      strcmp(device_class, "timestamp") != 0 &&
 				      strcmp(device_class, "date") != 0);

@@ -18,6 +18,7 @@
 #include "discovery.h"
 #include "inbound.h"
 #include "score.h"
+#include "ha-classes.h"
 
 static const struct mqtt_discovery_gateway gateway = {
 	.base = "recovery",
@@ -153,100 +154,6 @@ static const struct config *find(GPtrArray *configs, const char *unique_id)
 }
 
 /* ---- what Home Assistant accepts ---- */
-
-/* SensorDeviceClass, every value (homeassistant/components/sensor). */
-static const char *const sensor_classes[] = {
-	"date",
-	"enum",
-	"timestamp",
-	"apparent_power",
-	"aqi",
-	"area",
-	"atmospheric_pressure",
-	"battery",
-	"blood_glucose_concentration",
-	"carbon_monoxide",
-	"carbon_dioxide",
-	"conductivity",
-	"current",
-	"data_rate",
-	"data_size",
-	"distance",
-	"duration",
-	"energy",
-	"energy_distance",
-	"energy_storage",
-	"frequency",
-	"gas",
-	"humidity",
-	"illuminance",
-	"irradiance",
-	"moisture",
-	"monetary",
-	"nitrogen_dioxide",
-	"nitrogen_monoxide",
-	"nitrous_oxide",
-	"ozone",
-	"ph",
-	"pm1",
-	"pm10",
-	"pm25",
-	"power_factor",
-	"power",
-	"precipitation",
-	"precipitation_intensity",
-	"pressure",
-	"reactive_power",
-	"signal_strength",
-	"sound_pressure",
-	"speed",
-	"sulphur_dioxide",
-	"temperature",
-	"volatile_organic_compounds",
-	"volatile_organic_compounds_parts",
-	"voltage",
-	"volume",
-	"volume_storage",
-	"volume_flow_rate",
-	"water",
-	"weight",
-	"wind_direction",
-	"wind_speed",
-	NULL,
-};
-
-/* BinarySensorDeviceClass, every value. */
-static const char *const binary_classes[] = {
-	"battery",
-	"battery_charging",
-	"carbon_monoxide",
-	"cold",
-	"connectivity",
-	"door",
-	"garage_door",
-	"gas",
-	"heat",
-	"light",
-	"lock",
-	"moisture",
-	"motion",
-	"moving",
-	"occupancy",
-	"opening",
-	"plug",
-	"power",
-	"presence",
-	"problem",
-	"running",
-	"safety",
-	"smoke",
-	"sound",
-	"tamper",
-	"update",
-	"vibration",
-	"window",
-	NULL,
-};
 
 /* The units and state classes HA accepts for the classes we use; a class
  * not listed here fails the test until its row is copied from HA's
@@ -416,7 +323,7 @@ static void check_sensor(const struct config *c)
 	}
 	if (!device_class)
 		return;
-	if (!in_list(device_class, sensor_classes))
+	if (!in_list(device_class, ha_sensor_classes))
 		g_error("%s: %s is not a sensor device class", c->topic,
 			device_class);
 	for (size_t i = 0; i < G_N_ELEMENTS(class_rules); i++)
@@ -444,7 +351,7 @@ static void check_binary(const struct config *c)
 	g_assert_nonnull(strstr(str(c->o, "value_template"), "default(none)"));
 	g_assert_cmpstr(str(c->o, "payload_on"), ==, "ON");
 	g_assert_cmpstr(str(c->o, "payload_off"), ==, "OFF");
-	if (device_class && !in_list(device_class, binary_classes))
+	if (device_class && !in_list(device_class, ha_binary_sensor_classes))
 		g_error("%s: %s is not a binary sensor device class", c->topic,
 			device_class);
 }
