@@ -1,0 +1,1060 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The BLE heart-rate path's CPU budget (DESIGN §11): run on demand, not a
+ * test.
+ *
+ *   build/tests/bench/bench-ble [--runs N] [--count N] [--rate HZ]
+ *                               [--only MODE,...]
+ *
+ * To profile one receiver, run the children under a profiler, e.g.
+ *   BENCH_BLE_WRAP='perf record -g -o /tmp/ble.data' \
+ *       build/tests/bench/bench-ble --runs 1 --only client-acquire
+ * (figures taken that way include the profiler's cost: do not quote them).
+ *
+ * One run starts a private bus and the BlueZ stand-in (tests/fakes/bus.h),
+ * adds two heart-rate straps, and measures each receiver below in a child
+ * process of its own (fork + exec of this program with --child), so that
+ * its CPU time (getrusage RUSAGE_SELF, every thread: GDBus's worker
+ * included) and its memory are its own:
+ *
+ *   floor-gdbus     a bare GDBus program: Connect, StartNotify on 0x2A37,
+ *                   count PropertiesChanged(Value) and touch the bytes
+ *   floor-fd        a bare program: AcquireNotify, recv() the fd in a GSource
+ *   client-start    our client (sensors/ble.h) on the StartNotify path
+ *                   (the strap's 0x2A37 indicates only, so AcquireNotify is
+ *                   not offered, as with BlueZ 5.66)
+ *   client-acquire  our client on the AcquireNotify path
+ *   full            our client on AcquireNotify plus the rest of the
+ *                   heart-rate path: every reading into a real store batch
+ *                   (default batching, store_tick every second) and kept as
+ *                   the live value (a JSON text made every 5 s)
+ *
+ * For each, the stand-in streams --count notifications (default 10,000) at
+ * --rate a second (default 1,000) with a sequence number in the RR field,
+ * so losses are counted. The child measures CPU from the first
+ * notification to the last (or to 0.5 s without one), and peak RSS as
+ * VmHWM: ru_maxrss carries the pre-exec peak across execve(), so in a
+ * child it would report this parent's size. The receivers take turns,
+ * --runs times (default 3); figures are medians, and the ratios are what
+ * to read: absolute times drift from run to run.
+ *
+ * "wake" is voluntary context switches (every thread) per notification.
+ * The stand-in sends from a 10 ms timer, so 1,000/s arrive as bursts of
+ * about 10 and an fd reader wakes about once a burst; --rate 100 gives one
+ * notification per wake-up, where the wake-up itself is most of the cost.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <math.h>
+#include <signal.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <gio/gio.h>
+#include <gio/gunixfdlist.h>
+#include <glib-unix.h>
+#include <glib.h>
+#include <glib/gstdio.h>
+
+#include "ble.h"
+#include "bus.h"
+#include "store.h"
+
+/* 0x2A37 indicates only: the client has to use StartNotify. */
+#define STRAP_IND "AA:BB:CC:DD:EE:01"
+/* The stand-in's heart-rate kind as it is: 0x2A37 notifies. */
+#define STRAP_NTF	"AA:BB:CC:DD:EE:02"
+#define UUID_HRM	"00002a37-0000-1000-8000-00805f9b34fb"
+#define GATT_CHAR	"org.bluez.GattCharacteristic1"
+#define SEQ_OFFSET	2 /* the RR interval of flags 0x10, u8 bpm, one RR */
+#define SETUP_MS	20000
+#define SETTLE_MS	200
+#define IDLE_END_MS	500
+#define WATCHDOG_MS	100
+#define LIVE_PERIOD_MS	5000
+#define STORE_TICK_MS	1000
+#define DEFAULT_RUNS	3
+#define DEFAULT_COUNT	10000
+#define DEFAULT_RATE_HZ 1000
+#define MAX_RUNS	15
+
+enum mode {
+	MODE_FLOOR_GDBUS,
+	MODE_FLOOR_FD,
+	MODE_CLIENT_START,
+	MODE_CLIENT_ACQUIRE,
+	MODE_FULL,
+	N_MODES,
+};
+
+struct mode_info {
+	const char *name;
+	const char *label;
+	const char *address;
+	bool acquire; /* the fd path is expected (else StartNotify) */
+};
+
+static const struct mode_info modes[N_MODES] = {
+	{ "floor-gdbus", "GDBus floor (StartNotify)", STRAP_IND, false },
+	{ "floor-fd", "AcquireNotify floor (recv)", STRAP_NTF, true },
+	{ "client-start", "client, StartNotify", STRAP_IND, false },
+	{ "client-acquire", "client, AcquireNotify", STRAP_NTF, true },
+	{ "full", "full path (AcquireNotify+store+live)", STRAP_NTF, true },
+};
+
+G_NORETURN static void die(const char *what, const GError *error)
+{
+	fprintf(stderr, "bench-ble: %s%s%s\n", what, error ? ": " : "",
+		error ? error->message : "");
+	exit(1);
+}
+
+/* --- The child: one receiver ---------------------------------------------- */
+
+struct child {
+	enum mode mode;
+	const char *address;
+	guint expected;
+	guint8 *seen; /* by sequence number */
+	guint received;
+	guint distinct;
+	guint64 touched; /* what the receivers read, so nothing is elided */
+	bool started;
+	bool done;
+	struct rusage ru0;
+	struct rusage ru1;
+	gint64 t0_us;
+	gint64 t1_us;
+	guint received_at_end;
+	/* Watchdog: the end without a last notification, and deadlines. */
+	guint last_received;
+	gint64 last_progress_us;
+	gint64 deadline_us;
+	/* floor-fd */
+	int fd;
+	bool eof;
+	/* client modes */
+	ble_client *client;
+	/* full */
+	store *store;
+	char *store_dir;
+	int64_t user;
+	int64_t last_t_ms;
+	unsigned store_errors;
+	guint live_bpm;
+	enum hrs_contact live_contact;
+	int64_t live_t_ms;
+	gsize live_len;
+};
+
+static void finish(struct child *ch)
+{
+	if (ch->done)
+		return;
+	getrusage(RUSAGE_SELF, &ch->ru1);
+	ch->t1_us = g_get_monotonic_time();
+	ch->received_at_end = ch->received;
+	ch->done = true;
+}
+
+/* One notification with sequence number @seq has been handled. */
+static void got(struct child *ch, guint seq)
+{
+	if (!ch->started) {
+		getrusage(RUSAGE_SELF, &ch->ru0);
+		ch->t0_us = g_get_monotonic_time();
+		ch->started = true;
+	}
+	ch->received++;
+	if (seq < ch->expected && !ch->seen[seq]) {
+		ch->seen[seq] = 1;
+		ch->distinct++;
+	}
+	if (ch->distinct == ch->expected)
+		finish(ch);
+}
+
+static gboolean watchdog(gpointer data)
+{
+	struct child *ch = data;
+	gint64 now = g_get_monotonic_time();
+
+	if (ch->done)
+		return G_SOURCE_REMOVE;
+	if (ch->received != ch->last_received) {
+		ch->last_received = ch->received;
+		ch->last_progress_us = now;
+	} else if (ch->started &&
+		   now - ch->last_progress_us > IDLE_END_MS * 1000) {
+		finish(ch);
+		return G_SOURCE_REMOVE;
+	}
+	if (now > ch->deadline_us || ch->eof) {
+		finish(ch);
+		return G_SOURCE_REMOVE;
+	}
+	return G_SOURCE_CONTINUE;
+}
+
+static GDBusConnection *connect_bus(void)
+{
+	g_autoptr(GError) error = NULL;
+	const char *address = g_getenv("DBUS_SYSTEM_BUS_ADDRESS");
+	GDBusConnection *c;
+
+	if (address == NULL)
+		die("child: DBUS_SYSTEM_BUS_ADDRESS is unset", NULL);
+	c = g_dbus_connection_new_for_address_sync(
+	    address,
+	    G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT |
+		G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION,
+	    NULL, NULL, &error);
+	if (c == NULL)
+		die("child: connecting to the bus", error);
+	g_dbus_connection_set_exit_on_close(c, FALSE);
+	return c;
+}
+
+static GVariant *call(GDBusConnection *c, const char *dest, const char *path,
+		      const char *iface, const char *method, GVariant *params,
+		      const GVariantType *reply_type)
+{
+	g_autoptr(GError) error = NULL;
+	GVariant *r = g_dbus_connection_call_sync(
+	    c, dest, path, iface, method, params, reply_type,
+	    G_DBUS_CALL_FLAGS_NONE, SETUP_MS, NULL, &error);
+
+	if (r == NULL) {
+		g_autofree char *what = g_strdup_printf("child: %s", method);
+		die(what, error);
+	}
+	return r;
+}
+
+static char *bluez_owner(GDBusConnection *c)
+{
+	g_autoptr(GVariant) r =
+	    call(c, "org.freedesktop.DBus", "/org/freedesktop/DBus",
+		 "org.freedesktop.DBus", "GetNameOwner",
+		 g_variant_new("(s)", "org.bluez"), G_VARIANT_TYPE("(s)"));
+	char *owner = NULL;
+
+	g_variant_get(r, "(s)", &owner);
+	return owner;
+}
+
+/* What a bare program does before the first value: Connect, wait for
+ * ServicesResolved, find 0x2A37 by UUID. Blocking calls: not measured. */
+static char *floor_setup(GDBusConnection *c, const char *owner,
+			 const char *dev_path)
+{
+	gint64 end = g_get_monotonic_time() + SETUP_MS * 1000;
+	g_autoptr(GVariant) r1 = call(c, owner, dev_path, "org.bluez.Device1",
+				      "Connect", NULL, G_VARIANT_TYPE_UNIT);
+
+	for (;;) {
+		g_autoptr(GVariant) r =
+		    call(c, owner, dev_path, "org.freedesktop.DBus.Properties",
+			 "Get",
+			 g_variant_new("(ss)", "org.bluez.Device1",
+				       "ServicesResolved"),
+			 G_VARIANT_TYPE("(v)"));
+		g_autoptr(GVariant) v = g_variant_get_child_value(r, 0);
+		g_autoptr(GVariant) b = g_variant_get_variant(v);
+		if (g_variant_is_of_type(b, G_VARIANT_TYPE_BOOLEAN) &&
+		    g_variant_get_boolean(b))
+			break;
+		if (g_get_monotonic_time() > end)
+			die("child: services not resolved", NULL);
+		g_usleep(10000);
+	}
+
+	g_autoptr(GVariant) r2 =
+	    call(c, owner, "/", "org.freedesktop.DBus.ObjectManager",
+		 "GetManagedObjects", NULL, G_VARIANT_TYPE("(a{oa{sa{sv}}})"));
+	g_autoptr(GVariant) objects = g_variant_get_child_value(r2, 0);
+	g_autofree char *prefix = g_strconcat(dev_path, "/", NULL);
+	GVariantIter it;
+	const char *path;
+	GVariant *ifaces;
+
+	g_variant_iter_init(&it, objects);
+	while (g_variant_iter_next(&it, "{&o@a{sa{sv}}}", &path, &ifaces)) {
+		g_autoptr(GVariant) owned = ifaces;
+		g_autoptr(GVariant) props = NULL;
+		const char *uuid = NULL;
+
+		if (!g_str_has_prefix(path, prefix))
+			continue;
+		props = g_variant_lookup_value(owned, GATT_CHAR,
+					       G_VARIANT_TYPE_VARDICT);
+		if (props != NULL &&
+		    g_variant_lookup(props, "UUID", "&s", &uuid) &&
+		    strcmp(uuid, UUID_HRM) == 0)
+			return g_strdup(path);
+	}
+	die("child: no 0x2A37 characteristic", NULL);
+	return NULL;
+}
+
+/* floor-gdbus: only receive PropertiesChanged(Value) and touch the bytes. */
+static void floor_on_signal(GDBusConnection *c, const char *sender,
+			    const char *path, const char *iface,
+			    const char *member, GVariant *params, gpointer data)
+{
+	struct child *ch = data;
+	gsize n = 0;
+
+	if (!g_variant_is_of_type(params, G_VARIANT_TYPE("(sa{sv}as)")))
+		return;
+	g_autoptr(GVariant) changed = g_variant_get_child_value(params, 1);
+	g_autoptr(GVariant) value =
+	    g_variant_lookup_value(changed, "Value", G_VARIANT_TYPE_BYTESTRING);
+	if (value == NULL)
+		return;
+	const guint8 *p = g_variant_get_fixed_array(value, &n, 1);
+	ch->touched += n;
+	got(ch, n >= SEQ_OFFSET + 2
+		    ? (guint)(p[SEQ_OFFSET] | p[SEQ_OFFSET + 1] << 8)
+		    : G_MAXUINT);
+}
+
+static void floor_gdbus_start(struct child *ch, GDBusConnection *c,
+			      const char *dev_path)
+{
+	g_autofree char *owner = bluez_owner(c);
+	g_autofree char *chr = floor_setup(c, owner, dev_path);
+
+	g_dbus_connection_signal_subscribe(
+	    c, owner, "org.freedesktop.DBus.Properties", "PropertiesChanged",
+	    chr, GATT_CHAR, G_DBUS_SIGNAL_FLAGS_NONE, floor_on_signal, ch,
+	    NULL);
+	g_autoptr(GVariant) r = call(c, owner, chr, GATT_CHAR, "StartNotify",
+				     NULL, G_VARIANT_TYPE_UNIT);
+}
+
+/* floor-fd: recv() every message there is, each one value. */
+static gboolean floor_on_fd(gint fd, GIOCondition cond, gpointer data)
+{
+	struct child *ch = data;
+	guint8 buf[512];
+
+	for (;;) {
+		ssize_t n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
+		if (n > 0) {
+			ch->touched += (guint64)n;
+			got(ch, n >= SEQ_OFFSET + 2
+				    ? (guint)(buf[SEQ_OFFSET] |
+					      buf[SEQ_OFFSET + 1] << 8)
+				    : G_MAXUINT);
+			continue;
+		}
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return G_SOURCE_CONTINUE;
+		ch->eof = true;
+		return G_SOURCE_REMOVE;
+	}
+}
+
+static void floor_fd_start(struct child *ch, GDBusConnection *c,
+			   const char *dev_path)
+{
+	g_autofree char *owner = bluez_owner(c);
+	g_autofree char *chr = floor_setup(c, owner, dev_path);
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GUnixFDList) fds = NULL;
+	gint32 index = -1;
+	guint16 mtu = 0;
+
+	g_autoptr(GVariant) r = g_dbus_connection_call_with_unix_fd_list_sync(
+	    c, owner, chr, GATT_CHAR, "AcquireNotify",
+	    g_variant_new("(@a{sv})",
+			  g_variant_new_array(G_VARIANT_TYPE("{sv}"), NULL, 0)),
+	    G_VARIANT_TYPE("(hq)"), G_DBUS_CALL_FLAGS_NONE, SETUP_MS, NULL,
+	    &fds, NULL, &error);
+	if (r == NULL)
+		die("child: AcquireNotify", error);
+	g_variant_get(r, "(hq)", &index, &mtu);
+	ch->fd = fds ? g_unix_fd_list_get(fds, index, &error) : -1;
+	if (ch->fd < 0)
+		die("child: AcquireNotify gave no fd", error);
+	if (!g_unix_set_fd_nonblocking(ch->fd, TRUE, &error))
+		die("child: fd", error);
+	g_unix_fd_add(ch->fd, G_IO_IN | G_IO_HUP | G_IO_ERR, floor_on_fd, ch);
+}
+
+/* The client: count, touch the decoded heart rate, and in full mode store
+ * the reading and keep it as the live value. */
+static void full_path(struct child *ch, const struct reading *r)
+{
+	const struct hrs_measurement *m = &r->payload.u.heart_rate;
+	g_autoptr(GError) error = NULL;
+	/* Each reading its own key, as a 1 Hz strap's are: the stand-in's
+	 * bursts put several in one millisecond. */
+	int64_t t = r->t_ms > ch->last_t_ms ? r->t_ms : ch->last_t_ms + 1;
+	double end = (double)t;
+
+	ch->last_t_ms = t;
+	if (!store_add_hr(ch->store, ch->user, t, m->heart_rate_bpm, &error))
+		ch->store_errors++;
+	g_clear_error(&error);
+	/* The newest interval ends now; the earlier ones before it. */
+	for (unsigned i = m->rr_count; i-- > 0;) {
+		double rr = hrs_rr_ms(m->rr_raw[i]);
+		if (!store_add_rr(ch->store, ch->user, (int64_t)end, rr,
+				  &error))
+			ch->store_errors++;
+		g_clear_error(&error);
+		end -= rr;
+	}
+	ch->live_bpm = m->heart_rate_bpm;
+	ch->live_contact = m->contact;
+	ch->live_t_ms = r->t_ms;
+}
+
+static void client_on_reading(void *data, const struct reading *r)
+{
+	struct child *ch = data;
+	const struct hrs_measurement *m = &r->payload.u.heart_rate;
+
+	if (r->payload.uuid != DECODE_UUID_HEART_RATE ||
+	    r->via != READING_VIA_NOTIFICATION)
+		return;
+	ch->touched += m->heart_rate_bpm;
+	if (ch->mode == MODE_FULL)
+		full_path(ch, r);
+	got(ch, m->rr_count > 0 ? m->rr_raw[0] : G_MAXUINT);
+}
+
+static void client_on_log(void *data, GLogLevelFlags level, const char *message)
+{
+	if ((level & (G_LOG_LEVEL_ERROR | G_LOG_LEVEL_CRITICAL |
+		      G_LOG_LEVEL_WARNING)) != 0 ||
+	    g_getenv("BENCH_BLE_VERBOSE") != NULL)
+		fprintf(stderr, "bench-ble child: %s\n", message);
+}
+
+static gboolean store_tick_due(gpointer data)
+{
+	struct child *ch = data;
+	g_autoptr(GError) error = NULL;
+
+	if (!store_tick(ch->store, &error))
+		ch->store_errors++;
+	return G_SOURCE_CONTINUE;
+}
+
+/* The live value, as the MQTT side would be handed it every few seconds. */
+static gboolean live_due(gpointer data)
+{
+	struct child *ch = data;
+	g_autofree char *json = g_strdup_printf(
+	    "{\"heart_rate\":%u,\"contact\":\"%s\",\"t\":%" PRId64 "}",
+	    ch->live_bpm, hrs_contact_name(ch->live_contact), ch->live_t_ms);
+
+	ch->live_len = strlen(json);
+	return G_SOURCE_CONTINUE;
+}
+
+static void full_open(struct child *ch)
+{
+	g_autoptr(GError) error = NULL;
+	g_autofree char *path = NULL;
+
+	ch->store_dir = g_dir_make_tmp("bench-ble-XXXXXX", &error);
+	if (ch->store_dir == NULL)
+		die("child: temporary directory", error);
+	path = g_build_filename(ch->store_dir, "recoveryd.db", NULL);
+	ch->store = store_open(path, NULL, &error);
+	if (ch->store == NULL ||
+	    !store_user_id(ch->store, "bench", &ch->user, &error))
+		die("child: store", error);
+	g_timeout_add(STORE_TICK_MS, store_tick_due, ch);
+	g_timeout_add(LIVE_PERIOD_MS, live_due, ch);
+}
+
+static void full_close(struct child *ch)
+{
+	g_autoptr(GDir) d = NULL;
+	const char *name;
+
+	store_close(ch->store);
+	ch->store = NULL;
+	d = g_dir_open(ch->store_dir, 0, NULL);
+	while (d != NULL && (name = g_dir_read_name(d)) != NULL) {
+		g_autofree char *p =
+		    g_build_filename(ch->store_dir, name, NULL);
+		g_remove(p);
+	}
+	g_rmdir(ch->store_dir);
+	g_clear_pointer(&ch->store_dir, g_free);
+}
+
+static void client_start(struct child *ch, GDBusConnection *c)
+{
+	g_autoptr(GError) error = NULL;
+	const struct ble_client_config cfg = { .power_on = true };
+	const struct ble_ops ops = {
+		.reading = client_on_reading,
+		.log = client_on_log,
+	};
+	struct ble_device_config dev = { .kind = BLE_KIND_HEART_RATE };
+	gint64 end = g_get_monotonic_time() + SETUP_MS * 1000;
+
+	if (ch->mode == MODE_FULL)
+		full_open(ch);
+	ch->client = ble_client_new(c, &cfg, &ops, ch, &error);
+	if (ch->client == NULL)
+		die("child: ble_client_new", error);
+	g_strlcpy(dev.address, ch->address, sizeof(dev.address));
+	ble_client_set_devices(ch->client, &dev, 1);
+	while (ble_client_link_state(ch->client, ch->address) !=
+	       BLE_LINK_SUBSCRIBED) {
+		if (g_get_monotonic_time() > end)
+			die("child: the client did not subscribe", NULL);
+		g_main_context_iteration(NULL, FALSE);
+		g_usleep(1000);
+	}
+}
+
+/* VmHWM and VmRSS of this process, in kB. */
+static void proc_memory(long *hwm_kb, long *rss_kb)
+{
+	g_autofree char *text = NULL;
+
+	*hwm_kb = *rss_kb = -1;
+	if (!g_file_get_contents("/proc/self/status", &text, NULL, NULL))
+		return;
+	for (char *line = text; line != NULL && *line != '\0';) {
+		char *next = strchr(line, '\n');
+		if (strncmp(line, "VmHWM:", 6) == 0)
+			*hwm_kb = strtol(line + 6, NULL, 10);
+		else if (strncmp(line, "VmRSS:", 6) == 0)
+			*rss_kb = strtol(line + 6, NULL, 10);
+		line = next ? next + 1 : NULL;
+	}
+}
+
+static gint64 tv_us(const struct timeval *tv)
+{
+	return (gint64)tv->tv_sec * G_USEC_PER_SEC + tv->tv_usec;
+}
+
+static enum mode mode_by_name(const char *name)
+{
+	for (int m = 0; m < N_MODES; m++)
+		if (strcmp(modes[m].name, name) == 0)
+			return (enum mode)m;
+	fprintf(stderr, "bench-ble: no mode %s\n", name);
+	exit(2);
+}
+
+/* --child MODE DEVICE_PATH COUNT RATE_HZ */
+static int child_main(int argc, char **argv)
+{
+	struct child ch = { .fd = -1 };
+	g_autoptr(GDBusConnection) c = NULL;
+	gint64 settle;
+	guint rate;
+
+	if (argc != 6)
+		die("child: wrong arguments", NULL);
+	ch.mode = mode_by_name(argv[2]);
+	ch.address = modes[ch.mode].address;
+	ch.expected = (guint)strtoul(argv[4], NULL, 10);
+	rate = (guint)strtoul(argv[5], NULL, 10);
+	ch.seen = g_malloc0(ch.expected + 1);
+	c = connect_bus();
+
+	switch (ch.mode) {
+	case MODE_FLOOR_GDBUS:
+		floor_gdbus_start(&ch, c, argv[3]);
+		break;
+	case MODE_FLOOR_FD:
+		floor_fd_start(&ch, c, argv[3]);
+		break;
+	case MODE_CLIENT_START:
+	case MODE_CLIENT_ACQUIRE:
+	case MODE_FULL:
+		client_start(&ch, c);
+		break;
+	case N_MODES:
+	default:
+		die("child: bad mode", NULL);
+	}
+	/* Let the set-up's stragglers (reads, discovery off) pass. */
+	settle = g_get_monotonic_time() + SETTLE_MS * 1000;
+	while (g_get_monotonic_time() < settle) {
+		g_main_context_iteration(NULL, FALSE);
+		g_usleep(1000);
+	}
+	if (ch.received != 0)
+		die("child: values before the stream", NULL);
+
+	ch.deadline_us = g_get_monotonic_time() +
+			 (gint64)ch.expected * G_USEC_PER_SEC / MAX(rate, 1) +
+			 10 * G_USEC_PER_SEC;
+	g_timeout_add(WATCHDOG_MS, watchdog, &ch);
+	printf("ready\n");
+	fflush(stdout);
+
+	while (!ch.done)
+		g_main_context_iteration(NULL, TRUE);
+
+	long hwm_kb, rss_kb;
+	proc_memory(&hwm_kb, &rss_kb);
+	gint64 user = tv_us(&ch.ru1.ru_utime) - tv_us(&ch.ru0.ru_utime);
+	gint64 sys = tv_us(&ch.ru1.ru_stime) - tv_us(&ch.ru0.ru_stime);
+	guint intervals = ch.received_at_end > 1 ? ch.received_at_end - 1 : 1;
+	/* Sleeps in poll() and futex waits, every thread: wake-ups. */
+	long csw = ch.ru1.ru_nvcsw - ch.ru0.ru_nvcsw;
+	/* received distinct user_us sys_us intervals wall_us hwm_kb rss_kb
+	 * ru_maxrss_kb voluntary_switches touched */
+	printf(
+	    "result %u %u %" G_GINT64_FORMAT " %" G_GINT64_FORMAT
+	    " %u %" G_GINT64_FORMAT " %ld %ld %ld %ld %" G_GUINT64_FORMAT "\n",
+	    ch.received_at_end, ch.distinct, ch.started ? user : 0,
+	    ch.started ? sys : 0, intervals,
+	    ch.started ? ch.t1_us - ch.t0_us : 0, hwm_kb, rss_kb,
+	    ch.ru1.ru_maxrss, ch.started ? csw : 0, ch.touched + ch.live_len);
+	fflush(stdout);
+
+	if (ch.store_errors > 0)
+		fprintf(stderr, "bench-ble child: %u store errors\n",
+			ch.store_errors);
+	g_clear_pointer(&ch.client, ble_client_free);
+	if (ch.store != NULL)
+		full_close(&ch);
+	if (ch.fd >= 0)
+		close(ch.fd);
+	g_free(ch.seen);
+	return 0;
+}
+
+/* --- The parent: the bus, the stand-in, the runs, the report -------------- */
+
+struct result {
+	bool ok;
+	guint received;
+	guint lost;
+	double us;	/* CPU per notification */
+	double user_us; /* ... of which user */
+	double sys_us;	/* ... and system */
+	double hwm_mb;	/* peak RSS (VmHWM) */
+	double rss_mb;	/* RSS at the end */
+	guint dropped;	/* by the stand-in: the socket was full */
+	double wakeups; /* voluntary context switches per notification */
+};
+
+struct bench {
+	StandinBus *bus;
+	char *self;
+	char *paths[N_MODES];
+	guint count;
+	guint rate;
+	guint runs;
+	guint only;  /* modes to run, a bit each */
+	char **wrap; /* $BENCH_BLE_WRAP: a profiler to run the child under */
+};
+
+static void die_with_parent(gpointer data)
+{
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+}
+
+static GVariant *control(struct bench *b, const char *method, GVariant *params)
+{
+	g_autoptr(GError) error = NULL;
+	GVariant *r = standin_call(b->bus, method, params, NULL, &error);
+
+	if (r == NULL)
+		die(method, error);
+	return r;
+}
+
+static void drop_links(struct bench *b)
+{
+	const char *addresses[] = { STRAP_IND, STRAP_NTF };
+
+	for (gsize i = 0; i < G_N_ELEMENTS(addresses); i++) {
+		g_autoptr(GVariant) st =
+		    standin_device_state(b->bus, addresses[i], NULL);
+		gboolean connected = FALSE;
+		if (st != NULL &&
+		    g_variant_lookup(st, "connected", "b", &connected) &&
+		    connected)
+			(void)standin_drop(b->bus, addresses[i], "remote",
+					   NULL);
+	}
+}
+
+static char *read_line(GDataInputStream *in)
+{
+	g_autoptr(GError) error = NULL;
+	char *line = g_data_input_stream_read_line(in, NULL, NULL, &error);
+
+	if (line == NULL && error != NULL)
+		die("reading from the child", error);
+	return line;
+}
+
+static struct result run_one(struct bench *b, enum mode mode)
+{
+	static const guint8 value[] = { 0x10, 72, 0x00, 0x00 };
+	const struct mode_info *mi = &modes[mode];
+	struct result res = { 0 };
+	g_autoptr(GError) error = NULL;
+	g_autofree char *count = g_strdup_printf("%u", b->count);
+	g_autofree char *rate = g_strdup_printf("%u", b->rate);
+	const char *child[] = { b->self, "--child", mi->name, b->paths[mode],
+				count,	 rate,	    NULL };
+	g_autoptr(GStrvBuilder) sb = g_strv_builder_new();
+
+	for (guint i = 0; b->wrap != NULL && b->wrap[i] != NULL; i++)
+		g_strv_builder_add(sb, b->wrap[i]);
+	for (gsize i = 0; child[i] != NULL; i++)
+		g_strv_builder_add(sb, child[i]);
+	g_auto(GStrv) argv = g_strv_builder_end(sb);
+
+	drop_links(b);
+	g_autoptr(GVariant) reset = control(b, "ResetCalls", NULL);
+
+	g_autoptr(GSubprocessLauncher) l =
+	    g_subprocess_launcher_new(G_SUBPROCESS_FLAGS_STDOUT_PIPE);
+	g_subprocess_launcher_set_child_setup(l, die_with_parent, NULL, NULL);
+	g_subprocess_launcher_setenv(l, "DBUS_SYSTEM_BUS_ADDRESS",
+				     standin_bus_address(b->bus), TRUE);
+	g_autoptr(GSubprocess) p =
+	    g_subprocess_launcher_spawnv(l, (const char *const *)argv, &error);
+	if (p == NULL)
+		die("starting a child", error);
+	g_autoptr(GDataInputStream) in =
+	    g_data_input_stream_new(g_subprocess_get_stdout_pipe(p));
+
+	g_autofree char *ready = read_line(in);
+	if (ready == NULL || strcmp(ready, "ready") != 0) {
+		fprintf(stderr, "bench-ble: %s: the child did not get ready\n",
+			mi->name);
+		g_subprocess_force_exit(p);
+		g_subprocess_wait(p, NULL, NULL);
+		return res;
+	}
+	g_autoptr(GVariant) started = control(
+	    b, "StartNotifyStreamSeq",
+	    g_variant_new("(ss@ayuuu)", mi->address, "2a37",
+			  g_variant_new_fixed_array(G_VARIANT_TYPE_BYTE, value,
+						    sizeof(value), 1),
+			  b->rate, b->count, (guint)SEQ_OFFSET));
+
+	g_autofree char *line = read_line(in);
+	guint received = 0, distinct = 0, intervals = 0;
+	gint64 user = 0, sys = 0, wall = 0;
+	long hwm = 0, rss = 0, maxrss = 0, csw = 0;
+	guint64 touched = 0;
+	if (line == NULL ||
+	    sscanf(line,
+		   "result %u %u %" G_GINT64_FORMAT " %" G_GINT64_FORMAT
+		   " %u %" G_GINT64_FORMAT
+		   " %ld %ld %ld %ld %" G_GUINT64_FORMAT,
+		   &received, &distinct, &user, &sys, &intervals, &wall, &hwm,
+		   &rss, &maxrss, &csw, &touched) != 11) {
+		fprintf(stderr, "bench-ble: %s: no result from the child\n",
+			mi->name);
+		g_subprocess_force_exit(p);
+	}
+	if (!g_subprocess_wait_check(p, NULL, &error))
+		fprintf(stderr, "bench-ble: %s: %s\n", mi->name,
+			error->message);
+
+	/* What the stand-in sent, and whether it had to drop any. */
+	g_autoptr(GVariant) stats = control(
+	    b, "GetStreamStats", g_variant_new("(ss)", mi->address, "2a37"));
+	gboolean running = FALSE;
+	guint sent = 0, delivered = 0, dropped = 0;
+	g_variant_get(stats, "(buuu)", &running, &sent, &delivered, &dropped);
+	if (running) {
+		g_autoptr(GVariant) stop =
+		    control(b, "StopNotifyStream",
+			    g_variant_new("(ss)", mi->address, "2a37"));
+	}
+
+	/* The path taken must be the one this mode is about. */
+	g_autofree char *acq_key =
+	    g_strdup_printf("AcquireNotify:%s:%s", mi->address, UUID_HRM);
+	g_autofree char *start_key =
+	    g_strdup_printf("StartNotify:%s:%s", mi->address, UUID_HRM);
+	guint acq = standin_calls(b->bus, acq_key);
+	guint start = standin_calls(b->bus, start_key);
+	if (mi->acquire ? (acq == 0 || start != 0) : (start == 0)) {
+		fprintf(stderr,
+			"bench-ble: %s: wrong path (AcquireNotify %u, "
+			"StartNotify %u)\n",
+			mi->name, acq, start);
+		return res;
+	}
+	if (line == NULL || received < 2)
+		return res;
+
+	res.ok = true;
+	res.received = distinct;
+	res.lost = b->count - distinct;
+	res.us = (double)(user + sys) / intervals;
+	res.user_us = (double)user / intervals;
+	res.sys_us = (double)sys / intervals;
+	res.hwm_mb = (double)hwm / 1024.0;
+	res.rss_mb = (double)rss / 1024.0;
+	res.dropped = dropped;
+	res.wakeups = (double)csw / intervals;
+	return res;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+static double median(double *v, guint n)
+{
+	if (n == 0)
+		return NAN;
+	qsort(v, n, sizeof(*v), cmp_double);
+	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+/* The median of one field over the good runs of @mode. */
+static double med(struct result r[][N_MODES], guint runs, enum mode mode,
+		  size_t offset, double *lo, double *hi)
+{
+	double v[MAX_RUNS];
+	guint n = 0;
+
+	for (guint i = 0; i < runs; i++) {
+		if (r[i][mode].ok)
+			memcpy(&v[n++], (const char *)&r[i][mode] + offset,
+			       sizeof(double));
+	}
+	double m = median(v, n);
+	if (lo != NULL)
+		*lo = n ? v[0] : NAN;
+	if (hi != NULL)
+		*hi = n ? v[n - 1] : NAN;
+	return m;
+}
+
+struct ratio {
+	const char *label;
+	enum mode num;
+	enum mode den;
+	double goal;
+	bool below; /* goal is "< goal", else "<= goal" */
+	const char *source;
+};
+
+static const struct ratio ratios[] = {
+	{ "client StartNotify / GDBus floor", MODE_CLIENT_START,
+	  MODE_FLOOR_GDBUS, 1.3, false, "issue" },
+	{ "client AcquireNotify / GDBus floor", MODE_CLIENT_ACQUIRE,
+	  MODE_FLOOR_GDBUS, 1.0, true, "issue" },
+	{ "client AcquireNotify / AcquireNotify floor", MODE_CLIENT_ACQUIRE,
+	  MODE_FLOOR_FD, 1.3, false, "DESIGN 11" },
+	{ "full path / AcquireNotify floor", MODE_FULL, MODE_FLOOR_FD, 1.3,
+	  false, "DESIGN 11" },
+	{ "full path / GDBus floor", MODE_FULL, MODE_FLOOR_GDBUS, 1.0, true,
+	  "(for scale)" },
+};
+
+static void report(struct bench *b, struct result r[][N_MODES])
+{
+	printf("\nmedians of %u runs; %u notifications at %u/s each; CPU "
+	       "from the first notification to the last\n",
+	       b->runs, b->count, b->rate);
+	printf("%-38s %6s %5s %8s %17s %6s %6s %6s %7s %6s\n", "receiver",
+	       "recv", "lost", "us/notif", "(min-max)", "user", "sys", "wake",
+	       "peak MB", "end MB");
+	for (int m = 0; m < N_MODES; m++) {
+		double lo, hi;
+		if (!(b->only & 1u << m))
+			continue;
+		double us = med(r, b->runs, (enum mode)m,
+				offsetof(struct result, us), &lo, &hi);
+		double user = med(r, b->runs, (enum mode)m,
+				  offsetof(struct result, user_us), NULL, NULL);
+		double sys = med(r, b->runs, (enum mode)m,
+				 offsetof(struct result, sys_us), NULL, NULL);
+		double hwm = med(r, b->runs, (enum mode)m,
+				 offsetof(struct result, hwm_mb), NULL, NULL);
+		double rss = med(r, b->runs, (enum mode)m,
+				 offsetof(struct result, rss_mb), NULL, NULL);
+		double wake = med(r, b->runs, (enum mode)m,
+				  offsetof(struct result, wakeups), NULL, NULL);
+		guint recv_min = G_MAXUINT, lost_max = 0;
+		for (guint i = 0; i < b->runs; i++) {
+			if (!r[i][m].ok)
+				continue;
+			recv_min = MIN(recv_min, r[i][m].received);
+			lost_max = MAX(lost_max, r[i][m].lost);
+		}
+		g_autofree char *range = g_strdup_printf("(%.2f-%.2f)", lo, hi);
+		printf("%-38s %6u %5u %8.2f %17s %6.2f %6.2f %6.2f %7.2f "
+		       "%6.2f\n",
+		       modes[m].label, recv_min == G_MAXUINT ? 0 : recv_min,
+		       lost_max, us, range, user, sys, wake, hwm, rss);
+	}
+
+	printf("\n%-44s %6s %15s %-10s %s\n", "ratio (of medians)", "ratio",
+	       "(per-run range)", "goal", "");
+	for (gsize i = 0; i < G_N_ELEMENTS(ratios); i++) {
+		const struct ratio *q = &ratios[i];
+		if (!(b->only & 1u << q->num) || !(b->only & 1u << q->den))
+			continue;
+		double num = med(r, b->runs, q->num,
+				 offsetof(struct result, us), NULL, NULL);
+		double den = med(r, b->runs, q->den,
+				 offsetof(struct result, us), NULL, NULL);
+		double x = num / den;
+		double lo = INFINITY, hi = -INFINITY;
+		for (guint k = 0; k < b->runs; k++) {
+			if (!r[k][q->num].ok || !r[k][q->den].ok)
+				continue;
+			double y = r[k][q->num].us / r[k][q->den].us;
+			lo = MIN(lo, y);
+			hi = MAX(hi, y);
+		}
+		bool met = q->below ? x < q->goal : x <= q->goal;
+		g_autofree char *range = g_strdup_printf("(%.2f-%.2f)", lo, hi);
+		g_autofree char *goal =
+		    g_strdup_printf("%s %.1f", q->below ? "<" : "<=", q->goal);
+		printf("%-44s %6.2f %15s %-10s %s %s\n", q->label, x, range,
+		       goal,
+		       strcmp(q->source, "(for scale)") == 0 ? ""
+		       : met				     ? "met"
+							     : "MISSED",
+		       q->source);
+	}
+	if (!(b->only & 1u << MODE_FULL))
+		return;
+	double full_hwm = med(r, b->runs, MODE_FULL,
+			      offsetof(struct result, hwm_mb), NULL, NULL);
+	printf("%-44s %6.2f %15s %-10s %s DESIGN 11\n",
+	       "full path peak RSS (MB)", full_hwm, "", "<= 8",
+	       full_hwm <= 8.0 ? "met" : "MISSED");
+}
+
+int main(int argc, char **argv)
+{
+	struct bench b = { .count = DEFAULT_COUNT,
+			   .rate = DEFAULT_RATE_HZ,
+			   .runs = DEFAULT_RUNS,
+			   .only = (1u << N_MODES) - 1 };
+	static struct result results[MAX_RUNS][N_MODES];
+	g_autoptr(GError) error = NULL;
+
+	if (argc > 1 && strcmp(argv[1], "--child") == 0)
+		return child_main(argc, argv);
+	for (int i = 1; i < argc; i++) {
+		guint *what = NULL;
+		if (strcmp(argv[i], "--only") == 0 && i + 1 < argc) {
+			g_auto(GStrv) names = g_strsplit(argv[++i], ",", -1);
+			b.only = 0;
+			for (guint k = 0; names[k] != NULL; k++)
+				b.only |= 1u << mode_by_name(names[k]);
+			continue;
+		}
+		if (strcmp(argv[i], "--runs") == 0)
+			what = &b.runs;
+		else if (strcmp(argv[i], "--count") == 0)
+			what = &b.count;
+		else if (strcmp(argv[i], "--rate") == 0)
+			what = &b.rate;
+		if (what == NULL || i + 1 >= argc) {
+			fprintf(stderr,
+				"usage: bench-ble [--runs N] [--count N] "
+				"[--rate HZ] [--only MODE,...]\n");
+			return 2;
+		}
+		*what = (guint)strtoul(argv[++i], NULL, 10);
+	}
+	if (b.runs < 1 || b.runs > MAX_RUNS || b.count < 2 || b.count > 65536 ||
+	    b.rate < 1 || b.rate > 100000)
+		die("runs 1..15, count 2..65536, rate 1..100000", NULL);
+
+	const char *wrap = g_getenv("BENCH_BLE_WRAP");
+	if (wrap != NULL && *wrap != '\0' &&
+	    !g_shell_parse_argv(wrap, NULL, &b.wrap, &error))
+		die("BENCH_BLE_WRAP", error);
+#ifdef BLUEZ_STANDIN_PATH
+	g_setenv("BLUEZ_STANDIN", BLUEZ_STANDIN_PATH, FALSE);
+#endif
+	b.self = g_file_read_link("/proc/self/exe", &error);
+	if (b.self == NULL)
+		die("/proc/self/exe", error);
+	b.bus = standin_bus_new(&error);
+	if (b.bus == NULL)
+		die("private bus", error);
+	const char *args[] = { "--no-connected-signal", NULL };
+	if (!standin_start(b.bus, args, &error))
+		die("starting the stand-in", error);
+	char *ind = standin_add_device(
+	    b.bus, STRAP_IND, "Strap (indicate)", "heart-rate",
+	    g_variant_new_parsed("{'known': <true>, 'gatt': <[('180d', '2a37', "
+				 "['indicate']), ('180d', '2a38', ['read']), "
+				 "('180f', '2a19', ['read', 'notify'])]>}"),
+	    &error);
+	if (ind == NULL)
+		die("AddDevice", error);
+	char *ntf = standin_add_device(
+	    b.bus, STRAP_NTF, "Strap", "heart-rate",
+	    g_variant_new_parsed("{'known': <true>}"), &error);
+	if (ntf == NULL)
+		die("AddDevice", error);
+	for (int m = 0; m < N_MODES; m++)
+		b.paths[m] = g_strdup(modes[m].acquire ? ntf : ind);
+	g_free(ind);
+	g_free(ntf);
+
+	guint n_modes = (guint)__builtin_popcount(b.only);
+	printf("bench-ble: %u runs of %u receivers, %u notifications at %u/s "
+	       "each (about %u s)\n",
+	       b.runs, n_modes, b.count, b.rate,
+	       b.runs * n_modes * (b.count / b.rate + 1));
+	for (guint i = 0; i < b.runs; i++) {
+		for (int m = 0; m < N_MODES; m++) {
+			struct result *res = &results[i][m];
+			if (!(b.only & 1u << m))
+				continue;
+			*res = run_one(&b, (enum mode)m);
+			if (!res->ok) {
+				printf("run %u %-15s failed\n", i + 1,
+				       modes[m].name);
+				continue;
+			}
+			printf("run %u %-15s %5u received %4u lost (%u "
+			       "dropped by the stand-in) %7.2f us/notif "
+			       "(user %.2f sys %.2f) %.2f wake-ups/notif, "
+			       "peak %.2f MB\n",
+			       i + 1, modes[m].name, res->received, res->lost,
+			       res->dropped, res->us, res->user_us, res->sys_us,
+			       res->wakeups, res->hwm_mb);
+			fflush(stdout);
+		}
+	}
+	report(&b, results);
+
+	drop_links(&b);
+	for (int m = 0; m < N_MODES; m++)
+		g_free(b.paths[m]);
+	g_free(b.self);
+	g_strfreev(b.wrap);
+	standin_bus_free(b.bus);
+	return 0;
+}
