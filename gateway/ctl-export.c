@@ -137,13 +137,6 @@ static void json_day(struct export_sink *sink, const char *user,
 	json_builder_end_object(b);
 }
 
-static void clear_result(gpointer p)
-{
-	struct store_result *r = p;
-
-	g_clear_pointer(&r->state_json, g_free);
-}
-
 static gboolean export_person(store *s, struct export_sink *sink,
 			      int64_t user_id, const char *user,
 			      int32_t since_day, GError **error)
@@ -155,7 +148,6 @@ static gboolean export_person(store *s, struct export_sink *sink,
 	    g_array_new(FALSE, TRUE, sizeof(struct store_result));
 	guint n = 0;
 
-	g_array_set_clear_func(results, clear_result);
 	if (!store_load_span(s, user_id,
 			     clock_day_start_ms(sink->zone, since_day),
 			     INT64_MAX, &span, error))
@@ -300,17 +292,9 @@ int ctl_export(int argc, char **argv)
 				       error->message);
 	gtz = tz && *tz ? g_time_zone_new_identifier(tz)
 			: g_time_zone_new_local();
-	if (!g_file_test(db, G_FILE_TEST_EXISTS)) {
-		fprintf(stderr, "recoveryctl export: %s: no such database\n",
-			db);
+	s = ctl_open_existing_store("export", db);
+	if (!s)
 		return CTL_EXIT_FAILED;
-	}
-	s = store_open(db, NULL, &error);
-	if (!s) {
-		fprintf(stderr, "recoveryctl export: %s: %s\n", db,
-			error->message);
-		return CTL_EXIT_FAILED;
-	}
 	if (!store_list_users(s, ids, names, &error)) {
 		fprintf(stderr, "recoveryctl export: %s: %s\n", db,
 			error->message);

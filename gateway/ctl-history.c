@@ -23,13 +23,6 @@ struct history_row {
 	const struct store_result *result;
 };
 
-static void clear_result(gpointer p)
-{
-	struct store_result *r = p;
-
-	g_clear_pointer(&r->state_json, g_free);
-}
-
 static const struct night_metrics *find_night(GArray *nights, int32_t day)
 {
 	for (guint i = 0; i < nights->len; i++) {
@@ -172,25 +165,16 @@ int ctl_history(int argc, char **argv)
 	if (days < 1 || days > 100000)
 		return ctl_usage_error("history", history_usage,
 				       "--days must be 1 or more");
-	if (!g_file_test(db, G_FILE_TEST_EXISTS)) {
-		fprintf(stderr, "recoveryctl history: %s: no such database\n",
-			db);
-		return CTL_EXIT_FAILED;
-	}
 
-	s = store_open(db, NULL, &error);
-	if (!s) {
-		fprintf(stderr, "recoveryctl history: %s: %s\n", db,
-			error->message);
+	s = ctl_open_existing_store("history", db);
+	if (!s)
 		return CTL_EXIT_FAILED;
-	}
 	if (!ctl_find_user(s, user, &user_id, &error)) {
 		fprintf(stderr, "recoveryctl history: %s\n", error->message);
 		return CTL_EXIT_FAILED;
 	}
 
 	results = g_array_new(FALSE, TRUE, sizeof(struct store_result));
-	g_array_set_clear_func(results, clear_result);
 	nights = g_array_new(FALSE, TRUE, sizeof(struct night_metrics));
 	if (!store_get_results(s, user_id, INT32_MIN / 2, INT32_MAX / 2,
 			       results, &error) ||

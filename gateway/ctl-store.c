@@ -1,6 +1,25 @@
 // SPDX-License-Identifier: MIT
 #include "ctl.h"
 
+#include <stdio.h>
+
+store *ctl_open_existing_store(const char *command, const char *db)
+{
+	g_autoptr(GError) error = NULL;
+	store *s;
+
+	if (!g_file_test(db, G_FILE_TEST_EXISTS)) {
+		fprintf(stderr, "recoveryctl %s: %s: no such database\n",
+			command, db);
+		return NULL;
+	}
+	s = store_open(db, NULL, &error);
+	if (!s)
+		fprintf(stderr, "recoveryctl %s: %s: %s\n", command, db,
+			error->message);
+	return s;
+}
+
 gboolean ctl_find_user(store *s, const char *name, int64_t *ret_id,
 		       GError **error)
 {

@@ -32,6 +32,13 @@ int ctl_usage_error(const char *command, const char *usage, const char *fmt,
 		    ...) G_GNUC_PRINTF(3, 4);
 
 /*
+ * Opens the database @db of a command that only reads one: when it does not
+ * exist or cannot be opened, prints "recoveryctl COMMAND: DB: why" and
+ * returns NULL (never creates an empty database by mistake).
+ */
+store *ctl_open_existing_store(const char *command, const char *db);
+
+/*
  * The id of the existing person @name (@ret_id may be NULL); FALSE with an
  * error listing who is known when there is no such person.
  */
