@@ -1,0 +1,395 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The daemon as it runs at home, against real parts: the recoveryd binary
+ * (RECOVERYD) with a configuration file, a real mosquitto, and the BlueZ
+ * stand-in on a private bus. A strap streams heart rates, a bed sensor
+ * advertises; the test watches the broker as a dashboard would, then stops
+ * the daemon with SIGTERM and reads the database.
+ */
+#include <signal.h>
+#include <string.h>
+
+#include <glib.h>
+#include <glib/gstdio.h>
+
+#include "broker.h"
+#include "bus.h"
+#include "store.h"
+
+#define STRAP	"00:AA:01:01:00:01"
+#define BED	"A4:C1:38:00:00:02"
+#define FOREIGN "C4:7C:8D:00:00:99"
+#define BTHOME	"0000fcd2-0000-1000-8000-00805f9b34fb"
+
+/* Heart rate 62, contact detected, one RR of 968 ms (991/1024 s). */
+static const guint8 hrm[] = { 0x16, 62, 0xdf, 0x03 };
+#define STREAM_COUNT 150
+#define STREAM_HZ    20
+
+struct world {
+	char *dir;
+	char *config;
+	char *database;
+	broker *broker;
+	probe *probe;
+	StandinBus *bus;
+};
+
+static void world_free(struct world *w)
+{
+	g_clear_pointer(&w->probe, probe_free);
+	g_clear_pointer(&w->broker, broker_free);
+	g_clear_pointer(&w->bus, standin_bus_free);
+	if (w->dir) {
+		g_autofree char *cmd = g_strdup_printf("rm -rf '%s'", w->dir);
+
+		g_assert_cmpint(system(cmd), ==, 0);
+	}
+	g_free(w->dir);
+	g_free(w->config);
+	g_free(w->database);
+}
+
+/* The morning alert time, @delay_s from now, as HH:MM:SS in UTC. */
+static char *alert_time(int delay_s)
+{
+	g_autoptr(GDateTime) t = g_date_time_new_now_utc();
+	g_autoptr(GDateTime) later = g_date_time_add_seconds(t, delay_s);
+
+	/* Too close to midnight the alert would fall on tomorrow. */
+	if (g_date_time_get_day_of_month(later) !=
+	    g_date_time_get_day_of_month(t))
+		return NULL;
+	return g_date_time_format(later, "%H:%M:%S");
+}
+
+static bool world_new(struct world *w, int alert_delay_s)
+{
+	const char *const topics[] = { "recovery/#", "homeassistant/#", NULL };
+	g_autoptr(GError) error = NULL;
+	g_autofree char *when = alert_time(alert_delay_s);
+	g_autofree char *text = NULL;
+	struct broker_config bc = { .allow_anonymous = true };
+
+	*w = (struct world){ 0 };
+	if (!when) {
+		g_test_skip("too close to midnight UTC for a same-day alert");
+		return false;
+	}
+	w->bus = standin_bus_new_or_skip();
+	if (!w->bus)
+		return false;
+	w->broker = broker_new(&bc, &error);
+	if (!broker_check(error))
+		return false;
+	w->probe =
+	    probe_new(broker_probe_port(w->broker), NULL, NULL, topics, &error);
+	g_assert_no_error(error);
+	g_assert_true(standin_start(w->bus, NULL, &error));
+	g_assert_no_error(error);
+	g_free(standin_add_device(w->bus, STRAP, "HRM-Sim", "heart-rate", NULL,
+				  &error));
+	g_assert_no_error(error);
+	g_free(
+	    standin_add_device(w->bus, BED, "Bed", "advertiser", NULL, &error));
+	g_assert_no_error(error);
+	g_free(standin_add_device(w->bus, FOREIGN, "Neighbour HRM",
+				  "heart-rate", NULL, &error));
+	g_assert_no_error(error);
+
+	w->dir = g_dir_make_tmp("test-recoveryd-XXXXXX", &error);
+	g_assert_no_error(error);
+	w->database = g_build_filename(w->dir, "recoveryd.db", NULL);
+	w->config = g_build_filename(w->dir, "recoveryd.conf", NULL);
+	text = g_strdup_printf("[gateway]\n"
+			       "database=%s\n"
+			       "timezone=UTC\n"
+			       "require-clock-sync=false\n"
+			       "[mqtt]\n"
+			       "host=127.0.0.1\n"
+			       "port=%d\n"
+			       "[user alice]\n"
+			       "display-name=Alice\n"
+			       "heart-rate=%s\n"
+			       "bed-sensor=%s\n"
+			       "morning-alert=%s\n"
+			       "morning-latest=23:59:59\n",
+			       w->database, broker_port(w->broker), STRAP, BED,
+			       when);
+	g_assert_true(g_file_set_contents(w->config, text, -1, &error));
+	g_assert_no_error(error);
+	return true;
+}
+
+static GSubprocess *daemon_start(struct world *w, const char *log_name)
+{
+	g_autoptr(GSubprocessLauncher) launcher =
+	    g_subprocess_launcher_new(G_SUBPROCESS_FLAGS_NONE);
+	g_autoptr(GError) error = NULL;
+	g_autofree char *log = g_build_filename(w->dir, log_name, NULL);
+	GSubprocess *p;
+
+	g_subprocess_launcher_setenv(launcher, "DBUS_SYSTEM_BUS_ADDRESS",
+				     standin_bus_address(w->bus), TRUE);
+	g_subprocess_launcher_setenv(launcher, "G_MESSAGES_DEBUG", "recoveryd",
+				     TRUE);
+	g_subprocess_launcher_set_stderr_file_path(launcher, log);
+	g_subprocess_launcher_set_stdout_file_path(launcher, log);
+	p = g_subprocess_launcher_spawn(launcher, &error, g_getenv("RECOVERYD"),
+					"--config", w->config, NULL);
+	g_assert_no_error(error);
+	return p;
+}
+
+static void daemon_dump_log(struct world *w, const char *log_name)
+{
+	g_autofree char *log = g_build_filename(w->dir, log_name, NULL);
+	g_autofree char *text = NULL;
+
+	if (g_file_get_contents(log, &text, NULL, NULL))
+		g_printerr("--- %s ---\n%s---\n", log_name, text);
+}
+
+static int daemon_stop(GSubprocess *p)
+{
+	g_autoptr(GError) error = NULL;
+
+	g_subprocess_send_signal(p, SIGTERM);
+	g_assert_true(g_subprocess_wait(p, NULL, &error));
+	g_assert_no_error(error);
+	g_assert_true(g_subprocess_get_if_exited(p));
+	return g_subprocess_get_exit_status(p);
+}
+
+/* Index of the first message from @from on @topic whose payload holds
+ * @needle (NULL: any), waiting at most @timeout_ms; -1 if none came. */
+static int wait_message(probe *p, unsigned from, const char *topic,
+			const char *needle, unsigned timeout_ms)
+{
+	int64_t end = g_get_monotonic_time() + timeout_ms * (int64_t)1000;
+
+	do {
+		unsigned n = probe_count(p);
+
+		for (unsigned i = from; i < n; i++) {
+			g_autoptr(probe_message) m = probe_get(p, i);
+
+			if (m && strcmp(m->topic, topic) == 0 &&
+			    (!needle || strstr(m->payload, needle)))
+				return (int)i;
+		}
+		g_usleep(20000);
+	} while (g_get_monotonic_time() < end);
+	return -1;
+}
+
+static unsigned count_messages(probe *p, const char *topic)
+{
+	unsigned n = 0, count = probe_count(p);
+
+	for (unsigned i = 0; i < count; i++) {
+		g_autoptr(probe_message) m = probe_get(p, i);
+
+		if (m && strcmp(m->topic, topic) == 0)
+			n++;
+	}
+	return n;
+}
+
+static bool wait_subscribed(StandinBus *bus, const char *address,
+			    unsigned timeout_ms)
+{
+	int64_t end = g_get_monotonic_time() + timeout_ms * (int64_t)1000;
+
+	do {
+		g_autoptr(GError) error = NULL;
+		g_autoptr(GVariant) state =
+		    standin_device_state(bus, address, &error);
+		g_autoptr(GVariant) sessions = NULL;
+		g_autoptr(GVariant) acquired = NULL;
+
+		if (state) {
+			sessions = g_variant_lookup_value(
+			    state, "notify-sessions", NULL);
+			acquired = g_variant_lookup_value(
+			    state, "notify-acquired", NULL);
+			if ((acquired && g_variant_n_children(acquired) > 0) ||
+			    (sessions && g_variant_n_children(sessions) > 0))
+				return true;
+		}
+		g_usleep(50000);
+	} while (g_get_monotonic_time() < end);
+	return false;
+}
+
+static void bed(StandinBus *bus, bool occupied)
+{
+	/* BTHome v2: packet id, then occupancy. */
+	static guint8 packet_id;
+	guint8 frame[] = { 0x40, 0x00, ++packet_id, 0x23, occupied };
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GVariant) reply = standin_call(
+	    bus, "SetServiceData",
+	    g_variant_new("(ss@ay)", BED, BTHOME,
+			  g_variant_new_fixed_array(G_VARIANT_TYPE_BYTE, frame,
+						    sizeof(frame), 1)),
+	    NULL, &error);
+
+	g_assert_no_error(error);
+	(void)reply;
+}
+
+static guint stream_delivered(StandinBus *bus)
+{
+	int64_t end = g_get_monotonic_time() + 30 * G_USEC_PER_SEC;
+	gboolean running = TRUE;
+	guint sent = 0, delivered = 0, dropped = 0;
+
+	while (g_get_monotonic_time() < end) {
+		g_autoptr(GError) error = NULL;
+		g_autoptr(GVariant) reply = standin_call(
+		    bus, "GetStreamStats", g_variant_new("(ss)", STRAP, "2a37"),
+		    G_VARIANT_TYPE("(buuu)"), &error);
+
+		g_assert_no_error(error);
+		g_variant_get(reply, "(buuu)", &running, &sent, &delivered,
+			      &dropped);
+		if (!running)
+			break;
+		g_usleep(50000);
+	}
+	g_assert_false(running);
+	g_assert_cmpuint(sent, ==, STREAM_COUNT);
+	return delivered;
+}
+
+/*
+ * Readings in, state, live values and the morning alert out; SIGTERM:
+ * "offline" published, every delivered heart rate in the database, the
+ * foreign strap never touched; a restart the same day sends no second
+ * alert.
+ */
+static void test_night_to_alert(void)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GSubprocess) daemon = NULL;
+	g_autoptr(GVariant) reply = NULL;
+	struct world w;
+	struct store_span span = { 0 };
+	g_autoptr(GArray) results =
+	    g_array_new(FALSE, FALSE, sizeof(struct store_result));
+	store *s;
+	int64_t user;
+	guint delivered;
+	int i, alert;
+	unsigned online_before;
+
+	if (!world_new(&w, 12))
+		goto out;
+	daemon = daemon_start(&w, "first.log");
+
+	i = wait_message(w.probe, 0, "recovery/status", "online", 10000);
+	if (i < 0)
+		daemon_dump_log(&w, "first.log");
+	g_assert_cmpint(i, >=, 0);
+	/* Home Assistant discovery for the person and the devices. */
+	g_assert_cmpint(
+	    wait_message(w.probe, 0,
+			 "homeassistant/sensor/recoveryd_recovery_user_alice_"
+			 "score/config",
+			 NULL, 5000),
+	    >=, 0);
+
+	g_assert_true(wait_subscribed(w.bus, STRAP, 15000));
+	bed(w.bus, true);
+	reply = standin_call(
+	    w.bus, "StartNotifyStream",
+	    g_variant_new("(ss@ayuu)", STRAP, "2a37",
+			  g_variant_new_fixed_array(G_VARIANT_TYPE_BYTE, hrm,
+						    sizeof(hrm), 1),
+			  STREAM_HZ, STREAM_COUNT),
+	    NULL, &error);
+	g_assert_no_error(error);
+
+	/* Live values: the heart rate and the bed, as a dashboard sees
+	 * them; the strap's device topic says connected. */
+	g_assert_cmpint(wait_message(w.probe, 0, "recovery/alice/live",
+				     "\"heart_rate_bpm\":62", 10000),
+			>=, 0);
+	g_assert_cmpint(wait_message(w.probe, 0, "recovery/alice/live",
+				     "\"bed\":true", 10000),
+			>=, 0);
+	g_assert_cmpint(wait_message(w.probe, 0, "recovery/device/00aa01010001",
+				     "\"connection\":\"connected\"", 10000),
+			>=, 0);
+	delivered = stream_delivered(w.bus);
+	g_assert_cmpuint(delivered, ==, STREAM_COUNT);
+
+	/* A check-in from the dashboard. */
+	g_assert_true(probe_publish(w.probe, "recovery/alice/checkin/set",
+				    "{\"mood\":4,\"energy\":3}", 1, false));
+
+	/* The morning alert at its time, with the state beside it. */
+	alert = wait_message(w.probe, 0, "recovery/alice/alert",
+			     "\"user\":\"alice\"", 40000);
+	if (alert < 0)
+		daemon_dump_log(&w, "first.log");
+	g_assert_cmpint(alert, >=, 0);
+	g_assert_cmpint(wait_message(w.probe, 0, "recovery/alice/state",
+				     "\"advice\"", 5000),
+			>=, 0);
+
+	g_assert_cmpint(daemon_stop(daemon), ==, 0);
+	g_assert_cmpint(wait_message(w.probe, (unsigned)alert,
+				     "recovery/status", "offline", 5000),
+			>=, 0);
+	g_assert_cmpuint(standin_calls(w.bus, "Connect:" FOREIGN), ==, 0);
+
+	/* Nothing lost: every delivered notification is a heart rate and an
+	 * RR interval in the database, the bed state and check-in too. */
+	s = store_open(w.database, NULL, &error);
+	g_assert_no_error(error);
+	g_assert_true(store_user_id(s, "alice", &user, &error));
+	g_assert_true(
+	    store_load_span(s, user, 0, INT64_MAX / 2, &span, &error));
+	g_assert_no_error(error);
+	g_assert_cmpuint(span.hr->len, ==, delivered);
+	g_assert_cmpuint(span.rr->len, ==, delivered);
+	g_assert_cmpfloat_with_epsilon(
+	    g_array_index(span.rr, struct rr_sample, 0).rr_ms,
+	    991 * 1000.0 / 1024.0, 1e-9);
+	g_assert_cmpuint(span.bed->len, >=, 1);
+	g_assert_true(g_array_index(span.bed, struct state_sample, 0).on);
+	g_assert_cmpuint(span.checkins->len, ==, 1);
+	g_assert_cmpfloat(
+	    g_array_index(span.checkins, struct checkin_sample, 0).mood, ==, 4);
+	store_span_clear(&span);
+	g_assert_true(
+	    store_get_results(s, user, 0, INT32_MAX - 1, results, &error));
+	g_assert_cmpuint(results->len, ==, 1);
+	g_assert_cmpint(
+	    g_array_index(results, struct store_result, 0).alerted_ms, >, 0);
+	store_close(s);
+
+	/* Started again the same day: online again, no second alert. */
+	online_before = probe_count(w.probe);
+	g_clear_object(&daemon);
+	daemon = daemon_start(&w, "second.log");
+	g_assert_cmpint(wait_message(w.probe, online_before, "recovery/status",
+				     "online", 10000),
+			>=, 0);
+	/* Past two morning checks (every 10 s). */
+	g_usleep(22 * G_USEC_PER_SEC);
+	g_assert_cmpint(daemon_stop(daemon), ==, 0);
+	g_assert_cmpuint(count_messages(w.probe, "recovery/alice/alert"), ==,
+			 1);
+out:
+	world_free(&w);
+}
+
+int main(int argc, char **argv)
+{
+	g_test_init(&argc, &argv, NULL);
+	g_test_add_func("/recoveryd/night-to-alert", test_night_to_alert);
+	return g_test_run();
+}
