@@ -12,7 +12,8 @@
  *
  * The socket is watched by a small GSource (G_IO_IN always, G_IO_OUT while
  * mosquitto_want_write()), made anew for every session because the socket
- * is new; a 1 s timer runs mosquitto_loop_misc (keepalive) and the connect
+ * is new; a timer runs mosquitto_loop_misc (keepalive; every second while
+ * connecting, every few seconds once connected) and the connect
  * timeout. libmosquitto's callbacks only record what happened (struct event)
  * and pump() acts on it after libmosquitto returns: no ops callback runs
  * inside libmosquitto, and a session is never destroyed from within one of
@@ -46,12 +47,16 @@
 #define DEFAULT_STOP_TIMEOUT	2000
 #define DEFAULT_CONNECT_TIMEOUT 10000
 #define MISC_INTERVAL_MS	1000
-#define DRAIN_RETRY_MS		1000
-#define BATCH_ROWS		100
-#define JITTER			0.2
-#define LIB_ERRORS_MAX		400 /* bytes of libmosquitto errors kept */
-#define LIVE_TOPICS_MAX		4096
-#define EXTRA_SUBS_MAX		64
+/* Once connected: keepalive pings are due every keepalive_s, and the
+ * broker allows 1.5 times that, so a few seconds late is fine, and a
+ * seconds timer wakes together with the daemon's others. */
+#define CONNECTED_MISC_INTERVAL_S 5
+#define DRAIN_RETRY_MS		  1000
+#define BATCH_ROWS		  100
+#define JITTER			  0.2
+#define LIB_ERRORS_MAX		  400 /* bytes of libmosquitto errors kept */
+#define LIVE_TOPICS_MAX		  4096
+#define EXTRA_SUBS_MAX		  64
 /* A hung-up socket whose reads keep "succeeding" (an SSL_ERROR_SYSCALL in
  * the handshake) is given up after this many reads in one wakeup. */
 #define HUP_READS_MAX 64
@@ -764,11 +769,28 @@ static void subscribe_extra(struct mqtt_client *c, const char *filter)
 			     g_strdup(filter));
 }
 
+static gboolean misc_cb(gpointer user_data);
+
+/* Every second while connecting (the connect timeout), every few seconds
+ * once connected: an idle gateway should not wake the CPU every second. */
+static void start_misc_timer(struct mqtt_client *c, bool connected)
+{
+	unsigned interval_s = MIN(CONNECTED_MISC_INTERVAL_S,
+				  MAX(1u, (unsigned)c->keepalive_s / 4));
+
+	clear_source(&c->misc_timer);
+	c->misc_timer = connected ? g_timeout_source_new_seconds(interval_s)
+				  : g_timeout_source_new(MISC_INTERVAL_MS);
+	g_source_set_callback(c->misc_timer, misc_cb, c, NULL);
+	g_source_attach(c->misc_timer, c->context);
+}
+
 static void handle_connack(struct mqtt_client *c)
 {
 	int rc;
 
 	c->connected = true;
+	start_misc_timer(c, true);
 	c->backoff_ms = c->reconnect_min_ms;
 	c->stats.connects++;
 	g_string_truncate(c->lib_errors, 0);
@@ -1207,10 +1229,7 @@ static void session_begin(struct mqtt_client *c)
 	c->io->tag = g_source_add_unix_fd(source, fd, G_IO_IN);
 	g_source_attach(source, c->context);
 
-	c->misc_timer = g_timeout_source_new(MISC_INTERVAL_MS);
-	g_source_set_callback(c->misc_timer, misc_cb, c, NULL);
-	g_source_attach(c->misc_timer, c->context);
-
+	start_misc_timer(c, false);
 	pump(c);
 }
 
