@@ -387,9 +387,82 @@ out:
 	world_free(&w);
 }
 
+/* recoveryd --check-config as a person runs it: exit status and the one
+ * line on stderr that names the file and line. */
+struct check_case {
+	const char *name;
+	const char *text; /* NULL: no file at all */
+	int status;
+	const char *want; /* in stderr (after the path), or stdout for 0 */
+};
+
+static const struct check_case check_cases[] = {
+	{ "/recoveryd/check-config/good",
+	  "[user alice]\nheart-rate=C4:7C:8D:6A:12:34\n", 0, "good" },
+	{ "/recoveryd/check-config/bad-address",
+	  "[user alice]\n\nheart-rate=C4:7C:8D\n", 1,
+	  ":3: [user alice] heart-rate: \"C4:7C:8D\" is not a Bluetooth "
+	  "address" },
+	{ "/recoveryd/check-config/bad-time",
+	  "[user alice]\nmorning-alert=25:00\n", 1,
+	  ":2: [user alice] morning-alert: \"25:00\"" },
+	{ "/recoveryd/check-config/unknown-key",
+	  "[gateway]\ndatabse=/tmp/x.db\n[user alice]\n", 1,
+	  ":2: [gateway] unknown key \"databse\"" },
+	{ "/recoveryd/check-config/missing-file", NULL, 1,
+	  "cannot be read: No such file or directory" },
+	{ "/recoveryd/check-config/unreadable-password-file",
+	  "[mqtt]\nusername=recoveryd\npassword-file=@DIR@\n[user alice]\n", 1,
+	  ":3: [mqtt] password-file: " },
+};
+
+static void test_check_config(const void *data)
+{
+	const struct check_case *c = data;
+	g_autoptr(GError) error = NULL;
+	g_autofree char *dir = g_dir_make_tmp("test-recoveryd-XXXXXX", &error);
+	g_autofree char *path = g_build_filename(dir, "recoveryd.conf", NULL);
+	g_autofree char *out = NULL, *err = NULL;
+	g_autoptr(GSubprocess) p = NULL;
+
+	g_assert_no_error(error);
+	if (c->text) {
+		/* A directory is unreadable as a file, even for root. */
+		g_autoptr(GString) text = g_string_new(c->text);
+
+		g_string_replace(text, "@DIR@", dir, 0);
+		g_assert_true(g_file_set_contents(path, text->str, -1, NULL));
+	}
+	p = g_subprocess_new(G_SUBPROCESS_FLAGS_STDOUT_PIPE |
+				 G_SUBPROCESS_FLAGS_STDERR_PIPE,
+			     &error, g_getenv("RECOVERYD"), "--check-config",
+			     "--config", path, NULL);
+	g_assert_no_error(error);
+	g_assert_true(
+	    g_subprocess_communicate_utf8(p, NULL, NULL, &out, &err, &error));
+	g_assert_true(g_subprocess_get_if_exited(p));
+	g_assert_cmpint(g_subprocess_get_exit_status(p), ==, c->status);
+	if (c->status == 0) {
+		g_assert_nonnull(strstr(out, c->want));
+	} else {
+		g_autofree char *prefix =
+		    g_strdup_printf("recoveryd: %s", path);
+
+		g_assert_true(g_str_has_prefix(err, prefix));
+		g_assert_nonnull(strstr(err, c->want));
+		/* One line. */
+		g_assert_cmpint(strchr(err, '\n') - err + 1, ==, strlen(err));
+	}
+	g_unlink(path);
+	g_rmdir(dir);
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
+	for (size_t i = 0; i < G_N_ELEMENTS(check_cases); i++)
+		g_test_add_data_func(check_cases[i].name, &check_cases[i],
+				     test_check_config);
 	g_test_add_func("/recoveryd/night-to-alert", test_night_to_alert);
 	return g_test_run();
 }
