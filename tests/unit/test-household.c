@@ -1,0 +1,269 @@
+// SPDX-License-Identifier: MIT
+/*
+ * What readings from the allowlisted devices become in the store: the
+ * household module with a real store in a temporary directory, readings
+ * made by the real decoders from bytes.
+ */
+#include <math.h>
+#include <string.h>
+
+#include <glib.h>
+#include <glib/gstdio.h>
+
+#include "config.h"
+#include "hex.h"
+#include "household.h"
+
+#define STRAP "C4:7C:8D:6A:12:34"
+#define SCALE "5C:CA:D3:00:00:01"
+#define BED   "A4:C1:38:00:00:02"
+/* 2026-03-02 06:00 UTC */
+#define T0 INT64_C(1772431200000)
+
+static const char household_conf[] = "[gateway]\n"
+				     "timezone=UTC\n"
+				     "[user alice]\n"
+				     "heart-rate=" STRAP "\n"
+				     "bed-sensor=" BED "\n"
+				     "scale=" SCALE "\n"
+				     "scale-protocol=xiaomi\n"
+				     "weight-range=50-70\n"
+				     "[user bob]\n"
+				     "scale=" SCALE "\n"
+				     "scale-protocol=xiaomi\n"
+				     "weight-range=72-100\n";
+
+struct fixture {
+	char *dir;
+	struct config *config;
+	store *store;
+	household *h;
+	int live_calls;
+	int urgent_calls;
+};
+
+static void on_live(void *data, int person, bool urgent)
+{
+	struct fixture *f = data;
+
+	f->live_calls++;
+	f->urgent_calls += urgent;
+}
+
+static void setup(struct fixture *f, gconstpointer unused)
+{
+	g_autoptr(GError) error = NULL;
+	g_autofree char *db = NULL;
+	struct household_ops ops = { .live_changed = on_live };
+
+	f->dir = g_dir_make_tmp("test-household-XXXXXX", &error);
+	g_assert_no_error(error);
+	db = g_build_filename(f->dir, "h.db", NULL);
+	f->config = config_load_data("household.conf", household_conf,
+				     strlen(household_conf), &error);
+	g_assert_no_error(error);
+	f->store = store_open(db, NULL, &error);
+	g_assert_no_error(error);
+	f->h = household_new(f->config, f->store, (int32_t)(T0 / 86400000),
+			     &ops, f, &error);
+	g_assert_no_error(error);
+}
+
+static void teardown(struct fixture *f, gconstpointer unused)
+{
+	const char *files[] = { "h.db", "h.db-wal", "h.db-shm" };
+
+	household_free(f->h);
+	store_close(f->store);
+	config_free(f->config);
+	for (size_t i = 0; i < G_N_ELEMENTS(files); i++) {
+		g_autofree char *p = g_build_filename(f->dir, files[i], NULL);
+
+		g_unlink(p);
+	}
+	g_rmdir(f->dir);
+	g_free(f->dir);
+}
+
+/* Decodes @hex as @uuid from @address, received at @t_ms. */
+static void feed(struct fixture *f, const char *address, enum decode_uuid uuid,
+		 const char *hex, int64_t t_ms, int64_t mono_ms)
+{
+	g_autofree struct reading *r = g_new0(struct reading, 1);
+	g_autoptr(GError) error = NULL;
+	uint8_t bytes[64];
+	size_t len = test_hex(hex, bytes, sizeof(bytes));
+
+	g_assert_cmpint(decode_payload(uuid, bytes, len, &r->payload, NULL), ==,
+			0);
+	g_strlcpy(r->address, address, sizeof(r->address));
+	r->t_ms = t_ms;
+	g_assert_true(household_ingest(f->h, r, mono_ms, &error));
+	g_assert_no_error(error);
+}
+
+static void load(struct fixture *f, const char *user, struct store_span *ret)
+{
+	g_autoptr(GError) error = NULL;
+	int64_t id;
+
+	g_assert_true(store_user_id(f->store, user, &id, &error));
+	g_assert_true(
+	    store_load_span(f->store, id, 0, INT64_MAX / 2, ret, &error));
+	g_assert_no_error(error);
+}
+
+static void trust(struct fixture *f, int64_t wall_ms, int64_t mono_ms)
+{
+	g_autoptr(GError) error = NULL;
+
+	g_assert_true(
+	    household_set_clock_trusted(f->h, wall_ms, mono_ms, &error));
+	g_assert_no_error(error);
+}
+
+/* Readings before the clock is trusted are held and filed at their true
+ * time: 1970 never reaches the store. */
+static void test_held_until_clock(struct fixture *f, gconstpointer unused)
+{
+	struct store_span span = { 0 };
+
+	/* Booted in 1970: wall 10 s, monotonic 5 s. HR 60, RR 1024/1024 s. */
+	feed(f, STRAP, DECODE_UUID_HEART_RATE, "16 3c 00 04", 10000, 5000);
+	feed(f, STRAP, DECODE_UUID_HEART_RATE, "16 3d 00 04", 11000, 6000);
+	g_assert_cmpuint(household_held_rows(f->h), ==, 4);
+	load(f, "alice", &span);
+	g_assert_cmpuint(span.hr->len, ==, 0);
+	store_span_clear(&span);
+
+	/* The clock is set: monotonic 16 s is T0. */
+	trust(f, T0, 16000);
+	g_assert_cmpuint(household_held_rows(f->h), ==, 0);
+	load(f, "alice", &span);
+	g_assert_cmpuint(span.hr->len, ==, 2);
+	g_assert_cmpint(g_array_index(span.hr, struct hr_sample, 0).t_ms, ==,
+			T0 - 11000);
+	g_assert_cmpint(g_array_index(span.hr, struct hr_sample, 1).t_ms, ==,
+			T0 - 10000);
+	g_assert_cmpuint(span.rr->len, ==, 2);
+	g_assert_cmpint(g_array_index(span.rr, struct rr_sample, 1).t_ms, ==,
+			T0 - 10000);
+	store_span_clear(&span);
+}
+
+/* RR intervals chain from one notification to the next; a burst of
+ * notifications in one millisecond keeps every heart rate. */
+static void test_rr_chain(struct fixture *f, gconstpointer unused)
+{
+	struct store_span span = { 0 };
+
+	trust(f, T0, 0);
+	/* Two beats of 800 ms (819/1024 s) per notification, arriving with
+	 * jitter; then two notifications in the same millisecond. */
+	feed(f, STRAP, DECODE_UUID_HEART_RATE, "16 4b 33 03 33 03", T0, 0);
+	feed(f, STRAP, DECODE_UUID_HEART_RATE, "16 4b 33 03 33 03", T0 + 1630,
+	     0);
+	feed(f, STRAP, DECODE_UUID_HEART_RATE, "16 4b 33 03", T0 + 2400, 0);
+	feed(f, STRAP, DECODE_UUID_HEART_RATE, "16 4b 33 03", T0 + 2400, 0);
+	load(f, "alice", &span);
+	g_assert_cmpuint(span.hr->len, ==, 4);
+	g_assert_cmpuint(span.rr->len, ==, 6);
+	for (guint i = 1; i < span.rr->len; i++) {
+		int64_t step =
+		    g_array_index(span.rr, struct rr_sample, i).t_ms -
+		    g_array_index(span.rr, struct rr_sample, i - 1).t_ms;
+
+		/* 799.8 ms each: the chain, not the arrival jitter. */
+		g_assert_cmpint(step, >=, 799);
+		g_assert_cmpint(step, <=, 801);
+	}
+	store_span_clear(&span);
+}
+
+/* A strap off the skin is not a heart rate. */
+static void test_no_contact(struct fixture *f, gconstpointer unused)
+{
+	struct store_span span = { 0 };
+	struct household_person *alice = household_person(f->h, 0);
+
+	trust(f, T0, 0);
+	/* Contact supported, not detected (bits 1-2 = 10). */
+	feed(f, STRAP, DECODE_UUID_HEART_RATE, "04 48", T0, 0);
+	load(f, "alice", &span);
+	g_assert_cmpuint(span.hr->len, ==, 0);
+	g_assert_cmpint(alice->live.contact, ==, 0);
+	g_assert_true(isnan(alice->live.heart_rate_bpm));
+	store_span_clear(&span);
+}
+
+/* Mi Body Composition Scale 2 frame: stabilised, impedance, @raw kg/200. */
+static char *miscale_hex(unsigned raw, unsigned second)
+{
+	return g_strdup_printf("02 22 ea 07 03 02 06 00 %02x f4 01 %02x %02x",
+			       second, raw & 0xff, raw >> 8);
+}
+
+/* The shared scale: each weighing to the person whose range holds it, a
+ * repeated frame once, a weight in nobody's range nowhere. */
+static void test_shared_scale(struct fixture *f, gconstpointer unused)
+{
+	struct store_span alice = { 0 }, bob = { 0 };
+	g_autofree char *a = miscale_hex(62 * 200, 1);
+	g_autofree char *b = miscale_hex(81 * 200 + 100, 2);
+	g_autofree char *nobody = miscale_hex(71 * 200, 3);
+
+	trust(f, T0, 0);
+	feed(f, SCALE, DECODE_UUID_MISCALE_V2, a, T0, 0);
+	feed(f, SCALE, DECODE_UUID_MISCALE_V2, a, T0 + 1000, 0);
+	feed(f, SCALE, DECODE_UUID_MISCALE_V2, b, T0 + 60000, 0);
+	feed(f, SCALE, DECODE_UUID_MISCALE_V2, nobody, T0 + 120000, 0);
+	load(f, "alice", &alice);
+	load(f, "bob", &bob);
+	g_assert_cmpuint(alice.weights->len, ==, 1);
+	g_assert_cmpfloat(
+	    g_array_index(alice.weights, struct weight_sample, 0).weight_kg, ==,
+	    62.0);
+	g_assert_cmpuint(bob.weights->len, ==, 1);
+	g_assert_cmpfloat(
+	    g_array_index(bob.weights, struct weight_sample, 0).weight_kg, ==,
+	    81.5);
+	g_assert_cmpfloat(household_person(f->h, 1)->live.weight_kg, ==, 81.5);
+	store_span_clear(&alice);
+	store_span_clear(&bob);
+}
+
+/* The bed sensor: occupancy to the bed state, the live value and the
+ * morning tracker; its temperature to the environment. */
+static void test_bed_sensor(struct fixture *f, gconstpointer unused)
+{
+	struct store_span span = { 0 };
+	struct household_person *p = household_person(f->h, 0);
+
+	trust(f, T0, 0);
+	f->urgent_calls = 0;
+	/* packet id 1, occupancy 1, temperature 21.5 °C */
+	feed(f, BED, DECODE_UUID_BTHOME, "40 00 01 23 01 02 66 08", T0, 0);
+	feed(f, BED, DECODE_UUID_BTHOME, "40 00 02 23 00", T0 + 3600000, 0);
+	load(f, "alice", &span);
+	g_assert_cmpuint(span.bed->len, ==, 2);
+	g_assert_true(g_array_index(span.bed, struct state_sample, 0).on);
+	g_assert_false(g_array_index(span.bed, struct state_sample, 1).on);
+	g_assert_cmpint(p->live.bed, ==, 0);
+	g_assert_cmpint(f->urgent_calls, ==, 2);
+	g_assert_true(p->morning.bed_known);
+	g_assert_cmpint(p->morning.bed.start_ms, ==, T0);
+	store_span_clear(&span);
+}
+
+int main(int argc, char **argv)
+{
+	g_test_init(&argc, &argv, NULL);
+#define ADD(path, fn)                                                          \
+	g_test_add(path, struct fixture, NULL, setup, fn, teardown)
+	ADD("/household/held-until-clock", test_held_until_clock);
+	ADD("/household/rr-chain", test_rr_chain);
+	ADD("/household/no-contact", test_no_contact);
+	ADD("/household/shared-scale", test_shared_scale);
+	ADD("/household/bed-sensor", test_bed_sensor);
+	return g_test_run();
+}
