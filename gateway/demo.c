@@ -171,11 +171,16 @@ void demo_packet_checkin(const struct demo_packet *p, double *ret_mood,
 	*ret_energy = p->bytes[2];
 }
 
-static gint by_time(gconstpointer a, gconstpointer b, gpointer unused)
+gint demo_packet_by_time(gconstpointer a, gconstpointer b)
 {
 	const struct demo_packet *pa = a, *pb = b;
 
 	return (pa->t_ms > pb->t_ms) - (pa->t_ms < pb->t_ms);
+}
+
+static gint by_time(gconstpointer a, gconstpointer b, gpointer unused)
+{
+	return demo_packet_by_time(a, b);
 }
 
 void demo_day_packets(const struct scenario *sc, int index, GArray *ret)

@@ -54,6 +54,9 @@ struct demo_packet {
  */
 void demo_day_packets(const struct scenario *sc, int index, GArray *ret);
 
+/* Orders packets by time, for g_array_sort (a stable sort in GLib). */
+gint demo_packet_by_time(gconstpointer a, gconstpointer b);
+
 /* The check-in values of a DEMO_PACKET_CHECKIN packet. */
 void demo_packet_checkin(const struct demo_packet *p, double *ret_mood,
 			 double *ret_soreness, double *ret_energy);

@@ -8,6 +8,7 @@
 
 #include <errno.h>
 #include <locale.h>
+#include <malloc.h>
 #include <math.h>
 #include <signal.h>
 #include <stdio.h>
@@ -49,6 +50,9 @@
 /* Nights analysed again when a morning finds them missing (the daemon was
  * down): at most this many days back. */
 #define BACKFILL_DAYS 7
+/* A morning first handled this long after the latest time (the daemon was
+ * down, or the clock only now set) gets its state but no alert. */
+#define LATE_S (30 * 60)
 /* Sent rows are kept this long in the outbox (for `recoveryctl`). */
 #define OUTBOX_KEEP_MS (7 * 24 * 3600 * INT64_C(1000))
 
@@ -59,6 +63,7 @@ struct demo_run {
 	int next_index; /* the next day index to generate */
 	GArray *queue;	/* struct demo_packet, by time */
 	guint pos;	/* the next packet to send */
+	guint day_len;	/* packets of the last day generated */
 	int64_t sim_ms; /* the simulated wall clock */
 	int64_t last_mono_ms;
 	guint timer;
@@ -444,7 +449,7 @@ static int32_t backfill(struct daemon *d, struct household_person *p,
 }
 
 static void do_morning(struct daemon *d, int person, int32_t today,
-		       enum morning_reason reason)
+		       enum morning_reason reason, bool late)
 {
 	struct household_person *p =
 	    household_person(d->household, (size_t)person);
@@ -463,9 +468,24 @@ static void do_morning(struct daemon *d, int person, int32_t today,
 		return;
 	}
 	morning_announced(&p->morning, today);
+	/* A night's samples were just loaded and freed: give the pages
+	 * back rather than keep the peak for the rest of the day. */
+	malloc_trim(0);
 	if (!result.have || result.day.day != today)
 		return;
 	queue_state(d, p, today, today);
+	if (late) {
+		/* Started (or the clock set) long after the latest time: the
+		 * state is news for the dashboard, a morning alert at this
+		 * hour is not. */
+		g_message("%s: night of %s analysed late (%s); no morning "
+			  "alert this late",
+			  p->cfg->name, date, morning_reason_name(reason));
+		if (!store_mark_alerted(d->store, p->user_id, today, now_ms(d),
+					&error))
+			store_failed(d, "recording the morning", error);
+		return;
+	}
 	send_alert(d, p, &result.day);
 	if (!store_mark_alerted(d->store, p->user_id, today, now_ms(d), &error))
 		store_failed(d, "recording the alert", error);
@@ -499,7 +519,9 @@ static void check_mornings(struct daemon *d)
 		    morning_check(&p->morning, &params, today, now_s, now);
 
 		if (reason != MORNING_NOT_YET && reason != MORNING_DONE)
-			do_morning(d, (int)i, today, reason);
+			do_morning(d, (int)i, today, reason,
+				   reason == MORNING_LATEST &&
+				       now_s > params.latest_s + LATE_S);
 	}
 }
 
@@ -623,18 +645,19 @@ static void on_link(void *data, const char *address, enum ble_link_state state,
 		break;
 	case BLE_LINK_LOST:
 	case BLE_LINK_BACKOFF:
-	case BLE_LINK_WAITING:
 		g_message("%s %s%s%s: %s%s%s",
 			  dev ? device_kind_text(dev->kind) : "device", address,
 			  who[0] ? " of " : "", who, ble_link_state_name(state),
 			  reason ? ": " : "", reason ? reason->message : "");
 		break;
+	case BLE_LINK_WAITING: /* the Bluetooth check says it once */
 	case BLE_LINK_ABSENT:
 	case BLE_LINK_SEEN:
 	case BLE_LINK_CONNECTING:
 	case BLE_LINK_RESOLVING:
 	default:
-		g_debug("%s: %s", address, ble_link_state_name(state));
+		g_debug("%s: %s%s%s", address, ble_link_state_name(state),
+			reason ? ": " : "", reason ? reason->message : "");
 		break;
 	}
 	if (index >= 0)
@@ -951,9 +974,26 @@ static void demo_step(struct daemon *d)
 		   clock_local_ms(d->zone,
 				  run->sc.first_day + run->next_index - 1,
 				  12 * 60)) {
-		g_array_remove_range(run->queue, 0, run->pos);
+		/* Reserved from the day before (plus its leftover), so that
+		 * the array does not grow by doubling. */
+		GArray *day =
+		    g_array_sized_new(FALSE, FALSE, sizeof(struct demo_packet),
+				      run->day_len + run->day_len / 8 + 4096);
+		guint left = run->queue->len - run->pos;
+
+		demo_day_packets(&run->sc, run->next_index++, day);
+		run->day_len = day->len;
+		/* What is left of the day before (its evening) joins the new
+		 * day's array, and the old one goes. */
+		g_array_prepend_vals(
+		    day,
+		    &g_array_index(run->queue, struct demo_packet, run->pos),
+		    left);
+		g_array_free(run->queue, TRUE);
+		run->queue = day;
 		run->pos = 0;
-		demo_day_packets(&run->sc, run->next_index++, run->queue);
+		g_array_sort(run->queue, demo_packet_by_time);
+		malloc_trim(0);
 	}
 	while (run->pos < run->queue->len) {
 		const struct demo_packet *pk =
@@ -983,7 +1023,7 @@ static gboolean demo_tick(gpointer data)
 	int64_t target = run->sim_ms + advance;
 
 	run->last_mono_ms = mono;
-	while (run->sim_ms < target) {
+	while (run->sim_ms < target && !demo_finished(d)) {
 		run->sim_ms = MIN(target, run->sim_ms + DEMO_STEP_MS);
 		demo_step(d);
 	}

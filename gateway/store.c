@@ -956,7 +956,11 @@ store *store_open(const char *path, const struct store_options *opts,
 		       * batch since the last checkpoint (hours). One fsync
 		       * per commit is cheap at a commit per 30 s. */
 		      "PRAGMA synchronous = FULL;"
-		      "PRAGMA foreign_keys = ON;",
+		      "PRAGMA foreign_keys = ON;"
+		      /* 1 MiB of page cache, not SQLite's 2: the daemon's
+		       * budget is 8 MB, and the file's pages stay in the
+		       * kernel's cache anyway. */
+		      "PRAGMA cache_size = -1024;",
 		      STORE_ERROR_OPEN, "setting up the connection", error) ||
 	    !migrate(s, error) || !prepare_all(s, error)) {
 		g_prefix_error(error, "%s: ", path);

@@ -1,0 +1,843 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The daemon's own budgets (issue): run on demand, not a test. Each part
+ * runs the real recoveryd binary (RECOVERYD, default the build's) against a
+ * real mosquitto (tests/integration/broker.h) and, outside demo mode, the
+ * BlueZ stand-in on a private bus (tests/fakes/bus.h).
+ *
+ *   build/tests/bench/bench-daemon [--only rss,idle,start]
+ *                                  [--demo-speed S] [--settle S]
+ *                                  [--window S] [--runs N]
+ *
+ * (a) rss: `recoveryd --demo --demo-days 56 --demo-speed S` (default 1 s a
+ *     simulated day: under a minute). A probe subscribes to
+ *     recovery/+/alert and counts the distinct dates of the alerts; at
+ *     every 7th date (a simulated week) VmRSS and VmHWM are read from
+ *     /proc/PID/status. Goals: RSS after 8 weeks <= 8 MB, and flat over
+ *     the last 4 weeks (see FLAT_MB).
+ * (b) idle: recoveryd with one person whose heart-rate strap the stand-in
+ *     does not have, so nothing connects. After --settle seconds (default
+ *     5) the voluntary and involuntary context switches of every thread
+ *     (/proc/PID/task/TID/status) are summed at the start and the end of a
+ *     --window (default 30 s): wake-ups a second, overall and per thread.
+ *     Goal <= 1/s.
+ * (c) start: --runs (default 7) starts as in (b), each with a fresh broker
+ *     (no retained "online" left over) and a fresh database: the time from
+ *     just before the spawn to the probe receiving recovery/status
+ *     "online". Goal <= 100 ms.
+ *
+ * The daemons' output goes to recoveryd.log in their temporary directory;
+ * its tail is printed when something fails.
+ */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+
+#include <gio/gio.h>
+#include <glib.h>
+#include <glib/gstdio.h>
+
+#include "broker.h"
+#include "bus.h"
+
+#define DEMO_DAYS	   56
+#define WEEKS		   (DEMO_DAYS / 7)
+#define DEFAULT_SPEED	   1.0
+#define DEFAULT_SETTLE_S   5
+#define DEFAULT_WINDOW_S   30
+#define DEFAULT_RUNS	   7
+#define MAX_RUNS	   101
+#define RSS_BUDGET_MB	   8.0
+#define WAKEUP_BUDGET_HZ   1.0
+#define START_BUDGET_MS	   100.0
+#define POLL_US		   10000
+#define ONLINE_TIMEOUT_MS  10000
+#define STOP_TIMEOUT_MS	   10000
+#define STATUS_TOPIC	   "recovery/status"
+#define ALERT_TOPICS	   "recovery/+/alert"
+#define STRAP		   "00:AA:01:01:00:01" /* not in the stand-in */
+#define LOG_NAME	   "recoveryd.log"
+#define LOG_TAIL_LINES	   25
+#define DEMO_EXIT_GRACE_US (2 * G_USEC_PER_SEC)
+
+/*
+ * "Flat": RSS at week 8 at most this much above RSS at week 4. By week 4
+ * every pool that grows with use has reached its working size: SQLite's
+ * page cache (default cache_size, 2000 KiB) fills in the first nights, and
+ * each morning's analysis allocates and frees about as much as the last.
+ * Whatever still grows after that grows with the days served, and would
+ * pass any budget in time. 0.5 MB in 28 days is 18 KiB a day: keeping one
+ * night's RR intervals (some 30,000 a person, 8 bytes each) would be over it
+ * many times, while where in the simulated day a sample falls (during an
+ * analysis or not) moves RSS by a few pages.
+ */
+#define FLAT_MB 0.5
+
+struct opts {
+	double speed;
+	int settle_s;
+	int window_s;
+	int runs;
+	bool rss, idle, start;
+};
+
+G_NORETURN static void die(const char *what, const GError *error)
+{
+	fprintf(stderr, "bench-daemon: %s%s%s\n", what, error ? ": " : "",
+		error ? error->message : "");
+	exit(1);
+}
+
+static void die_with_parent(gpointer data)
+{
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+}
+
+static void remove_tree(const char *dir)
+{
+	g_autoptr(GDir) d = g_dir_open(dir, 0, NULL);
+	const char *name;
+
+	while (d && (name = g_dir_read_name(d))) {
+		g_autofree char *path = g_build_filename(dir, name, NULL);
+
+		if (g_file_test(path, G_FILE_TEST_IS_DIR) &&
+		    !g_file_test(path, G_FILE_TEST_IS_SYMLINK))
+			remove_tree(path);
+		else
+			g_remove(path);
+	}
+	g_rmdir(dir);
+}
+
+static char *make_dir(void)
+{
+	g_autoptr(GError) error = NULL;
+	char *dir = g_dir_make_tmp("bench-daemon-XXXXXX", &error);
+
+	if (!dir)
+		die("temporary directory", error);
+	return dir;
+}
+
+/* Writes @dir/recoveryd.conf and returns its path. */
+static char *write_config(const char *dir, int port, const char *people)
+{
+	g_autoptr(GError) error = NULL;
+	g_autofree char *db = g_build_filename(dir, "recoveryd.db", NULL);
+	char *path = g_build_filename(dir, "recoveryd.conf", NULL);
+	g_autofree char *text = g_strdup_printf("[gateway]\n"
+						"database=%s\n"
+						"timezone=UTC\n"
+						"require-clock-sync=false\n"
+						"[mqtt]\n"
+						"host=127.0.0.1\n"
+						"port=%d\n"
+						"%s",
+						db, port, people);
+
+	if (!g_file_set_contents(path, text, -1, &error))
+		die("writing the configuration", error);
+	return path;
+}
+
+static void print_log_tail(const char *dir)
+{
+	g_autofree char *path = g_build_filename(dir, LOG_NAME, NULL);
+	g_autofree char *text = NULL;
+	g_auto(GStrv) lines = NULL;
+	guint n, from;
+
+	if (!g_file_get_contents(path, &text, NULL, NULL))
+		return;
+	lines = g_strsplit(text, "\n", -1);
+	n = g_strv_length(lines);
+	from = n > LOG_TAIL_LINES ? n - LOG_TAIL_LINES : 0;
+	fprintf(stderr, "--- the end of %s ---\n", path);
+	for (guint i = from; i < n; i++)
+		if (lines[i][0])
+			fprintf(stderr, "%s\n", lines[i]);
+	fprintf(stderr, "---\n");
+}
+
+/*
+ * Starts recoveryd --config @config @extra..., output to @dir/recoveryd.log,
+ * DBUS_SYSTEM_BUS_ADDRESS the stand-in's bus if @bus. *@t0_us (if not NULL)
+ * is the monotonic time just before the spawn.
+ */
+static GSubprocess *spawn_daemon(const char *dir, const char *config,
+				 StandinBus *bus, const char *const *extra,
+				 gint64 *t0_us)
+{
+	g_autoptr(GSubprocessLauncher) l =
+	    g_subprocess_launcher_new(G_SUBPROCESS_FLAGS_STDERR_MERGE);
+	g_autoptr(GStrvBuilder) sb = g_strv_builder_new();
+	g_autofree char *log = g_build_filename(dir, LOG_NAME, NULL);
+	g_autoptr(GError) error = NULL;
+	GSubprocess *p;
+
+	g_strv_builder_add_many(sb, g_getenv("RECOVERYD"), "--config", config,
+				NULL);
+	for (gsize i = 0; extra && extra[i]; i++)
+		g_strv_builder_add(sb, extra[i]);
+	g_auto(GStrv) argv = g_strv_builder_end(sb);
+
+	g_subprocess_launcher_set_child_setup(l, die_with_parent, NULL, NULL);
+	g_subprocess_launcher_set_stdout_file_path(l, log);
+	if (bus)
+		g_subprocess_launcher_setenv(l, "DBUS_SYSTEM_BUS_ADDRESS",
+					     standin_bus_address(bus), TRUE);
+	if (t0_us)
+		*t0_us = g_get_monotonic_time();
+	p = g_subprocess_launcher_spawnv(l, (const char *const *)argv, &error);
+	if (!p)
+		die("starting recoveryd", error);
+	return p;
+}
+
+/* GSubprocess reaps its child in GLib's worker thread: no identifier once
+ * it has exited. */
+static bool running(GSubprocess *p)
+{
+	return g_subprocess_get_identifier(p) != NULL;
+}
+
+static GPid daemon_pid(GSubprocess *p)
+{
+	const char *id = g_subprocess_get_identifier(p);
+
+	return id ? (GPid)atoi(id) : 0;
+}
+
+/* How it ended, as text: "exit 0", "signal 9", ... */
+static char *ending(GSubprocess *p)
+{
+	if (g_subprocess_get_if_exited(p))
+		return g_strdup_printf("exit %d",
+				       g_subprocess_get_exit_status(p));
+	if (g_subprocess_get_if_signaled(p))
+		return g_strdup_printf("signal %d",
+				       g_subprocess_get_term_sig(p));
+	return g_strdup("?");
+}
+
+/* SIGTERM, at most STOP_TIMEOUT_MS for it to go, then SIGKILL; waits.
+ * Whether it exited 0. */
+static bool stop_daemon(GSubprocess *p, const char *dir)
+{
+	gint64 end = g_get_monotonic_time() + STOP_TIMEOUT_MS * 1000;
+	g_autofree char *how = NULL;
+
+	if (running(p))
+		g_subprocess_send_signal(p, SIGTERM);
+	while (running(p) && g_get_monotonic_time() < end)
+		g_usleep(POLL_US);
+	if (running(p)) {
+		fprintf(stderr,
+			"bench-daemon: recoveryd did not stop within "
+			"%d ms of SIGTERM: killed\n",
+			STOP_TIMEOUT_MS);
+		g_subprocess_force_exit(p);
+	}
+	g_subprocess_wait(p, NULL, NULL);
+	if (g_subprocess_get_if_exited(p) &&
+	    g_subprocess_get_exit_status(p) == 0)
+		return true;
+	how = ending(p);
+	fprintf(stderr, "bench-daemon: recoveryd ended with %s\n", how);
+	print_log_tail(dir);
+	return false;
+}
+
+/* --- /proc ---------------------------------------------------------------- */
+
+struct proc_status {
+	long rss_kb;
+	long hwm_kb;
+	long anon_kb; /* RssAnon: heap, stacks, anonymous maps */
+	long file_kb; /* RssFile: mapped files, the libraries' pages */
+	guint64 voluntary;
+	guint64 involuntary;
+};
+
+static const struct proc_status no_status = {
+	.rss_kb = -1,
+	.hwm_kb = -1,
+	.anon_kb = -1,
+	.file_kb = -1,
+};
+
+static bool read_status(const char *path, struct proc_status *ret)
+{
+	g_autofree char *text = NULL;
+	g_auto(GStrv) lines = NULL;
+
+	*ret = no_status;
+	if (!g_file_get_contents(path, &text, NULL, NULL))
+		return false;
+	lines = g_strsplit(text, "\n", -1);
+	for (guint i = 0; lines[i]; i++) {
+		const char *l = lines[i];
+
+		if (g_str_has_prefix(l, "VmRSS:"))
+			ret->rss_kb = strtol(l + 6, NULL, 10);
+		else if (g_str_has_prefix(l, "VmHWM:"))
+			ret->hwm_kb = strtol(l + 6, NULL, 10);
+		else if (g_str_has_prefix(l, "RssAnon:"))
+			ret->anon_kb = strtol(l + 8, NULL, 10);
+		else if (g_str_has_prefix(l, "RssFile:"))
+			ret->file_kb = strtol(l + 8, NULL, 10);
+		else if (g_str_has_prefix(l, "voluntary_ctxt_switches:"))
+			ret->voluntary = g_ascii_strtoull(
+			    l + strlen("voluntary_ctxt_switches:"), NULL, 10);
+		else if (g_str_has_prefix(l, "nonvoluntary_ctxt_switches:"))
+			ret->involuntary = g_ascii_strtoull(
+			    l + strlen("nonvoluntary_ctxt_switches:"), NULL,
+			    10);
+	}
+	return true;
+}
+
+/* VmRSS and VmHWM of @pid; false once its memory is gone (exited). */
+static bool read_memory(GPid pid, struct proc_status *ret)
+{
+	g_autofree char *path = g_strdup_printf("/proc/%d/status", (int)pid);
+
+	return pid > 0 && read_status(path, ret) && ret->rss_kb >= 0 &&
+	       ret->hwm_kb >= 0;
+}
+
+/* Pss of @pid (its shares of the pages it shares), or -1. */
+static long read_pss(GPid pid)
+{
+	g_autofree char *path =
+	    g_strdup_printf("/proc/%d/smaps_rollup", (int)pid);
+	g_autofree char *text = NULL;
+	const char *at;
+
+	if (pid <= 0 || !g_file_get_contents(path, &text, NULL, NULL))
+		return -1;
+	at = strstr(text, "\nPss:");
+	return at ? strtol(at + 5, NULL, 10) : -1;
+}
+
+struct thread_sample {
+	int tid;
+	char name[32];
+	guint64 voluntary;
+	guint64 involuntary;
+};
+
+static gint by_tid(gconstpointer a, gconstpointer b)
+{
+	const struct thread_sample *x = a, *y = b;
+
+	return (x->tid > y->tid) - (x->tid < y->tid);
+}
+
+/* Every thread of @pid now, by thread id. */
+static GArray *sample_threads(GPid pid)
+{
+	g_autofree char *task = g_strdup_printf("/proc/%d/task", (int)pid);
+	g_autoptr(GDir) d = g_dir_open(task, 0, NULL);
+	GArray *ret = g_array_new(FALSE, TRUE, sizeof(struct thread_sample));
+	const char *name;
+
+	while (d && (name = g_dir_read_name(d))) {
+		g_autofree char *status =
+		    g_build_filename(task, name, "status", NULL);
+		g_autofree char *comm =
+		    g_build_filename(task, name, "comm", NULL);
+		g_autofree char *text = NULL;
+		struct thread_sample t = { .tid = atoi(name) };
+		struct proc_status st;
+
+		if (!read_status(status, &st))
+			continue; /* the thread ended meanwhile */
+		t.voluntary = st.voluntary;
+		t.involuntary = st.involuntary;
+		if (g_file_get_contents(comm, &text, NULL, NULL))
+			g_strlcpy(t.name, g_strchomp(text), sizeof(t.name));
+		g_array_append_val(ret, t);
+	}
+	g_array_sort(ret, by_tid);
+	return ret;
+}
+
+/* --- the probe ------------------------------------------------------------ */
+
+/* The arrival time of the first "online" on recovery/status, waiting at
+ * most @timeout_ms; 0 if none came or the daemon ended first. */
+static gint64 wait_online(probe *pr, GSubprocess *p, unsigned timeout_ms)
+{
+	gint64 end = g_get_monotonic_time() + (gint64)timeout_ms * 1000;
+	unsigned from = 0;
+
+	do {
+		unsigned n = probe_count(pr);
+
+		for (; from < n; from++) {
+			g_autoptr(probe_message) m = probe_get(pr, from);
+
+			if (m && strcmp(m->topic, STATUS_TOPIC) == 0 &&
+			    strcmp(m->payload, "online") == 0)
+				return m->received_us;
+		}
+		if (!running(p))
+			return 0;
+		g_usleep(1000);
+	} while (g_get_monotonic_time() < end);
+	return 0;
+}
+
+/* The "date" of an alert's JSON, or NULL. */
+static char *alert_date(const char *json)
+{
+	const char *key = "\"date\":\"";
+	const char *at = strstr(json, key);
+	const char *close;
+
+	if (!at)
+		return NULL;
+	at += strlen(key);
+	close = strchr(at, '"');
+	return close ? g_strndup(at, (gsize)(close - at)) : NULL;
+}
+
+static broker *start_broker(void)
+{
+	struct broker_config bc = { .allow_anonymous = true };
+	g_autoptr(GError) error = NULL;
+	broker *b = broker_new(&bc, &error);
+
+	if (!b)
+		die("mosquitto", error);
+	return b;
+}
+
+static probe *start_probe(broker *b, const char *topic)
+{
+	const char *const topics[] = { topic, NULL };
+	g_autoptr(GError) error = NULL;
+	probe *pr = probe_new(broker_probe_port(b), NULL, NULL, topics, &error);
+
+	if (!pr)
+		die("probe", error);
+	return pr;
+}
+
+static double mb(long kb)
+{
+	return (double)kb / 1024.0;
+}
+
+static const char *verdict(bool pass)
+{
+	return pass ? "PASS" : "FAIL";
+}
+
+/* --- (a) resident memory over 8 simulated weeks -------------------------- */
+
+struct week_sample {
+	char date[16];
+	double elapsed_s;     /* since the spawn */
+	struct proc_status m; /* rss_kb < 0: none */
+	long pss_kb;	      /* -1: none */
+	bool stale;	      /* gone by then: the last sample before */
+};
+
+static bool bench_rss(const struct opts *o)
+{
+	g_autoptr(broker) b = start_broker();
+	g_autoptr(probe) pr = start_probe(b, ALERT_TOPICS);
+	g_autofree char *dir = make_dir();
+	g_autofree char *config =
+	    write_config(dir, broker_port(b), "[user alice]\n");
+	g_autofree char *days = g_strdup_printf("%d", DEMO_DAYS);
+	g_autofree char *speed = g_strdup_printf("%g", o->speed);
+	const char *const extra[] = { "--demo",	      "--demo-days", days,
+				      "--demo-speed", speed,	     NULL };
+	g_autoptr(GHashTable) dates =
+	    g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	struct week_sample weeks[WEEKS + 1];
+	struct proc_status last = no_status;
+	/* The first week's days go five times faster (calibration). */
+	double expect_s = o->speed * (7 / 5.0 + (DEMO_DAYS - 7));
+	gint64 t0 = 0, exited_at = 0, deadline;
+	unsigned seen = 0;
+	int sampled = 0;
+	bool ok = true, logged;
+
+	printf("(a) resident memory: recoveryd --demo --demo-days %d "
+	       "--demo-speed %s (about %.0f s)\n",
+	       DEMO_DAYS, speed, expect_s);
+	printf("%5s %-11s %6s %7s %8s %8s %8s\n", "week", "date", "at s",
+	       "RSS MB", "anon MB", "file MB", "peak MB");
+	fflush(stdout);
+	for (int i = 0; i <= WEEKS; i++)
+		weeks[i] = (struct week_sample){ .m = no_status, .pss_kb = -1 };
+	g_autoptr(GSubprocess) p = spawn_daemon(dir, config, NULL, extra, &t0);
+	GPid pid = daemon_pid(p);
+	deadline = t0 + (gint64)((expect_s * 2 + 60) * G_USEC_PER_SEC);
+
+	for (;;) {
+		gint64 now = g_get_monotonic_time();
+		unsigned n = probe_count(pr);
+		struct proc_status m;
+
+		if (read_memory(pid, &m))
+			last = m;
+		for (; seen < n; seen++) {
+			g_autoptr(probe_message) msg = probe_get(pr, seen);
+			g_autofree char *date =
+			    msg ? alert_date(msg->payload) : NULL;
+			guint count;
+			struct week_sample *w;
+
+			if (!date || g_hash_table_contains(dates, date))
+				continue;
+			count = g_hash_table_size(dates) + 1;
+			if (count % 7 || count / 7 > WEEKS) {
+				g_hash_table_add(dates, g_steal_pointer(&date));
+				continue;
+			}
+			w = &weeks[count / 7];
+			g_strlcpy(w->date, date, sizeof(w->date));
+			g_hash_table_add(dates, g_steal_pointer(&date));
+			w->elapsed_s = (double)(now - t0) / G_USEC_PER_SEC;
+			w->stale = !read_memory(pid, &w->m);
+			if (w->stale)
+				w->m = last;
+			else
+				w->pss_kb = read_pss(pid);
+			sampled = (int)(count / 7);
+			printf("%5u %-11s %6.1f %7.2f %8.2f %8.2f %8.2f%s\n",
+			       count / 7, w->date, w->elapsed_s,
+			       mb(w->m.rss_kb), mb(w->m.anon_kb),
+			       mb(w->m.file_kb), mb(w->m.hwm_kb),
+			       w->stale ? " (had exited: the last sample "
+					  "before)"
+					: "");
+			fflush(stdout);
+		}
+		if (!running(p) && !exited_at)
+			exited_at = now;
+		/* Alerts sent just before the end may still be on the way. */
+		if (exited_at && now - exited_at > DEMO_EXIT_GRACE_US)
+			break;
+		if (now > deadline) {
+			fprintf(stderr, "bench-daemon: the demo did not end "
+					"in time\n");
+			ok = false;
+			break;
+		}
+		g_usleep(POLL_US);
+	}
+	/* On failure stop_daemon prints the end of the log. */
+	logged = !stop_daemon(p, dir);
+	if (logged)
+		ok = false;
+	printf("demo ended after %.1f s; alerts for %u distinct dates "
+	       "(asked for %d days)\n",
+	       (double)((exited_at ? exited_at : g_get_monotonic_time()) - t0) /
+		   G_USEC_PER_SEC,
+	       g_hash_table_size(dates), DEMO_DAYS);
+	if (sampled < WEEKS || weeks[4].m.rss_kb < 0 ||
+	    weeks[WEEKS].m.rss_kb < 0) {
+		fprintf(stderr, "bench-daemon: only %d of %d weeks sampled\n",
+			sampled, WEEKS);
+		if (!logged)
+			print_log_tail(dir);
+		remove_tree(dir);
+		return false;
+	}
+
+	double peak = mb(MAX(last.hwm_kb, weeks[WEEKS].m.hwm_kb));
+	double w4 = mb(weeks[4].m.rss_kb), w8 = mb(weeks[WEEKS].m.rss_kb);
+	double growth = w8 - w4;
+	bool under = w8 <= RSS_BUDGET_MB, flat = growth <= FLAT_MB;
+
+	printf("peak (VmHWM, last sample)    %7.2f MB  %s <= %.0f MB "
+	       "(stricter reading)\n",
+	       peak, verdict(peak <= RSS_BUDGET_MB), RSS_BUDGET_MB);
+	printf("RSS at week 4                %7.2f MB\n", w4);
+	printf("RSS at week 8                %7.2f MB  %s <= %.0f MB\n", w8,
+	       verdict(under), RSS_BUDGET_MB);
+	printf("  of which anonymous         %7.2f MB (heap, stacks, maps)\n",
+	       mb(weeks[WEEKS].m.anon_kb));
+	printf("  of which file-backed       %7.2f MB (libraries' pages, "
+	       "shared with other processes)\n",
+	       mb(weeks[WEEKS].m.file_kb));
+	if (weeks[WEEKS].pss_kb >= 0)
+		printf("  PSS at week 8              %7.2f MB (shared pages "
+		       "divided among their users)\n",
+		       mb(weeks[WEEKS].pss_kb));
+	printf("growth over the last 4 weeks %+7.2f MB (%+.1f %%)  %s flat "
+	       "(<= %.1f MB)\n",
+	       growth, 100.0 * growth / w4, verdict(flat), FLAT_MB);
+	remove_tree(dir);
+	return ok && under && flat;
+}
+
+/* --- (b) idle wake-ups ---------------------------------------------------- */
+
+/*
+ * One person, one strap that is not there. morning-latest at the end of the
+ * day: otherwise, run after 11:00, the first morning check (10 s after the
+ * start) announces today's empty night, a once-a-day burst of commits and
+ * publishes that would land in the window and is not what idle costs.
+ */
+static char *idle_people(void)
+{
+	return g_strdup_printf("[user alice]\n"
+			       "heart-rate=%s\n"
+			       "morning-latest=23:59:59\n",
+			       STRAP);
+}
+
+static const struct thread_sample *find_thread(GArray *a, int tid)
+{
+	struct thread_sample key = { .tid = tid };
+	guint i;
+
+	if (!g_array_binary_search(a, &key, by_tid, &i))
+		return NULL;
+	return &g_array_index(a, struct thread_sample, i);
+}
+
+static bool bench_idle(const struct opts *o, StandinBus *bus)
+{
+	g_autoptr(broker) b = start_broker();
+	g_autoptr(probe) pr = start_probe(b, STATUS_TOPIC);
+	g_autofree char *dir = make_dir();
+	g_autofree char *people = idle_people();
+	g_autofree char *config = write_config(dir, broker_port(b), people);
+	guint64 total = 0;
+	unsigned ended = 0;
+	bool ok = true;
+
+	printf("\n(b) idle wake-ups: one strap that is not there, %d s to "
+	       "settle, then %d s\n",
+	       o->settle_s, o->window_s);
+	fflush(stdout);
+	g_autoptr(GSubprocess) p = spawn_daemon(dir, config, bus, NULL, NULL);
+	GPid pid = daemon_pid(p);
+	if (!wait_online(pr, p, ONLINE_TIMEOUT_MS)) {
+		fprintf(stderr, "bench-daemon: no \"online\" from recoveryd\n");
+		/* On failure stop_daemon prints the end of the log. */
+		if (stop_daemon(p, dir))
+			print_log_tail(dir);
+		remove_tree(dir);
+		return false;
+	}
+	g_usleep((gulong)o->settle_s * G_USEC_PER_SEC);
+
+	gint64 t0 = g_get_monotonic_time();
+	g_autoptr(GArray) before = sample_threads(pid);
+	g_usleep((gulong)o->window_s * G_USEC_PER_SEC);
+	g_autoptr(GArray) after = sample_threads(pid);
+	gint64 t1 = g_get_monotonic_time();
+	double window = (double)(t1 - t0) / G_USEC_PER_SEC;
+	struct proc_status mem;
+	long pss = read_pss(pid);
+
+	if (!running(p) || !after->len) {
+		fprintf(stderr, "bench-daemon: recoveryd ended while idle\n");
+		ok = false;
+	}
+	printf("%7s %-16s %10s %12s %9s\n", "tid", "thread", "voluntary",
+	       "involuntary", "wake-ups/s");
+	for (guint i = 0; i < after->len; i++) {
+		const struct thread_sample *a =
+		    &g_array_index(after, struct thread_sample, i);
+		const struct thread_sample *bf = find_thread(before, a->tid);
+		guint64 v = a->voluntary - (bf ? bf->voluntary : 0);
+		guint64 nv = a->involuntary - (bf ? bf->involuntary : 0);
+
+		total += v + nv;
+		printf("%7d %-16s %10" G_GUINT64_FORMAT " %12" G_GUINT64_FORMAT
+		       " %9.2f%s\n",
+		       a->tid, a->name, v, nv, (double)(v + nv) / window,
+		       bf ? "" : " (started in the window)");
+	}
+	for (guint i = 0; i < before->len; i++)
+		if (!find_thread(
+			after,
+			g_array_index(before, struct thread_sample, i).tid))
+			ended++;
+	if (ended)
+		printf("(%u threads ended in the window: their switches are "
+		       "not counted)\n",
+		       ended);
+	double rate = (double)total / window;
+	printf("all threads: %" G_GUINT64_FORMAT
+	       " switches in %.1f s = %.2f wake-ups/s  %s <= %.0f/s\n",
+	       total, window, rate, verdict(rate <= WAKEUP_BUDGET_HZ),
+	       WAKEUP_BUDGET_HZ);
+	if (read_memory(pid, &mem))
+		printf("memory at the end: RSS %.2f MB (anon %.2f, file %.2f), "
+		       "PSS %.2f MB, peak %.2f MB\n",
+		       mb(mem.rss_kb), mb(mem.anon_kb), mb(mem.file_kb),
+		       mb(pss), mb(mem.hwm_kb));
+	if (!stop_daemon(p, dir))
+		ok = false;
+	remove_tree(dir);
+	return ok && rate <= WAKEUP_BUDGET_HZ;
+}
+
+/* --- (c) start to "online" ------------------------------------------------ */
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* One start: ms from the spawn to "online", or a negative number. */
+static double start_once(StandinBus *bus)
+{
+	g_autoptr(broker) b = start_broker();
+	g_autoptr(probe) pr = start_probe(b, STATUS_TOPIC);
+	g_autofree char *dir = make_dir();
+	g_autofree char *people = idle_people();
+	g_autofree char *config = write_config(dir, broker_port(b), people);
+	gint64 t0 = 0, online;
+	double ms = -1;
+
+	g_autoptr(GSubprocess) p = spawn_daemon(dir, config, bus, NULL, &t0);
+	online = wait_online(pr, p, ONLINE_TIMEOUT_MS);
+	if (online)
+		ms = (double)(online - t0) / 1000.0;
+	else
+		fprintf(stderr, "bench-daemon: no \"online\" from recoveryd\n");
+	if (!stop_daemon(p, dir))
+		ms = -1;
+	else if (!online)
+		print_log_tail(dir);
+	remove_tree(dir);
+	return ms;
+}
+
+static bool bench_start(const struct opts *o, StandinBus *bus)
+{
+	double ms[MAX_RUNS];
+	int n = 0;
+
+	printf("\n(c) start to \"online\": %d runs, each with a fresh broker "
+	       "and database\n",
+	       o->runs);
+	fflush(stdout);
+	for (int i = 0; i < o->runs; i++) {
+		double t = start_once(bus);
+
+		if (t < 0) {
+			printf("run %d failed\n", i + 1);
+			continue;
+		}
+		printf("run %d %7.1f ms\n", i + 1, t);
+		fflush(stdout);
+		ms[n++] = t;
+	}
+	if (!n)
+		return false;
+	qsort(ms, (size_t)n, sizeof(*ms), cmp_double);
+	double median = n % 2 ? ms[n / 2] : (ms[n / 2 - 1] + ms[n / 2]) / 2;
+	printf("start to online: median %.1f ms, min %.1f, max %.1f (%d "
+	       "runs)  %s <= %.0f ms\n",
+	       median, ms[0], ms[n - 1], n, verdict(median <= START_BUDGET_MS),
+	       START_BUDGET_MS);
+	return n == o->runs && median <= START_BUDGET_MS;
+}
+
+/* --- main ----------------------------------------------------------------- */
+
+static bool parse_only(const char *text, struct opts *o)
+{
+	g_auto(GStrv) names = g_strsplit(text, ",", -1);
+
+	o->rss = o->idle = o->start = false;
+	for (guint i = 0; names[i]; i++) {
+		if (strcmp(names[i], "rss") == 0)
+			o->rss = true;
+		else if (strcmp(names[i], "idle") == 0)
+			o->idle = true;
+		else if (strcmp(names[i], "start") == 0)
+			o->start = true;
+		else
+			return false;
+	}
+	return true;
+}
+
+int main(int argc, char **argv)
+{
+	struct opts o = { .speed = DEFAULT_SPEED,
+			  .settle_s = DEFAULT_SETTLE_S,
+			  .window_s = DEFAULT_WINDOW_S,
+			  .runs = DEFAULT_RUNS,
+			  .rss = true,
+			  .idle = true,
+			  .start = true };
+	g_autofree char *only = NULL;
+	GOptionEntry entries[] = {
+		{ "only", 0, 0, G_OPTION_ARG_STRING, &only,
+		  "Parts to run (default all)", "rss,idle,start" },
+		{ "demo-speed", 0, 0, G_OPTION_ARG_DOUBLE, &o.speed,
+		  "(a) seconds per simulated day (default 1)", "S" },
+		{ "settle", 0, 0, G_OPTION_ARG_INT, &o.settle_s,
+		  "(b) seconds before the window (default 5)", "S" },
+		{ "window", 0, 0, G_OPTION_ARG_INT, &o.window_s,
+		  "(b) seconds counted (default 30)", "S" },
+		{ "runs", 0, 0, G_OPTION_ARG_INT, &o.runs,
+		  "(c) starts timed (default 7)", "N" },
+		G_OPTION_ENTRY_NULL
+	};
+	g_autoptr(GOptionContext) ctx = g_option_context_new(
+	    "- the daemon's memory, idle and start budgets");
+	g_autoptr(GError) error = NULL;
+	g_autoptr(StandinBus) bus = NULL;
+	bool ok = true;
+
+	g_option_context_add_main_entries(ctx, entries, NULL);
+	if (!g_option_context_parse(ctx, &argc, &argv, &error)) {
+		fprintf(stderr, "bench-daemon: %s\n", error->message);
+		return 2;
+	}
+	if ((only && !parse_only(only, &o)) ||
+	    !(o.speed >= 0.05 && o.speed <= 86400) || o.settle_s < 0 ||
+	    o.window_s < 1 || o.runs < 1 || o.runs > MAX_RUNS) {
+		fprintf(stderr, "bench-daemon: --only takes rss,idle,start; "
+				"--demo-speed 0.05-86400, --window >= 1, "
+				"--runs 1-101\n");
+		return 2;
+	}
+#ifdef RECOVERYD_PATH
+	g_setenv("RECOVERYD", RECOVERYD_PATH, FALSE);
+#endif
+#ifdef BLUEZ_STANDIN_PATH
+	g_setenv("BLUEZ_STANDIN", BLUEZ_STANDIN_PATH, FALSE);
+#endif
+	if (!g_getenv("RECOVERYD"))
+		die("set RECOVERYD to the recoveryd binary", NULL);
+	printf("bench-daemon: %s\n", g_getenv("RECOVERYD"));
+
+	if (o.rss && !bench_rss(&o))
+		ok = false;
+	if (o.idle || o.start) {
+		bus = standin_bus_new(&error);
+		if (!bus)
+			die("private bus", error);
+		if (!standin_start(bus, NULL, &error))
+			die("starting the stand-in", error);
+	}
+	if (o.idle && !bench_idle(&o, bus))
+		ok = false;
+	if (o.start && !bench_start(&o, bus))
+		ok = false;
+	printf("\nbench-daemon: %s\n",
+	       ok ? "every budget met" : "budgets missed (or runs failed)");
+	return ok ? 0 : 1;
+}
