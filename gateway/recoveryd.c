@@ -49,7 +49,8 @@
 #define CLOCK_FLOOR_MS INT64_C(1767225600000)
 /* Nights analysed again when a morning finds them missing (the daemon was
  * down): at most this many days back. */
-#define BACKFILL_DAYS 7
+#define BACKFILL_DAYS	       7
+#define STATUS_MIN_INTERVAL_MS 5000
 /* A morning first handled this long after the latest time (the daemon was
  * down, or the clock only now set) gets its state but no alert. */
 #define LATE_S (30 * 60)
@@ -103,7 +104,9 @@ struct daemon {
 	bool ble_advice_logged;
 
 	guint store_timer, morning_timer, watchdog_timer, clock_timer,
-	    housekeeping_timer;
+	    housekeeping_timer, status_timer;
+	char *status_sent;
+	int64_t status_sent_ms;
 };
 
 static int64_t mono_ms(void)
@@ -139,26 +142,56 @@ static void store_failed(struct daemon *d, const char *what,
 
 /* --- systemd ------------------------------------------------------------- */
 
+static gboolean status_cb(gpointer data);
+
+/* The status line for `systemctl status`: sent when it changes, at most
+ * every STATUS_MIN_INTERVAL_MS (each is a datagram to PID 1). */
 static void update_status(struct daemon *d)
 {
 	size_t devices = household_device_count(d->household);
 	size_t heard = 0;
+	g_autofree char *text = NULL;
+	int64_t now = mono_ms();
 
 	for (size_t i = 0; i < devices; i++)
 		if (household_device(d->household, i)->last_seen_ms)
 			heard++;
-	sd_notifyf(
-	    0,
+	text = g_strdup_printf(
 	    "STATUS=%s%zu %s, %zu of %zu devices heard, broker %s, "
-	    "%" G_GUINT64_FORMAT " readings, %" G_GUINT64_FORMAT
-	    " morning alerts%s",
+	    "%" G_GUINT64_FORMAT " morning alerts sent%s",
 	    d->demo ? "demo: " : "", household_person_count(d->household),
 	    household_person_count(d->household) == 1 ? "person" : "people",
 	    heard, devices, d->mqtt_up ? "connected" : "not connected",
-	    d->readings, d->alerts,
+	    d->alerts,
 	    household_clock_trusted(d->household)
 		? ""
 		: ", waiting for the clock to be synchronised");
+	if (g_strcmp0(text, d->status_sent) == 0) {
+		g_clear_handle_id(&d->status_timer, g_source_remove);
+		return;
+	}
+	if (d->status_sent_ms &&
+	    now - d->status_sent_ms < STATUS_MIN_INTERVAL_MS) {
+		if (!d->status_timer)
+			d->status_timer =
+			    g_timeout_add((guint)(d->status_sent_ms +
+						  STATUS_MIN_INTERVAL_MS - now),
+					  status_cb, d);
+		return;
+	}
+	sd_notify(0, text);
+	g_free(d->status_sent);
+	d->status_sent = g_steal_pointer(&text);
+	d->status_sent_ms = now;
+}
+
+static gboolean status_cb(gpointer data)
+{
+	struct daemon *d = data;
+
+	d->status_timer = 0;
+	update_status(d);
+	return G_SOURCE_REMOVE;
 }
 
 static gboolean watchdog_cb(gpointer data)
@@ -1300,6 +1333,8 @@ static void stop(struct daemon *d)
 	g_clear_handle_id(&d->clock_timer, g_source_remove);
 	g_clear_handle_id(&d->housekeeping_timer, g_source_remove);
 	g_clear_handle_id(&d->live_timer, g_source_remove);
+	g_clear_handle_id(&d->status_timer, g_source_remove);
+	g_clear_pointer(&d->status_sent, g_free);
 	if (d->store && !store_flush(d->store, &error))
 		g_warning("database %s: the last readings could not be "
 			  "committed: %s",

@@ -8,6 +8,9 @@
  */
 #include <signal.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
 
 #include <glib.h>
 #include <glib/gstdio.h>
@@ -28,6 +31,8 @@ static const guint8 hrm[] = { 0x16, 62, 0xdf, 0x03 };
 
 struct world {
 	char *dir;
+	int notify_fd; /* NOTIFY_SOCKET, as systemd gives it */
+	char *notify_path;
 	char *config;
 	char *database;
 	broker *broker;
@@ -40,6 +45,9 @@ static void world_free(struct world *w)
 	g_clear_pointer(&w->probe, probe_free);
 	g_clear_pointer(&w->broker, broker_free);
 	g_clear_pointer(&w->bus, standin_bus_free);
+	if (w->notify_fd >= 0)
+		close(w->notify_fd);
+	g_free(w->notify_path);
 	if (w->dir) {
 		g_autofree char *cmd = g_strdup_printf("rm -rf '%s'", w->dir);
 
@@ -71,7 +79,7 @@ static bool world_new(struct world *w, int alert_delay_s)
 	g_autofree char *text = NULL;
 	struct broker_config bc = { .allow_anonymous = true };
 
-	*w = (struct world){ 0 };
+	*w = (struct world){ .notify_fd = -1 };
 	if (!when) {
 		g_test_skip("too close to midnight UTC for a same-day alert");
 		return false;
@@ -100,6 +108,17 @@ static bool world_new(struct world *w, int alert_delay_s)
 	w->dir = g_dir_make_tmp("test-recoveryd-XXXXXX", &error);
 	g_assert_no_error(error);
 	w->database = g_build_filename(w->dir, "recoveryd.db", NULL);
+	{
+		struct sockaddr_un sa = { .sun_family = AF_UNIX };
+
+		w->notify_path = g_build_filename(w->dir, "notify", NULL);
+		g_strlcpy(sa.sun_path, w->notify_path, sizeof(sa.sun_path));
+		w->notify_fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK, 0);
+		g_assert_cmpint(w->notify_fd, >=, 0);
+		g_assert_cmpint(
+		    bind(w->notify_fd, (struct sockaddr *)&sa, sizeof(sa)), ==,
+		    0);
+	}
 	w->config = g_build_filename(w->dir, "recoveryd.conf", NULL);
 	text = g_strdup_printf("[gateway]\n"
 			       "database=%s\n"
@@ -133,8 +152,12 @@ static GSubprocess *daemon_start(struct world *w, const char *log_name)
 				     standin_bus_address(w->bus), TRUE);
 	g_subprocess_launcher_setenv(launcher, "G_MESSAGES_DEBUG", "recoveryd",
 				     TRUE);
+	g_subprocess_launcher_setenv(launcher, "NOTIFY_SOCKET", w->notify_path,
+				     TRUE);
+	/* The daemon logs warnings on purpose (a refused reload): they must
+	 * not abort it as they abort this test. */
+	g_subprocess_launcher_unsetenv(launcher, "G_DEBUG");
 	g_subprocess_launcher_set_stderr_file_path(launcher, log);
-	g_subprocess_launcher_set_stdout_file_path(launcher, log);
 	p = g_subprocess_launcher_spawn(launcher, &error, g_getenv("RECOVERYD"),
 					"--config", w->config, NULL);
 	g_assert_no_error(error);
@@ -181,6 +204,31 @@ static int wait_message(probe *p, unsigned from, const char *topic,
 		g_usleep(20000);
 	} while (g_get_monotonic_time() < end);
 	return -1;
+}
+
+/* Everything sent to NOTIFY_SOCKET so far, one datagram per line. */
+static void read_notify(struct world *w, GString *into)
+{
+	char buf[4096];
+	ssize_t n;
+
+	while ((n = recv(w->notify_fd, buf, sizeof(buf) - 1, 0)) > 0) {
+		buf[n] = 0;
+		g_string_append(into, buf);
+		g_string_append_c(into, '\n');
+	}
+}
+
+static void write_config(struct world *w, const char *extra)
+{
+	g_autofree char *text = NULL;
+	g_autofree char *old = NULL;
+	g_autoptr(GError) error = NULL;
+
+	g_assert_true(g_file_get_contents(w->config, &old, NULL, &error));
+	text = g_strconcat(old, extra, NULL);
+	g_assert_true(g_file_set_contents(w->config, text, -1, &error));
+	g_assert_no_error(error);
 }
 
 static unsigned count_messages(probe *p, const char *topic)
@@ -313,9 +361,18 @@ static void test_night_to_alert(void)
 
 	/* Live values: the heart rate and the bed, as a dashboard sees
 	 * them; the strap's device topic says connected. */
-	g_assert_cmpint(wait_message(w.probe, 0, "recovery/alice/live",
-				     "\"heart_rate_bpm\":62", 10000),
-			>=, 0);
+	i = wait_message(w.probe, 0, "recovery/alice/live",
+			 "\"heart_rate_bpm\":62", 10000);
+	if (i < 0) {
+		daemon_dump_log(&w, "first.log");
+		for (unsigned k = 0; k < probe_count(w.probe); k++) {
+			g_autoptr(probe_message) m = probe_get(w.probe, k);
+
+			if (!g_str_has_prefix(m->topic, "homeassistant"))
+				g_printerr("%s %s\n", m->topic, m->payload);
+		}
+	}
+	g_assert_cmpint(i, >=, 0);
 	g_assert_cmpint(wait_message(w.probe, 0, "recovery/alice/live",
 				     "\"bed\":true", 10000),
 			>=, 0);
@@ -324,6 +381,53 @@ static void test_night_to_alert(void)
 			>=, 0);
 	delivered = stream_delivered(w.bus);
 	g_assert_cmpuint(delivered, ==, STREAM_COUNT);
+
+	/* systemd hears READY and a status line a person can read. */
+	{
+		g_autoptr(GString) notes = g_string_new(NULL);
+
+		read_notify(&w, notes);
+		g_assert_nonnull(strstr(notes->str, "READY=1"));
+		g_assert_nonnull(strstr(notes->str, "broker connected"));
+		g_assert_nonnull(strstr(notes->str, "2 of 2 devices heard"));
+	}
+
+	/* SIGHUP: a broken file is refused and the daemon goes on; then bob
+	 * joins without a restart and Home Assistant hears of him. */
+	write_config(&w, "[user bob]\nheart-rate=zz\n");
+	g_subprocess_send_signal(daemon, SIGHUP);
+	g_usleep(300000);
+	/* Still running: no identifier once it has ended. */
+	g_assert_nonnull(g_subprocess_get_identifier(daemon));
+	{
+		g_autofree char *good = NULL;
+		g_autofree char *text = NULL;
+
+		g_assert_true(
+		    g_file_get_contents(w.config, &text, NULL, &error));
+		*strstr(text, "[user bob]") = 0;
+		good = g_strconcat(text, "[user bob]\n", NULL);
+		g_assert_true(g_file_set_contents(w.config, good, -1, &error));
+	}
+	g_subprocess_send_signal(daemon, SIGHUP);
+	i = wait_message(w.probe, 0,
+			 "homeassistant/sensor/recoveryd_recovery_user_bob_"
+			 "score/config",
+			 NULL, 5000);
+	if (i < 0)
+		daemon_dump_log(&w, "first.log");
+	g_assert_cmpint(i, >=, 0);
+	{
+		g_autofree char *log =
+		    g_build_filename(w.dir, "first.log", NULL);
+		g_autofree char *text = NULL;
+
+		g_assert_true(g_file_get_contents(log, &text, NULL, NULL));
+		g_assert_nonnull(strstr(text, "reload failed, the running "
+					      "configuration stays"));
+		g_assert_nonnull(strstr(text, ":15: [user bob] heart-rate:"));
+		g_assert_nonnull(strstr(text, "reloaded"));
+	}
 
 	/* A check-in from the dashboard. */
 	g_assert_true(probe_publish(w.probe, "recovery/alice/checkin/set",
