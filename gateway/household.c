@@ -433,7 +433,7 @@ static gboolean heart_rate(household *h, int person, const struct reading *r,
 
 /* A weighing on the scale @dev: whose it is, then stored. */
 static gboolean weighing(household *h, struct household_device *dev,
-			 const struct reading *r, int scale_user,
+			 const struct reading *r, int64_t t_ms, int scale_user,
 			 double weight_kg, double body_fat_pct,
 			 double impedance_ohm, int64_t mono_ms, GError **error)
 {
@@ -470,7 +470,7 @@ static gboolean weighing(household *h, struct household_device *dev,
 	p = household_person(h, (size_t)index[who]);
 	if (!put_row(
 		h,
-		(struct row){ .t_ms = r->t_ms,
+		(struct row){ .t_ms = t_ms,
 			      .person = index[who],
 			      .kind = ROW_BODY,
 			      .v = { weight_kg, body_fat_pct, impedance_ohm } },
@@ -498,16 +498,25 @@ static gboolean miscale(household *h, struct household_device *dev,
 		   m->timestamp.hours, m->timestamp.minutes,
 		   m->timestamp.seconds);
 	/* The same frame again while someone still stands on it (the
-	 * scale's clock may be unset: then a minute apart is another). */
+	 * scale's clock may be unset: then a minute apart is another). A
+	 * repeat that now carries the impedance completes the first row
+	 * (same instant: the store merges it). */
 	if (m->weight.raw == dev->last_weight_raw &&
 	    strcmp(scale_time, dev->last_scale_time) == 0 &&
-	    r->t_ms - dev->last_weight_ms < 60000)
-		return TRUE;
+	    r->t_ms - dev->last_weight_ms < 60000) {
+		if (!m->has_impedance || dev->last_had_impedance)
+			return TRUE;
+		dev->last_had_impedance = true;
+		return weighing(h, dev, r, dev->last_weight_ms, 0,
+				mass_kg(m->weight), NAN, m->impedance_ohm,
+				mono_ms, error);
+	}
 	dev->last_weight_raw = m->weight.raw;
 	dev->last_weight_ms = r->t_ms;
+	dev->last_had_impedance = m->has_impedance;
 	g_strlcpy(dev->last_scale_time, scale_time,
 		  sizeof(dev->last_scale_time));
-	return weighing(h, dev, r, 0, mass_kg(m->weight), NAN,
+	return weighing(h, dev, r, r->t_ms, 0, mass_kg(m->weight), NAN,
 			m->has_impedance ? m->impedance_ohm : NAN, mono_ms,
 			error);
 }
@@ -515,6 +524,20 @@ static gboolean miscale(household *h, struct household_device *dev,
 static int wss_user(bool has, uint8_t id)
 {
 	return has && id != WSS_USER_UNKNOWN ? id : 0;
+}
+
+/* A standard scale sends one weighing twice: a Weight Measurement, then a
+ * Body Composition Measurement with the same weight. Within a few seconds
+ * they are one row (the store merges rows of one instant). */
+static int64_t standard_weighing_time(struct household_device *dev,
+				      int64_t t_ms, double weight_kg)
+{
+	if (dev->last_weight_ms && t_ms - dev->last_weight_ms < 5000 &&
+	    fabs(weight_kg - dev->last_weight_kg) < 0.05)
+		return dev->last_weight_ms;
+	dev->last_weight_ms = t_ms;
+	dev->last_weight_kg = weight_kg;
+	return t_ms;
 }
 
 static gboolean bthome(household *h, struct household_device *dev,
@@ -620,8 +643,11 @@ gboolean household_ingest(household *h, const struct reading *r,
 
 		if (m->weight_unsuccessful)
 			return TRUE;
-		return weighing(h, dev, r, wss_user(m->has_user, m->user_id),
-				mass_kg(m->weight), NAN, NAN, mono_ms, error);
+		return weighing(
+		    h, dev, r,
+		    standard_weighing_time(dev, r->t_ms, mass_kg(m->weight)),
+		    wss_user(m->has_user, m->user_id), mass_kg(m->weight), NAN,
+		    NAN, mono_ms, error);
 	}
 	case DECODE_UUID_BODY_COMPOSITION: {
 		const struct bcs_measurement *m =
@@ -632,6 +658,7 @@ gboolean household_ingest(household *h, const struct reading *r,
 			return TRUE;
 		return weighing(
 		    h, dev, r,
+		    standard_weighing_time(dev, r->t_ms, mass_kg(m->weight)),
 		    wss_user(m->flags & BCS_FLAG_USER_ID, m->user_id),
 		    mass_kg(m->weight),
 		    m->body_fat_unsuccessful ? NAN : m->body_fat_raw / 10.0,

@@ -74,6 +74,8 @@ struct household_device {
 	 * it: the same weight and scale time is one weighing. */
 	uint16_t last_weight_raw;
 	int64_t last_weight_ms;
+	bool last_had_impedance;
+	double last_weight_kg;
 	char last_scale_time[20];
 };
 

@@ -9,6 +9,7 @@
 
 #include <glib.h>
 #include <glib/gstdio.h>
+#include <sqlite3.h>
 
 #include "config.h"
 #include "hex.h"
@@ -232,6 +233,85 @@ static void test_shared_scale(struct fixture *f, gconstpointer unused)
 	store_span_clear(&bob);
 }
 
+/* A Mi scale's stable frame without impedance, then with it: one row,
+ * completed. */
+static void test_miscale_impedance(struct fixture *f, gconstpointer unused)
+{
+	struct store_span span = { 0 };
+	/* control 0x2002: stabilised, impedance not (yet) valid */
+	g_autofree char *bare =
+	    g_strdup_printf("02 20 ea 07 03 02 06 00 05 fd ff %02x %02x",
+			    (62 * 200) & 0xff, (62 * 200) >> 8);
+	g_autofree char *full = NULL;
+	g_autoptr(GError) error = NULL;
+	int64_t id;
+	sqlite3 *db;
+	sqlite3_stmt *st;
+	g_autofree char *path = g_build_filename(f->dir, "h.db", NULL);
+
+	/* The same weighing's two frames carry the same scale time. */
+	full = g_strdup_printf("02 22 ea 07 03 02 06 00 05 f4 01 %02x %02x",
+			       (62 * 200) & 0xff, (62 * 200) >> 8);
+	trust(f, T0, 0);
+	feed(f, SCALE, DECODE_UUID_MISCALE_V2, bare, T0, 0);
+	feed(f, SCALE, DECODE_UUID_MISCALE_V2, full, T0 + 800, 0);
+	feed(f, SCALE, DECODE_UUID_MISCALE_V2, full, T0 + 1600, 0);
+	load(f, "alice", &span);
+	g_assert_cmpuint(span.weights->len, ==, 1);
+	store_span_clear(&span);
+	g_assert_true(store_flush(f->store, &error));
+	g_assert_true(store_user_id(f->store, "alice", &id, &error));
+	g_assert_cmpint(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL),
+			==, SQLITE_OK);
+	g_assert_cmpint(
+	    sqlite3_prepare_v2(db,
+			       "SELECT count(*), max(impedance_ohm) "
+			       "FROM body WHERE user_id = ?",
+			       -1, &st, NULL),
+	    ==, SQLITE_OK);
+	sqlite3_bind_int64(st, 1, id);
+	g_assert_cmpint(sqlite3_step(st), ==, SQLITE_ROW);
+	g_assert_cmpint(sqlite3_column_int(st, 0), ==, 1);
+	g_assert_cmpfloat(sqlite3_column_double(st, 1), ==, 500);
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+}
+
+/* A standard scale's Weight Measurement and Body Composition Measurement
+ * of one weighing: one row with weight and body fat. */
+static void test_standard_scale(struct fixture *f, gconstpointer unused)
+{
+	static const char conf[] = "[user carol]\n"
+				   "scale=" SCALE "\n"
+				   "scale-user=1\n";
+	g_autoptr(GError) error = NULL;
+	struct store_span span = { 0 };
+	struct household_ops ops = { 0 };
+
+	household_free(f->h);
+	config_free(f->config);
+	f->config = config_load_data("c.conf", conf, strlen(conf), &error);
+	g_assert_no_error(error);
+	f->h = household_new(f->config, f->store, (int32_t)(T0 / 86400000),
+			     &ops, f, &error);
+	g_assert_no_error(error);
+	trust(f, T0, 0);
+	/* 2a9d: SI, user 1 (flags 0x04), 72.5 kg = 14500 */
+	feed(f, SCALE, DECODE_UUID_WEIGHT, "04 a4 38 01", T0, 0);
+	/* 2a9c: user (0x0004), weight (0x0400): fat 18.5 %, user 1, 72.5 kg */
+	feed(f, SCALE, DECODE_UUID_BODY_COMPOSITION, "04 04 b9 00 01 a4 38",
+	     T0 + 400, 0);
+	load(f, "carol", &span);
+	g_assert_cmpuint(span.weights->len, ==, 1);
+	g_assert_cmpfloat(
+	    g_array_index(span.weights, struct weight_sample, 0).weight_kg, ==,
+	    72.5);
+	g_assert_cmpfloat(
+	    g_array_index(span.weights, struct weight_sample, 0).body_fat_pct,
+	    ==, 18.5);
+	store_span_clear(&span);
+}
+
 /* The bed sensor: occupancy to the bed state, the live value and the
  * morning tracker; its temperature to the environment. */
 static void test_bed_sensor(struct fixture *f, gconstpointer unused)
@@ -265,5 +345,7 @@ int main(int argc, char **argv)
 	ADD("/household/no-contact", test_no_contact);
 	ADD("/household/shared-scale", test_shared_scale);
 	ADD("/household/bed-sensor", test_bed_sensor);
+	ADD("/household/miscale-impedance", test_miscale_impedance);
+	ADD("/household/standard-scale", test_standard_scale);
 	return g_test_run();
 }
