@@ -8,8 +8,9 @@
 # checkout, the build directory, /usr/bin/python3, ...) is visible at the same
 # path inside, and nothing the guest writes reaches the host except
 # $WORKDIR/out. Inside, tests/e2e/guest.sh loads bluetooth + hci_vhci, starts
-# a system D-Bus, `btvirt -L -l2` (two linked virtual LE controllers), one
-# bluetoothd, then PERIPHERAL_CMD (for hci1) and CENTRAL_CMD (on hci0).
+# a system D-Bus, `btvirt -L -lN` (N = CONTROLLERS linked virtual LE
+# controllers, default 2), one bluetoothd, then PERIPHERAL_CMD (for hci1 and
+# up) and CENTRAL_CMD (on hci0).
 #
 # Exit status: the central command's status (0 = PASS). 77 = cannot run here
 # (one line on stdout says why; ctest maps it to SKIP). 1 = the harness itself
@@ -42,6 +43,7 @@ VM_SMP=${VM_SMP:-2}
 ACCEL=${ACCEL:-auto}
 EATT=${EATT:-0}
 BTD_DEBUG=${BTD_DEBUG:-1}
+CONTROLLERS=${CONTROLLERS:-2}
 PY=/usr/bin/python3 # Debian's interpreter: it has python3-dbus and python3-gi
 PERIPHERAL_CMD=${PERIPHERAL_CMD-$PY $here/peripherals/hr-strap.py --adapter hci1}
 CENTRAL_CMD=${CENTRAL_CMD:-$PY $here/centrals/hr-check.py --adapter hci0 --count 5}
@@ -56,9 +58,12 @@ case "$WORKDIR$here" in
 *[[:space:]]*) die "WORKDIR ($WORKDIR) and the checkout ($here) must not contain white space (kernel command line)" ;;
 esac
 [ "$WORKDIR" != / ] || die "WORKDIR must not be /"
-for n in VM_TIMEOUT CENTRAL_TIMEOUT PERIPHERAL_WAIT VM_MEM VM_SMP; do
+for n in VM_TIMEOUT CENTRAL_TIMEOUT PERIPHERAL_WAIT VM_MEM VM_SMP CONTROLLERS; do
 	[[ ${!n} =~ ^[0-9]+$ ]] || die "$n must be a whole number, not '${!n}'"
 done
+# The central and at least one peripheral; 16 is the most tried (their bring-up
+# then takes ~20 s under TCG).
+[ "$CONTROLLERS" -ge 2 ] && [ "$CONTROLLERS" -le 16 ] || die "CONTROLLERS must be 2-16, not $CONTROLLERS"
 
 # ------------------------------------------------------------ can we run at all?
 [ "$(id -u)" -eq 0 ] || skip "needs root (apt-get, and qemu shares / with the guest as root)"
@@ -169,6 +174,7 @@ log "initramfs: $(du -k "$WORKDIR/initramfs.gz" | cut -f1) KiB, modules:${mods_l
 	printf 'PERIPHERAL_WAIT=%q\n' "$PERIPHERAL_WAIT"
 	printf 'EATT=%q\n' "$EATT"
 	printf 'BTD_DEBUG=%q\n' "$BTD_DEBUG"
+	printf 'CONTROLLERS=%q\n' "$CONTROLLERS"
 	for v in $forward_env; do
 		if [ -n "${!v+x}" ]; then printf 'export %s=%q\n' "$v" "${!v}"; fi
 	done
@@ -182,7 +188,7 @@ qemu=(qemu-system-x86_64 "${accel_args[@]}" -m "$VM_MEM" -smp "$VM_SMP"
 	-virtfs "local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap"
 	-virtfs "local,path=$OUT,mount_tag=e2eout,security_model=none,multidevs=remap"
 	-chardev "stdio,id=con,signal=off,logfile=$OUT/console.log" -serial chardev:con)
-log "booting kernel $KVER (accel=$ACCEL, ${VM_SMP} CPUs, ${VM_MEM} MiB, VM_TIMEOUT=${VM_TIMEOUT}s)"
+log "booting kernel $KVER (accel=$ACCEL, ${VM_SMP} CPUs, ${VM_MEM} MiB, $CONTROLLERS controllers, VM_TIMEOUT=${VM_TIMEOUT}s)"
 TV=$(date +%s.%N)
 set +e
 timeout -k 10 "$VM_TIMEOUT" "${qemu[@]}" </dev/null

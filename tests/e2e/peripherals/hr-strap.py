@@ -28,6 +28,12 @@ while no central is connected the advertisement is unregistered and
 registered again every few seconds (asynchronously: bluetoothd calls back
 into this process while it handles the calls).
 
+When bluetoothd restarts (org.bluez changes owner; a SIGTERM'd bluetoothd
+also powers the controllers off), the strap waits for the new one and its
+adapter, sets Powered=true on the adapter if it is off, registers the GATT
+application and the advertisement again and goes on: notifications to
+whoever subscribes next (simdev.BluezWatch; each step in the log).
+
 When $E2E_READY_FILE (or --ready-file) is given, the file is written once the
 GATT application and the advertisement are registered. Exits on SIGTERM/SIGINT.
 """
@@ -45,6 +51,9 @@ import dbus.exceptions
 import dbus.mainloop.glib
 import dbus.service
 from gi.repository import GLib
+
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+import simdev  # noqa: E402  (next to this file: BluezWatch, bluez_call)
 
 BLUEZ = "org.bluez"
 OM_IFACE = "org.freedesktop.DBus.ObjectManager"
@@ -291,6 +300,8 @@ class Strap:
         self.reannouncing = False
         self.announcements = 0
         self.exit_status = 0
+        self.retries = 0  # registration attempts left after a bluetoothd restart
+        self.ready_written = False
 
         self.app = Application(bus)
         hrs = Service(bus, self.app, 0, uuid16(0x180D))
@@ -303,47 +314,92 @@ class Strap:
         )
         self.adv = Advertisement(bus, args.name)
 
-        obj = bus.get_object(BLUEZ, self.adapter_path)
-        self.gatt_manager = dbus.Interface(obj, GATT_MANAGER_IFACE)
-        self.adv_manager = dbus.Interface(obj, ADV_MANAGER_IFACE)
-        self.om = dbus.Interface(bus.get_object(BLUEZ, "/"), OM_IFACE)
+        self.watch = simdev.BluezWatch(bus, args.adapter, log, alias=args.name,
+                                       on_lost=self.bluez_lost, on_back=self.bluez_back)
 
-    # -- registration (always asynchronous: bluetoothd calls back into us)
+    # -- registration (always asynchronous: bluetoothd calls back into us).
+    # Calls go to org.bluez by name (simdev.bluez_call), so they reach a
+    # restarted bluetoothd too; replies from before a restart (another
+    # watch.epoch) are ignored.
+
+    def _call(self, path, iface, method, signature, args, reply, error):
+        epoch = self.watch.epoch
+        simdev.bluez_call(self.bus, path, iface, method, signature, args,
+                          reply=lambda: reply() if epoch == self.watch.epoch else None,
+                          error=lambda e: error(e) if epoch == self.watch.epoch else None)
 
     def register(self):
-        self.gatt_manager.RegisterApplication(
-            self.app.path, {}, reply_handler=self._app_ok, error_handler=self._fatal("RegisterApplication"))
-        self.adv_manager.RegisterAdvertisement(
-            self.adv.path, {}, reply_handler=self._adv_ok, error_handler=self._fatal("RegisterAdvertisement"))
+        """The GATT application, then the advertisement."""
+        self._call(self.adapter_path, GATT_MANAGER_IFACE, "RegisterApplication", "oa{sv}",
+                   [dbus.ObjectPath(self.app.path), simdev.no_options()],
+                   self._app_ok, lambda e: self._failed("RegisterApplication", e, self.register))
 
-    def _fatal(self, what):
-        def handler(error):
-            log("%s FAILED: %s" % (what, error))
-            self.exit_status = 1
-            self.loop.quit()
-        return handler
+    def _register_adv(self):
+        self._call(self.adapter_path, ADV_MANAGER_IFACE, "RegisterAdvertisement", "oa{sv}",
+                   [dbus.ObjectPath(self.adv.path), simdev.no_options()],
+                   self._adv_ok, lambda e: self._failed("RegisterAdvertisement", e, self._register_adv))
+
+    def _failed(self, what, error, again):
+        if self.retries > 0:  # after a bluetoothd restart: keep trying for a while
+            self.retries -= 1
+            log("%s failed: %s; trying again in 1 s (%d more)" % (what, error, self.retries))
+            epoch = self.watch.epoch
+            GLib.timeout_add(1000, lambda: again() if epoch == self.watch.epoch else None)
+            return
+        if simdev.bluetoothd_gone(error):
+            log("%s failed: %s; waiting for bluetoothd to come back" % (what, error))
+            return
+        log("%s FAILED: %s" % (what, error))
+        self.exit_status = 1
+        self.loop.quit()
 
     def _app_ok(self):
         self.app_registered = True
-        log("GATT application registered on %s (0x180D, 0x180F)" % self.args.adapter)
-        self._maybe_ready()
+        log("GATT application registered %son %s (0x180D, 0x180F)" % (
+            "again " if self.watch.restarts else "", self.args.adapter))
+        self._register_adv()
 
     def _adv_ok(self):
         self.adv_registered = True
-        log("advertising 0x180D as %r on %s" % (self.args.name, self.args.adapter))
+        self.retries = 0
+        log("advertising 0x180D as %r on %s%s" % (
+            self.args.name, self.args.adapter, " again" if self.watch.restarts else ""))
         self._maybe_ready()
 
     def _maybe_ready(self):
-        if self.app_registered and self.adv_registered and self.args.ready_file:
+        if self.app_registered and self.adv_registered and self.args.ready_file and not self.ready_written:
+            self.ready_written = True
             with open(self.args.ready_file, "w") as f:
                 f.write("hr-strap %r on %s\n" % (self.args.name, self.args.adapter))
+
+    # -- bluetoothd restarts
+
+    def bluez_lost(self):
+        self.app_registered = self.adv_registered = self.reannouncing = False
+        self.retries = 0
+        if self.connected:
+            self.connected = False
+            log("the central's link went with bluetoothd")
+        for chrc in (self.hrm, self.battery):
+            if chrc.notifying:
+                chrc.notifying = False
+                log("subscription to %s ended (bluetoothd went away)" % chrc.uuid[4:8])
+
+    def bluez_back(self):
+        self.retries = 10
+        self.register()
 
     # -- re-announcing while not connected (btvirt does not repeat advertisements)
 
     def announce_tick(self):
         if self.adv_registered and not self.reannouncing:
-            self.om.GetManagedObjects(reply_handler=self._check_links, error_handler=lambda e: None)
+            self._call_om()
         return True
+
+    def _call_om(self):
+        epoch = self.watch.epoch
+        simdev.bluez_call(self.bus, "/", OM_IFACE, "GetManagedObjects", "", [],
+                          reply=lambda objects: self._check_links(objects) if epoch == self.watch.epoch else None)
 
     def _check_links(self, objects):
         prefix = self.adapter_path + "/dev_"
@@ -354,25 +410,35 @@ class Strap:
         if linked != self.connected:
             self.connected = linked
             log("a central is connected" if linked else "no central connected")
-        if linked or self.hrm.notifying or self.reannouncing:
+        if linked or self.hrm.notifying or self.reannouncing or not self.adv_registered:
             return
         self.reannouncing = True
-        self.adv_manager.UnregisterAdvertisement(
-            self.adv.path, reply_handler=self._unregistered, error_handler=self._reannounce_failed)
+        self._call(self.adapter_path, ADV_MANAGER_IFACE, "UnregisterAdvertisement", "o",
+                   [dbus.ObjectPath(self.adv.path)], self._unregistered,
+                   lambda e: self._reannounce_failed("UnregisterAdvertisement", e))
 
     def _unregistered(self):
-        self.adv_manager.RegisterAdvertisement(
-            self.adv.path, {}, reply_handler=self._reregistered, error_handler=self._reannounce_failed)
+        self.adv_registered = False
+        self._call(self.adapter_path, ADV_MANAGER_IFACE, "RegisterAdvertisement", "oa{sv}",
+                   [dbus.ObjectPath(self.adv.path), simdev.no_options()], self._reregistered,
+                   lambda e: self._reannounce_failed("RegisterAdvertisement", e))
 
     def _reregistered(self):
+        self.adv_registered = True
         self.reannouncing = False
         self.announcements += 1
         if self.announcements <= 3 or self.announcements % 10 == 0:
             log("re-announced (%d)" % self.announcements)
 
-    def _reannounce_failed(self, error):
+    def _reannounce_failed(self, what, error):
         self.reannouncing = False
-        log("re-announcing failed: %s" % error)
+        log("re-announcing failed: %s: %s" % (what, error))
+        if what == "RegisterAdvertisement" and not simdev.bluetoothd_gone(error):
+            # Not advertising now: try again in a second (not while bluetoothd is
+            # gone: then BluezWatch registers everything again).
+            self.retries = max(self.retries, 3)
+            epoch = self.watch.epoch
+            GLib.timeout_add(1000, lambda: self._register_adv() if epoch == self.watch.epoch else None)
 
     # -- heart rate measurements
 
