@@ -130,7 +130,10 @@ if ! "$RECOVERYD" --check-config --config "$work/recoveryd.conf"; then
 	exit 1
 fi
 echo 1 >"$bed_file"
-G_MESSAGES_DEBUG=recoveryd "$RECOVERYD" --config "$work/recoveryd.conf" \
+# tests/run.sh exports G_DEBUG=fatal-warnings for the test programs; the
+# daemon logs warnings on purpose (a stale cache, the broker away) and must
+# run as it does at home.
+env -u G_DEBUG G_MESSAGES_DEBUG=recoveryd "$RECOVERYD" --config "$work/recoveryd.conf" \
 	>"$E2E_OUT/recoveryd.log" 2>&1 &
 rd_pid=$!
 wait_mqtt '^[0-9.]+ recovery/status online' 15 >/dev/null ||
@@ -261,7 +264,10 @@ figure heart_rates_lost $((${strap_sent:-0} - hr))
 first=$(first_hr_after "$reconnect_ms")
 if [ -n "$first" ]; then
 	figure strap_restart_to_first_stored_ms $((first - reconnect_ms))
-	[ $((first - reconnect_ms)) -le 15000 ] ||
+	# The goal is 5 s (printed above); under emulation a Connect that
+	# timed out just before the strap came back, and the backoff after
+	# it, can add seconds: 10 s fails a real regression, not that.
+	[ $((first - reconnect_ms)) -le 10000 ] ||
 		fail "the strap's first reading after its restart came $((first - reconnect_ms)) ms later"
 else
 	fail "no heart rate stored after the strap's restart"
