@@ -634,6 +634,47 @@ static void now_connected(struct ble_dev *d)
 
 /* --- Connecting --------------------------------------------------------- */
 
+/* Connect() went unanswered: out of range, or asleep (a strap taken off). */
+static bool not_answering(const GError *error, const char *name)
+{
+	return g_error_matches(error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT) ||
+	       (g_strcmp0(name, "org.bluez.Error.Failed") == 0 &&
+		(strstr(error->message, "le-connection-abort-by-local") ||
+		 strstr(error->message, "Page Timeout")));
+}
+
+/*
+ * Retrying Connect() on a schedule for a device that is not there keeps the
+ * controller creating a connection (scanning for the advertisers suffers)
+ * and notices the device's return only at the next attempt, up to a minute
+ * later. An unpaired device is removed from bluetoothd instead: discovery
+ * reports its next advertisement as a new object, and we connect at once.
+ * A paired one keeps its bond and backs off.
+ */
+static bool forget_until_seen(struct ble_dev *d, const GError *error)
+{
+	ble_client *c = d->c;
+	g_autofree char *path = NULL;
+
+	if (d->path == NULL ||
+	    ble_prop_bool(c, d->path, BLUEZ_DEVICE, "Paired"))
+		return false;
+	path = g_strdup(d->path);
+	ble_log(c, G_LOG_LEVEL_INFO,
+		"%s does not answer (%s): waiting for it to advertise again",
+		d->address, error->message);
+	/* Our own timeout: bluetoothd may still be trying. */
+	if (g_error_matches(error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT))
+		disconnect(d);
+	session_end(d);
+	set_state(d, BLE_LINK_ABSENT, NULL);
+	ble_call(c, d, c->adapter_path, BLUEZ_ADAPTER, "RemoveDevice",
+		 g_variant_new("(o)", path), G_VARIANT_TYPE_UNIT,
+		 CALL_TIMEOUT_MS, false, ignore_done, 0);
+	ble_update_discovery(c);
+	return true;
+}
+
 static void connect_done(ble_client *c, struct ble_dev *d, GVariant *reply,
 			 GUnixFDList *fds, const GError *error, intptr_t tag)
 {
@@ -659,6 +700,8 @@ static void connect_done(ble_client *c, struct ble_dev *d, GVariant *reply,
 			backoff(d, IN_PROGRESS_RETRY_MS, false, why);
 			return;
 		}
+		if (not_answering(error, name) && forget_until_seen(d, error))
+			return;
 		backoff(d, d->backoff_ms, true, why);
 		/* Our own timeout: bluetoothd may still be trying. */
 		if (g_error_matches(error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT))

@@ -1050,6 +1050,38 @@ static void test_stale_cache(void)
 
 /* --- (9) Connect fails twice -------------------------------------------- */
 
+/*
+ * A Connect nobody answers (BlueZ 5.66: Failed "le-connection-abort-by-local"
+ * once the controller gives up): an unpaired device is removed from
+ * bluetoothd and connected to as soon as its next advertisement brings it
+ * back, not at the next backoff tick.
+ */
+static gint64 link_time(Fixture *f, const char *address,
+			enum ble_link_state state, guint nth);
+
+static void test_connect_unanswered(void)
+{
+	Fixture f;
+	gint64 back_us;
+
+	if (!setup(&f))
+		return;
+	add_device(&f, STRAP, "Strap", "heart-rate", known());
+	control(&f, "SetConnectBehaviour",
+		g_variant_new("(ss)", STRAP, "1*fail"));
+	client_start(&f, strap_only, 1);
+	wait_state(&f, STRAP, BLE_LINK_SUBSCRIBED, 8000);
+	g_assert_cmpuint(standin_calls(f.bus, "Connect:" STRAP), ==, 2);
+	g_assert_cmpuint(standin_calls(f.bus, "RemoveDevice"), ==, 1);
+	g_assert_cmpuint(count_links(&f, STRAP, BLE_LINK_BACKOFF), ==, 0);
+	/* Forgotten, then seen again and connected at once. */
+	back_us = link_time(&f, STRAP, BLE_LINK_ABSENT, 0);
+	g_assert_cmpint(
+	    (link_time(&f, STRAP, BLE_LINK_CONNECTING, 1) - back_us) / 1000, <=,
+	    1500);
+	teardown(&f);
+}
+
 static gint64 link_time(Fixture *f, const char *address,
 			enum ble_link_state state, guint nth)
 {
@@ -1070,11 +1102,16 @@ static void test_connect_failed(void)
 	if (!setup(&f))
 		return;
 	add_device(&f, STRAP, "Strap", "heart-rate", known());
+	/* A failure other than "nobody answered" (that one is
+	 * /ble/connect-unanswered): the device is there, so back off. */
 	control(&f, "SetConnectBehaviour",
-		g_variant_new("(ss)", STRAP, "2*fail:org.bluez.Error.Failed"));
+		g_variant_new("(ss)", STRAP,
+			      "2*fail:org.bluez.Error.Failed:"
+			      "Software caused connection abort"));
 	client_start(&f, strap_only, 1);
 	wait_state(&f, STRAP, BLE_LINK_SUBSCRIBED, 8000);
 	g_assert_cmpuint(standin_calls(f.bus, "Connect:" STRAP), ==, 3);
+	g_assert_cmpuint(standin_calls(f.bus, "RemoveDevice"), ==, 0);
 	g_assert_cmpuint(count_links(&f, STRAP, BLE_LINK_BACKOFF), ==, 2);
 	g_assert_cmpuint(count_links(&f, STRAP, BLE_LINK_CONNECTING), ==, 3);
 
@@ -1314,6 +1351,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/ble/scale/body-composition", test_scale);
 	g_test_add_func("/ble/stale-cache", test_stale_cache);
 	g_test_add_func("/ble/connect-failed", test_connect_failed);
+	g_test_add_func("/ble/connect-unanswered", test_connect_unanswered);
 	g_test_add_func("/ble/power-cycle", test_power_cycle);
 	g_test_add_data_func("/ble/connect-in-progress", NULL,
 			     test_connect_in_progress);
