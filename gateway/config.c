@@ -1308,10 +1308,8 @@ struct config *config_new_defaults(void)
 	return config;
 }
 
-void config_free(struct config *config)
+void config_clear_people(struct config *config)
 {
-	if (!config)
-		return;
 	for (size_t i = 0; i < config->person_count; i++) {
 		struct config_person *p = &config->people[i];
 
@@ -1319,7 +1317,15 @@ void config_free(struct config *config)
 		g_free(p->display_name);
 		g_free(p->goal);
 	}
-	g_free(config->people);
+	g_clear_pointer(&config->people, g_free);
+	config->person_count = 0;
+}
+
+void config_free(struct config *config)
+{
+	if (!config)
+		return;
+	config_clear_people(config);
 	g_free(config->path);
 	g_free(config->adapter);
 	g_free(config->database);

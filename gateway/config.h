@@ -139,6 +139,10 @@ struct config *config_load_data(const char *path, const char *data, size_t len,
 /* NULL-safe. */
 void config_free(struct config *config);
 
+/* Frees the people of @config and leaves it with none (demo mode puts
+ * its own household in their place). */
+void config_clear_people(struct config *config);
+
 /* A config with every default and no people, for demo mode to fill in. */
 struct config *config_new_defaults(void);
 

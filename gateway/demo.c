@@ -46,7 +46,6 @@ struct pending_rr {
 
 struct collect {
 	GArray *out;
-	const struct scenario *sc;
 	/* RR intervals of each person since their last heart rate. */
 	GArray *rr[SCENARIO_PEOPLE];
 	uint8_t bthome_packet_id[SCENARIO_PEOPLE];
@@ -193,7 +192,7 @@ void demo_day_packets(const struct scenario *sc, int index, GArray *ret)
 		.weight = on_weight,
 		.checkin = on_checkin,
 	};
-	struct collect c = { .out = ret, .sc = sc };
+	struct collect c = { .out = ret };
 	guint first = ret->len;
 
 	for (int i = 0; i < SCENARIO_PEOPLE; i++)

@@ -54,7 +54,7 @@ static void say(household *h, GLogLevelFlags level, const char *fmt, ...)
 	h->ops.log(h->data, level, message);
 }
 
-static int find_device(const household *h, const char *address)
+int household_find_device(const household *h, const char *address)
 {
 	for (guint i = 0; i < h->devices->len; i++) {
 		const struct household_device *d =
@@ -78,7 +78,7 @@ static void add_device(household *h, const char *address,
 
 	if (!address[0])
 		return;
-	i = find_device(h, address);
+	i = household_find_device(h, address);
 	if (i >= 0) {
 		/* A scale on two people's lines is shared. */
 		g_array_index(h->devices, struct household_device, i).owner =
@@ -614,7 +614,7 @@ static gboolean bthome(household *h, struct household_device *dev,
 gboolean household_ingest(household *h, const struct reading *r,
 			  int64_t mono_ms, GError **error)
 {
-	int index = find_device(h, r->address);
+	int index = household_find_device(h, r->address);
 	struct household_device *dev;
 	bool first;
 

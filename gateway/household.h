@@ -109,6 +109,8 @@ struct household_person *household_person(household *h, size_t index);
 int household_find_person(const household *h, const char *name);
 
 size_t household_device_count(const household *h);
+/* The index of the device at @address (either case), or -1. */
+int household_find_device(const household *h, const char *address);
 const struct household_device *household_device(const household *h,
 						size_t index);
 

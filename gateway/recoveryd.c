@@ -31,6 +31,7 @@
 #include "household.h"
 #include "json-text.h"
 #include "morning.h"
+#include "outbox.h"
 #include "payload.h"
 #include "report.h"
 #include "store.h"
@@ -98,7 +99,6 @@ struct daemon {
 	bool mqtt_up;
 	char *last_mqtt_error;
 	unsigned mqtt_failures;
-	uint64_t readings;
 	uint64_t alerts;
 	uint64_t store_failures;
 	bool ble_advice_logged;
@@ -641,7 +641,6 @@ static void ingest(struct daemon *d, const struct reading *r)
 {
 	g_autoptr(GError) error = NULL;
 
-	d->readings++;
 	if (!household_ingest(d->household, r, mono_ms(), &error))
 		store_failed(d, "storing a reading", error);
 }
@@ -651,21 +650,11 @@ static void on_reading(void *data, const struct reading *r)
 	ingest(data, r);
 }
 
-static int device_index(struct daemon *d, const char *address)
-{
-	for (size_t i = 0; i < household_device_count(d->household); i++)
-		if (g_ascii_strcasecmp(
-			household_device(d->household, i)->address, address) ==
-		    0)
-			return (int)i;
-	return -1;
-}
-
 static void on_link(void *data, const char *address, enum ble_link_state state,
 		    const GError *reason)
 {
 	struct daemon *d = data;
-	int index = device_index(d, address);
+	int index = household_find_device(d->household, address);
 	const struct household_device *dev =
 	    index >= 0 ? household_device(d->household, (size_t)index) : NULL;
 	const char *who = dev && device_user(d, dev) ? device_user(d, dev) : "";
@@ -1450,12 +1439,7 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	if (demo) {
-		for (size_t i = 0; i < d.config->person_count; i++) {
-			g_free(d.config->people[i].name);
-			g_free(d.config->people[i].display_name);
-			g_free(d.config->people[i].goal);
-		}
-		g_free(d.config->people);
+		config_clear_people(d.config);
 		demo_people(d.config);
 		if (!config_path) {
 			d.tmpdir =

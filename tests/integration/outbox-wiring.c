@@ -1,26 +1,18 @@
 // SPDX-License-Identifier: MIT
 #include "outbox-wiring.h"
 
+#include "outbox.h"
+
 #include <string.h>
 
 static gboolean pending(void *data, int64_t after_id, unsigned limit,
 			GPtrArray *ret, GError **error)
 {
 	struct outbox_wiring *w = data;
-	g_autoptr(GPtrArray) rows = g_ptr_array_new();
 
 	if (w->max_rows)
 		limit = MIN(limit, w->max_rows);
-	if (!store_outbox_pending(w->store, after_id, limit, rows, error))
-		return FALSE;
-	for (guint i = 0; i < rows->len; i++) {
-		const struct store_outbox_row *r = rows->pdata[i];
-
-		g_ptr_array_add(ret,
-				mqtt_message_new(r->id, r->topic, r->payload,
-						 r->qos, r->retain));
-	}
-	return TRUE;
+	return outbox_pending_messages(w->store, after_id, limit, ret, error);
 }
 
 static gboolean sent(void *data, int64_t id, GError **error)

@@ -7,9 +7,10 @@
 #include "store.h"
 
 /*
- * The outbox callbacks of mqtt/client.h on a real store, as gateway/main.c
- * will wire them (mqtt/ itself never sees gateway/). For the MQTT tests,
- * the drain helper and the benchmark.
+ * The outbox callbacks of mqtt/client.h on a real store
+ * (gateway/outbox.c, as the daemon wires them), with a row limit and the
+ * other ops passed on. For the MQTT tests, the drain helper and the
+ * benchmark.
  */
 struct outbox_wiring {
 	store *store;

@@ -47,9 +47,7 @@ import sys
 import time
 
 import dbus
-import dbus.exceptions
 import dbus.mainloop.glib
-import dbus.service
 from gi.repository import GLib
 
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree
@@ -62,9 +60,6 @@ ADAPTER_IFACE = "org.bluez.Adapter1"
 DEVICE_IFACE = "org.bluez.Device1"
 GATT_MANAGER_IFACE = "org.bluez.GattManager1"
 ADV_MANAGER_IFACE = "org.bluez.LEAdvertisingManager1"
-SERVICE_IFACE = "org.bluez.GattService1"
-CHRC_IFACE = "org.bluez.GattCharacteristic1"
-ADV_IFACE = "org.bluez.LEAdvertisement1"
 
 APP_PATH = "/org/recoveryd/hrstrap"
 
@@ -77,26 +72,6 @@ T0 = time.monotonic()
 
 def log(*args):
     print("[hr-strap +%.2fs]" % (time.monotonic() - T0), *args, flush=True)
-
-
-def uuid16(n):
-    return "%08x-0000-1000-8000-00805f9b34fb" % n
-
-
-def byte_array(data):
-    return dbus.Array([dbus.Byte(b) for b in data], signature="y")
-
-
-class InvalidArgs(dbus.exceptions.DBusException):
-    _dbus_error_name = "org.freedesktop.DBus.Error.InvalidArgs"
-
-
-class NotPermitted(dbus.exceptions.DBusException):
-    _dbus_error_name = "org.bluez.Error.NotPermitted"
-
-
-class NotSupported(dbus.exceptions.DBusException):
-    _dbus_error_name = "org.bluez.Error.NotSupported"
 
 
 # ---------------------------------------------------------------- the heart
@@ -141,147 +116,6 @@ def hr_measurement(hr, rrs):
     return value
 
 
-# ---------------------------------------------------------------- GATT objects (GattManager1 shapes)
-
-
-class Application(dbus.service.Object):
-    """The object manager bluetoothd reads the whole GATT database from."""
-
-    def __init__(self, bus):
-        self.path = APP_PATH
-        self.services = []
-        super().__init__(bus, self.path)
-
-    @dbus.service.method(OM_IFACE, out_signature="a{oa{sa{sv}}}")
-    def GetManagedObjects(self):
-        objects = {}
-        for service in self.services:
-            objects[dbus.ObjectPath(service.path)] = service.properties()
-            for chrc in service.characteristics:
-                objects[dbus.ObjectPath(chrc.path)] = chrc.properties()
-        return objects
-
-
-class Service(dbus.service.Object):
-    def __init__(self, bus, app, index, uuid):
-        self.path = "%s/service%d" % (app.path, index)
-        self.uuid = uuid
-        self.characteristics = []
-        super().__init__(bus, self.path)
-        app.services.append(self)
-
-    def properties(self):
-        return {
-            SERVICE_IFACE: {
-                "UUID": self.uuid,
-                "Primary": dbus.Boolean(True),
-                "Characteristics": dbus.Array(
-                    [dbus.ObjectPath(c.path) for c in self.characteristics], signature="o"
-                ),
-            }
-        }
-
-    @dbus.service.method(PROPS_IFACE, in_signature="s", out_signature="a{sv}")
-    def GetAll(self, interface):
-        if interface != SERVICE_IFACE:
-            raise InvalidArgs("no interface " + interface)
-        return self.properties()[SERVICE_IFACE]
-
-
-class Characteristic(dbus.service.Object):
-    """A characteristic with a byte value. Notifications/indications are sent
-    by bluetoothd when the Value property changes while notifying."""
-
-    def __init__(self, bus, service, index, uuid, flags, value=b"", on_subscribe=None):
-        self.path = "%s/char%d" % (service.path, index)
-        self.service = service
-        self.uuid = uuid
-        self.flags = flags
-        self.value = bytes(value)
-        self.notifying = False
-        self.on_subscribe = on_subscribe
-        super().__init__(bus, self.path)
-        service.characteristics.append(self)
-
-    def properties(self):
-        return {
-            CHRC_IFACE: {
-                "Service": dbus.ObjectPath(self.service.path),
-                "UUID": self.uuid,
-                "Flags": dbus.Array(self.flags, signature="s"),
-                "Descriptors": dbus.Array([], signature="o"),
-            }
-        }
-
-    def set_value(self, value):
-        self.value = bytes(value)
-        if self.notifying:
-            self.PropertiesChanged(CHRC_IFACE, {"Value": byte_array(self.value)}, [])
-
-    @dbus.service.method(PROPS_IFACE, in_signature="s", out_signature="a{sv}")
-    def GetAll(self, interface):
-        if interface != CHRC_IFACE:
-            raise InvalidArgs("no interface " + interface)
-        return self.properties()[CHRC_IFACE]
-
-    @dbus.service.method(CHRC_IFACE, in_signature="a{sv}", out_signature="ay")
-    def ReadValue(self, options):
-        if "read" not in self.flags:
-            raise NotPermitted("not readable")
-        log("read %s -> %s" % (self.uuid[4:8], self.value.hex(" ")))
-        return byte_array(self.value)
-
-    @dbus.service.method(CHRC_IFACE, in_signature="aya{sv}")
-    def WriteValue(self, value, options):
-        raise NotPermitted("not writable")
-
-    @dbus.service.method(CHRC_IFACE)
-    def StartNotify(self):
-        if "notify" not in self.flags and "indicate" not in self.flags:
-            raise NotSupported("no notifications")
-        if self.notifying:
-            return
-        self.notifying = True
-        log("central subscribed to %s" % self.uuid[4:8])
-        if self.on_subscribe:
-            self.on_subscribe()
-
-    @dbus.service.method(CHRC_IFACE)
-    def StopNotify(self):
-        if self.notifying:
-            log("central unsubscribed from %s" % self.uuid[4:8])
-        self.notifying = False
-
-    @dbus.service.signal(PROPS_IFACE, signature="sa{sv}as")
-    def PropertiesChanged(self, interface, changed, invalidated):
-        pass
-
-
-class Advertisement(dbus.service.Object):
-    """LEAdvertisement1: connectable, 0x180D, local name, appearance."""
-
-    def __init__(self, bus, name):
-        self.path = APP_PATH + "/advertisement0"
-        self.name = name
-        super().__init__(bus, self.path)
-
-    @dbus.service.method(PROPS_IFACE, in_signature="s", out_signature="a{sv}")
-    def GetAll(self, interface):
-        if interface != ADV_IFACE:
-            raise InvalidArgs("no interface " + interface)
-        return {
-            "Type": "peripheral",  # connectable, public address
-            "ServiceUUIDs": dbus.Array(["180D"], signature="s"),
-            "LocalName": self.name,
-            "Appearance": dbus.UInt16(0x0341),  # Heart Rate Sensor: Heart Rate Belt
-            "Discoverable": dbus.Boolean(True),  # LE General Discoverable, like a real strap
-        }
-
-    @dbus.service.method(ADV_IFACE)
-    def Release(self):
-        log("advertisement released by bluetoothd")
-
-
 # ---------------------------------------------------------------- the strap
 
 
@@ -303,16 +137,22 @@ class Strap:
         self.retries = 0  # registration attempts left after a bluetoothd restart
         self.ready_written = False
 
-        self.app = Application(bus)
-        hrs = Service(bus, self.app, 0, uuid16(0x180D))
-        self.hrm = Characteristic(bus, hrs, 0, uuid16(0x2A37), ["notify"])
-        Characteristic(bus, hrs, 1, uuid16(0x2A38), ["read"], bytes([CHEST]))
-        bas = Service(bus, self.app, 1, uuid16(0x180F))
-        self.battery = Characteristic(
-            bus, bas, 0, uuid16(0x2A19), ["read", "notify"], bytes([args.battery]),
-            on_subscribe=lambda: self.battery.set_value(self.battery.value),
+        self.app = simdev.Application(bus, APP_PATH)
+        hrs = simdev.Service(bus, self.app, 0, simdev.uuid16(0x180D))
+        self.hrm = simdev.Characteristic(bus, hrs, 0, simdev.uuid16(0x2A37), ["notify"], log=log)
+        simdev.Characteristic(bus, hrs, 1, simdev.uuid16(0x2A38), ["read"], bytes([CHEST]), log=log)
+        bas = simdev.Service(bus, self.app, 1, simdev.uuid16(0x180F))
+        self.battery = simdev.Characteristic(
+            bus, bas, 0, simdev.uuid16(0x2A19), ["read", "notify"], bytes([args.battery]), log=log,
+            on_subscribe=lambda chrc: chrc.set_value(chrc.value),
         )
-        self.adv = Advertisement(bus, args.name)
+        self.adv = simdev.Advertisement(bus, APP_PATH + "/advertisement0", {
+            "Type": "peripheral",  # connectable, public address
+            "ServiceUUIDs": dbus.Array(["180D"], signature="s"),
+            "LocalName": args.name,
+            "Appearance": dbus.UInt16(0x0341),  # Heart Rate Sensor: Heart Rate Belt
+            "Discoverable": dbus.Boolean(True),  # LE General Discoverable, like a real strap
+        }, log=log)
 
         self.watch = simdev.BluezWatch(bus, args.adapter, log, alias=args.name,
                                        on_lost=self.bluez_lost, on_back=self.bluez_back)
@@ -380,10 +220,7 @@ class Strap:
         if self.connected:
             self.connected = False
             log("the central's link went with bluetoothd")
-        for chrc in (self.hrm, self.battery):
-            if chrc.notifying:
-                chrc.notifying = False
-                log("subscription to %s ended (bluetoothd went away)" % chrc.uuid[4:8])
+        self.app.drop_subscriptions("bluetoothd went away")
 
     def bluez_back(self):
         self.retries = 10
