@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-#include "outbox.h"
+#include "gateway/outbox.h"
 
 gboolean outbox_pending_messages(store *s, int64_t after_id, unsigned limit,
 				 GPtrArray *ret, GError **error)

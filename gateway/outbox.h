@@ -3,8 +3,8 @@
 
 #include <glib.h>
 
-#include "client.h"
-#include "store.h"
+#include "mqtt/client.h"
+#include "gateway/core/store.h"
 
 /*
  * The MQTT client's outbox callbacks (mqtt/client.h) on the store: the one

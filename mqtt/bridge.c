@@ -9,11 +9,11 @@
  * going; loops therefore hold a reference to the array they walk, and the
  * sweep takes the collected topics out of the bridge before it publishes.
  */
-#include "bridge.h"
+#include "mqtt/bridge.h"
 
 #include <string.h>
 
-#include "topic.h"
+#include "mqtt/topic.h"
 
 #define DEFAULT_BASE	   MQTT_TOPIC_DEFAULT_BASE
 #define DEFAULT_PREFIX	   "homeassistant"

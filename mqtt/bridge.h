@@ -7,9 +7,9 @@
 
 #include <glib.h>
 
-#include "client.h"
-#include "discovery.h"
-#include "inbound.h"
+#include "mqtt/client.h"
+#include "mqtt/discovery.h"
+#include "mqtt/inbound.h"
 
 /*
  * The gateway's side of the MQTT contract (DESIGN §7) that is not the raw

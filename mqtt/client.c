@@ -19,7 +19,7 @@
  * inside libmosquitto, and a session is never destroyed from within one of
  * its own callbacks.
  */
-#include "client.h"
+#include "mqtt/client.h"
 
 #include <errno.h>
 #include <netdb.h>
@@ -34,7 +34,7 @@
 #include <mosquitto.h>
 #include <mqtt_protocol.h>
 
-#include "password.h"
+#include "mqtt/password.h"
 
 #define DEFAULT_PORT		1883
 #define DEFAULT_TLS_PORT	8883

@@ -20,7 +20,7 @@
  *   broker that is not on the loopback interface is refused unless
  *   allow_insecure is set: the payloads are health data.
  * - Outbox: the caller writes every QoS 1 message to its outbox first
- *   (gateway/store.c) and calls mqtt_client_outbox_changed. The client
+ *   (gateway/core/store.c) and calls mqtt_client_outbox_changed. The client
  *   drains the outbox in id order with at most max_inflight messages
  *   awaiting their PUBACK and reports each acknowledged row through
  *   ops->outbox_sent. After a reconnect it starts again from the oldest

@@ -6,16 +6,16 @@
  * DEVICE_CLASS_STATE_CLASSES): full key names, not the abbreviations, so a
  * config reads as it is documented.
  */
-#include "discovery.h"
+#include "mqtt/discovery.h"
 
 #include <errno.h>
 #include <string.h>
 
 #include <json-glib/json-glib.h>
 
-#include "json-text.h"
-#include "payload.h"
-#include "topic.h"
+#include "gateway/core/json-text.h"
+#include "mqtt/payload.h"
+#include "mqtt/topic.h"
 
 #define DEFAULT_PREFIX "homeassistant"
 #define ORIGIN_NAME    "recoveryd"
@@ -58,10 +58,10 @@ struct entity {
 	const char *checkin; /* a number's key in the check-in message */
 };
 
-/* gateway/score.c score_zone_name(); "none" (no score) reads as unknown. */
+/* gateway/engine/score.c score_zone_name(); "none" (no score): unknown. */
 static const char *const zone_options[] = { "green", "yellow", "red", NULL };
 
-/* gateway/advice.c advice_state_name(), every state. */
+/* gateway/engine/advice.c advice_state_name(), every state. */
 static const char *const advice_options[] = {
 	"no-data",     "calibrating", "running-on-empty",
 	"one-off-dip", "strained",    "comeback",

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-#include "inbound.h"
+#include "mqtt/inbound.h"
 
 #include <errno.h>
 #include <math.h>

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-#include "password.h"
+#include "mqtt/password.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -7,7 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "client.h"
+#include "mqtt/client.h"
 
 /* Room for the longest password, "\r\n", and one byte more to tell a file
  * that is too long from one that is exactly full. */

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-#include "payload.h"
+#include "mqtt/payload.h"
 
 #include <errno.h>
 #include <math.h>
@@ -7,8 +7,8 @@
 
 #include <json-glib/json-glib.h>
 
-#include "json-text.h"
-#include "topic.h"
+#include "gateway/core/json-text.h"
+#include "mqtt/topic.h"
 
 #define EN_DASH	 "\u2013"
 #define ELLIPSIS "\u2026"

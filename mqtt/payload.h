@@ -7,7 +7,7 @@
 
 /*
  * The JSON payloads the gateway publishes besides the state message (which
- * gateway/report.c builds): live values, BLE device state, the morning
+ * gateway/core/report.c builds): live values, BLE device state, the morning
  * alert, and the status words. Plain structs in, compact JSON text out.
  * Pure: no I/O, no clock, no globals; times come in as Unix milliseconds.
  *

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-#include "topic.h"
+#include "mqtt/topic.h"
 
 #include <string.h>
 

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
-#include "bas.h"
+#include "sensors/bas.h"
 
-#include "cursor.h"
+#include "sensors/cursor.h"
 
 /* GSS 3.27 Battery Level: u8, 0-100 %, 101-255 reserved for future use */
 int bas_parse_level(const uint8_t *data, size_t len, uint8_t *ret,

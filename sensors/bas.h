@@ -4,7 +4,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "parse-error.h"
+#include "sensors/parse-error.h"
 
 /*
  * Parses a Battery Level (0x2A19): one u8, percent. Returns 0 and sets @ret

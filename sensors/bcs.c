@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: MIT
-#include "bcs.h"
+#include "sensors/bcs.h"
 
 #include <errno.h>
 
-#include "cursor.h"
+#include "sensors/cursor.h"
 
 /* Flag bits 0-12 are defined (BCS 1.0 3.2); 13-15 are reserved and ignored. */
 #define BCS_FLAGS_DEFINED 0x1FFF

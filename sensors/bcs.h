@@ -5,9 +5,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "datetime.h"
-#include "mass.h"
-#include "parse-error.h"
+#include "sensors/datetime.h"
+#include "sensors/mass.h"
+#include "sensors/parse-error.h"
 
 /* Body Composition Service 1.0: Body Composition Measurement (0x2A9C) flags */
 #define BCS_FLAG_IMPERIAL	  0x0001

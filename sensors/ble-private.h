@@ -17,8 +17,8 @@
 #include <gio/gio.h>
 #include <gio/gunixfdlist.h>
 
-#include "ble.h"
-#include "bcs.h"
+#include "sensors/ble.h"
+#include "sensors/bcs.h"
 
 #define BLUEZ_NAME	   "org.bluez"
 #define BLUEZ_ADAPTER	   "org.bluez.Adapter1"

@@ -23,7 +23,7 @@
 
 #include <gio/gio.h>
 
-#include "reading.h"
+#include "sensors/reading.h"
 
 enum ble_device_kind {
 	BLE_KIND_HEART_RATE, /* Heart Rate Service strap: connectable */

@@ -12,13 +12,13 @@
  */
 #define G_LOG_DOMAIN "recoveryd-ble"
 
-#include "ble.h"
+#include "sensors/ble.h"
 
 #include <errno.h>
 #include <stdarg.h>
 #include <string.h>
 
-#include "ble-private.h"
+#include "sensors/ble-private.h"
 
 #define GMO_RETRY_MS	   2000
 #define DISC_RETRY_MS	   5000

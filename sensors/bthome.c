@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
-#include "bthome.h"
+#include "sensors/bthome.h"
 
-#include "cursor.h"
+#include "sensors/cursor.h"
 
 /* Device information byte, bthome.io/format "BTHome Device Information" */
 #define BTHOME_INFO_ENCRYPTED	  0x01

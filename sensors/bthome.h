@@ -5,7 +5,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "parse-error.h"
+#include "sensors/parse-error.h"
 
 /*
  * BTHome v2 service data (UUID 0xFCD2): a device information byte, then

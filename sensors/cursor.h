@@ -15,7 +15,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "parse-error.h"
+#include "sensors/parse-error.h"
 
 struct cursor {
 	const uint8_t *data;

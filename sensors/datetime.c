@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-#include "datetime.h"
+#include "sensors/datetime.h"
 
 bool datetime_pull(struct cursor *c, const char *field,
 		   struct ble_date_time *ret)

@@ -4,7 +4,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "cursor.h"
+#include "sensors/cursor.h"
 
 /*
  * Date Time (GATT characteristic 0x2A08, GSS "Date Time"): year u16

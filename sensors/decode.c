@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-#include "decode.h"
+#include "sensors/decode.h"
 
 #include <errno.h>
 #include <string.h>

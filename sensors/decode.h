@@ -5,13 +5,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "bas.h"
-#include "bcs.h"
-#include "bthome.h"
-#include "hrs.h"
-#include "miscale.h"
-#include "parse-error.h"
-#include "wss.h"
+#include "sensors/bas.h"
+#include "sensors/bcs.h"
+#include "sensors/bthome.h"
+#include "sensors/hrs.h"
+#include "sensors/miscale.h"
+#include "sensors/parse-error.h"
+#include "sensors/wss.h"
 
 /*
  * What a 16-bit UUID's bytes decode to: the one entry point from "bytes heard

@@ -19,7 +19,7 @@
  */
 #define G_LOG_DOMAIN "recoveryd-ble"
 
-#include "ble-private.h"
+#include "sensors/ble-private.h"
 
 #include <errno.h>
 #include <string.h>

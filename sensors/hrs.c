@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
-#include "hrs.h"
+#include "sensors/hrs.h"
 
-#include "cursor.h"
+#include "sensors/cursor.h"
 
 /* Heart Rate Measurement flags, HRS 1.0 / GSS 3.113.1 */
 #define HRM_FLAG_HR_U16	       0x01

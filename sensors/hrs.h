@@ -5,7 +5,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "parse-error.h"
+#include "sensors/parse-error.h"
 
 /*
  * An attribute value is at most 512 bytes (Core Spec Vol 3 Part F 3.2.9);

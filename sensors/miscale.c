@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
-#include "miscale.h"
+#include "sensors/miscale.h"
 
-#include "cursor.h"
+#include "sensors/cursor.h"
 
 /*
  * Xiaomi publishes no specification for these frames. The layouts and bits

@@ -5,9 +5,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "datetime.h"
-#include "mass.h"
-#include "parse-error.h"
+#include "sensors/datetime.h"
+#include "sensors/mass.h"
+#include "sensors/parse-error.h"
 
 /*
  * Xiaomi Mi Scale advertisements: v1 (Mi Smart Scale, service data 0x181D,

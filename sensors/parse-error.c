@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-#include "parse-error.h"
+#include "sensors/parse-error.h"
 
 #include <errno.h>
 #include <stdio.h>

@@ -8,7 +8,7 @@
 
 #include <stdint.h>
 
-#include "decode.h"
+#include "sensors/decode.h"
 
 /* How the value reached us. */
 enum reading_via {

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
-#include "wss.h"
+#include "sensors/wss.h"
 
-#include "cursor.h"
+#include "sensors/cursor.h"
 
 /* Weight Measurement flags, WSS 1.0 3.2 / GSS "Weight Measurement" */
 #define WM_FLAG_IMPERIAL   0x01

@@ -5,9 +5,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "datetime.h"
-#include "mass.h"
-#include "parse-error.h"
+#include "sensors/datetime.h"
+#include "sensors/mass.h"
+#include "sensors/parse-error.h"
 
 /* Weight Scale Service 1.0: Weight Measurement (0x2A9D) */
 struct wss_measurement {

@@ -17,9 +17,9 @@
 
 #include <glib.h>
 
-#include "analyze.h"
-#include "recovery.h"
-#include "scenario.h"
+#include "gateway/core/analyze.h"
+#include "gateway/engine/recovery.h"
+#include "gateway/core/scenario.h"
 
 #define ROUNDS 7
 

@@ -62,9 +62,9 @@
 #include <glib.h>
 #include <glib/gstdio.h>
 
-#include "ble.h"
-#include "bus.h"
-#include "store.h"
+#include "sensors/ble.h"
+#include "tests/fakes/bus.h"
+#include "gateway/core/store.h"
 
 /* 0x2A37 indicates only: the client has to use StartNotify. */
 #define STRAP_IND "AA:BB:CC:DD:EE:01"

@@ -39,8 +39,8 @@
 #include <glib.h>
 #include <glib/gstdio.h>
 
-#include "broker.h"
-#include "bus.h"
+#include "tests/integration/broker.h"
+#include "tests/fakes/bus.h"
 
 #define DEMO_DAYS	   56
 #define WEEKS		   (DEMO_DAYS / 7)

@@ -11,7 +11,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "decode.h"
+#include "sensors/decode.h"
 
 struct bench_case {
 	const char *name;

@@ -27,10 +27,10 @@
 #include <glib.h>
 #include <glib/gstdio.h>
 
-#include "broker.h"
-#include "client.h"
-#include "outbox-wiring.h"
-#include "store.h"
+#include "tests/integration/broker.h"
+#include "mqtt/client.h"
+#include "tests/integration/outbox-wiring.h"
+#include "gateway/core/store.h"
 
 #define TOPIC	    "recovery/bench/alert"
 #define INTERVAL_MS 5 /* ~200 readings/s */

@@ -21,7 +21,7 @@
 #include <glib.h>
 #include <glib/gstdio.h>
 
-#include "store.h"
+#include "gateway/core/store.h"
 
 #define T0_MS INT64_C(1732600000000)
 #define RUNS  3

@@ -2,7 +2,7 @@
 /*
  * A private dbus-daemon and the BlueZ stand-in on it; see bus.h.
  */
-#include "bus.h"
+#include "tests/fakes/bus.h"
 
 #include <signal.h>
 #include <string.h>

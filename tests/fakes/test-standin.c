@@ -13,7 +13,7 @@
 #include <gio/gunixfdlist.h>
 #include <glib.h>
 
-#include "bus.h"
+#include "tests/fakes/bus.h"
 
 #define HCI0	 "/org/bluez/hci0"
 #define STRAP	 "AA:BB:CC:DD:EE:01"

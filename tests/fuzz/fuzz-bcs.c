@@ -13,7 +13,7 @@
 #include <errno.h>
 #include <string.h>
 
-#include "bcs.h"
+#include "sensors/bcs.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -8,7 +8,7 @@
 #include <math.h>
 #include <string.h>
 
-#include "bthome.h"
+#include "sensors/bthome.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -11,9 +11,9 @@
 #include <glib.h>
 #include <json-glib/json-glib.h>
 
-#include "decode-json.h"
-#include "decode.h"
-#include "json-text.h"
+#include "gateway/core/decode-json.h"
+#include "sensors/decode.h"
+#include "gateway/core/json-text.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

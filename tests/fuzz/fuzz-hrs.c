@@ -7,8 +7,8 @@
 #include <assert.h>
 #include <string.h>
 
-#include "bas.h"
-#include "hrs.h"
+#include "sensors/bas.h"
+#include "sensors/hrs.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

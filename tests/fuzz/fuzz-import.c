@@ -9,7 +9,7 @@
 
 #include <glib.h>
 
-#include "import.h"
+#include "gateway/core/import.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -13,9 +13,9 @@
 
 #include <glib.h>
 
-#include "discovery.h"
-#include "inbound.h"
-#include "topic.h"
+#include "mqtt/discovery.h"
+#include "mqtt/inbound.h"
+#include "mqtt/topic.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

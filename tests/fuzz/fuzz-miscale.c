@@ -9,7 +9,7 @@
 #include <errno.h>
 #include <string.h>
 
-#include "miscale.h"
+#include "sensors/miscale.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -8,7 +8,7 @@
 #include <errno.h>
 #include <string.h>
 
-#include "wss.h"
+#include "sensors/wss.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-#include "broker.h"
+#include "tests/integration/broker.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -23,9 +23,9 @@
 #include <glib-unix.h>
 #include <glib.h>
 
-#include "client.h"
-#include "outbox-wiring.h"
-#include "store.h"
+#include "mqtt/client.h"
+#include "tests/integration/outbox-wiring.h"
+#include "gateway/core/store.h"
 
 #define LIFETIME_S 120
 

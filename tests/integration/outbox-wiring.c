@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
-#include "outbox-wiring.h"
+#include "tests/integration/outbox-wiring.h"
 
-#include "outbox.h"
+#include "gateway/outbox.h"
 
 #include <string.h>
 

@@ -3,8 +3,8 @@
 
 #include <glib.h>
 
-#include "client.h"
-#include "store.h"
+#include "mqtt/client.h"
+#include "gateway/core/store.h"
 
 /*
  * The outbox callbacks of mqtt/client.h on a real store

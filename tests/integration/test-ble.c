@@ -10,8 +10,8 @@
 #include <gio/gio.h>
 #include <glib.h>
 
-#include "ble.h"
-#include "bus.h"
+#include "sensors/ble.h"
+#include "tests/fakes/bus.h"
 
 #define STRAP	"AA:BB:CC:DD:EE:01"
 #define SCALE	"AA:BB:CC:DD:EE:02"

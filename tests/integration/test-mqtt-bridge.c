@@ -27,13 +27,13 @@
 #include <mosquitto.h>
 #include <mqtt_protocol.h>
 
-#include "bridge.h"
-#include "broker.h"
-#include "client.h"
-#include "discovery.h"
-#include "outbox-wiring.h"
-#include "store.h"
-#include "ha-classes.h"
+#include "mqtt/bridge.h"
+#include "tests/integration/broker.h"
+#include "mqtt/client.h"
+#include "mqtt/discovery.h"
+#include "tests/integration/outbox-wiring.h"
+#include "gateway/core/store.h"
+#include "tests/unit/ha-classes.h"
 
 #define BASE	 "recovery"
 #define PREFIX	 "homeassistant"

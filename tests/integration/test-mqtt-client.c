@@ -4,7 +4,7 @@
  * free loopback ports: plain and MQTT 5, the last will, TLS with a CA and
  * certificates made here with the openssl CLI, a password file and an ACL,
  * inbound messages, live values collapsed while away, and the outbox on a
- * real store (gateway/store.c) through a broker outage and a gateway
+ * real store (gateway/core/store.c) through a broker outage and a gateway
  * SIGKILL.
  *
  * What "in order, none lost, duplicates only as QoS 1 allows" means here
@@ -33,11 +33,11 @@
 #include <glib.h>
 #include <glib/gstdio.h>
 
-#include "broker.h"
-#include "client.h"
-#include "outbox-wiring.h"
-#include "password.h"
-#include "store.h"
+#include "tests/integration/broker.h"
+#include "mqtt/client.h"
+#include "tests/integration/outbox-wiring.h"
+#include "mqtt/password.h"
+#include "gateway/core/store.h"
 
 #define SEQ_TOPIC    "recovery/test/alert"
 #define STATUS	     "recovery/status"

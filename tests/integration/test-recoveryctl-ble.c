@@ -10,7 +10,7 @@
 #include <glib.h>
 #include <json-glib/json-glib.h>
 
-#include "bus.h"
+#include "tests/fakes/bus.h"
 
 #define STRAP	"00:AA:01:01:00:01"
 #define SENSOR	"A4:C1:38:00:00:02"

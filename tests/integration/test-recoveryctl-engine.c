@@ -16,10 +16,10 @@
 #include <glib/gstdio.h>
 #include <json-glib/json-glib.h>
 
-#include "analyze.h"
-#include "clock.h"
-#include "recovery.h"
-#include "scenario.h"
+#include "gateway/core/analyze.h"
+#include "gateway/core/clock.h"
+#include "gateway/engine/recovery.h"
+#include "gateway/core/scenario.h"
 
 #define DAYS	   9
 #define FIRST_DATE "2026-03-02"

@@ -15,9 +15,9 @@
 #include <glib.h>
 #include <glib/gstdio.h>
 
-#include "broker.h"
-#include "bus.h"
-#include "store.h"
+#include "tests/integration/broker.h"
+#include "tests/fakes/bus.h"
+#include "gateway/core/store.h"
 
 #define STRAP	"00:AA:01:01:00:01"
 #define BED	"A4:C1:38:00:00:02"

@@ -10,11 +10,11 @@
 
 #include <glib.h>
 
-#include "analyze.h"
-#include "assign.h"
-#include "clock.h"
-#include "recovery.h"
-#include "scenario.h"
+#include "gateway/core/analyze.h"
+#include "gateway/engine/assign.h"
+#include "gateway/core/clock.h"
+#include "gateway/engine/recovery.h"
+#include "gateway/core/scenario.h"
 
 #define DAYS 70
 

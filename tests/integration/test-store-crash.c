@@ -25,7 +25,7 @@
 #include <glib/gstdio.h>
 #include <sqlite3.h>
 
-#include "store.h"
+#include "gateway/core/store.h"
 
 #define KILLS	      60
 #define BATCH_ROWS    500

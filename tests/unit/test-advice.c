@@ -5,7 +5,7 @@
 
 #include <glib.h>
 
-#include "advice.h"
+#include "gateway/engine/advice.h"
 
 /*
  * Each vector is the smallest history that makes one rule fire (or just

@@ -3,7 +3,7 @@
 
 #include <glib.h>
 
-#include "assign.h"
+#include "gateway/engine/assign.h"
 
 #define N NAN
 

@@ -4,8 +4,8 @@
 
 #include <glib.h>
 
-#include "bthome.h"
-#include "hex.h"
+#include "sensors/bthome.h"
+#include "tests/unit/hex.h"
 
 struct expect_object {
 	const char *name;

@@ -4,7 +4,7 @@
 #include <gio/gio.h>
 #include <glib.h>
 
-#include "clock.h"
+#include "gateway/core/clock.h"
 
 /*
  * Europe/Berlin in 2026 (zdump): CET -> CEST on Sunday 29 March at 01:00 UTC

@@ -7,7 +7,7 @@
 #include <glib.h>
 #include <glib/gstdio.h>
 
-#include "config.h"
+#include "gateway/core/config.h"
 
 typedef struct config owned_config;
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(owned_config, config_free)

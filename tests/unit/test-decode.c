@@ -4,8 +4,8 @@
 
 #include <glib.h>
 
-#include "decode.h"
-#include "hex.h"
+#include "sensors/decode.h"
+#include "tests/unit/hex.h"
 
 struct uuid_vector {
 	const char *name;

@@ -14,11 +14,11 @@
 #include <glib.h>
 #include <json-glib/json-glib.h>
 
-#include "advice.h"
-#include "discovery.h"
-#include "inbound.h"
-#include "score.h"
-#include "ha-classes.h"
+#include "gateway/engine/advice.h"
+#include "mqtt/discovery.h"
+#include "mqtt/inbound.h"
+#include "gateway/engine/score.h"
+#include "tests/unit/ha-classes.h"
 
 static const struct mqtt_discovery_gateway gateway = {
 	.base = "recovery",

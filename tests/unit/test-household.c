@@ -11,9 +11,9 @@
 #include <glib/gstdio.h>
 #include <sqlite3.h>
 
-#include "config.h"
-#include "hex.h"
-#include "household.h"
+#include "gateway/core/config.h"
+#include "tests/unit/hex.h"
+#include "gateway/core/household.h"
 
 #define STRAP "C4:7C:8D:6A:12:34"
 #define SCALE "5C:CA:D3:00:00:01"

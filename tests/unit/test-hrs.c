@@ -4,8 +4,8 @@
 
 #include <glib.h>
 
-#include "hex.h"
-#include "hrs.h"
+#include "tests/unit/hex.h"
+#include "sensors/hrs.h"
 
 struct hrm_vector {
 	const char *name;

@@ -10,7 +10,7 @@
 
 #include <glib.h>
 
-#include "hrv.h"
+#include "gateway/engine/hrv.h"
 
 #define EPS 1e-9
 

@@ -3,7 +3,7 @@
 
 #include <glib.h>
 
-#include "import.h"
+#include "gateway/core/import.h"
 
 struct row_vector {
 	const char *name;

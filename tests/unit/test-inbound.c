@@ -9,7 +9,7 @@
 
 #include <glib.h>
 
-#include "inbound.h"
+#include "mqtt/inbound.h"
 
 #define NONE NAN
 

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include <glib.h>
 
-#include "json-text.h"
+#include "gateway/core/json-text.h"
 
 struct shorten_vector {
 	const char *name;

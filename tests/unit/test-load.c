@@ -9,7 +9,7 @@
 
 #include <glib.h>
 
-#include "load.h"
+#include "gateway/engine/load.h"
 
 #define EPS 1e-9
 

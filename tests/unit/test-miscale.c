@@ -4,8 +4,8 @@
 
 #include <glib.h>
 
-#include "hex.h"
-#include "miscale.h"
+#include "tests/unit/hex.h"
+#include "sensors/miscale.h"
 
 typedef int (*miscale_parser)(const uint8_t *data, size_t len,
 			      struct miscale_reading *ret,

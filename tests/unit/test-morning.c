@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include <glib.h>
 
-#include "morning.h"
+#include "gateway/engine/morning.h"
 
 /*
  * Each case is a night told as events in local minutes relative to the

@@ -11,8 +11,8 @@
 #include <glib.h>
 #include <json-glib/json-glib.h>
 
-#include "payload.h"
-#include "topic.h"
+#include "mqtt/payload.h"
+#include "mqtt/topic.h"
 
 /* A failed build leaves the output pointing here. */
 static char untouched[] = "untouched";

@@ -4,7 +4,7 @@
 
 #include <glib.h>
 
-#include "night.h"
+#include "gateway/engine/night.h"
 
 /*
  * Each vector describes a synthetic night in seconds from midnight of day D

@@ -5,7 +5,7 @@
 
 #include <glib.h>
 
-#include "score.h"
+#include "gateway/engine/score.h"
 
 /*
  * Every expected value below is worked out by hand from DESIGN §5, so a

@@ -12,7 +12,7 @@
 #include <glib/gstdio.h>
 #include <sqlite3.h>
 
-#include "store.h"
+#include "gateway/core/store.h"
 
 #define T0_MS	  INT64_C(1732600000000) /* 2024-11-26 */
 #define DAY_MS	  INT64_C(86400000)

@@ -4,8 +4,8 @@
 
 #include <glib.h>
 
-#include "hex.h"
-#include "wss.h"
+#include "tests/unit/hex.h"
+#include "sensors/wss.h"
 
 /* 2024-03-15 07:30:45 as a Date Time */
 #define TS "e8 07 03 0f 07 1e 2d"

@@ -1,0 +1,62 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+#include <stdint.h>
+
+#include <glib.h>
+
+#include "gateway/core/scenario.h"
+
+/*
+ * Demo mode's household (scenario.h) as the bytes its devices would send:
+ * each person's strap sends Heart Rate Measurements (0x2A37, heart rate,
+ * skin contact and the RR intervals of that second), each bed sensor BTHome
+ * v2 service data (occupancy, and motion in the first bedroom), the shared
+ * scale Mi Body Composition Scale 2 service data (0x181B). The daemon
+ * decodes these with the real decoders, as if they came over the air.
+ * Check-ins come as values: in real life they arrive over MQTT.
+ */
+
+enum demo_device {
+	DEMO_STRAP_0,
+	DEMO_STRAP_1,
+	DEMO_BED_0,
+	DEMO_BED_1,
+	DEMO_SCALE,
+	DEMO_DEVICE_COUNT,
+};
+
+/* The address of each demo device ("D0:E3:00:00:00:01", ...). */
+const char *demo_device_address(enum demo_device device);
+
+/* The demo's people, "alice" and "bob", with display names. */
+const char *demo_person_name(int person);
+const char *demo_person_display_name(int person);
+
+enum demo_packet_kind {
+	DEMO_PACKET_BYTES,   /* @bytes as @uuid sends them */
+	DEMO_PACKET_CHECKIN, /* a morning check-in of @person */
+};
+
+struct demo_packet {
+	int64_t t_ms;
+	uint16_t uuid;	/* enum decode_uuid */
+	uint8_t kind;	/* enum demo_packet_kind */
+	uint8_t device; /* enum demo_device; the person for a check-in */
+	uint8_t len;
+	uint8_t bytes[15];
+	/* DEMO_PACKET_CHECKIN: mood, soreness, energy */
+};
+
+/*
+ * Appends to @ret (struct demo_packet) everything the household sends on
+ * day index @index of @sc (scenario_emit_day), sorted by time.
+ */
+void demo_day_packets(const struct scenario *sc, int index, GArray *ret);
+
+/* Orders packets by time, for g_array_sort (a stable sort in GLib). */
+gint demo_packet_by_time(gconstpointer a, gconstpointer b);
+
+/* The check-in values of a DEMO_PACKET_CHECKIN packet. */
+void demo_packet_checkin(const struct demo_packet *p, double *ret_mood,
+			 double *ret_soreness, double *ret_energy);

@@ -1,0 +1,147 @@
+// SPDX-License-Identifier: MIT
+#include "gateway/core/import.h"
+
+#include <math.h>
+#include <string.h>
+
+#include "gateway/core/clock.h"
+
+struct import_kind_info {
+	const char *name;
+	enum import_kind kind;
+	double min, max;
+	bool integer;
+	const char *expected;
+};
+
+/* Ranges wide enough for any real reading, narrow enough to catch a
+ * column mix-up (a weight in the heart-rate column). */
+static const struct import_kind_info kinds[] = {
+	{ "rr_ms", IMPORT_RR_MS, 100, 5000, false, "100-5000 ms" },
+	{ "hr_bpm", IMPORT_HR_BPM, 20, 300, false, "20-300 bpm" },
+	{ "weight_kg", IMPORT_WEIGHT_KG, 1, 500, false, "1-500 kg" },
+	{ "body_fat_pct", IMPORT_BODY_FAT_PCT, 0, 100, false, "0-100 %" },
+	{ "bed", IMPORT_BED, 0, 1, true, "0 (empty) or 1 (occupied)" },
+	{ "motion", IMPORT_MOTION, 0, 1, true, "0 (still) or 1 (moving)" },
+	{ "temperature_c", IMPORT_TEMPERATURE_C, -60, 90, false, "-60-90 °C" },
+	{ "humidity_pct", IMPORT_HUMIDITY_PCT, 0, 100, false, "0-100 %" },
+	{ "checkin_mood", IMPORT_CHECKIN_MOOD, 1, 5, true, "a whole 1-5" },
+	{ "checkin_soreness", IMPORT_CHECKIN_SORENESS, 1, 5, true,
+	  "a whole 1-5" },
+	{ "checkin_energy", IMPORT_CHECKIN_ENERGY, 1, 5, true, "a whole 1-5" },
+};
+
+/*
+ * Rows that `recoveryctl export` writes for daily results: a bare date and
+ * a derived key. Importing derives them again, so they are skipped.
+ */
+static bool is_result_row(const char *time, const char *kind)
+{
+	static const char *const derived[] = {
+		"time_in_bed_min", "sleep_min", "sleep_efficiency_pct",
+		"rmssd_ms",	   "ln_rmssd",	"sdnn_ms",
+		"resting_hr_bpm",  "weight_kg", "body_fat_pct",
+		"score",	   "zone",	"advice_state",
+	};
+	int32_t day;
+
+	if (!clock_day_parse(time, &day))
+		return false;
+	for (size_t i = 0; i < G_N_ELEMENTS(derived); i++)
+		if (g_str_equal(kind, derived[i]))
+			return true;
+	return false;
+}
+
+static const struct import_kind_info *find_kind(const char *name)
+{
+	for (size_t i = 0; i < G_N_ELEMENTS(kinds); i++)
+		if (g_str_equal(kinds[i].name, name))
+			return &kinds[i];
+	return NULL;
+}
+
+bool import_user_name_valid(const char *name)
+{
+	size_t len = strlen(name);
+
+	if (len == 0 || len > 32)
+		return false;
+	for (size_t i = 0; i < len; i++)
+		if (!g_ascii_isalnum(name[i]) && name[i] != '-' &&
+		    name[i] != '_')
+			return false;
+	return true;
+}
+
+gboolean import_parse_row(const char *line, struct import_row *ret,
+			  char **ret_reason)
+{
+	g_auto(GStrv) fields = g_strsplit(line, ",", -1);
+	g_autoptr(GDateTime) time = NULL;
+	const struct import_kind_info *kind;
+	struct import_row row = { 0 };
+	char *end = NULL;
+
+	if (g_strv_length(fields) != 4) {
+		*ret_reason =
+		    g_strdup_printf("expected 4 fields "
+				    "(time,user,kind,value), found %u",
+				    g_strv_length(fields));
+		return FALSE;
+	}
+	for (int i = 0; i < 4; i++)
+		g_strstrip(fields[i]);
+
+	if (is_result_row(fields[0], fields[2])) {
+		*ret = (struct import_row){ .derived = true };
+		return TRUE;
+	}
+	time = g_date_time_new_from_iso8601(fields[0], NULL);
+	if (!time) {
+		*ret_reason =
+		    g_strdup_printf("time '%s' is not ISO 8601 with an offset "
+				    "(e.g. 2026-03-01T23:15:00+01:00)",
+				    fields[0]);
+		return FALSE;
+	}
+	if (!import_user_name_valid(fields[1])) {
+		*ret_reason = g_strdup_printf("user '%s' is not a name of 1-32 "
+					      "letters, digits, '-' or '_'",
+					      fields[1]);
+		return FALSE;
+	}
+	kind = find_kind(fields[2]);
+	if (!kind) {
+		*ret_reason = g_strdup_printf(
+		    "unknown kind '%s' (expected rr_ms, hr_bpm, weight_kg, "
+		    "body_fat_pct, bed, motion, temperature_c, "
+		    "humidity_pct, checkin_mood, checkin_soreness or "
+		    "checkin_energy)",
+		    fields[2]);
+		return FALSE;
+	}
+	row.value = g_ascii_strtod(fields[3], &end);
+	if (end == fields[3] || *end != '\0' || !isfinite(row.value) ||
+	    row.value < kind->min || row.value > kind->max ||
+	    (kind->integer && row.value != floor(row.value))) {
+		*ret_reason =
+		    g_strdup_printf("%s value '%s' is not %s", kind->name,
+				    fields[3], kind->expected);
+		return FALSE;
+	}
+	row.kind = kind->kind;
+	row.t_ms = g_date_time_to_unix(time) * 1000 +
+		   g_date_time_get_microsecond(time) / 1000;
+	g_strlcpy(row.user, fields[1], sizeof(row.user));
+	*ret = row;
+	return TRUE;
+}
+
+const char *import_kind_name(enum import_kind kind)
+{
+	for (size_t i = 0; i < G_N_ELEMENTS(kinds); i++)
+		if (kinds[i].kind == kind)
+			return kinds[i].name;
+	return "?";
+}

@@ -1,0 +1,135 @@
+// SPDX-License-Identifier: MIT
+#include "gateway/core/report.h"
+
+#include "gateway/core/clock.h"
+#include "gateway/core/json-text.h"
+
+static void add_metric(JsonBuilder *b, const char *key, double value,
+		       int decimals)
+{
+	if (!metric_present(value))
+		return;
+	json_builder_set_member_name(b, key);
+	json_builder_add_double_value(b, json_text_round(value, decimals));
+}
+
+static void add_date(JsonBuilder *b, int32_t day)
+{
+	char date[16];
+
+	clock_day_format(day, date, sizeof(date));
+	json_builder_set_member_name(b, "date");
+	json_builder_add_string_value(b, date);
+}
+
+void report_add_metrics(JsonBuilder *b, const struct night_metrics *m)
+{
+	add_date(b, m->day);
+	add_metric(b, "time_in_bed_min", m->time_in_bed_min, 0);
+	add_metric(b, "sleep_min", m->sleep_min, 0);
+	add_metric(b, "sleep_efficiency_pct", m->sleep_efficiency_pct, 1);
+	add_metric(b, "latency_min", m->latency_min, 0);
+	if (m->window_start_ms) {
+		json_builder_set_member_name(b, "out_of_bed_episodes");
+		json_builder_add_int_value(b, m->out_of_bed_episodes);
+	}
+	add_metric(b, "rmssd_ms", m->rmssd_ms, 1);
+	add_metric(b, "ln_rmssd", m->ln_rmssd, 3);
+	add_metric(b, "sdnn_ms", m->sdnn_ms, 1);
+	add_metric(b, "pnn50_pct", m->pnn50_pct, 1);
+	add_metric(b, "resting_hr_bpm", m->resting_hr_bpm, 1);
+	add_metric(b, "weight_kg", m->weight_kg, 2);
+	add_metric(b, "body_fat_pct", m->body_fat_pct, 1);
+	add_metric(b, "mood", m->mood, 1);
+	add_metric(b, "soreness", m->soreness, 1);
+	add_metric(b, "energy", m->energy, 1);
+	add_metric(b, "load_trimp", m->load_trimp, 1);
+}
+
+static void add_component(JsonBuilder *b, const char *key,
+			  const struct score_component *c)
+{
+	if (!c->present)
+		return;
+	json_builder_set_member_name(b, key);
+	json_builder_begin_object(b);
+	add_metric(b, "value", c->value, 3);
+	add_metric(b, "z", c->z, 2);
+	add_metric(b, "weight", c->weight, 2);
+	json_builder_end_object(b);
+}
+
+/* Advice texts are cut to fixed buffers, possibly inside a UTF-8
+ * sequence, and carry the person's own goal: JSON must stay valid. */
+static void add_text_value(JsonBuilder *b, const char *text)
+{
+	g_autofree char *valid = g_utf8_make_valid(text, -1);
+
+	json_builder_add_string_value(b, valid);
+}
+
+static void add_text(JsonBuilder *b, const char *key, const char *text)
+{
+	json_builder_set_member_name(b, key);
+	add_text_value(b, text);
+}
+
+static void add_strings(JsonBuilder *b, const char *key,
+			const char (*items)[ADVICE_TEXT], size_t count)
+{
+	json_builder_set_member_name(b, key);
+	json_builder_begin_array(b);
+	for (size_t i = 0; i < count; i++)
+		add_text_value(b, items[i]);
+	json_builder_end_array(b);
+}
+
+JsonNode *report_state_build(const struct recovery_day *d)
+{
+	g_autoptr(JsonBuilder) b = json_builder_new();
+	const struct score_result *s = &d->score;
+	const struct advice *a = &d->advice;
+
+	json_builder_begin_object(b);
+	add_date(b, d->day);
+	json_builder_set_member_name(b, "score");
+	if (s->score >= 0)
+		json_builder_add_int_value(b, s->score);
+	else
+		json_builder_add_null_value(b);
+	json_builder_set_member_name(b, "zone");
+	json_builder_add_string_value(b, score_zone_name(s->zone));
+	json_builder_set_member_name(b, "calibrating");
+	json_builder_add_boolean_value(b, s->calibrating);
+	if (s->calibrating) {
+		json_builder_set_member_name(b, "calibration_nights");
+		json_builder_add_int_value(b, s->baseline.nights);
+	}
+
+	json_builder_set_member_name(b, "components");
+	json_builder_begin_object(b);
+	add_component(b, "hrv", &s->hrv);
+	add_component(b, "resting_hr", &s->rhr);
+	add_component(b, "sleep", &s->sleep);
+	add_component(b, "checkin", &s->checkin);
+	add_component(b, "load", &s->load);
+	json_builder_end_object(b);
+
+	json_builder_set_member_name(b, "metrics");
+	json_builder_begin_object(b);
+	report_add_metrics(b, &d->night);
+	json_builder_end_object(b);
+
+	json_builder_set_member_name(b, "advice");
+	json_builder_begin_object(b);
+	json_builder_set_member_name(b, "state");
+	json_builder_add_string_value(b, advice_state_name(a->state));
+	add_text(b, "headline", a->headline);
+	add_text(b, "detail", a->detail);
+	add_strings(b, "actions", a->actions, a->action_count);
+	add_strings(b, "reasons", a->reasons, a->reason_count);
+	json_builder_end_object(b);
+
+	json_builder_end_object(b);
+	return json_builder_get_root(b);
+}

@@ -1,0 +1,30 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+#include <json-glib/json-glib.h>
+
+#include "gateway/engine/metrics.h"
+#include "gateway/engine/recovery.h"
+
+/*
+ * The JSON shapes of a day's result, with the key names that are the same
+ * in the MQTT state message, `recoveryctl history --json` and `recoveryctl
+ * export --format json` (README, "Key names").
+ */
+
+/*
+ * Adds the night's metrics to the object @b has open: date and every
+ * present metric (time_in_bed_min, sleep_min, sleep_efficiency_pct,
+ * latency_min, out_of_bed_episodes, rmssd_ms, ln_rmssd, sdnn_ms, pnn50_pct,
+ * resting_hr_bpm, weight_kg, body_fat_pct, mood, soreness, energy,
+ * load_trimp). Absent metrics are left out.
+ */
+void report_add_metrics(JsonBuilder *b, const struct night_metrics *m);
+
+/*
+ * The state message of one day: date, score (null when none), zone,
+ * calibrating (and calibration_nights of 7 while calibrating), components,
+ * metrics, advice {state, headline, detail, actions, reasons}. Returns a
+ * new node.
+ */
+JsonNode *report_state_build(const struct recovery_day *d);

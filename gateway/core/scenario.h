@@ -1,0 +1,76 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "gateway/core/clock.h"
+#include "gateway/engine/metrics.h"
+
+/*
+ * A seeded, deterministic household: two people, a strap each, a bed sensor
+ * each, a motion sensor in one bedroom and a scale they share. It produces
+ * raw readings (RR intervals, heart rate, bed and motion states, weights,
+ * check-ins) day by day, with known events on the first person's timeline,
+ * for tests, benchmarks and the daemon's demo mode.
+ *
+ * Person 0's timeline (day index from the first day):
+ *   0-6    calibration week, normal nights
+ *   16     one isolated bad night (low HRV, high RHR, short sleep)
+ *   30-35  a slump: suppressed HRV, RHR +5 bpm, short sleep, low mood
+ *   36-41  recovery back to normal
+ *   42     a missed night: strap and bed sensor silent
+ *   50-59  a monotone training block: the same session every day
+ * Person 1 has normal variation throughout and weighs in on the same scale.
+ * Each person trains on varied days otherwise (rest days included).
+ */
+
+#define SCENARIO_PEOPLE 2
+
+enum scenario_event {
+	SCENARIO_NORMAL,
+	SCENARIO_CALIBRATION,
+	SCENARIO_BAD_NIGHT,
+	SCENARIO_SLUMP,
+	SCENARIO_RECOVERY,
+	SCENARIO_MISSED,
+	SCENARIO_MONOTONE,
+};
+
+struct scenario_sink {
+	void (*rr)(void *data, int person, int64_t t_ms, double rr_ms);
+	void (*hr)(void *data, int person, int64_t t_ms, double bpm);
+	void (*bed)(void *data, int person, int64_t t_ms, bool occupied);
+	void (*motion)(void *data, int person, int64_t t_ms, bool moving);
+	/* The shared scale: @person is who stood on it (for checking the
+	 * gateway's assignment), @scale_user the index the scale sent. */
+	void (*weight)(void *data, int person, int scale_user, int64_t t_ms,
+		       double weight_kg, double body_fat_pct);
+	void (*checkin)(void *data, int person, int64_t t_ms, double mood,
+			double soreness, double energy);
+};
+
+struct scenario {
+	uint64_t seed;
+	int32_t first_day; /* local day of the first night's morning */
+	int days;	   /* default 70 */
+	const clock_zone *zone;
+};
+
+/* What happens to @person on day index @index (the night ending that
+ * morning and the day that follows). */
+enum scenario_event scenario_event_of(int person, int index);
+
+/*
+ * Emits everything of day index @index, in time order per person: the
+ * night that ends on the morning of first_day + index (from the evening
+ * before), the morning weigh-in and check-in, and the day's training.
+ * Calling it for each index in turn gives the whole scenario; the same seed
+ * always gives the same readings, whatever order the days are asked in.
+ */
+void scenario_emit_day(const struct scenario *sc, int index,
+		       const struct scenario_sink *sink, void *data);
+
+/* The local bedtime and wake time (minutes of day) the people keep. */
+#define SCENARIO_BEDTIME_MIN (23 * 60)
+#define SCENARIO_WAKE_MIN    (7 * 60)

@@ -1,0 +1,1929 @@
+// SPDX-License-Identifier: MIT
+#include "gateway/core/store.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdarg.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <sqlite3.h>
+
+GQuark store_error_quark(void)
+{
+	return g_quark_from_static_string("store-error-quark");
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(sqlite3_stmt, sqlite3_finalize)
+
+/*
+ * A cached statement borrowed for one use: leaving the scope resets it, so
+ * it holds no read lock and no stale bindings, and is ready for the next.
+ */
+typedef sqlite3_stmt stmt_lease;
+
+static void stmt_lease_release(stmt_lease *st)
+{
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+}
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(stmt_lease, stmt_lease_release)
+
+#define DEFAULT_BATCH_ROWS     1000u
+#define DEFAULT_BATCH_MS       30000
+#define DEFAULT_RETENTION_DAYS 90
+#define BUSY_TIMEOUT_MS	       5000
+#define MS_PER_DAY	       INT64_C(86400000)
+
+/* --- schema ------------------------------------------------------------ */
+
+/*
+ * Forward migrations: migrations[i] takes user_version i to i + 1, in its
+ * own transaction. Shipped entries are never edited, only appended to: a
+ * database in the field is at some earlier version and must arrive at the
+ * same schema as a new one.
+ *
+ * The raw tables are WITHOUT ROWID: their natural key is the primary key,
+ * so a row is stored once in key order instead of in a rowid table plus a
+ * unique index, which halves the writes of the hot path. nights and results
+ * keep a rowid: their rows are wide (results carry the whole state JSON),
+ * and SQLite advises against WITHOUT ROWID for rows over ~1/20 of a page.
+ */
+static const char *const migrations[] = {
+	/* 1: the base schema */
+	"CREATE TABLE users (\n"
+	"  id INTEGER PRIMARY KEY,\n"
+	"  name TEXT NOT NULL UNIQUE\n"
+	");\n"
+	"CREATE TABLE devices (\n"
+	"  address TEXT NOT NULL PRIMARY KEY,\n"
+	"  kind TEXT NOT NULL,\n"
+	"  name TEXT NOT NULL,\n"
+	"  user_id INTEGER REFERENCES users (id),\n"
+	"  battery_pct INTEGER,\n"
+	"  rssi INTEGER,\n"
+	"  last_seen_ms INTEGER NOT NULL\n"
+	") WITHOUT ROWID;\n"
+	"CREATE TABLE rr (\n"
+	"  user_id INTEGER NOT NULL REFERENCES users (id),\n"
+	"  t_ms INTEGER NOT NULL,\n"
+	"  rr_ms REAL NOT NULL,\n"
+	"  PRIMARY KEY (user_id, t_ms)\n"
+	") WITHOUT ROWID;\n"
+	"CREATE TABLE hr (\n"
+	"  user_id INTEGER NOT NULL REFERENCES users (id),\n"
+	"  t_ms INTEGER NOT NULL,\n"
+	"  bpm REAL NOT NULL,\n"
+	"  PRIMARY KEY (user_id, t_ms)\n"
+	") WITHOUT ROWID;\n"
+	"CREATE TABLE env (\n"
+	"  user_id INTEGER NOT NULL REFERENCES users (id),\n"
+	"  kind TEXT NOT NULL,\n"
+	"  t_ms INTEGER NOT NULL,\n"
+	"  value REAL NOT NULL,\n"
+	"  PRIMARY KEY (user_id, kind, t_ms)\n"
+	") WITHOUT ROWID;\n"
+	"CREATE TABLE body (\n"
+	"  user_id INTEGER NOT NULL REFERENCES users (id),\n"
+	"  t_ms INTEGER NOT NULL,\n"
+	"  weight_kg REAL,\n"
+	"  body_fat_pct REAL,\n"
+	"  impedance_ohm REAL,\n"
+	"  PRIMARY KEY (user_id, t_ms)\n"
+	") WITHOUT ROWID;\n"
+	"CREATE TABLE checkins (\n"
+	"  user_id INTEGER NOT NULL REFERENCES users (id),\n"
+	"  t_ms INTEGER NOT NULL,\n"
+	"  mood REAL,\n"
+	"  soreness REAL,\n"
+	"  energy REAL,\n"
+	"  PRIMARY KEY (user_id, t_ms)\n"
+	") WITHOUT ROWID;\n"
+	"CREATE TABLE nights (\n"
+	"  user_id INTEGER NOT NULL REFERENCES users (id),\n"
+	"  day INTEGER NOT NULL,\n"
+	"  window_start_ms INTEGER,\n"
+	"  window_end_ms INTEGER,\n"
+	"  sleep_onset_ms INTEGER,\n"
+	"  wake_ms INTEGER,\n"
+	"  window_from_bed_sensor INTEGER NOT NULL,\n"
+	"  time_in_bed_min REAL,\n"
+	"  sleep_min REAL,\n"
+	"  sleep_efficiency_pct REAL,\n"
+	"  latency_min REAL,\n"
+	"  out_of_bed_episodes INTEGER NOT NULL,\n"
+	"  rmssd_ms REAL,\n"
+	"  ln_rmssd REAL,\n"
+	"  sdnn_ms REAL,\n"
+	"  pnn50_pct REAL,\n"
+	"  hrv_windows INTEGER NOT NULL,\n"
+	"  beats INTEGER NOT NULL,\n"
+	"  dropped_beats INTEGER NOT NULL,\n"
+	"  resting_hr_bpm REAL,\n"
+	"  weight_kg REAL,\n"
+	"  body_fat_pct REAL,\n"
+	"  mood REAL,\n"
+	"  soreness REAL,\n"
+	"  energy REAL,\n"
+	"  load_trimp REAL,\n"
+	"  PRIMARY KEY (user_id, day)\n"
+	");\n"
+	"CREATE TABLE results (\n"
+	"  user_id INTEGER NOT NULL REFERENCES users (id),\n"
+	"  day INTEGER NOT NULL,\n"
+	"  score INTEGER,\n"
+	"  zone TEXT NOT NULL,\n"
+	"  calibrating INTEGER NOT NULL,\n"
+	"  advice_state TEXT NOT NULL,\n"
+	"  state_json TEXT,\n"
+	"  computed_ms INTEGER NOT NULL,\n"
+	"  PRIMARY KEY (user_id, day)\n"
+	");\n"
+	/* AUTOINCREMENT: an id is never reused, even after the newest rows
+	 * were sent and pruned, so a drain cursor (after_id) stays valid. */
+	"CREATE TABLE outbox (\n"
+	"  id INTEGER PRIMARY KEY AUTOINCREMENT,\n"
+	"  topic TEXT NOT NULL,\n"
+	"  payload BLOB NOT NULL,\n"
+	"  qos INTEGER NOT NULL,\n"
+	"  retain INTEGER NOT NULL,\n"
+	"  created_ms INTEGER NOT NULL,\n"
+	"  sent_ms INTEGER\n"
+	");\n",
+
+	/* 2: the morning alert is sent once per day even across restarts,
+	 * and draining a long outbox does not walk over every sent row. */
+	"ALTER TABLE results ADD COLUMN alerted_ms INTEGER;\n"
+	"CREATE INDEX outbox_unsent ON outbox (id) WHERE sent_ms IS NULL;\n",
+};
+
+#define SCHEMA_LATEST ((int)G_N_ELEMENTS(migrations))
+
+const char *store_migration_sql(int version)
+{
+	if (version < 1 || version > SCHEMA_LATEST)
+		return NULL;
+	return migrations[version - 1];
+}
+
+/*
+ * The columns of nights after (user_id, day), named as the struct fields
+ * and DESIGN's keys, with the range a value must have both to be written
+ * and when it is read back. Ranges are wide sanity bounds, not physiology:
+ * they catch a corrupted row or a unit mistake, never an unusual night.
+ */
+enum night_col_kind {
+	NIGHT_REAL,  /* double, METRIC_NONE <-> NULL */
+	NIGHT_TIME,  /* int64_t ms, 0 (no window) <-> NULL */
+	NIGHT_FLAG,  /* bool */
+	NIGHT_COUNT, /* int32_t >= 0 */
+};
+
+struct night_col {
+	const char *name;
+	enum night_col_kind kind;
+	size_t offset;
+	double min, max;
+};
+
+#define NIGHT_COL(field, kind, lo, hi)                                         \
+	{                                                                      \
+#field, kind, offsetof(struct night_metrics, field), lo, hi    \
+	}
+
+static const struct night_col night_cols[] = {
+	NIGHT_COL(window_start_ms, NIGHT_TIME, 0, 0),
+	NIGHT_COL(window_end_ms, NIGHT_TIME, 0, 0),
+	NIGHT_COL(sleep_onset_ms, NIGHT_TIME, 0, 0),
+	NIGHT_COL(wake_ms, NIGHT_TIME, 0, 0),
+	NIGHT_COL(window_from_bed_sensor, NIGHT_FLAG, 0, 1),
+	NIGHT_COL(time_in_bed_min, NIGHT_REAL, 0, 2880),
+	NIGHT_COL(sleep_min, NIGHT_REAL, 0, 2880),
+	NIGHT_COL(sleep_efficiency_pct, NIGHT_REAL, 0, 100),
+	NIGHT_COL(latency_min, NIGHT_REAL, 0, 2880),
+	NIGHT_COL(out_of_bed_episodes, NIGHT_COUNT, 0, INT32_MAX),
+	NIGHT_COL(rmssd_ms, NIGHT_REAL, 0, 64000),
+	NIGHT_COL(ln_rmssd, NIGHT_REAL, -50, 50),
+	NIGHT_COL(sdnn_ms, NIGHT_REAL, 0, 64000),
+	NIGHT_COL(pnn50_pct, NIGHT_REAL, 0, 100),
+	NIGHT_COL(hrv_windows, NIGHT_COUNT, 0, INT32_MAX),
+	NIGHT_COL(beats, NIGHT_COUNT, 0, INT32_MAX),
+	NIGHT_COL(dropped_beats, NIGHT_COUNT, 0, INT32_MAX),
+	NIGHT_COL(resting_hr_bpm, NIGHT_REAL, 0, 65535),
+	NIGHT_COL(weight_kg, NIGHT_REAL, 0, 1000),
+	NIGHT_COL(body_fat_pct, NIGHT_REAL, 0, 100),
+	NIGHT_COL(mood, NIGHT_REAL, 1, 5),
+	NIGHT_COL(soreness, NIGHT_REAL, 1, 5),
+	NIGHT_COL(energy, NIGHT_REAL, 1, 5),
+	NIGHT_COL(load_trimp, NIGHT_REAL, 0, 1e6),
+};
+
+/*
+ * Ranges of the raw readings: what the wire formats can carry (RR and heart
+ * rate are uint16 in the Heart Rate Measurement, GATT HRS 1.0 §3.1.1.3 and
+ * §3.1.1.5; RR in 1/1024 s), so every decoded reading fits and a negative
+ * or absurd number can only come from a bug or a damaged row.
+ */
+#define RR_MS_MAX	  (65535.0 * 1000.0 / 1024.0)
+#define BPM_MAX		  65535.0
+#define WEIGHT_KG_MAX	  1000.0
+#define IMPEDANCE_OHM_MAX 65535.0
+#define CHECKIN_MIN	  1.0
+#define CHECKIN_MAX	  5.0
+
+/* --- statements -------------------------------------------------------- */
+
+enum stmt_id {
+	STMT_BEGIN,
+	STMT_COMMIT,
+	STMT_USER_FIND,
+	STMT_USER_ADD,
+	STMT_USER_LIST,
+	STMT_ADD_RR,
+	STMT_ADD_HR,
+	STMT_ADD_ENV,
+	STMT_ADD_BODY,
+	STMT_ADD_CHECKIN,
+	STMT_PRUNE_RR,
+	STMT_PRUNE_HR,
+	STMT_SPAN_RR,
+	STMT_SPAN_HR,
+	STMT_SPAN_ENV,
+	STMT_ENV_BEFORE,
+	STMT_SPAN_WEIGHTS,
+	STMT_SPAN_CHECKINS,
+	STMT_PUT_NIGHT, /* built from night_cols */
+	STMT_GET_NIGHTS,
+	STMT_PUT_RESULT,
+	STMT_GET_RESULTS,
+	STMT_MARK_ALERTED,
+	STMT_OUTBOX_ADD,
+	STMT_OUTBOX_PENDING,
+	STMT_OUTBOX_MARK_SENT,
+	STMT_OUTBOX_PRUNE,
+	STMT_PUT_DEVICE,
+	STMT_COUNT
+};
+
+/*
+ * Every query names the key columns of its table first: a damaged value is
+ * reported with the row it sits in (row_fail uses the first nkeys columns).
+ */
+static const char *const stmt_sql[STMT_COUNT] = {
+	[STMT_BEGIN] = "BEGIN IMMEDIATE",
+	[STMT_COMMIT] = "COMMIT",
+	[STMT_USER_FIND] = "SELECT id FROM users WHERE name = ?1",
+	[STMT_USER_ADD] = "INSERT INTO users (name) VALUES (?1)",
+	[STMT_USER_LIST] = "SELECT id, name FROM users ORDER BY name",
+	/* ON CONFLICT DO NOTHING rather than INSERT OR IGNORE: only a
+	 * repeated key is skipped, a NOT NULL failure still fails. */
+	[STMT_ADD_RR] = "INSERT INTO rr (user_id, t_ms, rr_ms) "
+			"VALUES (?1, ?2, ?3) ON CONFLICT DO NOTHING",
+	[STMT_ADD_HR] = "INSERT INTO hr (user_id, t_ms, bpm) "
+			"VALUES (?1, ?2, ?3) ON CONFLICT DO NOTHING",
+	[STMT_ADD_ENV] = "INSERT INTO env (user_id, kind, t_ms, value) "
+			 "VALUES (?1, ?2, ?3, ?4) ON CONFLICT DO NOTHING",
+	[STMT_ADD_BODY] =
+	    "INSERT INTO body (user_id, t_ms, weight_kg, body_fat_pct, "
+	    "impedance_ohm) VALUES (?1, ?2, ?3, ?4, ?5) "
+	    "ON CONFLICT (user_id, t_ms) DO UPDATE SET "
+	    "weight_kg = COALESCE(excluded.weight_kg, body.weight_kg), "
+	    "body_fat_pct = COALESCE(excluded.body_fat_pct, "
+	    "body.body_fat_pct), "
+	    "impedance_ohm = COALESCE(excluded.impedance_ohm, "
+	    "body.impedance_ohm)",
+	[STMT_ADD_CHECKIN] =
+	    "INSERT INTO checkins (user_id, t_ms, mood, soreness, energy) "
+	    "VALUES (?1, ?2, ?3, ?4, ?5) "
+	    "ON CONFLICT (user_id, t_ms) DO UPDATE SET "
+	    "mood = COALESCE(excluded.mood, checkins.mood), "
+	    "soreness = COALESCE(excluded.soreness, checkins.soreness), "
+	    "energy = COALESCE(excluded.energy, checkins.energy)",
+	/* Per user, so the delete walks the primary key instead of the
+	 * whole table. */
+	[STMT_PRUNE_RR] = "DELETE FROM rr WHERE user_id IN (SELECT id FROM "
+			  "users) AND t_ms < ?1",
+	[STMT_PRUNE_HR] = "DELETE FROM hr WHERE user_id IN (SELECT id FROM "
+			  "users) AND t_ms < ?1",
+	[STMT_SPAN_RR] = "SELECT user_id, t_ms, rr_ms FROM rr WHERE user_id = "
+			 "?1 AND t_ms >= ?2 AND t_ms < ?3 ORDER BY t_ms",
+	[STMT_SPAN_HR] = "SELECT user_id, t_ms, bpm FROM hr WHERE user_id = "
+			 "?1 AND t_ms >= ?2 AND t_ms < ?3 ORDER BY t_ms",
+	[STMT_SPAN_ENV] =
+	    "SELECT user_id, kind, t_ms, value FROM env WHERE user_id = ?1 "
+	    "AND kind = ?2 AND t_ms >= ?3 AND t_ms < ?4 ORDER BY t_ms",
+	[STMT_ENV_BEFORE] =
+	    "SELECT user_id, kind, t_ms, value FROM env WHERE user_id = ?1 "
+	    "AND kind = ?2 AND t_ms < ?3 ORDER BY t_ms DESC LIMIT 1",
+	[STMT_SPAN_WEIGHTS] =
+	    "SELECT user_id, t_ms, weight_kg, body_fat_pct FROM body "
+	    "WHERE user_id = ?1 AND t_ms >= ?2 AND t_ms < ?3 "
+	    "AND weight_kg IS NOT NULL ORDER BY t_ms",
+	[STMT_SPAN_CHECKINS] =
+	    "SELECT user_id, t_ms, mood, soreness, energy FROM checkins "
+	    "WHERE user_id = ?1 AND t_ms >= ?2 AND t_ms < ?3 ORDER BY t_ms",
+	[STMT_PUT_RESULT] =
+	    "INSERT INTO results (user_id, day, score, zone, calibrating, "
+	    "advice_state, state_json, computed_ms, alerted_ms) "
+	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) "
+	    "ON CONFLICT (user_id, day) DO UPDATE SET "
+	    "score = excluded.score, zone = excluded.zone, "
+	    "calibrating = excluded.calibrating, "
+	    "advice_state = excluded.advice_state, "
+	    "state_json = excluded.state_json, "
+	    "computed_ms = excluded.computed_ms, "
+	    /* A recomputed result must not forget that the morning
+	     * alert already went out. */
+	    "alerted_ms = COALESCE(excluded.alerted_ms, results.alerted_ms)",
+	[STMT_GET_RESULTS] =
+	    "SELECT user_id, day, score, zone, calibrating, advice_state, "
+	    "state_json, computed_ms, alerted_ms FROM results "
+	    "WHERE user_id = ?1 AND day >= ?2 AND day <= ?3 ORDER BY day",
+	[STMT_MARK_ALERTED] = "UPDATE results SET alerted_ms = ?3 "
+			      "WHERE user_id = ?1 AND day = ?2",
+	[STMT_OUTBOX_ADD] = "INSERT INTO outbox (topic, payload, qos, retain, "
+			    "created_ms) VALUES (?1, ?2, ?3, ?4, ?5)",
+	[STMT_OUTBOX_PENDING] =
+	    "SELECT id, topic, payload, qos, retain, created_ms FROM "
+	    "outbox WHERE sent_ms IS NULL AND id > ?1 ORDER BY id LIMIT ?2",
+	[STMT_OUTBOX_MARK_SENT] =
+	    "UPDATE outbox SET sent_ms = ?2 WHERE id = ?1",
+	[STMT_OUTBOX_PRUNE] = "DELETE FROM outbox WHERE sent_ms IS NOT NULL "
+			      "AND sent_ms < ?1",
+	/* Unknown battery and RSSI keep the last known values: a device
+	 * seen by an advert without them has not lost its battery. */
+	[STMT_PUT_DEVICE] =
+	    "INSERT INTO devices (address, kind, name, user_id, "
+	    "battery_pct, rssi, last_seen_ms) "
+	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) "
+	    "ON CONFLICT (address) DO UPDATE SET kind = excluded.kind, "
+	    "name = excluded.name, user_id = excluded.user_id, "
+	    "battery_pct = COALESCE(excluded.battery_pct, "
+	    "devices.battery_pct), "
+	    "rssi = COALESCE(excluded.rssi, devices.rssi), "
+	    "last_seen_ms = excluded.last_seen_ms",
+};
+
+struct store {
+	sqlite3 *db;
+	sqlite3_stmt *stmts[STMT_COUNT];
+	struct store_options opts; /* defaults filled in */
+	int schema_version;
+
+	bool in_tx;
+	int64_t batch_start_ms; /* now_ms() when the batch's first row came */
+	unsigned pending_rows;
+	uint64_t commits;
+	uint64_t rows_committed;
+};
+
+/* --- errors ------------------------------------------------------------ */
+
+/*
+ * After a failure SQLite may have rolled the whole transaction back on its
+ * own (SQLITE_FULL, IOERR, NOMEM...); the batch is gone then, and the
+ * bookkeeping must say so or the next COMMIT fails forever.
+ */
+static void sync_tx_state(store *s)
+{
+	if (s->in_tx && sqlite3_get_autocommit(s->db)) {
+		s->in_tx = false;
+		s->pending_rows = 0;
+	}
+}
+
+static gboolean sql_fail(store *s, const char *what, GError **error)
+{
+	int code = sqlite3_extended_errcode(s->db);
+
+	g_set_error(error, STORE_ERROR,
+		    code == SQLITE_CONSTRAINT_FOREIGNKEY ? STORE_ERROR_INVALID
+							 : STORE_ERROR_SQL,
+		    "%s: %s%s", what, sqlite3_errmsg(s->db),
+		    code == SQLITE_CONSTRAINT_FOREIGNKEY ? " (unknown user?)"
+							 : "");
+	sync_tx_state(s);
+	return FALSE;
+}
+
+static gboolean invalid(GError **error, const char *fmt, ...)
+    G_GNUC_PRINTF(2, 3);
+
+static gboolean invalid(GError **error, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	g_propagate_error(
+	    error,
+	    g_error_new_valist(STORE_ERROR, STORE_ERROR_INVALID, fmt, ap));
+	va_end(ap);
+	return FALSE;
+}
+
+/* --- reading rows back ------------------------------------------------- */
+
+/* A row being read: its first nkeys columns say which row it is. */
+struct row {
+	sqlite3_stmt *st;
+	const char *table;
+	int nkeys;
+};
+
+static const char *type_name(int type)
+{
+	switch (type) {
+	case SQLITE_INTEGER:
+		return "an integer";
+	case SQLITE_FLOAT:
+		return "a real";
+	case SQLITE_TEXT:
+		return "text";
+	case SQLITE_BLOB:
+		return "a blob";
+	case SQLITE_NULL:
+		return "NULL";
+	default:
+		return "an unknown type";
+	}
+}
+
+static gboolean row_fail(const struct row *r, int col, GError **error,
+			 const char *fmt, ...) G_GNUC_PRINTF(4, 5);
+
+static gboolean row_fail(const struct row *r, int col, GError **error,
+			 const char *fmt, ...)
+{
+	g_autoptr(GString) key = g_string_new(NULL);
+	g_autofree char *detail = NULL;
+	va_list ap;
+
+	va_start(ap, fmt);
+	detail = g_strdup_vprintf(fmt, ap);
+	va_end(ap);
+	for (int i = 0; i < r->nkeys; i++) {
+		const unsigned char *text = sqlite3_column_text(r->st, i);
+		/* A damaged key may hold anything: escaped and cut short,
+		 * it cannot garble whatever shows the message. */
+		g_autofree char *value =
+		    text ? g_strescape((const char *)text, NULL) : NULL;
+
+		if (value && strlen(value) > 40)
+			strcpy(value + 37, "...");
+		g_string_append_printf(key, "%s%s=%s", i ? ", " : "",
+				       sqlite3_column_name(r->st, i),
+				       value ? value : "NULL");
+	}
+	g_set_error(error, STORE_ERROR, STORE_ERROR_CORRUPT,
+		    "table %s, column %s, row (%s): %s", r->table,
+		    sqlite3_column_name(r->st, col), key->str, detail);
+	return FALSE;
+}
+
+/* A REAL column: NULL is METRIC_NONE when @nullable. */
+static gboolean row_real(const struct row *r, int col, double min, double max,
+			 bool nullable, double *ret, GError **error)
+{
+	int type = sqlite3_column_type(r->st, col);
+	double value;
+
+	if (type == SQLITE_NULL && nullable) {
+		*ret = METRIC_NONE;
+		return TRUE;
+	}
+	if (type != SQLITE_FLOAT && type != SQLITE_INTEGER)
+		return row_fail(r, col, error, "holds %s, not a number",
+				type_name(type));
+	value = sqlite3_column_double(r->st, col);
+	if (!isfinite(value) || value < min || value > max)
+		return row_fail(r, col, error, "%g is outside [%g, %g]", value,
+				min, max);
+	*ret = value;
+	return TRUE;
+}
+
+/* An INTEGER column: NULL is @null_value when @nullable. */
+static gboolean row_int(const struct row *r, int col, int64_t min, int64_t max,
+			bool nullable, int64_t null_value, int64_t *ret,
+			GError **error)
+{
+	int type = sqlite3_column_type(r->st, col);
+	int64_t value;
+
+	if (type == SQLITE_NULL && nullable) {
+		*ret = null_value;
+		return TRUE;
+	}
+	if (type != SQLITE_INTEGER)
+		return row_fail(r, col, error, "holds %s, not an integer",
+				type_name(type));
+	value = sqlite3_column_int64(r->st, col);
+	if (value < min || value > max)
+		return row_fail(r, col, error,
+				"%" PRId64 " is outside [%" PRId64 ", %" PRId64
+				"]",
+				value, min, max);
+	*ret = value;
+	return TRUE;
+}
+
+static gboolean row_int32(const struct row *r, int col, int64_t min,
+			  int64_t max, bool nullable, int64_t null_value,
+			  int32_t *ret, GError **error)
+{
+	int64_t value;
+
+	g_assert(min >= INT32_MIN && max <= INT32_MAX);
+	if (!row_int(r, col, min, max, nullable, null_value, &value, error))
+		return FALSE;
+	*ret = (int32_t)value;
+	return TRUE;
+}
+
+/*
+ * A TEXT column, borrowed until the statement moves on; at most @max_len
+ * bytes, valid UTF-8, no NUL inside. NULL gives NULL when @nullable.
+ */
+static gboolean row_text(const struct row *r, int col, size_t max_len,
+			 bool nullable, const char **ret, GError **error)
+{
+	int type = sqlite3_column_type(r->st, col);
+	const char *text;
+	size_t len;
+
+	if (type == SQLITE_NULL && nullable) {
+		*ret = NULL;
+		return TRUE;
+	}
+	if (type != SQLITE_TEXT)
+		return row_fail(r, col, error, "holds %s, not text",
+				type_name(type));
+	text = (const char *)sqlite3_column_text(r->st, col);
+	len = (size_t)sqlite3_column_bytes(r->st, col);
+	if (!text)
+		return row_fail(r, col, error,
+				"cannot be read (out of memory)");
+	if (strlen(text) != len || !g_utf8_validate(text, (gssize)len, NULL))
+		return row_fail(r, col, error, "holds a NUL or invalid UTF-8");
+	if (len > max_len)
+		return row_fail(r, col, error,
+				"is %zu bytes long, at most %zu fit", len,
+				max_len);
+	*ret = text;
+	return TRUE;
+}
+
+/* Steps a query: 1 a row, 0 done, -1 failed (@error set). */
+static int step_row(store *s, sqlite3_stmt *st, const char *what,
+		    GError **error)
+{
+	int rc = sqlite3_step(st);
+
+	if (rc == SQLITE_ROW)
+		return 1;
+	if (rc == SQLITE_DONE)
+		return 0;
+	sql_fail(s, what, error);
+	return -1;
+}
+
+/* Steps a statement that returns no rows. */
+static gboolean step_done(store *s, sqlite3_stmt *st, const char *what,
+			  GError **error)
+{
+	if (sqlite3_step(st) != SQLITE_DONE)
+		return sql_fail(s, what, error);
+	return TRUE;
+}
+
+/* --- binding ----------------------------------------------------------- */
+
+static void bind_metric(sqlite3_stmt *st, int i, double value)
+{
+	if (metric_present(value))
+		sqlite3_bind_double(st, i, value);
+	else
+		sqlite3_bind_null(st, i);
+}
+
+/* 0 means "none" for these integers: NULL in the database. */
+static void bind_nonzero(sqlite3_stmt *st, int i, int64_t value)
+{
+	if (value)
+		sqlite3_bind_int64(st, i, value);
+	else
+		sqlite3_bind_null(st, i);
+}
+
+static gboolean check_range(double value, double min, double max,
+			    bool absent_ok, const char *name, GError **error)
+{
+	if (!metric_present(value)) {
+		if (absent_ok)
+			return TRUE;
+		return invalid(error, "%s is missing", name);
+	}
+	if (!isfinite(value) || value < min || value > max)
+		return invalid(error, "%s %g is outside [%g, %g]", name, value,
+			       min, max);
+	return TRUE;
+}
+
+/* A string that must fit a char[@size] field (NUL included). */
+static gboolean check_text(const char *text, size_t size, bool empty_ok,
+			   const char *name, GError **error)
+{
+	size_t len;
+
+	if (!text)
+		return invalid(error, "%s is missing", name);
+	len = strnlen(text, size);
+	if (len == size)
+		return invalid(error, "%s is longer than %zu bytes", name,
+			       size - 1);
+	if (!empty_ok && len == 0)
+		return invalid(error, "%s is empty", name);
+	if (!g_utf8_validate(text, (gssize)len, NULL))
+		return invalid(error, "%s is not valid UTF-8", name);
+	return TRUE;
+}
+
+/* --- transactions and batches ------------------------------------------ */
+
+static int64_t clock_ms(store *s)
+{
+	return s->opts.now_ms(s->opts.now_user_data);
+}
+
+static int64_t monotonic_ms(void *user_data)
+{
+	return g_get_monotonic_time() / 1000;
+}
+
+static gboolean run_stmt(store *s, enum stmt_id id, const char *what,
+			 GError **error)
+{
+	g_autoptr(stmt_lease) st = s->stmts[id];
+
+	return step_done(s, st, what, error);
+}
+
+/* Opens a transaction unless one is open; it is the batch from now on. */
+static gboolean tx_begin(store *s, GError **error)
+{
+	if (s->in_tx)
+		return TRUE;
+	if (!run_stmt(s, STMT_BEGIN, "beginning a transaction", error))
+		return FALSE;
+	s->in_tx = true;
+	s->pending_rows = 0;
+	s->batch_start_ms = clock_ms(s);
+	return TRUE;
+}
+
+static gboolean tx_commit(store *s, GError **error)
+{
+	if (!s->in_tx)
+		return TRUE;
+	if (!run_stmt(s, STMT_COMMIT, "committing", error))
+		return FALSE;
+	s->in_tx = false;
+	s->commits++;
+	s->rows_committed += s->pending_rows;
+	s->pending_rows = 0;
+	return TRUE;
+}
+
+static bool batch_due(store *s)
+{
+	return s->in_tx && clock_ms(s) - s->batch_start_ms >= s->opts.batch_ms;
+}
+
+/* A row joined the batch: commit when the batch is full or old enough. */
+static gboolean batch_row_added(store *s, GError **error)
+{
+	s->pending_rows++;
+	if (s->pending_rows >= s->opts.batch_rows || batch_due(s))
+		return tx_commit(s, error);
+	return TRUE;
+}
+
+gboolean store_flush(store *s, GError **error)
+{
+	return tx_commit(s, error);
+}
+
+gboolean store_tick(store *s, GError **error)
+{
+	if (batch_due(s))
+		return tx_commit(s, error);
+	return TRUE;
+}
+
+void store_get_stats(store *s, struct store_stats *ret)
+{
+	*ret = (struct store_stats){
+		.commits = s->commits,
+		.rows_committed = s->rows_committed,
+		.pending_rows = s->in_tx ? s->pending_rows : 0,
+	};
+}
+
+/* --- open, migrate, close ---------------------------------------------- */
+
+static gboolean exec_sql(store *s, const char *sql, enum store_error_code code,
+			 const char *what, GError **error)
+{
+	char *msg = NULL;
+
+	if (sqlite3_exec(s->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+		g_set_error(error, STORE_ERROR, code, "%s: %s", what,
+			    msg ? msg : sqlite3_errmsg(s->db));
+		sqlite3_free(msg);
+		return FALSE;
+	}
+	return TRUE;
+}
+
+static gboolean read_user_version(store *s, int *ret, GError **error)
+{
+	g_autoptr(sqlite3_stmt) st = NULL;
+
+	if (sqlite3_prepare_v2(s->db, "PRAGMA user_version", -1, &st, NULL) !=
+		SQLITE_OK ||
+	    sqlite3_step(st) != SQLITE_ROW) {
+		g_set_error(error, STORE_ERROR, STORE_ERROR_OPEN,
+			    "reading the schema version: %s",
+			    sqlite3_errmsg(s->db));
+		return FALSE;
+	}
+	*ret = sqlite3_column_int(st, 0);
+	return TRUE;
+}
+
+/*
+ * Each step runs in its own IMMEDIATE transaction and re-reads the version
+ * inside it: a second process opening the same file at the same moment
+ * waits (busy_timeout) and then finds the work done instead of repeating it.
+ */
+static gboolean migrate(store *s, GError **error)
+{
+	for (;;) {
+		int version;
+		g_autofree char *set_version = NULL;
+		g_autofree char *what = NULL;
+
+		if (!exec_sql(s, "BEGIN IMMEDIATE", STORE_ERROR_OPEN,
+			      "locking the database to migrate it", error))
+			return FALSE;
+		if (!read_user_version(s, &version, error))
+			goto rollback;
+		if (version > SCHEMA_LATEST) {
+			g_set_error(error, STORE_ERROR, STORE_ERROR_SCHEMA,
+				    "the database has schema version %d, "
+				    "newer than version %d, the newest this "
+				    "program knows",
+				    version, SCHEMA_LATEST);
+			goto rollback;
+		}
+		if (version < 0) {
+			g_set_error(error, STORE_ERROR, STORE_ERROR_SCHEMA,
+				    "the database has schema version %d",
+				    version);
+			goto rollback;
+		}
+		if (version == SCHEMA_LATEST) {
+			s->schema_version = version;
+			return exec_sql(s, "COMMIT", STORE_ERROR_OPEN,
+					"ending the schema check", error);
+		}
+		what = g_strdup_printf("migrating the schema to version %d",
+				       version + 1);
+		/* PRAGMA cannot take a bound parameter. */
+		set_version =
+		    g_strdup_printf("PRAGMA user_version = %d", version + 1);
+		if (!exec_sql(s, migrations[version], STORE_ERROR_SCHEMA, what,
+			      error) ||
+		    !exec_sql(s, set_version, STORE_ERROR_SCHEMA, what,
+			      error) ||
+		    !exec_sql(s, "COMMIT", STORE_ERROR_SCHEMA, what, error))
+			goto rollback;
+	}
+
+rollback:
+	if (!sqlite3_get_autocommit(s->db))
+		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+	return FALSE;
+}
+
+static char *night_put_sql(void)
+{
+	GString *sql = g_string_new("INSERT INTO nights (user_id, day");
+
+	for (size_t i = 0; i < G_N_ELEMENTS(night_cols); i++)
+		g_string_append_printf(sql, ", %s", night_cols[i].name);
+	g_string_append(sql, ") VALUES (?1, ?2");
+	for (size_t i = 0; i < G_N_ELEMENTS(night_cols); i++)
+		g_string_append_printf(sql, ", ?%zu", i + 3);
+	g_string_append(sql, ") ON CONFLICT (user_id, day) DO UPDATE SET ");
+	for (size_t i = 0; i < G_N_ELEMENTS(night_cols); i++)
+		g_string_append_printf(sql, "%s%s = excluded.%s", i ? ", " : "",
+				       night_cols[i].name, night_cols[i].name);
+	return g_string_free(sql, FALSE);
+}
+
+static char *night_get_sql(void)
+{
+	GString *sql = g_string_new("SELECT user_id, day");
+
+	for (size_t i = 0; i < G_N_ELEMENTS(night_cols); i++)
+		g_string_append_printf(sql, ", %s", night_cols[i].name);
+	g_string_append(sql, " FROM nights WHERE user_id = ?1 AND day >= ?2 "
+			     "AND day <= ?3 ORDER BY day");
+	return g_string_free(sql, FALSE);
+}
+
+static gboolean prepare_all(store *s, GError **error)
+{
+	g_autofree char *put_night = night_put_sql();
+	g_autofree char *get_night = night_get_sql();
+
+	for (int i = 0; i < STMT_COUNT; i++) {
+		const char *sql = stmt_sql[i];
+
+		if (i == STMT_PUT_NIGHT)
+			sql = put_night;
+		else if (i == STMT_GET_NIGHTS)
+			sql = get_night;
+		/* PERSISTENT: these live as long as the connection. */
+		if (sqlite3_prepare_v3(s->db, sql, -1,
+				       SQLITE_PREPARE_PERSISTENT, &s->stmts[i],
+				       NULL) != SQLITE_OK) {
+			g_set_error(error, STORE_ERROR, STORE_ERROR_SCHEMA,
+				    "preparing \"%s\": %s", sql,
+				    sqlite3_errmsg(s->db));
+			return FALSE;
+		}
+	}
+	return TRUE;
+}
+
+static gboolean set_wal(store *s, GError **error)
+{
+	g_autoptr(sqlite3_stmt) st = NULL;
+	const unsigned char *mode;
+
+	if (sqlite3_prepare_v2(s->db, "PRAGMA journal_mode = WAL", -1, &st,
+			       NULL) != SQLITE_OK ||
+	    sqlite3_step(st) != SQLITE_ROW) {
+		g_set_error(error, STORE_ERROR, STORE_ERROR_OPEN,
+			    "switching to WAL: %s", sqlite3_errmsg(s->db));
+		return FALSE;
+	}
+	mode = sqlite3_column_text(st, 0);
+	/* SQLite answers with the mode it kept: a file system without
+	 * shared memory (some network mounts) keeps the rollback journal,
+	 * and then a reader would block the writer. */
+	if (!mode || g_ascii_strcasecmp((const char *)mode, "wal") != 0) {
+		g_set_error(error, STORE_ERROR, STORE_ERROR_OPEN,
+			    "the database stays in journal mode %s, not WAL",
+			    mode ? (const char *)mode : "(unknown)");
+		return FALSE;
+	}
+	return TRUE;
+}
+
+store *store_open(const char *path, const struct store_options *opts,
+		  GError **error)
+{
+	g_autoptr(store) s = g_new0(store, 1);
+	int fd;
+	int rc;
+
+	if (!path || !*path) {
+		invalid(error, "no database path");
+		return NULL;
+	}
+	if (opts)
+		s->opts = *opts;
+	if (s->opts.batch_rows == 0)
+		s->opts.batch_rows = DEFAULT_BATCH_ROWS;
+	if (s->opts.batch_ms <= 0)
+		s->opts.batch_ms = DEFAULT_BATCH_MS;
+	if (s->opts.retention_days <= 0)
+		s->opts.retention_days = DEFAULT_RETENTION_DAYS;
+	if (!s->opts.now_ms)
+		s->opts.now_ms = monotonic_ms;
+
+	/* Health data: a new file is private (0600 exactly, whatever the
+	 * umask), and SQLite gives the -wal and -shm files the mode of the
+	 * database. An existing file keeps the mode its owner chose. */
+	fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	rc = fd >= 0 ? fchmod(fd, 0600) : errno == EEXIST ? 0 : -1;
+	if (rc < 0) {
+		int errsv = errno;
+
+		if (fd >= 0)
+			close(fd);
+		g_set_error(error, STORE_ERROR, STORE_ERROR_OPEN,
+			    "cannot create %s: %s", path, g_strerror(errsv));
+		return NULL;
+	}
+	if (fd >= 0)
+		close(fd);
+
+	/* No SQLITE_OPEN_CREATE: were the file gone already, SQLite would
+	 * create it with the default mode. NOMUTEX: one thread owns a store,
+	 * so the per-call connection mutex is pure cost. */
+	rc = sqlite3_open_v2(path, &s->db,
+			     SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL);
+	if (rc != SQLITE_OK) {
+		g_set_error(error, STORE_ERROR, STORE_ERROR_OPEN,
+			    "cannot open %s: %s", path,
+			    s->db ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc));
+		return NULL;
+	}
+	sqlite3_extended_result_codes(s->db, 1);
+	sqlite3_busy_timeout(s->db, BUSY_TIMEOUT_MS);
+
+	if (!set_wal(s, error) ||
+	    !exec_sql(s,
+		      /* FULL, not NORMAL: in WAL mode NORMAL commits are
+		       * not synced, and a power cut could take back every
+		       * batch since the last checkpoint (hours). One fsync
+		       * per commit is cheap at a commit per 30 s. */
+		      "PRAGMA synchronous = FULL;"
+		      "PRAGMA foreign_keys = ON;"
+		      /* 1 MiB of page cache, not SQLite's 2: the daemon's
+		       * budget is 8 MB, and the file's pages stay in the
+		       * kernel's cache anyway. */
+		      "PRAGMA cache_size = -1024;",
+		      STORE_ERROR_OPEN, "setting up the connection", error) ||
+	    !migrate(s, error) || !prepare_all(s, error)) {
+		g_prefix_error(error, "%s: ", path);
+		return NULL;
+	}
+	return g_steal_pointer(&s);
+}
+
+void store_close(store *s)
+{
+	if (!s)
+		return;
+	/* Nobody to report to: a failed commit is rolled back by the
+	 * close, and the batch is lost as after a crash. */
+	if (s->db)
+		tx_commit(s, NULL);
+	for (int i = 0; i < STMT_COUNT; i++)
+		sqlite3_finalize(s->stmts[i]);
+	sqlite3_close(s->db);
+	g_free(s);
+}
+
+int store_schema_version(store *s)
+{
+	return s->schema_version;
+}
+
+/* --- users --------------------------------------------------------------- */
+
+static gboolean user_find(store *s, const char *name, int64_t *ret_id,
+			  bool *ret_found, GError **error)
+{
+	g_autoptr(stmt_lease) st = s->stmts[STMT_USER_FIND];
+	struct row r = { st, "users", 1 };
+	int found;
+
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	found = step_row(s, st, "looking up a user", error);
+	if (found < 0)
+		return FALSE;
+	*ret_found = found;
+	if (found)
+		return row_int(&r, 0, 1, INT64_MAX, false, 0, ret_id, error);
+	return TRUE;
+}
+
+static gboolean user_add(store *s, const char *name, int64_t *ret_id,
+			 GError **error)
+{
+	g_autoptr(stmt_lease) st = s->stmts[STMT_USER_ADD];
+
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	if (!step_done(s, st, "adding a user", error))
+		return FALSE;
+	*ret_id = sqlite3_last_insert_rowid(s->db);
+	return TRUE;
+}
+
+gboolean store_user_id(store *s, const char *name, int64_t *ret_id,
+		       GError **error)
+{
+	bool found;
+	int64_t id;
+
+	if (!name || !*name || !g_utf8_validate(name, -1, NULL))
+		return invalid(error, "a user needs a name in UTF-8");
+	if (!user_find(s, name, &id, &found, error))
+		return FALSE;
+	if (!found) {
+		if (!tx_begin(s, error) || !user_add(s, name, &id, error) ||
+		    !tx_commit(s, error))
+			return FALSE;
+	}
+	*ret_id = id;
+	return TRUE;
+}
+
+gboolean store_list_users(store *s, GArray *ret_ids, GPtrArray *ret_names,
+			  GError **error)
+{
+	g_autoptr(stmt_lease) st = s->stmts[STMT_USER_LIST];
+	struct row r = { st, "users", 1 };
+	guint ids_len = ret_ids->len, names_len = ret_names->len;
+	int rc;
+
+	g_ptr_array_set_free_func(ret_names, g_free);
+	while ((rc = step_row(s, st, "listing users", error)) > 0) {
+		int64_t id;
+		const char *name;
+
+		if (!row_int(&r, 0, 1, INT64_MAX, false, 0, &id, error) ||
+		    !row_text(&r, 1, G_MAXINT, false, &name, error)) {
+			rc = -1;
+			break;
+		}
+		g_array_append_val(ret_ids, id);
+		g_ptr_array_add(ret_names, g_strdup(name));
+	}
+	if (rc < 0) {
+		g_array_set_size(ret_ids, ids_len);
+		g_ptr_array_set_size(ret_names, (gint)names_len);
+		return FALSE;
+	}
+	return TRUE;
+}
+
+/* --- raw readings -------------------------------------------------------- */
+
+/* Steps an insert that joins the batch (bound by the caller). */
+static gboolean batch_insert(store *s, stmt_lease *st, const char *what,
+			     GError **error)
+{
+	g_autoptr(stmt_lease) lease = st;
+
+	return step_done(s, lease, what, error);
+}
+
+gboolean store_add_rr(store *s, int64_t user, int64_t t_ms, double rr_ms,
+		      GError **error)
+{
+	sqlite3_stmt *st = s->stmts[STMT_ADD_RR];
+
+	if (!check_range(rr_ms, 0, RR_MS_MAX, false, "rr_ms", error) ||
+	    !tx_begin(s, error))
+		return FALSE;
+	sqlite3_bind_int64(st, 1, user);
+	sqlite3_bind_int64(st, 2, t_ms);
+	sqlite3_bind_double(st, 3, rr_ms);
+	if (!batch_insert(s, st, "adding an RR interval", error))
+		return FALSE;
+	return batch_row_added(s, error);
+}
+
+gboolean store_add_hr(store *s, int64_t user, int64_t t_ms, double bpm,
+		      GError **error)
+{
+	sqlite3_stmt *st = s->stmts[STMT_ADD_HR];
+
+	if (!check_range(bpm, 0, BPM_MAX, false, "bpm", error) ||
+	    !tx_begin(s, error))
+		return FALSE;
+	sqlite3_bind_int64(st, 1, user);
+	sqlite3_bind_int64(st, 2, t_ms);
+	sqlite3_bind_double(st, 3, bpm);
+	if (!batch_insert(s, st, "adding a heart rate", error))
+		return FALSE;
+	return batch_row_added(s, error);
+}
+
+/*
+ * The env table holds both states and environment readings, told apart by
+ * a kind named in text so the two C enums can never collide in it.
+ */
+struct env_kind_info {
+	const char *name;
+	double min, max;
+};
+
+static bool state_kind_info(enum store_state_kind kind,
+			    struct env_kind_info *ret)
+{
+	switch (kind) {
+	case STORE_STATE_BED:
+		*ret = (struct env_kind_info){ "bed", 0, 1 };
+		return true;
+	case STORE_STATE_MOTION:
+		*ret = (struct env_kind_info){ "motion", 0, 1 };
+		return true;
+	default:
+		return false;
+	}
+}
+
+static bool env_kind_info(enum store_env_kind kind, struct env_kind_info *ret)
+{
+	switch (kind) {
+	case STORE_ENV_TEMPERATURE_C:
+		*ret = (struct env_kind_info){ "temperature_c", -273.15, 1000 };
+		return true;
+	case STORE_ENV_HUMIDITY_PCT:
+		*ret = (struct env_kind_info){ "humidity_pct", 0, 100 };
+		return true;
+	case STORE_ENV_CO2_PPM:
+		*ret = (struct env_kind_info){ "co2_ppm", 0, 1e6 };
+		return true;
+	case STORE_ENV_ILLUMINANCE_LX:
+		*ret = (struct env_kind_info){ "illuminance_lx", 0, 1e6 };
+		return true;
+	default:
+		return false;
+	}
+}
+
+static gboolean add_env_row(store *s, int64_t user, const char *kind,
+			    int64_t t_ms, double value, GError **error)
+{
+	sqlite3_stmt *st = s->stmts[STMT_ADD_ENV];
+
+	if (!tx_begin(s, error))
+		return FALSE;
+	sqlite3_bind_int64(st, 1, user);
+	sqlite3_bind_text(st, 2, kind, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 3, t_ms);
+	sqlite3_bind_double(st, 4, value);
+	if (!batch_insert(s, st, "adding a sensor reading", error))
+		return FALSE;
+	return batch_row_added(s, error);
+}
+
+gboolean store_add_state(store *s, int64_t user, enum store_state_kind kind,
+			 int64_t t_ms, bool on, GError **error)
+{
+	struct env_kind_info info;
+
+	if (!state_kind_info(kind, &info))
+		return invalid(error, "unknown state kind %d", (int)kind);
+	return add_env_row(s, user, info.name, t_ms, on ? 1.0 : 0.0, error);
+}
+
+gboolean store_add_env(store *s, int64_t user, enum store_env_kind kind,
+		       int64_t t_ms, double value, GError **error)
+{
+	struct env_kind_info info;
+
+	if (!env_kind_info(kind, &info))
+		return invalid(error, "unknown environment kind %d", (int)kind);
+	if (!check_range(value, info.min, info.max, false, info.name, error))
+		return FALSE;
+	return add_env_row(s, user, info.name, t_ms, value, error);
+}
+
+gboolean store_add_body(store *s, int64_t user, int64_t t_ms, double weight_kg,
+			double body_fat_pct, double impedance_ohm,
+			GError **error)
+{
+	sqlite3_stmt *st = s->stmts[STMT_ADD_BODY];
+
+	if (!check_range(weight_kg, 0, WEIGHT_KG_MAX, true, "weight_kg",
+			 error) ||
+	    !check_range(body_fat_pct, 0, 100, true, "body_fat_pct", error) ||
+	    !check_range(impedance_ohm, 0, IMPEDANCE_OHM_MAX, true,
+			 "impedance_ohm", error))
+		return FALSE;
+	if (!metric_present(weight_kg) && !metric_present(body_fat_pct) &&
+	    !metric_present(impedance_ohm))
+		return invalid(error, "a body reading without any value");
+	if (!tx_begin(s, error))
+		return FALSE;
+	sqlite3_bind_int64(st, 1, user);
+	sqlite3_bind_int64(st, 2, t_ms);
+	bind_metric(st, 3, weight_kg);
+	bind_metric(st, 4, body_fat_pct);
+	bind_metric(st, 5, impedance_ohm);
+	if (!batch_insert(s, st, "adding a body reading", error))
+		return FALSE;
+	return batch_row_added(s, error);
+}
+
+gboolean store_add_checkin(store *s, int64_t user, int64_t t_ms, double mood,
+			   double soreness, double energy, GError **error)
+{
+	sqlite3_stmt *st = s->stmts[STMT_ADD_CHECKIN];
+
+	if (!check_range(mood, CHECKIN_MIN, CHECKIN_MAX, true, "mood", error) ||
+	    !check_range(soreness, CHECKIN_MIN, CHECKIN_MAX, true, "soreness",
+			 error) ||
+	    !check_range(energy, CHECKIN_MIN, CHECKIN_MAX, true, "energy",
+			 error))
+		return FALSE;
+	if (!metric_present(mood) && !metric_present(soreness) &&
+	    !metric_present(energy))
+		return invalid(error, "a check-in without any value");
+	if (!tx_begin(s, error))
+		return FALSE;
+	sqlite3_bind_int64(st, 1, user);
+	sqlite3_bind_int64(st, 2, t_ms);
+	bind_metric(st, 3, mood);
+	bind_metric(st, 4, soreness);
+	bind_metric(st, 5, energy);
+	if (!batch_insert(s, st, "adding a check-in", error))
+		return FALSE;
+	return batch_row_added(s, error);
+}
+
+static gboolean prune_table(store *s, enum stmt_id id, int64_t cutoff_ms,
+			    GError **error)
+{
+	g_autoptr(stmt_lease) st = s->stmts[id];
+
+	sqlite3_bind_int64(st, 1, cutoff_ms);
+	return step_done(s, st, "pruning old readings", error);
+}
+
+gboolean store_prune(store *s, int64_t now_ms, GError **error)
+{
+	int64_t cutoff_ms = now_ms - s->opts.retention_days * MS_PER_DAY;
+
+	if (!tx_begin(s, error) ||
+	    !prune_table(s, STMT_PRUNE_RR, cutoff_ms, error) ||
+	    !prune_table(s, STMT_PRUNE_HR, cutoff_ms, error))
+		return FALSE;
+	return tx_commit(s, error);
+}
+
+/* --- reading spans ------------------------------------------------------- */
+
+static void bind_span(sqlite3_stmt *st, int64_t user, int64_t from_ms,
+		      int64_t to_ms)
+{
+	sqlite3_bind_int64(st, 1, user);
+	sqlite3_bind_int64(st, 2, from_ms);
+	sqlite3_bind_int64(st, 3, to_ms);
+}
+
+static gboolean load_rr(store *s, int64_t user, int64_t from_ms, int64_t to_ms,
+			GArray *ret, GError **error)
+{
+	g_autoptr(stmt_lease) st = s->stmts[STMT_SPAN_RR];
+	struct row r = { st, "rr", 2 };
+	int rc;
+
+	bind_span(st, user, from_ms, to_ms);
+	while ((rc = step_row(s, st, "loading RR intervals", error)) > 0) {
+		struct rr_sample v;
+
+		if (!row_int(&r, 1, INT64_MIN, INT64_MAX, false, 0, &v.t_ms,
+			     error) ||
+		    !row_real(&r, 2, 0, RR_MS_MAX, false, &v.rr_ms, error))
+			return FALSE;
+		g_array_append_val(ret, v);
+	}
+	return rc == 0;
+}
+
+static gboolean load_hr(store *s, int64_t user, int64_t from_ms, int64_t to_ms,
+			GArray *ret, GError **error)
+{
+	g_autoptr(stmt_lease) st = s->stmts[STMT_SPAN_HR];
+	struct row r = { st, "hr", 2 };
+	int rc;
+
+	bind_span(st, user, from_ms, to_ms);
+	while ((rc = step_row(s, st, "loading heart rates", error)) > 0) {
+		struct hr_sample v;
+
+		if (!row_int(&r, 1, INT64_MIN, INT64_MAX, false, 0, &v.t_ms,
+			     error) ||
+		    !row_real(&r, 2, 0, BPM_MAX, false, &v.bpm, error))
+			return FALSE;
+		g_array_append_val(ret, v);
+	}
+	return rc == 0;
+}
+
+/* States from a query of (user_id, kind, t_ms, value). */
+static gboolean read_states(store *s, sqlite3_stmt *st, GArray *ret,
+			    GError **error)
+{
+	struct row r = { st, "env", 3 };
+	int rc;
+
+	while ((rc = step_row(s, st, "loading sensor states", error)) > 0) {
+		struct state_sample v;
+		double value;
+
+		if (!row_int(&r, 2, INT64_MIN, INT64_MAX, false, 0, &v.t_ms,
+			     error) ||
+		    !row_real(&r, 3, 0, 1, false, &value, error))
+			return FALSE;
+		if (value != 0 && value != 1)
+			return row_fail(&r, 3, error,
+					"%g is a state neither on (1) nor "
+					"off (0)",
+					value);
+		v.on = value == 1;
+		g_array_append_val(ret, v);
+	}
+	return rc == 0;
+}
+
+static gboolean load_states(store *s, int64_t user, const char *kind,
+			    int64_t from_ms, int64_t to_ms, GArray *ret,
+			    GError **error)
+{
+	g_autoptr(stmt_lease) st = s->stmts[STMT_SPAN_ENV];
+
+	sqlite3_bind_int64(st, 1, user);
+	sqlite3_bind_text(st, 2, kind, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 3, from_ms);
+	sqlite3_bind_int64(st, 4, to_ms);
+	return read_states(s, st, ret, error);
+}
+
+static gboolean load_state_before(store *s, int64_t user, const char *kind,
+				  int64_t before_ms, GArray *ret,
+				  GError **error)
+{
+	g_autoptr(stmt_lease) st = s->stmts[STMT_ENV_BEFORE];
+
+	sqlite3_bind_int64(st, 1, user);
+	sqlite3_bind_text(st, 2, kind, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 3, before_ms);
+	return read_states(s, st, ret, error);
+}
+
+static gboolean load_weights(store *s, int64_t user, int64_t from_ms,
+			     int64_t to_ms, GArray *ret, GError **error)
+{
+	g_autoptr(stmt_lease) st = s->stmts[STMT_SPAN_WEIGHTS];
+	struct row r = { st, "body", 2 };
+	int rc;
+
+	bind_span(st, user, from_ms, to_ms);
+	while ((rc = step_row(s, st, "loading weights", error)) > 0) {
+		struct weight_sample v;
+
+		if (!row_int(&r, 1, INT64_MIN, INT64_MAX, false, 0, &v.t_ms,
+			     error) ||
+		    !row_real(&r, 2, 0, WEIGHT_KG_MAX, false, &v.weight_kg,
+			      error) ||
+		    !row_real(&r, 3, 0, 100, true, &v.body_fat_pct, error))
+			return FALSE;
+		g_array_append_val(ret, v);
+	}
+	return rc == 0;
+}
+
+static gboolean load_checkins(store *s, int64_t user, int64_t from_ms,
+			      int64_t to_ms, GArray *ret, GError **error)
+{
+	g_autoptr(stmt_lease) st = s->stmts[STMT_SPAN_CHECKINS];
+	struct row r = { st, "checkins", 2 };
+	int rc;
+
+	bind_span(st, user, from_ms, to_ms);
+	while ((rc = step_row(s, st, "loading check-ins", error)) > 0) {
+		struct checkin_sample v;
+
+		if (!row_int(&r, 1, INT64_MIN, INT64_MAX, false, 0, &v.t_ms,
+			     error) ||
+		    !row_real(&r, 2, CHECKIN_MIN, CHECKIN_MAX, true, &v.mood,
+			      error) ||
+		    !row_real(&r, 3, CHECKIN_MIN, CHECKIN_MAX, true,
+			      &v.soreness, error) ||
+		    !row_real(&r, 4, CHECKIN_MIN, CHECKIN_MAX, true, &v.energy,
+			      error))
+			return FALSE;
+		g_array_append_val(ret, v);
+	}
+	return rc == 0;
+}
+
+void store_span_init(struct store_span *span)
+{
+	*span = (struct store_span){
+		.rr = g_array_new(FALSE, FALSE, sizeof(struct rr_sample)),
+		.hr = g_array_new(FALSE, FALSE, sizeof(struct hr_sample)),
+		.bed = g_array_new(FALSE, FALSE, sizeof(struct state_sample)),
+		.motion =
+		    g_array_new(FALSE, FALSE, sizeof(struct state_sample)),
+		.weights =
+		    g_array_new(FALSE, FALSE, sizeof(struct weight_sample)),
+		.checkins =
+		    g_array_new(FALSE, FALSE, sizeof(struct checkin_sample)),
+	};
+}
+
+gboolean store_load_span(store *s, int64_t user, int64_t from_ms, int64_t to_ms,
+			 struct store_span *ret, GError **error)
+{
+	struct store_span span;
+
+	store_span_init(&span);
+	if (from_ms > to_ms) {
+		store_span_clear(&span);
+		return invalid(error, "a span from %" PRId64 " to %" PRId64,
+			       from_ms, to_ms);
+	}
+	if (!load_rr(s, user, from_ms, to_ms, span.rr, error) ||
+	    !load_hr(s, user, from_ms, to_ms, span.hr, error) ||
+	    !load_state_before(s, user, "bed", from_ms, span.bed, error) ||
+	    !load_states(s, user, "bed", from_ms, to_ms, span.bed, error) ||
+	    !load_states(s, user, "motion", from_ms, to_ms, span.motion,
+			 error) ||
+	    !load_weights(s, user, from_ms, to_ms, span.weights, error) ||
+	    !load_checkins(s, user, from_ms, to_ms, span.checkins, error)) {
+		store_span_clear(&span);
+		return FALSE;
+	}
+	*ret = span;
+	return TRUE;
+}
+
+void store_span_clear(struct store_span *span)
+{
+	if (!span)
+		return;
+	g_clear_pointer(&span->rr, g_array_unref);
+	g_clear_pointer(&span->hr, g_array_unref);
+	g_clear_pointer(&span->bed, g_array_unref);
+	g_clear_pointer(&span->motion, g_array_unref);
+	g_clear_pointer(&span->weights, g_array_unref);
+	g_clear_pointer(&span->checkins, g_array_unref);
+}
+
+/* --- nights -------------------------------------------------------------- */
+
+static gboolean put_night_row(store *s, int64_t user,
+			      const struct night_metrics *m, GError **error)
+{
+	g_autoptr(stmt_lease) st = s->stmts[STMT_PUT_NIGHT];
+	const char *base = (const char *)m;
+
+	sqlite3_bind_int64(st, 1, user);
+	sqlite3_bind_int(st, 2, m->day);
+	for (size_t i = 0; i < G_N_ELEMENTS(night_cols); i++) {
+		const struct night_col *c = &night_cols[i];
+		const void *field = base + c->offset;
+		int param = (int)i + 3;
+
+		switch (c->kind) {
+		case NIGHT_REAL:
+			bind_metric(st, param, *(const double *)field);
+			break;
+		case NIGHT_TIME:
+			bind_nonzero(st, param, *(const int64_t *)field);
+			break;
+		case NIGHT_FLAG:
+			sqlite3_bind_int(st, param, *(const bool *)field);
+			break;
+		case NIGHT_COUNT:
+			sqlite3_bind_int(st, param, *(const int32_t *)field);
+			break;
+		}
+	}
+	return step_done(s, st, "storing a night", error);
+}
+
+static gboolean check_night(const struct night_metrics *m, GError **error)
+{
+	const char *base = (const char *)m;
+
+	if (m->day < 0)
+		return invalid(error, "night of day %d", (int)m->day);
+	for (size_t i = 0; i < G_N_ELEMENTS(night_cols); i++) {
+		const struct night_col *c = &night_cols[i];
+		const void *field = base + c->offset;
+
+		switch (c->kind) {
+		case NIGHT_REAL:
+			if (!check_range(*(const double *)field, c->min, c->max,
+					 true, c->name, error))
+				return FALSE;
+			break;
+		case NIGHT_TIME:
+			if (*(const int64_t *)field < 0)
+				return invalid(error, "%s is negative",
+					       c->name);
+			break;
+		case NIGHT_FLAG:
+			break;
+		case NIGHT_COUNT:
+			if (*(const int32_t *)field < 0)
+				return invalid(error, "%s is negative",
+					       c->name);
+			break;
+		}
+	}
+	return TRUE;
+}
+
+gboolean store_put_night(store *s, int64_t user, const struct night_metrics *m,
+			 GError **error)
+{
+	if (!check_night(m, error) || !tx_begin(s, error) ||
+	    !put_night_row(s, user, m, error))
+		return FALSE;
+	return tx_commit(s, error);
+}
+
+static gboolean read_night(const struct row *r, struct night_metrics *ret,
+			   GError **error)
+{
+	struct night_metrics m;
+	char *base = (char *)&m;
+
+	if (!row_int32(r, 1, 0, INT32_MAX, false, 0, &m.day, error))
+		return FALSE;
+	for (size_t i = 0; i < G_N_ELEMENTS(night_cols); i++) {
+		const struct night_col *c = &night_cols[i];
+		void *field = base + c->offset;
+		int col = (int)i + 2;
+		int64_t value;
+
+		switch (c->kind) {
+		case NIGHT_REAL:
+			if (!row_real(r, col, c->min, c->max, true, field,
+				      error))
+				return FALSE;
+			break;
+		case NIGHT_TIME:
+			if (!row_int(r, col, 1, INT64_MAX, true, 0, field,
+				     error))
+				return FALSE;
+			break;
+		case NIGHT_FLAG:
+			if (!row_int(r, col, 0, 1, false, 0, &value, error))
+				return FALSE;
+			*(bool *)field = value != 0;
+			break;
+		case NIGHT_COUNT:
+			if (!row_int32(r, col, 0, INT32_MAX, false, 0, field,
+				       error))
+				return FALSE;
+			break;
+		}
+	}
+	*ret = m;
+	return TRUE;
+}
+
+gboolean store_get_nights(store *s, int64_t user, int32_t from_day,
+			  int32_t to_day, GArray *ret, GError **error)
+{
+	g_autoptr(stmt_lease) st = s->stmts[STMT_GET_NIGHTS];
+	struct row r = { st, "nights", 2 };
+	guint len = ret->len;
+	int rc;
+
+	sqlite3_bind_int64(st, 1, user);
+	sqlite3_bind_int(st, 2, from_day);
+	sqlite3_bind_int(st, 3, to_day);
+	while ((rc = step_row(s, st, "loading nights", error)) > 0) {
+		struct night_metrics m;
+
+		if (!read_night(&r, &m, error)) {
+			rc = -1;
+			break;
+		}
+		g_array_append_val(ret, m);
+	}
+	if (rc < 0) {
+		g_array_set_size(ret, len);
+		return FALSE;
+	}
+	return TRUE;
+}
+
+/* --- results ------------------------------------------------------------- */
+
+static gboolean put_result_row(store *s, int64_t user,
+			       const struct store_result *r, GError **error)
+{
+	g_autoptr(stmt_lease) st = s->stmts[STMT_PUT_RESULT];
+
+	sqlite3_bind_int64(st, 1, user);
+	sqlite3_bind_int(st, 2, r->day);
+	if (r->score >= 0)
+		sqlite3_bind_int(st, 3, r->score);
+	else
+		sqlite3_bind_null(st, 3);
+	sqlite3_bind_text(st, 4, r->zone, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 5, r->calibrating);
+	sqlite3_bind_text(st, 6, r->advice_state, -1, SQLITE_STATIC);
+	if (r->state_json)
+		sqlite3_bind_text(st, 7, r->state_json, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(st, 7);
+	sqlite3_bind_int64(st, 8, r->computed_ms);
+	bind_nonzero(st, 9, r->alerted_ms);
+	return step_done(s, st, "storing a result", error);
+}
+
+gboolean store_put_result(store *s, int64_t user, const struct store_result *r,
+			  GError **error)
+{
+	if (r->day < 0)
+		return invalid(error, "result of day %d", (int)r->day);
+	if (r->score < -1 || r->score > 100)
+		return invalid(error, "score %d is outside [-1, 100]",
+			       (int)r->score);
+	if (r->alerted_ms < 0)
+		return invalid(error, "alerted_ms is negative");
+	if (!check_text(r->zone, sizeof(r->zone), false, "zone", error) ||
+	    !check_text(r->advice_state, sizeof(r->advice_state), true,
+			"advice_state", error))
+		return FALSE;
+	if (r->state_json && !g_utf8_validate(r->state_json, -1, NULL))
+		return invalid(error, "state_json is not valid UTF-8");
+	if (!tx_begin(s, error) || !put_result_row(s, user, r, error))
+		return FALSE;
+	return tx_commit(s, error);
+}
+
+static void result_clear(void *data)
+{
+	struct store_result *r = data;
+
+	g_clear_pointer(&r->state_json, g_free);
+}
+
+static gboolean read_result(const struct row *r, struct store_result *ret,
+			    GError **error)
+{
+	struct store_result v = { 0 };
+	const char *zone, *advice_state, *state_json;
+	int64_t calibrating;
+
+	if (!row_int32(r, 1, 0, INT32_MAX, false, 0, &v.day, error) ||
+	    !row_int32(r, 2, 0, 100, true, -1, &v.score, error) ||
+	    !row_text(r, 3, sizeof(v.zone) - 1, false, &zone, error) ||
+	    !row_int(r, 4, 0, 1, false, 0, &calibrating, error) ||
+	    !row_text(r, 5, sizeof(v.advice_state) - 1, false, &advice_state,
+		      error) ||
+	    !row_text(r, 6, G_MAXINT, true, &state_json, error) ||
+	    !row_int(r, 7, INT64_MIN, INT64_MAX, false, 0, &v.computed_ms,
+		     error) ||
+	    !row_int(r, 8, 1, INT64_MAX, true, 0, &v.alerted_ms, error))
+		return FALSE;
+	g_strlcpy(v.zone, zone, sizeof(v.zone));
+	g_strlcpy(v.advice_state, advice_state, sizeof(v.advice_state));
+	v.calibrating = calibrating != 0;
+	v.state_json = g_strdup(state_json);
+	*ret = v;
+	return TRUE;
+}
+
+gboolean store_get_results(store *s, int64_t user, int32_t from_day,
+			   int32_t to_day, GArray *ret, GError **error)
+{
+	g_autoptr(stmt_lease) st = s->stmts[STMT_GET_RESULTS];
+	struct row r = { st, "results", 2 };
+	guint len = ret->len;
+	int rc;
+
+	g_array_set_clear_func(ret, result_clear);
+	sqlite3_bind_int64(st, 1, user);
+	sqlite3_bind_int(st, 2, from_day);
+	sqlite3_bind_int(st, 3, to_day);
+	while ((rc = step_row(s, st, "loading results", error)) > 0) {
+		struct store_result v;
+
+		if (!read_result(&r, &v, error)) {
+			rc = -1;
+			break;
+		}
+		g_array_append_val(ret, v);
+	}
+	if (rc < 0) {
+		g_array_set_size(ret, len);
+		return FALSE;
+	}
+	return TRUE;
+}
+
+static gboolean mark_alerted_row(store *s, int64_t user, int32_t day,
+				 int64_t alerted_ms, GError **error)
+{
+	g_autoptr(stmt_lease) st = s->stmts[STMT_MARK_ALERTED];
+
+	sqlite3_bind_int64(st, 1, user);
+	sqlite3_bind_int(st, 2, day);
+	sqlite3_bind_int64(st, 3, alerted_ms);
+	if (!step_done(s, st, "marking a result alerted", error))
+		return FALSE;
+	if (sqlite3_changes(s->db) == 0)
+		return invalid(error,
+			       "no result of user %" PRId64
+			       " for day %d to mark alerted",
+			       user, (int)day);
+	return TRUE;
+}
+
+gboolean store_mark_alerted(store *s, int64_t user, int32_t day,
+			    int64_t alerted_ms, GError **error)
+{
+	if (alerted_ms <= 0)
+		return invalid(error, "alerted_ms must be a time");
+	if (!tx_begin(s, error) ||
+	    !mark_alerted_row(s, user, day, alerted_ms, error))
+		return FALSE;
+	return tx_commit(s, error);
+}
+
+/* --- outbox -------------------------------------------------------------- */
+
+void store_outbox_row_free(struct store_outbox_row *row)
+{
+	if (!row)
+		return;
+	g_free(row->topic);
+	g_clear_pointer(&row->payload, g_bytes_unref);
+	g_free(row);
+}
+
+static gboolean outbox_insert(store *s, const char *topic, const void *payload,
+			      size_t len, int qos, bool retain,
+			      int64_t created_ms, int64_t *ret_id,
+			      GError **error)
+{
+	g_autoptr(stmt_lease) st = s->stmts[STMT_OUTBOX_ADD];
+
+	sqlite3_bind_text(st, 1, topic, -1, SQLITE_STATIC);
+	/* A NULL pointer would bind NULL, not an empty payload. */
+	sqlite3_bind_blob64(st, 2, len ? payload : "", len, SQLITE_STATIC);
+	sqlite3_bind_int(st, 3, qos);
+	sqlite3_bind_int(st, 4, retain);
+	sqlite3_bind_int64(st, 5, created_ms);
+	if (!step_done(s, st, "queueing a message", error))
+		return FALSE;
+	*ret_id = sqlite3_last_insert_rowid(s->db);
+	return TRUE;
+}
+
+gboolean store_outbox_add(store *s, const char *topic, const void *payload,
+			  size_t len, int qos, bool retain, int64_t created_ms,
+			  int64_t *ret_id, GError **error)
+{
+	int64_t id;
+
+	if (!topic || !*topic || !g_utf8_validate(topic, -1, NULL))
+		return invalid(error, "a message needs a topic in UTF-8");
+	if (!payload && len)
+		return invalid(error, "a payload of %zu bytes at NULL", len);
+	if (qos < 0 || qos > 2)
+		return invalid(error, "QoS %d", qos);
+	if (!tx_begin(s, error) ||
+	    !outbox_insert(s, topic, payload, len, qos, retain, created_ms, &id,
+			   error) ||
+	    !tx_commit(s, error))
+		return FALSE;
+	if (ret_id)
+		*ret_id = id;
+	return TRUE;
+}
+
+static gboolean read_outbox_row(const struct row *r,
+				struct store_outbox_row **ret, GError **error)
+{
+	g_autoptr(store_outbox_row) v = g_new0(struct store_outbox_row, 1);
+	const char *topic;
+	int64_t qos, retain;
+	int type = sqlite3_column_type(r->st, 2);
+
+	if (!row_int(r, 0, 1, INT64_MAX, false, 0, &v->id, error) ||
+	    !row_text(r, 1, G_MAXINT, false, &topic, error))
+		return FALSE;
+	if (!*topic)
+		return row_fail(r, 1, error, "is empty");
+	v->topic = g_strdup(topic);
+	if (type != SQLITE_BLOB)
+		return row_fail(r, 2, error, "holds %s, not a blob",
+				type_name(type));
+	v->payload = g_bytes_new(sqlite3_column_blob(r->st, 2),
+				 (gsize)sqlite3_column_bytes(r->st, 2));
+	if (!row_int(r, 3, 0, 2, false, 0, &qos, error) ||
+	    !row_int(r, 4, 0, 1, false, 0, &retain, error) ||
+	    !row_int(r, 5, INT64_MIN, INT64_MAX, false, 0, &v->created_ms,
+		     error))
+		return FALSE;
+	v->qos = (int)qos;
+	v->retain = retain != 0;
+	*ret = g_steal_pointer(&v);
+	return TRUE;
+}
+
+gboolean store_outbox_pending(store *s, int64_t after_id, unsigned limit,
+			      GPtrArray *ret, GError **error)
+{
+	g_autoptr(stmt_lease) st = s->stmts[STMT_OUTBOX_PENDING];
+	struct row r = { st, "outbox", 1 };
+	guint len = ret->len;
+	int rc;
+
+	g_ptr_array_set_free_func(ret, (GDestroyNotify)store_outbox_row_free);
+	sqlite3_bind_int64(st, 1, after_id);
+	sqlite3_bind_int64(st, 2, limit);
+	while ((rc = step_row(s, st, "loading queued messages", error)) > 0) {
+		struct store_outbox_row *row = NULL;
+
+		if (!read_outbox_row(&r, &row, error)) {
+			rc = -1;
+			break;
+		}
+		g_ptr_array_add(ret, row);
+	}
+	if (rc < 0) {
+		g_ptr_array_set_size(ret, (gint)len);
+		return FALSE;
+	}
+	return TRUE;
+}
+
+static gboolean mark_sent_row(store *s, int64_t id, int64_t sent_ms,
+			      GError **error)
+{
+	g_autoptr(stmt_lease) st = s->stmts[STMT_OUTBOX_MARK_SENT];
+
+	sqlite3_bind_int64(st, 1, id);
+	sqlite3_bind_int64(st, 2, sent_ms);
+	if (!step_done(s, st, "marking a message sent", error))
+		return FALSE;
+	if (sqlite3_changes(s->db) == 0)
+		return invalid(error, "no queued message %" PRId64, id);
+	return TRUE;
+}
+
+gboolean store_outbox_mark_sent(store *s, int64_t id, int64_t sent_ms,
+				GError **error)
+{
+	if (!tx_begin(s, error) || !mark_sent_row(s, id, sent_ms, error))
+		return FALSE;
+	return batch_row_added(s, error);
+}
+
+static gboolean outbox_prune_rows(store *s, int64_t before_ms, GError **error)
+{
+	g_autoptr(stmt_lease) st = s->stmts[STMT_OUTBOX_PRUNE];
+
+	sqlite3_bind_int64(st, 1, before_ms);
+	return step_done(s, st, "pruning sent messages", error);
+}
+
+gboolean store_outbox_prune(store *s, int64_t before_ms, GError **error)
+{
+	if (!tx_begin(s, error) || !outbox_prune_rows(s, before_ms, error))
+		return FALSE;
+	return tx_commit(s, error);
+}
+
+/* --- devices ------------------------------------------------------------- */
+
+static gboolean put_device_row(store *s, const struct store_device *d,
+			       GError **error)
+{
+	g_autoptr(stmt_lease) st = s->stmts[STMT_PUT_DEVICE];
+
+	sqlite3_bind_text(st, 1, d->address, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, d->kind, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, d->name, -1, SQLITE_STATIC);
+	bind_nonzero(st, 4, d->user);
+	if (d->battery_pct >= 0)
+		sqlite3_bind_int(st, 5, d->battery_pct);
+	else
+		sqlite3_bind_null(st, 5);
+	bind_nonzero(st, 6, d->rssi);
+	sqlite3_bind_int64(st, 7, d->last_seen_ms);
+	return step_done(s, st, "storing a device", error);
+}
+
+gboolean store_put_device(store *s, const struct store_device *d,
+			  GError **error)
+{
+	if (!check_text(d->address, sizeof(d->address), false, "address",
+			error) ||
+	    !check_text(d->kind, sizeof(d->kind), true, "kind", error) ||
+	    !check_text(d->name, sizeof(d->name), true, "name", error))
+		return FALSE;
+	if (d->battery_pct > 100)
+		return invalid(error, "battery %d %%", d->battery_pct);
+	if (d->user < 0)
+		return invalid(error, "user %" PRId64, d->user);
+	if (!tx_begin(s, error) || !put_device_row(s, d, error))
+		return FALSE;
+	return batch_row_added(s, error);
+}

@@ -1,0 +1,250 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <glib.h>
+
+#include "gateway/engine/metrics.h"
+
+/*
+ * The SQLite store: one writer, WAL, synchronous=FULL, prepared
+ * statements, schema versioned with forward migrations, file mode 0600.
+ *
+ * Raw readings (store_add_*) join an open batch that is committed when it
+ * holds batch_rows rows or is batch_ms old, so an SD card is not written
+ * every second; a crash loses at most the open batch. Everything else
+ * (nights, results, outbox rows) commits at once, taking the open batch
+ * with it. Each reading has a natural key (user, time[, kind]): the same
+ * reading stored twice is stored once.
+ *
+ * Errors are GErrors in STORE_ERROR; nothing here logs.
+ */
+
+#define STORE_ERROR (store_error_quark())
+GQuark store_error_quark(void);
+
+enum store_error_code {
+	STORE_ERROR_OPEN,    /* cannot open or create the file */
+	STORE_ERROR_SCHEMA,  /* newer schema than this program, or migration
+				failed */
+	STORE_ERROR_SQL,     /* any other SQLite failure */
+	STORE_ERROR_INVALID, /* an argument out of range */
+	STORE_ERROR_CORRUPT, /* a stored row has an unexpected type or value;
+				the message names table, column and row */
+};
+
+typedef struct store store;
+
+struct store_options {
+	unsigned batch_rows; /* default 1000 (0: default) */
+	int64_t batch_ms;    /* default 30000 (0: default) */
+	int retention_days;  /* raw RR and HR kept; default 90 (0: default) */
+	/* Monotonic milliseconds for the batch age; NULL: g_get_monotonic_time.
+	 */
+	int64_t (*now_ms)(void *user_data);
+	void *now_user_data;
+};
+
+/*
+ * Opens (creating, mode 0600) and migrates the database at @path; @opts may
+ * be NULL for defaults. Refuses a database whose schema is newer than this
+ * program knows. Returns NULL with @error set on failure.
+ */
+store *store_open(const char *path, const struct store_options *opts,
+		  GError **error);
+
+/* Commits the open batch and closes. NULL-safe. */
+void store_close(store *s);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(store, store_close)
+
+/* The schema version of the open database (the latest after store_open). */
+int store_schema_version(store *s);
+
+/*
+ * For tests: the SQL that migrates schema @version - 1 to @version, exactly
+ * as store_open applies it (static; not owned by the caller), or NULL when
+ * there is no such version. Version 1 creates the base schema from nothing.
+ */
+const char *store_migration_sql(int version);
+
+/* Commits the open batch now (shutdown, before a query that must see it). */
+gboolean store_flush(store *s, GError **error);
+
+/* Commits the open batch if it is batch_ms old; for a periodic timer. */
+gboolean store_tick(store *s, GError **error);
+
+struct store_stats {
+	uint64_t commits;	 /* transactions committed since open */
+	uint64_t rows_committed; /* raw rows in them (duplicates included) */
+	unsigned pending_rows;	 /* in the open batch */
+};
+
+/* Fills @ret with the counters since store_open. */
+void store_get_stats(store *s, struct store_stats *ret);
+
+/* The id of the person @name, created on first use. */
+gboolean store_user_id(store *s, const char *name, int64_t *ret_id,
+		       GError **error);
+
+/* --- raw readings (batched) ------------------------------------------ */
+
+enum store_state_kind {
+	STORE_STATE_BED = 1,
+	STORE_STATE_MOTION = 2,
+};
+
+enum store_env_kind {
+	STORE_ENV_TEMPERATURE_C = 1,
+	STORE_ENV_HUMIDITY_PCT = 2,
+	STORE_ENV_CO2_PPM = 3,
+	STORE_ENV_ILLUMINANCE_LX = 4,
+};
+
+/*
+ * Each adds one reading of @user (an id from store_user_id) to the open
+ * batch, opening one if needed, and commits the batch when it is full or
+ * old. A value outside what the sensor can send, or an unknown user, is
+ * STORE_ERROR_INVALID and adds nothing. A reading already stored under the
+ * same key is left as it is.
+ */
+gboolean store_add_rr(store *s, int64_t user, int64_t t_ms, double rr_ms,
+		      GError **error);
+gboolean store_add_hr(store *s, int64_t user, int64_t t_ms, double bpm,
+		      GError **error);
+gboolean store_add_state(store *s, int64_t user, enum store_state_kind kind,
+			 int64_t t_ms, bool on, GError **error);
+gboolean store_add_env(store *s, int64_t user, enum store_env_kind kind,
+		       int64_t t_ms, double value, GError **error);
+/*
+ * Body readings and check-ins merge by (user, time): a weight and a body
+ * fat sent at the same instant make one row. METRIC_NONE leaves a field as
+ * it is.
+ */
+gboolean store_add_body(store *s, int64_t user, int64_t t_ms, double weight_kg,
+			double body_fat_pct, double impedance_ohm,
+			GError **error);
+gboolean store_add_checkin(store *s, int64_t user, int64_t t_ms, double mood,
+			   double soreness, double energy, GError **error);
+
+/* Deletes raw RR and HR older than the retention before @now_ms. */
+gboolean store_prune(store *s, int64_t now_ms, GError **error);
+
+/* --- reading them back ------------------------------------------------ */
+
+/* Samples of one person in a span; each GArray holds the named struct. */
+struct store_span {
+	GArray *rr;	  /* struct rr_sample */
+	GArray *hr;	  /* struct hr_sample */
+	GArray *bed;	  /* struct state_sample, with the last one before */
+	GArray *motion;	  /* struct state_sample */
+	GArray *weights;  /* struct weight_sample (weight present) */
+	GArray *checkins; /* struct checkin_sample */
+};
+
+/*
+ * Loads every sample of @user in [@from_ms, @to_ms), sorted by time; the
+ * bed array also gets the last state before @from_ms. Sees the open batch.
+ */
+gboolean store_load_span(store *s, int64_t user, int64_t from_ms, int64_t to_ms,
+			 struct store_span *ret, GError **error);
+/* Frees the arrays of @span and sets them to NULL. NULL-safe. */
+/* Makes @span's arrays, empty. */
+void store_span_init(struct store_span *span);
+void store_span_clear(struct store_span *span);
+
+/* --- nights and results (committed at once) --------------------------- */
+
+/* Stores (or replaces) the night of @user for m->day; NAN fields are kept
+ * absent. Committed before this returns. */
+gboolean store_put_night(store *s, int64_t user, const struct night_metrics *m,
+			 GError **error);
+
+/* Nights of @user with days in [@from_day, @to_day], oldest first. */
+gboolean store_get_nights(store *s, int64_t user, int32_t from_day,
+			  int32_t to_day, GArray *ret /* night_metrics */,
+			  GError **error);
+
+/* What the gateway concluded for a day, as it told the world. */
+struct store_result {
+	int32_t day;
+	int32_t score; /* -1: none */
+	char zone[8];  /* "red", "yellow", "green", "none" */
+	bool calibrating;
+	char advice_state[24];
+	char *state_json; /* the full state message; owned by the caller */
+	int64_t computed_ms;
+	int64_t alerted_ms; /* 0: no morning alert sent yet */
+};
+
+/* Stores (or replaces) the result of @user for r->day, committed before
+ * this returns. An alerted_ms of 0 keeps the one already stored, so a
+ * recomputed result does not send the morning alert twice. */
+gboolean store_put_result(store *s, int64_t user, const struct store_result *r,
+			  GError **error);
+/* Results with days in [@from_day, @to_day], oldest first; each element's
+ * state_json is owned by the array (freed by its clear function). */
+gboolean store_get_results(store *s, int64_t user, int32_t from_day,
+			   int32_t to_day, GArray *ret /* store_result */,
+			   GError **error);
+/* Records that the morning alert of @day went out (committed at once);
+ * STORE_ERROR_INVALID when there is no result for that day. */
+gboolean store_mark_alerted(store *s, int64_t user, int32_t day,
+			    int64_t alerted_ms, GError **error);
+
+/* Every person: ids and names, by name. */
+gboolean store_list_users(store *s, GArray *ret_ids /* int64_t */,
+			  GPtrArray *ret_names /* char *, owned */,
+			  GError **error);
+
+/* --- outbox ------------------------------------------------------------ */
+
+struct store_outbox_row {
+	int64_t id; /* increasing: the order to send in */
+	char *topic;
+	GBytes *payload;
+	int qos;
+	bool retain;
+	int64_t created_ms;
+};
+
+typedef struct store_outbox_row store_outbox_row;
+/* Frees @row, its topic and payload. NULL-safe. */
+void store_outbox_row_free(struct store_outbox_row *row);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(store_outbox_row, store_outbox_row_free)
+
+/* Queues a message; committed before this returns. */
+gboolean store_outbox_add(store *s, const char *topic, const void *payload,
+			  size_t len, int qos, bool retain, int64_t created_ms,
+			  int64_t *ret_id, GError **error);
+/* Up to @limit unsent rows with id > @after_id, in id order, appended to
+ * @ret (struct store_outbox_row *, owned by the array). */
+gboolean store_outbox_pending(store *s, int64_t after_id, unsigned limit,
+			      GPtrArray *ret, GError **error);
+/*
+ * Marks a row sent (STORE_ERROR_INVALID if there is no row @id). Joins
+ * the open batch: after a crash a sent row may be sent again, which QoS 1
+ * allows; it is never lost.
+ */
+gboolean store_outbox_mark_sent(store *s, int64_t id, int64_t sent_ms,
+				GError **error);
+/* Deletes sent rows sent before @before_ms. */
+gboolean store_outbox_prune(store *s, int64_t before_ms, GError **error);
+
+/* --- devices ----------------------------------------------------------- */
+
+struct store_device {
+	char address[18]; /* "AA:BB:CC:DD:EE:FF" */
+	char kind[16];
+	char name[64];
+	int64_t user;	 /* 0: none */
+	int battery_pct; /* -1: unknown */
+	int rssi;	 /* 0: unknown */
+	int64_t last_seen_ms;
+};
+
+/* Upserts a device's last known state (joins the open batch). */
+gboolean store_put_device(store *s, const struct store_device *d,
+			  GError **error);

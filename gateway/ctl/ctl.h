@@ -1,0 +1,46 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+#include <glib.h>
+
+#include "gateway/core/store.h"
+
+/*
+ * recoveryctl's commands, one file each (ctl-NAME.c). Each takes its own
+ * argv (argv[0] is the command's name) and returns the exit status.
+ */
+
+enum {
+	CTL_EXIT_OK = 0,
+	CTL_EXIT_FAILED = 1, /* the input or the operation failed */
+	CTL_EXIT_USAGE = 2,  /* the command line was wrong */
+};
+
+int ctl_decode(int argc, char **argv);
+int ctl_hrv(int argc, char **argv);
+int ctl_import(int argc, char **argv);
+int ctl_history(int argc, char **argv);
+int ctl_export(int argc, char **argv);
+int ctl_scan(int argc, char **argv);
+int ctl_watch(int argc, char **argv);
+
+/*
+ * Prints "recoveryctl COMMAND: MESSAGE" and @usage to stderr; returns
+ * CTL_EXIT_USAGE.
+ */
+int ctl_usage_error(const char *command, const char *usage, const char *fmt,
+		    ...) G_GNUC_PRINTF(3, 4);
+
+/*
+ * Opens the database @db of a command that only reads one: when it does not
+ * exist or cannot be opened, prints "recoveryctl COMMAND: DB: why" and
+ * returns NULL (never creates an empty database by mistake).
+ */
+store *ctl_open_existing_store(const char *command, const char *db);
+
+/*
+ * The id of the existing person @name (@ret_id may be NULL); FALSE with an
+ * error listing who is known when there is no such person.
+ */
+gboolean ctl_find_user(store *s, const char *name, int64_t *ret_id,
+		       GError **error);

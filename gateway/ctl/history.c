@@ -1,0 +1,206 @@
+// SPDX-License-Identifier: MIT
+/*
+ * recoveryctl history: a person's recent nights and mornings, as a table a
+ * person reads or as JSON.
+ */
+#include <stdio.h>
+
+#include <glib.h>
+#include <json-glib/json-glib.h>
+
+#include "gateway/core/clock.h"
+#include "gateway/ctl/ctl.h"
+#include "gateway/core/json-text.h"
+#include "gateway/core/report.h"
+#include "gateway/core/store.h"
+
+static const char history_usage[] = "usage: recoveryctl history --db PATH "
+				    "--user NAME [--days N] [--json]\n";
+
+/* A person's day: the night (may be absent) and the result. */
+struct history_row {
+	const struct night_metrics *night;
+	const struct store_result *result;
+};
+
+static const struct night_metrics *find_night(GArray *nights, int32_t day)
+{
+	for (guint i = 0; i < nights->len; i++) {
+		const struct night_metrics *n =
+		    &g_array_index(nights, struct night_metrics, i);
+
+		if (n->day == day)
+			return n;
+	}
+	return NULL;
+}
+
+static void print_metric(double value, int width, int decimals)
+{
+	if (metric_present(value))
+		printf("%*.*f", width, decimals, value);
+	else
+		printf("%*s", width, "-");
+}
+
+/* ↑ ↓ → against the previous day with a score; blank without one. */
+static const char *trend_glyph(int32_t score, int32_t previous)
+{
+	if (score < 0 || previous < 0)
+		return " ";
+	if (score >= previous + 5)
+		return "↑";
+	if (score <= previous - 5)
+		return "↓";
+	return "→";
+}
+
+static void print_table(const struct history_row *rows, size_t count)
+{
+	int32_t previous = -1;
+
+	printf("%-10s  %5s  %5s  %4s  %6s  %7s  %-6s  %s\n", "date", "sleep",
+	       "rmssd", "rhr", "weight", "score", "zone", "advice");
+	for (size_t i = 0; i < count; i++) {
+		const struct night_metrics *n = rows[i].night;
+		const struct store_result *r = rows[i].result;
+		char date[16];
+
+		clock_day_format(r->day, date, sizeof(date));
+		printf("%-10s  ", date);
+		if (n && metric_present(n->sleep_min))
+			printf("%2d:%02d", (int)n->sleep_min / 60,
+			       (int)n->sleep_min % 60);
+		else
+			printf("%5s", "-");
+		printf("  ");
+		print_metric(n ? n->rmssd_ms : METRIC_NONE, 5, 1);
+		printf("  ");
+		print_metric(n ? n->resting_hr_bpm : METRIC_NONE, 4, 0);
+		printf("  ");
+		print_metric(n ? n->weight_kg : METRIC_NONE, 6, 2);
+		printf("  ");
+		if (r->score >= 0)
+			printf("%5d %s", r->score,
+			       trend_glyph(r->score, previous));
+		else if (r->calibrating)
+			printf("%7s", "calib");
+		else
+			printf("%7s", "-");
+		printf("  %-6s  %s\n", r->zone, r->advice_state);
+		if (r->score >= 0)
+			previous = r->score;
+	}
+}
+
+static void print_json(const struct history_row *rows, size_t count)
+{
+	g_autoptr(JsonBuilder) b = json_builder_new();
+	g_autoptr(JsonNode) root = NULL;
+	g_autofree char *text = NULL;
+
+	json_builder_begin_array(b);
+	for (size_t i = 0; i < count; i++) {
+		const struct store_result *r = rows[i].result;
+		struct night_metrics empty = night_metrics_empty(r->day);
+
+		json_builder_begin_object(b);
+		report_add_metrics(b, rows[i].night ? rows[i].night : &empty);
+		json_builder_set_member_name(b, "score");
+		if (r->score >= 0)
+			json_builder_add_int_value(b, r->score);
+		else
+			json_builder_add_null_value(b);
+		json_builder_set_member_name(b, "zone");
+		json_builder_add_string_value(b, r->zone);
+		json_builder_set_member_name(b, "advice_state");
+		json_builder_add_string_value(b, r->advice_state);
+		json_builder_end_object(b);
+	}
+	json_builder_end_array(b);
+	root = json_builder_get_root(b);
+	text = json_text_from_node(root);
+	printf("%s\n", text);
+}
+
+int ctl_history(int argc, char **argv)
+{
+	g_autofree char *db = NULL;
+	g_autofree char *user = NULL;
+	gint days = 14;
+	gboolean json = FALSE;
+	GOptionEntry entries[] = {
+		{ "db", 0, 0, G_OPTION_ARG_FILENAME, &db, "the database",
+		  "PATH" },
+		{ "user", 0, 0, G_OPTION_ARG_STRING, &user, "whose history",
+		  "NAME" },
+		{ "days", 0, 0, G_OPTION_ARG_INT, &days,
+		  "how many days, up to the newest (default 14)", "N" },
+		{ "json", 0, 0, G_OPTION_ARG_NONE, &json, "print JSON", NULL },
+		G_OPTION_ENTRY_NULL,
+	};
+	g_autoptr(GOptionContext) options = g_option_context_new(NULL);
+	g_autoptr(GError) error = NULL;
+	g_autoptr(store) s = NULL;
+	g_autoptr(GArray) results = NULL;
+	g_autoptr(GArray) nights = NULL;
+	g_autofree struct history_row *rows = NULL;
+	int64_t user_id = 0;
+	size_t first;
+
+	g_option_context_set_summary(options,
+				     "Shows a person's recent nights: sleep, "
+				     "RMSSD, resting HR, weight,\nscore with "
+				     "its trend, zone and advice state.");
+	g_option_context_add_main_entries(options, entries, NULL);
+	if (!g_option_context_parse(options, &argc, &argv, &error))
+		return ctl_usage_error("history", history_usage, "%s",
+				       error->message);
+	if (argc > 1)
+		return ctl_usage_error("history", history_usage,
+				       "unexpected argument '%s'", argv[1]);
+	if (!db || !user)
+		return ctl_usage_error("history", history_usage,
+				       "--db and --user are required");
+	if (days < 1 || days > 100000)
+		return ctl_usage_error("history", history_usage,
+				       "--days must be 1 or more");
+
+	s = ctl_open_existing_store("history", db);
+	if (!s)
+		return CTL_EXIT_FAILED;
+	if (!ctl_find_user(s, user, &user_id, &error)) {
+		fprintf(stderr, "recoveryctl history: %s\n", error->message);
+		return CTL_EXIT_FAILED;
+	}
+
+	results = g_array_new(FALSE, TRUE, sizeof(struct store_result));
+	nights = g_array_new(FALSE, TRUE, sizeof(struct night_metrics));
+	if (!store_get_results(s, user_id, INT32_MIN / 2, INT32_MAX / 2,
+			       results, &error) ||
+	    !store_get_nights(s, user_id, INT32_MIN / 2, INT32_MAX / 2, nights,
+			      &error)) {
+		fprintf(stderr, "recoveryctl history: %s: %s\n", db,
+			error->message);
+		return CTL_EXIT_FAILED;
+	}
+
+	first = results->len > (guint)days ? results->len - (guint)days : 0;
+	rows = g_new0(struct history_row, results->len - first + 1);
+	for (guint i = (guint)first; i < results->len; i++) {
+		const struct store_result *r =
+		    &g_array_index(results, struct store_result, i);
+
+		rows[i - first] = (struct history_row){
+			.night = find_night(nights, r->day),
+			.result = r,
+		};
+	}
+	if (json)
+		print_json(rows, results->len - first);
+	else if (results->len == 0)
+		printf("no results for %s yet\n", user);
+	else
+		print_table(rows, results->len - first);
+	return CTL_EXIT_OK;
+}

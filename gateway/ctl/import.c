@@ -1,0 +1,263 @@
+// SPDX-License-Identifier: MIT
+/*
+ * recoveryctl import: readings from a CSV file into the store, then the
+ * analysis of every night the import touched.
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <glib.h>
+
+#include "gateway/core/analyze.h"
+#include "gateway/core/clock.h"
+#include "gateway/ctl/ctl.h"
+#include "gateway/core/import.h"
+#include "gateway/core/store.h"
+
+/* Per person: the span of days the import touched. */
+struct touched {
+	int64_t user_id;
+	int32_t first_day;
+	int32_t last_day;
+};
+
+struct import_ctx {
+	store *s;
+	const clock_zone *zone;
+	GHashTable *users; /* name -> struct touched */
+	unsigned rows;
+	unsigned skipped; /* derived rows of an export */
+	unsigned rejected;
+};
+
+static gboolean store_row(store *s, int64_t user, enum import_kind kind,
+			  int64_t t_ms, double v, GError **error)
+{
+	switch (kind) {
+	case IMPORT_RR_MS:
+		return store_add_rr(s, user, t_ms, v, error);
+	case IMPORT_HR_BPM:
+		return store_add_hr(s, user, t_ms, v, error);
+	case IMPORT_WEIGHT_KG:
+		return store_add_body(s, user, t_ms, v, METRIC_NONE,
+				      METRIC_NONE, error);
+	case IMPORT_BODY_FAT_PCT:
+		return store_add_body(s, user, t_ms, METRIC_NONE, v,
+				      METRIC_NONE, error);
+	case IMPORT_BED:
+		return store_add_state(s, user, STORE_STATE_BED, t_ms, v > 0.5,
+				       error);
+	case IMPORT_MOTION:
+		return store_add_state(s, user, STORE_STATE_MOTION, t_ms,
+				       v > 0.5, error);
+	case IMPORT_TEMPERATURE_C:
+		return store_add_env(s, user, STORE_ENV_TEMPERATURE_C, t_ms, v,
+				     error);
+	case IMPORT_HUMIDITY_PCT:
+		return store_add_env(s, user, STORE_ENV_HUMIDITY_PCT, t_ms, v,
+				     error);
+	case IMPORT_CHECKIN_MOOD:
+		return store_add_checkin(s, user, t_ms, v, METRIC_NONE,
+					 METRIC_NONE, error);
+	case IMPORT_CHECKIN_SORENESS:
+		return store_add_checkin(s, user, t_ms, METRIC_NONE, v,
+					 METRIC_NONE, error);
+	case IMPORT_CHECKIN_ENERGY:
+		return store_add_checkin(s, user, t_ms, METRIC_NONE,
+					 METRIC_NONE, v, error);
+	default:
+		g_set_error(error, STORE_ERROR, STORE_ERROR_INVALID,
+			    "unknown kind %d", (int)kind);
+		return FALSE;
+	}
+}
+
+/*
+ * One data line. Returns TRUE when stored (or skipped as derived); FALSE
+ * with @reason set for a rejected row, or with @error set when the store
+ * itself failed.
+ */
+static gboolean import_line(struct import_ctx *ctx, const char *line,
+			    char **reason, GError **error)
+{
+	struct import_row row;
+	struct touched *t;
+	int32_t day;
+
+	if (!import_parse_row(line, &row, reason))
+		return FALSE;
+	if (row.derived) {
+		ctx->skipped++;
+		return TRUE;
+	}
+
+	t = g_hash_table_lookup(ctx->users, row.user);
+	if (!t) {
+		int64_t id;
+
+		if (!store_user_id(ctx->s, row.user, &id, error))
+			return FALSE;
+		t = g_new0(struct touched, 1);
+		t->user_id = id;
+		t->first_day = INT32_MAX;
+		t->last_day = INT32_MIN;
+		g_hash_table_insert(ctx->users, g_strdup(row.user), t);
+	}
+	if (!store_row(ctx->s, t->user_id, row.kind, row.t_ms, row.value,
+		       error))
+		return FALSE;
+	ctx->rows++;
+
+	/* An evening reading belongs to the next morning's night. */
+	day = clock_day_of(ctx->zone, row.t_ms);
+	t->first_day = MIN(t->first_day, day);
+	t->last_day = MAX(t->last_day, day + 1);
+	return TRUE;
+}
+
+static const char import_usage[] =
+    "usage: recoveryctl import --db PATH [--timezone ZONE] FILE.csv\n";
+
+int ctl_import(int argc, char **argv)
+{
+	g_autofree char *db = NULL;
+	g_autofree char *tz = NULL;
+	g_auto(GStrv) files = NULL;
+	GOptionEntry entries[] = {
+		{ "db", 0, 0, G_OPTION_ARG_FILENAME, &db,
+		  "the database (created if missing)", "PATH" },
+		{ "timezone", 0, 0, G_OPTION_ARG_STRING, &tz,
+		  "time zone the nights are local to (default: the system's)",
+		  "ZONE" },
+		{ G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &files,
+		  NULL, "FILE.csv" },
+		G_OPTION_ENTRY_NULL,
+	};
+	g_autoptr(GOptionContext) options = g_option_context_new("FILE.csv");
+	g_autoptr(GError) error = NULL;
+	g_autoptr(store) s = NULL;
+	g_autoptr(clock_zone) zone = NULL;
+	g_autoptr(GHashTable) users = NULL;
+	g_autoptr(GIOChannel) in = NULL;
+	struct import_ctx ctx = { 0 };
+	unsigned line_no = 0, nights = 0;
+	GHashTableIter iter;
+	gpointer key, value;
+
+	g_option_context_set_summary(
+	    options,
+	    "Imports readings from a CSV file of time,user,kind,value rows\n"
+	    "(times in ISO 8601 with an offset) and analyses the nights\n"
+	    "they touch. Bad rows are reported with their line number and\n"
+	    "skipped; the good rows are still imported.");
+	g_option_context_add_main_entries(options, entries, NULL);
+	if (!g_option_context_parse(options, &argc, &argv, &error))
+		return ctl_usage_error("import", import_usage, "%s",
+				       error->message);
+	if (!db)
+		return ctl_usage_error("import", import_usage,
+				       "--db PATH is required");
+	if (!files || g_strv_length(files) != 1)
+		return ctl_usage_error("import", import_usage,
+				       "needs exactly one FILE.csv");
+
+	zone = clock_zone_new(tz, &error);
+	if (!zone)
+		return ctl_usage_error("import", import_usage, "%s",
+				       error->message);
+	in = g_io_channel_new_file(files[0], "r", &error);
+	if (!in) {
+		fprintf(stderr, "recoveryctl import: %s\n", error->message);
+		return CTL_EXIT_FAILED;
+	}
+	/* Bytes as they are: a bad line is one rejected row, not the end. */
+	g_io_channel_set_encoding(in, NULL, NULL);
+	s = store_open(db, NULL, &error);
+	if (!s) {
+		fprintf(stderr, "recoveryctl import: %s: %s\n", db,
+			error->message);
+		return CTL_EXIT_FAILED;
+	}
+
+	users = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+	ctx = (struct import_ctx){ .s = s, .zone = zone, .users = users };
+	for (;;) {
+		g_autofree char *line = NULL;
+		g_autofree char *reason = NULL;
+		GIOStatus status;
+		gsize term = 0;
+
+		status = g_io_channel_read_line(in, &line, NULL, &term, &error);
+		if (status == G_IO_STATUS_EOF)
+			break;
+		if (status != G_IO_STATUS_NORMAL) {
+			fprintf(stderr, "recoveryctl import: %s:%u: %s\n",
+				files[0], line_no + 1,
+				error ? error->message : "read error");
+			return CTL_EXIT_FAILED;
+		}
+		line_no++;
+		line[term] = '\0';
+		if (!g_utf8_validate(line, -1, NULL)) {
+			fprintf(stderr, "%s:%u: not UTF-8 text\n", files[0],
+				line_no);
+			ctx.rejected++;
+			continue;
+		}
+		g_strstrip(line);
+		if (line[0] == '\0' || line[0] == '#')
+			continue;
+		if (line_no == 1 && g_str_equal(line, "time,user,kind,value"))
+			continue;
+		if (import_line(&ctx, line, &reason, &error))
+			continue;
+		if (error) {
+			fprintf(stderr, "recoveryctl import: %s: %s\n", db,
+				error->message);
+			return CTL_EXIT_FAILED;
+		}
+		fprintf(stderr, "%s:%u: %s\n", files[0], line_no, reason);
+		ctx.rejected++;
+	}
+	if (!store_flush(s, &error)) {
+		fprintf(stderr, "recoveryctl import: %s: %s\n", db,
+			error->message);
+		return CTL_EXIT_FAILED;
+	}
+
+	g_hash_table_iter_init(&iter, users);
+	while (g_hash_table_iter_next(&iter, &key, &value)) {
+		const struct touched *t = value;
+		struct analyze_person person;
+
+		analyze_person_defaults(&person, t->user_id);
+		for (int32_t day = t->first_day; day <= t->last_day; day++) {
+			if (!analyze_night(s, zone, &person, day, NULL, &error))
+				break;
+			nights++;
+		}
+		if (!error && !analyze_results(
+				  s, &person, t->first_day, t->last_day,
+				  g_get_real_time() / 1000, NULL, NULL, &error))
+			break;
+		if (error)
+			break;
+	}
+	if (error) {
+		fprintf(stderr, "recoveryctl import: analysis: %s\n",
+			error->message);
+		return CTL_EXIT_FAILED;
+	}
+
+	printf("imported %u rows for %u %s, analysed %u nights", ctx.rows,
+	       g_hash_table_size(users),
+	       g_hash_table_size(users) == 1 ? "person" : "people", nights);
+	if (ctx.skipped)
+		printf("; skipped %u derived rows", ctx.skipped);
+	if (ctx.rejected)
+		printf("; %u rows rejected", ctx.rejected);
+	printf("\n");
+	return ctx.rejected ? CTL_EXIT_FAILED : CTL_EXIT_OK;
+}

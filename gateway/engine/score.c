@@ -1,0 +1,281 @@
+// SPDX-License-Identifier: MIT
+#include "gateway/engine/score.h"
+
+#include <errno.h>
+#include <math.h>
+
+#define WEEK_DAYS	   7
+#define WEEK_MIN_NIGHTS	   3
+#define LOAD_DAYS	   28
+#define SLEEP_NEED_MIN	   480.0
+#define SLEEP_EFF_PCT	   85.0
+#define SCORE_CENTRE	   70.0
+#define SCORE_SCALE	   15.0
+#define ZONE_RED_MAX	   33
+#define ZONE_YELLOW_MAX	   66
+#define WEIGHT_HRV	   0.40
+#define WEIGHT_RHR	   0.20
+#define WEIGHT_SLEEP	   0.25
+#define WEIGHT_CHECKIN	   0.10
+#define WEIGHT_LOAD	   0.05
+#define LOAD_ACWR_NEUTRAL  1.0
+#define LOAD_ACWR_PER_UNIT 0.3
+
+/* Welford's running mean and variance: one pass, no cancellation. */
+struct running {
+	int32_t n;
+	double mean;
+	double m2;
+};
+
+static void running_add(struct running *r, double x)
+{
+	double delta = x - r->mean;
+
+	r->n++;
+	r->mean += delta / r->n;
+	r->m2 += delta * (x - r->mean);
+}
+
+static double running_mean(const struct running *r, int32_t min_n)
+{
+	return r->n >= min_n && r->n > 0 ? r->mean : METRIC_NONE;
+}
+
+/*
+ * A single night has no spread to speak of, and a very steady person would
+ * otherwise turn a tiny wobble into a huge z: the floor stands in for both.
+ */
+static double running_sd(const struct running *r, double floor_sd)
+{
+	double sd;
+
+	if (r->n == 0)
+		return METRIC_NONE;
+	if (r->n < 2)
+		return floor_sd;
+	sd = sqrt(r->m2 / (r->n - 1));
+	return sd > floor_sd ? sd : floor_sd;
+}
+
+static double clamp_z(double z)
+{
+	return fmin(fmax(z, SCORE_Z_MIN), SCORE_Z_MAX);
+}
+
+static void component_set(struct score_component *c, double value, double z,
+			  double weight)
+{
+	c->present = true;
+	c->value = value;
+	c->z = clamp_z(z);
+	c->weight = weight;
+}
+
+static void component_absent(struct score_component *c, double weight)
+{
+	c->present = false;
+	c->value = METRIC_NONE;
+	c->z = METRIC_NONE;
+	c->weight = weight;
+}
+
+/*
+ * One pass from tonight backwards over the three windows (baseline 60,
+ * week 7, load 28). Only strictly decreasing days are taken, so a duplicated
+ * day counts once (the later entry wins) and input out of order cannot make a
+ * night count twice.
+ */
+static void scan_history(const struct night_metrics *nights, size_t count,
+			 struct score_baseline *b, double *daily_load)
+{
+	int32_t day = nights[count - 1].day;
+	int64_t last_age = -1;
+	struct running hrv60 = { 0 }, rhr60 = { 0 };
+	struct running hrv7 = { 0 }, rhr7 = { 0 };
+
+	for (size_t i = 0; i < LOAD_DAYS; i++)
+		daily_load[i] = METRIC_NONE;
+
+	for (size_t i = count; i-- > 0;) {
+		const struct night_metrics *n = &nights[i];
+		/* 64-bit so that absurd days cannot overflow the difference */
+		int64_t age = (int64_t)day - n->day;
+
+		if (age <= last_age)
+			continue;
+		if (age > SCORE_BASELINE_NIGHTS)
+			break;
+		last_age = age;
+
+		if (age >= 1) {
+			if (metric_present(n->ln_rmssd))
+				running_add(&hrv60, n->ln_rmssd);
+			if (metric_present(n->resting_hr_bpm))
+				running_add(&rhr60, n->resting_hr_bpm);
+		}
+		if (age < WEEK_DAYS) {
+			if (metric_present(n->ln_rmssd))
+				running_add(&hrv7, n->ln_rmssd);
+			if (metric_present(n->resting_hr_bpm))
+				running_add(&rhr7, n->resting_hr_bpm);
+		}
+		if (age < LOAD_DAYS)
+			daily_load[LOAD_DAYS - 1 - age] = n->load_trimp;
+	}
+
+	b->nights = hrv60.n;
+	b->ln_rmssd_mean = running_mean(&hrv60, 1);
+	b->ln_rmssd_sd = running_sd(&hrv60, SCORE_LN_RMSSD_SD_FLOOR);
+	b->rhr_nights = rhr60.n;
+	b->rhr_mean = running_mean(&rhr60, 1);
+	b->rhr_sd = running_sd(&rhr60, SCORE_RHR_SD_FLOOR);
+	b->week_nights = hrv7.n;
+	b->ln_rmssd_7d = running_mean(&hrv7, WEEK_MIN_NIGHTS);
+	b->rhr_7d = running_mean(&rhr7, WEEK_MIN_NIGHTS);
+}
+
+int score_night(const struct night_metrics *nights, size_t count,
+		const struct score_params *p, struct score_result *ret)
+{
+	const struct night_metrics *tonight;
+	struct score_result r = { 0 };
+	double daily_load[LOAD_DAYS];
+	double need_min = SLEEP_NEED_MIN;
+	double sum_wz = 0.0, sum_w = 0.0;
+	const struct score_component *parts[5];
+	int64_t known_days;
+
+	if (!nights || count == 0 || !ret)
+		return -EINVAL;
+	if (p && metric_present(p->sleep_need_min) && p->sleep_need_min > 0.0)
+		need_min = p->sleep_need_min;
+
+	tonight = &nights[count - 1];
+	r.day = tonight->day;
+	scan_history(nights, count, &r.baseline, daily_load);
+	/* Days before the person's first night are unknown, not rest: a
+	 * new user's first week must not read as a load spike. */
+	known_days = (int64_t)tonight->day - nights[0].day + 1;
+	if (known_days > LOAD_DAYS)
+		known_days = LOAD_DAYS;
+	load_trend(daily_load + LOAD_DAYS - known_days, (size_t)known_days,
+		   &r.load_trend);
+
+	/* A baseline of one night is thin, but the floored SD keeps its z
+	 * sane, and calibration withholds the score until there are seven. */
+	if (metric_present(tonight->ln_rmssd) && r.baseline.nights >= 1)
+		component_set(&r.hrv, tonight->ln_rmssd,
+			      (tonight->ln_rmssd - r.baseline.ln_rmssd_mean) /
+				  r.baseline.ln_rmssd_sd,
+			      WEIGHT_HRV);
+	else
+		component_absent(&r.hrv, WEIGHT_HRV);
+
+	/* A resting HR above normal means less recovery: the sign flips. */
+	if (metric_present(tonight->resting_hr_bpm) &&
+	    r.baseline.rhr_nights >= 1)
+		component_set(&r.rhr, tonight->resting_hr_bpm,
+			      -(tonight->resting_hr_bpm - r.baseline.rhr_mean) /
+				  r.baseline.rhr_sd,
+			      WEIGHT_RHR);
+	else
+		component_absent(&r.rhr, WEIGHT_RHR);
+
+	/* Each half is capped so a long lie-in cannot mask a bad HRV night;
+	 * efficiency is a percentage in the metrics, hence 85 and 10. */
+	if (metric_present(tonight->sleep_min) &&
+	    metric_present(tonight->sleep_efficiency_pct))
+		component_set(
+		    &r.sleep, tonight->sleep_min,
+		    fmin((tonight->sleep_min - need_min) / 60.0, 1.0) +
+			fmin((tonight->sleep_efficiency_pct - SLEEP_EFF_PCT) /
+				 10.0,
+			     0.5),
+		    WEIGHT_SLEEP);
+	else
+		component_absent(&r.sleep, WEIGHT_SLEEP);
+
+	/* Soreness runs the other way (5 = very sore), so it is mirrored
+	 * onto the same 1-5 scale before the mean. */
+	if (metric_present(tonight->mood) && metric_present(tonight->energy) &&
+	    metric_present(tonight->soreness)) {
+		double mean = (tonight->mood + tonight->energy +
+			       (6.0 - tonight->soreness)) /
+			      3.0;
+
+		component_set(&r.checkin, mean, mean - 3.0, WEIGHT_CHECKIN);
+	} else {
+		component_absent(&r.checkin, WEIGHT_CHECKIN);
+	}
+
+	/* Only a load spike costs readiness; a light week is not a bonus. */
+	if (metric_present(r.load_trend.acwr)) {
+		double acwr = r.load_trend.acwr;
+		double z =
+		    acwr > LOAD_ACWR_NEUTRAL
+			? -(acwr - LOAD_ACWR_NEUTRAL) / LOAD_ACWR_PER_UNIT
+			: 0.0;
+
+		component_set(&r.load, acwr, z, WEIGHT_LOAD);
+	} else {
+		component_absent(&r.load, WEIGHT_LOAD);
+	}
+
+	parts[0] = &r.hrv;
+	parts[1] = &r.rhr;
+	parts[2] = &r.sleep;
+	parts[3] = &r.checkin;
+	parts[4] = &r.load;
+	for (size_t i = 0; i < 5; i++) {
+		if (!parts[i]->present)
+			continue;
+		sum_wz += parts[i]->weight * parts[i]->z;
+		sum_w += parts[i]->weight;
+	}
+
+	r.calibrating = r.baseline.nights < SCORE_CALIBRATION_NIGHTS;
+	r.z_total = sum_w > 0.0 ? sum_wz / sum_w : METRIC_NONE;
+	/* A score is about a night: a check-in or yesterday's load alone,
+	 * with the strap and bed silent, is no readiness to report. */
+	if (!r.calibrating && metric_present(r.z_total) &&
+	    (r.hrv.present || r.rhr.present || r.sleep.present)) {
+		double s = round(SCORE_CENTRE + SCORE_SCALE * r.z_total);
+
+		r.score = (int32_t)fmin(fmax(s, 0.0), 100.0);
+		r.zone = score_zone_of(r.score);
+	} else {
+		r.score = -1;
+		r.zone = SCORE_ZONE_NONE;
+	}
+
+	*ret = r;
+	return 0;
+}
+
+const char *score_zone_name(enum score_zone zone)
+{
+	switch (zone) {
+	case SCORE_ZONE_RED:
+		return "red";
+	case SCORE_ZONE_YELLOW:
+		return "yellow";
+	case SCORE_ZONE_GREEN:
+		return "green";
+	case SCORE_ZONE_NONE:
+		return "none";
+	default:
+		return "none";
+	}
+}
+
+enum score_zone score_zone_of(int32_t score)
+{
+	if (score < 0)
+		return SCORE_ZONE_NONE;
+	if (score <= ZONE_RED_MAX)
+		return SCORE_ZONE_RED;
+	if (score <= ZONE_YELLOW_MAX)
+		return SCORE_ZONE_YELLOW;
+	return SCORE_ZONE_GREEN;
+}
