@@ -29,7 +29,7 @@
 #include "sensors/decode.h"
 #include "gateway/core/demo.h"
 #include "gateway/core/household.h"
-#include "gateway/core/json-text.h"
+#include "gateway/common/json-text.h"
 #include "gateway/engine/morning.h"
 #include "gateway/outbox.h"
 #include "mqtt/payload.h"

@@ -11,6 +11,8 @@
  */
 #include "mqtt/bridge.h"
 
+#include "gateway/common/owner-log.h"
+
 #include <string.h>
 
 #include "mqtt/topic.h"
@@ -65,23 +67,6 @@ struct mqtt_bridge {
 	GHashTable *rejected;
 	GHashTable *ignored;
 };
-
-static void say(struct mqtt_bridge *b, GLogLevelFlags level, const char *fmt,
-		...) G_GNUC_PRINTF(3, 4);
-
-static void say(struct mqtt_bridge *b, GLogLevelFlags level, const char *fmt,
-		...)
-{
-	g_autofree char *text = NULL;
-	va_list ap;
-
-	if (!b->ops.log)
-		return;
-	va_start(ap, fmt);
-	text = g_strdup_vprintf(fmt, ap);
-	va_end(ap);
-	b->ops.log(b->data, level, text);
-}
 
 static gboolean invalid(GError **error, const char *fmt, ...)
     G_GNUC_PRINTF(2, 3);
@@ -167,14 +152,14 @@ static bool publish_config(struct mqtt_bridge *b, const char *topic,
 		return true;
 	if (g_error_matches(error, MQTT_CLIENT_ERROR,
 			    MQTT_CLIENT_ERROR_NOT_RUNNING)) {
-		say(b, G_LOG_LEVEL_DEBUG,
-		    "discovery paused until the next connect: %s",
-		    error->message);
+		owner_log(b->ops.log, b->data, G_LOG_LEVEL_DEBUG,
+			  "discovery paused until the next connect: %s",
+			  error->message);
 		return false;
 	}
 	/* This one will never go; the others still may. */
-	say(b, G_LOG_LEVEL_WARNING, "discovery config %s not sent: %s", topic,
-	    error->message);
+	owner_log(b->ops.log, b->data, G_LOG_LEVEL_WARNING,
+		  "discovery config %s not sent: %s", topic, error->message);
 	return true;
 }
 
@@ -319,7 +304,8 @@ static void stop_collecting(struct mqtt_bridge *b)
 	g_clear_handle_id(&b->settle_id, g_source_remove);
 	g_hash_table_remove_all(b->found);
 	if (!mqtt_client_unsubscribe(b->client, b->config_filter, &error))
-		say(b, G_LOG_LEVEL_WARNING, "%s", error->message);
+		owner_log(b->ops.log, b->data, G_LOG_LEVEL_WARNING, "%s",
+			  error->message);
 }
 
 static void add_topics(GHashTable *set, GPtrArray *configs)
@@ -366,7 +352,8 @@ static void sweep(struct mqtt_bridge *b)
 		deleted++;
 	}
 	if (deleted)
-		say(b, G_LOG_LEVEL_INFO,
+		owner_log(
+		    b->ops.log, b->data, G_LOG_LEVEL_INFO,
 		    "deleted %u Home Assistant configs of people, devices or "
 		    "entities no longer configured",
 		    deleted);
@@ -419,9 +406,9 @@ void mqtt_bridge_connected(mqtt_bridge *b)
 	 * back retained is what was there before this connect, followed by
 	 * our own configs echoed (current, so never stale). */
 	if (!mqtt_client_subscribe(b->client, b->config_filter, &error))
-		say(b, G_LOG_LEVEL_WARNING,
-		    "stale discovery configs will not be found: %s",
-		    error->message);
+		owner_log(b->ops.log, b->data, G_LOG_LEVEL_WARNING,
+			  "stale discovery configs will not be found: %s",
+			  error->message);
 	publish_all(b);
 	if (b->ops.republish_states)
 		b->ops.republish_states(b->data);
@@ -461,8 +448,9 @@ static void ha_birth(struct mqtt_bridge *b)
 		delay_ms = (guint)g_random_int_range(
 		    (gint32)b->birth_min_ms, (gint32)b->birth_max_ms + 1);
 	b->birth_id = g_timeout_add(delay_ms, birth_cb, b);
-	say(b, G_LOG_LEVEL_DEBUG,
-	    "Home Assistant is online: discovery again in %u ms", delay_ms);
+	owner_log(b->ops.log, b->data, G_LOG_LEVEL_DEBUG,
+		  "Home Assistant is online: discovery again in %u ms",
+		  delay_ms);
 }
 
 static void checkin(struct mqtt_bridge *b, const char *topic, const char *user,
@@ -473,10 +461,10 @@ static void checkin(struct mqtt_bridge *b, const char *topic, const char *user,
 
 	if (!g_hash_table_contains(b->users, user)) {
 		if (may_report(b->ignored, topic, "unknown user"))
-			say(b, G_LOG_LEVEL_DEBUG,
-			    "check-in on %s ignored: \"%s\" is not a "
-			    "configured person",
-			    topic, user);
+			owner_log(b->ops.log, b->data, G_LOG_LEVEL_DEBUG,
+				  "check-in on %s ignored: \"%s\" is not a "
+				  "configured person",
+				  topic, user);
 		return;
 	}
 	if (mqtt_inbound_parse_checkin(payload, len, &c, &reason) < 0) {

@@ -21,6 +21,8 @@
  */
 #include "mqtt/client.h"
 
+#include "gateway/common/owner-log.h"
+
 #include <errno.h>
 #include <netdb.h>
 #include <poll.h>
@@ -197,23 +199,6 @@ static void live_value_free(struct live_value *v)
 		return;
 	g_clear_pointer(&v->payload, g_bytes_unref);
 	g_free(v);
-}
-
-static void say(struct mqtt_client *c, GLogLevelFlags level, const char *fmt,
-		...) G_GNUC_PRINTF(3, 4);
-
-static void say(struct mqtt_client *c, GLogLevelFlags level, const char *fmt,
-		...)
-{
-	g_autofree char *text = NULL;
-	va_list ap;
-
-	if (!c->ops.log)
-		return;
-	va_start(ap, fmt);
-	text = g_strdup_vprintf(fmt, ap);
-	va_end(ap);
-	c->ops.log(c->data, level, text);
 }
 
 static bool is_v5(const struct mqtt_client *c)
@@ -469,7 +454,8 @@ mqtt_client *mqtt_client_new(const struct mqtt_client_config *cfg,
 					&exposed, error))
 			return NULL;
 		if (exposed)
-			say(c, G_LOG_LEVEL_WARNING,
+			owner_log(
+			    c->ops.log, c->data, G_LOG_LEVEL_WARNING,
 			    "password file %s can be read by group or others; "
 			    "chmod 600 it",
 			    cfg->password_file);
@@ -716,7 +702,8 @@ static void on_log(struct mosquitto *mosq, void *obj, int level,
 	}
 	/* Every packet is logged at debug level; that is noise. */
 	if (!(level & MOSQ_LOG_DEBUG))
-		say(c, G_LOG_LEVEL_DEBUG, "libmosquitto: %s", text);
+		owner_log(c->ops.log, c->data, G_LOG_LEVEL_DEBUG,
+			  "libmosquitto: %s", text);
 }
 
 /* --- acting on events ----------------------------------------------------- */
@@ -761,8 +748,9 @@ static void subscribe_extra(struct mqtt_client *c, const char *filter)
 
 	if (rc != MOSQ_ERR_SUCCESS) {
 		/* The connection is going; the next CONNACK sends it. */
-		say(c, G_LOG_LEVEL_DEBUG, "could not subscribe to %s: %s",
-		    filter, mosquitto_strerror(rc));
+		owner_log(c->ops.log, c->data, G_LOG_LEVEL_DEBUG,
+			  "could not subscribe to %s: %s", filter,
+			  mosquitto_strerror(rc));
 		return;
 	}
 	g_hash_table_replace(c->sub_mids, GINT_TO_POINTER(mid),
@@ -795,13 +783,13 @@ static void handle_connack(struct mqtt_client *c)
 	c->stats.connects++;
 	g_string_truncate(c->lib_errors, 0);
 	if (!publish_status(c, "online", NULL))
-		say(c, G_LOG_LEVEL_WARNING, "could not queue \"online\" on %s",
-		    c->status_topic);
+		owner_log(c->ops.log, c->data, G_LOG_LEVEL_WARNING,
+			  "could not queue \"online\" on %s", c->status_topic);
 	rc = mosquitto_subscribe_multiple(c->mosq, NULL, 2, c->subscriptions, 1,
 					  0, NULL);
 	if (rc != MOSQ_ERR_SUCCESS)
-		say(c, G_LOG_LEVEL_WARNING, "could not subscribe: %s",
-		    mosquitto_strerror(rc));
+		owner_log(c->ops.log, c->data, G_LOG_LEVEL_WARNING,
+			  "could not subscribe: %s", mosquitto_strerror(rc));
 	/* A clean session forgets subscriptions: every CONNACK needs them
 	 * all again. */
 	for (guint i = 0; i < c->extra_subs->len; i++)
@@ -819,10 +807,11 @@ static void mark_sent(struct mqtt_client *c, int64_t id)
 
 	c->stats.acknowledged++;
 	if (!c->ops.outbox_sent(c->data, id, &error))
-		say(c, G_LOG_LEVEL_WARNING,
-		    "outbox row %" G_GINT64_FORMAT " was delivered but could "
-		    "not be marked sent (it will be sent again): %s",
-		    id, error ? error->message : "unknown error");
+		owner_log(c->ops.log, c->data, G_LOG_LEVEL_WARNING,
+			  "outbox row %" G_GINT64_FORMAT
+			  " was delivered but could "
+			  "not be marked sent (it will be sent again): %s",
+			  id, error ? error->message : "unknown error");
 }
 
 static void handle_published(struct mqtt_client *c, int mid, int reason)
@@ -845,9 +834,9 @@ static void handle_published(struct mqtt_client *c, int mid, int reason)
 	if (reason >= 0x80)
 		/* MQTT 5 only: the broker will never take this message;
 		 * keeping it would block the outbox. */
-		say(c, G_LOG_LEVEL_WARNING,
-		    "broker refused outbox row %" G_GINT64_FORMAT ": %s", id,
-		    mosquitto_reason_string(reason));
+		owner_log(c->ops.log, c->data, G_LOG_LEVEL_WARNING,
+			  "broker refused outbox row %" G_GINT64_FORMAT ": %s",
+			  id, mosquitto_reason_string(reason));
 	mark_sent(c, id);
 }
 
@@ -865,10 +854,12 @@ static void handle_event(struct mqtt_client *c, struct event *ev)
 		    g_hash_table_lookup(c->sub_mids, GINT_TO_POINTER(ev->mid));
 
 		if (ev->code && extra)
-			say(c, G_LOG_LEVEL_WARNING,
-			    "broker refused the subscription to %s", extra);
+			owner_log(c->ops.log, c->data, G_LOG_LEVEL_WARNING,
+				  "broker refused the subscription to %s",
+				  extra);
 		else if (ev->code)
-			say(c, G_LOG_LEVEL_WARNING,
+			owner_log(
+			    c->ops.log, c->data, G_LOG_LEVEL_WARNING,
 			    "broker refused the subscription to %s or %s: "
 			    "check-ins or Home Assistant restarts will be "
 			    "missed",
@@ -941,9 +932,10 @@ static bool fetch_batch(struct mqtt_client *c)
 
 	if (!c->ops.outbox_pending(c->data, c->fetch_after_id, BATCH_ROWS, rows,
 				   &error)) {
-		say(c, G_LOG_LEVEL_WARNING,
-		    "cannot read the outbox (retrying in %u ms): %s",
-		    DRAIN_RETRY_MS, error ? error->message : "unknown error");
+		owner_log(c->ops.log, c->data, G_LOG_LEVEL_WARNING,
+			  "cannot read the outbox (retrying in %u ms): %s",
+			  DRAIN_RETRY_MS,
+			  error ? error->message : "unknown error");
 		if (!c->drain_retry_timer) {
 			c->drain_retry_timer =
 			    g_timeout_source_new(DRAIN_RETRY_MS);
@@ -1001,10 +993,10 @@ static void drain(struct mqtt_client *c)
 		case MOSQ_ERR_QOS_NOT_SUPPORTED:
 			/* No broker will ever take it; waiting would block
 			 * every row behind it. */
-			say(c, G_LOG_LEVEL_WARNING,
-			    "dropping outbox row %" G_GINT64_FORMAT
-			    " on \"%s\": %s",
-			    m->id, m->topic, mosquitto_strerror(rc));
+			owner_log(c->ops.log, c->data, G_LOG_LEVEL_WARNING,
+				  "dropping outbox row %" G_GINT64_FORMAT
+				  " on \"%s\": %s",
+				  m->id, m->topic, mosquitto_strerror(rc));
 			mark_sent(c, m->id);
 			break;
 		default:
@@ -1331,10 +1323,11 @@ void mqtt_client_stop(mqtt_client *c)
 		 * acknowledged before we go. */
 		if (publish_status(c, "offline", &c->stop_mid)) {
 			if (!run_until(c, stop_acked, deadline))
-				say(c, G_LOG_LEVEL_WARNING,
-				    "\"offline\" not acknowledged within "
-				    "%u ms",
-				    c->stop_timeout_ms);
+				owner_log(c->ops.log, c->data,
+					  G_LOG_LEVEL_WARNING,
+					  "\"offline\" not acknowledged within "
+					  "%u ms",
+					  c->stop_timeout_ms);
 		}
 		if (c->mosq && mosquitto_socket(c->mosq) >= 0 &&
 		    mosquitto_disconnect(c->mosq) == MOSQ_ERR_SUCCESS)
@@ -1492,9 +1485,9 @@ gboolean mqtt_client_unsubscribe(mqtt_client *c, const char *filter,
 		/* A failure means the connection is going, and with it
 		 * (clean session) the subscription. */
 		if (rc != MOSQ_ERR_SUCCESS)
-			say(c, G_LOG_LEVEL_DEBUG,
-			    "could not unsubscribe from %s: %s", filter,
-			    mosquitto_strerror(rc));
+			owner_log(c->ops.log, c->data, G_LOG_LEVEL_DEBUG,
+				  "could not unsubscribe from %s: %s", filter,
+				  mosquitto_strerror(rc));
 		pump(c);
 	}
 	return TRUE;

@@ -13,7 +13,7 @@
 
 #include <json-glib/json-glib.h>
 
-#include "gateway/core/json-text.h"
+#include "gateway/common/json-text.h"
 #include "mqtt/payload.h"
 #include "mqtt/topic.h"
 

@@ -7,7 +7,7 @@
 
 #include <json-glib/json-glib.h>
 
-#include "gateway/core/json-text.h"
+#include "gateway/common/json-text.h"
 #include "mqtt/topic.h"
 
 #define EN_DASH	 "\u2013"

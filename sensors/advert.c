@@ -21,6 +21,8 @@
 
 #include "sensors/ble-private.h"
 
+#include "gateway/common/owner-log.h"
+
 #include <string.h>
 
 #define MISCALE_REPEAT_MS (2 * 60 * 1000)

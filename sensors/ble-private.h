@@ -145,9 +145,6 @@ const char *ble_find_char(ble_client *c, const char *dev_path,
 int64_t ble_wall_ms(ble_client *c);
 int64_t ble_window_ms(ble_client *c);
 
-void ble_log(ble_client *c, GLogLevelFlags level, const char *fmt, ...)
-    G_GNUC_PRINTF(3, 4);
-
 /* Passes @r (its payload filled in) on as a reading of @address: sets the
  * address, the time and @via, counts it and calls ops.reading. */
 void ble_emit_reading(ble_client *c, struct reading *r, const char *address,

@@ -14,6 +14,8 @@
 
 #include "sensors/ble.h"
 
+#include "gateway/common/owner-log.h"
+
 #include <errno.h>
 #include <stdarg.h>
 #include <string.h>
@@ -77,18 +79,6 @@ const char *ble_link_state_name(enum ble_link_state state)
 	default:
 		return "unknown";
 	}
-}
-
-void ble_log(ble_client *c, GLogLevelFlags level, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (c->ops.log == NULL)
-		return;
-	va_start(ap, fmt);
-	g_autofree char *msg = g_strdup_vprintf(fmt, ap);
-	va_end(ap);
-	c->ops.log(c->data, level, msg);
 }
 
 int64_t ble_wall_ms(ble_client *c)
@@ -157,8 +147,8 @@ static void set_permission_problem(ble_client *c, const GError *error)
 	    BLE_ERROR, BLE_ERROR_PERMISSION_DENIED,
 	    "permission denied talking to org.bluez: run as root or add the "
 	    "user to the bluetooth group");
-	ble_log(c, G_LOG_LEVEL_WARNING, "%s (%s)", c->problem->message,
-		error->message);
+	owner_log(c->ops.log, c->data, G_LOG_LEVEL_WARNING, "%s (%s)",
+		  c->problem->message, error->message);
 }
 
 /* --- Calls: one GCancellable each --------------------------------------- */
@@ -472,16 +462,17 @@ static void power_done(ble_client *c, struct ble_dev *d, GVariant *reply,
 		set_permission_problem(c, error);
 		return;
 	}
-	ble_log(c, G_LOG_LEVEL_WARNING,
-		"cannot power adapter %s on (%s): is it blocked? "
-		"(rfkill unblock bluetooth)",
-		c->adapter_path, error->message);
+	owner_log(c->ops.log, c->data, G_LOG_LEVEL_WARNING,
+		  "cannot power adapter %s on (%s): is it blocked? "
+		  "(rfkill unblock bluetooth)",
+		  c->adapter_path, error->message);
 }
 
 static void power_on(ble_client *c)
 {
 	c->power_tried = true;
-	ble_log(c, G_LOG_LEVEL_INFO, "powering adapter %s on", c->adapter_path);
+	owner_log(c->ops.log, c->data, G_LOG_LEVEL_INFO,
+		  "powering adapter %s on", c->adapter_path);
 	ble_call(c, NULL, c->adapter_path, DBUS_PROPERTIES, "Set",
 		 g_variant_new("(ssv)", BLUEZ_ADAPTER, "Powered",
 			       g_variant_new_boolean(TRUE)),
@@ -499,8 +490,8 @@ static void reset_discovery(ble_client *c)
 static void use_adapter(ble_client *c, const char *path)
 {
 	if (c->adapter_path != NULL) {
-		ble_log(c, G_LOG_LEVEL_WARNING, "adapter %s went away",
-			c->adapter_path);
+		owner_log(c->ops.log, c->data, G_LOG_LEVEL_WARNING,
+			  "adapter %s went away", c->adapter_path);
 		for (guint i = 0; i < c->devices->len; i++)
 			ble_dev_bluez_gone(c->devices->pdata[i],
 					   "the adapter went away");
@@ -513,18 +504,19 @@ static void use_adapter(ble_client *c, const char *path)
 	c->power_tried = false;
 	c->powered = false;
 	if (path == NULL) {
-		ble_log(c, G_LOG_LEVEL_WARNING,
-			"no Bluetooth adapter%s%s: waiting for one",
-			c->adapter_name ? " " : "",
-			c->adapter_name ? c->adapter_name : "");
+		owner_log(c->ops.log, c->data, G_LOG_LEVEL_WARNING,
+			  "no Bluetooth adapter%s%s: waiting for one",
+			  c->adapter_name ? " " : "",
+			  c->adapter_name ? c->adapter_name : "");
 		return;
 	}
 	c->powered = ble_prop_bool(c, path, BLUEZ_ADAPTER, "Powered");
 	GVariant *addr =
 	    ble_prop(c, path, BLUEZ_ADAPTER, "Address", G_VARIANT_TYPE_STRING);
-	ble_log(c, G_LOG_LEVEL_INFO, "using adapter %s (%s)%s", path,
-		addr ? g_variant_get_string(addr, NULL) : "?",
-		c->powered ? "" : ", powered off");
+	owner_log(c->ops.log, c->data, G_LOG_LEVEL_INFO,
+		  "using adapter %s (%s)%s", path,
+		  addr ? g_variant_get_string(addr, NULL) : "?",
+		  c->powered ? "" : ", powered off");
 	if (!c->powered && c->power_on)
 		power_on(c);
 	bind_devices(c);
@@ -593,9 +585,10 @@ static void adapter_props_changed(ble_client *c, GVariant *changed)
 	if (g_variant_lookup(changed, "Powered", "b", &on) &&
 	    (bool)on != c->powered) {
 		c->powered = on;
-		ble_log(c, on ? G_LOG_LEVEL_INFO : G_LOG_LEVEL_WARNING,
-			"adapter %s powered %s", c->adapter_path,
-			on ? "on" : "off");
+		owner_log(c->ops.log, c->data,
+			  on ? G_LOG_LEVEL_INFO : G_LOG_LEVEL_WARNING,
+			  "adapter %s powered %s", c->adapter_path,
+			  on ? "on" : "off");
 		/* A powered-off adapter ends every discovery session. */
 		if (!on)
 			reset_discovery(c);
@@ -687,8 +680,8 @@ static void disc_failed(ble_client *c, const char *what, const GError *error)
 	}
 	if (g_strcmp0(name, "org.bluez.Error.NotReady") == 0)
 		return;
-	ble_log(c, G_LOG_LEVEL_WARNING, "%s on %s failed: %s", what,
-		c->adapter_path, error->message);
+	owner_log(c->ops.log, c->data, G_LOG_LEVEL_WARNING,
+		  "%s on %s failed: %s", what, c->adapter_path, error->message);
 	if (c->disc_retry == 0)
 		c->disc_retry = g_timeout_add(DISC_RETRY_MS, disc_retry_due, c);
 }
@@ -911,10 +904,10 @@ static void gmo_done(ble_client *c, struct ble_dev *d, GVariant *reply,
 		if (is_permission_error(error)) {
 			set_permission_problem(c, error);
 		} else {
-			ble_log(c, G_LOG_LEVEL_WARNING,
-				"GetManagedObjects from bluetoothd failed: "
-				"%s; retrying",
-				error->message);
+			owner_log(c->ops.log, c->data, G_LOG_LEVEL_WARNING,
+				  "GetManagedObjects from bluetoothd failed: "
+				  "%s; retrying",
+				  error->message);
 		}
 		g_clear_handle_id(&c->gmo_retry, g_source_remove);
 		c->gmo_retry = g_timeout_add(GMO_RETRY_MS, gmo_retry_due, c);
@@ -991,7 +984,8 @@ static void on_name_appeared(GDBusConnection *bus, const char *name,
 	c->owner = g_strdup(owner);
 	c->stats.bluez_appeared++;
 	g_clear_error(&c->problem);
-	ble_log(c, G_LOG_LEVEL_INFO, "bluetoothd is on the bus as %s", owner);
+	owner_log(c->ops.log, c->data, G_LOG_LEVEL_INFO,
+		  "bluetoothd is on the bus as %s", owner);
 
 	/* Subscribed before GetManagedObjects, so nothing falls between. */
 	c->sub_added = g_dbus_connection_signal_subscribe(
@@ -1016,13 +1010,13 @@ static void on_name_vanished(GDBusConnection *bus, const char *name,
 
 	c->name_known = true;
 	if (c->owner != NULL) {
-		ble_log(c, G_LOG_LEVEL_WARNING,
-			"bluetoothd left the bus: waiting for it to return");
+		owner_log(c->ops.log, c->data, G_LOG_LEVEL_WARNING,
+			  "bluetoothd left the bus: waiting for it to return");
 		bluez_gone(c, "bluetoothd left the bus");
 	} else {
-		ble_log(c, G_LOG_LEVEL_WARNING,
-			"bluetoothd is not running on the system bus: "
-			"waiting for it");
+		owner_log(c->ops.log, c->data, G_LOG_LEVEL_WARNING,
+			  "bluetoothd is not running on the system bus: "
+			  "waiting for it");
 		for (guint i = 0; i < c->devices->len; i++)
 			ble_dev_bluez_gone(c->devices->pdata[i],
 					   "bluetoothd is not running");
@@ -1112,9 +1106,9 @@ void ble_client_set_devices(ble_client *c,
 		struct ble_dev *d = NULL;
 
 		if (!address_normalise(devices[i].address, address)) {
-			ble_log(c, G_LOG_LEVEL_WARNING,
-				"'%.17s' is not a Bluetooth address: skipped",
-				devices[i].address);
+			owner_log(c->ops.log, c->data, G_LOG_LEVEL_WARNING,
+				  "'%.17s' is not a Bluetooth address: skipped",
+				  devices[i].address);
 			continue;
 		}
 		bool dup = false;
@@ -1123,9 +1117,9 @@ void ble_client_set_devices(ble_client *c,
 			    strcmp(((struct ble_dev *)next->pdata[j])->address,
 				   address) == 0;
 		if (dup) {
-			ble_log(c, G_LOG_LEVEL_WARNING,
-				"%s is listed twice: the first one counts",
-				address);
+			owner_log(c->ops.log, c->data, G_LOG_LEVEL_WARNING,
+				  "%s is listed twice: the first one counts",
+				  address);
 			continue;
 		}
 		for (guint j = 0; j < c->devices->len; j++) {
@@ -1296,14 +1290,15 @@ void ble_malformed(ble_client *c, struct ble_dev *d, enum decode_uuid uuid,
 	else
 		g_strlcpy(why, g_strerror(-rc), sizeof(why));
 	if (d->malformed_quiet > 0)
-		ble_log(c, G_LOG_LEVEL_MESSAGE,
-			"malformed %s from %s: %s (%u more since the last "
-			"message)",
-			what ? what : "payload", d->address, why,
-			d->malformed_quiet);
+		owner_log(c->ops.log, c->data, G_LOG_LEVEL_MESSAGE,
+			  "malformed %s from %s: %s (%u more since the last "
+			  "message)",
+			  what ? what : "payload", d->address, why,
+			  d->malformed_quiet);
 	else
-		ble_log(c, G_LOG_LEVEL_MESSAGE, "malformed %s from %s: %s",
-			what ? what : "payload", d->address, why);
+		owner_log(c->ops.log, c->data, G_LOG_LEVEL_MESSAGE,
+			  "malformed %s from %s: %s", what ? what : "payload",
+			  d->address, why);
 	d->malformed_logged = true;
 	d->malformed_log_ms = now;
 	d->malformed_quiet = 0;

@@ -21,6 +21,8 @@
 
 #include "sensors/ble-private.h"
 
+#include "gateway/common/owner-log.h"
+
 #include <errno.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -331,9 +333,9 @@ static void start_done(ble_client *c, struct ble_dev *d, GVariant *reply,
 	if (error != NULL &&
 	    (g_strcmp0(name, "org.bluez.Error.InProgress") == 0 ||
 	     g_strcmp0(name, "org.bluez.Error.NotPermitted") == 0)) {
-		ble_log(c, G_LOG_LEVEL_DEBUG,
-			"%s: notifications already enabled on %s (%s)",
-			d->address, d->subs[tag].path, error->message);
+		owner_log(c->ops.log, c->data, G_LOG_LEVEL_DEBUG,
+			  "%s: notifications already enabled on %s (%s)",
+			  d->address, d->subs[tag].path, error->message);
 		error = NULL;
 	}
 	if (error != NULL) {
@@ -441,11 +443,11 @@ static void acquire_done(ble_client *c, struct ble_dev *d, GVariant *reply,
 	if (fd < 0) {
 		/* Someone holds a StartNotify session (InProgress), or this
 		 * bluetoothd does not offer it here: the D-Bus way. */
-		ble_log(c, G_LOG_LEVEL_DEBUG,
-			"%s: AcquireNotify on %s failed (%s): using "
-			"StartNotify",
-			d->address, s->path,
-			error ? error->message : fd_error->message);
+		owner_log(c->ops.log, c->data, G_LOG_LEVEL_DEBUG,
+			  "%s: AcquireNotify on %s failed (%s): using "
+			  "StartNotify",
+			  d->address, s->path,
+			  error ? error->message : fd_error->message);
 		s->tried_start = true;
 		d->subs_pending--;
 		start_notify(d, (unsigned)tag);
@@ -497,9 +499,10 @@ static void read_done(ble_client *c, struct ble_dev *d, GVariant *reply,
 
 	if (error != NULL) {
 		/* Optional values: the session goes on without them. */
-		ble_log(c, G_LOG_LEVEL_DEBUG, "%s: reading %s failed: %s",
-			d->address, decode_uuid_name((enum decode_uuid)tag),
-			error->message);
+		owner_log(c->ops.log, c->data, G_LOG_LEVEL_DEBUG,
+			  "%s: reading %s failed: %s", d->address,
+			  decode_uuid_name((enum decode_uuid)tag),
+			  error->message);
 		return;
 	}
 	g_autoptr(GVariant) value = g_variant_get_child_value(reply, 0);
@@ -539,16 +542,17 @@ static void stale(struct ble_dev *d)
 
 	c->stats.stale_caches++;
 	d->stale_count++;
-	ble_log(c, G_LOG_LEVEL_WARNING, "%s: %s", d->address, why->message);
+	owner_log(c->ops.log, c->data, G_LOG_LEVEL_WARNING, "%s: %s",
+		  d->address, why->message);
 	c->stats.links_lost++;
 	session_end(d);
 	set_state(d, BLE_LINK_LOST, why);
 	backoff(d, d->backoff_ms, true, why);
 	if (d->stale_count >= STALE_REMOVE_AFTER && !paired) {
-		ble_log(c, G_LOG_LEVEL_WARNING,
-			"%s: removing it from bluetoothd to clear its GATT "
-			"cache",
-			d->address);
+		owner_log(c->ops.log, c->data, G_LOG_LEVEL_WARNING,
+			  "%s: removing it from bluetoothd to clear its GATT "
+			  "cache",
+			  d->address);
 		d->stale_count = 0;
 		ble_call(c, d, c->adapter_path, BLUEZ_ADAPTER, "RemoveDevice",
 			 g_variant_new("(o)", path), G_VARIANT_TYPE_UNIT,
@@ -556,10 +560,10 @@ static void stale(struct ble_dev *d)
 		return;
 	}
 	if (d->stale_count >= STALE_REMOVE_AFTER)
-		ble_log(c, G_LOG_LEVEL_WARNING,
-			"%s is paired: to clear its GATT cache, "
-			"bluetoothctl remove %s, then pair it again",
-			d->address, d->address);
+		owner_log(c->ops.log, c->data, G_LOG_LEVEL_WARNING,
+			  "%s is paired: to clear its GATT cache, "
+			  "bluetoothctl remove %s, then pair it again",
+			  d->address, d->address);
 	disconnect(d);
 }
 
@@ -660,9 +664,9 @@ static bool forget_until_seen(struct ble_dev *d, const GError *error)
 	    ble_prop_bool(c, d->path, BLUEZ_DEVICE, "Paired"))
 		return false;
 	path = g_strdup(d->path);
-	ble_log(c, G_LOG_LEVEL_INFO,
-		"%s does not answer (%s): waiting for it to advertise again",
-		d->address, error->message);
+	owner_log(c->ops.log, c->data, G_LOG_LEVEL_INFO,
+		  "%s does not answer (%s): waiting for it to advertise again",
+		  d->address, error->message);
 	/* Our own timeout: bluetoothd may still be trying. */
 	if (g_error_matches(error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT))
 		disconnect(d);

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include "gateway/core/analyze.h"
 
-#include "gateway/core/json-text.h"
+#include "gateway/common/json-text.h"
 #include "gateway/engine/night.h"
 #include "gateway/core/report.h"
 

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include "gateway/core/decode-json.h"
 
-#include "gateway/core/json-text.h"
+#include "gateway/common/json-text.h"
 
 static void add_double(JsonBuilder *b, const char *key, double value,
 		       int decimals)

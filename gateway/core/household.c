@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 #include "gateway/core/household.h"
 
+#include "gateway/common/owner-log.h"
+
 #include <math.h>
 #include <string.h>
 
@@ -37,22 +39,6 @@ struct household {
 	uint64_t dropped;
 	unsigned invalid; /* values the store refused */
 };
-
-static void say(household *h, GLogLevelFlags level, const char *fmt, ...)
-    G_GNUC_PRINTF(3, 4);
-
-static void say(household *h, GLogLevelFlags level, const char *fmt, ...)
-{
-	g_autofree char *message = NULL;
-	va_list ap;
-
-	if (!h->ops.log)
-		return;
-	va_start(ap, fmt);
-	message = g_strdup_vprintf(fmt, ap);
-	va_end(ap);
-	h->ops.log(h->data, level, message);
-}
 
 int household_find_device(const household *h, const char *address)
 {
@@ -283,7 +269,8 @@ static gboolean write_row(household *h, const struct row *r, GError **error)
 	if (g_error_matches(local, STORE_ERROR, STORE_ERROR_INVALID)) {
 		/* A value no sensor should send: say so, sparingly. */
 		if (h->invalid++ % 1000 == 0)
-			say(h, G_LOG_LEVEL_WARNING,
+			owner_log(
+			    h->ops.log, h->data, G_LOG_LEVEL_WARNING,
 			    "a reading of %s was not stored: %s (%u such so "
 			    "far)",
 			    household_person(h, (size_t)r->person)->cfg->name,
@@ -304,7 +291,8 @@ static gboolean put_row(household *h, struct row r, int64_t mono_ms,
 	r.t_ms = mono_ms + (r.t_ms - wall_ms);
 	if (h->held->len >= HOUSEHOLD_HOLD_MAX) {
 		if (h->dropped++ == 0)
-			say(h, G_LOG_LEVEL_WARNING,
+			owner_log(
+			    h->ops.log, h->data, G_LOG_LEVEL_WARNING,
 			    "the clock is still not synchronised: holding "
 			    "only the last %d readings; older ones are "
 			    "dropped",
@@ -329,7 +317,8 @@ gboolean household_set_clock_trusted(household *h, int64_t wall_ms,
 			return FALSE;
 	}
 	if (h->held->len)
-		say(h, G_LOG_LEVEL_MESSAGE,
+		owner_log(
+		    h->ops.log, h->data, G_LOG_LEVEL_MESSAGE,
 		    "clock synchronised: filed %u readings held since start",
 		    h->held->len);
 	g_array_set_size(h->held, 0);
@@ -458,13 +447,14 @@ static gboolean weighing(household *h, struct household_device *dev,
 	}
 	who = assign_weight(cand, n, scale_user, weight_kg);
 	if (who < 0) {
-		say(h, G_LOG_LEVEL_MESSAGE,
+		owner_log(
+		    h->ops.log, h->data, G_LOG_LEVEL_MESSAGE,
 		    "a weighing on scale %s fits nobody, or more than one "
 		    "person: not stored (give each person a weight-range= "
 		    "or scale-user=)",
 		    dev->address);
-		say(h, G_LOG_LEVEL_DEBUG, "the unassigned weighing: %.2f kg",
-		    weight_kg);
+		owner_log(h->ops.log, h->data, G_LOG_LEVEL_DEBUG,
+			  "the unassigned weighing: %.2f kg", weight_kg);
 		return TRUE;
 	}
 	p = household_person(h, (size_t)index[who]);

@@ -2,7 +2,7 @@
 #include "gateway/core/report.h"
 
 #include "gateway/core/clock.h"
-#include "gateway/core/json-text.h"
+#include "gateway/common/json-text.h"
 
 static void add_metric(JsonBuilder *b, const char *key, double value,
 		       int decimals)

@@ -15,7 +15,7 @@
 #include "sensors/ble.h"
 #include "gateway/ctl/ctl.h"
 #include "gateway/core/decode-json.h"
-#include "gateway/core/json-text.h"
+#include "gateway/common/json-text.h"
 
 /* bluetoothd answers within milliseconds; this is for a busy box. */
 #define BLUEZ_ANSWER_MS 5000

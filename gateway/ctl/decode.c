@@ -13,7 +13,7 @@
 #include "gateway/ctl/ctl.h"
 #include "gateway/core/decode-json.h"
 #include "sensors/decode.h"
-#include "gateway/core/json-text.h"
+#include "gateway/common/json-text.h"
 
 static const char decode_usage[] = "usage: recoveryctl decode UUID HEX[,HEX]\n"
 				   "'recoveryctl decode --help' tells more.\n";

@@ -10,7 +10,7 @@
 
 #include "gateway/core/clock.h"
 #include "gateway/ctl/ctl.h"
-#include "gateway/core/json-text.h"
+#include "gateway/common/json-text.h"
 #include "gateway/core/report.h"
 #include "gateway/core/store.h"
 

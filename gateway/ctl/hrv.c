@@ -12,7 +12,7 @@
 
 #include "gateway/ctl/ctl.h"
 #include "gateway/engine/hrv.h"
-#include "gateway/core/json-text.h"
+#include "gateway/common/json-text.h"
 
 static const char hrv_usage[] = "usage: recoveryctl hrv [--no-clean] FILE\n"
 				"'recoveryctl hrv --help' tells more.\n";

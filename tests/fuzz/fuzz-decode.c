@@ -13,7 +13,7 @@
 
 #include "gateway/core/decode-json.h"
 #include "sensors/decode.h"
-#include "gateway/core/json-text.h"
+#include "gateway/common/json-text.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

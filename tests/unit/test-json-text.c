@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include <glib.h>
 
-#include "gateway/core/json-text.h"
+#include "gateway/common/json-text.h"
 
 struct shorten_vector {
 	const char *name;

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-#include "gateway/core/json-text.h"
+#include "gateway/common/json-text.h"
 
 #include <math.h>
 #include <string.h>
