@@ -1,0 +1,79 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+/*
+ * The daemon's state, shared by the files recoveryd.c splits into:
+ * recoveryd.c (start, stop, signals, reload, systemd, the broker
+ * callbacks), radio.c (the BLE client's wiring), mornings.c (a night over →
+ * analysis → state and alert), demo-run.c (the simulated household) and
+ * publish.c (what goes out when, behind its own interface). Each field says
+ * which file writes it.
+ */
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <glib.h>
+
+#include "gateway/core/clock.h"
+#include "gateway/core/config.h"
+#include "gateway/core/household.h"
+#include "gateway/core/store.h"
+#include "gateway/publish.h"
+#include "mqtt/bridge.h"
+#include "mqtt/client.h"
+#include "sensors/ble.h"
+
+struct demo_run;
+
+struct daemon {
+	/* recoveryd.c: set up in start(), torn down in stop(). */
+	GMainLoop *loop;
+	int exit_code;
+	const char *config_path;
+	struct config *config; /* replaced on reload */
+	clock_zone *zone;
+	store *store;
+	household *household; /* replaced on reload */
+	mqtt_client *mqtt;
+	mqtt_bridge *bridge;
+	ble_client *ble;
+	publisher *publish;
+	char *tmpdir; /* demo database directory, removed at exit */
+
+	/* demo-run.c: the simulated household, NULL outside demo mode. */
+	struct demo_run *demo;
+	bool want_demo;
+	double demo_speed;
+	int demo_days;
+
+	/* recoveryd.c: the broker and the radio, for the logs and STATUS. */
+	int64_t last_republish_ms;
+	bool mqtt_up;
+	char *last_mqtt_error;
+	unsigned mqtt_failures;
+	uint64_t store_failures;
+	bool ble_advice_logged;
+	guint store_timer, morning_timer, watchdog_timer, clock_timer,
+	    housekeeping_timer, status_timer;
+	char *status_sent;
+	int64_t status_sent_ms;
+
+	/* mornings.c */
+	uint64_t alerts;
+};
+
+/* Libraries' remarks (their ops.log), to the daemon's log: their errors
+ * are the daemon's warnings, it keeps running. */
+void daemon_log_line(void *data, GLogLevelFlags level, const char *message);
+/* The monotonic clock in ms. */
+int64_t daemon_mono_ms(void);
+/* The wall clock in ms: the simulated one in demo mode. */
+int64_t daemon_now_ms(struct daemon *d);
+/* A database failure: the first at once, then every 100th. */
+void daemon_store_failed(struct daemon *d, const char *what,
+			 const GError *error);
+/* The systemd STATUS line, when it changed (rate-limited). */
+void daemon_update_status(struct daemon *d);
+/* A reading from the radio or the demo, into the household. */
+void daemon_ingest(struct daemon *d, const struct reading *r);

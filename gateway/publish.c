@@ -1,0 +1,235 @@
+// SPDX-License-Identifier: MIT
+#include "gateway/publish.h"
+
+#include <math.h>
+#include <string.h>
+
+#include "gateway/core/clock.h"
+#include "gateway/engine/advice.h"
+#include "gateway/engine/score.h"
+#include "mqtt/topic.h"
+
+struct publisher {
+	char *base_topic;
+	unsigned live_min_interval_ms;
+	struct publish_ops ops;
+	void *data;
+	household *household;
+
+	/* Per person: when its live value last went out (monotonic), and
+	 * whether a newer one waits for the interval to pass. */
+	GArray *live_sent_ms; /* int64_t */
+	GArray *live_dirty;   /* gboolean */
+	guint live_timer;
+};
+
+static int64_t mono_ms(void)
+{
+	return g_get_monotonic_time() / G_TIME_SPAN_MILLISECOND;
+}
+
+publisher *publish_new(const struct publish_config *config,
+		       const struct publish_ops *ops, void *data)
+{
+	publisher *p = g_new0(publisher, 1);
+
+	p->base_topic = g_strdup(config->base_topic);
+	p->live_min_interval_ms = config->live_min_interval_ms
+				      ? config->live_min_interval_ms
+				      : PUBLISH_LIVE_MIN_INTERVAL_MS;
+	p->ops = *ops;
+	p->data = data;
+	p->live_sent_ms = g_array_new(FALSE, TRUE, sizeof(int64_t));
+	p->live_dirty = g_array_new(FALSE, TRUE, sizeof(gboolean));
+	return p;
+}
+
+void publish_free(publisher *p)
+{
+	if (!p)
+		return;
+	g_clear_handle_id(&p->live_timer, g_source_remove);
+	g_array_free(p->live_sent_ms, TRUE);
+	g_array_free(p->live_dirty, TRUE);
+	g_free(p->base_topic);
+	g_free(p);
+}
+
+void publish_set_household(publisher *p, household *h)
+{
+	guint n = (guint)household_person_count(h);
+
+	p->household = h;
+	g_array_set_size(p->live_sent_ms, n);
+	g_array_set_size(p->live_dirty, n);
+}
+
+static enum mqtt_flag flag_of(int value)
+{
+	return value < 0 ? MQTT_FLAG_UNKNOWN
+	       : value	 ? MQTT_FLAG_YES
+			 : MQTT_FLAG_NO;
+}
+
+static void publish_live(publisher *p, int person)
+{
+	struct household_person *hp =
+	    household_person(p->household, (size_t)person);
+	int64_t now = p->ops.now_ms(p->data);
+	struct mqtt_live live = {
+		.heart_rate_bpm = NAN,
+		.weight_kg = hp->live.weight_kg,
+		.body_fat_pct = hp->live.body_fat_pct,
+		.bed = flag_of(hp->live.bed),
+		.contact = flag_of(hp->live.contact),
+		.updated_ms = hp->live.updated_ms ? hp->live.updated_ms : now,
+	};
+	g_autofree char *json = NULL;
+	g_autofree char *topic = mqtt_topic_live(p->base_topic, hp->cfg->name);
+
+	if (hp->live.heart_rate_ms &&
+	    now - hp->live.heart_rate_ms <= PUBLISH_LIVE_HR_MAX_AGE_MS)
+		live.heart_rate_bpm = hp->live.heart_rate_bpm;
+	if (mqtt_payload_build_live(&live, &json) < 0)
+		return;
+	p->ops.live(p->data, topic, json);
+	g_array_index(p->live_sent_ms, int64_t, person) = mono_ms();
+	g_array_index(p->live_dirty, gboolean, person) = FALSE;
+}
+
+static gboolean live_timer_cb(gpointer data)
+{
+	publisher *p = data;
+	int64_t next = INT64_MAX, now = mono_ms();
+
+	p->live_timer = 0;
+	for (guint i = 0; i < p->live_dirty->len; i++) {
+		int64_t due;
+
+		if (!g_array_index(p->live_dirty, gboolean, i))
+			continue;
+		due = g_array_index(p->live_sent_ms, int64_t, i) +
+		      p->live_min_interval_ms;
+		if (due <= now)
+			publish_live(p, (int)i);
+		else
+			next = MIN(next, due);
+	}
+	if (next != INT64_MAX)
+		p->live_timer =
+		    g_timeout_add((guint)(next - now + 1), live_timer_cb, p);
+	return G_SOURCE_REMOVE;
+}
+
+void publish_live_changed(publisher *p, int person, bool urgent)
+{
+	int64_t sent = g_array_index(p->live_sent_ms, int64_t, person);
+
+	if (urgent || mono_ms() - sent >= p->live_min_interval_ms) {
+		publish_live(p, person);
+		return;
+	}
+	g_array_index(p->live_dirty, gboolean, person) = TRUE;
+	if (!p->live_timer)
+		p->live_timer = g_timeout_add(
+		    (guint)(sent + p->live_min_interval_ms - mono_ms() + 1),
+		    live_timer_cb, p);
+}
+
+const char *publish_device_kind_text(enum household_device_kind kind)
+{
+	switch (kind) {
+	case HOUSEHOLD_STRAP:
+		return "heart-rate strap";
+	case HOUSEHOLD_SCALE:
+		return "scale";
+	case HOUSEHOLD_MISCALE:
+		return "Xiaomi scale";
+	case HOUSEHOLD_BED:
+		return "bed sensor";
+	default:
+		return "BLE sensor";
+	}
+}
+
+const char *publish_device_user(household *h,
+				const struct household_device *dev)
+{
+	if (dev->owner < 0)
+		return NULL;
+	return household_person(h, (size_t)dev->owner)->cfg->name;
+}
+
+void publish_device(publisher *p, int index)
+{
+	const struct household_device *dev =
+	    household_device(p->household, (size_t)index);
+	struct mqtt_device_state state = {
+		.address = dev->address,
+		.kind = publish_device_kind_text(dev->kind),
+		.user = publish_device_user(p->household, dev),
+		.battery_pct =
+		    dev->battery_pct >= 0 ? (double)dev->battery_pct : NAN,
+		.rssi_dbm = NAN,
+		.last_seen_ms = dev->last_seen_ms,
+		.connection = p->ops.connection(p->data, dev),
+	};
+	g_autofree char *json = NULL;
+	g_autofree char *topic = mqtt_topic_device(p->base_topic, dev->address);
+
+	if (mqtt_payload_build_device(&state, &json) < 0)
+		return;
+	p->ops.live(p->data, topic, json);
+}
+
+void publish_all_live(publisher *p)
+{
+	for (size_t i = 0; i < household_device_count(p->household); i++)
+		publish_device(p, (int)i);
+	for (size_t i = 0; i < household_person_count(p->household); i++)
+		publish_live(p, (int)i);
+}
+
+bool publish_alert(publisher *p, const struct household_person *person,
+		   const struct recovery_day *day)
+{
+	const struct advice *a = &day->advice;
+	const char *actions[ADVICE_MAX_ITEMS], *reasons[ADVICE_MAX_ITEMS];
+	char date[16];
+	struct mqtt_alert alert = {
+		.user = person->cfg->name,
+		.display_name = person->cfg->display_name,
+		.date = date,
+		.score = day->score.score,
+		.zone = score_zone_name(day->score.zone),
+		.state = advice_state_name(a->state),
+		.headline = a->headline,
+		.detail = a->detail[0] ? a->detail : NULL,
+		.actions = actions,
+		.action_count = a->action_count,
+		.reasons = reasons,
+		.reason_count = a->reason_count,
+	};
+	g_autofree char *json = NULL;
+	g_autofree char *topic =
+	    mqtt_topic_alert(p->base_topic, person->cfg->name);
+
+	clock_day_format(day->day, date, sizeof(date));
+	for (size_t i = 0; i < a->action_count; i++)
+		actions[i] = a->actions[i];
+	for (size_t i = 0; i < a->reason_count; i++)
+		reasons[i] = a->reasons[i];
+	if (mqtt_payload_build_alert(&alert, &json) < 0)
+		return false;
+	p->ops.queue(p->data, topic, json, false);
+	return true;
+}
+
+void publish_state(publisher *p, const struct household_person *person,
+		   const char *state_json)
+{
+	g_autofree char *topic =
+	    mqtt_topic_state(p->base_topic, person->cfg->name);
+
+	p->ops.queue(p->data, topic, state_json, true);
+}

@@ -1,0 +1,89 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <glib.h>
+
+#include "gateway/core/household.h"
+#include "gateway/engine/recovery.h"
+#include "mqtt/payload.h"
+
+/*
+ * What goes out when (DESIGN §7): a person's live value (at most every
+ * live_min_interval_ms when only the heart rate changed, at once when
+ * anything else did), a device's state (a retained live value: the radio
+ * rebuilds it after any restart), the morning alert and the daily state
+ * (outbox rows: they must arrive). The publisher builds topics and
+ * payloads; where they go is the owner's choice, through publish_ops.
+ */
+
+#define PUBLISH_LIVE_MIN_INTERVAL_MS 2000
+/* A heart rate older than this is no longer "live". */
+#define PUBLISH_LIVE_HR_MAX_AGE_MS 30000
+
+struct publish_ops {
+	/* A retained live value, newest only (QoS 0; lost when the broker
+	 * is away, which is fine: the next one replaces it). */
+	void (*live)(void *data, const char *topic, const char *json);
+	/* A message that must arrive, in order (an outbox row). */
+	void (*queue)(void *data, const char *topic, const char *json,
+		      bool retain);
+	/* The wall clock in ms (the simulated one in demo mode). */
+	int64_t (*now_ms)(void *data);
+	/* How the radio's link to connectable device @dev stands. */
+	enum mqtt_connection (*connection)(void *data,
+					   const struct household_device *dev);
+};
+
+struct publish_config {
+	const char *base_topic; /* copied */
+	/* 0: PUBLISH_LIVE_MIN_INTERVAL_MS */
+	unsigned live_min_interval_ms;
+};
+
+typedef struct publisher publisher;
+
+publisher *publish_new(const struct publish_config *config,
+		       const struct publish_ops *ops, void *data);
+void publish_free(publisher *p);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(publisher, publish_free)
+
+/*
+ * The household whose people and devices are published (borrowed; set
+ * again after a reload, before the old one is freed). Pending live values
+ * of people who are gone are dropped.
+ */
+void publish_set_household(publisher *p, household *h);
+
+/*
+ * Person @person's live value changed (household_ops.live_changed): sent
+ * now when @urgent or when the last one is old enough, else once the
+ * interval has passed (one timer for everybody).
+ */
+void publish_live_changed(publisher *p, int person, bool urgent);
+
+/* Device @index's state, now. */
+void publish_device(publisher *p, int index);
+
+/* Every device's state and every person's live value, now (after the
+ * broker came back: retained values it may have lost). */
+void publish_all_live(publisher *p);
+
+/*
+ * The morning alert of @person for @day (not retained, QoS 1, through the
+ * outbox). FALSE when the payload could not be built.
+ */
+bool publish_alert(publisher *p, const struct household_person *person,
+		   const struct recovery_day *day);
+
+/* The retained daily state of @person: @state_json as the store keeps it. */
+void publish_state(publisher *p, const struct household_person *person,
+		   const char *state_json);
+
+/* "heart-rate strap", "scale", … as the device topics and discovery say. */
+const char *publish_device_kind_text(enum household_device_kind kind);
+/* The name of the person who owns @dev, NULL for a shared scale. */
+const char *publish_device_user(household *h,
+				const struct household_device *dev);

@@ -1,0 +1,145 @@
+// SPDX-License-Identifier: MIT
+#define G_LOG_DOMAIN "recoveryd"
+
+#include "gateway/radio.h"
+
+enum mqtt_connection radio_connection(void *data,
+				      const struct household_device *dev)
+{
+	struct daemon *d = data;
+
+	if (dev->kind == HOUSEHOLD_MISCALE || dev->kind == HOUSEHOLD_BED)
+		return dev->last_seen_ms ? MQTT_CONNECTION_ADVERTISING
+					 : MQTT_CONNECTION_ABSENT;
+	if (d->demo)
+		return MQTT_CONNECTION_CONNECTED;
+	switch (ble_client_link_state(d->ble, dev->address)) {
+	case BLE_LINK_SUBSCRIBED:
+		return MQTT_CONNECTION_CONNECTED;
+	case BLE_LINK_SEEN:
+	case BLE_LINK_CONNECTING:
+	case BLE_LINK_RESOLVING:
+		return MQTT_CONNECTION_CONNECTING;
+	case BLE_LINK_LOST:
+	case BLE_LINK_BACKOFF:
+		return MQTT_CONNECTION_DISCONNECTED;
+	case BLE_LINK_ABSENT:
+	case BLE_LINK_WAITING:
+	default:
+		return MQTT_CONNECTION_ABSENT;
+	}
+}
+
+static void on_reading(void *data, const struct reading *r)
+{
+	daemon_ingest(data, r);
+}
+
+static void on_link(void *data, const char *address, enum ble_link_state state,
+		    const GError *reason)
+{
+	struct daemon *d = data;
+	int index = household_find_device(d->household, address);
+	const struct household_device *dev =
+	    index >= 0 ? household_device(d->household, (size_t)index) : NULL;
+	const char *who = dev && publish_device_user(d->household, dev)
+			      ? publish_device_user(d->household, dev)
+			      : "";
+
+	switch (state) {
+	case BLE_LINK_SUBSCRIBED:
+		g_message("%s %s%s%s: connected, receiving",
+			  dev ? publish_device_kind_text(dev->kind) : "device",
+			  address, who[0] ? " of " : "", who);
+		break;
+	case BLE_LINK_LOST:
+	case BLE_LINK_BACKOFF:
+		g_message("%s %s%s%s: %s%s%s",
+			  dev ? publish_device_kind_text(dev->kind) : "device",
+			  address, who[0] ? " of " : "", who,
+			  ble_link_state_name(state), reason ? ": " : "",
+			  reason ? reason->message : "");
+		break;
+	case BLE_LINK_WAITING: /* the Bluetooth check says it once */
+	case BLE_LINK_ABSENT:
+	case BLE_LINK_SEEN:
+	case BLE_LINK_CONNECTING:
+	case BLE_LINK_RESOLVING:
+	default:
+		g_debug("%s: %s%s%s", address, ble_link_state_name(state),
+			reason ? ": " : "", reason ? reason->message : "");
+		break;
+	}
+	if (index >= 0)
+		publish_device(d->publish, index);
+	daemon_update_status(d);
+}
+
+static enum ble_device_kind ble_kind(enum household_device_kind kind)
+{
+	switch (kind) {
+	case HOUSEHOLD_STRAP:
+		return BLE_KIND_HEART_RATE;
+	case HOUSEHOLD_SCALE:
+		return BLE_KIND_SCALE;
+	case HOUSEHOLD_MISCALE:
+		return BLE_KIND_MISCALE;
+	case HOUSEHOLD_BED:
+	default:
+		return BLE_KIND_BTHOME;
+	}
+}
+
+void radio_set_devices(struct daemon *d)
+{
+	size_t n = household_device_count(d->household);
+	g_autofree struct ble_device_config *devices =
+	    g_new0(struct ble_device_config, MAX(n, 1));
+
+	for (size_t i = 0; i < n; i++) {
+		const struct household_device *dev =
+		    household_device(d->household, i);
+
+		g_strlcpy(devices[i].address, dev->address,
+			  sizeof(devices[i].address));
+		devices[i].kind = ble_kind(dev->kind);
+	}
+	ble_client_set_devices(d->ble, devices, n);
+}
+
+/* Says once, a while after start, what stands between us and the radio. */
+static gboolean ble_check_cb(gpointer data)
+{
+	struct daemon *d = data;
+	g_autoptr(GError) error = NULL;
+
+	if (ble_client_check(d->ble, &error)) {
+		if (d->ble_advice_logged)
+			g_message("Bluetooth: the adapter is ready");
+		d->ble_advice_logged = false;
+	} else if (!d->ble_advice_logged) {
+		g_warning("Bluetooth: %s", error->message);
+		d->ble_advice_logged = true;
+	}
+	return G_SOURCE_CONTINUE;
+}
+
+bool radio_start(struct daemon *d, GError **error)
+{
+	struct ble_client_config bcfg_ble = {
+		.adapter = d->config->adapter,
+		.power_on = d->config->power_on_adapter,
+	};
+	struct ble_ops bleops = {
+		.reading = on_reading,
+		.link = on_link,
+		.log = daemon_log_line,
+	};
+
+	d->ble = ble_client_new(NULL, &bcfg_ble, &bleops, d, error);
+	if (!d->ble)
+		return false;
+	radio_set_devices(d);
+	g_timeout_add_seconds(10, ble_check_cb, d);
+	return true;
+}

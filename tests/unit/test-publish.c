@@ -1,0 +1,313 @@
+// SPDX-License-Identifier: MIT
+/*
+ * What goes out when (gateway/publish.c): live values rate-limited unless
+ * urgent, a stale heart rate left out, device states with their owner and
+ * link, the morning alert queued once and not retained, the daily state
+ * queued retained. The publisher's messages are captured through its ops,
+ * over a real household and store in a temporary directory.
+ */
+#include <math.h>
+#include <string.h>
+
+#include <glib.h>
+#include <glib/gstdio.h>
+#include <json-glib/json-glib.h>
+
+#include "gateway/core/config.h"
+#include "gateway/core/household.h"
+#include "gateway/publish.h"
+
+#define STRAP "C4:7C:8D:6A:12:34"
+#define SCALE "5C:CA:D3:00:00:01"
+/* 2026-03-02 06:00 UTC */
+#define T0 INT64_C(1772431200000)
+/* Short, so the deferred live value comes within the test. */
+#define INTERVAL_MS 150
+
+static const char conf[] = "[gateway]\n"
+			   "timezone=UTC\n"
+			   "[user alice]\n"
+			   "heart-rate=" STRAP "\n"
+			   "scale=" SCALE "\n"
+			   "scale-protocol=xiaomi\n"
+			   "weight-range=50-70\n"
+			   "[user bob]\n"
+			   "scale=" SCALE "\n"
+			   "scale-protocol=xiaomi\n"
+			   "weight-range=72-100\n";
+
+struct sent {
+	char *topic;
+	char *json;
+	bool queued; /* through the outbox (else a live value) */
+	bool retain;
+};
+
+struct fixture {
+	char *dir;
+	struct config *config;
+	store *store;
+	household *h;
+	publisher *p;
+	GArray *sent; /* struct sent */
+	int64_t now_ms;
+};
+
+static void on_live(void *data, const char *topic, const char *json)
+{
+	struct fixture *f = data;
+	struct sent s = { g_strdup(topic), g_strdup(json), false, true };
+
+	g_array_append_val(f->sent, s);
+}
+
+static void on_queue(void *data, const char *topic, const char *json,
+		     bool retain)
+{
+	struct fixture *f = data;
+	struct sent s = { g_strdup(topic), g_strdup(json), true, retain };
+
+	g_array_append_val(f->sent, s);
+}
+
+static int64_t on_now(void *data)
+{
+	return ((struct fixture *)data)->now_ms;
+}
+
+static enum mqtt_connection on_connection(void *data,
+					  const struct household_device *dev)
+{
+	return MQTT_CONNECTION_CONNECTED;
+}
+
+static void clear_sent(void *p)
+{
+	struct sent *s = p;
+
+	g_free(s->topic);
+	g_free(s->json);
+}
+
+static void setup(struct fixture *f, gconstpointer unused)
+{
+	g_autoptr(GError) error = NULL;
+	g_autofree char *db = NULL;
+	struct household_ops hops = { 0 };
+	struct publish_config pcfg = {
+		.base_topic = "recovery",
+		.live_min_interval_ms = INTERVAL_MS,
+	};
+	struct publish_ops pops = {
+		.live = on_live,
+		.queue = on_queue,
+		.now_ms = on_now,
+		.connection = on_connection,
+	};
+
+	f->dir = g_dir_make_tmp("test-publish-XXXXXX", &error);
+	g_assert_no_error(error);
+	db = g_build_filename(f->dir, "p.db", NULL);
+	f->config = config_load_data("p.conf", conf, strlen(conf), &error);
+	g_assert_no_error(error);
+	f->store = store_open(db, NULL, &error);
+	g_assert_no_error(error);
+	f->h = household_new(f->config, f->store, (int32_t)(T0 / 86400000),
+			     &hops, f, &error);
+	g_assert_no_error(error);
+	f->sent = g_array_new(FALSE, TRUE, sizeof(struct sent));
+	g_array_set_clear_func(f->sent, clear_sent);
+	f->now_ms = T0;
+	f->p = publish_new(&pcfg, &pops, f);
+	publish_set_household(f->p, f->h);
+}
+
+static void teardown(struct fixture *f, gconstpointer unused)
+{
+	const char *files[] = { "p.db", "p.db-wal", "p.db-shm" };
+
+	publish_free(f->p);
+	household_free(f->h);
+	store_close(f->store);
+	config_free(f->config);
+	g_array_free(f->sent, TRUE);
+	for (size_t i = 0; i < G_N_ELEMENTS(files); i++) {
+		g_autofree char *path =
+		    g_build_filename(f->dir, files[i], NULL);
+
+		g_unlink(path);
+	}
+	g_rmdir(f->dir);
+	g_free(f->dir);
+}
+
+static const struct sent *sent_at(struct fixture *f, guint i)
+{
+	g_assert_cmpuint(i, <, f->sent->len);
+	return &g_array_index(f->sent, struct sent, i);
+}
+
+static JsonObject *parse(const char *json, JsonParser *parser)
+{
+	g_autoptr(GError) error = NULL;
+
+	json_parser_load_from_data(parser, json, -1, &error);
+	g_assert_no_error(error);
+	return json_node_get_object(json_parser_get_root(parser));
+}
+
+static void set_heart_rate(struct fixture *f, double bpm)
+{
+	struct household_person *alice = household_person(f->h, 0);
+
+	alice->live.heart_rate_bpm = bpm;
+	alice->live.heart_rate_ms = f->now_ms;
+	alice->live.updated_ms = f->now_ms;
+}
+
+static gboolean quit_later(gpointer loop)
+{
+	g_main_loop_quit(loop);
+	return G_SOURCE_REMOVE;
+}
+
+/* Runs the main loop for @ms (the publisher's deferred timer fires in it). */
+static void run_for(unsigned ms)
+{
+	g_autoptr(GMainLoop) loop = g_main_loop_new(NULL, FALSE);
+
+	g_timeout_add(ms, quit_later, loop);
+	g_main_loop_run(loop);
+}
+
+static void test_live_rate_limit(struct fixture *f, gconstpointer unused)
+{
+	g_autoptr(JsonParser) parser = json_parser_new();
+	JsonObject *o;
+
+	set_heart_rate(f, 61);
+	publish_live_changed(f->p, 0, false);
+	g_assert_cmpuint(f->sent->len, ==, 1); /* the first goes at once */
+	g_assert_cmpstr(sent_at(f, 0)->topic, ==, "recovery/alice/live");
+	g_assert_false(sent_at(f, 0)->queued);
+
+	/* A heart rate only, inside the interval: held, the newest sent. */
+	set_heart_rate(f, 62);
+	publish_live_changed(f->p, 0, false);
+	set_heart_rate(f, 63);
+	publish_live_changed(f->p, 0, false);
+	g_assert_cmpuint(f->sent->len, ==, 1);
+	run_for(INTERVAL_MS * 3);
+	g_assert_cmpuint(f->sent->len, ==, 2);
+	o = parse(sent_at(f, 1)->json, parser);
+	g_assert_cmpint(json_object_get_int_member(o, "heart_rate_bpm"), ==,
+			63);
+
+	/* Anything else changed: at once, whatever the interval. */
+	household_person(f->h, 0)->live.bed = 1;
+	publish_live_changed(f->p, 0, true);
+	g_assert_cmpuint(f->sent->len, ==, 3);
+	run_for(INTERVAL_MS * 2);
+	g_assert_cmpuint(f->sent->len, ==, 3); /* nothing left pending */
+}
+
+static void test_live_stale_heart_rate(struct fixture *f, gconstpointer unused)
+{
+	g_autoptr(JsonParser) parser = json_parser_new();
+	JsonObject *o;
+
+	set_heart_rate(f, 58);
+	f->now_ms += PUBLISH_LIVE_HR_MAX_AGE_MS + 1;
+	publish_live_changed(f->p, 0, true);
+	g_assert_cmpuint(f->sent->len, ==, 1);
+	o = parse(sent_at(f, 0)->json, parser);
+	g_assert_false(json_object_has_member(o, "heart_rate_bpm"));
+}
+
+static void test_device(struct fixture *f, gconstpointer unused)
+{
+	g_autoptr(JsonParser) strap_parser = json_parser_new();
+	g_autoptr(JsonParser) scale_parser = json_parser_new();
+	int strap = household_find_device(f->h, STRAP);
+	int scale = household_find_device(f->h, SCALE);
+	JsonObject *o;
+
+	g_assert_cmpint(strap, >=, 0);
+	g_assert_cmpint(scale, >=, 0);
+	publish_device(f->p, strap);
+	publish_device(f->p, scale);
+	g_assert_cmpuint(f->sent->len, ==, 2);
+	g_assert_cmpstr(sent_at(f, 0)->topic, ==,
+			"recovery/device/c47c8d6a1234");
+	g_assert_false(sent_at(f, 0)->queued);
+	o = parse(sent_at(f, 0)->json, strap_parser);
+	g_assert_cmpstr(json_object_get_string_member(o, "kind"), ==,
+			"heart-rate strap");
+	g_assert_cmpstr(json_object_get_string_member(o, "user"), ==, "alice");
+	g_assert_cmpstr(json_object_get_string_member(o, "connection"), ==,
+			"connected");
+	/* The shared scale belongs to nobody in particular. */
+	o = parse(sent_at(f, 1)->json, scale_parser);
+	g_assert_cmpstr(json_object_get_string_member(o, "kind"), ==,
+			"Xiaomi scale");
+	g_assert_false(json_object_has_member(o, "user"));
+}
+
+static void test_all_live(struct fixture *f, gconstpointer unused)
+{
+	publish_all_live(f->p);
+	/* Two devices and two people. */
+	g_assert_cmpuint(f->sent->len, ==, 4);
+	g_assert_cmpstr(sent_at(f, 2)->topic, ==, "recovery/alice/live");
+	g_assert_cmpstr(sent_at(f, 3)->topic, ==, "recovery/bob/live");
+}
+
+static void test_alert_and_state(struct fixture *f, gconstpointer unused)
+{
+	g_autoptr(JsonParser) parser = json_parser_new();
+	struct recovery_day day = {
+		.day = (int32_t)(T0 / 86400000),
+		.score = { .score = 81, .zone = SCORE_ZONE_GREEN },
+		.advice = { .state = ADVICE_PRIMED,
+			    .headline = "Ready to go",
+			    .action_count = 1,
+			    .actions = { "Train as planned." } },
+	};
+	const struct household_person *alice = household_person(f->h, 0);
+	JsonObject *o;
+
+	g_assert_true(publish_alert(f->p, alice, &day));
+	publish_state(f->p, alice, "{\"date\":\"2026-03-02\"}");
+	g_assert_cmpuint(f->sent->len, ==, 2);
+
+	g_assert_cmpstr(sent_at(f, 0)->topic, ==, "recovery/alice/alert");
+	g_assert_true(sent_at(f, 0)->queued);
+	g_assert_false(sent_at(f, 0)->retain);
+	o = parse(sent_at(f, 0)->json, parser);
+	g_assert_cmpstr(json_object_get_string_member(o, "date"), ==,
+			"2026-03-02");
+	g_assert_cmpint(json_object_get_int_member(o, "score"), ==, 81);
+	g_assert_cmpstr(json_object_get_string_member(o, "state"), ==,
+			"primed");
+	g_assert_cmpstr(json_object_get_string_member(o, "headline"), ==,
+			"Ready to go");
+
+	g_assert_cmpstr(sent_at(f, 1)->topic, ==, "recovery/alice/state");
+	g_assert_true(sent_at(f, 1)->queued);
+	g_assert_true(sent_at(f, 1)->retain);
+	g_assert_cmpstr(sent_at(f, 1)->json, ==, "{\"date\":\"2026-03-02\"}");
+}
+
+int main(int argc, char **argv)
+{
+	g_test_init(&argc, &argv, NULL);
+#define ADD(path, fn)                                                          \
+	g_test_add(path, struct fixture, NULL, setup, fn, teardown)
+	ADD("/publish/live/rate-limit", test_live_rate_limit);
+	ADD("/publish/live/stale-heart-rate", test_live_stale_heart_rate);
+	ADD("/publish/device/owner-and-link", test_device);
+	ADD("/publish/all-live", test_all_live);
+	ADD("/publish/alert-and-state", test_alert_and_state);
+#undef ADD
+	return g_test_run();
+}
