@@ -68,22 +68,6 @@ struct mqtt_bridge {
 	GHashTable *ignored;
 };
 
-static gboolean invalid(GError **error, const char *fmt, ...)
-    G_GNUC_PRINTF(2, 3);
-
-static gboolean invalid(GError **error, const char *fmt, ...)
-{
-	g_autofree char *text = NULL;
-	va_list ap;
-
-	va_start(ap, fmt);
-	text = g_strdup_vprintf(fmt, ap);
-	va_end(ap);
-	g_set_error_literal(error, MQTT_CLIENT_ERROR, MQTT_CLIENT_ERROR_INVALID,
-			    text);
-	return FALSE;
-}
-
 static GPtrArray *configs_new(void)
 {
 	return g_ptr_array_new_with_free_func(
@@ -237,15 +221,16 @@ gboolean mqtt_bridge_set_people(mqtt_bridge *b,
 		GPtrArray *built = NULL;
 
 		if (!mqtt_topic_user_valid(user))
-			return invalid(error, "person \"%s\": not a user name",
-				       user ? user : "(null)");
+			return mqtt_client_invalid(
+			    error, "person \"%s\": not a user name",
+			    user ? user : "(null)");
 		if (g_hash_table_contains(users, user))
-			return invalid(error, "person \"%s\" appears twice",
-				       user);
+			return mqtt_client_invalid(
+			    error, "person \"%s\" appears twice", user);
 		if (mqtt_discovery_build_person(&b->gateway, &people[i],
 						&built) < 0)
-			return invalid(error, "person \"%s\": no discovery",
-				       user);
+			return mqtt_client_invalid(
+			    error, "person \"%s\": no discovery", user);
 		configs_take(next, built);
 		g_hash_table_add(users, g_strdup(user));
 	}
@@ -273,17 +258,17 @@ gboolean mqtt_bridge_set_devices(mqtt_bridge *b,
 		GPtrArray *built = NULL;
 
 		if (!mqtt_topic_address_slug(address, slug))
-			return invalid(error,
-				       "device \"%s\": not a BLE address",
-				       address ? address : "(null)");
+			return mqtt_client_invalid(
+			    error, "device \"%s\": not a BLE address",
+			    address ? address : "(null)");
 		/* The slug ignores case: the same device either way. */
 		if (g_hash_table_contains(slugs, slug))
-			return invalid(error, "device %s appears twice",
-				       address);
+			return mqtt_client_invalid(
+			    error, "device %s appears twice", address);
 		if (mqtt_discovery_build_device(&b->gateway, &devices[i],
 						&built) < 0)
-			return invalid(error, "device %s: no discovery",
-				       address);
+			return mqtt_client_invalid(
+			    error, "device %s: no discovery", address);
 		configs_take(next, built);
 		g_hash_table_add(slugs, g_strdup(slug));
 	}
@@ -522,7 +507,8 @@ mqtt_bridge *mqtt_bridge_new(mqtt_client *client,
 	g_autofree char *status = NULL;
 
 	if (!client || !config || !ops) {
-		invalid(error, "no client, configuration or callbacks");
+		mqtt_client_invalid(error,
+				    "no client, configuration or callbacks");
 		return NULL;
 	}
 	b = g_new0(struct mqtt_bridge, 1);
@@ -563,22 +549,25 @@ mqtt_bridge *mqtt_bridge_new(mqtt_client *client,
 	 * inside the other. */
 	b->config_filter = mqtt_discovery_topic_filter(&b->gateway);
 	if (!b->config_filter) {
-		invalid(error,
-			"base topic \"%s\" and discovery prefix \"%s\": "
-			"not valid together",
-			b->base, b->prefix);
+		mqtt_client_invalid(
+		    error,
+		    "base topic \"%s\" and discovery prefix \"%s\": "
+		    "not valid together",
+		    b->base, b->prefix);
 		return NULL;
 	}
 	status = mqtt_topic_status(b->base);
 	if (g_strcmp0(status, mqtt_client_status_topic(client)) != 0) {
-		invalid(error, "base topic \"%s\" is not the client's (%s)",
-			b->base, mqtt_client_status_topic(client));
+		mqtt_client_invalid(
+		    error, "base topic \"%s\" is not the client's (%s)",
+		    b->base, mqtt_client_status_topic(client));
 		return NULL;
 	}
 	if (b->birth_min_ms > b->birth_max_ms ||
 	    b->birth_max_ms > BIRTH_LIMIT_MS) {
-		invalid(error, "birth delay %u-%u ms (at most %u)",
-			b->birth_min_ms, b->birth_max_ms, BIRTH_LIMIT_MS);
+		mqtt_client_invalid(error, "birth delay %u-%u ms (at most %u)",
+				    b->birth_min_ms, b->birth_max_ms,
+				    BIRTH_LIMIT_MS);
 		return NULL;
 	}
 	b->ha_status_topic = g_strconcat(b->prefix, "/status", NULL);

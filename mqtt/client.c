@@ -234,10 +234,7 @@ static gboolean lib_init_once(GError **error)
 
 /* --- validation ----------------------------------------------------------- */
 
-static gboolean invalid(GError **error, const char *fmt, ...)
-    G_GNUC_PRINTF(2, 3);
-
-static gboolean invalid(GError **error, const char *fmt, ...)
+gboolean mqtt_client_invalid(GError **error, const char *fmt, ...)
 {
 	g_autofree char *text = NULL;
 	va_list ap;
@@ -298,14 +295,14 @@ static gboolean check_topic_part(const char *what, const char *value,
 
 	if (!*value || strchr(value, '+') || strchr(value, '#') ||
 	    g_str_has_suffix(value, "/"))
-		return invalid(error, "%s \"%s\": not a topic prefix", what,
-			       value);
+		return mqtt_client_invalid(
+		    error, "%s \"%s\": not a topic prefix", what, value);
 	probe = g_strconcat(value, "/status", NULL);
 	if (mosquitto_validate_utf8(probe, (int)strlen(probe)) !=
 		MOSQ_ERR_SUCCESS ||
 	    mosquitto_pub_topic_check(probe) != MOSQ_ERR_SUCCESS)
-		return invalid(error, "%s \"%s\": not a topic prefix", what,
-			       value);
+		return mqtt_client_invalid(
+		    error, "%s \"%s\": not a topic prefix", what, value);
 	return TRUE;
 }
 
@@ -315,30 +312,33 @@ static gboolean check_config(const struct mqtt_client_config *cfg,
 	struct sigaction sa;
 
 	if (!cfg->host || !*cfg->host)
-		return invalid(error, "no broker host");
+		return mqtt_client_invalid(error, "no broker host");
 	if (cfg->port < 0 || cfg->port > 65535)
-		return invalid(error, "port %d", cfg->port);
+		return mqtt_client_invalid(error, "port %d", cfg->port);
 	if (cfg->protocol != 0 && cfg->protocol != 311 && cfg->protocol != 5)
-		return invalid(error, "MQTT protocol %d (311 or 5)",
-			       cfg->protocol);
+		return mqtt_client_invalid(error, "MQTT protocol %d (311 or 5)",
+					   cfg->protocol);
 	if (cfg->keepalive_s != 0 &&
 	    (cfg->keepalive_s < 5 || cfg->keepalive_s > 65535))
-		return invalid(error, "keepalive %d s (5..65535)",
-			       cfg->keepalive_s);
+		return mqtt_client_invalid(error, "keepalive %d s (5..65535)",
+					   cfg->keepalive_s);
 	if (cfg->max_inflight > 65535)
-		return invalid(error, "max_inflight %u (at most 65535)",
-			       cfg->max_inflight);
+		return mqtt_client_invalid(error,
+					   "max_inflight %u (at most 65535)",
+					   cfg->max_inflight);
 	if (cfg->reconnect_min_ms && cfg->reconnect_max_ms &&
 	    cfg->reconnect_min_ms > cfg->reconnect_max_ms)
-		return invalid(error,
-			       "reconnect delay %u ms above its %u ms "
-			       "maximum",
-			       cfg->reconnect_min_ms, cfg->reconnect_max_ms);
+		return mqtt_client_invalid(
+		    error,
+		    "reconnect delay %u ms above its %u ms "
+		    "maximum",
+		    cfg->reconnect_min_ms, cfg->reconnect_max_ms);
 	if (cfg->client_id &&
 	    (!*cfg->client_id || !g_utf8_validate(cfg->client_id, -1, NULL) ||
 	     strlen(cfg->client_id) > 65535))
-		return invalid(error, "client id: empty, too long or not "
-				      "UTF-8");
+		return mqtt_client_invalid(error,
+					   "client id: empty, too long or not "
+					   "UTF-8");
 	if (cfg->base_topic &&
 	    !check_topic_part("base topic", cfg->base_topic, error))
 		return FALSE;
@@ -346,20 +346,25 @@ static gboolean check_config(const struct mqtt_client_config *cfg,
 	    !check_topic_part("discovery prefix", cfg->discovery_prefix, error))
 		return FALSE;
 	if (cfg->password && cfg->password_file)
-		return invalid(error, "a password and a password file");
+		return mqtt_client_invalid(error,
+					   "a password and a password file");
 	if ((cfg->password || cfg->password_file) && !cfg->username)
-		return invalid(error, "a password without a username");
+		return mqtt_client_invalid(error,
+					   "a password without a username");
 	if (cfg->username && (!g_utf8_validate(cfg->username, -1, NULL) ||
 			      strlen(cfg->username) > 65535))
-		return invalid(error, "username: too long or not UTF-8");
+		return mqtt_client_invalid(error,
+					   "username: too long or not UTF-8");
 	if (!cfg->tls &&
 	    (cfg->ca_file || cfg->ca_dir || cfg->cert_file || cfg->key_file))
 		/* Certificates configured with TLS off is a mistake that
 		 * would otherwise send everything in plain text. */
-		return invalid(error, "TLS files given but TLS is off");
+		return mqtt_client_invalid(error,
+					   "TLS files given but TLS is off");
 	if (!cfg->cert_file != !cfg->key_file)
-		return invalid(error, "a client certificate needs its key, "
-				      "and a key its certificate");
+		return mqtt_client_invalid(
+		    error, "a client certificate needs its key, "
+			   "and a key its certificate");
 	if (!cfg->tls && !cfg->allow_insecure && !host_is_loopback(cfg->host)) {
 		g_set_error(error, MQTT_CLIENT_ERROR,
 			    MQTT_CLIENT_ERROR_INSECURE,
@@ -375,8 +380,9 @@ static gboolean check_config(const struct mqtt_client_config *cfg,
 	    !check_readable(cfg->key_file, "key", false, error))
 		return FALSE;
 	if (sigaction(SIGPIPE, NULL, &sa) == 0 && sa.sa_handler == SIG_DFL)
-		return invalid(error, "SIGPIPE is not ignored: a broker going "
-				      "away would kill the process");
+		return mqtt_client_invalid(
+		    error, "SIGPIPE is not ignored: a broker going "
+			   "away would kill the process");
 	return TRUE;
 }
 
@@ -390,7 +396,8 @@ mqtt_client *mqtt_client_new(const struct mqtt_client_config *cfg,
 	const char *base, *prefix;
 
 	if (!cfg || !ops || !ops->outbox_pending || !ops->outbox_sent) {
-		invalid(error, "no configuration or outbox callbacks");
+		mqtt_client_invalid(error,
+				    "no configuration or outbox callbacks");
 		return NULL;
 	}
 	if (!check_config(cfg, error) || !lib_init_once(error))
@@ -1240,7 +1247,8 @@ static gboolean reconnect_cb(gpointer user_data)
 gboolean mqtt_client_start(mqtt_client *c, GError **error)
 {
 	if (c->running)
-		return invalid(error, "the MQTT client is already running");
+		return mqtt_client_invalid(
+		    error, "the MQTT client is already running");
 	c->running = true;
 	c->backoff_ms = c->reconnect_min_ms;
 	c->context = g_main_context_ref_thread_default();
@@ -1389,10 +1397,12 @@ gboolean mqtt_client_publish_live(mqtt_client *c, const char *topic,
 
 	if (!topic || mosquitto_validate_utf8(topic, (int)strlen(topic)) ||
 	    mosquitto_pub_topic_check(topic) != MOSQ_ERR_SUCCESS)
-		return invalid(error, "\"%s\" is not a topic to publish to",
-			       topic ? topic : "(null)");
+		return mqtt_client_invalid(
+		    error, "\"%s\" is not a topic to publish to",
+		    topic ? topic : "(null)");
 	if (len > MQTT_MAX_PAYLOAD || (len && !payload))
-		return invalid(error, "a payload of %zu bytes", len);
+		return mqtt_client_invalid(error, "a payload of %zu bytes",
+					   len);
 	if (!c->running) {
 		g_set_error(error, MQTT_CLIENT_ERROR,
 			    MQTT_CLIENT_ERROR_NOT_RUNNING,
@@ -1412,8 +1422,8 @@ gboolean mqtt_client_publish_live(mqtt_client *c, const char *topic,
 		c->stats.live_dropped++;
 	} else if (g_hash_table_size(c->live) >= LIVE_TOPICS_MAX) {
 		c->stats.live_dropped++;
-		return invalid(error, "more than %d live topics waiting",
-			       LIVE_TOPICS_MAX);
+		return mqtt_client_invalid(
+		    error, "more than %d live topics waiting", LIVE_TOPICS_MAX);
 	}
 	v = g_new0(struct live_value, 1);
 	v->payload = g_bytes_new(payload, len);
@@ -1429,8 +1439,9 @@ static gboolean check_filter(const char *filter, GError **error)
 	if (!filter || !*filter ||
 	    mosquitto_validate_utf8(filter, (int)strlen(filter)) ||
 	    mosquitto_sub_topic_check(filter) != MOSQ_ERR_SUCCESS)
-		return invalid(error, "\"%s\" is not a topic filter",
-			       filter ? filter : "(null)");
+		return mqtt_client_invalid(error,
+					   "\"%s\" is not a topic filter",
+					   filter ? filter : "(null)");
 	return TRUE;
 }
 
@@ -1455,8 +1466,8 @@ gboolean mqtt_client_subscribe(mqtt_client *c, const char *filter,
 	if (is_fixed(c, filter) || find_extra(c, filter, NULL))
 		return TRUE;
 	if (c->extra_subs->len >= EXTRA_SUBS_MAX)
-		return invalid(error, "more than %d extra subscriptions",
-			       EXTRA_SUBS_MAX);
+		return mqtt_client_invalid(
+		    error, "more than %d extra subscriptions", EXTRA_SUBS_MAX);
 	g_ptr_array_add(c->extra_subs, g_strdup(filter));
 	if (c->mosq && c->connected) {
 		subscribe_extra(c, filter);
@@ -1474,9 +1485,9 @@ gboolean mqtt_client_unsubscribe(mqtt_client *c, const char *filter,
 	if (!check_filter(filter, error))
 		return FALSE;
 	if (is_fixed(c, filter))
-		return invalid(error,
-			       "%s is one of the client's own subscriptions",
-			       filter);
+		return mqtt_client_invalid(
+		    error, "%s is one of the client's own subscriptions",
+		    filter);
 	if (!find_extra(c, filter, &i))
 		return TRUE;
 	g_ptr_array_remove_index(c->extra_subs, i);
@@ -1501,12 +1512,14 @@ gboolean mqtt_client_publish(mqtt_client *c, const char *topic,
 
 	if (!topic || mosquitto_validate_utf8(topic, (int)strlen(topic)) ||
 	    mosquitto_pub_topic_check(topic) != MOSQ_ERR_SUCCESS)
-		return invalid(error, "\"%s\" is not a topic to publish to",
-			       topic ? topic : "(null)");
+		return mqtt_client_invalid(
+		    error, "\"%s\" is not a topic to publish to",
+		    topic ? topic : "(null)");
 	if (len > MQTT_MAX_PAYLOAD || (len && !payload))
-		return invalid(error, "a payload of %zu bytes", len);
+		return mqtt_client_invalid(error, "a payload of %zu bytes",
+					   len);
 	if (qos < 0 || qos > 2)
-		return invalid(error, "QoS %d", qos);
+		return mqtt_client_invalid(error, "QoS %d", qos);
 	if (!c->running || !c->mosq || !c->connected) {
 		g_set_error(error, MQTT_CLIENT_ERROR,
 			    MQTT_CLIENT_ERROR_NOT_RUNNING,

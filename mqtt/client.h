@@ -60,6 +60,11 @@ enum mqtt_client_error_code {
 	MQTT_CLIENT_ERROR_FAILED, /* anything else libmosquitto reports */
 };
 
+/* Sets @error to MQTT_CLIENT_ERROR_INVALID with the formatted text; returns
+ * FALSE (for `return mqtt_client_invalid(error, …);`). */
+gboolean mqtt_client_invalid(GError **error, const char *fmt, ...)
+    G_GNUC_PRINTF(2, 3);
+
 /* One message, as the outbox hands it over. */
 struct mqtt_message {
 	int64_t id; /* the outbox row: increasing, the order to send in */

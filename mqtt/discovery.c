@@ -286,18 +286,6 @@ static void add_string(JsonBuilder *b, const char *key, const char *value)
 	json_builder_add_string_value(b, value);
 }
 
-static void add_int(JsonBuilder *b, const char *key, gint64 value)
-{
-	json_builder_set_member_name(b, key);
-	json_builder_add_int_value(b, value);
-}
-
-static void add_bool(JsonBuilder *b, const char *key, gboolean value)
-{
-	json_builder_set_member_name(b, key);
-	json_builder_add_boolean_value(b, value);
-}
-
 /*
  * "value_json.metrics.sleep_min" with every level allowed to be missing or
  * null: (value_json.metrics | default({})).sleep_min | default(none). Home
@@ -414,14 +402,14 @@ static void add_number(JsonBuilder *b, const struct entity *e,
 
 	add_string(b, "command_topic", o->command_topic);
 	add_string(b, "command_template", command);
-	add_int(b, "min", CHECKIN_MIN);
-	add_int(b, "max", CHECKIN_MAX);
-	add_int(b, "step", 1);
+	json_text_member_int(b, "min", CHECKIN_MIN);
+	json_text_member_int(b, "max", CHECKIN_MAX);
+	json_text_member_int(b, "step", 1);
 	add_string(b, "mode", "slider");
 	/* No state topic: HA keeps the last value set (optimistic). A
 	 * check-in is worth a retry, so QoS 1; not retained, or a restart
 	 * would replay yesterday's answer into today. */
-	add_int(b, "qos", 1);
+	json_text_member_int(b, "qos", 1);
 }
 
 static char *entity_config(const struct mqtt_discovery_gateway *gw,
@@ -461,11 +449,12 @@ static char *entity_config(const struct mqtt_discovery_gateway *gw,
 		json_builder_end_array(b);
 	}
 	if (e->show_decimals)
-		add_int(b, "suggested_display_precision", e->decimals);
+		json_text_member_int(b, "suggested_display_precision",
+				     e->decimals);
 	if (e->expire_after_s > 0)
-		add_int(b, "expire_after", e->expire_after_s);
+		json_text_member_int(b, "expire_after", e->expire_after_s);
 	if (e->force_update)
-		add_bool(b, "force_update", TRUE);
+		json_text_member_bool(b, "force_update", TRUE);
 	if (strcmp(e->component, "binary_sensor") == 0) {
 		add_string(b, "payload_on", "ON");
 		add_string(b, "payload_off", "OFF");

@@ -80,3 +80,15 @@ double json_text_round(double value, int decimals)
 
 	return round(value * scale) / scale;
 }
+
+void json_text_member_int(JsonBuilder *b, const char *key, gint64 value)
+{
+	json_builder_set_member_name(b, key);
+	json_builder_add_int_value(b, value);
+}
+
+void json_text_member_bool(JsonBuilder *b, const char *key, gboolean value)
+{
+	json_builder_set_member_name(b, key);
+	json_builder_add_boolean_value(b, value);
+}

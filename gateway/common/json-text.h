@@ -20,3 +20,10 @@ char *json_text_shorten_numbers(const char *json);
 
 /* @value rounded to @decimals places, for values with a known resolution. */
 double json_text_round(double value, int decimals);
+
+/*
+ * A member @key of the object @b is building, with an integer or boolean
+ * value (the two shapes every JSON producer here writes the same way).
+ */
+void json_text_member_int(JsonBuilder *b, const char *key, gint64 value);
+void json_text_member_bool(JsonBuilder *b, const char *key, gboolean value);

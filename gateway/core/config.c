@@ -335,22 +335,26 @@ static bool has_control(const char *s)
 
 /* Free text (display-name, goal, username): any UTF-8 but control
  * characters, which would break the one-line messages and payloads. */
+static gboolean parse_string(const struct place *at,
+			     const struct key_spec *spec, void *base,
+			     const char *expected, GError **error)
+{
+	if (has_control(at->value))
+		return not_a(at, spec, expected, error);
+	set_string(base, spec, at->value);
+	return TRUE;
+}
+
 static gboolean parse_text(const struct place *at, const struct key_spec *spec,
 			   void *base, GError **error)
 {
-	if (has_control(at->value))
-		return not_a(at, spec, "plain text", error);
-	set_string(base, spec, at->value);
-	return TRUE;
+	return parse_string(at, spec, base, "plain text", error);
 }
 
 static gboolean parse_path(const struct place *at, const struct key_spec *spec,
 			   void *base, GError **error)
 {
-	if (has_control(at->value))
-		return not_a(at, spec, "a file name", error);
-	set_string(base, spec, at->value);
-	return TRUE;
+	return parse_string(at, spec, base, "a file name", error);
 }
 
 static gboolean parse_bool(const struct place *at, const struct key_spec *spec,
@@ -1189,20 +1193,14 @@ static gboolean check_mqtt(struct loader *ld, GError **error)
 	return TRUE;
 }
 
-/*
- * Opens and reads @path as recoveryd will: a regular file, readable, not
- * empty. Reading, not access(2): root may open a file of mode 000, but not
- * read a directory. Returns 0 or a negative errno: -EINVAL when it is not a
- * regular file, -ENODATA when it is empty.
- */
-static int probe_file(const char *path)
+/* @path opened for reading: a file descriptor, or -errno, -EISDIR for a
+ * directory, -EINVAL for anything but a regular file. O_NONBLOCK: a FIFO
+ * must not hang --check-config. */
+static int open_regular(const char *path)
 {
-	char buf[64];
 	struct stat st;
-	ssize_t n;
 	int fd, r = 0;
 
-	/* O_NONBLOCK: a FIFO must not hang --check-config. */
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	if (fd < 0)
 		return -errno;
@@ -1212,17 +1210,37 @@ static int probe_file(const char *path)
 		r = -EISDIR;
 	else if (!S_ISREG(st.st_mode))
 		r = -EINVAL;
-	if (r == 0) {
-		do
-			n = read(fd, buf, sizeof(buf));
-		while (n < 0 && errno == EINTR);
-		if (n < 0)
-			r = -errno;
-		else if (n == 0)
-			r = -ENODATA;
-		/* It may be the password. */
-		explicit_bzero(buf, sizeof(buf));
+	if (r < 0) {
+		close(fd);
+		return r;
 	}
+	return fd;
+}
+
+/*
+ * Opens and reads @path as recoveryd will: a regular file, readable, not
+ * empty. Reading, not access(2): root may open a file of mode 000, but not
+ * read a directory. Returns 0 or a negative errno: -EINVAL when it is not a
+ * regular file, -ENODATA when it is empty.
+ */
+static int probe_file(const char *path)
+{
+	char buf[64];
+	ssize_t n;
+	int fd, r = 0;
+
+	fd = open_regular(path);
+	if (fd < 0)
+		return fd;
+	do
+		n = read(fd, buf, sizeof(buf));
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		r = -errno;
+	else if (n == 0)
+		r = -ENODATA;
+	/* It may be the password. */
+	explicit_bzero(buf, sizeof(buf));
 	close(fd);
 	return r;
 }
@@ -1445,38 +1463,28 @@ struct config *config_load_data(const char *path, const char *data, size_t len,
 static int read_config_file(const char *path, char **ret_data, size_t *ret_len)
 {
 	g_autofree char *data = NULL;
-	struct stat st;
 	size_t len = 0;
 	int fd, r = 0;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	fd = open_regular(path);
 	if (fd < 0)
-		return -errno;
-	if (fstat(fd, &st) < 0)
-		r = -errno;
-	else if (S_ISDIR(st.st_mode))
-		r = -EISDIR;
-	else if (!S_ISREG(st.st_mode))
-		r = -EINVAL;
-	if (r == 0) {
-		data = g_malloc(CONFIG_FILE_MAX + 1);
-		while (len <= CONFIG_FILE_MAX) {
-			ssize_t n =
-			    read(fd, data + len, CONFIG_FILE_MAX + 1 - len);
+		return fd;
+	data = g_malloc(CONFIG_FILE_MAX + 1);
+	while (len <= CONFIG_FILE_MAX) {
+		ssize_t n = read(fd, data + len, CONFIG_FILE_MAX + 1 - len);
 
-			if (n < 0 && errno == EINTR)
-				continue;
-			if (n < 0) {
-				r = -errno;
-				break;
-			}
-			if (n == 0)
-				break;
-			len += (size_t)n;
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			r = -errno;
+			break;
 		}
-		if (r == 0 && len > CONFIG_FILE_MAX)
-			r = -EFBIG;
+		if (n == 0)
+			break;
+		len += (size_t)n;
 	}
+	if (r == 0 && len > CONFIG_FILE_MAX)
+		r = -EFBIG;
 	close(fd);
 	if (r < 0)
 		return r;

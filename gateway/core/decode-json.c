@@ -10,18 +10,6 @@ static void add_double(JsonBuilder *b, const char *key, double value,
 	json_builder_add_double_value(b, json_text_round(value, decimals));
 }
 
-static void add_int(JsonBuilder *b, const char *key, gint64 value)
-{
-	json_builder_set_member_name(b, key);
-	json_builder_add_int_value(b, value);
-}
-
-static void add_bool(JsonBuilder *b, const char *key, gboolean value)
-{
-	json_builder_set_member_name(b, key);
-	json_builder_add_boolean_value(b, value);
-}
-
 static void add_string(JsonBuilder *b, const char *key, const char *value)
 {
 	json_builder_set_member_name(b, key);
@@ -44,7 +32,7 @@ static void add_timestamp(JsonBuilder *b, const struct ble_date_time *t)
 static void add_user(JsonBuilder *b, uint8_t user_id)
 {
 	if (user_id != WSS_USER_UNKNOWN)
-		add_int(b, "user_id", user_id);
+		json_text_member_int(b, "user_id", user_id);
 }
 
 /* weight_kg in SI, and weight + unit as the scale sent them. */
@@ -62,10 +50,11 @@ static void add_mass_kg(JsonBuilder *b, const char *key, struct mass m)
 
 static void add_heart_rate(JsonBuilder *b, const struct hrs_measurement *m)
 {
-	add_int(b, "heart_rate", m->heart_rate_bpm);
+	json_text_member_int(b, "heart_rate", m->heart_rate_bpm);
 	add_string(b, "contact", hrs_contact_name(m->contact));
 	if (m->has_energy)
-		add_int(b, "energy_expended_kj", m->energy_expended_kj);
+		json_text_member_int(b, "energy_expended_kj",
+				     m->energy_expended_kj);
 	if (m->rr_count == 0)
 		return;
 	json_builder_set_member_name(b, "rr_ms");
@@ -79,7 +68,7 @@ static void add_heart_rate(JsonBuilder *b, const struct hrs_measurement *m)
 static void add_wss(JsonBuilder *b, const struct wss_measurement *m)
 {
 	if (m->weight_unsuccessful)
-		add_bool(b, "measurement_unsuccessful", TRUE);
+		json_text_member_bool(b, "measurement_unsuccessful", TRUE);
 	else
 		add_weight(b, m->weight);
 	if (m->has_timestamp)
@@ -94,9 +83,10 @@ static void add_wss(JsonBuilder *b, const struct wss_measurement *m)
 
 static void add_wss_feature(JsonBuilder *b, const struct wss_feature *f)
 {
-	add_bool(b, "timestamp_supported", f->timestamp_supported);
-	add_bool(b, "multiple_users_supported", f->multiple_users_supported);
-	add_bool(b, "bmi_supported", f->bmi_supported);
+	json_text_member_bool(b, "timestamp_supported", f->timestamp_supported);
+	json_text_member_bool(b, "multiple_users_supported",
+			      f->multiple_users_supported);
+	json_text_member_bool(b, "bmi_supported", f->bmi_supported);
 	if (f->weight_resolution) {
 		add_double(b, "weight_resolution_kg",
 			   wss_weight_resolution_kg(f->weight_resolution), 3);
@@ -116,7 +106,7 @@ static void add_bcs(JsonBuilder *b, const struct bcs_measurement *m)
 	uint16_t f = m->flags;
 
 	if (m->body_fat_unsuccessful)
-		add_bool(b, "measurement_unsuccessful", TRUE);
+		json_text_member_bool(b, "measurement_unsuccessful", TRUE);
 	else
 		add_double(b, "body_fat_pct", m->body_fat_raw * 0.1, 1);
 	if (f & BCS_FLAG_TIMESTAMP)
@@ -124,7 +114,8 @@ static void add_bcs(JsonBuilder *b, const struct bcs_measurement *m)
 	if (f & BCS_FLAG_USER_ID)
 		add_user(b, m->user_id);
 	if (f & BCS_FLAG_BASAL_METABOLISM)
-		add_int(b, "basal_metabolism_kj", m->basal_metabolism_kj);
+		json_text_member_int(b, "basal_metabolism_kj",
+				     m->basal_metabolism_kj);
 	if (f & BCS_FLAG_MUSCLE_PCT)
 		add_double(b, "muscle_pct", m->muscle_pct_raw * 0.1, 1);
 	if (f & BCS_FLAG_MUSCLE_MASS)
@@ -142,7 +133,7 @@ static void add_bcs(JsonBuilder *b, const struct bcs_measurement *m)
 	if (f & BCS_FLAG_HEIGHT)
 		add_double(b, "height_m", bcs_height_m(m), 5);
 	if (f & BCS_FLAG_MULTIPLE_PACKET)
-		add_bool(b, "multi_packet", TRUE);
+		json_text_member_bool(b, "multi_packet", TRUE);
 }
 
 static void add_miscale(JsonBuilder *b, const struct miscale_reading *r)
@@ -150,9 +141,9 @@ static void add_miscale(JsonBuilder *b, const struct miscale_reading *r)
 	add_weight(b, r->weight);
 	add_timestamp(b, &r->timestamp);
 	if (r->has_impedance)
-		add_int(b, "impedance_ohm", r->impedance_ohm);
-	add_bool(b, "stabilised", r->stabilised);
-	add_bool(b, "load_removed", r->load_removed);
+		json_text_member_int(b, "impedance_ohm", r->impedance_ohm);
+	json_text_member_bool(b, "stabilised", r->stabilised);
+	json_text_member_bool(b, "load_removed", r->load_removed);
 }
 
 static int factor_decimals(double factor)
@@ -213,7 +204,7 @@ static void add_bthome_object(JsonBuilder *b, const struct bthome_object *o)
 static void add_bthome(JsonBuilder *b, const struct bthome_frame *f)
 {
 	if (f->trigger_based)
-		add_bool(b, "trigger_based", TRUE);
+		json_text_member_bool(b, "trigger_based", TRUE);
 	json_builder_set_member_name(b, "objects");
 	json_builder_begin_array(b);
 	for (unsigned i = 0; i < f->object_count; i++)
@@ -238,7 +229,7 @@ void decode_json_add_members(JsonBuilder *b, const struct decoded_payload *p)
 			   hrs_location_name(p->u.sensor_location));
 		break;
 	case DECODE_UUID_BATTERY_LEVEL:
-		add_int(b, "battery_pct", p->u.battery_pct);
+		json_text_member_int(b, "battery_pct", p->u.battery_pct);
 		break;
 	case DECODE_UUID_WEIGHT:
 		add_wss(b, &p->u.weight);
