@@ -28,15 +28,15 @@
 #define DBUS_OBJECTMANAGER "org.freedesktop.DBus.ObjectManager"
 
 /* Characteristics one connectable device subscribes to (at most). */
-#define BLE_MAX_SUBS 2
+#define DEVICE_MAX_SUBS 2
 /* ... and reads once per connection. */
-#define BLE_MAX_READS 2
+#define DEVICE_MAX_READS 2
 
 struct ble_client;
 struct ble_dev;
 
 /* One characteristic we receive values from in the current session. */
-struct ble_sub {
+struct device_sub {
 	enum decode_uuid uuid;
 	char *path;	  /* GattCharacteristic1 object, this session only */
 	int fd;		  /* AcquireNotify socket, -1: none (StartNotify) */
@@ -61,7 +61,7 @@ struct ble_dev {
 	unsigned backoff_ms;  /* the next backoff's base */
 	bool grace;	      /* resolved, our characteristics not found yet */
 	unsigned stale_count; /* stale resolutions in a row */
-	struct ble_sub subs[BLE_MAX_SUBS];
+	struct device_sub subs[DEVICE_MAX_SUBS];
 	unsigned n_subs;
 	unsigned subs_pending; /* subscriptions not yet confirmed */
 	struct bcs_assembler bcs;
@@ -127,46 +127,46 @@ struct ble_client {
 
 /* The property @name of @iface on @path if present and of @type, else
  * NULL. Borrowed: valid until the cache changes. */
-GVariant *ble_prop(ble_client *c, const char *path, const char *iface,
-		   const char *name, const GVariantType *type);
-bool ble_prop_bool(ble_client *c, const char *path, const char *iface,
-		   const char *name);
-bool ble_has_iface(ble_client *c, const char *path, const char *iface);
+GVariant *bluez_prop(ble_client *c, const char *path, const char *iface,
+		     const char *name, const GVariantType *type);
+bool bluez_prop_bool(ble_client *c, const char *path, const char *iface,
+		     const char *name);
+bool bluez_has_iface(ble_client *c, const char *path, const char *iface);
 
 /*
  * Finds the GattCharacteristic1 with @uuid under @dev_path. Returns the
  * path (borrowed from the cache) or NULL.
  */
-const char *ble_find_char(ble_client *c, const char *dev_path,
-			  enum decode_uuid uuid);
+const char *bluez_find_char(ble_client *c, const char *dev_path,
+			    enum decode_uuid uuid);
 
 /* Wall clock (now_ms or real time) and window clock (now_ms or monotonic)
  * in ms. */
-int64_t ble_wall_ms(ble_client *c);
-int64_t ble_window_ms(ble_client *c);
+int64_t bluez_wall_ms(ble_client *c);
+int64_t bluez_window_ms(ble_client *c);
 
 /* Passes @r (its payload filled in) on as a reading of @address: sets the
  * address, the time and @via, counts it and calls ops.reading. */
-void ble_emit_reading(ble_client *c, struct reading *r, const char *address,
-		      enum reading_via via);
+void bluez_emit_reading(ble_client *c, struct reading *r, const char *address,
+			enum reading_via via);
 
 /* Logs a value that did not decode, rate-limited per device, and counts
  * it. */
-void ble_malformed(ble_client *c, struct ble_dev *d, enum decode_uuid uuid,
-		   int rc, const struct parse_error *err);
+void bluez_malformed(ble_client *c, struct ble_dev *d, enum decode_uuid uuid,
+		     int rc, const struct parse_error *err);
 
 /* The allowlisted device with @address, or NULL. */
-struct ble_dev *ble_find_dev(ble_client *c, const char *address);
+struct ble_dev *bluez_find_dev(ble_client *c, const char *address);
 
-bool ble_adapter_ready(ble_client *c);
+bool bluez_adapter_ready(ble_client *c);
 /* Re-evaluates whether discovery should run, with which filter. */
-void ble_update_discovery(ble_client *c);
+void bluez_update_discovery(ble_client *c);
 
 /* A call's result: @reply (of the type asked for) or @error; @d NULL for a
  * call of the client's own. */
-typedef void (*ble_call_done)(ble_client *c, struct ble_dev *d, GVariant *reply,
-			      GUnixFDList *fds, const GError *error,
-			      intptr_t tag);
+typedef void (*bluez_call_done)(ble_client *c, struct ble_dev *d,
+				GVariant *reply, GUnixFDList *fds,
+				const GError *error, intptr_t tag);
 
 /*
  * Calls @method on @path with one GCancellable of its own, kept in @d's
@@ -174,46 +174,45 @@ typedef void (*ble_call_done)(ble_client *c, struct ble_dev *d, GVariant *reply,
  * client cancels it. @done runs only if the call was not cancelled, with
  * @reply checked against @reply_type. @params is floating or NULL.
  */
-void ble_call(ble_client *c, struct ble_dev *d, const char *path,
-	      const char *iface, const char *method, GVariant *params,
-	      const GVariantType *reply_type, int timeout_ms, bool with_fds,
-	      ble_call_done done, intptr_t tag);
+void bluez_call(ble_client *c, struct ble_dev *d, const char *path,
+		const char *iface, const char *method, GVariant *params,
+		const GVariantType *reply_type, int timeout_ms, bool with_fds,
+		bluez_call_done done, intptr_t tag);
 
 /* Cancels every call in @calls and empties it. */
-void ble_cancel_calls(GPtrArray *calls);
+void bluez_cancel_calls(GPtrArray *calls);
 
 /* A BLE_ERROR from a D-Bus error: BlueZ's name and message kept. */
-GError *ble_error_from_dbus(const GError *error, enum ble_error code);
+GError *bluez_error_from_dbus(const GError *error, enum ble_error code);
 /* The D-Bus error name of @error ("org.bluez.Error.Failed"), or NULL. */
-char *ble_dbus_error_name(const GError *error);
+char *bluez_dbus_error_name(const GError *error);
 
 /* --- device.c: connectable devices -------------------------------------- */
 
-bool ble_dev_is_connectable(const struct ble_dev *d);
-struct ble_dev *ble_dev_new(ble_client *c, const char *address,
-			    enum ble_device_kind kind);
+bool device_is_connectable(const struct ble_dev *d);
+struct ble_dev *device_new(ble_client *c, const char *address,
+			   enum ble_device_kind kind);
 /* Ends everything of @d (no callbacks) and frees it. */
-void ble_dev_free(struct ble_dev *d);
+void device_free(struct ble_dev *d);
 /* Its Device1 object appeared (or it is bound after a GetManagedObjects). */
-void ble_dev_appeared(struct ble_dev *d, const char *path);
+void device_appeared(struct ble_dev *d, const char *path);
 /* Its Device1 object is gone. */
-void ble_dev_vanished(struct ble_dev *d);
+void device_vanished(struct ble_dev *d);
 /* Device1 properties changed (already merged into the cache). */
-void ble_dev_props_changed(struct ble_dev *d, GVariant *changed,
-			   const char *const *invalidated);
+void device_props_changed(struct ble_dev *d, GVariant *changed,
+			  const char *const *invalidated);
 /* A GattCharacteristic1 object under its path went away. */
-void ble_dev_object_removed(struct ble_dev *d, const char *path);
+void device_object_removed(struct ble_dev *d, const char *path);
 /* Device1.Disconnected(reason, message) (BlueZ 5.83 and later). */
-void ble_dev_disconnected(struct ble_dev *d, const char *reason,
-			  const char *message);
+void device_disconnected(struct ble_dev *d, const char *reason,
+			 const char *message);
 /* A Value change on one of our characteristics (StartNotify). TRUE if it
  * was ours. */
-bool ble_dev_value_changed(struct ble_dev *d, const char *path,
-			   GVariant *value);
+bool device_value_changed(struct ble_dev *d, const char *path, GVariant *value);
 /* bluetoothd left the bus or the adapter went away: everything is gone. */
-void ble_dev_bluez_gone(struct ble_dev *d, const char *why);
+void device_bluez_gone(struct ble_dev *d, const char *why);
 /* The adapter's power changed. */
-void ble_dev_powered(struct ble_dev *d, bool on);
+void device_powered(struct ble_dev *d, bool on);
 
 /* --- advert.c: advertisements ------------------------------------------- */
 
@@ -223,5 +222,4 @@ void ble_dev_powered(struct ble_dev *d, bool on);
  * data, pass allowlisted advertisers' new measurements on once, count
  * foreign devices and, when scanning, report it through heard().
  */
-void ble_advert_update(ble_client *c, const char *path, bool added,
-		       bool new_data);
+void advert_update(ble_client *c, const char *path, bool added, bool new_data);

@@ -49,10 +49,10 @@
 
 struct profile {
 	/* Subscribed to; at least one must be there. */
-	enum decode_uuid notify[BLE_MAX_SUBS];
+	enum decode_uuid notify[DEVICE_MAX_SUBS];
 	unsigned n_notify;
 	/* Read once per connection when present. */
-	enum decode_uuid read[BLE_MAX_READS];
+	enum decode_uuid read[DEVICE_MAX_READS];
 	unsigned n_read;
 };
 
@@ -71,7 +71,7 @@ static const struct profile scale_profile = {
 	2,
 };
 
-bool ble_dev_is_connectable(const struct ble_dev *d)
+bool device_is_connectable(const struct ble_dev *d)
 {
 	switch (d->kind) {
 	case BLE_KIND_HEART_RATE:
@@ -114,10 +114,10 @@ static void set_state(struct ble_dev *d, enum ble_link_state state,
 /* Ends the session: calls cancelled, sockets closed, halves dropped. */
 static void session_end(struct ble_dev *d)
 {
-	ble_cancel_calls(d->calls);
+	bluez_cancel_calls(d->calls);
 	g_clear_handle_id(&d->timer, g_source_remove);
 	for (unsigned i = 0; i < d->n_subs; i++) {
-		struct ble_sub *s = &d->subs[i];
+		struct device_sub *s = &d->subs[i];
 		g_clear_handle_id(&s->watch, g_source_remove);
 		if (s->fd >= 0)
 			close(s->fd);
@@ -131,8 +131,8 @@ static void session_end(struct ble_dev *d)
 	bcs_assembler_reset(&d->bcs);
 }
 
-struct ble_dev *ble_dev_new(ble_client *c, const char *address,
-			    enum ble_device_kind kind)
+struct ble_dev *device_new(ble_client *c, const char *address,
+			   enum ble_device_kind kind)
 {
 	struct ble_dev *d = g_new0(struct ble_dev, 1);
 
@@ -142,13 +142,13 @@ struct ble_dev *ble_dev_new(ble_client *c, const char *address,
 	d->state = BLE_LINK_ABSENT;
 	d->calls = g_ptr_array_new_with_free_func(g_object_unref);
 	d->backoff_ms = BACKOFF_MIN_MS;
-	for (unsigned i = 0; i < BLE_MAX_SUBS; i++)
+	for (unsigned i = 0; i < DEVICE_MAX_SUBS; i++)
 		d->subs[i].fd = -1;
 	bcs_assembler_reset(&d->bcs);
 	return d;
 }
 
-void ble_dev_free(struct ble_dev *d)
+void device_free(struct ble_dev *d)
 {
 	ble_client *c;
 
@@ -185,7 +185,7 @@ static void deliver(struct ble_dev *d, enum decode_uuid uuid,
 		c->stats.notifications++;
 	rc = decode_payload(uuid, data, len, &r.payload, &err);
 	if (rc < 0) {
-		ble_malformed(c, d, uuid, rc, &err);
+		bluez_malformed(c, d, uuid, rc, &err);
 		return;
 	}
 	if (uuid == DECODE_UUID_BODY_COMPOSITION) {
@@ -196,13 +196,13 @@ static void deliver(struct ble_dev *d, enum decode_uuid uuid,
 			return;
 		r.payload.u.body_composition = whole;
 	}
-	ble_emit_reading(c, &r, d->address, via);
+	bluez_emit_reading(c, &r, d->address, via);
 }
 
-bool ble_dev_value_changed(struct ble_dev *d, const char *path, GVariant *value)
+bool device_value_changed(struct ble_dev *d, const char *path, GVariant *value)
 {
 	for (unsigned i = 0; i < d->n_subs; i++) {
-		struct ble_sub *s = &d->subs[i];
+		struct device_sub *s = &d->subs[i];
 		gsize n = 0;
 
 		if (!s->started || strcmp(s->path, path) != 0)
@@ -226,7 +226,7 @@ static gboolean backoff_due(gpointer data)
 	d->timer = 0;
 	if (d->path == NULL) {
 		set_state(d, BLE_LINK_ABSENT, NULL);
-	} else if (!ble_adapter_ready(c)) {
+	} else if (!bluez_adapter_ready(c)) {
 		g_autoptr(GError) why =
 		    g_error_new_literal(BLE_ERROR, BLE_ERROR_ADAPTER_OFF,
 					"the adapter is powered off");
@@ -256,7 +256,7 @@ static void backoff(struct ble_dev *d, unsigned base_ms, bool escalate,
 	    g_error_new(BLE_ERROR, reason->code, "%s; retrying in %.1f s",
 			reason->message, delay_ms / 1000.0);
 	set_state(d, BLE_LINK_BACKOFF, why);
-	ble_update_discovery(c);
+	bluez_update_discovery(c);
 }
 
 static void lost(struct ble_dev *d, const GError *reason)
@@ -286,9 +286,9 @@ static void ignore_done(ble_client *c, struct ble_dev *d, GVariant *reply,
 static void disconnect(struct ble_dev *d)
 {
 	if (d->path != NULL)
-		ble_call(d->c, d, d->path, BLUEZ_DEVICE, "Disconnect", NULL,
-			 G_VARIANT_TYPE_UNIT, CALL_TIMEOUT_MS, false,
-			 ignore_done, 0);
+		bluez_call(d->c, d, d->path, BLUEZ_DEVICE, "Disconnect", NULL,
+			   G_VARIANT_TYPE_UNIT, CALL_TIMEOUT_MS, false,
+			   ignore_done, 0);
 }
 
 /* Something in the session failed that a new connection may cure. */
@@ -317,13 +317,13 @@ static void sub_done(struct ble_dev *d)
 	d->backoff_ms = BACKOFF_MIN_MS;
 	d->stale_count = 0;
 	set_state(d, BLE_LINK_SUBSCRIBED, NULL);
-	ble_update_discovery(c);
+	bluez_update_discovery(c);
 }
 
 static void start_done(ble_client *c, struct ble_dev *d, GVariant *reply,
 		       GUnixFDList *fds, const GError *error, intptr_t tag)
 {
-	g_autofree char *name = ble_dbus_error_name(error);
+	g_autofree char *name = bluez_dbus_error_name(error);
 
 	/*
 	 * Notifications left enabled (by an earlier run, or a session that
@@ -340,7 +340,7 @@ static void start_done(ble_client *c, struct ble_dev *d, GVariant *reply,
 	}
 	if (error != NULL) {
 		g_autoptr(GError) why =
-		    ble_error_from_dbus(error, BLE_ERROR_LINK_LOST);
+		    bluez_error_from_dbus(error, BLE_ERROR_LINK_LOST);
 		session_failed(d, why);
 		return;
 	}
@@ -349,13 +349,13 @@ static void start_done(ble_client *c, struct ble_dev *d, GVariant *reply,
 
 static void start_notify(struct ble_dev *d, unsigned i)
 {
-	struct ble_sub *s = &d->subs[i];
+	struct device_sub *s = &d->subs[i];
 
 	/* Values may come before the reply: take them from now on. */
 	s->started = true;
 	d->subs_pending++;
-	ble_call(d->c, d, s->path, BLUEZ_GATT_CHAR, "StartNotify", NULL,
-		 G_VARIANT_TYPE_UNIT, CALL_TIMEOUT_MS, false, start_done, i);
+	bluez_call(d->c, d, s->path, BLUEZ_GATT_CHAR, "StartNotify", NULL,
+		   G_VARIANT_TYPE_UNIT, CALL_TIMEOUT_MS, false, start_done, i);
 }
 
 static gboolean socket_end_due(gpointer data)
@@ -373,7 +373,7 @@ static gboolean socket_end_due(gpointer data)
  * Connected=false), and that signal takes a slower path to us than the
  * socket: give it a moment, so that the loss is reported with its reason.
  */
-static void socket_ended(struct ble_sub *s)
+static void socket_ended(struct device_sub *s)
 {
 	struct ble_dev *d = s->d;
 
@@ -387,7 +387,7 @@ static void socket_ended(struct ble_sub *s)
 
 static gboolean fd_ready(gint fd, GIOCondition cond, gpointer data)
 {
-	struct ble_sub *s = data;
+	struct device_sub *s = data;
 	struct ble_dev *d = s->d;
 	uint8_t buf[ATT_MTU_MAX];
 	size_t size = CLAMP(s->mtu, ATT_MTU_MIN, ATT_MTU_MAX);
@@ -399,7 +399,7 @@ static gboolean fd_ready(gint fd, GIOCondition cond, gpointer data)
 			n = read(fd, buf, size);
 		if (n > 0 && (size_t)n > size) {
 			d->c->stats.notifications++;
-			ble_malformed(d->c, d, s->uuid, -EMSGSIZE, NULL);
+			bluez_malformed(d->c, d, s->uuid, -EMSGSIZE, NULL);
 			continue;
 		}
 		if (n > 0) {
@@ -425,7 +425,7 @@ static gboolean fd_ready(gint fd, GIOCondition cond, gpointer data)
 static void acquire_done(ble_client *c, struct ble_dev *d, GVariant *reply,
 			 GUnixFDList *fds, const GError *error, intptr_t tag)
 {
-	struct ble_sub *s = &d->subs[tag];
+	struct device_sub *s = &d->subs[tag];
 	g_autoptr(GError) fd_error = NULL;
 	gint32 index = -1;
 	guint16 mtu = 0;
@@ -470,22 +470,22 @@ static void acquire_done(ble_client *c, struct ble_dev *d, GVariant *reply,
 static void subscribe(struct ble_dev *d, unsigned i)
 {
 	ble_client *c = d->c;
-	struct ble_sub *s = &d->subs[i];
-	GVariant *flags = ble_prop(c, s->path, BLUEZ_GATT_CHAR, "Flags",
-				   G_VARIANT_TYPE_STRING_ARRAY);
+	struct device_sub *s = &d->subs[i];
+	GVariant *flags = bluez_prop(c, s->path, BLUEZ_GATT_CHAR, "Flags",
+				     G_VARIANT_TYPE_STRING_ARRAY);
 	g_autofree const char **strv =
 	    flags ? g_variant_get_strv(flags, NULL) : NULL;
 	bool notify = strv != NULL && g_strv_contains(strv, "notify");
 	bool acquirable =
-	    notify && ble_prop(c, s->path, BLUEZ_GATT_CHAR, "NotifyAcquired",
-			       G_VARIANT_TYPE_BOOLEAN) != NULL;
+	    notify && bluez_prop(c, s->path, BLUEZ_GATT_CHAR, "NotifyAcquired",
+				 G_VARIANT_TYPE_BOOLEAN) != NULL;
 
 	if (!acquirable) {
 		start_notify(d, i);
 		return;
 	}
 	d->subs_pending++;
-	ble_call(
+	bluez_call(
 	    c, d, s->path, BLUEZ_GATT_CHAR, "AcquireNotify",
 	    g_variant_new("(@a{sv})",
 			  g_variant_new_array(G_VARIANT_TYPE("{sv}"), NULL, 0)),
@@ -533,7 +533,7 @@ static gboolean grace_due(gpointer data)
 static void stale(struct ble_dev *d)
 {
 	ble_client *c = d->c;
-	bool paired = ble_prop_bool(c, d->path, BLUEZ_DEVICE, "Paired");
+	bool paired = bluez_prop_bool(c, d->path, BLUEZ_DEVICE, "Paired");
 	g_autoptr(GError) why =
 	    g_error_new(BLE_ERROR, BLE_ERROR_STALE_CACHE,
 			"services resolved without %s (a stale GATT cache?)",
@@ -554,9 +554,9 @@ static void stale(struct ble_dev *d)
 			  "cache",
 			  d->address);
 		d->stale_count = 0;
-		ble_call(c, d, c->adapter_path, BLUEZ_ADAPTER, "RemoveDevice",
-			 g_variant_new("(o)", path), G_VARIANT_TYPE_UNIT,
-			 CALL_TIMEOUT_MS, false, ignore_done, 0);
+		bluez_call(c, d, c->adapter_path, BLUEZ_ADAPTER, "RemoveDevice",
+			   g_variant_new("(o)", path), G_VARIANT_TYPE_UNIT,
+			   CALL_TIMEOUT_MS, false, ignore_done, 0);
 		return;
 	}
 	if (d->stale_count >= STALE_REMOVE_AFTER)
@@ -577,10 +577,10 @@ static void resolved(struct ble_dev *d)
 		return;
 	g_clear_handle_id(&d->timer, g_source_remove);
 	for (unsigned i = 0; i < p->n_notify; i++) {
-		const char *path = ble_find_char(c, d->path, p->notify[i]);
+		const char *path = bluez_find_char(c, d->path, p->notify[i]);
 		if (path == NULL)
 			continue;
-		struct ble_sub *s = &d->subs[d->n_subs++];
+		struct device_sub *s = &d->subs[d->n_subs++];
 		s->uuid = p->notify[i];
 		s->path = g_strdup(path);
 		s->fd = -1;
@@ -601,9 +601,9 @@ static void resolved(struct ble_dev *d)
 	for (unsigned i = 0; i < d->n_subs; i++)
 		subscribe(d, i);
 	for (unsigned i = 0; i < p->n_read; i++) {
-		const char *path = ble_find_char(c, d->path, p->read[i]);
+		const char *path = bluez_find_char(c, d->path, p->read[i]);
 		if (path != NULL)
-			ble_call(
+			bluez_call(
 			    c, d, path, BLUEZ_GATT_CHAR, "ReadValue",
 			    g_variant_new("(@a{sv})",
 					  g_variant_new_array(
@@ -629,7 +629,7 @@ static gboolean resolve_timeout(gpointer data)
 static void now_connected(struct ble_dev *d)
 {
 	set_state(d, BLE_LINK_RESOLVING, NULL);
-	if (ble_prop_bool(d->c, d->path, BLUEZ_DEVICE, "ServicesResolved")) {
+	if (bluez_prop_bool(d->c, d->path, BLUEZ_DEVICE, "ServicesResolved")) {
 		resolved(d);
 		return;
 	}
@@ -661,7 +661,7 @@ static bool forget_until_seen(struct ble_dev *d, const GError *error)
 	g_autofree char *path = NULL;
 
 	if (d->path == NULL ||
-	    ble_prop_bool(c, d->path, BLUEZ_DEVICE, "Paired"))
+	    bluez_prop_bool(c, d->path, BLUEZ_DEVICE, "Paired"))
 		return false;
 	path = g_strdup(d->path);
 	owner_log(c->ops.log, c->data, G_LOG_LEVEL_INFO,
@@ -672,24 +672,24 @@ static bool forget_until_seen(struct ble_dev *d, const GError *error)
 		disconnect(d);
 	session_end(d);
 	set_state(d, BLE_LINK_ABSENT, NULL);
-	ble_call(c, d, c->adapter_path, BLUEZ_ADAPTER, "RemoveDevice",
-		 g_variant_new("(o)", path), G_VARIANT_TYPE_UNIT,
-		 CALL_TIMEOUT_MS, false, ignore_done, 0);
-	ble_update_discovery(c);
+	bluez_call(c, d, c->adapter_path, BLUEZ_ADAPTER, "RemoveDevice",
+		   g_variant_new("(o)", path), G_VARIANT_TYPE_UNIT,
+		   CALL_TIMEOUT_MS, false, ignore_done, 0);
+	bluez_update_discovery(c);
 	return true;
 }
 
 static void connect_done(ble_client *c, struct ble_dev *d, GVariant *reply,
 			 GUnixFDList *fds, const GError *error, intptr_t tag)
 {
-	g_autofree char *name = ble_dbus_error_name(error);
+	g_autofree char *name = bluez_dbus_error_name(error);
 
 	if (error != NULL &&
 	    g_strcmp0(name, "org.bluez.Error.AlreadyConnected") != 0) {
 		g_autoptr(GError) why =
-		    ble_error_from_dbus(error, BLE_ERROR_CONNECT_FAILED);
+		    bluez_error_from_dbus(error, BLE_ERROR_CONNECT_FAILED);
 		if (g_strcmp0(name, "org.bluez.Error.NotReady") == 0 &&
-		    !ble_adapter_ready(c)) {
+		    !bluez_adapter_ready(c)) {
 			/* The adapter is off: Powered=true brings us back. */
 			session_end(d);
 			set_state(d, BLE_LINK_WAITING, why);
@@ -722,13 +722,14 @@ static void connect_now(struct ble_dev *d)
 	session_end(d);
 	set_state(d, BLE_LINK_CONNECTING, NULL);
 	c->stats.connect_calls++;
-	ble_call(c, d, d->path, BLUEZ_DEVICE, "Connect", NULL,
-		 G_VARIANT_TYPE_UNIT, CALL_TIMEOUT_MS, false, connect_done, 0);
+	bluez_call(c, d, d->path, BLUEZ_DEVICE, "Connect", NULL,
+		   G_VARIANT_TYPE_UNIT, CALL_TIMEOUT_MS, false, connect_done,
+		   0);
 }
 
 /* --- Events from bluez.c ------------------------------------------------ */
 
-void ble_dev_appeared(struct ble_dev *d, const char *path)
+void device_appeared(struct ble_dev *d, const char *path)
 {
 	ble_client *c = d->c;
 
@@ -736,14 +737,14 @@ void ble_dev_appeared(struct ble_dev *d, const char *path)
 		g_free(d->path);
 		d->path = g_strdup(path);
 	}
-	if (!ble_dev_is_connectable(d))
+	if (!device_is_connectable(d))
 		return;
 	switch (d->state) {
 	case BLE_LINK_ABSENT:
 	case BLE_LINK_WAITING:
 	case BLE_LINK_SEEN:
 	case BLE_LINK_LOST:
-		if (!ble_adapter_ready(c)) {
+		if (!bluez_adapter_ready(c)) {
 			g_autoptr(GError) why = g_error_new_literal(
 			    BLE_ERROR, BLE_ERROR_ADAPTER_OFF,
 			    "the adapter is powered off");
@@ -762,13 +763,13 @@ void ble_dev_appeared(struct ble_dev *d, const char *path)
 	default:
 		break;
 	}
-	ble_update_discovery(c);
+	bluez_update_discovery(c);
 }
 
-void ble_dev_vanished(struct ble_dev *d)
+void device_vanished(struct ble_dev *d)
 {
 	g_clear_pointer(&d->path, g_free);
-	if (!ble_dev_is_connectable(d))
+	if (!device_is_connectable(d))
 		return;
 	if (link_up(d)) {
 		d->c->stats.links_lost++;
@@ -783,11 +784,11 @@ void ble_dev_vanished(struct ble_dev *d)
 		session_end(d);
 		set_state(d, BLE_LINK_ABSENT, NULL);
 	}
-	ble_update_discovery(d->c);
+	bluez_update_discovery(d->c);
 }
 
-void ble_dev_props_changed(struct ble_dev *d, GVariant *changed,
-			   const char *const *invalidated)
+void device_props_changed(struct ble_dev *d, GVariant *changed,
+			  const char *const *invalidated)
 {
 	ble_client *c = d->c;
 	gboolean connected = TRUE;
@@ -799,7 +800,7 @@ void ble_dev_props_changed(struct ble_dev *d, GVariant *changed,
 	bool down =
 	    (has_connected && !connected) || (has_resolved && !resolved_now);
 
-	if (!ble_dev_is_connectable(d))
+	if (!device_is_connectable(d))
 		return;
 	switch (d->state) {
 	case BLE_LINK_RESOLVING:
@@ -824,8 +825,8 @@ void ble_dev_props_changed(struct ble_dev *d, GVariant *changed,
 		/* Connected by someone else (or bluetoothd's auto-connect):
 		 * take it as it is. */
 		if (has_resolved && resolved_now && d->path != NULL &&
-		    ble_adapter_ready(c) &&
-		    ble_prop_bool(c, d->path, BLUEZ_DEVICE, "Connected")) {
+		    bluez_adapter_ready(c) &&
+		    bluez_prop_bool(c, d->path, BLUEZ_DEVICE, "Connected")) {
 			session_end(d);
 			now_connected(d);
 		}
@@ -835,7 +836,7 @@ void ble_dev_props_changed(struct ble_dev *d, GVariant *changed,
 	}
 }
 
-void ble_dev_object_removed(struct ble_dev *d, const char *path)
+void device_object_removed(struct ble_dev *d, const char *path)
 {
 	if (d->state != BLE_LINK_RESOLVING && d->state != BLE_LINK_SUBSCRIBED)
 		return;
@@ -850,10 +851,10 @@ void ble_dev_object_removed(struct ble_dev *d, const char *path)
 	}
 }
 
-void ble_dev_disconnected(struct ble_dev *d, const char *reason,
-			  const char *message)
+void device_disconnected(struct ble_dev *d, const char *reason,
+			 const char *message)
 {
-	if (!ble_dev_is_connectable(d) ||
+	if (!device_is_connectable(d) ||
 	    (d->state != BLE_LINK_RESOLVING && d->state != BLE_LINK_SUBSCRIBED))
 		return;
 	g_autoptr(GError) why =
@@ -862,7 +863,7 @@ void ble_dev_disconnected(struct ble_dev *d, const char *reason,
 	lost(d, why);
 }
 
-void ble_dev_bluez_gone(struct ble_dev *d, const char *why)
+void device_bluez_gone(struct ble_dev *d, const char *why)
 {
 	bool was_up = link_up(d);
 
@@ -870,7 +871,7 @@ void ble_dev_bluez_gone(struct ble_dev *d, const char *why)
 	g_clear_pointer(&d->path, g_free);
 	d->backoff_ms = BACKOFF_MIN_MS;
 	d->stale_count = 0;
-	if (!ble_dev_is_connectable(d))
+	if (!device_is_connectable(d))
 		return;
 	g_autoptr(GError) e =
 	    g_error_new_literal(BLE_ERROR, BLE_ERROR_NO_BLUETOOTHD, why);
@@ -881,9 +882,9 @@ void ble_dev_bluez_gone(struct ble_dev *d, const char *why)
 	set_state(d, BLE_LINK_WAITING, e);
 }
 
-void ble_dev_powered(struct ble_dev *d, bool on)
+void device_powered(struct ble_dev *d, bool on)
 {
-	if (!ble_dev_is_connectable(d) || !on)
+	if (!device_is_connectable(d) || !on)
 		return;
 	/* Back on: no reason to wait out a backoff. */
 	if (d->state == BLE_LINK_WAITING || d->state == BLE_LINK_BACKOFF) {
