@@ -83,16 +83,17 @@ static bool miscale_is_new(ble_client *c, struct ble_dev *d,
 
 	if (!miscale_is_measurement(m))
 		return false;
-	if (d->mi_have && d->mi_uuid == uuid && same_miscale(&d->mi_last, m) &&
-	    within(now, d->mi_last_ms, MISCALE_REPEAT_MS)) {
-		d->mi_last_ms = now;
+	if (d->adv.mi_have && d->adv.mi_uuid == uuid &&
+	    same_miscale(&d->adv.mi_last, m) &&
+	    within(now, d->adv.mi_last_ms, MISCALE_REPEAT_MS)) {
+		d->adv.mi_last_ms = now;
 		c->stats.duplicates++;
 		return false;
 	}
-	d->mi_have = true;
-	d->mi_uuid = uuid;
-	d->mi_last = *m;
-	d->mi_last_ms = now;
+	d->adv.mi_have = true;
+	d->adv.mi_uuid = uuid;
+	d->adv.mi_last = *m;
+	d->adv.mi_last_ms = now;
 	return true;
 }
 
@@ -108,28 +109,28 @@ static bool bthome_is_new(ble_client *c, struct ble_dev *d,
 		if (o->type->id != BTHOME_PACKET_ID)
 			continue;
 		uint8_t pid = (uint8_t)o->raw;
-		if (d->bt_have_pid && d->bt_pid == pid) {
+		if (d->adv.bt_have_pid && d->adv.bt_pid == pid) {
 			c->stats.duplicates++;
 			return false;
 		}
-		d->bt_have_pid = true;
-		d->bt_pid = pid;
-		d->bt_have_bytes = false;
+		d->adv.bt_have_pid = true;
+		d->adv.bt_pid = pid;
+		d->adv.bt_have_bytes = false;
 		return true;
 	}
-	if (d->bt_have_bytes && d->bt_len == len &&
-	    memcmp(d->bt_bytes, data, len) == 0 &&
-	    within(now, d->bt_last_ms, BTHOME_REPEAT_MS)) {
-		d->bt_last_ms = now;
+	if (d->adv.bt_have_bytes && d->adv.bt_len == len &&
+	    memcmp(d->adv.bt_bytes, data, len) == 0 &&
+	    within(now, d->adv.bt_last_ms, BTHOME_REPEAT_MS)) {
+		d->adv.bt_last_ms = now;
 		c->stats.duplicates++;
 		return false;
 	}
-	d->bt_have_bytes = len <= sizeof(d->bt_bytes);
-	if (d->bt_have_bytes) {
-		memcpy(d->bt_bytes, data, len);
-		d->bt_len = len;
+	d->adv.bt_have_bytes = len <= sizeof(d->adv.bt_bytes);
+	if (d->adv.bt_have_bytes) {
+		memcpy(d->adv.bt_bytes, data, len);
+		d->adv.bt_len = len;
 	}
-	d->bt_last_ms = now;
+	d->adv.bt_last_ms = now;
 	return true;
 }
 

@@ -2,13 +2,26 @@
 #pragma once
 
 /*
- * What bluez.c, device.c and advert.c share inside the BLE client. Not for
- * use outside sensors/.
+ * What bluez.c, device.c and advert.c share inside the BLE client (ble.h).
+ * Nothing outside sensors/ includes it. Its names carry the prefix of the
+ * file that defines them (bluez_, device_, advert_); ble_ is ble.h's public
+ * API.
  *
- * bluez.c owns the name watch, the object cache (path -> interface ->
- * property), the adapter and discovery, and dispatches BlueZ's signals to
- * device.c (connectable devices' state machines) and advert.c
- * (advertisements: decode, de-duplicate, count foreign devices).
+ * Who does what:
+ * - bluez.c: the org.bluez name watch, the object cache (path -> interface
+ *   -> property), the adapter, discovery, the allowlist, D-Bus calls (one
+ *   GCancellable each), the clocks, passing readings on and the rate limit
+ *   of "malformed payload from X". It dispatches BlueZ's signals to device.c
+ *   and advert.c.
+ * - device.c: connectable devices' state machines (connect, resolve,
+ *   subscribe, back off), and each struct ble_dev's life (device_new(),
+ *   device_free()).
+ * - advert.c: advertisements: decode, de-duplicate, count foreign devices.
+ *
+ * Who writes what: struct ble_dev and struct ble_client are shared, but each
+ * of their parts names its owner. Only the owner writes a part; the others
+ * read it, or call a function of the owner to have it changed. The one
+ * exception is ble_client.stats: each file counts the events it handles.
  */
 
 #include <stdbool.h>
@@ -35,7 +48,8 @@
 struct ble_client;
 struct ble_dev;
 
-/* One characteristic we receive values from in the current session. */
+/* device.c's: one characteristic we receive values from in the current
+ * session. */
 struct device_sub {
 	enum decode_uuid uuid;
 	char *path;	  /* GattCharacteristic1 object, this session only */
@@ -47,14 +61,12 @@ struct device_sub {
 	struct ble_dev *d;
 };
 
-/* One allowlisted device: a connectable one's link, an advertiser's state. */
-struct ble_dev {
-	struct ble_client *c;
-	char address[18];
-	enum ble_device_kind kind;
-	char *path; /* its Device1 object on our adapter; NULL: none */
-
-	/* Connectable devices (device.c). */
+/*
+ * device.c's: a connectable device's link and its current session (idle for
+ * an advertiser). bluez.c reads state; bluez_call() hands its calls to
+ * device_call_started() and device_call_finished().
+ */
+struct device_link {
 	enum ble_link_state state;
 	GPtrArray *calls;     /* GCancellable *, one per call in flight */
 	guint timer;	      /* backoff, resolve timeout or stale grace */
@@ -65,8 +77,10 @@ struct ble_dev {
 	unsigned n_subs;
 	unsigned subs_pending; /* subscriptions not yet confirmed */
 	struct bcs_assembler bcs;
+};
 
-	/* Advertisers (advert.c): the last measurement passed on. */
+/* advert.c's: an advertiser's last measurement passed on (de-duplication). */
+struct advert_state {
 	bool mi_have;
 	enum decode_uuid mi_uuid;
 	struct miscale_reading mi_last;
@@ -77,14 +91,30 @@ struct ble_dev {
 	uint8_t bt_bytes[255];
 	size_t bt_len;
 	int64_t bt_last_ms;
+};
 
-	/* Rate limit of "malformed payload from X". */
-	int64_t malformed_log_ms;
-	bool malformed_logged;
-	unsigned malformed_quiet; /* not logged since the last message */
+/* bluez.c's (bluez_malformed()): rate limit of "malformed payload from X". */
+struct bluez_malformed_limit {
+	int64_t log_ms; /* the last message, window clock */
+	bool logged;	/* a message has been logged */
+	unsigned quiet; /* not logged since the last message */
+};
+
+/* One allowlisted device: a connectable one's link, an advertiser's state. */
+struct ble_dev {
+	/* device.c's (device_new(); @path as its object comes and goes). */
+	struct ble_client *c;
+	char address[18];
+	enum ble_device_kind kind;
+	char *path; /* its Device1 object on our adapter; NULL: none */
+
+	struct device_link link;		/* device.c's */
+	struct advert_state adv;		/* advert.c's */
+	struct bluez_malformed_limit malformed; /* bluez.c's */
 };
 
 struct ble_client {
+	/* Set by ble_client_new() (bluez.c), read by all. */
 	GDBusConnection *bus;
 	char *adapter_name; /* from the config; NULL: first powered */
 	bool power_on;
@@ -93,6 +123,8 @@ struct ble_client {
 	struct ble_ops ops;
 	void *data;
 
+	/* bluez.c's from here on. device.c reads owner and adapter_path,
+	 * advert.c reads scanning. */
 	guint watch;
 	bool name_known; /* the watch has said whether org.bluez has an owner */
 	char *owner;	 /* org.bluez's unique name, NULL: none */
@@ -100,7 +132,6 @@ struct ble_client {
 	guint sub_removed;
 	guint sub_props;
 	guint sub_disconnected;
-	GCancellable *gmo_cancel;
 	bool ready;	     /* GetManagedObjects answered: signals count */
 	GHashTable *objects; /* path -> GHashTable iface -> GHashTable props */
 	GPtrArray *calls;    /* GCancellable *: the client's own calls */
@@ -119,8 +150,10 @@ struct ble_client {
 	bool scanning;
 
 	GPtrArray *devices; /* struct ble_dev *, the allowlist */
+	GRand *rand;	    /* backoff jitter: only device.c draws from it */
+
+	/* Everyone's: each file counts the events it handles (ble.h). */
 	struct ble_stats stats;
-	GRand *rand; /* backoff jitter */
 };
 
 /* --- bluez.c: cache, calls, helpers ------------------------------------- */
@@ -169,9 +202,10 @@ typedef void (*bluez_call_done)(ble_client *c, struct ble_dev *d,
 				const GError *error, intptr_t tag);
 
 /*
- * Calls @method on @path with one GCancellable of its own, kept in @d's
- * calls (or the client's when @d is NULL) so that ending a session or the
- * client cancels it. @done runs only if the call was not cancelled, with
+ * Calls @method on @path with one GCancellable of its own, kept among @d's
+ * calls (device_call_started()) or the client's when @d is NULL, so that
+ * ending a session or the client cancels it. @done runs only if the call was
+ * not cancelled, with
  * @reply checked against @reply_type. @params is floating or NULL.
  */
 void bluez_call(ble_client *c, struct ble_dev *d, const char *path,
@@ -179,7 +213,7 @@ void bluez_call(ble_client *c, struct ble_dev *d, const char *path,
 		const GVariantType *reply_type, int timeout_ms, bool with_fds,
 		bluez_call_done done, intptr_t tag);
 
-/* Cancels every call in @calls and empties it. */
+/* Cancels every call in @calls (the caller's) and empties it. */
 void bluez_cancel_calls(GPtrArray *calls);
 
 /* A BLE_ERROR from a D-Bus error: BlueZ's name and message kept. */
@@ -189,11 +223,18 @@ char *bluez_dbus_error_name(const GError *error);
 
 /* --- device.c: connectable devices -------------------------------------- */
 
+/* TRUE for the kinds device.c connects to (straps, standard scales). */
 bool device_is_connectable(const struct ble_dev *d);
+/* A new allowlisted device, its link absent; device_free() frees it. */
 struct ble_dev *device_new(ble_client *c, const char *address,
 			   enum ble_device_kind kind);
 /* Ends everything of @d (no callbacks) and frees it. */
 void device_free(struct ble_dev *d);
+/* bluez_call() sent a call for @d: @cancel (a ref is taken) joins @d's
+ * calls, which ending its session cancels. */
+void device_call_started(struct ble_dev *d, GCancellable *cancel);
+/* That call finished, not cancelled: @cancel leaves @d's calls. */
+void device_call_finished(struct ble_dev *d, GCancellable *cancel);
 /* Its Device1 object appeared (or it is bound after a GetManagedObjects). */
 void device_appeared(struct ble_dev *d, const char *path);
 /* Its Device1 object is gone. */

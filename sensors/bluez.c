@@ -177,9 +177,10 @@ static void call_finished(GObject *source, GAsyncResult *res, gpointer data)
 		reply = g_dbus_connection_call_finish(bus, res, &error);
 	/* Cancelled: its owner (a session, the client) may be gone. */
 	if (!g_cancellable_is_cancelled(call->cancel)) {
-		GPtrArray *calls =
-		    call->d != NULL ? call->d->calls : call->c->calls;
-		g_ptr_array_remove_fast(calls, call->cancel);
+		if (call->d != NULL)
+			device_call_finished(call->d, call->cancel);
+		else
+			g_ptr_array_remove_fast(call->c->calls, call->cancel);
 		call->done(call->c, call->d, reply, fds, error, call->tag);
 	}
 	g_object_unref(call->cancel);
@@ -199,8 +200,10 @@ void bluez_call(ble_client *c, struct ble_dev *d, const char *path,
 	call->with_fds = with_fds;
 	call->done = done;
 	call->tag = tag;
-	g_ptr_array_add(d != NULL ? d->calls : c->calls,
-			g_object_ref(call->cancel));
+	if (d != NULL)
+		device_call_started(d, call->cancel);
+	else
+		g_ptr_array_add(c->calls, g_object_ref(call->cancel));
 	/* To the owner we subscribed to, so a reply and the signals come
 	 * from the same bluetoothd. */
 	if (with_fds)
@@ -630,7 +633,7 @@ static bool discovery_wanted(ble_client *c)
 	for (guint i = 0; i < c->devices->len; i++) {
 		struct ble_dev *d = c->devices->pdata[i];
 		if (!device_is_connectable(d) ||
-		    d->state != BLE_LINK_SUBSCRIBED)
+		    d->link.state != BLE_LINK_SUBSCRIBED)
 			return true;
 	}
 	return false;
@@ -1085,8 +1088,9 @@ ble_client *ble_client_new(GDBusConnection *bus,
 static void dev_release(ble_client *c, struct ble_dev *d)
 {
 	if (c->owner != NULL && d->path != NULL &&
-	    (d->state == BLE_LINK_CONNECTING ||
-	     d->state == BLE_LINK_RESOLVING || d->state == BLE_LINK_SUBSCRIBED))
+	    (d->link.state == BLE_LINK_CONNECTING ||
+	     d->link.state == BLE_LINK_RESOLVING ||
+	     d->link.state == BLE_LINK_SUBSCRIBED))
 		g_dbus_connection_call(
 		    c->bus, c->owner, d->path, BLUEZ_DEVICE, "Disconnect", NULL,
 		    NULL, G_DBUS_CALL_FLAGS_NONE, -1, NULL, NULL, NULL);
@@ -1182,7 +1186,7 @@ enum ble_link_state ble_client_link_state(const ble_client *c,
 	for (guint i = 0; i < c->devices->len; i++) {
 		struct ble_dev *d = c->devices->pdata[i];
 		if (g_ascii_strcasecmp(d->address, address) == 0)
-			return device_is_connectable(d) ? d->state
+			return device_is_connectable(d) ? d->link.state
 							: BLE_LINK_ABSENT;
 	}
 	return BLE_LINK_ABSENT;
@@ -1277,9 +1281,9 @@ void bluez_malformed(ble_client *c, struct ble_dev *d, enum decode_uuid uuid,
 	const char *what = decode_uuid_name(uuid);
 
 	c->stats.malformed++;
-	if (d->malformed_logged && now >= d->malformed_log_ms &&
-	    now - d->malformed_log_ms < MALFORMED_QUIET_MS) {
-		d->malformed_quiet++;
+	if (d->malformed.logged && now >= d->malformed.log_ms &&
+	    now - d->malformed.log_ms < MALFORMED_QUIET_MS) {
+		d->malformed.quiet++;
 		return;
 	}
 	if (rc == -ENOKEY)
@@ -1289,17 +1293,17 @@ void bluez_malformed(ble_client *c, struct ble_dev *d, enum decode_uuid uuid,
 		parse_error_format(err, why, sizeof(why));
 	else
 		g_strlcpy(why, g_strerror(-rc), sizeof(why));
-	if (d->malformed_quiet > 0)
+	if (d->malformed.quiet > 0)
 		owner_log(c->ops.log, c->data, G_LOG_LEVEL_MESSAGE,
 			  "malformed %s from %s: %s (%u more since the last "
 			  "message)",
 			  what ? what : "payload", d->address, why,
-			  d->malformed_quiet);
+			  d->malformed.quiet);
 	else
 		owner_log(c->ops.log, c->data, G_LOG_LEVEL_MESSAGE,
 			  "malformed %s from %s: %s", what ? what : "payload",
 			  d->address, why);
-	d->malformed_logged = true;
-	d->malformed_log_ms = now;
-	d->malformed_quiet = 0;
+	d->malformed.logged = true;
+	d->malformed.log_ms = now;
+	d->malformed.quiet = 0;
 }
