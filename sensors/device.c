@@ -8,7 +8,8 @@
  *   backoff --timer--> connecting (or absent / waiting)
  *   anything --adapter off, bluetoothd gone--> waiting --back--> seen
  *
- * What real bluetoothd does that shapes it (tools/bluez-vm/README.md):
+ * What real bluetoothd does that shapes it (tests/e2e/README.md, "Behaviours
+ * of this test bed to design around"):
  * Connected=true is often never signalled, so the Connect reply counts as
  * connected and ServicesResolved is what we wait for; GATT object paths
  * change on every connection, so characteristics are looked up by UUID after
