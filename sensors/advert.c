@@ -79,20 +79,21 @@ static bool miscale_is_new(ble_client *c, struct ble_dev *d,
 			   enum decode_uuid uuid,
 			   const struct miscale_reading *m)
 {
-	int64_t now = ble_window_ms(c);
+	int64_t now = bluez_window_ms(c);
 
 	if (!miscale_is_measurement(m))
 		return false;
-	if (d->mi_have && d->mi_uuid == uuid && same_miscale(&d->mi_last, m) &&
-	    within(now, d->mi_last_ms, MISCALE_REPEAT_MS)) {
-		d->mi_last_ms = now;
+	if (d->adv.mi_have && d->adv.mi_uuid == uuid &&
+	    same_miscale(&d->adv.mi_last, m) &&
+	    within(now, d->adv.mi_last_ms, MISCALE_REPEAT_MS)) {
+		d->adv.mi_last_ms = now;
 		c->stats.duplicates++;
 		return false;
 	}
-	d->mi_have = true;
-	d->mi_uuid = uuid;
-	d->mi_last = *m;
-	d->mi_last_ms = now;
+	d->adv.mi_have = true;
+	d->adv.mi_uuid = uuid;
+	d->adv.mi_last = *m;
+	d->adv.mi_last_ms = now;
 	return true;
 }
 
@@ -101,35 +102,35 @@ static bool bthome_is_new(ble_client *c, struct ble_dev *d,
 			  const struct bthome_frame *f, const uint8_t *data,
 			  size_t len)
 {
-	int64_t now = ble_window_ms(c);
+	int64_t now = bluez_window_ms(c);
 
 	for (uint16_t i = 0; i < f->object_count; i++) {
 		const struct bthome_object *o = &f->objects[i];
 		if (o->type->id != BTHOME_PACKET_ID)
 			continue;
 		uint8_t pid = (uint8_t)o->raw;
-		if (d->bt_have_pid && d->bt_pid == pid) {
+		if (d->adv.bt_have_pid && d->adv.bt_pid == pid) {
 			c->stats.duplicates++;
 			return false;
 		}
-		d->bt_have_pid = true;
-		d->bt_pid = pid;
-		d->bt_have_bytes = false;
+		d->adv.bt_have_pid = true;
+		d->adv.bt_pid = pid;
+		d->adv.bt_have_bytes = false;
 		return true;
 	}
-	if (d->bt_have_bytes && d->bt_len == len &&
-	    memcmp(d->bt_bytes, data, len) == 0 &&
-	    within(now, d->bt_last_ms, BTHOME_REPEAT_MS)) {
-		d->bt_last_ms = now;
+	if (d->adv.bt_have_bytes && d->adv.bt_len == len &&
+	    memcmp(d->adv.bt_bytes, data, len) == 0 &&
+	    within(now, d->adv.bt_last_ms, BTHOME_REPEAT_MS)) {
+		d->adv.bt_last_ms = now;
 		c->stats.duplicates++;
 		return false;
 	}
-	d->bt_have_bytes = len <= sizeof(d->bt_bytes);
-	if (d->bt_have_bytes) {
-		memcpy(d->bt_bytes, data, len);
-		d->bt_len = len;
+	d->adv.bt_have_bytes = len <= sizeof(d->adv.bt_bytes);
+	if (d->adv.bt_have_bytes) {
+		memcpy(d->adv.bt_bytes, data, len);
+		d->adv.bt_len = len;
 	}
-	d->bt_last_ms = now;
+	d->adv.bt_last_ms = now;
 	return true;
 }
 
@@ -182,15 +183,14 @@ static bool kind_from_uuids(GVariant *uuids, enum ble_device_kind *ret)
 	return scale;
 }
 
-void ble_advert_update(ble_client *c, const char *path, bool added,
-		       bool new_data)
+void advert_update(ble_client *c, const char *path, bool added, bool new_data)
 {
 	GVariant *addr_v =
-	    ble_prop(c, path, BLUEZ_DEVICE, "Address", G_VARIANT_TYPE_STRING);
+	    bluez_prop(c, path, BLUEZ_DEVICE, "Address", G_VARIANT_TYPE_STRING);
 	const char *address =
 	    addr_v ? g_variant_get_string(addr_v, NULL) : NULL;
-	struct ble_dev *d = address ? ble_find_dev(c, address) : NULL;
-	bool advertiser = d != NULL && !ble_dev_is_connectable(d);
+	struct ble_dev *d = address ? bluez_find_dev(c, address) : NULL;
+	bool advertiser = d != NULL && !device_is_connectable(d);
 	bool listing = c->scanning && c->ops.heard != NULL;
 	struct ble_heard h = { 0 };
 	bool kind_known = false;
@@ -205,8 +205,8 @@ void ble_advert_update(ble_client *c, const char *path, bool added,
 	if (!(advertiser && new_data) && !listing)
 		return;
 
-	GVariant *sd = ble_prop(c, path, BLUEZ_DEVICE, "ServiceData",
-				G_VARIANT_TYPE("a{sv}"));
+	GVariant *sd = bluez_prop(c, path, BLUEZ_DEVICE, "ServiceData",
+				  G_VARIANT_TYPE("a{sv}"));
 	if (sd != NULL) {
 		GVariantIter it;
 		const char *key;
@@ -230,7 +230,7 @@ void ble_advert_update(ble_client *c, const char *path, bool added,
 			int rc = decode_payload(u, p, n, &r->payload, &err);
 			if (rc < 0) {
 				if (advertiser && new_data)
-					ble_malformed(c, d, u, rc, &err);
+					bluez_malformed(c, d, u, rc, &err);
 				continue;
 			}
 			kind_known = true;
@@ -247,23 +247,23 @@ void ble_advert_update(ble_client *c, const char *path, bool added,
 			/* @owned stays alive in the cache: BTHome views are
 			 * valid through the callback. */
 			if (fresh)
-				ble_emit_reading(c, r, d->address,
-						 READING_VIA_ADVERTISEMENT);
+				bluez_emit_reading(c, r, d->address,
+						   READING_VIA_ADVERTISEMENT);
 		}
 	}
 	if (!listing)
 		return;
 	if (!kind_known)
 		kind_known =
-		    kind_from_uuids(ble_prop(c, path, BLUEZ_DEVICE, "UUIDs",
-					     G_VARIANT_TYPE_STRING_ARRAY),
+		    kind_from_uuids(bluez_prop(c, path, BLUEZ_DEVICE, "UUIDs",
+					       G_VARIANT_TYPE_STRING_ARRAY),
 				    &h.kind);
 	if (!kind_known)
 		return;
 	GVariant *name =
-	    ble_prop(c, path, BLUEZ_DEVICE, "Name", G_VARIANT_TYPE_STRING);
+	    bluez_prop(c, path, BLUEZ_DEVICE, "Name", G_VARIANT_TYPE_STRING);
 	GVariant *rssi =
-	    ble_prop(c, path, BLUEZ_DEVICE, "RSSI", G_VARIANT_TYPE_INT16);
+	    bluez_prop(c, path, BLUEZ_DEVICE, "RSSI", G_VARIANT_TYPE_INT16);
 	h.address = address;
 	h.name = name ? g_variant_get_string(name, NULL) : NULL;
 	/* 127 is HCI's "RSSI not available" (virtual controllers send it),

@@ -2,13 +2,26 @@
 #pragma once
 
 /*
- * What bluez.c, device.c and advert.c share inside the BLE client. Not for
- * use outside sensors/.
+ * What bluez.c, device.c and advert.c share inside the BLE client (ble.h).
+ * Nothing outside sensors/ includes it. Its names carry the prefix of the
+ * file that defines them (bluez_, device_, advert_); ble_ is ble.h's public
+ * API.
  *
- * bluez.c owns the name watch, the object cache (path -> interface ->
- * property), the adapter and discovery, and dispatches BlueZ's signals to
- * device.c (connectable devices' state machines) and advert.c
- * (advertisements: decode, de-duplicate, count foreign devices).
+ * Who does what:
+ * - bluez.c: the org.bluez name watch, the object cache (path -> interface
+ *   -> property), the adapter, discovery, the allowlist, D-Bus calls (one
+ *   GCancellable each), the clocks, passing readings on and the rate limit
+ *   of "malformed payload from X". It dispatches BlueZ's signals to device.c
+ *   and advert.c.
+ * - device.c: connectable devices' state machines (connect, resolve,
+ *   subscribe, back off), and each struct ble_dev's life (device_new(),
+ *   device_free()).
+ * - advert.c: advertisements: decode, de-duplicate, count foreign devices.
+ *
+ * Who writes what: struct ble_dev and struct ble_client are shared, but each
+ * of their parts names its owner. Only the owner writes a part; the others
+ * read it, or call a function of the owner to have it changed. The one
+ * exception is ble_client.stats: each file counts the events it handles.
  */
 
 #include <stdbool.h>
@@ -28,15 +41,16 @@
 #define DBUS_OBJECTMANAGER "org.freedesktop.DBus.ObjectManager"
 
 /* Characteristics one connectable device subscribes to (at most). */
-#define BLE_MAX_SUBS 2
+#define DEVICE_MAX_SUBS 2
 /* ... and reads once per connection. */
-#define BLE_MAX_READS 2
+#define DEVICE_MAX_READS 2
 
 struct ble_client;
 struct ble_dev;
 
-/* One characteristic we receive values from in the current session. */
-struct ble_sub {
+/* device.c's: one characteristic we receive values from in the current
+ * session. */
+struct device_sub {
 	enum decode_uuid uuid;
 	char *path;	  /* GattCharacteristic1 object, this session only */
 	int fd;		  /* AcquireNotify socket, -1: none (StartNotify) */
@@ -47,26 +61,26 @@ struct ble_sub {
 	struct ble_dev *d;
 };
 
-/* One allowlisted device: a connectable one's link, an advertiser's state. */
-struct ble_dev {
-	struct ble_client *c;
-	char address[18];
-	enum ble_device_kind kind;
-	char *path; /* its Device1 object on our adapter; NULL: none */
-
-	/* Connectable devices (device.c). */
+/*
+ * device.c's: a connectable device's link and its current session (idle for
+ * an advertiser). bluez.c reads state; bluez_call() hands its calls to
+ * device_call_started() and device_call_finished().
+ */
+struct device_link {
 	enum ble_link_state state;
 	GPtrArray *calls;     /* GCancellable *, one per call in flight */
 	guint timer;	      /* backoff, resolve timeout or stale grace */
 	unsigned backoff_ms;  /* the next backoff's base */
 	bool grace;	      /* resolved, our characteristics not found yet */
 	unsigned stale_count; /* stale resolutions in a row */
-	struct ble_sub subs[BLE_MAX_SUBS];
+	struct device_sub subs[DEVICE_MAX_SUBS];
 	unsigned n_subs;
 	unsigned subs_pending; /* subscriptions not yet confirmed */
 	struct bcs_assembler bcs;
+};
 
-	/* Advertisers (advert.c): the last measurement passed on. */
+/* advert.c's: an advertiser's last measurement passed on (de-duplication). */
+struct advert_state {
 	bool mi_have;
 	enum decode_uuid mi_uuid;
 	struct miscale_reading mi_last;
@@ -77,14 +91,30 @@ struct ble_dev {
 	uint8_t bt_bytes[255];
 	size_t bt_len;
 	int64_t bt_last_ms;
+};
 
-	/* Rate limit of "malformed payload from X". */
-	int64_t malformed_log_ms;
-	bool malformed_logged;
-	unsigned malformed_quiet; /* not logged since the last message */
+/* bluez.c's (bluez_malformed()): rate limit of "malformed payload from X". */
+struct bluez_malformed_limit {
+	int64_t log_ms; /* the last message, window clock */
+	bool logged;	/* a message has been logged */
+	unsigned quiet; /* not logged since the last message */
+};
+
+/* One allowlisted device: a connectable one's link, an advertiser's state. */
+struct ble_dev {
+	/* device.c's (device_new(); @path as its object comes and goes). */
+	struct ble_client *c;
+	char address[18];
+	enum ble_device_kind kind;
+	char *path; /* its Device1 object on our adapter; NULL: none */
+
+	struct device_link link;		/* device.c's */
+	struct advert_state adv;		/* advert.c's */
+	struct bluez_malformed_limit malformed; /* bluez.c's */
 };
 
 struct ble_client {
+	/* Set by ble_client_new() (bluez.c), read by all. */
 	GDBusConnection *bus;
 	char *adapter_name; /* from the config; NULL: first powered */
 	bool power_on;
@@ -93,6 +123,8 @@ struct ble_client {
 	struct ble_ops ops;
 	void *data;
 
+	/* bluez.c's from here on. device.c reads owner and adapter_path,
+	 * advert.c reads scanning. */
 	guint watch;
 	bool name_known; /* the watch has said whether org.bluez has an owner */
 	char *owner;	 /* org.bluez's unique name, NULL: none */
@@ -100,7 +132,6 @@ struct ble_client {
 	guint sub_removed;
 	guint sub_props;
 	guint sub_disconnected;
-	GCancellable *gmo_cancel;
 	bool ready;	     /* GetManagedObjects answered: signals count */
 	GHashTable *objects; /* path -> GHashTable iface -> GHashTable props */
 	GPtrArray *calls;    /* GCancellable *: the client's own calls */
@@ -119,101 +150,110 @@ struct ble_client {
 	bool scanning;
 
 	GPtrArray *devices; /* struct ble_dev *, the allowlist */
+	GRand *rand;	    /* backoff jitter: only device.c draws from it */
+
+	/* Everyone's: each file counts the events it handles (ble.h). */
 	struct ble_stats stats;
-	GRand *rand; /* backoff jitter */
 };
 
 /* --- bluez.c: cache, calls, helpers ------------------------------------- */
 
 /* The property @name of @iface on @path if present and of @type, else
  * NULL. Borrowed: valid until the cache changes. */
-GVariant *ble_prop(ble_client *c, const char *path, const char *iface,
-		   const char *name, const GVariantType *type);
-bool ble_prop_bool(ble_client *c, const char *path, const char *iface,
-		   const char *name);
-bool ble_has_iface(ble_client *c, const char *path, const char *iface);
+GVariant *bluez_prop(ble_client *c, const char *path, const char *iface,
+		     const char *name, const GVariantType *type);
+bool bluez_prop_bool(ble_client *c, const char *path, const char *iface,
+		     const char *name);
+bool bluez_has_iface(ble_client *c, const char *path, const char *iface);
 
 /*
  * Finds the GattCharacteristic1 with @uuid under @dev_path. Returns the
  * path (borrowed from the cache) or NULL.
  */
-const char *ble_find_char(ble_client *c, const char *dev_path,
-			  enum decode_uuid uuid);
+const char *bluez_find_char(ble_client *c, const char *dev_path,
+			    enum decode_uuid uuid);
 
 /* Wall clock (now_ms or real time) and window clock (now_ms or monotonic)
  * in ms. */
-int64_t ble_wall_ms(ble_client *c);
-int64_t ble_window_ms(ble_client *c);
+int64_t bluez_wall_ms(ble_client *c);
+int64_t bluez_window_ms(ble_client *c);
 
 /* Passes @r (its payload filled in) on as a reading of @address: sets the
  * address, the time and @via, counts it and calls ops.reading. */
-void ble_emit_reading(ble_client *c, struct reading *r, const char *address,
-		      enum reading_via via);
+void bluez_emit_reading(ble_client *c, struct reading *r, const char *address,
+			enum reading_via via);
 
 /* Logs a value that did not decode, rate-limited per device, and counts
  * it. */
-void ble_malformed(ble_client *c, struct ble_dev *d, enum decode_uuid uuid,
-		   int rc, const struct parse_error *err);
+void bluez_malformed(ble_client *c, struct ble_dev *d, enum decode_uuid uuid,
+		     int rc, const struct parse_error *err);
 
 /* The allowlisted device with @address, or NULL. */
-struct ble_dev *ble_find_dev(ble_client *c, const char *address);
+struct ble_dev *bluez_find_dev(ble_client *c, const char *address);
 
-bool ble_adapter_ready(ble_client *c);
+bool bluez_adapter_ready(ble_client *c);
 /* Re-evaluates whether discovery should run, with which filter. */
-void ble_update_discovery(ble_client *c);
+void bluez_update_discovery(ble_client *c);
 
 /* A call's result: @reply (of the type asked for) or @error; @d NULL for a
  * call of the client's own. */
-typedef void (*ble_call_done)(ble_client *c, struct ble_dev *d, GVariant *reply,
-			      GUnixFDList *fds, const GError *error,
-			      intptr_t tag);
+typedef void (*bluez_call_done)(ble_client *c, struct ble_dev *d,
+				GVariant *reply, GUnixFDList *fds,
+				const GError *error, intptr_t tag);
 
 /*
- * Calls @method on @path with one GCancellable of its own, kept in @d's
- * calls (or the client's when @d is NULL) so that ending a session or the
- * client cancels it. @done runs only if the call was not cancelled, with
+ * Calls @method on @path with one GCancellable of its own, kept among @d's
+ * calls (device_call_started()) or the client's when @d is NULL, so that
+ * ending a session or the client cancels it. @done runs only if the call was
+ * not cancelled, with
  * @reply checked against @reply_type. @params is floating or NULL.
  */
-void ble_call(ble_client *c, struct ble_dev *d, const char *path,
-	      const char *iface, const char *method, GVariant *params,
-	      const GVariantType *reply_type, int timeout_ms, bool with_fds,
-	      ble_call_done done, intptr_t tag);
+void bluez_call(ble_client *c, struct ble_dev *d, const char *path,
+		const char *iface, const char *method, GVariant *params,
+		const GVariantType *reply_type, int timeout_ms, bool with_fds,
+		bluez_call_done done, intptr_t tag);
 
-/* Cancels every call in @calls and empties it. */
-void ble_cancel_calls(GPtrArray *calls);
+/* Cancels every call in @calls (the caller's) and empties it. */
+void bluez_cancel_calls(GPtrArray *calls);
 
 /* A BLE_ERROR from a D-Bus error: BlueZ's name and message kept. */
-GError *ble_error_from_dbus(const GError *error, enum ble_error code);
+GError *bluez_error_from_dbus(const GError *error, enum ble_error code);
 /* The D-Bus error name of @error ("org.bluez.Error.Failed"), or NULL. */
-char *ble_dbus_error_name(const GError *error);
+char *bluez_dbus_error_name(const GError *error);
 
 /* --- device.c: connectable devices -------------------------------------- */
 
-bool ble_dev_is_connectable(const struct ble_dev *d);
-struct ble_dev *ble_dev_new(ble_client *c, const char *address,
-			    enum ble_device_kind kind);
+/* TRUE for the kinds device.c connects to (straps, standard scales). */
+bool device_is_connectable(const struct ble_dev *d);
+/* A new allowlisted device, its link absent; device_free() frees it. */
+struct ble_dev *device_new(ble_client *c, const char *address,
+			   enum ble_device_kind kind);
 /* Ends everything of @d (no callbacks) and frees it. */
-void ble_dev_free(struct ble_dev *d);
+void device_free(struct ble_dev *d);
+/* bluez_call() sent a call for @d: @cancel (a ref is taken) joins @d's
+ * calls, which ending its session cancels. */
+void device_call_started(struct ble_dev *d, GCancellable *cancel);
+/* That call finished, not cancelled: @cancel leaves @d's calls. */
+void device_call_finished(struct ble_dev *d, GCancellable *cancel);
 /* Its Device1 object appeared (or it is bound after a GetManagedObjects). */
-void ble_dev_appeared(struct ble_dev *d, const char *path);
+void device_appeared(struct ble_dev *d, const char *path);
 /* Its Device1 object is gone. */
-void ble_dev_vanished(struct ble_dev *d);
+void device_vanished(struct ble_dev *d);
 /* Device1 properties changed (already merged into the cache). */
-void ble_dev_props_changed(struct ble_dev *d, GVariant *changed,
-			   const char *const *invalidated);
+void device_props_changed(struct ble_dev *d, GVariant *changed,
+			  const char *const *invalidated);
 /* A GattCharacteristic1 object under its path went away. */
-void ble_dev_object_removed(struct ble_dev *d, const char *path);
+void device_object_removed(struct ble_dev *d, const char *path);
 /* Device1.Disconnected(reason, message) (BlueZ 5.83 and later). */
-void ble_dev_disconnected(struct ble_dev *d, const char *reason,
-			  const char *message);
+void device_disconnected(struct ble_dev *d, const char *reason,
+			 const char *message);
 /* A Value change on one of our characteristics (StartNotify). TRUE if it
  * was ours. */
-bool ble_dev_value_changed(struct ble_dev *d, const char *path,
-			   GVariant *value);
+bool device_value_changed(struct ble_dev *d, const char *path, GVariant *value);
 /* bluetoothd left the bus or the adapter went away: everything is gone. */
-void ble_dev_bluez_gone(struct ble_dev *d, const char *why);
+void device_bluez_gone(struct ble_dev *d, const char *why);
 /* The adapter's power changed. */
-void ble_dev_powered(struct ble_dev *d, bool on);
+void device_powered(struct ble_dev *d, bool on);
 
 /* --- advert.c: advertisements ------------------------------------------- */
 
@@ -223,5 +263,4 @@ void ble_dev_powered(struct ble_dev *d, bool on);
  * data, pass allowlisted advertisers' new measurements on once, count
  * foreign devices and, when scanning, report it through heard().
  */
-void ble_advert_update(ble_client *c, const char *path, bool added,
-		       bool new_data);
+void advert_update(ble_client *c, const char *path, bool added, bool new_data);

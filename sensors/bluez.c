@@ -81,14 +81,14 @@ const char *ble_link_state_name(enum ble_link_state state)
 	}
 }
 
-int64_t ble_wall_ms(ble_client *c)
+int64_t bluez_wall_ms(ble_client *c)
 {
 	if (c->now_ms != NULL)
 		return c->now_ms(c->now_data);
 	return g_get_real_time() / 1000;
 }
 
-int64_t ble_window_ms(ble_client *c)
+int64_t bluez_window_ms(ble_client *c)
 {
 	if (c->now_ms != NULL)
 		return c->now_ms(c->now_data);
@@ -110,17 +110,17 @@ static gboolean address_normalise(const char *in, char out[18])
 	return TRUE;
 }
 
-char *ble_dbus_error_name(const GError *error)
+char *bluez_dbus_error_name(const GError *error)
 {
 	if (error == NULL)
 		return NULL;
 	return g_dbus_error_get_remote_error(error);
 }
 
-GError *ble_error_from_dbus(const GError *error, enum ble_error code)
+GError *bluez_error_from_dbus(const GError *error, enum ble_error code)
 {
 	g_autoptr(GError) copy = g_error_copy(error);
-	g_autofree char *name = ble_dbus_error_name(error);
+	g_autofree char *name = bluez_dbus_error_name(error);
 
 	g_dbus_error_strip_remote_error(copy);
 	if (name != NULL)
@@ -131,7 +131,7 @@ GError *ble_error_from_dbus(const GError *error, enum ble_error code)
 
 static gboolean is_permission_error(const GError *error)
 {
-	g_autofree char *name = ble_dbus_error_name(error);
+	g_autofree char *name = bluez_dbus_error_name(error);
 
 	return g_error_matches(error, G_DBUS_ERROR,
 			       G_DBUS_ERROR_ACCESS_DENIED) ||
@@ -158,7 +158,7 @@ struct call {
 	struct ble_dev *d; /* NULL: a call of the client's own */
 	GCancellable *cancel;
 	bool with_fds;
-	ble_call_done done;
+	bluez_call_done done;
 	intptr_t tag;
 };
 
@@ -177,19 +177,20 @@ static void call_finished(GObject *source, GAsyncResult *res, gpointer data)
 		reply = g_dbus_connection_call_finish(bus, res, &error);
 	/* Cancelled: its owner (a session, the client) may be gone. */
 	if (!g_cancellable_is_cancelled(call->cancel)) {
-		GPtrArray *calls =
-		    call->d != NULL ? call->d->calls : call->c->calls;
-		g_ptr_array_remove_fast(calls, call->cancel);
+		if (call->d != NULL)
+			device_call_finished(call->d, call->cancel);
+		else
+			g_ptr_array_remove_fast(call->c->calls, call->cancel);
 		call->done(call->c, call->d, reply, fds, error, call->tag);
 	}
 	g_object_unref(call->cancel);
 	g_free(call);
 }
 
-void ble_call(ble_client *c, struct ble_dev *d, const char *path,
-	      const char *iface, const char *method, GVariant *params,
-	      const GVariantType *reply_type, int timeout_ms, bool with_fds,
-	      ble_call_done done, intptr_t tag)
+void bluez_call(ble_client *c, struct ble_dev *d, const char *path,
+		const char *iface, const char *method, GVariant *params,
+		const GVariantType *reply_type, int timeout_ms, bool with_fds,
+		bluez_call_done done, intptr_t tag)
 {
 	struct call *call = g_new0(struct call, 1);
 
@@ -199,8 +200,10 @@ void ble_call(ble_client *c, struct ble_dev *d, const char *path,
 	call->with_fds = with_fds;
 	call->done = done;
 	call->tag = tag;
-	g_ptr_array_add(d != NULL ? d->calls : c->calls,
-			g_object_ref(call->cancel));
+	if (d != NULL)
+		device_call_started(d, call->cancel);
+	else
+		g_ptr_array_add(c->calls, g_object_ref(call->cancel));
 	/* To the owner we subscribed to, so a reply and the signals come
 	 * from the same bluetoothd. */
 	if (with_fds)
@@ -215,7 +218,7 @@ void ble_call(ble_client *c, struct ble_dev *d, const char *path,
 				       call->cancel, call_finished, call);
 }
 
-void ble_cancel_calls(GPtrArray *calls)
+void bluez_cancel_calls(GPtrArray *calls)
 {
 	for (guint i = 0; i < calls->len; i++)
 		g_cancellable_cancel(calls->pdata[i]);
@@ -230,8 +233,8 @@ static GHashTable *table_new(GDestroyNotify value_free)
 				     value_free);
 }
 
-GVariant *ble_prop(ble_client *c, const char *path, const char *iface,
-		   const char *name, const GVariantType *type)
+GVariant *bluez_prop(ble_client *c, const char *path, const char *iface,
+		     const char *name, const GVariantType *type)
 {
 	GHashTable *ifaces = g_hash_table_lookup(c->objects, path);
 	GHashTable *props = ifaces ? g_hash_table_lookup(ifaces, iface) : NULL;
@@ -242,15 +245,15 @@ GVariant *ble_prop(ble_client *c, const char *path, const char *iface,
 	return v;
 }
 
-bool ble_prop_bool(ble_client *c, const char *path, const char *iface,
-		   const char *name)
+bool bluez_prop_bool(ble_client *c, const char *path, const char *iface,
+		     const char *name)
 {
-	GVariant *v = ble_prop(c, path, iface, name, G_VARIANT_TYPE_BOOLEAN);
+	GVariant *v = bluez_prop(c, path, iface, name, G_VARIANT_TYPE_BOOLEAN);
 
 	return v != NULL && g_variant_get_boolean(v);
 }
 
-bool ble_has_iface(ble_client *c, const char *path, const char *iface)
+bool bluez_has_iface(ble_client *c, const char *path, const char *iface)
 {
 	GHashTable *ifaces = g_hash_table_lookup(c->objects, path);
 
@@ -316,8 +319,8 @@ static void cache_remove(ble_client *c, const char *path,
 		g_hash_table_remove(c->objects, path);
 }
 
-const char *ble_find_char(ble_client *c, const char *dev_path,
-			  enum decode_uuid uuid)
+const char *bluez_find_char(ble_client *c, const char *dev_path,
+			    enum decode_uuid uuid)
 {
 	GHashTableIter it;
 	gpointer key;
@@ -331,8 +334,8 @@ const char *ble_find_char(ble_client *c, const char *dev_path,
 
 		if (strncmp(path, dev_path, n) != 0 || path[n] != '/')
 			continue;
-		GVariant *v = ble_prop(c, path, BLUEZ_GATT_CHAR, "UUID",
-				       G_VARIANT_TYPE_STRING);
+		GVariant *v = bluez_prop(c, path, BLUEZ_GATT_CHAR, "UUID",
+					 G_VARIANT_TYPE_STRING);
 		if (v == NULL ||
 		    decode_uuid_parse(g_variant_get_string(v, NULL), &u) != 0 ||
 		    u != uuid)
@@ -346,7 +349,7 @@ const char *ble_find_char(ble_client *c, const char *dev_path,
 
 /* --- Devices: who is who ------------------------------------------------ */
 
-struct ble_dev *ble_find_dev(ble_client *c, const char *address)
+struct ble_dev *bluez_find_dev(ble_client *c, const char *address)
 {
 	for (guint i = 0; i < c->devices->len; i++) {
 		struct ble_dev *d = c->devices->pdata[i];
@@ -372,8 +375,8 @@ static bool on_our_adapter(ble_client *c, const char *path)
 
 	if (c->adapter_path == NULL)
 		return false;
-	a = ble_prop(c, path, BLUEZ_DEVICE, "Adapter",
-		     G_VARIANT_TYPE_OBJECT_PATH);
+	a = bluez_prop(c, path, BLUEZ_DEVICE, "Adapter",
+		       G_VARIANT_TYPE_OBJECT_PATH);
 	if (a != NULL)
 		return strcmp(g_variant_get_string(a, NULL), c->adapter_path) ==
 		       0;
@@ -381,10 +384,10 @@ static bool on_our_adapter(ble_client *c, const char *path)
 	       path[strlen(c->adapter_path)] == '/';
 }
 
-static const char *device_address(ble_client *c, const char *path)
+static const char *device1_address(ble_client *c, const char *path)
 {
 	GVariant *a =
-	    ble_prop(c, path, BLUEZ_DEVICE, "Address", G_VARIANT_TYPE_STRING);
+	    bluez_prop(c, path, BLUEZ_DEVICE, "Address", G_VARIANT_TYPE_STRING);
 
 	return a != NULL ? g_variant_get_string(a, NULL) : NULL;
 }
@@ -397,7 +400,7 @@ static const char *find_device_path(ble_client *c, const char *address)
 
 	g_hash_table_iter_init(&it, c->objects);
 	while (g_hash_table_iter_next(&it, &key, NULL)) {
-		const char *a = device_address(c, key);
+		const char *a = device1_address(c, key);
 		if (a != NULL && g_ascii_strcasecmp(a, address) == 0 &&
 		    on_our_adapter(c, key))
 			return key;
@@ -406,20 +409,20 @@ static const char *find_device_path(ble_client *c, const char *address)
 }
 
 /* A Device1 object on our adapter appeared (or was found). */
-static void device_added(ble_client *c, const char *path)
+static void device1_added(ble_client *c, const char *path)
 {
 	const char *address;
 	struct ble_dev *d;
 
 	if (!on_our_adapter(c, path))
 		return;
-	address = device_address(c, path);
+	address = device1_address(c, path);
 	if (address == NULL)
 		return;
-	d = ble_find_dev(c, address);
+	d = bluez_find_dev(c, address);
 	if (d != NULL)
-		ble_dev_appeared(d, path);
-	ble_advert_update(c, path, true, true);
+		device_appeared(d, path);
+	advert_update(c, path, true, true);
 }
 
 static void bind_devices(ble_client *c)
@@ -428,27 +431,27 @@ static void bind_devices(ble_client *c)
 	gpointer key;
 	g_autoptr(GPtrArray) paths = g_ptr_array_new();
 
-	/* device_added() calls out; collect first, the cache may change. */
+	/* device1_added() calls out; collect first, the cache may change. */
 	g_hash_table_iter_init(&it, c->objects);
 	while (g_hash_table_iter_next(&it, &key, NULL)) {
-		if (ble_has_iface(c, key, BLUEZ_DEVICE))
+		if (bluez_has_iface(c, key, BLUEZ_DEVICE))
 			g_ptr_array_add(paths, g_strdup(key));
 	}
 	g_ptr_array_set_free_func(paths, g_free);
 	for (guint i = 0; i < paths->len; i++) {
-		if (ble_has_iface(c, paths->pdata[i], BLUEZ_DEVICE))
-			device_added(c, paths->pdata[i]);
+		if (bluez_has_iface(c, paths->pdata[i], BLUEZ_DEVICE))
+			device1_added(c, paths->pdata[i]);
 	}
 	for (guint i = 0; i < c->devices->len; i++) {
 		struct ble_dev *d = c->devices->pdata[i];
 		if (d->path == NULL)
-			ble_dev_vanished(d);
+			device_vanished(d);
 	}
 }
 
 /* --- Adapter ------------------------------------------------------------ */
 
-bool ble_adapter_ready(ble_client *c)
+bool bluez_adapter_ready(ble_client *c)
 {
 	return c->ready && c->adapter_path != NULL && c->powered;
 }
@@ -473,10 +476,10 @@ static void power_on(ble_client *c)
 	c->power_tried = true;
 	owner_log(c->ops.log, c->data, G_LOG_LEVEL_INFO,
 		  "powering adapter %s on", c->adapter_path);
-	ble_call(c, NULL, c->adapter_path, DBUS_PROPERTIES, "Set",
-		 g_variant_new("(ssv)", BLUEZ_ADAPTER, "Powered",
-			       g_variant_new_boolean(TRUE)),
-		 G_VARIANT_TYPE_UNIT, CALL_TIMEOUT_MS, false, power_done, 0);
+	bluez_call(c, NULL, c->adapter_path, DBUS_PROPERTIES, "Set",
+		   g_variant_new("(ssv)", BLUEZ_ADAPTER, "Powered",
+				 g_variant_new_boolean(TRUE)),
+		   G_VARIANT_TYPE_UNIT, CALL_TIMEOUT_MS, false, power_done, 0);
 }
 
 static void reset_discovery(ble_client *c)
@@ -493,10 +496,10 @@ static void use_adapter(ble_client *c, const char *path)
 		owner_log(c->ops.log, c->data, G_LOG_LEVEL_WARNING,
 			  "adapter %s went away", c->adapter_path);
 		for (guint i = 0; i < c->devices->len; i++)
-			ble_dev_bluez_gone(c->devices->pdata[i],
-					   "the adapter went away");
+			device_bluez_gone(c->devices->pdata[i],
+					  "the adapter went away");
 		/* Its discovery and power calls are moot. */
-		ble_cancel_calls(c->calls);
+		bluez_cancel_calls(c->calls);
 		reset_discovery(c);
 	}
 	g_free(c->adapter_path);
@@ -510,9 +513,9 @@ static void use_adapter(ble_client *c, const char *path)
 			  c->adapter_name ? c->adapter_name : "");
 		return;
 	}
-	c->powered = ble_prop_bool(c, path, BLUEZ_ADAPTER, "Powered");
-	GVariant *addr =
-	    ble_prop(c, path, BLUEZ_ADAPTER, "Address", G_VARIANT_TYPE_STRING);
+	c->powered = bluez_prop_bool(c, path, BLUEZ_ADAPTER, "Powered");
+	GVariant *addr = bluez_prop(c, path, BLUEZ_ADAPTER, "Address",
+				    G_VARIANT_TYPE_STRING);
 	owner_log(c->ops.log, c->data, G_LOG_LEVEL_INFO,
 		  "using adapter %s (%s)%s", path,
 		  addr ? g_variant_get_string(addr, NULL) : "?",
@@ -520,7 +523,7 @@ static void use_adapter(ble_client *c, const char *path)
 	if (!c->powered && c->power_on)
 		power_on(c);
 	bind_devices(c);
-	ble_update_discovery(c);
+	bluez_update_discovery(c);
 }
 
 static gint cmp_str(gconstpointer a, gconstpointer b)
@@ -541,7 +544,7 @@ static void select_adapter(ble_client *c)
 	if (c->adapter_name != NULL) {
 		g_autofree char *want =
 		    g_strdup_printf("/org/bluez/%s", c->adapter_name);
-		if (ble_has_iface(c, want, BLUEZ_ADAPTER)) {
+		if (bluez_has_iface(c, want, BLUEZ_ADAPTER)) {
 			if (g_strcmp0(want, c->adapter_path) != 0)
 				use_adapter(c, want);
 			return;
@@ -553,17 +556,18 @@ static void select_adapter(ble_client *c)
 
 		g_hash_table_iter_init(&it, c->objects);
 		while (g_hash_table_iter_next(&it, &key, NULL)) {
-			if (ble_has_iface(c, key, BLUEZ_ADAPTER))
+			if (bluez_has_iface(c, key, BLUEZ_ADAPTER))
 				g_ptr_array_add(all, key);
 		}
 		g_ptr_array_sort(all, cmp_str);
-		bool current = c->adapter_path != NULL &&
-			       ble_has_iface(c, c->adapter_path, BLUEZ_ADAPTER);
+		bool current =
+		    c->adapter_path != NULL &&
+		    bluez_has_iface(c, c->adapter_path, BLUEZ_ADAPTER);
 		if (current && c->powered)
 			return;
 		for (guint i = 0; i < all->len && pick == NULL; i++) {
-			if (ble_prop_bool(c, all->pdata[i], BLUEZ_ADAPTER,
-					  "Powered"))
+			if (bluez_prop_bool(c, all->pdata[i], BLUEZ_ADAPTER,
+					    "Powered"))
 				pick = all->pdata[i];
 		}
 		if (pick == NULL && current)
@@ -593,7 +597,7 @@ static void adapter_props_changed(ble_client *c, GVariant *changed)
 		if (!on)
 			reset_discovery(c);
 		for (guint i = 0; i < c->devices->len; i++)
-			ble_dev_powered(c->devices->pdata[i], on);
+			device_powered(c->devices->pdata[i], on);
 	}
 	if (g_variant_lookup(changed, "Discovering", "b", &discovering) &&
 	    !discovering && c->disc_on && !c->disc_busy) {
@@ -602,7 +606,7 @@ static void adapter_props_changed(ble_client *c, GVariant *changed)
 		c->disc_on = false;
 		c->disc_filter = -1;
 	}
-	ble_update_discovery(c);
+	bluez_update_discovery(c);
 }
 
 /* --- Discovery ---------------------------------------------------------- */
@@ -610,7 +614,7 @@ static void adapter_props_changed(ble_client *c, GVariant *changed)
 static bool has_advertiser(ble_client *c)
 {
 	for (guint i = 0; i < c->devices->len; i++) {
-		if (!ble_dev_is_connectable(c->devices->pdata[i]))
+		if (!device_is_connectable(c->devices->pdata[i]))
 			return true;
 	}
 	return false;
@@ -628,8 +632,8 @@ static bool discovery_wanted(ble_client *c)
 		return true;
 	for (guint i = 0; i < c->devices->len; i++) {
 		struct ble_dev *d = c->devices->pdata[i];
-		if (!ble_dev_is_connectable(d) ||
-		    d->state != BLE_LINK_SUBSCRIBED)
+		if (!device_is_connectable(d) ||
+		    d->link.state != BLE_LINK_SUBSCRIBED)
 			return true;
 	}
 	return false;
@@ -663,7 +667,7 @@ static gboolean disc_retry_due(gpointer data)
 	ble_client *c = data;
 
 	c->disc_retry = 0;
-	ble_update_discovery(c);
+	bluez_update_discovery(c);
 	return G_SOURCE_REMOVE;
 }
 
@@ -671,7 +675,7 @@ static gboolean disc_retry_due(gpointer data)
  * adapter's power (then Powered=true brings us back). */
 static void disc_failed(ble_client *c, const char *what, const GError *error)
 {
-	g_autofree char *name = ble_dbus_error_name(error);
+	g_autofree char *name = bluez_dbus_error_name(error);
 
 	c->disc_busy = false;
 	if (is_permission_error(error)) {
@@ -689,7 +693,7 @@ static void disc_failed(ble_client *c, const char *what, const GError *error)
 static void start_done(ble_client *c, struct ble_dev *d, GVariant *reply,
 		       GUnixFDList *fds, const GError *error, intptr_t tag)
 {
-	g_autofree char *name = ble_dbus_error_name(error);
+	g_autofree char *name = bluez_dbus_error_name(error);
 
 	/* InProgress: our session already runs. */
 	if (error != NULL &&
@@ -699,7 +703,7 @@ static void start_done(ble_client *c, struct ble_dev *d, GVariant *reply,
 	}
 	c->disc_busy = false;
 	c->disc_on = true;
-	ble_update_discovery(c);
+	bluez_update_discovery(c);
 }
 
 static void filter_done(ble_client *c, struct ble_dev *d, GVariant *reply,
@@ -712,12 +716,12 @@ static void filter_done(ble_client *c, struct ble_dev *d, GVariant *reply,
 	c->disc_filter = (int)tag;
 	if (c->disc_on) {
 		c->disc_busy = false;
-		ble_update_discovery(c);
+		bluez_update_discovery(c);
 		return;
 	}
-	ble_call(c, NULL, c->adapter_path, BLUEZ_ADAPTER, "StartDiscovery",
-		 NULL, G_VARIANT_TYPE_UNIT, CALL_TIMEOUT_MS, false, start_done,
-		 0);
+	bluez_call(c, NULL, c->adapter_path, BLUEZ_ADAPTER, "StartDiscovery",
+		   NULL, G_VARIANT_TYPE_UNIT, CALL_TIMEOUT_MS, false,
+		   start_done, 0);
 }
 
 static void stop_done(ble_client *c, struct ble_dev *d, GVariant *reply,
@@ -727,12 +731,12 @@ static void stop_done(ble_client *c, struct ble_dev *d, GVariant *reply,
 	c->disc_busy = false;
 	c->disc_on = false;
 	c->disc_filter = -1;
-	ble_update_discovery(c);
+	bluez_update_discovery(c);
 }
 
-void ble_update_discovery(ble_client *c)
+void bluez_update_discovery(ble_client *c)
 {
-	if (!ble_adapter_ready(c) || c->disc_busy || c->disc_retry != 0)
+	if (!bluez_adapter_ready(c) || c->disc_busy || c->disc_retry != 0)
 		return;
 	bool want = discovery_wanted(c);
 	enum disc_filter filter = c->scanning || has_advertiser(c)
@@ -743,15 +747,15 @@ void ble_update_discovery(ble_client *c)
 		/* BlueZ drops a session's filter with the session, so the
 		 * filter is set before every StartDiscovery. */
 		c->disc_busy = true;
-		ble_call(c, NULL, c->adapter_path, BLUEZ_ADAPTER,
-			 "SetDiscoveryFilter", filter_params(filter),
-			 G_VARIANT_TYPE_UNIT, CALL_TIMEOUT_MS, false,
-			 filter_done, filter);
+		bluez_call(c, NULL, c->adapter_path, BLUEZ_ADAPTER,
+			   "SetDiscoveryFilter", filter_params(filter),
+			   G_VARIANT_TYPE_UNIT, CALL_TIMEOUT_MS, false,
+			   filter_done, filter);
 	} else if (!want && c->disc_on) {
 		c->disc_busy = true;
-		ble_call(c, NULL, c->adapter_path, BLUEZ_ADAPTER,
-			 "StopDiscovery", NULL, G_VARIANT_TYPE_UNIT,
-			 CALL_TIMEOUT_MS, false, stop_done, 0);
+		bluez_call(c, NULL, c->adapter_path, BLUEZ_ADAPTER,
+			   "StopDiscovery", NULL, G_VARIANT_TYPE_UNIT,
+			   CALL_TIMEOUT_MS, false, stop_done, 0);
 	}
 }
 
@@ -776,7 +780,7 @@ static void interfaces_added(ble_client *c, GVariant *params)
 	if (adapter)
 		select_adapter(c);
 	if (device)
-		device_added(c, path);
+		device1_added(c, path);
 }
 
 static void interfaces_removed(ble_client *c, GVariant *params)
@@ -792,12 +796,12 @@ static void interfaces_removed(ble_client *c, GVariant *params)
 	cache_remove(c, path, ifaces);
 	if (g_strv_contains(ifaces, BLUEZ_GATT_CHAR)) {
 		for (guint i = 0; i < c->devices->len; i++)
-			ble_dev_object_removed(c->devices->pdata[i], copy);
+			device_object_removed(c->devices->pdata[i], copy);
 	}
 	if (device) {
 		struct ble_dev *d = dev_by_path(c, copy);
 		if (d != NULL)
-			ble_dev_vanished(d);
+			device_vanished(d);
 	}
 	if (adapter && g_strcmp0(copy, c->adapter_path) == 0) {
 		use_adapter(c, NULL);
@@ -827,8 +831,8 @@ static void properties_changed(ble_client *c, const char *path,
 		g_autoptr(GVariant) value = g_variant_lookup_value(
 		    changed, "Value", G_VARIANT_TYPE_BYTESTRING);
 		for (guint i = 0; value != NULL && i < c->devices->len; i++) {
-			if (ble_dev_value_changed(c->devices->pdata[i], path,
-						  value))
+			if (device_value_changed(c->devices->pdata[i], path,
+						 value))
 				break;
 		}
 	}
@@ -852,11 +856,11 @@ static void properties_changed(ble_client *c, const char *path,
 		return;
 	struct ble_dev *d = dev_by_path(c, path);
 	if (d != NULL)
-		ble_dev_props_changed(d, changed, invalidated);
+		device_props_changed(d, changed, invalidated);
 	bool sd = has_key(changed, "ServiceData");
 	if (sd || has_key(changed, "RSSI") || has_key(changed, "Name") ||
 	    has_key(changed, "UUIDs") || has_key(changed, "ManufacturerData"))
-		ble_advert_update(c, path, false, sd);
+		advert_update(c, path, false, sd);
 }
 
 static void on_signal(GDBusConnection *bus, const char *sender,
@@ -884,7 +888,7 @@ static void on_signal(GDBusConnection *bus, const char *sender,
 		struct ble_dev *d = dev_by_path(c, path);
 		g_variant_get(params, "(&s&s)", &reason, &message);
 		if (d != NULL)
-			ble_dev_disconnected(d, reason, message);
+			device_disconnected(d, reason, message);
 	}
 }
 
@@ -928,8 +932,8 @@ static void gmo_done(ble_client *c, struct ble_dev *d, GVariant *reply,
 
 static void get_managed_objects(ble_client *c)
 {
-	ble_call(c, NULL, "/", DBUS_OBJECTMANAGER, "GetManagedObjects", NULL,
-		 G_VARIANT_TYPE("(a{oa{sa{sv}}})"), -1, false, gmo_done, 0);
+	bluez_call(c, NULL, "/", DBUS_OBJECTMANAGER, "GetManagedObjects", NULL,
+		   G_VARIANT_TYPE("(a{oa{sa{sv}}})"), -1, false, gmo_done, 0);
 }
 
 static gboolean gmo_retry_due(gpointer data)
@@ -955,10 +959,10 @@ static void unsubscribe(ble_client *c)
 }
 
 /* bluetoothd left (or changed): nothing of what it said holds. */
-static void bluez_gone(ble_client *c, const char *why)
+static void bluetoothd_gone(ble_client *c, const char *why)
 {
 	unsubscribe(c);
-	ble_cancel_calls(c->calls);
+	bluez_cancel_calls(c->calls);
 	reset_discovery(c);
 	g_clear_handle_id(&c->gmo_retry, g_source_remove);
 	c->ready = false;
@@ -967,7 +971,7 @@ static void bluez_gone(ble_client *c, const char *why)
 	c->powered = false;
 	c->power_tried = false;
 	for (guint i = 0; i < c->devices->len; i++)
-		ble_dev_bluez_gone(c->devices->pdata[i], why);
+		device_bluez_gone(c->devices->pdata[i], why);
 	g_clear_pointer(&c->owner, g_free);
 }
 
@@ -980,7 +984,7 @@ static void on_name_appeared(GDBusConnection *bus, const char *name,
 	if (g_strcmp0(owner, c->owner) == 0)
 		return;
 	if (c->owner != NULL)
-		bluez_gone(c, "bluetoothd was replaced");
+		bluetoothd_gone(c, "bluetoothd was replaced");
 	c->owner = g_strdup(owner);
 	c->stats.bluez_appeared++;
 	g_clear_error(&c->problem);
@@ -1012,14 +1016,14 @@ static void on_name_vanished(GDBusConnection *bus, const char *name,
 	if (c->owner != NULL) {
 		owner_log(c->ops.log, c->data, G_LOG_LEVEL_WARNING,
 			  "bluetoothd left the bus: waiting for it to return");
-		bluez_gone(c, "bluetoothd left the bus");
+		bluetoothd_gone(c, "bluetoothd left the bus");
 	} else {
 		owner_log(c->ops.log, c->data, G_LOG_LEVEL_WARNING,
 			  "bluetoothd is not running on the system bus: "
 			  "waiting for it");
 		for (guint i = 0; i < c->devices->len; i++)
-			ble_dev_bluez_gone(c->devices->pdata[i],
-					   "bluetoothd is not running");
+			device_bluez_gone(c->devices->pdata[i],
+					  "bluetoothd is not running");
 	}
 }
 
@@ -1084,12 +1088,13 @@ ble_client *ble_client_new(GDBusConnection *bus,
 static void dev_release(ble_client *c, struct ble_dev *d)
 {
 	if (c->owner != NULL && d->path != NULL &&
-	    (d->state == BLE_LINK_CONNECTING ||
-	     d->state == BLE_LINK_RESOLVING || d->state == BLE_LINK_SUBSCRIBED))
+	    (d->link.state == BLE_LINK_CONNECTING ||
+	     d->link.state == BLE_LINK_RESOLVING ||
+	     d->link.state == BLE_LINK_SUBSCRIBED))
 		g_dbus_connection_call(
 		    c->bus, c->owner, d->path, BLUEZ_DEVICE, "Disconnect", NULL,
 		    NULL, G_DBUS_CALL_FLAGS_NONE, -1, NULL, NULL, NULL);
-	ble_dev_free(d);
+	device_free(d);
 }
 
 void ble_client_set_devices(ble_client *c,
@@ -1131,7 +1136,7 @@ void ble_client_set_devices(ble_client *c,
 			}
 		}
 		if (d == NULL) {
-			d = ble_dev_new(c, address, devices[i].kind);
+			d = device_new(c, address, devices[i].kind);
 			g_ptr_array_add(fresh, d);
 		}
 		g_ptr_array_add(next, d);
@@ -1148,24 +1153,23 @@ void ble_client_set_devices(ble_client *c,
 				       : NULL;
 		if (path != NULL) {
 			g_autofree char *copy = g_strdup(path);
-			ble_dev_appeared(d, copy);
+			device_appeared(d, copy);
 		} else if (c->ready && c->adapter_path != NULL) {
-			ble_dev_vanished(d);
+			device_vanished(d);
 		} else {
-			ble_dev_bluez_gone(d,
-					   c->owner || !c->name_known
-					       ? "waiting for bluetoothd"
-					       : "bluetoothd is not running");
+			device_bluez_gone(d, c->owner || !c->name_known
+						 ? "waiting for bluetoothd"
+						 : "bluetoothd is not running");
 		}
 	}
-	ble_update_discovery(c);
+	bluez_update_discovery(c);
 }
 
 void ble_client_set_scanning(ble_client *c, bool on)
 {
 	g_return_if_fail(c != NULL);
 	c->scanning = on;
-	ble_update_discovery(c);
+	bluez_update_discovery(c);
 }
 
 struct ble_stats ble_client_get_stats(const ble_client *c)
@@ -1182,8 +1186,8 @@ enum ble_link_state ble_client_link_state(const ble_client *c,
 	for (guint i = 0; i < c->devices->len; i++) {
 		struct ble_dev *d = c->devices->pdata[i];
 		if (g_ascii_strcasecmp(d->address, address) == 0)
-			return ble_dev_is_connectable(d) ? d->state
-							 : BLE_LINK_ABSENT;
+			return device_is_connectable(d) ? d->link.state
+							: BLE_LINK_ABSENT;
 	}
 	return BLE_LINK_ABSENT;
 }
@@ -1240,9 +1244,9 @@ void ble_client_free(ble_client *c)
 				       NULL, G_DBUS_CALL_FLAGS_NONE, -1, NULL,
 				       NULL, NULL);
 	for (guint i = 0; i < c->devices->len; i++)
-		ble_dev_free(c->devices->pdata[i]);
+		device_free(c->devices->pdata[i]);
 	g_ptr_array_unref(c->devices);
-	ble_cancel_calls(c->calls);
+	bluez_cancel_calls(c->calls);
 	g_ptr_array_unref(c->calls);
 	g_clear_handle_id(&c->disc_retry, g_source_remove);
 	g_clear_handle_id(&c->gmo_retry, g_source_remove);
@@ -1258,28 +1262,28 @@ void ble_client_free(ble_client *c)
 
 /* --- Readings and malformed values -------------------------------------- */
 
-void ble_emit_reading(ble_client *c, struct reading *r, const char *address,
-		      enum reading_via via)
+void bluez_emit_reading(ble_client *c, struct reading *r, const char *address,
+			enum reading_via via)
 {
 	g_strlcpy(r->address, address, sizeof(r->address));
-	r->t_ms = ble_wall_ms(c);
+	r->t_ms = bluez_wall_ms(c);
 	r->via = via;
 	c->stats.readings++;
 	if (c->ops.reading != NULL)
 		c->ops.reading(c->data, r);
 }
 
-void ble_malformed(ble_client *c, struct ble_dev *d, enum decode_uuid uuid,
-		   int rc, const struct parse_error *err)
+void bluez_malformed(ble_client *c, struct ble_dev *d, enum decode_uuid uuid,
+		     int rc, const struct parse_error *err)
 {
-	int64_t now = ble_window_ms(c);
+	int64_t now = bluez_window_ms(c);
 	char why[160];
 	const char *what = decode_uuid_name(uuid);
 
 	c->stats.malformed++;
-	if (d->malformed_logged && now >= d->malformed_log_ms &&
-	    now - d->malformed_log_ms < MALFORMED_QUIET_MS) {
-		d->malformed_quiet++;
+	if (d->malformed.logged && now >= d->malformed.log_ms &&
+	    now - d->malformed.log_ms < MALFORMED_QUIET_MS) {
+		d->malformed.quiet++;
 		return;
 	}
 	if (rc == -ENOKEY)
@@ -1289,17 +1293,17 @@ void ble_malformed(ble_client *c, struct ble_dev *d, enum decode_uuid uuid,
 		parse_error_format(err, why, sizeof(why));
 	else
 		g_strlcpy(why, g_strerror(-rc), sizeof(why));
-	if (d->malformed_quiet > 0)
+	if (d->malformed.quiet > 0)
 		owner_log(c->ops.log, c->data, G_LOG_LEVEL_MESSAGE,
 			  "malformed %s from %s: %s (%u more since the last "
 			  "message)",
 			  what ? what : "payload", d->address, why,
-			  d->malformed_quiet);
+			  d->malformed.quiet);
 	else
 		owner_log(c->ops.log, c->data, G_LOG_LEVEL_MESSAGE,
 			  "malformed %s from %s: %s", what ? what : "payload",
 			  d->address, why);
-	d->malformed_logged = true;
-	d->malformed_log_ms = now;
-	d->malformed_quiet = 0;
+	d->malformed.logged = true;
+	d->malformed.log_ms = now;
+	d->malformed.quiet = 0;
 }

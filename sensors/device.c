@@ -8,14 +8,15 @@
  *   backoff --timer--> connecting (or absent / waiting)
  *   anything --adapter off, bluetoothd gone--> waiting --back--> seen
  *
- * What real bluetoothd does that shapes it (tools/bluez-vm/README.md):
+ * What real bluetoothd does that shapes it (tests/e2e/README.md, "Behaviours
+ * of this test bed to design around"):
  * Connected=true is often never signalled, so the Connect reply counts as
  * connected and ServicesResolved is what we wait for; GATT object paths
  * change on every connection, so characteristics are looked up by UUID after
  * every ServicesResolved and never kept across sessions.
  *
- * Every call has its own GCancellable in d->calls; ending a session cancels
- * them all, and a cancelled call's callback never touches the device.
+ * Every call has its own GCancellable in d->link.calls; ending a session
+ * cancels them all, and a cancelled call's callback never touches the device.
  */
 #define G_LOG_DOMAIN "recoveryd-ble"
 
@@ -49,10 +50,10 @@
 
 struct profile {
 	/* Subscribed to; at least one must be there. */
-	enum decode_uuid notify[BLE_MAX_SUBS];
+	enum decode_uuid notify[DEVICE_MAX_SUBS];
 	unsigned n_notify;
 	/* Read once per connection when present. */
-	enum decode_uuid read[BLE_MAX_READS];
+	enum decode_uuid read[DEVICE_MAX_READS];
 	unsigned n_read;
 };
 
@@ -71,7 +72,7 @@ static const struct profile scale_profile = {
 	2,
 };
 
-bool ble_dev_is_connectable(const struct ble_dev *d)
+bool device_is_connectable(const struct ble_dev *d)
 {
 	switch (d->kind) {
 	case BLE_KIND_HEART_RATE:
@@ -92,9 +93,9 @@ static const struct profile *profile_of(const struct ble_dev *d)
 
 static bool link_up(const struct ble_dev *d)
 {
-	return d->state == BLE_LINK_CONNECTING ||
-	       d->state == BLE_LINK_RESOLVING ||
-	       d->state == BLE_LINK_SUBSCRIBED;
+	return d->link.state == BLE_LINK_CONNECTING ||
+	       d->link.state == BLE_LINK_RESOLVING ||
+	       d->link.state == BLE_LINK_SUBSCRIBED;
 }
 
 static void set_state(struct ble_dev *d, enum ble_link_state state,
@@ -104,9 +105,9 @@ static void set_state(struct ble_dev *d, enum ble_link_state state,
 
 	/* Each backoff is news (a new reason, a new delay); the rest only
 	 * when it changes. */
-	if (d->state == state && state != BLE_LINK_BACKOFF)
+	if (d->link.state == state && state != BLE_LINK_BACKOFF)
 		return;
-	d->state = state;
+	d->link.state = state;
 	if (c->ops.link != NULL)
 		c->ops.link(c->data, d->address, state, reason);
 }
@@ -114,10 +115,10 @@ static void set_state(struct ble_dev *d, enum ble_link_state state,
 /* Ends the session: calls cancelled, sockets closed, halves dropped. */
 static void session_end(struct ble_dev *d)
 {
-	ble_cancel_calls(d->calls);
-	g_clear_handle_id(&d->timer, g_source_remove);
-	for (unsigned i = 0; i < d->n_subs; i++) {
-		struct ble_sub *s = &d->subs[i];
+	bluez_cancel_calls(d->link.calls);
+	g_clear_handle_id(&d->link.timer, g_source_remove);
+	for (unsigned i = 0; i < d->link.n_subs; i++) {
+		struct device_sub *s = &d->link.subs[i];
 		g_clear_handle_id(&s->watch, g_source_remove);
 		if (s->fd >= 0)
 			close(s->fd);
@@ -125,30 +126,30 @@ static void session_end(struct ble_dev *d)
 		memset(s, 0, sizeof(*s));
 		s->fd = -1;
 	}
-	d->n_subs = 0;
-	d->subs_pending = 0;
-	d->grace = false;
-	bcs_assembler_reset(&d->bcs);
+	d->link.n_subs = 0;
+	d->link.subs_pending = 0;
+	d->link.grace = false;
+	bcs_assembler_reset(&d->link.bcs);
 }
 
-struct ble_dev *ble_dev_new(ble_client *c, const char *address,
-			    enum ble_device_kind kind)
+struct ble_dev *device_new(ble_client *c, const char *address,
+			   enum ble_device_kind kind)
 {
 	struct ble_dev *d = g_new0(struct ble_dev, 1);
 
 	d->c = c;
 	g_strlcpy(d->address, address, sizeof(d->address));
 	d->kind = kind;
-	d->state = BLE_LINK_ABSENT;
-	d->calls = g_ptr_array_new_with_free_func(g_object_unref);
-	d->backoff_ms = BACKOFF_MIN_MS;
-	for (unsigned i = 0; i < BLE_MAX_SUBS; i++)
-		d->subs[i].fd = -1;
-	bcs_assembler_reset(&d->bcs);
+	d->link.state = BLE_LINK_ABSENT;
+	d->link.calls = g_ptr_array_new_with_free_func(g_object_unref);
+	d->link.backoff_ms = BACKOFF_MIN_MS;
+	for (unsigned i = 0; i < DEVICE_MAX_SUBS; i++)
+		d->link.subs[i].fd = -1;
+	bcs_assembler_reset(&d->link.bcs);
 	return d;
 }
 
-void ble_dev_free(struct ble_dev *d)
+void device_free(struct ble_dev *d)
 {
 	ble_client *c;
 
@@ -157,17 +158,28 @@ void ble_dev_free(struct ble_dev *d)
 	c = d->c;
 	/* A StartNotify session is bound to our bus name, which may outlive
 	 * us (a shared connection): end it (fire and forget). */
-	for (unsigned i = 0; i < d->n_subs && link_up(d) && c->owner; i++) {
-		if (d->subs[i].started)
+	for (unsigned i = 0; i < d->link.n_subs && link_up(d) && c->owner;
+	     i++) {
+		if (d->link.subs[i].started)
 			g_dbus_connection_call(
-			    c->bus, c->owner, d->subs[i].path, BLUEZ_GATT_CHAR,
-			    "StopNotify", NULL, NULL, G_DBUS_CALL_FLAGS_NONE,
-			    -1, NULL, NULL, NULL);
+			    c->bus, c->owner, d->link.subs[i].path,
+			    BLUEZ_GATT_CHAR, "StopNotify", NULL, NULL,
+			    G_DBUS_CALL_FLAGS_NONE, -1, NULL, NULL, NULL);
 	}
 	session_end(d);
-	g_ptr_array_unref(d->calls);
+	g_ptr_array_unref(d->link.calls);
 	g_free(d->path);
 	g_free(d);
+}
+
+void device_call_started(struct ble_dev *d, GCancellable *cancel)
+{
+	g_ptr_array_add(d->link.calls, g_object_ref(cancel));
+}
+
+void device_call_finished(struct ble_dev *d, GCancellable *cancel)
+{
+	g_ptr_array_remove_fast(d->link.calls, cancel);
 }
 
 /* --- Values ------------------------------------------------------------- */
@@ -185,24 +197,25 @@ static void deliver(struct ble_dev *d, enum decode_uuid uuid,
 		c->stats.notifications++;
 	rc = decode_payload(uuid, data, len, &r.payload, &err);
 	if (rc < 0) {
-		ble_malformed(c, d, uuid, rc, &err);
+		bluez_malformed(c, d, uuid, rc, &err);
 		return;
 	}
 	if (uuid == DECODE_UUID_BODY_COMPOSITION) {
 		struct bcs_measurement whole;
 		/* -EAGAIN: the first of two packets, held for the second. */
-		if (bcs_assembler_push(&d->bcs, &r.payload.u.body_composition,
+		if (bcs_assembler_push(&d->link.bcs,
+				       &r.payload.u.body_composition,
 				       &whole) != 0)
 			return;
 		r.payload.u.body_composition = whole;
 	}
-	ble_emit_reading(c, &r, d->address, via);
+	bluez_emit_reading(c, &r, d->address, via);
 }
 
-bool ble_dev_value_changed(struct ble_dev *d, const char *path, GVariant *value)
+bool device_value_changed(struct ble_dev *d, const char *path, GVariant *value)
 {
-	for (unsigned i = 0; i < d->n_subs; i++) {
-		struct ble_sub *s = &d->subs[i];
+	for (unsigned i = 0; i < d->link.n_subs; i++) {
+		struct device_sub *s = &d->link.subs[i];
 		gsize n = 0;
 
 		if (!s->started || strcmp(s->path, path) != 0)
@@ -223,10 +236,10 @@ static gboolean backoff_due(gpointer data)
 	struct ble_dev *d = data;
 	ble_client *c = d->c;
 
-	d->timer = 0;
+	d->link.timer = 0;
 	if (d->path == NULL) {
 		set_state(d, BLE_LINK_ABSENT, NULL);
-	} else if (!ble_adapter_ready(c)) {
+	} else if (!bluez_adapter_ready(c)) {
 		g_autoptr(GError) why =
 		    g_error_new_literal(BLE_ERROR, BLE_ERROR_ADAPTER_OFF,
 					"the adapter is powered off");
@@ -250,13 +263,14 @@ static void backoff(struct ble_dev *d, unsigned base_ms, bool escalate,
 
 	session_end(d);
 	if (escalate)
-		d->backoff_ms = MIN(d->backoff_ms * 2, BACKOFF_MAX_MS);
-	d->timer = g_timeout_add(delay_ms, backoff_due, d);
+		d->link.backoff_ms =
+		    MIN(d->link.backoff_ms * 2, BACKOFF_MAX_MS);
+	d->link.timer = g_timeout_add(delay_ms, backoff_due, d);
 	g_autoptr(GError) why =
 	    g_error_new(BLE_ERROR, reason->code, "%s; retrying in %.1f s",
 			reason->message, delay_ms / 1000.0);
 	set_state(d, BLE_LINK_BACKOFF, why);
-	ble_update_discovery(c);
+	bluez_update_discovery(c);
 }
 
 static void lost(struct ble_dev *d, const GError *reason)
@@ -266,7 +280,7 @@ static void lost(struct ble_dev *d, const GError *reason)
 	c->stats.links_lost++;
 	session_end(d);
 	set_state(d, BLE_LINK_LOST, reason);
-	backoff(d, d->backoff_ms, true, reason);
+	backoff(d, d->link.backoff_ms, true, reason);
 }
 
 static void lost_literal(struct ble_dev *d, const char *why)
@@ -286,9 +300,9 @@ static void ignore_done(ble_client *c, struct ble_dev *d, GVariant *reply,
 static void disconnect(struct ble_dev *d)
 {
 	if (d->path != NULL)
-		ble_call(d->c, d, d->path, BLUEZ_DEVICE, "Disconnect", NULL,
-			 G_VARIANT_TYPE_UNIT, CALL_TIMEOUT_MS, false,
-			 ignore_done, 0);
+		bluez_call(d->c, d, d->path, BLUEZ_DEVICE, "Disconnect", NULL,
+			   G_VARIANT_TYPE_UNIT, CALL_TIMEOUT_MS, false,
+			   ignore_done, 0);
 }
 
 /* Something in the session failed that a new connection may cure. */
@@ -299,7 +313,7 @@ static void session_failed(struct ble_dev *d, const GError *reason)
 	c->stats.links_lost++;
 	session_end(d);
 	set_state(d, BLE_LINK_LOST, reason);
-	backoff(d, d->backoff_ms, true, reason);
+	backoff(d, d->link.backoff_ms, true, reason);
 	disconnect(d);
 }
 
@@ -309,21 +323,21 @@ static void sub_done(struct ble_dev *d)
 {
 	ble_client *c = d->c;
 
-	if (d->subs_pending > 0)
-		d->subs_pending--;
-	if (d->subs_pending > 0 || d->state != BLE_LINK_RESOLVING)
+	if (d->link.subs_pending > 0)
+		d->link.subs_pending--;
+	if (d->link.subs_pending > 0 || d->link.state != BLE_LINK_RESOLVING)
 		return;
 	/* A good session: the next trouble starts from the shortest wait. */
-	d->backoff_ms = BACKOFF_MIN_MS;
-	d->stale_count = 0;
+	d->link.backoff_ms = BACKOFF_MIN_MS;
+	d->link.stale_count = 0;
 	set_state(d, BLE_LINK_SUBSCRIBED, NULL);
-	ble_update_discovery(c);
+	bluez_update_discovery(c);
 }
 
 static void start_done(ble_client *c, struct ble_dev *d, GVariant *reply,
 		       GUnixFDList *fds, const GError *error, intptr_t tag)
 {
-	g_autofree char *name = ble_dbus_error_name(error);
+	g_autofree char *name = bluez_dbus_error_name(error);
 
 	/*
 	 * Notifications left enabled (by an earlier run, or a session that
@@ -335,12 +349,12 @@ static void start_done(ble_client *c, struct ble_dev *d, GVariant *reply,
 	     g_strcmp0(name, "org.bluez.Error.NotPermitted") == 0)) {
 		owner_log(c->ops.log, c->data, G_LOG_LEVEL_DEBUG,
 			  "%s: notifications already enabled on %s (%s)",
-			  d->address, d->subs[tag].path, error->message);
+			  d->address, d->link.subs[tag].path, error->message);
 		error = NULL;
 	}
 	if (error != NULL) {
 		g_autoptr(GError) why =
-		    ble_error_from_dbus(error, BLE_ERROR_LINK_LOST);
+		    bluez_error_from_dbus(error, BLE_ERROR_LINK_LOST);
 		session_failed(d, why);
 		return;
 	}
@@ -349,20 +363,20 @@ static void start_done(ble_client *c, struct ble_dev *d, GVariant *reply,
 
 static void start_notify(struct ble_dev *d, unsigned i)
 {
-	struct ble_sub *s = &d->subs[i];
+	struct device_sub *s = &d->link.subs[i];
 
 	/* Values may come before the reply: take them from now on. */
 	s->started = true;
-	d->subs_pending++;
-	ble_call(d->c, d, s->path, BLUEZ_GATT_CHAR, "StartNotify", NULL,
-		 G_VARIANT_TYPE_UNIT, CALL_TIMEOUT_MS, false, start_done, i);
+	d->link.subs_pending++;
+	bluez_call(d->c, d, s->path, BLUEZ_GATT_CHAR, "StartNotify", NULL,
+		   G_VARIANT_TYPE_UNIT, CALL_TIMEOUT_MS, false, start_done, i);
 }
 
 static gboolean socket_end_due(gpointer data)
 {
 	struct ble_dev *d = data;
 
-	d->timer = 0;
+	d->link.timer = 0;
 	lost_literal(d, "notification socket closed");
 	return G_SOURCE_REMOVE;
 }
@@ -373,21 +387,21 @@ static gboolean socket_end_due(gpointer data)
  * Connected=false), and that signal takes a slower path to us than the
  * socket: give it a moment, so that the loss is reported with its reason.
  */
-static void socket_ended(struct ble_sub *s)
+static void socket_ended(struct device_sub *s)
 {
 	struct ble_dev *d = s->d;
 
 	s->watch = 0;
 	close(s->fd);
 	s->fd = -1;
-	if (d->timer == 0)
-		d->timer =
+	if (d->link.timer == 0)
+		d->link.timer =
 		    g_timeout_add(SOCKET_END_GRACE_MS, socket_end_due, d);
 }
 
 static gboolean fd_ready(gint fd, GIOCondition cond, gpointer data)
 {
-	struct ble_sub *s = data;
+	struct device_sub *s = data;
 	struct ble_dev *d = s->d;
 	uint8_t buf[ATT_MTU_MAX];
 	size_t size = CLAMP(s->mtu, ATT_MTU_MIN, ATT_MTU_MAX);
@@ -399,7 +413,7 @@ static gboolean fd_ready(gint fd, GIOCondition cond, gpointer data)
 			n = read(fd, buf, size);
 		if (n > 0 && (size_t)n > size) {
 			d->c->stats.notifications++;
-			ble_malformed(d->c, d, s->uuid, -EMSGSIZE, NULL);
+			bluez_malformed(d->c, d, s->uuid, -EMSGSIZE, NULL);
 			continue;
 		}
 		if (n > 0) {
@@ -425,7 +439,7 @@ static gboolean fd_ready(gint fd, GIOCondition cond, gpointer data)
 static void acquire_done(ble_client *c, struct ble_dev *d, GVariant *reply,
 			 GUnixFDList *fds, const GError *error, intptr_t tag)
 {
-	struct ble_sub *s = &d->subs[tag];
+	struct device_sub *s = &d->link.subs[tag];
 	g_autoptr(GError) fd_error = NULL;
 	gint32 index = -1;
 	guint16 mtu = 0;
@@ -449,7 +463,7 @@ static void acquire_done(ble_client *c, struct ble_dev *d, GVariant *reply,
 			  d->address, s->path,
 			  error ? error->message : fd_error->message);
 		s->tried_start = true;
-		d->subs_pending--;
+		d->link.subs_pending--;
 		start_notify(d, (unsigned)tag);
 		return;
 	}
@@ -470,22 +484,22 @@ static void acquire_done(ble_client *c, struct ble_dev *d, GVariant *reply,
 static void subscribe(struct ble_dev *d, unsigned i)
 {
 	ble_client *c = d->c;
-	struct ble_sub *s = &d->subs[i];
-	GVariant *flags = ble_prop(c, s->path, BLUEZ_GATT_CHAR, "Flags",
-				   G_VARIANT_TYPE_STRING_ARRAY);
+	struct device_sub *s = &d->link.subs[i];
+	GVariant *flags = bluez_prop(c, s->path, BLUEZ_GATT_CHAR, "Flags",
+				     G_VARIANT_TYPE_STRING_ARRAY);
 	g_autofree const char **strv =
 	    flags ? g_variant_get_strv(flags, NULL) : NULL;
 	bool notify = strv != NULL && g_strv_contains(strv, "notify");
 	bool acquirable =
-	    notify && ble_prop(c, s->path, BLUEZ_GATT_CHAR, "NotifyAcquired",
-			       G_VARIANT_TYPE_BOOLEAN) != NULL;
+	    notify && bluez_prop(c, s->path, BLUEZ_GATT_CHAR, "NotifyAcquired",
+				 G_VARIANT_TYPE_BOOLEAN) != NULL;
 
 	if (!acquirable) {
 		start_notify(d, i);
 		return;
 	}
-	d->subs_pending++;
-	ble_call(
+	d->link.subs_pending++;
+	bluez_call(
 	    c, d, s->path, BLUEZ_GATT_CHAR, "AcquireNotify",
 	    g_variant_new("(@a{sv})",
 			  g_variant_new_array(G_VARIANT_TYPE("{sv}"), NULL, 0)),
@@ -518,7 +532,7 @@ static gboolean grace_due(gpointer data)
 {
 	struct ble_dev *d = data;
 
-	d->timer = 0;
+	d->link.timer = 0;
 	resolved(d);
 	return G_SOURCE_REMOVE;
 }
@@ -533,7 +547,7 @@ static gboolean grace_due(gpointer data)
 static void stale(struct ble_dev *d)
 {
 	ble_client *c = d->c;
-	bool paired = ble_prop_bool(c, d->path, BLUEZ_DEVICE, "Paired");
+	bool paired = bluez_prop_bool(c, d->path, BLUEZ_DEVICE, "Paired");
 	g_autoptr(GError) why =
 	    g_error_new(BLE_ERROR, BLE_ERROR_STALE_CACHE,
 			"services resolved without %s (a stale GATT cache?)",
@@ -541,25 +555,25 @@ static void stale(struct ble_dev *d)
 	g_autofree char *path = g_strdup(d->path);
 
 	c->stats.stale_caches++;
-	d->stale_count++;
+	d->link.stale_count++;
 	owner_log(c->ops.log, c->data, G_LOG_LEVEL_WARNING, "%s: %s",
 		  d->address, why->message);
 	c->stats.links_lost++;
 	session_end(d);
 	set_state(d, BLE_LINK_LOST, why);
-	backoff(d, d->backoff_ms, true, why);
-	if (d->stale_count >= STALE_REMOVE_AFTER && !paired) {
+	backoff(d, d->link.backoff_ms, true, why);
+	if (d->link.stale_count >= STALE_REMOVE_AFTER && !paired) {
 		owner_log(c->ops.log, c->data, G_LOG_LEVEL_WARNING,
 			  "%s: removing it from bluetoothd to clear its GATT "
 			  "cache",
 			  d->address);
-		d->stale_count = 0;
-		ble_call(c, d, c->adapter_path, BLUEZ_ADAPTER, "RemoveDevice",
-			 g_variant_new("(o)", path), G_VARIANT_TYPE_UNIT,
-			 CALL_TIMEOUT_MS, false, ignore_done, 0);
+		d->link.stale_count = 0;
+		bluez_call(c, d, c->adapter_path, BLUEZ_ADAPTER, "RemoveDevice",
+			   g_variant_new("(o)", path), G_VARIANT_TYPE_UNIT,
+			   CALL_TIMEOUT_MS, false, ignore_done, 0);
 		return;
 	}
-	if (d->stale_count >= STALE_REMOVE_AFTER)
+	if (d->link.stale_count >= STALE_REMOVE_AFTER)
 		owner_log(c->ops.log, c->data, G_LOG_LEVEL_WARNING,
 			  "%s is paired: to clear its GATT cache, "
 			  "bluetoothctl remove %s, then pair it again",
@@ -573,37 +587,38 @@ static void resolved(struct ble_dev *d)
 	ble_client *c = d->c;
 	const struct profile *p = profile_of(d);
 
-	if (d->state != BLE_LINK_RESOLVING || d->n_subs > 0)
+	if (d->link.state != BLE_LINK_RESOLVING || d->link.n_subs > 0)
 		return;
-	g_clear_handle_id(&d->timer, g_source_remove);
+	g_clear_handle_id(&d->link.timer, g_source_remove);
 	for (unsigned i = 0; i < p->n_notify; i++) {
-		const char *path = ble_find_char(c, d->path, p->notify[i]);
+		const char *path = bluez_find_char(c, d->path, p->notify[i]);
 		if (path == NULL)
 			continue;
-		struct ble_sub *s = &d->subs[d->n_subs++];
+		struct device_sub *s = &d->link.subs[d->link.n_subs++];
 		s->uuid = p->notify[i];
 		s->path = g_strdup(path);
 		s->fd = -1;
 		s->d = d;
 	}
-	if (d->n_subs == 0) {
+	if (d->link.n_subs == 0) {
 		/* The objects normally come before ServicesResolved; give
 		 * stragglers a moment before calling the cache stale. */
-		if (!d->grace) {
-			d->grace = true;
-			d->timer = g_timeout_add(STALE_GRACE_MS, grace_due, d);
+		if (!d->link.grace) {
+			d->link.grace = true;
+			d->link.timer =
+			    g_timeout_add(STALE_GRACE_MS, grace_due, d);
 			return;
 		}
 		stale(d);
 		return;
 	}
-	d->grace = false;
-	for (unsigned i = 0; i < d->n_subs; i++)
+	d->link.grace = false;
+	for (unsigned i = 0; i < d->link.n_subs; i++)
 		subscribe(d, i);
 	for (unsigned i = 0; i < p->n_read; i++) {
-		const char *path = ble_find_char(c, d->path, p->read[i]);
+		const char *path = bluez_find_char(c, d->path, p->read[i]);
 		if (path != NULL)
-			ble_call(
+			bluez_call(
 			    c, d, path, BLUEZ_GATT_CHAR, "ReadValue",
 			    g_variant_new("(@a{sv})",
 					  g_variant_new_array(
@@ -620,7 +635,7 @@ static gboolean resolve_timeout(gpointer data)
 					    "services not resolved within %d s",
 					    RESOLVE_TIMEOUT_MS / 1000);
 
-	d->timer = 0;
+	d->link.timer = 0;
 	session_failed(d, why);
 	return G_SOURCE_REMOVE;
 }
@@ -629,11 +644,11 @@ static gboolean resolve_timeout(gpointer data)
 static void now_connected(struct ble_dev *d)
 {
 	set_state(d, BLE_LINK_RESOLVING, NULL);
-	if (ble_prop_bool(d->c, d->path, BLUEZ_DEVICE, "ServicesResolved")) {
+	if (bluez_prop_bool(d->c, d->path, BLUEZ_DEVICE, "ServicesResolved")) {
 		resolved(d);
 		return;
 	}
-	d->timer = g_timeout_add(RESOLVE_TIMEOUT_MS, resolve_timeout, d);
+	d->link.timer = g_timeout_add(RESOLVE_TIMEOUT_MS, resolve_timeout, d);
 }
 
 /* --- Connecting --------------------------------------------------------- */
@@ -661,7 +676,7 @@ static bool forget_until_seen(struct ble_dev *d, const GError *error)
 	g_autofree char *path = NULL;
 
 	if (d->path == NULL ||
-	    ble_prop_bool(c, d->path, BLUEZ_DEVICE, "Paired"))
+	    bluez_prop_bool(c, d->path, BLUEZ_DEVICE, "Paired"))
 		return false;
 	path = g_strdup(d->path);
 	owner_log(c->ops.log, c->data, G_LOG_LEVEL_INFO,
@@ -672,24 +687,24 @@ static bool forget_until_seen(struct ble_dev *d, const GError *error)
 		disconnect(d);
 	session_end(d);
 	set_state(d, BLE_LINK_ABSENT, NULL);
-	ble_call(c, d, c->adapter_path, BLUEZ_ADAPTER, "RemoveDevice",
-		 g_variant_new("(o)", path), G_VARIANT_TYPE_UNIT,
-		 CALL_TIMEOUT_MS, false, ignore_done, 0);
-	ble_update_discovery(c);
+	bluez_call(c, d, c->adapter_path, BLUEZ_ADAPTER, "RemoveDevice",
+		   g_variant_new("(o)", path), G_VARIANT_TYPE_UNIT,
+		   CALL_TIMEOUT_MS, false, ignore_done, 0);
+	bluez_update_discovery(c);
 	return true;
 }
 
 static void connect_done(ble_client *c, struct ble_dev *d, GVariant *reply,
 			 GUnixFDList *fds, const GError *error, intptr_t tag)
 {
-	g_autofree char *name = ble_dbus_error_name(error);
+	g_autofree char *name = bluez_dbus_error_name(error);
 
 	if (error != NULL &&
 	    g_strcmp0(name, "org.bluez.Error.AlreadyConnected") != 0) {
 		g_autoptr(GError) why =
-		    ble_error_from_dbus(error, BLE_ERROR_CONNECT_FAILED);
+		    bluez_error_from_dbus(error, BLE_ERROR_CONNECT_FAILED);
 		if (g_strcmp0(name, "org.bluez.Error.NotReady") == 0 &&
-		    !ble_adapter_ready(c)) {
+		    !bluez_adapter_ready(c)) {
 			/* The adapter is off: Powered=true brings us back. */
 			session_end(d);
 			set_state(d, BLE_LINK_WAITING, why);
@@ -706,7 +721,7 @@ static void connect_done(ble_client *c, struct ble_dev *d, GVariant *reply,
 		}
 		if (not_answering(error, name) && forget_until_seen(d, error))
 			return;
-		backoff(d, d->backoff_ms, true, why);
+		backoff(d, d->link.backoff_ms, true, why);
 		/* Our own timeout: bluetoothd may still be trying. */
 		if (g_error_matches(error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT))
 			disconnect(d);
@@ -722,13 +737,14 @@ static void connect_now(struct ble_dev *d)
 	session_end(d);
 	set_state(d, BLE_LINK_CONNECTING, NULL);
 	c->stats.connect_calls++;
-	ble_call(c, d, d->path, BLUEZ_DEVICE, "Connect", NULL,
-		 G_VARIANT_TYPE_UNIT, CALL_TIMEOUT_MS, false, connect_done, 0);
+	bluez_call(c, d, d->path, BLUEZ_DEVICE, "Connect", NULL,
+		   G_VARIANT_TYPE_UNIT, CALL_TIMEOUT_MS, false, connect_done,
+		   0);
 }
 
 /* --- Events from bluez.c ------------------------------------------------ */
 
-void ble_dev_appeared(struct ble_dev *d, const char *path)
+void device_appeared(struct ble_dev *d, const char *path)
 {
 	ble_client *c = d->c;
 
@@ -736,14 +752,14 @@ void ble_dev_appeared(struct ble_dev *d, const char *path)
 		g_free(d->path);
 		d->path = g_strdup(path);
 	}
-	if (!ble_dev_is_connectable(d))
+	if (!device_is_connectable(d))
 		return;
-	switch (d->state) {
+	switch (d->link.state) {
 	case BLE_LINK_ABSENT:
 	case BLE_LINK_WAITING:
 	case BLE_LINK_SEEN:
 	case BLE_LINK_LOST:
-		if (!ble_adapter_ready(c)) {
+		if (!bluez_adapter_ready(c)) {
 			g_autoptr(GError) why = g_error_new_literal(
 			    BLE_ERROR, BLE_ERROR_ADAPTER_OFF,
 			    "the adapter is powered off");
@@ -762,13 +778,13 @@ void ble_dev_appeared(struct ble_dev *d, const char *path)
 	default:
 		break;
 	}
-	ble_update_discovery(c);
+	bluez_update_discovery(c);
 }
 
-void ble_dev_vanished(struct ble_dev *d)
+void device_vanished(struct ble_dev *d)
 {
 	g_clear_pointer(&d->path, g_free);
-	if (!ble_dev_is_connectable(d))
+	if (!device_is_connectable(d))
 		return;
 	if (link_up(d)) {
 		d->c->stats.links_lost++;
@@ -779,15 +795,15 @@ void ble_dev_vanished(struct ble_dev *d)
 		set_state(d, BLE_LINK_LOST, why);
 	}
 	/* A backoff timer still runs and then finds no object. */
-	if (d->state != BLE_LINK_BACKOFF) {
+	if (d->link.state != BLE_LINK_BACKOFF) {
 		session_end(d);
 		set_state(d, BLE_LINK_ABSENT, NULL);
 	}
-	ble_update_discovery(d->c);
+	bluez_update_discovery(d->c);
 }
 
-void ble_dev_props_changed(struct ble_dev *d, GVariant *changed,
-			   const char *const *invalidated)
+void device_props_changed(struct ble_dev *d, GVariant *changed,
+			  const char *const *invalidated)
 {
 	ble_client *c = d->c;
 	gboolean connected = TRUE;
@@ -799,9 +815,9 @@ void ble_dev_props_changed(struct ble_dev *d, GVariant *changed,
 	bool down =
 	    (has_connected && !connected) || (has_resolved && !resolved_now);
 
-	if (!ble_dev_is_connectable(d))
+	if (!device_is_connectable(d))
 		return;
-	switch (d->state) {
+	switch (d->link.state) {
 	case BLE_LINK_RESOLVING:
 	case BLE_LINK_SUBSCRIBED:
 		if (down) {
@@ -824,8 +840,8 @@ void ble_dev_props_changed(struct ble_dev *d, GVariant *changed,
 		/* Connected by someone else (or bluetoothd's auto-connect):
 		 * take it as it is. */
 		if (has_resolved && resolved_now && d->path != NULL &&
-		    ble_adapter_ready(c) &&
-		    ble_prop_bool(c, d->path, BLUEZ_DEVICE, "Connected")) {
+		    bluez_adapter_ready(c) &&
+		    bluez_prop_bool(c, d->path, BLUEZ_DEVICE, "Connected")) {
 			session_end(d);
 			now_connected(d);
 		}
@@ -835,12 +851,13 @@ void ble_dev_props_changed(struct ble_dev *d, GVariant *changed,
 	}
 }
 
-void ble_dev_object_removed(struct ble_dev *d, const char *path)
+void device_object_removed(struct ble_dev *d, const char *path)
 {
-	if (d->state != BLE_LINK_RESOLVING && d->state != BLE_LINK_SUBSCRIBED)
+	if (d->link.state != BLE_LINK_RESOLVING &&
+	    d->link.state != BLE_LINK_SUBSCRIBED)
 		return;
-	for (unsigned i = 0; i < d->n_subs; i++) {
-		if (strcmp(d->subs[i].path, path) == 0) {
+	for (unsigned i = 0; i < d->link.n_subs; i++) {
+		if (strcmp(d->link.subs[i].path, path) == 0) {
 			/* Gone under a live link (the database changed):
 			 * start over; Connect on a connected device just
 			 * answers, and the new paths are looked up. */
@@ -850,11 +867,11 @@ void ble_dev_object_removed(struct ble_dev *d, const char *path)
 	}
 }
 
-void ble_dev_disconnected(struct ble_dev *d, const char *reason,
-			  const char *message)
+void device_disconnected(struct ble_dev *d, const char *reason,
+			 const char *message)
 {
-	if (!ble_dev_is_connectable(d) ||
-	    (d->state != BLE_LINK_RESOLVING && d->state != BLE_LINK_SUBSCRIBED))
+	if (!device_is_connectable(d) || (d->link.state != BLE_LINK_RESOLVING &&
+					  d->link.state != BLE_LINK_SUBSCRIBED))
 		return;
 	g_autoptr(GError) why =
 	    g_error_new(BLE_ERROR, BLE_ERROR_LINK_LOST, "disconnected: %s (%s)",
@@ -862,15 +879,15 @@ void ble_dev_disconnected(struct ble_dev *d, const char *reason,
 	lost(d, why);
 }
 
-void ble_dev_bluez_gone(struct ble_dev *d, const char *why)
+void device_bluez_gone(struct ble_dev *d, const char *why)
 {
 	bool was_up = link_up(d);
 
 	session_end(d);
 	g_clear_pointer(&d->path, g_free);
-	d->backoff_ms = BACKOFF_MIN_MS;
-	d->stale_count = 0;
-	if (!ble_dev_is_connectable(d))
+	d->link.backoff_ms = BACKOFF_MIN_MS;
+	d->link.stale_count = 0;
+	if (!device_is_connectable(d))
 		return;
 	g_autoptr(GError) e =
 	    g_error_new_literal(BLE_ERROR, BLE_ERROR_NO_BLUETOOTHD, why);
@@ -881,12 +898,13 @@ void ble_dev_bluez_gone(struct ble_dev *d, const char *why)
 	set_state(d, BLE_LINK_WAITING, e);
 }
 
-void ble_dev_powered(struct ble_dev *d, bool on)
+void device_powered(struct ble_dev *d, bool on)
 {
-	if (!ble_dev_is_connectable(d) || !on)
+	if (!device_is_connectable(d) || !on)
 		return;
 	/* Back on: no reason to wait out a backoff. */
-	if (d->state == BLE_LINK_WAITING || d->state == BLE_LINK_BACKOFF) {
+	if (d->link.state == BLE_LINK_WAITING ||
+	    d->link.state == BLE_LINK_BACKOFF) {
 		if (d->path != NULL) {
 			set_state(d, BLE_LINK_SEEN, NULL);
 			connect_now(d);
