@@ -37,7 +37,7 @@
 #define SPOT_SESSION_MAX_MS (10 * 60 * 1000)	 /* longer: not a spot check */
 #define SPOT_BEFORE_WAKE_MS (60 * 60 * 1000)	 /* no night: from wake - 1 h */
 #define SPOT_AFTER_WAKE_MS  (3 * 60 * 60 * 1000) /* ... to wake + 3 h */
-#define SPOT_KEEP	    0.80 /* share of the window's beats kept */
+#define SPOT_KEEP	    HRV_WINDOW_KEEP	 /* 80 % of the window kept */
 /* Live progress judges noise only once this much has been measured. */
 #define SPOT_NOISE_JUDGE_MS (30 * 1000)
 
