@@ -164,7 +164,7 @@ char *import_quote_value(const char *text)
 			p++;
 			continue;
 		}
-		next = g_utf8_next_char(p);
+		next = p + g_unichar_to_utf8(c, NULL);
 		/* Cut between characters, never inside one. */
 		if ((size_t)(next - text) > IMPORT_VALUE_SHOWN)
 			break;
