@@ -145,3 +145,126 @@ const char *import_kind_name(enum import_kind kind)
 			return kinds[i].name;
 	return "?";
 }
+
+char *import_quote_value(const char *text)
+{
+	GString *q = g_string_new("'");
+	size_t len = strlen(text);
+	const char *p = text;
+
+	while (*p) {
+		gunichar c = g_utf8_get_char_validated(p, -1);
+		const char *next;
+
+		if (c == (gunichar)-1 || c == (gunichar)-2) {
+			/* Not UTF-8: one byte, shown as '?'. */
+			if ((size_t)(p + 1 - text) > IMPORT_VALUE_SHOWN)
+				break;
+			g_string_append_c(q, '?');
+			p++;
+			continue;
+		}
+		next = p + g_unichar_to_utf8(c, NULL);
+		/* Cut between characters, never inside one. */
+		if ((size_t)(next - text) > IMPORT_VALUE_SHOWN)
+			break;
+		if (g_unichar_iscntrl(c))
+			g_string_append_c(q, '?');
+		else
+			g_string_append_len(q, p, next - p);
+		p = next;
+	}
+	g_string_append_c(q, '\'');
+	if (*p)
+		g_string_append_printf(q, "... (%zu bytes)", len);
+	return g_string_free(q, FALSE);
+}
+
+void import_rr_reader_init(struct import_rr_reader *r, int64_t start_ms)
+{
+	*r = (struct import_rr_reader){ .start_ms = start_ms };
+}
+
+/* Digits, optionally a '.' and more digits: no sign, exponent or hex. */
+static bool is_decimal(const char *s)
+{
+	size_t i = 0, digits = 0;
+
+	while (g_ascii_isdigit(s[i]))
+		i++, digits++;
+	if (s[i] == '.') {
+		i++;
+		while (g_ascii_isdigit(s[i]))
+			i++, digits++;
+	}
+	return digits > 0 && s[i] == '\0';
+}
+
+/*
+ * A header names the column ("RR", "RR-interval [ms]"): letters, and not
+ * the start of a number, so that "800ms" is a mistake to report rather than
+ * a header to skip.
+ */
+static bool is_header(const char *s)
+{
+	if (g_ascii_isdigit(s[0]) || s[0] == '+' || s[0] == '-' || s[0] == '.')
+		return false;
+	for (; *s; s++)
+		if (g_ascii_isalpha(*s))
+			return true;
+	return false;
+}
+
+int import_rr_read_line(struct import_rr_reader *r, const char *line,
+			struct rr_sample *ret, char **ret_reason)
+{
+	const struct import_kind_info *kind = find_kind("rr_ms");
+	g_autofree char *text = NULL;
+	g_autofree char *quoted = NULL;
+	bool first = !r->seen_content;
+	double v, t;
+
+	/* A byte order mark, as Windows tools write, only starts a file. */
+	if (first && g_str_has_prefix(line, "\xef\xbb\xbf"))
+		line += 3;
+	text = g_strstrip(g_strdup(line));
+	if (text[0] == '\0' || text[0] == '#')
+		return 0;
+	r->seen_content = true;
+
+	if (!is_decimal(text)) {
+		if (first && is_header(text))
+			return 0;
+		quoted = import_quote_value(text);
+		*ret_reason = g_strdup_printf(
+		    "%s is not an RR interval (expected one number of "
+		    "milliseconds a line, %s)",
+		    quoted, kind->expected);
+		return -1;
+	}
+	v = g_ascii_strtod(text, NULL);
+	if (!(v >= kind->min && v <= kind->max)) {
+		quoted = import_quote_value(text);
+		/* 0.3-3 is what a file in seconds holds. */
+		*ret_reason = g_strdup_printf(
+		    "RR interval %s is not %s%s", quoted, kind->expected,
+		    v > 0.0 && v < 10.0 ? " (in seconds? the file must hold "
+					  "milliseconds)"
+					: "");
+		return -1;
+	}
+	t = (double)r->start_ms + r->elapsed_ms + v;
+	/*
+	 * Only a start far outside any calendar gets here (9e15 ms is some
+	 * 285,000 years), but the cast below must stay defined.
+	 */
+	if (!(t > -9.0e15 && t < 9.0e15)) {
+		*ret_reason = g_strdup("the beats run past any time that can "
+				       "be stored");
+		return -1;
+	}
+	r->elapsed_ms += v;
+	ret->t_ms = (int64_t)llround(t);
+	ret->rr_ms = v;
+	return 1;
+}

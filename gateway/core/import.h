@@ -6,6 +6,8 @@
 
 #include <glib.h>
 
+#include "gateway/engine/metrics.h"
+
 /*
  * The CSV reading format of `recoveryctl import` (and of `export --format
  * csv`): one reading a line, "time,user,kind,value", times in ISO 8601 with
@@ -54,3 +56,45 @@ const char *import_kind_name(enum import_kind kind);
 
 /* True for a name of 1-32 letters, digits, '-' or '_'. */
 bool import_user_name_valid(const char *name);
+
+/*
+ * The plain RR format of `recoveryctl import --user NAME --start TIME`:
+ * one RR interval in milliseconds a line, as Elite HRV and Polar Sensor
+ * Logger export them. The first line that holds anything may be a header
+ * (letters, not starting like a number: "RR", "RR-interval [ms]");
+ * blank lines and '#' comments are skipped; Windows line ends and a UTF-8
+ * byte order mark are fine. A value is a whole number, or one with a
+ * decimal fraction, within the rr_ms range of the CSV (100-5000). The file
+ * has no times: beat k ends at the start plus intervals 0..k.
+ */
+
+/* Bytes of a bad value quoted in a reason; the rest is cut. */
+#define IMPORT_VALUE_SHOWN 64
+
+struct import_rr_reader {
+	int64_t start_ms;
+	double elapsed_ms; /* the intervals read so far */
+	bool seen_content; /* a header may only come first */
+};
+
+/* Starts reading a file whose recording began at @start_ms. */
+void import_rr_reader_init(struct import_rr_reader *r, int64_t start_ms);
+
+/*
+ * Reads one line (without its line end). Returns 1 with @ret the beat (its
+ * stamp the start plus every interval so far, this one included), 0 for a
+ * line with no value (blank, comment, header), or -1 with @ret_reason set
+ * to a newly allocated sentence quoting the value (at most
+ * IMPORT_VALUE_SHOWN bytes of it, control characters and invalid UTF-8 as
+ * '?', with its length when cut) and saying what was expected. A bad line
+ * does not advance the time.
+ */
+int import_rr_read_line(struct import_rr_reader *r, const char *line,
+			struct rr_sample *ret, char **ret_reason);
+
+/*
+ * @text quoted for a message: at most IMPORT_VALUE_SHOWN bytes, control
+ * characters and invalid UTF-8 shown as '?', and "... (N bytes)" when cut.
+ * Newly allocated.
+ */
+char *import_quote_value(const char *text);

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 /*
- * recoveryctl import: readings from a CSV file into the store, then the
- * analysis of every night the import touched.
+ * recoveryctl import: readings from a CSV file, or one person's RR
+ * intervals from a plain RR file, into the store, then the analysis of
+ * every night the import touched.
  */
 #include <errno.h>
 #include <math.h>
@@ -25,6 +26,7 @@ struct touched {
 
 struct import_ctx {
 	store *s;
+	const char *db;
 	const clock_zone *zone;
 	GHashTable *users; /* name -> struct touched */
 	unsigned rows;
@@ -75,6 +77,41 @@ static gboolean store_row(store *s, int64_t user, enum import_kind kind,
 }
 
 /*
+ * Files one reading, whatever file it came from: the person's id on first
+ * sight, the row, the span of days touched. FALSE with @error set when the
+ * store failed.
+ */
+static gboolean file_row(struct import_ctx *ctx, const struct import_row *row,
+			 GError **error)
+{
+	struct touched *t;
+	int32_t day;
+
+	t = g_hash_table_lookup(ctx->users, row->user);
+	if (!t) {
+		int64_t id;
+
+		if (!store_user_id(ctx->s, row->user, &id, error))
+			return FALSE;
+		t = g_new0(struct touched, 1);
+		t->user_id = id;
+		t->first_day = INT32_MAX;
+		t->last_day = INT32_MIN;
+		g_hash_table_insert(ctx->users, g_strdup(row->user), t);
+	}
+	if (!store_row(ctx->s, t->user_id, row->kind, row->t_ms, row->value,
+		       error))
+		return FALSE;
+	ctx->rows++;
+
+	/* An evening reading belongs to the next morning's night. */
+	day = clock_day_of(ctx->zone, row->t_ms);
+	t->first_day = MIN(t->first_day, day);
+	t->last_day = MAX(t->last_day, day + 1);
+	return TRUE;
+}
+
+/*
  * One data line. Returns TRUE when stored (or skipped as derived); FALSE
  * with @reason set for a rejected row, or with @error set when the store
  * itself failed.
@@ -83,8 +120,6 @@ static gboolean import_line(struct import_ctx *ctx, const char *line,
 			    char **reason, GError **error)
 {
 	struct import_row row;
-	struct touched *t;
-	int32_t day;
 
 	if (!import_parse_row(line, &row, reason))
 		return FALSE;
@@ -92,38 +127,169 @@ static gboolean import_line(struct import_ctx *ctx, const char *line,
 		ctx->skipped++;
 		return TRUE;
 	}
+	return file_row(ctx, &row, error);
+}
 
-	t = g_hash_table_lookup(ctx->users, row.user);
-	if (!t) {
-		int64_t id;
+/* Bad lines of an RR file shown one by one; the rest are counted. */
+#define RR_BAD_LINES_SHOWN 10
 
-		if (!store_user_id(ctx->s, row.user, &id, error))
-			return FALSE;
-		t = g_new0(struct touched, 1);
-		t->user_id = id;
-		t->first_day = INT32_MAX;
-		t->last_day = INT32_MIN;
-		g_hash_table_insert(ctx->users, g_strdup(row.user), t);
+/*
+ * Reads a whole plain RR file whose recording began at @start_ms into
+ * @beats (struct rr_sample), before anything is stored: a bad line breaks
+ * the chain of times (every later beat would be filed at a wrong time), so
+ * one bad line refuses the file and the store is not even opened. Returns
+ * an exit status, having said what went wrong.
+ */
+static int read_rr_file(GIOChannel *in, const char *path, int64_t start_ms,
+			GArray *beats)
+{
+	g_autoptr(GError) error = NULL;
+	struct import_rr_reader reader;
+	unsigned line_no = 0, bad = 0;
+
+	import_rr_reader_init(&reader, start_ms);
+	for (;;) {
+		g_autofree char *line = NULL;
+		g_autofree char *reason = NULL;
+		struct rr_sample beat;
+		GIOStatus status;
+		gsize term = 0;
+		int r;
+
+		status = g_io_channel_read_line(in, &line, NULL, &term, &error);
+		if (status == G_IO_STATUS_EOF)
+			break;
+		if (status != G_IO_STATUS_NORMAL) {
+			fprintf(stderr, "recoveryctl import: %s:%u: %s\n", path,
+				line_no + 1,
+				error ? error->message : "read error");
+			return CTL_EXIT_FAILED;
+		}
+		line_no++;
+		line[term] = '\0';
+		if (strlen(line) != term)
+			reason = g_strdup("a NUL byte in the line (expected "
+					  "text: one RR interval a line)");
+		r = reason ? -1
+			   : import_rr_read_line(&reader, line, &beat, &reason);
+		if (r > 0)
+			g_array_append_val(beats, beat);
+		if (r >= 0)
+			continue;
+		if (bad < RR_BAD_LINES_SHOWN)
+			fprintf(stderr, "%s:%u: %s\n", path, line_no, reason);
+		bad++;
 	}
-	if (!store_row(ctx->s, t->user_id, row.kind, row.t_ms, row.value,
-		       error))
-		return FALSE;
-	ctx->rows++;
+	if (bad > RR_BAD_LINES_SHOWN)
+		fprintf(stderr, "%s: %u more bad lines\n", path,
+			bad - RR_BAD_LINES_SHOWN);
+	if (bad) {
+		fprintf(stderr,
+			"recoveryctl import: %s: %u bad %s, nothing imported "
+			"(one bad line would shift the time of every beat "
+			"after it)\n",
+			path, bad, bad == 1 ? "line" : "lines");
+		return CTL_EXIT_FAILED;
+	}
+	if (beats->len == 0) {
+		fprintf(stderr, "recoveryctl import: %s: no RR intervals\n",
+			path);
+		return CTL_EXIT_FAILED;
+	}
+	return CTL_EXIT_OK;
+}
 
-	/* An evening reading belongs to the next morning's night. */
-	day = clock_day_of(ctx->zone, row.t_ms);
-	t->first_day = MIN(t->first_day, day);
-	t->last_day = MAX(t->last_day, day + 1);
-	return TRUE;
+/*
+ * Files @user's beats as rr_ms rows, through the path the CSV's take.
+ * Returns an exit status, having said what went wrong.
+ */
+static int file_rr_beats(struct import_ctx *ctx, const char *user,
+			 GArray *beats)
+{
+	g_autoptr(GError) error = NULL;
+
+	for (guint i = 0; i < beats->len; i++) {
+		const struct rr_sample *b =
+		    &g_array_index(beats, struct rr_sample, i);
+		struct import_row row = {
+			.t_ms = b->t_ms,
+			.kind = IMPORT_RR_MS,
+			.value = b->rr_ms,
+		};
+
+		g_strlcpy(row.user, user, sizeof(row.user));
+		if (!file_row(ctx, &row, &error)) {
+			fprintf(stderr, "recoveryctl import: %s: %s\n", ctx->db,
+				error->message);
+			return CTL_EXIT_FAILED;
+		}
+	}
+	return CTL_EXIT_OK;
+}
+
+/*
+ * A CSV file of readings: every bad row is reported and skipped, the good
+ * ones stored. Returns an exit status for a failure that ends the import
+ * (the file, the store), CTL_EXIT_OK otherwise (rejected rows counted).
+ */
+static int import_csv_file(struct import_ctx *ctx, GIOChannel *in,
+			   const char *path)
+{
+	g_autoptr(GError) error = NULL;
+	unsigned line_no = 0;
+
+	for (;;) {
+		g_autofree char *line = NULL;
+		g_autofree char *reason = NULL;
+		GIOStatus status;
+		gsize term = 0;
+
+		status = g_io_channel_read_line(in, &line, NULL, &term, &error);
+		if (status == G_IO_STATUS_EOF)
+			break;
+		if (status != G_IO_STATUS_NORMAL) {
+			fprintf(stderr, "recoveryctl import: %s:%u: %s\n", path,
+				line_no + 1,
+				error ? error->message : "read error");
+			return CTL_EXIT_FAILED;
+		}
+		line_no++;
+		line[term] = '\0';
+		if (!g_utf8_validate(line, -1, NULL)) {
+			fprintf(stderr, "%s:%u: not UTF-8 text\n", path,
+				line_no);
+			ctx->rejected++;
+			continue;
+		}
+		g_strstrip(line);
+		if (line[0] == '\0' || line[0] == '#')
+			continue;
+		if (line_no == 1 && g_str_equal(line, "time,user,kind,value"))
+			continue;
+		if (import_line(ctx, line, &reason, &error))
+			continue;
+		if (error) {
+			fprintf(stderr, "recoveryctl import: %s: %s\n", ctx->db,
+				error->message);
+			return CTL_EXIT_FAILED;
+		}
+		fprintf(stderr, "%s:%u: %s\n", path, line_no, reason);
+		ctx->rejected++;
+	}
+	return CTL_EXIT_OK;
 }
 
 static const char import_usage[] =
-    "usage: recoveryctl import --db PATH [--timezone ZONE] FILE.csv\n";
+    "usage: recoveryctl import --db PATH [--timezone ZONE] FILE.csv\n"
+    "       recoveryctl import --db PATH [--timezone ZONE] --user NAME\n"
+    "                          --start ISO-TIME FILE.txt\n";
 
 int ctl_import(int argc, char **argv)
 {
 	g_autofree char *db = NULL;
 	g_autofree char *tz = NULL;
+	g_autofree char *user = NULL;
+	g_autofree char *start = NULL;
 	g_auto(GStrv) files = NULL;
 	GOptionEntry entries[] = {
 		{ "db", 0, 0, G_OPTION_ARG_FILENAME, &db,
@@ -131,27 +297,42 @@ int ctl_import(int argc, char **argv)
 		{ "timezone", 0, 0, G_OPTION_ARG_STRING, &tz,
 		  "time zone the nights are local to (default: the system's)",
 		  "ZONE" },
+		{ "user", 0, 0, G_OPTION_ARG_STRING, &user,
+		  "FILE is a plain RR file (ms, one a line) of this person",
+		  "NAME" },
+		{ "start", 0, 0, G_OPTION_ARG_STRING, &start,
+		  "when the RR recording began, ISO 8601 with an offset",
+		  "ISO-TIME" },
 		{ G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &files,
-		  NULL, "FILE.csv" },
+		  NULL, "FILE" },
 		G_OPTION_ENTRY_NULL,
 	};
-	g_autoptr(GOptionContext) options = g_option_context_new("FILE.csv");
+	/* FILE comes from the G_OPTION_REMAINING entry. */
+	g_autoptr(GOptionContext) options = g_option_context_new(NULL);
 	g_autoptr(GError) error = NULL;
 	g_autoptr(store) s = NULL;
 	g_autoptr(clock_zone) zone = NULL;
 	g_autoptr(GHashTable) users = NULL;
+	g_autoptr(GDateTime) start_time = NULL;
 	g_autoptr(GIOChannel) in = NULL;
+	g_autoptr(GArray) beats = NULL;
 	struct import_ctx ctx = { 0 };
-	unsigned line_no = 0, nights = 0;
+	unsigned nights = 0;
 	GHashTableIter iter;
 	gpointer key, value;
+	int status;
 
 	g_option_context_set_summary(
 	    options,
 	    "Imports readings from a CSV file of time,user,kind,value rows\n"
 	    "(times in ISO 8601 with an offset) and analyses the nights\n"
 	    "they touch. Bad rows are reported with their line number and\n"
-	    "skipped; the good rows are still imported.");
+	    "skipped; the good rows are still imported.\n"
+	    "\n"
+	    "With --user and --start, FILE is a plain RR file instead (Elite\n"
+	    "HRV, Polar Sensor Logger): one RR interval in ms a line, maybe a\n"
+	    "header line first; the beats are timed by adding up the\n"
+	    "intervals from --start. A bad line refuses the whole file.");
 	g_option_context_add_main_entries(options, entries, NULL);
 	if (!g_option_context_parse(options, &argc, &argv, &error))
 		return ctl_usage_error("import", import_usage, "%s",
@@ -160,8 +341,31 @@ int ctl_import(int argc, char **argv)
 		return ctl_usage_error("import", import_usage,
 				       "--db PATH is required");
 	if (!files || g_strv_length(files) != 1)
+		return ctl_usage_error(
+		    "import", import_usage,
+		    "needs exactly one FILE (.csv, or an RR file with --user)");
+	if (user && !start)
 		return ctl_usage_error("import", import_usage,
-				       "needs exactly one FILE.csv");
+				       "--user needs --start ISO-TIME: when "
+				       "the RR recording began");
+	if (start && !user)
+		return ctl_usage_error("import", import_usage,
+				       "--start is for an RR file: it needs "
+				       "--user NAME");
+	if (user && !import_user_name_valid(user))
+		return ctl_usage_error("import", import_usage,
+				       "--user '%s' is not a name of 1-32 "
+				       "letters, digits, '-' or '_'",
+				       user);
+	if (start) {
+		start_time = g_date_time_new_from_iso8601(start, NULL);
+		if (!start_time)
+			return ctl_usage_error(
+			    "import", import_usage,
+			    "--start '%s' is not ISO 8601 with an offset "
+			    "(e.g. 2026-03-02T07:05:00+01:00)",
+			    start);
+	}
 
 	zone = clock_zone_new(tz, &error);
 	if (!zone)
@@ -174,6 +378,16 @@ int ctl_import(int argc, char **argv)
 	}
 	/* Bytes as they are: a bad line is one rejected row, not the end. */
 	g_io_channel_set_encoding(in, NULL, NULL);
+	if (start_time) {
+		beats = g_array_new(FALSE, FALSE, sizeof(struct rr_sample));
+		status = read_rr_file(
+		    in, files[0],
+		    g_date_time_to_unix(start_time) * 1000 +
+			g_date_time_get_microsecond(start_time) / 1000,
+		    beats);
+		if (status != CTL_EXIT_OK)
+			return status;
+	}
 	s = store_open(db, NULL, &error);
 	if (!s) {
 		fprintf(stderr, "recoveryctl import: %s: %s\n", db,
@@ -182,45 +396,15 @@ int ctl_import(int argc, char **argv)
 	}
 
 	users = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
-	ctx = (struct import_ctx){ .s = s, .zone = zone, .users = users };
-	for (;;) {
-		g_autofree char *line = NULL;
-		g_autofree char *reason = NULL;
-		GIOStatus status;
-		gsize term = 0;
-
-		status = g_io_channel_read_line(in, &line, NULL, &term, &error);
-		if (status == G_IO_STATUS_EOF)
-			break;
-		if (status != G_IO_STATUS_NORMAL) {
-			fprintf(stderr, "recoveryctl import: %s:%u: %s\n",
-				files[0], line_no + 1,
-				error ? error->message : "read error");
-			return CTL_EXIT_FAILED;
-		}
-		line_no++;
-		line[term] = '\0';
-		if (!g_utf8_validate(line, -1, NULL)) {
-			fprintf(stderr, "%s:%u: not UTF-8 text\n", files[0],
-				line_no);
-			ctx.rejected++;
-			continue;
-		}
-		g_strstrip(line);
-		if (line[0] == '\0' || line[0] == '#')
-			continue;
-		if (line_no == 1 && g_str_equal(line, "time,user,kind,value"))
-			continue;
-		if (import_line(&ctx, line, &reason, &error))
-			continue;
-		if (error) {
-			fprintf(stderr, "recoveryctl import: %s: %s\n", db,
-				error->message);
-			return CTL_EXIT_FAILED;
-		}
-		fprintf(stderr, "%s:%u: %s\n", files[0], line_no, reason);
-		ctx.rejected++;
-	}
+	ctx = (struct import_ctx){
+		.s = s, .db = db, .zone = zone, .users = users
+	};
+	if (beats)
+		status = file_rr_beats(&ctx, user, beats);
+	else
+		status = import_csv_file(&ctx, in, files[0]);
+	if (status != CTL_EXIT_OK)
+		return status;
 	if (!store_flush(s, &error)) {
 		fprintf(stderr, "recoveryctl import: %s: %s\n", db,
 			error->message);

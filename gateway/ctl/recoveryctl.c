@@ -44,7 +44,7 @@ static const struct command commands[] = {
 	  "         {\"heart_rate\":72,\"contact\":\"detected\"}\n" },
 	{ "hrv", ctl_hrv, "[--no-clean] FILE",
 	  "HRV of RR intervals (ms, one a line)", NULL },
-	{ "import", ctl_import, "--db PATH FILE.csv",
+	{ "import", ctl_import, "--db PATH [--user ...] FILE",
 	  "import readings and analyse their nights", NULL },
 	{ "history", ctl_history, "--db PATH --user NAME",
 	  "a person's recent nights and scores", NULL },

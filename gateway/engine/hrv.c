@@ -214,6 +214,19 @@ int hrv_compute(const double *rr_ms, const bool *keep, size_t n,
 	return nn_metrics(&b, 0, n, &scan, ret);
 }
 
+int hrv_span(const struct rr_sample *rr, size_t n,
+	     struct hrv_clean_stats *ret_stats, struct hrv_metrics *ret)
+{
+	const struct beats b = { .samples = rr, .clean = true };
+	struct nn_scan scan;
+
+	nn_scan(&b, 0, n, &scan);
+	if (ret_stats)
+		*ret_stats = scan.stats;
+	/* Cleaning keeps only 300-2000 ms, so scan.invalid cannot be set. */
+	return nn_metrics(&b, 0, n, &scan, ret);
+}
+
 static int32_t saturate_i32(size_t v)
 {
 	return v > INT32_MAX ? INT32_MAX : (int32_t)v;
@@ -319,4 +332,17 @@ int hrv_night(const struct rr_sample *rr, size_t n, int64_t start_ms,
 	night.pnn50_pct = sums.pnn50_pct / (double)sums.counted;
 	*ret = night;
 	return 0;
+}
+
+const char *hrv_source_name(enum hrv_source source)
+{
+	switch (source) {
+	case HRV_SOURCE_NIGHT:
+		return "night";
+	case HRV_SOURCE_SPOT:
+		return "spot";
+	case HRV_SOURCE_NONE:
+	default:
+		return "none";
+	}
 }

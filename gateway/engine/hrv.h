@@ -19,6 +19,19 @@
 #define HRV_WINDOW_KEEP	  0.80 /* share of a window's beats that must survive */
 #define HRV_NIGHT_WINDOWS 6    /* counted windows needed for a night value */
 
+/*
+ * Where a day's HRV came from (DESIGN §4): the night's 5-minute windows or
+ * the morning spot check (spot.h chooses).
+ */
+enum hrv_source {
+	HRV_SOURCE_NONE,
+	HRV_SOURCE_NIGHT,
+	HRV_SOURCE_SPOT,
+};
+
+/* "night", "spot", or "none": the state's and history's `hrv_source`. */
+const char *hrv_source_name(enum hrv_source source);
+
 struct hrv_clean_stats {
 	size_t total;
 	size_t kept;
@@ -56,6 +69,17 @@ struct hrv_metrics {
  */
 int hrv_compute(const double *rr_ms, const bool *keep, size_t n,
 		struct hrv_metrics *ret);
+
+/*
+ * Metrics of the stamped beats @rr[0..n), cleaned on their own by the rules
+ * of hrv_clean (300-2000 ms, Malik from the first in-range beat), the way a
+ * night's window is. A stretch of a longer recording is read in place: no
+ * copy, no allocation. @ret_stats (may be NULL) is filled in any case.
+ * Returns 0, or -ENODATA with fewer than 2 kept intervals or no successive
+ * difference (@ret untouched).
+ */
+int hrv_span(const struct rr_sample *rr, size_t n,
+	     struct hrv_clean_stats *ret_stats, struct hrv_metrics *ret);
 
 struct hrv_night {
 	int32_t windows;  /* 5-minute windows with any beat */

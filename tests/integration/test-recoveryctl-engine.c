@@ -5,7 +5,8 @@
  * household written as CSV with a few bad rows in it. Checks that bad rows
  * are reported by line and the good ones still land, that the store-backed
  * pipeline scores the same as the pure one, that importing twice changes
- * nothing, and that export -> import round-trips.
+ * nothing, and that export -> import round-trips. Then a plain RR file
+ * (one interval in ms a line) imported for one person.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -434,9 +435,160 @@ static void test_engine(void)
 	g_rmdir(dir);
 }
 
+static unsigned count_lines_with(const char *text, const char *needle)
+{
+	unsigned n = 0;
+
+	for (const char *p = text; (p = strstr(p, needle)); p++)
+		n++;
+	return n;
+}
+
+/*
+ * A plain RR file (Elite HRV's export: a header, then one interval in ms a
+ * line) for one person: filed as rr_ms rows timed from --start; a file with
+ * a bad line is refused whole, with its line number and the value cut
+ * short, and what was stored stays; --user without --start is a usage
+ * error.
+ */
+static void test_import_rr(void)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(clock_zone) zone = clock_zone_new(ZONE, &error);
+	g_autofree char *dir = NULL, *db = NULL, *good = NULL, *bad = NULL;
+	g_autofree char *out = NULL, *err = NULL, *args = NULL;
+	g_autofree char *long_value = g_strnfill(200, '8');
+	g_autofree char *where = NULL;
+	FILE *f;
+
+	if (!zone) {
+		g_test_skip("no tzdata for " ZONE " (install tzdata)");
+		return;
+	}
+	dir = g_dir_make_tmp("recoveryctl-rr-XXXXXX", &error);
+	g_assert_no_error(error);
+	db = g_build_filename(dir, "recovery.db", NULL);
+	good = g_build_filename(dir, "elite.txt", NULL);
+	bad = g_build_filename(dir, "bad.txt", NULL);
+
+	/* Five minutes of 950/1050 ms: 300 beats. */
+	f = fopen(good, "w");
+	g_assert_nonnull(f);
+	fprintf(f, "RR\r\n");
+	for (int i = 0; i < 300; i++)
+		fprintf(f, "%d\r\n", i % 2 ? 1050 : 950);
+	fclose(f);
+	args =
+	    g_strdup_printf("import --db %s --timezone " ZONE
+			    " --user carol --start 2026-03-02T07:05:00+01:00 "
+			    "%s",
+			    db, good);
+	g_assert_cmpint(run(args, &out, &err), ==, 0);
+	g_test_message("import: %s%s", out, err);
+	g_assert_nonnull(strstr(out, "imported 300 rows for 1 person"));
+
+	g_clear_pointer(&out, g_free);
+	g_clear_pointer(&err, g_free);
+	g_clear_pointer(&args, g_free);
+	args = g_strdup_printf("export --db %s --format csv --user carol "
+			       "--timezone " ZONE,
+			       db);
+	g_assert_cmpint(run(args, &out, &err), ==, 0);
+	g_assert_cmpuint(count_lines_with(out, ",carol,rr_ms,"), ==, 300);
+	/* Beat k ends at the start plus intervals 0..k. */
+	g_assert_nonnull(
+	    strstr(out, "2026-03-02T07:05:00.950+01:00,carol,rr_ms,950\n"));
+	g_assert_nonnull(
+	    strstr(out, "2026-03-02T07:05:02.000+01:00,carol,rr_ms,1050\n"));
+	g_assert_nonnull(
+	    strstr(out, "2026-03-02T07:10:00.000+01:00,carol,rr_ms,1050\n"));
+
+	/* Line 43 is a typo, line 78 a runaway value: nothing imported. */
+	f = fopen(bad, "w");
+	g_assert_nonnull(f);
+	fprintf(f, "RR\n");
+	for (int line = 2; line <= 100; line++) {
+		if (line == 43)
+			fprintf(f, "8l2\n");
+		else if (line == 78)
+			fprintf(f, "%s\n", long_value);
+		else
+			fprintf(f, "%d\n", 800 + line);
+	}
+	fclose(f);
+	g_clear_pointer(&out, g_free);
+	g_clear_pointer(&err, g_free);
+	g_clear_pointer(&args, g_free);
+	args =
+	    g_strdup_printf("import --db %s --timezone " ZONE
+			    " --user carol --start 2026-03-03T07:05:00+01:00 "
+			    "%s",
+			    db, bad);
+	g_assert_cmpint(run(args, &out, &err), ==, 1);
+	g_test_message("bad file: %s", err);
+	where = g_strdup_printf("%s:43: '8l2' is not an RR interval "
+				"(expected one number of milliseconds a line, "
+				"100-5000 ms)",
+				bad);
+	g_assert_nonnull(strstr(err, where));
+	g_clear_pointer(&where, g_free);
+	where = g_strdup_printf("%s:78: RR interval '", bad);
+	g_assert_nonnull(strstr(err, where));
+	g_assert_nonnull(strstr(err, "... (200 bytes) is not 100-5000 ms"));
+	g_assert_null(strstr(err, long_value));
+	g_assert_nonnull(strstr(err, "2 bad lines, nothing imported"));
+
+	/* What was stored before is all still there, and nothing more. */
+	g_clear_pointer(&out, g_free);
+	g_clear_pointer(&err, g_free);
+	g_clear_pointer(&args, g_free);
+	args = g_strdup_printf("export --db %s --format csv --user carol "
+			       "--timezone " ZONE,
+			       db);
+	g_assert_cmpint(run(args, &out, &err), ==, 0);
+	g_assert_cmpuint(count_lines_with(out, ",carol,rr_ms,"), ==, 300);
+
+	/* Usage errors: exit 2, the store untouched. */
+	g_clear_pointer(&out, g_free);
+	g_clear_pointer(&err, g_free);
+	g_clear_pointer(&args, g_free);
+	args = g_strdup_printf("import --db %s --user carol %s", db, good);
+	g_assert_cmpint(run(args, &out, &err), ==, 2);
+	g_assert_nonnull(strstr(err, "--user needs --start ISO-TIME"));
+	g_clear_pointer(&out, g_free);
+	g_clear_pointer(&err, g_free);
+	g_clear_pointer(&args, g_free);
+	args = g_strdup_printf("import --db %s --user carol --start "
+			       "2026-03-02T07:05:00 %s",
+			       db, good);
+	g_assert_cmpint(run(args, &out, &err), ==, 2);
+	g_assert_nonnull(strstr(err, "is not ISO 8601 with an offset"));
+	g_clear_pointer(&out, g_free);
+	g_clear_pointer(&err, g_free);
+	g_clear_pointer(&args, g_free);
+	args = g_strdup_printf(
+	    "import --db %s --start 2026-03-02T07:05:00+01:00 %s", db, good);
+	g_assert_cmpint(run(args, &out, &err), ==, 2);
+	g_assert_nonnull(strstr(err, "it needs --user NAME"));
+
+	g_remove(good);
+	g_remove(bad);
+	{
+		const char *suffixes[] = { "", "-wal", "-shm" };
+
+		for (size_t i = 0; i < G_N_ELEMENTS(suffixes); i++) {
+			g_autofree char *a = g_strconcat(db, suffixes[i], NULL);
+
+			g_remove(a);
+		}
+	}
+	g_rmdir(dir);
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
 	g_test_add_func("/recoveryctl/engine", test_engine);
+	g_test_add_func("/recoveryctl/import-rr", test_import_rr);
 	return g_test_run();
 }

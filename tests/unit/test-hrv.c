@@ -337,6 +337,47 @@ static void test_clean_then_compute(void)
 	g_assert_cmpfloat_with_epsilon(m.rmssd_ms, 10.0, EPS);
 }
 
+/*
+ * hrv_span on stamped beats is hrv_clean then hrv_compute on their values:
+ * the same beats dropped, the same metrics, for every start in the series
+ * (a stretch is cleaned on its own, from its first in-range beat).
+ */
+static void test_span(void)
+{
+	static const double rr[] = { 250,  800, 810, 1500, 900, 910,
+				     2100, 400, 905, 880,  870, 1200 };
+	const size_t n = G_N_ELEMENTS(rr);
+	struct rr_sample samples[G_N_ELEMENTS(rr)];
+	int64_t t = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		t += 1000;
+		samples[i] = (struct rr_sample){ t, rr[i] };
+	}
+	for (size_t from = 0; from <= n; from++) {
+		bool keep[G_N_ELEMENTS(rr)];
+		struct hrv_clean_stats want_stats, stats;
+		struct hrv_metrics want = { 0 }, m = { 0 };
+		int want_err, err;
+
+		hrv_clean(rr + from, n - from, keep, &want_stats);
+		want_err = hrv_compute(rr + from, keep, n - from, &want);
+		err = hrv_span(samples + from, n - from, &stats, &m);
+		g_assert_cmpint(err, ==, want_err);
+		g_assert_cmpmem(&stats, sizeof(stats), &want_stats,
+				sizeof(want_stats));
+		if (err == 0) {
+			g_assert_cmpuint(m.count, ==, want.count);
+			g_assert_cmpuint(m.diffs, ==, want.diffs);
+			assert_metric(m.rmssd_ms, want.rmssd_ms);
+			assert_metric(m.sdnn_ms, want.sdnn_ms);
+			assert_metric(m.mean_hr_bpm, want.mean_hr_bpm);
+		}
+		g_assert_cmpint(hrv_span(samples + from, n - from, NULL, &m),
+				==, want_err);
+	}
+}
+
 /* --- hrv_night ------------------------------------------------------ */
 
 #define NIGHT_START_MS	 INT64_C(1700000000000)
@@ -615,6 +656,7 @@ int main(int argc, char **argv)
 		g_test_add_data_func(compute_vectors[i].name,
 				     &compute_vectors[i], test_compute);
 	g_test_add_func("/hrv/compute/after-clean", test_clean_then_compute);
+	g_test_add_func("/hrv/span/as-clean-then-compute", test_span);
 	for (size_t i = 0; i < G_N_ELEMENTS(night_vectors); i++)
 		g_test_add_data_func(night_vectors[i].name, &night_vectors[i],
 				     test_night);

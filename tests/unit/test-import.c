@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 #include <math.h>
+#include <string.h>
 
 #include <glib.h>
 
@@ -91,10 +92,208 @@ static void test_row(gconstpointer data)
 	g_assert_cmpstr(import_kind_name(row.kind), !=, "?");
 }
 
+/* --- the plain RR format ------------------------------------------- */
+
+enum rr_line_kind { RR_SKIP, RR_BEAT, RR_BAD };
+
+struct rr_line {
+	const char *text;
+	enum rr_line_kind kind;
+	int64_t t_offset_ms; /* from the start, for a beat */
+	double rr_ms;
+	const char *reason; /* substring, for a bad line */
+};
+
+struct rr_vector {
+	const char *name;
+	struct rr_line lines[6];
+};
+
+/* Beat k is stamped at the start plus intervals 0..k. */
+static const struct rr_vector rr_vectors[] = {
+	{ "/import/rr/elite-hrv",
+	  { { "812", RR_BEAT, 812, 812 },
+	    { "830", RR_BEAT, 1642, 830 },
+	    { "799", RR_BEAT, 2441, 799 } } },
+	{ "/import/rr/header",
+	  { { "RR-interval [ms]", RR_SKIP },
+	    { "1000", RR_BEAT, 1000, 1000 } } },
+	{ "/import/rr/header-after-blank-and-comment",
+	  { { "", RR_SKIP },
+	    { "# exported 2026-03-02", RR_SKIP },
+	    { "RR", RR_SKIP },
+	    { "1000", RR_BEAT, 1000, 1000 } } },
+	/* A UTF-8 byte order mark and Windows line ends. */
+	{ "/import/rr/bom-crlf",
+	  { { "\xef\xbb\xbfRR\r", RR_SKIP }, { "900\r", RR_BEAT, 900, 900 } } },
+	{ "/import/rr/bom-before-value",
+	  { { "\xef\xbb\xbf"
+	      "900",
+	      RR_BEAT, 900, 900 } } },
+	/* A fraction is kept; the stamp rounds to the millisecond. */
+	{ "/import/rr/decimal",
+	  { { "812.4", RR_BEAT, 812, 812.4 },
+	    { "812.4", RR_BEAT, 1625, 812.4 } } },
+	{ "/import/rr/range-ends",
+	  { { "100", RR_BEAT, 100, 100 }, { "5000", RR_BEAT, 5100, 5000 } } },
+	{ "/import/rr/spaces", { { "  900\t", RR_BEAT, 900, 900 } } },
+	/* A header only first: later, words are a bad line. */
+	{ "/import/rr/header-late",
+	  { { "900", RR_BEAT, 900, 900 },
+	    { "RR", RR_BAD, 0, 0,
+	      "'RR' is not an RR interval (expected one number of "
+	      "milliseconds a line, 100-5000 ms)" } } },
+	/* A bad line does not advance the time. */
+	{ "/import/rr/bad-keeps-time",
+	  { { "900", RR_BEAT, 900, 900 },
+	    { "9OO", RR_BAD, 0, 0, "'9OO' is not an RR interval" },
+	    { "900", RR_BEAT, 1800, 900 } } },
+	{ "/import/rr/bad/number-first",
+	  { { "800ms", RR_BAD, 0, 0, "'800ms' is not an RR interval" } } },
+	{ "/import/rr/bad/no-letters-first",
+	  { { "--", RR_BAD, 0, 0, "'--' is not an RR interval" } } },
+	{ "/import/rr/bad/negative",
+	  { { "-800", RR_BAD, 0, 0, "'-800' is not an RR interval" } } },
+	{ "/import/rr/bad/exponent",
+	  { { "8e2", RR_BAD, 0, 0, "'8e2' is not an RR interval" } } },
+	{ "/import/rr/bad/hex",
+	  { { "0x320", RR_BAD, 0, 0, "'0x320' is not an RR interval" } } },
+	{ "/import/rr/bad/two-columns",
+	  { { "900", RR_BEAT, 900, 900 },
+	    { "2026-03-02 07:05:01;812", RR_BAD, 0, 0,
+	      "'2026-03-02 07:05:01;812' is not an RR interval" } } },
+	{ "/import/rr/bad/decimal-comma",
+	  { { "812,5", RR_BAD, 0, 0, "'812,5' is not an RR interval" } } },
+	{ "/import/rr/bad/dot-only",
+	  { { ".", RR_BAD, 0, 0, "'.' is not an RR interval" } } },
+	{ "/import/rr/bad/below",
+	  { { "99", RR_BAD, 0, 0, "RR interval '99' is not 100-5000 ms" } } },
+	{ "/import/rr/bad/above",
+	  { { "5001", RR_BAD, 0, 0,
+	      "RR interval '5001' is not 100-5000 ms" } } },
+	{ "/import/rr/bad/zero",
+	  { { "0", RR_BAD, 0, 0, "RR interval '0' is not 100-5000 ms" } } },
+	{ "/import/rr/bad/seconds",
+	  { { "0.812", RR_BAD, 0, 0,
+	      "RR interval '0.812' is not 100-5000 ms (in seconds? the file "
+	      "must hold milliseconds)" } } },
+	/* Control characters are not printed as they are. */
+	{ "/import/rr/bad/control",
+	  { { "9\x1b[2J00", RR_BAD, 0, 0, "'9?[2J00' is not" } } },
+};
+
+/* 2026-03-02T07:05:00+01:00 */
+#define RR_START INT64_C(1772431500000)
+
+static void test_rr(gconstpointer data)
+{
+	const struct rr_vector *v = data;
+	struct import_rr_reader reader;
+
+	import_rr_reader_init(&reader, RR_START);
+	for (size_t i = 0; i < G_N_ELEMENTS(v->lines) && v->lines[i].text;
+	     i++) {
+		const struct rr_line *l = &v->lines[i];
+		g_autofree char *reason = NULL;
+		struct rr_sample beat = { -1, -1 };
+		int r = import_rr_read_line(&reader, l->text, &beat, &reason);
+
+		switch (l->kind) {
+		case RR_SKIP:
+			g_assert_cmpint(r, ==, 0);
+			g_assert_null(reason);
+			break;
+		case RR_BEAT:
+			g_assert_cmpint(r, ==, 1);
+			g_assert_null(reason);
+			g_assert_cmpint(beat.t_ms, ==,
+					RR_START + l->t_offset_ms);
+			g_assert_cmpfloat(beat.rr_ms, ==, l->rr_ms);
+			break;
+		case RR_BAD:
+		default:
+			g_assert_cmpint(r, ==, -1);
+			g_assert_nonnull(reason);
+			if (!strstr(reason, l->reason))
+				g_error("reason \"%s\" lacks \"%s\"", reason,
+					l->reason);
+			break;
+		}
+	}
+}
+
+struct quote_vector {
+	const char *name;
+	const char *text;
+	const char *quoted;
+};
+
+static const struct quote_vector quote_vectors[] = {
+	{ "/import/quote/short", "abc", "'abc'" },
+	{ "/import/quote/empty", "", "''" },
+	{ "/import/quote/64",
+	  "0123456789012345678901234567890123456789012345678901234567890123",
+	  "'0123456789012345678901234567890123456789012345678901234567890123"
+	  "'" },
+	{ "/import/quote/65",
+	  "01234567890123456789012345678901234567890123456789012345678901234",
+	  "'0123456789012345678901234567890123456789012345678901234567890123'"
+	  "... (65 bytes)" },
+	/* 63 ASCII bytes, then a 2-byte character that would end at 65:
+	 * cut before it, never inside. */
+	{ "/import/quote/utf8-cut",
+	  "012345678901234567890123456789012345678901234567890123456789012\xc3"
+	  "\xa9",
+	  "'012345678901234567890123456789012345678901234567890123456789012'"
+	  "... (65 bytes)" },
+	{ "/import/quote/utf8-kept", "caf\xc3\xa9", "'caf\xc3\xa9'" },
+	{ "/import/quote/invalid-utf8",
+	  "a\xff\xfe"
+	  "b",
+	  "'a??b'" },
+	{ "/import/quote/control", "a\tb\x7f", "'a?b?'" },
+};
+
+static void test_quote(gconstpointer data)
+{
+	const struct quote_vector *v = data;
+	g_autofree char *q = import_quote_value(v->text);
+
+	g_assert_cmpstr(q, ==, v->quoted);
+}
+
+/* A line of any length makes a reason of bounded length. */
+static void test_rr_long_line(void)
+{
+	g_autofree char *line = g_strnfill(100000, '7');
+	g_autofree char *reason = NULL;
+	struct import_rr_reader reader;
+	struct rr_sample beat;
+
+	import_rr_reader_init(&reader, RR_START);
+	g_assert_cmpint(import_rr_read_line(&reader, line, &beat, &reason), ==,
+			-1);
+	g_assert_nonnull(strstr(reason, "... (100000 bytes)"));
+	g_assert_cmpuint(strlen(reason), <, 200);
+	line[50000] = 'x';
+	g_clear_pointer(&reason, g_free);
+	g_assert_cmpint(import_rr_read_line(&reader, line, &beat, &reason), ==,
+			-1);
+	g_assert_nonnull(strstr(reason, "... (100000 bytes) is not an RR"));
+	g_assert_cmpuint(strlen(reason), <, 200);
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
 	for (size_t i = 0; i < G_N_ELEMENTS(rows); i++)
 		g_test_add_data_func(rows[i].name, &rows[i], test_row);
+	for (size_t i = 0; i < G_N_ELEMENTS(rr_vectors); i++)
+		g_test_add_data_func(rr_vectors[i].name, &rr_vectors[i],
+				     test_rr);
+	for (size_t i = 0; i < G_N_ELEMENTS(quote_vectors); i++)
+		g_test_add_data_func(quote_vectors[i].name, &quote_vectors[i],
+				     test_quote);
+	g_test_add_func("/import/rr/long-line", test_rr_long_line);
 	return g_test_run();
 }
