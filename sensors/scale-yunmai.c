@@ -15,8 +15,10 @@
  *                YunmaiHandler.kt for the 20-byte record)
  */
 
-#define YUNMAI_X_SIGNATURE 0x0B7417
-#define YUNMAI_START	   0x0D
+#define YUNMAI_X_SIGNATURE    0x0B7417
+#define YUNMAI_START	      0x0D
+#define YUNMAI_MEASURING_SIZE 11
+#define YUNMAI_MEASURED_SIZE  16
 
 /*
  * Yunmai X, manufacturer data after the two bytes stacks take for the
@@ -152,6 +154,12 @@ int yunmai_parse_notify(const uint8_t *data, size_t len,
 			       "XOR of bytes 1 to size-2");
 	if (err < 0)
 		return err;
+
+	/* A size too small for its type is a malformed frame, not a cut one. */
+	if ((type == YUNMAI_TYPE_MEASURING && size < YUNMAI_MEASURING_SIZE) ||
+	    (type == YUNMAI_TYPE_MEASURED && size < YUNMAI_MEASURED_SIZE))
+		return cursor_fail(&c, PARSE_FAULT_MALFORMED, "size", 2, size,
+				   "11 measuring, 16 or more measured");
 
 	cursor_init(&c, data, (size_t)size - 1, ret_err);
 	if (!cursor_skip(&c, 4, "header"))
