@@ -58,8 +58,8 @@ enum onebyone_unit {
 /*
  * Build the classic writes: unit and user group (FD 37), clock (F1, the
  * scale answers F1 00), history request or clear (F2 00 / F2 01). Return 0,
- * or -EINVAL (@ret untouched) for a unit outside the enum or a year past
- * 65535.
+ * or -EINVAL (@ret untouched) for a unit outside the enum; the clock is
+ * written as given (year be16) and always succeeds.
  */
 int onebyone_build_unit(enum onebyone_unit unit, uint8_t group,
 			uint8_t ret[ONEBYONE_UNIT_FRAME_SIZE]);
