@@ -22,10 +22,10 @@ enum parse_fault {
 
 struct parse_error {
 	enum parse_fault fault;
-	const char *field;    /* e.g. "timestamp" */
-	size_t offset;	      /* byte offset where the field starts */
-	size_t need;	      /* TRUNCATED: bytes the field needs */
-	size_t left;	      /* TRUNCATED: bytes that were left */
+	const char *field; /* e.g. "timestamp" */
+	size_t offset;	   /* byte offset where the field starts */
+	size_t need;	   /* TRUNCATED: bytes the field needs */
+	size_t left;	   /* TRUNCATED: bytes that were left */
 	uint32_t value; /* OUT_OF_RANGE, RESERVED, MALFORMED: offending value */
 	const char *expected; /* OUT_OF_RANGE, RESERVED, TOO_MANY, MALFORMED:
 			       * what is ok */
