@@ -19,6 +19,8 @@ int parse_fault_errno(enum parse_fault fault)
 		return -E2BIG;
 	case PARSE_FAULT_ENCRYPTED:
 		return -ENOKEY;
+	case PARSE_FAULT_MALFORMED:
+		return -EBADMSG;
 	default:
 		return -EINVAL;
 	}
@@ -57,6 +59,12 @@ int parse_error_format(const struct parse_error *err, char *buf, size_t size)
 		return snprintf(buf, size,
 				"%s encrypted from offset %zu on (key needed)",
 				field, err->offset);
+	case PARSE_FAULT_MALFORMED:
+		return snprintf(buf, size,
+				"%s 0x%02x at offset %zu does not match "
+				"(expected %s)",
+				field, (unsigned)err->value, err->offset,
+				expected);
 	default:
 		return snprintf(buf, size, "unknown parse fault %d",
 				(int)err->fault);

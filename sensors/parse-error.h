@@ -17,16 +17,18 @@ enum parse_fault {
 	PARSE_FAULT_RESERVED,	  /* -ENOTSUP: a reserved/unsupported format */
 	PARSE_FAULT_TOO_MANY,	  /* -E2BIG: more items than we can hold */
 	PARSE_FAULT_ENCRYPTED,	  /* -ENOKEY: payload needs a key we lack */
+	PARSE_FAULT_MALFORMED,	  /* -EBADMSG: checksum or signature wrong */
 };
 
 struct parse_error {
 	enum parse_fault fault;
-	const char *field;    /* e.g. "timestamp" */
-	size_t offset;	      /* byte offset where the field starts */
-	size_t need;	      /* TRUNCATED: bytes the field needs */
-	size_t left;	      /* TRUNCATED: bytes that were left */
-	uint32_t value;	      /* OUT_OF_RANGE, RESERVED: offending value */
-	const char *expected; /* OUT_OF_RANGE, RESERVED, TOO_MANY: what is ok */
+	const char *field; /* e.g. "timestamp" */
+	size_t offset;	   /* byte offset where the field starts */
+	size_t need;	   /* TRUNCATED: bytes the field needs */
+	size_t left;	   /* TRUNCATED: bytes that were left */
+	uint32_t value; /* OUT_OF_RANGE, RESERVED, MALFORMED: offending value */
+	const char *expected; /* OUT_OF_RANGE, RESERVED, TOO_MANY, MALFORMED:
+			       * what is ok */
 };
 
 /*

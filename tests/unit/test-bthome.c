@@ -850,6 +850,7 @@ static void test_invalid(gconstpointer data)
 	case PARSE_FAULT_NONE:
 	case PARSE_FAULT_OUT_OF_RANGE:
 	case PARSE_FAULT_TOO_MANY:
+	case PARSE_FAULT_MALFORMED:
 	default:
 		g_assert_not_reached();
 	}
