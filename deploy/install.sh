@@ -194,9 +194,10 @@ if [ -z "$build_dir" ]; then
 fi
 [ -f "$build_dir/CMakeCache.txt" ] ||
 	die "$build_dir is not a CMake build directory"
-for b in "${binaries[@]}"; do
-	[ -x "$build_dir/gateway/$b" ] ||
-		die "$build_dir/gateway/$b is not built: cmake --build $build_dir"
+# Where each program is in the build tree.
+for b in gateway/recoveryd gateway/ctl/recoveryctl; do
+	[ -x "$build_dir/$b" ] ||
+		die "$build_dir/$b is not built: cmake --build $build_dir"
 done
 
 # --- programs ------------------------------------------------------------

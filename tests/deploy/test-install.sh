@@ -30,9 +30,9 @@ skip() {
 
 command -v cmake >/dev/null || skip "cmake not found"
 [ -f "$build/CMakeCache.txt" ] || skip "$build is not a configured build"
-for b in recoveryd recoveryctl; do
-	[ -x "$build/gateway/$b" ] ||
-		skip "$build/gateway/$b is not built (nothing to install)"
+for b in gateway/recoveryd gateway/ctl/recoveryctl; do
+	[ -x "$build/$b" ] ||
+		skip "$build/$b is not built (nothing to install)"
 done
 [ -f "$example" ] || skip "$example is not in the tree yet"
 for f in "$install_sh" "$unit_src"; do
