@@ -65,20 +65,6 @@ static void on_signal(GDBusConnection *conn, const char *sender,
 	g_ptr_array_add(f->events, e);
 }
 
-static GDBusConnection *connect_client(StandinBus *bus)
-{
-	g_autoptr(GError) error = NULL;
-	GDBusConnection *c = g_dbus_connection_new_for_address_sync(
-	    standin_bus_address(bus),
-	    G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT |
-		G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION,
-	    NULL, NULL, &error);
-
-	g_assert_no_error(error);
-	g_dbus_connection_set_exit_on_close(c, FALSE);
-	return c;
-}
-
 /* FALSE if skipped (no dbus-daemon). */
 static gboolean setup(Fixture *f, const char *const *args)
 {
@@ -90,7 +76,7 @@ static gboolean setup(Fixture *f, const char *const *args)
 		return FALSE;
 	standin_start(f->bus, args, &error);
 	g_assert_no_error(error);
-	f->client = connect_client(f->bus);
+	f->client = standin_bus_new_client(f->bus);
 	f->events = g_ptr_array_new_with_free_func((GDestroyNotify)event_free);
 	f->sub = g_dbus_connection_signal_subscribe(
 	    f->client, NULL, NULL, NULL, NULL, NULL, G_DBUS_SIGNAL_FLAGS_NONE,
@@ -616,7 +602,7 @@ static void test_client_vanishes(void)
 
 	if (!setup(&f, NULL))
 		return;
-	GDBusConnection *other = connect_client(f.bus);
+	GDBusConnection *other = standin_bus_new_client(f.bus);
 	g_autoptr(GError) error = NULL;
 	g_autoptr(GVariant) r = g_dbus_connection_call_sync(
 	    other, "org.bluez", HCI0, "org.bluez.Adapter1", "StartDiscovery",

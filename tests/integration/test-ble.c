@@ -210,20 +210,6 @@ static guint count_links(Fixture *f, const char *address,
 
 /* --- Set-up ------------------------------------------------------------- */
 
-static GDBusConnection *connect_client(StandinBus *bus)
-{
-	g_autoptr(GError) error = NULL;
-	GDBusConnection *c = g_dbus_connection_new_for_address_sync(
-	    standin_bus_address(bus),
-	    G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT |
-		G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION,
-	    NULL, NULL, &error);
-
-	g_assert_no_error(error);
-	g_dbus_connection_set_exit_on_close(c, FALSE);
-	return c;
-}
-
 /* --no-connected-signal, then @extra (NULL-terminated, may be NULL). */
 static void start_standin(Fixture *f, const char *const *extra)
 {
@@ -249,7 +235,7 @@ static gboolean setup_full(Fixture *f, const char *const *extra, gboolean start)
 		return FALSE;
 	if (start)
 		start_standin(f, extra);
-	f->conn = connect_client(f->bus);
+	f->conn = standin_bus_new_client(f->bus);
 	f->readings = g_array_new(FALSE, TRUE, sizeof(Rec));
 	f->links = g_ptr_array_new_with_free_func(link_event_free);
 	f->heard = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
@@ -555,7 +541,7 @@ static void test_acquire_refused(void)
 	    &f, STRAP, "Strap", "heart-rate",
 	    g_variant_new_parsed("{'known': <true>, 'gatt-cache': <true>}"));
 	/* The other program: connects and subscribes first. */
-	g_autoptr(GDBusConnection) other = connect_client(f.bus);
+	g_autoptr(GDBusConnection) other = standin_bus_new_client(f.bus);
 	g_autoptr(GVariant) r = g_dbus_connection_call_sync(
 	    other, "org.bluez", "/org/bluez/hci0/dev_AA_BB_CC_DD_EE_01",
 	    "org.bluez.Device1", "Connect", NULL, NULL, G_DBUS_CALL_FLAGS_NONE,
@@ -1261,7 +1247,7 @@ static void test_connect_in_progress(gconstpointer data)
 	add_device(&f, STRAP, "Strap", "heart-rate",
 		   g_variant_new_parsed("{'known': <true>, "
 					"'connect-delay-ms': <uint32 1500>}"));
-	g_autoptr(GDBusConnection) other = connect_client(f.bus);
+	g_autoptr(GDBusConnection) other = standin_bus_new_client(f.bus);
 	g_dbus_connection_call(
 	    other, "org.bluez", "/org/bluez/hci0/dev_AA_BB_CC_DD_EE_01",
 	    "org.bluez.Device1", "Connect", NULL, NULL, G_DBUS_CALL_FLAGS_NONE,
