@@ -120,6 +120,17 @@ static gboolean import_line(struct import_ctx *ctx, const char *line,
 static const char import_usage[] =
     "usage: recoveryctl import --db PATH [--timezone ZONE] FILE.csv\n";
 
+static const struct ctl_command import_command = {
+	.name = "import",
+	.usage = import_usage,
+	.parameter_string = "FILE.csv",
+	.summary =
+	    "Imports readings from a CSV file of time,user,kind,value rows\n"
+	    "(times in ISO 8601 with an offset) and analyses the nights\n"
+	    "they touch. Bad rows are reported with their line number and\n"
+	    "skipped; the good rows are still imported.",
+};
+
 int ctl_import(int argc, char **argv)
 {
 	g_autofree char *db = NULL;
@@ -135,7 +146,6 @@ int ctl_import(int argc, char **argv)
 		  NULL, "FILE.csv" },
 		G_OPTION_ENTRY_NULL,
 	};
-	g_autoptr(GOptionContext) options = g_option_context_new("FILE.csv");
 	g_autoptr(GError) error = NULL;
 	g_autoptr(store) s = NULL;
 	g_autoptr(clock_zone) zone = NULL;
@@ -146,16 +156,8 @@ int ctl_import(int argc, char **argv)
 	GHashTableIter iter;
 	gpointer key, value;
 
-	g_option_context_set_summary(
-	    options,
-	    "Imports readings from a CSV file of time,user,kind,value rows\n"
-	    "(times in ISO 8601 with an offset) and analyses the nights\n"
-	    "they touch. Bad rows are reported with their line number and\n"
-	    "skipped; the good rows are still imported.");
-	g_option_context_add_main_entries(options, entries, NULL);
-	if (!g_option_context_parse(options, &argc, &argv, &error))
-		return ctl_usage_error("import", import_usage, "%s",
-				       error->message);
+	if (!ctl_parse_options(&import_command, entries, &argc, &argv))
+		return CTL_EXIT_USAGE;
 	if (!db)
 		return ctl_usage_error("import", import_usage,
 				       "--db PATH is required");
