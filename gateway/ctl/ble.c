@@ -260,6 +260,20 @@ static gint by_rssi(gconstpointer a, gconstpointer b, gpointer data)
 	return strcmp(a, b);
 }
 
+static const struct ctl_command scan_command = {
+	.name = "scan",
+	.usage = scan_usage,
+	.summary =
+	    "Lists nearby devices recoveryd can decode (heart-rate straps, "
+	    "scales, Mi\n"
+	    "scales, BTHome sensors) with their address, name, signal and "
+	    "last\n"
+	    "value, so you can copy an address into the configuration. "
+	    "Needs no\n"
+	    "configuration; never connects to anything.",
+	.no_arguments = true,
+};
+
 int ctl_scan(int argc, char **argv)
 {
 	g_autofree char *adapter = NULL;
@@ -271,27 +285,14 @@ int ctl_scan(int argc, char **argv)
 		  "how long to listen (default 10)", "N" },
 		G_OPTION_ENTRY_NULL,
 	};
-	g_autoptr(GOptionContext) options = g_option_context_new(NULL);
-	g_autoptr(GError) error = NULL;
 	g_autoptr(GHashTable) heard = g_hash_table_new_full(
 	    g_str_hash, g_str_equal, g_free, heard_device_free);
 	g_autoptr(GList) addresses = NULL;
 	struct scan scan = { .heard = heard };
 	const struct ble_ops ops = { .heard = on_heard, .log = on_log };
 
-	g_option_context_set_summary(
-	    options, "Lists nearby devices recoveryd can decode (heart-rate "
-		     "straps, scales, Mi\nscales, BTHome sensors) with their "
-		     "address, name, signal and last\nvalue, so you can copy "
-		     "an address into the configuration. Needs no\n"
-		     "configuration; never connects to anything.");
-	g_option_context_add_main_entries(options, entries, NULL);
-	if (!g_option_context_parse(options, &argc, &argv, &error))
-		return ctl_usage_error("scan", scan_usage, "%s",
-				       error->message);
-	if (argc > 1)
-		return ctl_usage_error("scan", scan_usage,
-				       "unexpected argument '%s'", argv[1]);
+	if (!ctl_parse_options(&scan_command, entries, &argc, &argv))
+		return CTL_EXIT_USAGE;
 	if (seconds < 1 || seconds > 3600)
 		return ctl_usage_error("scan", scan_usage,
 				       "--seconds must be 1-3600");
@@ -405,6 +406,17 @@ static void on_link(void *data, const char *address, enum ble_link_state state,
 		reason ? ": " : "", reason ? reason->message : "");
 }
 
+static const struct ctl_command watch_command = {
+	.name = "watch",
+	.usage = watch_usage,
+	.parameter_string = "ADDRESS",
+	.summary = "Connects to a strap or scale (or listens to an advertiser) "
+		   "and prints each\n"
+		   "decoded reading as one JSON line: the keys of `recoveryctl "
+		   "decode`, plus\n"
+		   "time and address.",
+};
+
 int ctl_watch(int argc, char **argv)
 {
 	g_autofree char *adapter = NULL;
@@ -423,8 +435,6 @@ int ctl_watch(int argc, char **argv)
 		  "heart-rate|scale|mi-scale|bthome" },
 		G_OPTION_ENTRY_NULL,
 	};
-	g_autoptr(GOptionContext) options = g_option_context_new("ADDRESS");
-	g_autoptr(GError) error = NULL;
 	struct watch w = { 0 };
 	const struct ble_ops ops = {
 		.reading = on_reading,
@@ -433,15 +443,8 @@ int ctl_watch(int argc, char **argv)
 		.log = on_log,
 	};
 
-	g_option_context_set_summary(
-	    options, "Connects to a strap or scale (or listens to an "
-		     "advertiser) and prints each\ndecoded reading as one "
-		     "JSON line: the keys of `recoveryctl decode`, plus\n"
-		     "time and address.");
-	g_option_context_add_main_entries(options, entries, NULL);
-	if (!g_option_context_parse(options, &argc, &argv, &error))
-		return ctl_usage_error("watch", watch_usage, "%s",
-				       error->message);
+	if (!ctl_parse_options(&watch_command, entries, &argc, &argv))
+		return CTL_EXIT_USAGE;
 	if (argc != 2)
 		return ctl_usage_error("watch", watch_usage,
 				       "needs exactly one ADDRESS");

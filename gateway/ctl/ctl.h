@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 #pragma once
 
+#include <stdbool.h>
+
 #include <glib.h>
 
 #include "gateway/core/store.h"
@@ -30,6 +32,33 @@ int ctl_watch(int argc, char **argv);
  */
 int ctl_usage_error(const char *command, const char *usage, const char *fmt,
 		    ...) G_GNUC_PRINTF(3, 4);
+
+/*
+ * What a command shows about itself: its @name, the @usage text printed after
+ * a usage error, and for --help the @parameter_string after [OPTION...]
+ * (NULL: none; a G_OPTION_REMAINING entry names its own) and the @summary
+ * above the options. @no_arguments: a word left after the options is a usage
+ * error ("unexpected argument 'WORD'").
+ */
+struct ctl_command {
+	const char *name;
+	const char *usage;
+	const char *parameter_string;
+	const char *summary;
+	bool no_arguments;
+};
+
+/*
+ * Parses a command's own @argc/@argv (argv[0] is its name) against @entries
+ * (ending with G_OPTION_ENTRY_NULL): values land where the entries point and
+ * belong to the caller; parsed options leave @argv. --help prints the help
+ * and exits 0. On a bad option (or a word left over, see @no_arguments)
+ * prints the usage error as ctl_usage_error() does and returns FALSE: the
+ * command then returns CTL_EXIT_USAGE.
+ */
+gboolean ctl_parse_options(const struct ctl_command *command,
+			   const GOptionEntry *entries, int *argc,
+			   char ***argv);
 
 /*
  * Opens the database @db of a command that only reads one: when it does not

@@ -228,6 +228,16 @@ static gboolean export_person(store *s, struct export_sink *sink,
 	return TRUE;
 }
 
+static const struct ctl_command export_command = {
+	.name = "export",
+	.usage = export_usage,
+	.summary =
+	    "Writes readings and daily results. CSV uses the import format\n"
+	    "(time,user,kind,value); results come as rows whose time is the\n"
+	    "date and whose kind is a key name (score, sleep_min, ...).",
+	.no_arguments = true,
+};
+
 int ctl_export(int argc, char **argv)
 {
 	g_autofree char *db = NULL;
@@ -249,7 +259,6 @@ int ctl_export(int argc, char **argv)
 		  "zone of the times written (default: the system's)", "ZONE" },
 		G_OPTION_ENTRY_NULL,
 	};
-	g_autoptr(GOptionContext) options = g_option_context_new(NULL);
 	g_autoptr(GError) error = NULL;
 	g_autoptr(store) s = NULL;
 	g_autoptr(clock_zone) zone = NULL;
@@ -262,18 +271,8 @@ int ctl_export(int argc, char **argv)
 	int32_t since_day = INT32_MIN / 2;
 	bool json;
 
-	g_option_context_set_summary(
-	    options,
-	    "Writes readings and daily results. CSV uses the import format\n"
-	    "(time,user,kind,value); results come as rows whose time is the\n"
-	    "date and whose kind is a key name (score, sleep_min, ...).");
-	g_option_context_add_main_entries(options, entries, NULL);
-	if (!g_option_context_parse(options, &argc, &argv, &error))
-		return ctl_usage_error("export", export_usage, "%s",
-				       error->message);
-	if (argc > 1)
-		return ctl_usage_error("export", export_usage,
-				       "unexpected argument '%s'", argv[1]);
+	if (!ctl_parse_options(&export_command, entries, &argc, &argv))
+		return CTL_EXIT_USAGE;
 	if (!db || !format)
 		return ctl_usage_error("export", export_usage,
 				       "--db and --format are required");

@@ -123,6 +123,14 @@ static void print_json(const struct history_row *rows, size_t count)
 	printf("%s\n", text);
 }
 
+static const struct ctl_command history_command = {
+	.name = "history",
+	.usage = history_usage,
+	.summary = "Shows a person's recent nights: sleep, RMSSD, resting HR, "
+		   "weight,\nscore with its trend, zone and advice state.",
+	.no_arguments = true,
+};
+
 int ctl_history(int argc, char **argv)
 {
 	g_autofree char *db = NULL;
@@ -139,7 +147,6 @@ int ctl_history(int argc, char **argv)
 		{ "json", 0, 0, G_OPTION_ARG_NONE, &json, "print JSON", NULL },
 		G_OPTION_ENTRY_NULL,
 	};
-	g_autoptr(GOptionContext) options = g_option_context_new(NULL);
 	g_autoptr(GError) error = NULL;
 	g_autoptr(store) s = NULL;
 	g_autoptr(GArray) results = NULL;
@@ -148,17 +155,8 @@ int ctl_history(int argc, char **argv)
 	int64_t user_id = 0;
 	size_t first;
 
-	g_option_context_set_summary(options,
-				     "Shows a person's recent nights: sleep, "
-				     "RMSSD, resting HR, weight,\nscore with "
-				     "its trend, zone and advice state.");
-	g_option_context_add_main_entries(options, entries, NULL);
-	if (!g_option_context_parse(options, &argc, &argv, &error))
-		return ctl_usage_error("history", history_usage, "%s",
-				       error->message);
-	if (argc > 1)
-		return ctl_usage_error("history", history_usage,
-				       "unexpected argument '%s'", argv[1]);
+	if (!ctl_parse_options(&history_command, entries, &argc, &argv))
+		return CTL_EXIT_USAGE;
 	if (!db || !user)
 		return ctl_usage_error("history", history_usage,
 				       "--db and --user are required");

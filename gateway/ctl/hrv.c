@@ -107,6 +107,22 @@ static void print_metrics(const struct hrv_metrics *m, size_t dropped)
 	printf("%s\n", text);
 }
 
+/* No parameter string: FILE comes from the G_OPTION_REMAINING entry. */
+static const struct ctl_command hrv_command = {
+	.name = "hrv",
+	.usage = hrv_usage,
+	.summary =
+	    "Prints the time-domain HRV (Task Force 1996) of RR intervals\n"
+	    "as one JSON object: count, mean_nn_ms, sdnn_ms (sample SD),\n"
+	    "rmssd_ms, ln_rmssd, pnn50_pct, mean_hr_bpm and dropped.\n"
+	    "FILE holds one interval in ms per line ('-' reads standard\n"
+	    "input); blank lines and lines starting with '#' are skipped.\n"
+	    "Intervals outside 300-2000 ms, and those more than 20 % away\n"
+	    "from the previous accepted one (Malik), are dropped first\n"
+	    "unless --no-clean is given. Exit status: 0 computed, 1 bad\n"
+	    "input, 2 usage error.",
+};
+
 int ctl_hrv(int argc, char **argv)
 {
 	gboolean no_clean = FALSE;
@@ -120,8 +136,6 @@ int ctl_hrv(int argc, char **argv)
 		  NULL, "FILE" },
 		G_OPTION_ENTRY_NULL,
 	};
-	/* FILE comes from the G_OPTION_REMAINING entry. */
-	g_autoptr(GOptionContext) options = g_option_context_new(NULL);
 	g_autoptr(GError) error = NULL;
 	g_autoptr(GIOChannel) in = NULL;
 	g_autoptr(GArray) rr = g_array_new(FALSE, FALSE, sizeof(double));
@@ -131,20 +145,8 @@ int ctl_hrv(int argc, char **argv)
 	const char *name;
 	int r;
 
-	g_option_context_set_summary(
-	    options,
-	    "Prints the time-domain HRV (Task Force 1996) of RR intervals\n"
-	    "as one JSON object: count, mean_nn_ms, sdnn_ms (sample SD),\n"
-	    "rmssd_ms, ln_rmssd, pnn50_pct, mean_hr_bpm and dropped.\n"
-	    "FILE holds one interval in ms per line ('-' reads standard\n"
-	    "input); blank lines and lines starting with '#' are skipped.\n"
-	    "Intervals outside 300-2000 ms, and those more than 20 % away\n"
-	    "from the previous accepted one (Malik), are dropped first\n"
-	    "unless --no-clean is given. Exit status: 0 computed, 1 bad\n"
-	    "input, 2 usage error.");
-	g_option_context_add_main_entries(options, entries, NULL);
-	if (!g_option_context_parse(options, &argc, &argv, &error))
-		return ctl_usage_error("hrv", hrv_usage, "%s", error->message);
+	if (!ctl_parse_options(&hrv_command, entries, &argc, &argv))
+		return CTL_EXIT_USAGE;
 	if (!files || g_strv_length(files) != 1)
 		return ctl_usage_error("hrv", hrv_usage,
 				       "needs exactly one FILE ('-' for "

@@ -284,6 +284,23 @@ static const char import_usage[] =
     "       recoveryctl import --db PATH [--timezone ZONE] --user NAME\n"
     "                          --start ISO-TIME FILE.txt\n";
 
+static const struct ctl_command import_command = {
+	.name = "import",
+	.usage = import_usage,
+	/* FILE comes from the G_OPTION_REMAINING entry. */
+	.parameter_string = NULL,
+	.summary =
+	    "Imports readings from a CSV file of time,user,kind,value rows\n"
+	    "(times in ISO 8601 with an offset) and analyses the nights\n"
+	    "they touch. Bad rows are reported with their line number and\n"
+	    "skipped; the good rows are still imported.\n"
+	    "\n"
+	    "With --user and --start, FILE is a plain RR file instead (Elite\n"
+	    "HRV, Polar Sensor Logger): one RR interval in ms a line, maybe a\n"
+	    "header line first; the beats are timed by adding up the\n"
+	    "intervals from --start. A bad line refuses the whole file.",
+};
+
 int ctl_import(int argc, char **argv)
 {
 	g_autofree char *db = NULL;
@@ -307,8 +324,6 @@ int ctl_import(int argc, char **argv)
 		  NULL, "FILE" },
 		G_OPTION_ENTRY_NULL,
 	};
-	/* FILE comes from the G_OPTION_REMAINING entry. */
-	g_autoptr(GOptionContext) options = g_option_context_new(NULL);
 	g_autoptr(GError) error = NULL;
 	g_autoptr(store) s = NULL;
 	g_autoptr(clock_zone) zone = NULL;
@@ -322,21 +337,8 @@ int ctl_import(int argc, char **argv)
 	gpointer key, value;
 	int status;
 
-	g_option_context_set_summary(
-	    options,
-	    "Imports readings from a CSV file of time,user,kind,value rows\n"
-	    "(times in ISO 8601 with an offset) and analyses the nights\n"
-	    "they touch. Bad rows are reported with their line number and\n"
-	    "skipped; the good rows are still imported.\n"
-	    "\n"
-	    "With --user and --start, FILE is a plain RR file instead (Elite\n"
-	    "HRV, Polar Sensor Logger): one RR interval in ms a line, maybe a\n"
-	    "header line first; the beats are timed by adding up the\n"
-	    "intervals from --start. A bad line refuses the whole file.");
-	g_option_context_add_main_entries(options, entries, NULL);
-	if (!g_option_context_parse(options, &argc, &argv, &error))
-		return ctl_usage_error("import", import_usage, "%s",
-				       error->message);
+	if (!ctl_parse_options(&import_command, entries, &argc, &argv))
+		return CTL_EXIT_USAGE;
 	if (!db)
 		return ctl_usage_error("import", import_usage,
 				       "--db PATH is required");

@@ -37,10 +37,10 @@
 
 #include <gio/gio.h>
 #include <glib.h>
-#include <glib/gstdio.h>
 
 #include "tests/integration/broker.h"
 #include "tests/fakes/bus.h"
+#include "tests/support/test-support.h"
 
 #define DEMO_DAYS	   56
 #define WEEKS		   (DEMO_DAYS / 7)
@@ -93,23 +93,6 @@ G_NORETURN static void die(const char *what, const GError *error)
 static void die_with_parent(gpointer data)
 {
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
-}
-
-static void remove_tree(const char *dir)
-{
-	g_autoptr(GDir) d = g_dir_open(dir, 0, NULL);
-	const char *name;
-
-	while (d && (name = g_dir_read_name(d))) {
-		g_autofree char *path = g_build_filename(dir, name, NULL);
-
-		if (g_file_test(path, G_FILE_TEST_IS_DIR) &&
-		    !g_file_test(path, G_FILE_TEST_IS_SYMLINK))
-			remove_tree(path);
-		else
-			g_remove(path);
-	}
-	g_rmdir(dir);
 }
 
 static char *make_dir(void)
@@ -550,7 +533,7 @@ static bool bench_rss(const struct opts *o)
 			sampled, WEEKS);
 		if (!logged)
 			print_log_tail(dir);
-		remove_tree(dir);
+		test_remove_tree(dir);
 		return false;
 	}
 
@@ -577,7 +560,7 @@ static bool bench_rss(const struct opts *o)
 	printf("growth over the last 4 weeks %+7.2f MB (%+.1f %%)  %s flat "
 	       "(<= %.1f MB)\n",
 	       growth, 100.0 * growth / w4, verdict(flat), FLAT_MB);
-	remove_tree(dir);
+	test_remove_tree(dir);
 	return ok && under && flat;
 }
 
@@ -629,7 +612,7 @@ static bool bench_idle(const struct opts *o, StandinBus *bus)
 		/* On failure stop_daemon prints the end of the log. */
 		if (stop_daemon(p, dir))
 			print_log_tail(dir);
-		remove_tree(dir);
+		test_remove_tree(dir);
 		return false;
 	}
 	g_usleep((gulong)o->settle_s * G_USEC_PER_SEC);
@@ -683,7 +666,7 @@ static bool bench_idle(const struct opts *o, StandinBus *bus)
 		       mb(pss), mb(mem.hwm_kb));
 	if (!stop_daemon(p, dir))
 		ok = false;
-	remove_tree(dir);
+	test_remove_tree(dir);
 	return ok && rate <= WAKEUP_BUDGET_HZ;
 }
 
@@ -717,7 +700,7 @@ static double start_once(StandinBus *bus)
 		ms = -1;
 	else if (!online)
 		print_log_tail(dir);
-	remove_tree(dir);
+	test_remove_tree(dir);
 	return ms;
 }
 

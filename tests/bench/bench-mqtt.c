@@ -25,12 +25,12 @@
 #include <string.h>
 
 #include <glib.h>
-#include <glib/gstdio.h>
 
 #include "tests/integration/broker.h"
 #include "mqtt/client.h"
 #include "tests/integration/outbox-wiring.h"
 #include "gateway/core/store.h"
+#include "tests/support/test-support.h"
 
 #define TOPIC	    "recovery/bench/alert"
 #define INTERVAL_MS 5 /* ~200 readings/s */
@@ -78,19 +78,6 @@ static const struct mqtt_client_ops chain = {
 	.log = on_log,
 };
 
-static void remove_tree(const char *dir)
-{
-	g_autoptr(GDir) d = g_dir_open(dir, 0, NULL);
-	const char *name;
-
-	while (d && (name = g_dir_read_name(d))) {
-		g_autofree char *path = g_build_filename(dir, name, NULL);
-
-		g_remove(path);
-	}
-	g_rmdir(dir);
-}
-
 static void open_store(struct bench *b)
 {
 	GError *error = NULL;
@@ -134,7 +121,7 @@ static void finish(struct bench *b)
 	mqtt_client_stop(b->client);
 	g_clear_pointer(&b->client, mqtt_client_free);
 	g_clear_pointer(&b->store, store_close);
-	remove_tree(b->dir);
+	test_remove_tree(b->dir);
 	g_clear_pointer(&b->dir, g_free);
 	while (g_main_context_iteration(NULL, FALSE))
 		;

@@ -19,9 +19,9 @@
 #include <time.h>
 
 #include <glib.h>
-#include <glib/gstdio.h>
 
 #include "gateway/core/store.h"
+#include "tests/support/test-support.h"
 
 #define T0_MS INT64_C(1732600000000)
 #define RUNS  3
@@ -32,19 +32,6 @@ static double now_s(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static void remove_tree(const char *dir)
-{
-	g_autoptr(GDir) d = g_dir_open(dir, 0, NULL);
-	const char *name;
-
-	while (d && (name = g_dir_read_name(d))) {
-		g_autofree char *path = g_build_filename(dir, name, NULL);
-
-		g_remove(path);
-	}
-	g_rmdir(dir);
 }
 
 static void die(const char *what, GError *error)
@@ -93,7 +80,7 @@ static double ingest(long readings, struct store_stats *ret)
 
 	store_get_stats(s, ret);
 	store_close(s);
-	remove_tree(dir);
+	test_remove_tree(dir);
 	return (double)readings / elapsed;
 }
 
@@ -149,7 +136,7 @@ static double strap(double hours, struct store_stats *ret)
 	ret->commits -= before.commits;
 	ret->rows_committed -= before.rows_committed;
 	store_close(s);
-	remove_tree(dir);
+	test_remove_tree(dir);
 	g_rand_free(rand);
 	return (double)ret->commits / hours;
 }

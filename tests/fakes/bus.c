@@ -64,6 +64,20 @@ static GSubprocess *spawn(const char *const *argv, GSubprocessFlags flags,
 	return g_subprocess_launcher_spawnv(l, argv, error);
 }
 
+/* A message-bus connection that leaves the process alone when it closes. */
+static GDBusConnection *connect_address(const char *address, GError **error)
+{
+	GDBusConnection *c = g_dbus_connection_new_for_address_sync(
+	    address,
+	    G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT |
+		G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION,
+	    NULL, NULL, error);
+
+	if (c)
+		g_dbus_connection_set_exit_on_close(c, FALSE);
+	return c;
+}
+
 StandinBus *standin_bus_new(GError **error)
 {
 	g_autofree char *daemon = g_find_program_in_path("dbus-daemon");
@@ -111,14 +125,9 @@ StandinBus *standin_bus_new(GError **error)
 	}
 	g_strstrip(bus->address);
 
-	bus->conn = g_dbus_connection_new_for_address_sync(
-	    bus->address,
-	    G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT |
-		G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION,
-	    NULL, NULL, error);
+	bus->conn = connect_address(bus->address, error);
 	if (bus->conn == NULL)
 		return NULL;
-	g_dbus_connection_set_exit_on_close(bus->conn, FALSE);
 	return g_steal_pointer(&bus);
 }
 
@@ -180,6 +189,15 @@ void standin_bus_export_env(StandinBus *bus)
 GDBusConnection *standin_bus_connection(StandinBus *bus)
 {
 	return bus->conn;
+}
+
+GDBusConnection *standin_bus_new_client(StandinBus *bus)
+{
+	g_autoptr(GError) error = NULL;
+	GDBusConnection *c = connect_address(bus->address, &error);
+
+	g_assert_no_error(error);
+	return c;
 }
 
 static gboolean name_has_owner(StandinBus *bus)

@@ -43,6 +43,12 @@ const char *standin_bus_address(StandinBus *bus);
 void standin_bus_export_env(StandinBus *bus);
 /* The helper's own connection to the bus (owned by the bus). */
 GDBusConnection *standin_bus_connection(StandinBus *bus);
+/*
+ * For GTest: a new connection to the bus, a client of its own as another
+ * program would be (the process does not exit when it closes). The caller
+ * owns it; aborts the test if the bus refuses it.
+ */
+GDBusConnection *standin_bus_new_client(StandinBus *bus);
 
 /*
  * Starts the stand-in with extra arguments (NULL-terminated, may be NULL),

@@ -14,6 +14,7 @@
 #include <glib.h>
 
 #include "tests/fakes/bus.h"
+#include "tests/support/test-support.h"
 
 #define HCI0	 "/org/bluez/hci0"
 #define STRAP	 "AA:BB:CC:DD:EE:01"
@@ -64,20 +65,6 @@ static void on_signal(GDBusConnection *conn, const char *sender,
 	g_ptr_array_add(f->events, e);
 }
 
-static GDBusConnection *connect_client(StandinBus *bus)
-{
-	g_autoptr(GError) error = NULL;
-	GDBusConnection *c = g_dbus_connection_new_for_address_sync(
-	    standin_bus_address(bus),
-	    G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT |
-		G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION,
-	    NULL, NULL, &error);
-
-	g_assert_no_error(error);
-	g_dbus_connection_set_exit_on_close(c, FALSE);
-	return c;
-}
-
 /* FALSE if skipped (no dbus-daemon). */
 static gboolean setup(Fixture *f, const char *const *args)
 {
@@ -89,7 +76,7 @@ static gboolean setup(Fixture *f, const char *const *args)
 		return FALSE;
 	standin_start(f->bus, args, &error);
 	g_assert_no_error(error);
-	f->client = connect_client(f->bus);
+	f->client = standin_bus_new_client(f->bus);
 	f->events = g_ptr_array_new_with_free_func((GDestroyNotify)event_free);
 	f->sub = g_dbus_connection_signal_subscribe(
 	    f->client, NULL, NULL, NULL, NULL, NULL, G_DBUS_SIGNAL_FLAGS_NONE,
@@ -113,8 +100,7 @@ static void teardown(Fixture *f)
 	g_dbus_connection_signal_unsubscribe(f->client, f->sub);
 	g_dbus_connection_close_sync(f->client, NULL, NULL);
 	g_clear_object(&f->client);
-	while (g_main_context_iteration(NULL, FALSE))
-		;
+	test_run_pending();
 	g_ptr_array_unref(f->events);
 	standin_bus_free(f->bus);
 }
@@ -132,8 +118,7 @@ static void assert_bytes(const guint8 *p, gssize n, const guint8 *q, gsize m)
  */
 static void mark(Fixture *f)
 {
-	while (g_main_context_iteration(NULL, FALSE))
-		;
+	test_run_pending();
 	f->mark = f->events->len;
 }
 
@@ -224,38 +209,31 @@ static guint count_signals(Fixture *f, const char *member, const char *path,
 	return n;
 }
 
-static gboolean timed_out(gpointer data)
-{
-	*(gboolean *)data = TRUE;
-	return G_SOURCE_REMOVE;
-}
+struct signal_wait {
+	Fixture *f;
+	const char *member;
+	const char *path;
+	const char *detail;
+	Event *found;
+};
 
-/* Iterates the main context for up to ms. */
-static void spin(guint ms)
+static bool signal_found(void *data)
 {
-	gboolean done = FALSE;
-	guint id = g_timeout_add(ms, timed_out, &done);
+	struct signal_wait *w = data;
 
-	while (!done)
-		g_main_context_iteration(NULL, TRUE);
-	(void)id;
+	w->found = find_signal(w->f, w->member, w->path, w->detail);
+	return w->found != NULL;
 }
 
 static Event *wait_signal(Fixture *f, const char *member, const char *path,
 			  const char *detail)
 {
-	gboolean done = FALSE;
-	guint id = g_timeout_add(WAIT_MS, timed_out, &done);
-	Event *e;
+	struct signal_wait w = { f, member, path, detail, NULL };
 
-	while ((e = find_signal(f, member, path, detail)) == NULL && !done)
-		g_main_context_iteration(NULL, TRUE);
-	if (!done)
-		g_source_remove(id);
-	if (e == NULL)
+	if (!test_run_until(signal_found, &w, WAIT_MS))
 		g_error("no %s %s %s within %d ms", member, path,
 			detail ? detail : "", WAIT_MS);
-	return e;
+	return w.found;
 }
 
 /* The value a PropertiesChanged event gives a property, or NULL. */
@@ -536,7 +514,7 @@ static void test_discovery(void)
 		return;
 	add(&f, STRAP, "Strap", "heart-rate", NULL);
 	add(&f, BTHOME, "", "advertiser", bthome_props());
-	spin(50);
+	test_run_for(50);
 	g_assert_null(find_signal(&f, "InterfacesAdded", STRAP_P, NULL));
 
 	/* The filter is recorded as given. */
@@ -572,7 +550,7 @@ static void test_discovery(void)
 	call_ok(&f, HCI0, "org.bluez.Adapter1", "StartDiscovery", NULL);
 	Event *e = wait_signal(&f, "PropertiesChanged", HCI0, "Discovering");
 	e = wait_signal(&f, "InterfacesAdded", STRAP_P, "org.bluez.Device1");
-	spin(50);
+	test_run_for(50);
 	g_assert_null(find_signal(&f, "InterfacesAdded", BTHOME_P, NULL));
 	call_err(&f, HCI0, "org.bluez.Adapter1", "StartDiscovery", NULL,
 		 "org.bluez.Error.InProgress");
@@ -624,7 +602,7 @@ static void test_client_vanishes(void)
 
 	if (!setup(&f, NULL))
 		return;
-	GDBusConnection *other = connect_client(f.bus);
+	GDBusConnection *other = standin_bus_new_client(f.bus);
 	g_autoptr(GError) error = NULL;
 	g_autoptr(GVariant) r = g_dbus_connection_call_sync(
 	    other, "org.bluez", HCI0, "org.bluez.Adapter1", "StartDiscovery",
@@ -749,7 +727,7 @@ static void test_start_notify(void)
 	gsize n = 0;
 	const guint8 *p = g_variant_get_fixed_array(v, &n, 1);
 	assert_bytes(p, n, hr, sizeof(hr));
-	spin(20);
+	test_run_for(20);
 	g_assert_cmpuint(count_signals(&f, "PropertiesChanged", hrm, "Value"),
 			 ==, 2);
 
@@ -918,7 +896,7 @@ static void test_drop(void)
 	g_assert_true(standin_drop(f.bus, STRAP, "remote", &error));
 	g_assert_no_error(error);
 	wait_signal(&f, "PropertiesChanged", STRAP_P, "Connected");
-	spin(20);
+	test_run_for(20);
 	g_assert_null(find_signal(&f, "Disconnected", STRAP_P, NULL));
 	teardown(&f);
 }
@@ -946,15 +924,16 @@ static void start_connect(Fixture *f, const char *dev, Pending *p)
 			       60000, NULL, call_done, p);
 }
 
+static bool pending_done(void *data)
+{
+	const Pending *p = data;
+
+	return p->done;
+}
+
 static void finish_pending(Pending *p, const char *expect_error)
 {
-	gboolean timeout = FALSE;
-	guint id = g_timeout_add(WAIT_MS, timed_out, &timeout);
-
-	while (!p->done && !timeout)
-		g_main_context_iteration(NULL, TRUE);
-	g_assert_true(p->done);
-	g_source_remove(id);
+	g_assert_true(test_run_until(pending_done, p, WAIT_MS));
 	if (expect_error == NULL) {
 		g_assert_no_error(p->error);
 	} else {
@@ -995,7 +974,7 @@ static void test_connect_fail(void)
 	control(&f, "SetConnectBehaviour",
 		g_variant_new("(ss)", STRAP, "hang"));
 	start_connect(&f, STRAP_P, &p);
-	spin(50);
+	test_run_for(50);
 	g_assert_false(p.done);
 	call_err(&f, STRAP_P, "org.bluez.Device1", "Connect", NULL,
 		 "org.bluez.Error.Failed");
@@ -1007,7 +986,7 @@ static void test_connect_fail(void)
 		g_variant_new("(ss)", STRAP, "no-resolve"));
 	mark(&f);
 	call_ok(&f, STRAP_P, "org.bluez.Device1", "Connect", NULL);
-	spin(200);
+	test_run_for(200);
 	g_assert_null(
 	    find_signal(&f, "PropertiesChanged", STRAP_P, "ServicesResolved"));
 	g_assert_true(get_bool(&f, STRAP_P, "org.bluez.Device1", "Connected"));
@@ -1082,7 +1061,7 @@ static void test_stream(void)
 	g_assert_cmpuint(sent, ==, 100);
 	g_assert_cmpuint(delivered, ==, 100);
 	g_assert_cmpuint(dropped, ==, 0);
-	spin(50);
+	test_run_for(50);
 	g_assert_cmpuint(count_signals(&f, "PropertiesChanged", hrm, "Value"),
 			 ==, 100);
 	/* The sequence number at offset 1, little-endian, in order. */
@@ -1176,7 +1155,7 @@ static void test_gatt_cache(void)
 	mark(&f);
 	call_ok(&f, STRAP_P, "org.bluez.Device1", "Disconnect", NULL);
 	wait_signal(&f, "PropertiesChanged", STRAP_P, "ServicesResolved");
-	spin(20);
+	test_run_for(20);
 	g_assert_null(find_signal(&f, "InterfacesRemoved", hrm, NULL));
 	g_autofree char *still = find_char(&f, STRAP_P, UUID("2a37"));
 	g_assert_cmpstr(still, ==, hrm);
@@ -1211,7 +1190,7 @@ static void test_temporary(void)
 	mark(&f);
 	call_ok(&f, HCI0, "org.bluez.Adapter1", "StopDiscovery", NULL);
 	wait_signal(&f, "InterfacesRemoved", STRAP_P, "org.bluez.Device1");
-	spin(200);
+	test_run_for(200);
 	/* Connected once: no longer temporary. */
 	g_assert_null(find_signal(&f, "InterfacesRemoved", SCALE_P, NULL));
 
@@ -1255,7 +1234,7 @@ static void test_newer_bluez(void)
 	control(&f, "SetConnectBehaviour",
 		g_variant_new("(ss)", SCALE, "hang"));
 	start_connect(&f, SCALE_P, &p);
-	spin(50);
+	test_run_for(50);
 	call_err(&f, SCALE_P, "org.bluez.Device1", "Connect", NULL,
 		 "org.bluez.Error.InProgress");
 	control(&f, "DropConnection", g_variant_new("(ss)", SCALE, "remote"));

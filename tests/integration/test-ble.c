@@ -12,6 +12,7 @@
 
 #include "sensors/ble.h"
 #include "tests/fakes/bus.h"
+#include "tests/support/test-support.h"
 
 #define STRAP	"AA:BB:CC:DD:EE:01"
 #define SCALE	"AA:BB:CC:DD:EE:02"
@@ -109,34 +110,27 @@ static void on_log(void *data, GLogLevelFlags level, const char *message)
 
 /* --- Waiting ------------------------------------------------------------ */
 
-static gboolean set_flag(gpointer data)
-{
-	*(gboolean *)data = TRUE;
-	return G_SOURCE_REMOVE;
-}
-
 typedef gboolean (*Pred)(Fixture *f, gconstpointer arg);
+
+struct pred_wait {
+	Fixture *f;
+	Pred p;
+	gconstpointer arg;
+};
+
+static bool pred_holds(void *data)
+{
+	const struct pred_wait *w = data;
+
+	return w->p(w->f, w->arg);
+}
 
 /* Iterates until @p holds or @ms pass; returns whether it holds. */
 static gboolean wait_for(Fixture *f, Pred p, gconstpointer arg, guint ms)
 {
-	gboolean timeout = FALSE;
-	guint id = g_timeout_add(ms, set_flag, &timeout);
+	struct pred_wait w = { f, p, arg };
 
-	while (!p(f, arg) && !timeout)
-		g_main_context_iteration(NULL, TRUE);
-	if (!timeout)
-		g_source_remove(id);
-	return p(f, arg);
-}
-
-static void spin(guint ms)
-{
-	gboolean timeout = FALSE;
-
-	g_timeout_add(ms, set_flag, &timeout);
-	while (!timeout)
-		g_main_context_iteration(NULL, TRUE);
+	return test_run_until(pred_holds, &w, ms);
 }
 
 typedef struct {
@@ -216,20 +210,6 @@ static guint count_links(Fixture *f, const char *address,
 
 /* --- Set-up ------------------------------------------------------------- */
 
-static GDBusConnection *connect_client(StandinBus *bus)
-{
-	g_autoptr(GError) error = NULL;
-	GDBusConnection *c = g_dbus_connection_new_for_address_sync(
-	    standin_bus_address(bus),
-	    G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT |
-		G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION,
-	    NULL, NULL, &error);
-
-	g_assert_no_error(error);
-	g_dbus_connection_set_exit_on_close(c, FALSE);
-	return c;
-}
-
 /* --no-connected-signal, then @extra (NULL-terminated, may be NULL). */
 static void start_standin(Fixture *f, const char *const *extra)
 {
@@ -255,7 +235,7 @@ static gboolean setup_full(Fixture *f, const char *const *extra, gboolean start)
 		return FALSE;
 	if (start)
 		start_standin(f, extra);
-	f->conn = connect_client(f->bus);
+	f->conn = standin_bus_new_client(f->bus);
 	f->readings = g_array_new(FALSE, TRUE, sizeof(Rec));
 	f->links = g_ptr_array_new_with_free_func(link_event_free);
 	f->heard = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
@@ -306,7 +286,7 @@ static void client_stop(Fixture *f)
 	feeder_stop(f);
 	g_clear_pointer(&f->c, ble_client_free);
 	/* Replies to cancelled calls still come in: let them go. */
-	spin(100);
+	test_run_for(100);
 }
 
 static void teardown(Fixture *f)
@@ -321,8 +301,7 @@ static void teardown(Fixture *f)
 	}
 	g_dbus_connection_close_sync(f->conn, NULL, NULL);
 	g_clear_object(&f->conn);
-	while (g_main_context_iteration(NULL, FALSE))
-		;
+	test_run_pending();
 	g_array_unref(f->readings);
 	g_ptr_array_unref(f->links);
 	g_hash_table_unref(f->heard);
@@ -469,7 +448,7 @@ static void test_acquire_notify(void)
 
 	stream(&f, STRAP, hr_72_rr_1000, sizeof(hr_72_rr_1000), 10, 15);
 	wait_readings(&f, STRAP, DECODE_UUID_HEART_RATE, 15, WAIT_MS);
-	spin(150);
+	test_run_for(150);
 	g_assert_cmpuint(count_readings(&f, STRAP, DECODE_UUID_HEART_RATE), ==,
 			 15);
 	gint64 now = g_get_real_time() / 1000 + CLOCK_SKEW;
@@ -509,7 +488,7 @@ static void test_acquire_notify(void)
 	/* A value that does not decode is counted, not passed on. */
 	static const guint8 truncated[] = { 0x01, 0x48 };
 	notify(&f, STRAP, "2a37", truncated, sizeof(truncated));
-	spin(100);
+	test_run_for(100);
 	g_assert_cmpuint(ble_client_get_stats(f.c).malformed, ==, 1);
 	g_assert_cmpuint(count_readings(&f, STRAP, DECODE_UUID_HEART_RATE), ==,
 			 15);
@@ -539,7 +518,7 @@ static void test_start_notify(void)
 	wait_state(&f, STRAP, BLE_LINK_SUBSCRIBED, WAIT_MS);
 	stream(&f, STRAP, hr_72_rr_1000, sizeof(hr_72_rr_1000), 10, 10);
 	wait_readings(&f, STRAP, DECODE_UUID_HEART_RATE, 10, WAIT_MS);
-	spin(150);
+	test_run_for(150);
 	g_assert_cmpuint(count_readings(&f, STRAP, DECODE_UUID_HEART_RATE), ==,
 			 10);
 	assert_hr(last_reading(&f, STRAP, DECODE_UUID_HEART_RATE));
@@ -562,14 +541,14 @@ static void test_acquire_refused(void)
 	    &f, STRAP, "Strap", "heart-rate",
 	    g_variant_new_parsed("{'known': <true>, 'gatt-cache': <true>}"));
 	/* The other program: connects and subscribes first. */
-	g_autoptr(GDBusConnection) other = connect_client(f.bus);
+	g_autoptr(GDBusConnection) other = standin_bus_new_client(f.bus);
 	g_autoptr(GVariant) r = g_dbus_connection_call_sync(
 	    other, "org.bluez", "/org/bluez/hci0/dev_AA_BB_CC_DD_EE_01",
 	    "org.bluez.Device1", "Connect", NULL, NULL, G_DBUS_CALL_FLAGS_NONE,
 	    WAIT_MS, NULL, &error);
 	g_assert_no_error(error);
 	g_assert_nonnull(r);
-	spin(150);
+	test_run_for(150);
 	g_autoptr(GVariant) st = standin_device_state(f.bus, STRAP, &error);
 	g_assert_no_error(error);
 	g_autoptr(GVariant) paths =
@@ -668,7 +647,7 @@ static void test_restart(void)
 	g_assert_no_error(error);
 	g_assert_cmpint(status, ==, 0);
 	wait_state(&f, STRAP, BLE_LINK_WAITING, WAIT_MS);
-	spin(100);
+	test_run_for(100);
 	g_assert_false(ble_client_check(f.c, &problem));
 	g_assert_error(problem, BLE_ERROR, BLE_ERROR_NO_BLUETOOTHD);
 	g_assert_nonnull(strstr(problem->message, "systemctl start bluetooth"));
@@ -693,7 +672,7 @@ static void test_restart(void)
 	wait_state(&f, STRAP, BLE_LINK_CONNECTING, WAIT_MS);
 	standin_kill(f.bus);
 	wait_state(&f, STRAP, BLE_LINK_WAITING, WAIT_MS);
-	spin(100);
+	test_run_for(100);
 
 	start_standin(&f, NULL);
 	add_device(&f, STRAP, "Strap", "heart-rate", known());
@@ -819,7 +798,7 @@ static void test_foreign(void)
 
 	/* Scanning lists them all, and still stores and connects none. */
 	ble_client_set_scanning(f.c, TRUE);
-	spin(100);
+	test_run_for(100);
 	for (guint i = 0; i < N_FOREIGN; i++) {
 		g_autofree char *a = foreign_address(i);
 		if (i % 2 == 0)
@@ -830,7 +809,7 @@ static void test_foreign(void)
 	}
 	g_assert_true(
 	    wait_for(&f, heard_count, GUINT_TO_POINTER(N_FOREIGN), WAIT_MS));
-	spin(200);
+	test_run_for(200);
 	ble_client_set_scanning(f.c, FALSE);
 
 	for (guint i = 0; i < N_FOREIGN; i++) {
@@ -875,7 +854,7 @@ static void test_miscale(void)
 	for (int i = 0; i < 20; i++)
 		service_data(&f, MISCALE, "181b", miscale_95kg,
 			     sizeof(miscale_95kg));
-	spin(300);
+	test_run_for(300);
 	g_assert_cmpuint(count_readings(&f, MISCALE, DECODE_UUID_MISCALE_V2),
 			 ==, 1);
 	g_assert_cmpuint(ble_client_get_stats(f.c).duplicates, >=, 20);
@@ -892,7 +871,7 @@ static void test_miscale(void)
 		service_data(&f, MISCALE, "181b", miscale_85kg_removed,
 			     sizeof(miscale_85kg_removed));
 	wait_readings(&f, MISCALE, DECODE_UUID_MISCALE_V2, 2, WAIT_MS);
-	spin(200);
+	test_run_for(200);
 	g_assert_cmpuint(count_readings(&f, MISCALE, DECODE_UUID_MISCALE_V2),
 			 ==, 2);
 	rec = last_reading(&f, MISCALE, DECODE_UUID_MISCALE_V2);
@@ -940,7 +919,7 @@ static void test_bthome(void)
 		service_data(&f, BTHOME, "fcd2", bthome_plain,
 			     sizeof(bthome_plain));
 	wait_readings(&f, BTHOME, DECODE_UUID_BTHOME, 3, WAIT_MS);
-	spin(200);
+	test_run_for(200);
 	g_assert_cmpuint(count_readings(&f, BTHOME, DECODE_UUID_BTHOME), ==, 3);
 	f.clock_ms += 3000;
 	service_data(&f, BTHOME, "fcd2", bthome_plain, sizeof(bthome_plain));
@@ -949,7 +928,7 @@ static void test_bthome(void)
 	/* Encrypted: counted as undecodable, logged once, no reading. */
 	for (int i = 0; i < 3; i++)
 		service_data(&f, BTHOME, "fcd2", encrypted, sizeof(encrypted));
-	spin(200);
+	test_run_for(200);
 	g_assert_cmpuint(count_readings(&f, BTHOME, DECODE_UUID_BTHOME), ==, 4);
 	g_assert_cmpuint(ble_client_get_stats(f.c).malformed, ==, 3);
 	teardown(&f);
@@ -988,7 +967,7 @@ static void test_scale(void)
 	wait_readings(&f, SCALE, DECODE_UUID_BATTERY_LEVEL, 1, WAIT_MS);
 
 	notify(&f, SCALE, "2a9c", first, sizeof(first));
-	spin(100);
+	test_run_for(100);
 	g_assert_cmpuint(
 	    count_readings(&f, SCALE, DECODE_UUID_BODY_COMPOSITION), ==, 0);
 	notify(&f, SCALE, "2a9c", second, sizeof(second));
@@ -1013,13 +992,13 @@ static void test_scale(void)
 	 * session's packets. */
 	g_autoptr(GError) error = NULL;
 	notify(&f, SCALE, "2a9c", first, sizeof(first));
-	spin(50);
+	test_run_for(50);
 	g_assert_true(standin_drop(f.bus, SCALE, "remote", &error));
 	Want gone = { SCALE, BLE_LINK_SUBSCRIBED, 0 };
 	g_assert_true(wait_for(&f, not_in_state, &gone, WAIT_MS));
 	wait_state(&f, SCALE, BLE_LINK_SUBSCRIBED, WAIT_MS);
 	notify(&f, SCALE, "2a9c", second, sizeof(second));
-	spin(100);
+	test_run_for(100);
 	g_assert_cmpuint(
 	    count_readings(&f, SCALE, DECODE_UUID_BODY_COMPOSITION), ==, 1);
 	teardown(&f);
@@ -1164,7 +1143,7 @@ static void test_power_cycle(void)
 	g_assert_false(ble_client_check(f.c, &problem));
 	g_assert_error(problem, BLE_ERROR, BLE_ERROR_ADAPTER_OFF);
 	g_clear_error(&problem);
-	spin(500);
+	test_run_for(500);
 	/* Switched off by someone: waited for, not fought over. */
 	g_assert_cmpuint(standin_calls(f.bus, "Set:Powered"), ==, 0);
 
@@ -1212,7 +1191,7 @@ static void test_check(void)
 	g_assert_nonnull(strstr(problem->message, "hci0"));
 	g_assert_nonnull(strstr(problem->message, "bluetoothctl power on"));
 	g_clear_error(&problem);
-	spin(200);
+	test_run_for(200);
 	g_assert_cmpint(ble_client_link_state(f.c, STRAP), ==,
 			BLE_LINK_WAITING);
 	g_assert_cmpuint(standin_calls(f.bus, "Connect"), ==, 0);
@@ -1227,7 +1206,7 @@ static void test_check(void)
 	/* The allowlist changes at run time: a dropped strap is
 	 * disconnected, an added one connected. */
 	ble_client_set_devices(f.c, NULL, 0);
-	spin(200);
+	test_run_for(200);
 	g_assert_cmpuint(standin_calls(f.bus, "Disconnect:" STRAP), ==, 1);
 	g_assert_cmpint(ble_client_link_state(f.c, STRAP), ==, BLE_LINK_ABSENT);
 	ble_client_set_devices(f.c, strap_only, 1);
@@ -1268,12 +1247,12 @@ static void test_connect_in_progress(gconstpointer data)
 	add_device(&f, STRAP, "Strap", "heart-rate",
 		   g_variant_new_parsed("{'known': <true>, "
 					"'connect-delay-ms': <uint32 1500>}"));
-	g_autoptr(GDBusConnection) other = connect_client(f.bus);
+	g_autoptr(GDBusConnection) other = standin_bus_new_client(f.bus);
 	g_dbus_connection_call(
 	    other, "org.bluez", "/org/bluez/hci0/dev_AA_BB_CC_DD_EE_01",
 	    "org.bluez.Device1", "Connect", NULL, NULL, G_DBUS_CALL_FLAGS_NONE,
 	    WAIT_MS, NULL, set_done, &done);
-	spin(100);
+	test_run_for(100);
 	client_start(&f, strap_only, 1);
 	wait_state(&f, STRAP, BLE_LINK_SUBSCRIBED, WAIT_MS);
 	g_assert_true(wait_for(&f, flag_set, &done, WAIT_MS));
@@ -1320,7 +1299,7 @@ static void test_adapter(void)
 	client_stop(&f);
 	client_start_cfg(&f, strap_only, 1, FALSE, NULL);
 	wait_state(&f, STRAP, BLE_LINK_ABSENT, WAIT_MS);
-	spin(200);
+	test_run_for(200);
 	g_assert_cmpint(ble_client_link_state(f.c, STRAP), ==, BLE_LINK_ABSENT);
 
 	/* One that is not there. */

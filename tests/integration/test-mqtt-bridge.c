@@ -22,7 +22,6 @@
 #include <string.h>
 
 #include <glib.h>
-#include <glib/gstdio.h>
 #include <json-glib/json-glib.h>
 #include <mosquitto.h>
 #include <mqtt_protocol.h>
@@ -32,6 +31,7 @@
 #include "mqtt/client.h"
 #include "mqtt/discovery.h"
 #include "tests/integration/outbox-wiring.h"
+#include "tests/support/test-support.h"
 #include "gateway/core/store.h"
 #include "tests/unit/ha-classes.h"
 
@@ -39,7 +39,6 @@
 #define PREFIX	 "homeassistant"
 #define STATUS	 "recovery/status"
 #define HA_BIRTH "homeassistant/status"
-#define TICK_MS	 5
 #define WAIT_MS	 10000
 
 /* The household: the first two people and both devices to begin with. */
@@ -63,36 +62,6 @@ static const struct mqtt_discovery_gateway gateway = {
 	.sw_version = "0.1.0-test",
 	.support_url = "https://example.invalid/recoveryd",
 };
-
-/* --- running the main loop until something holds -------------------------- */
-
-static gboolean tick(gpointer data)
-{
-	return G_SOURCE_CONTINUE;
-}
-
-static bool run_until(bool (*cond)(void *), void *arg, unsigned timeout_ms)
-{
-	int64_t deadline = g_get_monotonic_time() +
-			   (int64_t)timeout_ms * G_TIME_SPAN_MILLISECOND;
-	guint id = g_timeout_add(TICK_MS, tick, NULL);
-	bool ok;
-
-	while (!(ok = cond(arg)) && g_get_monotonic_time() < deadline)
-		g_main_context_iteration(NULL, TRUE);
-	g_source_remove(id);
-	return ok;
-}
-
-static bool never(void *arg)
-{
-	return false;
-}
-
-static void run_for(unsigned ms)
-{
-	run_until(never, NULL, ms);
-}
 
 static double since_ms(int64_t t0_us)
 {
@@ -405,7 +374,7 @@ static bool wait_topics(ha *h, unsigned from, GPtrArray *topics, bool empty,
 {
 	struct topics_wait w = { h, from, topics, empty };
 
-	return run_until(ha_has_topics, &w, timeout_ms);
+	return test_run_until(ha_has_topics, &w, timeout_ms);
 }
 
 /* --- the gateway ---------------------------------------------------------- */
@@ -535,19 +504,6 @@ static const struct mqtt_bridge_ops bridge_ops = {
 	.log = on_log,
 };
 
-static void remove_tree(const char *dir)
-{
-	g_autoptr(GDir) d = g_dir_open(dir, 0, NULL);
-	const char *name;
-
-	while (d && (name = g_dir_read_name(d))) {
-		g_autofree char *path = g_build_filename(dir, name, NULL);
-
-		g_remove(path);
-	}
-	g_rmdir(dir);
-}
-
 /* A broker and the gateway's store; the gateway is started separately. */
 static bool gw_init(struct gw *g)
 {
@@ -558,8 +514,7 @@ static bool gw_init(struct gw *g)
 	g->broker = broker_new(NULL, &error);
 	if (!broker_check(error))
 		return false;
-	g->dir = g_dir_make_tmp("test-bridge-XXXXXX", &error);
-	g_assert_no_error(error);
+	g->dir = test_tmp_dir_new("test-bridge-XXXXXX");
 	path = g_build_filename(g->dir, "recoveryd.db", NULL);
 	g->store = store_open(path, NULL, &error);
 	g_assert_no_error(error);
@@ -616,7 +571,7 @@ static void gw_start(struct gw *g, const struct mqtt_discovery_person *people,
 	    mqtt_bridge_set_devices(g->bridge, devices, device_count, &error));
 	g_assert_true(mqtt_client_start(g->client, &error));
 	g_assert_no_error(error);
-	g_assert_true(run_until(is_connected, g, WAIT_MS));
+	g_assert_true(test_run_until(is_connected, g, WAIT_MS));
 }
 
 /* A clean stop, as on SIGTERM. */
@@ -633,14 +588,13 @@ static void gw_clear(struct gw *g)
 	gw_stop(g);
 	g_clear_pointer(&g->store, store_close);
 	if (g->dir)
-		remove_tree(g->dir);
+		test_remove_tree(g->dir);
 	g_clear_pointer(&g->dir, g_free);
 	g_clear_pointer(&g->broker, broker_free);
 	g_clear_pointer(&g->checkins, g_ptr_array_unref);
 	g_clear_pointer(&g->rejected, g_ptr_array_unref);
 	g_clear_pointer(&g->debug_log, g_ptr_array_unref);
-	while (g_main_context_iteration(NULL, FALSE))
-		;
+	test_run_pending();
 }
 
 static bool not_settling(void *arg)
@@ -887,8 +841,8 @@ static void test_discovery_on_connect(void)
 	gw_start(&g, everyone, 2, all_devices, 2);
 	g_assert_true(wait_topics(h, 0, topics, false, WAIT_MS));
 	g_test_message("%u configs in %.0f ms", topics->len, since_ms(t0));
-	g_assert_true(run_until(states_arrived,
-				&(struct states_wait){ h, 0, &g }, WAIT_MS));
+	g_assert_true(test_run_until(
+	    states_arrived, &(struct states_wait){ h, 0, &g }, WAIT_MS));
 	g_assert_cmpuint(g.republished, ==, 1);
 
 	/* Each config once, retained, and right by itself. */
@@ -920,9 +874,9 @@ static void test_discovery_on_connect(void)
 
 	/* Nothing of ours was stale: the sweep deletes nothing, and the
 	 * gateway stops listening to configs. */
-	g_assert_true(run_until(not_settling, &g, WAIT_MS));
+	g_assert_true(test_run_until(not_settling, &g, WAIT_MS));
 	g_test_message("settled %.0f ms after the start", since_ms(t0));
-	run_for(100);
+	test_run_for(100);
 	g_clear_pointer(&view, g_hash_table_unref);
 	view = ha_view(h, 0);
 	g_assert_cmpuint(g_hash_table_size(view), ==, topics->len);
@@ -945,8 +899,8 @@ static void test_birth(void)
 	h = ha_new(g.broker);
 	gw_start(&g, everyone, 2, all_devices, 2);
 	g_assert_true(wait_topics(h, 0, topics, false, WAIT_MS));
-	g_assert_true(run_until(states_arrived,
-				&(struct states_wait){ h, 0, &g }, WAIT_MS));
+	g_assert_true(test_run_until(
+	    states_arrived, &(struct states_wait){ h, 0, &g }, WAIT_MS));
 	g_assert_cmpuint(g.republished, ==, 1);
 
 	/* Home Assistant restarts, and (as it may) says so three times. */
@@ -966,11 +920,11 @@ static void test_birth(void)
 		       (double)(first_us - t0) / 1000.0);
 	g_assert_cmpint(first_us - t0, >=, 1000 * G_TIME_SPAN_MILLISECOND);
 	g_assert_cmpint(first_us - t0, <=, 6000 * G_TIME_SPAN_MILLISECOND);
-	g_assert_true(run_until(states_arrived,
-				&(struct states_wait){ h, from, &g }, WAIT_MS));
+	g_assert_true(test_run_until(
+	    states_arrived, &(struct states_wait){ h, from, &g }, WAIT_MS));
 	/* Three births, one answer: nothing more once the longest delay
 	 * any of them could have drawn is over. */
-	run_for((unsigned)MAX(0.0, 5300.0 - since_ms(t0)));
+	test_run_for((unsigned)MAX(0.0, 5300.0 - since_ms(t0)));
 	g_assert_cmpuint(g.republished, ==, 2);
 	for (guint i = 0; i < topics->len; i++)
 		g_assert_cmpuint(ha_count_on(h, from, topics->pdata[i], false),
@@ -997,7 +951,7 @@ static void test_birth_offline(void)
 	g_assert_true(wait_topics(h, 0, topics, false, WAIT_MS));
 	from = ha_count(h);
 	ha_publish(h, HA_BIRTH, "offline");
-	run_for(400);
+	test_run_for(400);
 	g_assert_cmpuint(g.republished, ==, 1);
 	g_assert_cmpuint(ha_count_on(h, from, topics->pdata[0], false), ==, 0);
 	ha_publish(h, HA_BIRTH, "online\n");
@@ -1009,7 +963,7 @@ static void test_birth_offline(void)
 	for (int i = 0; i < 5; i++)
 		ha_publish(h, HA_BIRTH, "online");
 	g_assert_true(wait_topics(h, from, topics, false, 2000));
-	run_for(300);
+	test_run_for(300);
 	g_assert_cmpuint(g.republished, ==, 3);
 	for (guint i = 0; i < topics->len; i++)
 		g_assert_cmpuint(ha_count_on(h, from, topics->pdata[i], false),
@@ -1058,8 +1012,8 @@ static void test_removed_on_restart(void)
 	g_assert_true(wait_topics(h, from, gone, true, WAIT_MS));
 	g_test_message("%u stale configs deleted %.0f ms after the restart",
 		       gone->len, since_ms(t0));
-	g_assert_true(run_until(not_settling, &g, WAIT_MS));
-	run_for(200);
+	g_assert_true(test_run_until(not_settling, &g, WAIT_MS));
+	test_run_for(200);
 
 	/* Exactly those, each once, retained (an empty retained payload is
 	 * the deletion), and the others' kept. */
@@ -1089,13 +1043,13 @@ static void test_removed_on_restart(void)
 	/* Settled: it no longer receives everyone's configs. */
 	mqtt_client_get_stats(g.client, &st0);
 	ha_publish_len(h, PREFIX "/sensor/zigbee_hall/config", "{}", 2, false);
-	run_for(300);
+	test_run_for(300);
 	mqtt_client_get_stats(g.client, &st1);
 	g_assert_cmpuint(st1.received, ==, st0.received);
 
 	/* A Home Assistant starting now finds only what is configured. */
 	late = ha_new(g.broker);
-	run_for(300);
+	test_run_for(300);
 	g_clear_pointer(&view, g_hash_table_unref);
 	view = ha_view(late, 0);
 	g_assert_cmpuint(g_hash_table_size(view), ==, kept->len + 2);
@@ -1153,8 +1107,8 @@ static void test_reload(void)
 	g_assert_error(error, MQTT_CLIENT_ERROR, MQTT_CLIENT_ERROR_INVALID);
 	g_clear_error(&error);
 
-	g_assert_true(run_until(not_settling, &g, WAIT_MS));
-	run_for(200);
+	g_assert_true(test_run_until(not_settling, &g, WAIT_MS));
+	test_run_for(200);
 	/* Alice did not change: not sent again. Bob once, not again by the
 	 * sweep. */
 	for (guint i = 0; i < alice_topics->len; i++)
@@ -1246,8 +1200,8 @@ static void test_checkins(void)
 	ha_publish(h, bob_set, "{\"energy\":2.0}");
 	/* In order on one connection: once the good ones are in, every bad
 	 * one before them has been handled. */
-	g_assert_true(run_until(has_checkins, &g, WAIT_MS));
-	run_for(200);
+	g_assert_true(test_run_until(has_checkins, &g, WAIT_MS));
+	test_run_for(200);
 
 	g_assert_cmpuint(g.checkins->len, ==, 2);
 	c = g.checkins->pdata[0];

@@ -38,11 +38,11 @@
 #include "tests/integration/outbox-wiring.h"
 #include "mqtt/password.h"
 #include "gateway/core/store.h"
+#include "tests/support/test-support.h"
 
 #define SEQ_TOPIC    "recovery/test/alert"
 #define STATUS	     "recovery/status"
 #define ROWS	     500
-#define TICK_MS	     5
 #define WAIT_MS	     10000
 #define MAX_INFLIGHT 20
 #define OUTAGE_S     30
@@ -124,8 +124,7 @@ static void ctx_init(struct ctx *t)
 	g_autofree char *path = NULL;
 
 	memset(t, 0, sizeof(*t));
-	t->dir = g_dir_make_tmp("test-mqtt-XXXXXX", &error);
-	g_assert_no_error(error);
+	t->dir = test_tmp_dir_new("test-mqtt-XXXXXX");
 	path = g_build_filename(t->dir, "recoveryd.db", NULL);
 	t->store = store_open(path, NULL, &error);
 	g_assert_no_error(error);
@@ -137,23 +136,6 @@ static void ctx_init(struct ctx *t)
 	t->logs = g_ptr_array_new_with_free_func(g_free);
 }
 
-static void remove_tree(const char *dir)
-{
-	g_autoptr(GDir) d = g_dir_open(dir, 0, NULL);
-	const char *name;
-
-	while (d && (name = g_dir_read_name(d))) {
-		g_autofree char *path = g_build_filename(dir, name, NULL);
-
-		if (g_file_test(path, G_FILE_TEST_IS_DIR) &&
-		    !g_file_test(path, G_FILE_TEST_IS_SYMLINK))
-			remove_tree(path);
-		else
-			g_remove(path);
-	}
-	g_rmdir(dir);
-}
-
 static void ctx_clear(struct ctx *t)
 {
 	g_clear_pointer(&t->client, mqtt_client_free);
@@ -162,11 +144,10 @@ static void ctx_clear(struct ctx *t)
 	g_clear_pointer(&t->inbound, g_ptr_array_unref);
 	g_clear_pointer(&t->logs, g_ptr_array_unref);
 	if (t->dir)
-		remove_tree(t->dir);
+		test_remove_tree(t->dir);
 	g_clear_pointer(&t->dir, g_free);
 	/* Let sources that were destroyed run their last dispatch. */
-	while (g_main_context_iteration(NULL, FALSE))
-		;
+	test_run_pending();
 }
 
 static struct mqtt_client_config base_config(int port)
@@ -195,35 +176,6 @@ static mqtt_client *ctx_client(struct ctx *t,
 }
 
 /* --- running the main loop until something holds -------------------------- */
-
-static gboolean tick(gpointer data)
-{
-	return G_SOURCE_CONTINUE;
-}
-
-/* Iterates the default context until @cond holds or @timeout_ms passes. */
-static bool run_until(bool (*cond)(void *), void *arg, unsigned timeout_ms)
-{
-	int64_t deadline = g_get_monotonic_time() +
-			   (int64_t)timeout_ms * G_TIME_SPAN_MILLISECOND;
-	guint id = g_timeout_add(TICK_MS, tick, NULL);
-	bool ok;
-
-	while (!(ok = cond(arg)) && g_get_monotonic_time() < deadline)
-		g_main_context_iteration(NULL, TRUE);
-	g_source_remove(id);
-	return ok;
-}
-
-static bool never(void *arg)
-{
-	return false;
-}
-
-static void run_for(unsigned ms)
-{
-	run_until(never, NULL, ms);
-}
 
 static bool is_connected(void *arg)
 {
@@ -255,7 +207,7 @@ static bool run_until_probe(probe *p, unsigned n, unsigned timeout_ms)
 {
 	struct count_wait w = { p, n };
 
-	return run_until(probe_has, &w, timeout_ms);
+	return test_run_until(probe_has, &w, timeout_ms);
 }
 
 /* Index of the first message on @topic with @payload from @from, or -1. */
@@ -295,7 +247,7 @@ static bool run_until_message(probe *p, const char *topic, const char *payload,
 {
 	struct find_wait w = { p, topic, payload };
 
-	return run_until(probe_has_message, &w, timeout_ms);
+	return test_run_until(probe_has_message, &w, timeout_ms);
 }
 
 static broker *start_broker(const struct broker_config *cfg)
@@ -411,7 +363,7 @@ static void write_file(const char *path, const char *content, size_t len,
 static void test_password_case(gconstpointer data)
 {
 	const struct password_case *pc = data;
-	g_autofree char *dir = g_dir_make_tmp("test-pw-XXXXXX", NULL);
+	g_autofree char *dir = test_tmp_dir_new("test-pw-XXXXXX");
 	g_autofree char *path = g_build_filename(dir, "pw", NULL);
 	g_autoptr(GError) error = NULL;
 	char *password = NULL;
@@ -435,12 +387,12 @@ static void test_password_case(gconstpointer data)
 		g_assert_null(password);
 	}
 	mqtt_password_free(password);
-	remove_tree(dir);
+	test_remove_tree(dir);
 }
 
 static void test_password_limits(void)
 {
-	g_autofree char *dir = g_dir_make_tmp("test-pw-XXXXXX", NULL);
+	g_autofree char *dir = test_tmp_dir_new("test-pw-XXXXXX");
 	g_autofree char *path = g_build_filename(dir, "pw", NULL);
 	g_autofree char *sub = g_build_filename(dir, "sub", NULL);
 	g_autofree char *missing = g_build_filename(dir, "missing", NULL);
@@ -487,7 +439,7 @@ static void test_password_limits(void)
 	g_assert_false(mqtt_password_read(sub, &password, &exposed, &error));
 	g_assert_nonnull(strstr(error->message, "regular"));
 	g_clear_error(&error);
-	remove_tree(dir);
+	test_remove_tree(dir);
 }
 
 /* --- configuration checked by new() --------------------------------------- */
@@ -663,7 +615,7 @@ static void test_plain_online(gconstpointer data)
 	cfg = base_config(broker_port(b));
 	cfg.protocol = protocol;
 	ctx_client(&t, &cfg);
-	g_assert_true(run_until(is_connected, &t, WAIT_MS));
+	g_assert_true(test_run_until(is_connected, &t, WAIT_MS));
 	g_assert_cmpuint(t.connects, ==, 1);
 	g_assert_true(run_until_message(p, STATUS, "online", WAIT_MS));
 
@@ -689,7 +641,7 @@ static void test_plain_online(gconstpointer data)
 	/* A stopped client starts again. */
 	probe_clear(p);
 	g_assert_true(mqtt_client_start(t.client, NULL));
-	g_assert_true(run_until(is_connected, &t, WAIT_MS));
+	g_assert_true(test_run_until(is_connected, &t, WAIT_MS));
 	g_assert_true(run_until_message(p, STATUS, "online", WAIT_MS));
 	mqtt_client_stop(t.client);
 	ctx_clear(&t);
@@ -741,8 +693,8 @@ static void check_inbound(struct ctx *t, probe *p)
 	    probe_publish(p, "recovery/alice/checkin/set", checkin, 1, false));
 	g_assert_true(
 	    probe_publish(p, "homeassistant/status", "online", 1, false));
-	g_assert_true(run_until(has_inbound, t, WAIT_MS));
-	run_for(100);
+	g_assert_true(test_run_until(has_inbound, t, WAIT_MS));
+	test_run_for(100);
 	g_assert_cmpuint(t->inbound->len, ==, 2);
 	m = t->inbound->pdata[0];
 	g_assert_cmpstr(m->topic, ==, "recovery/alice/checkin/set");
@@ -770,7 +722,7 @@ static void test_inbound(void)
 	g_assert_true(run_until_message(p, STATUS, "online", WAIT_MS));
 	/* "online" is queued after the SUBSCRIBE; its arrival does not
 	 * prove the SUBACK. A round trip through the broker does. */
-	run_for(200);
+	test_run_for(200);
 	check_inbound(&t, p);
 	mqtt_client_stop(t.client);
 	ctx_clear(&t);
@@ -800,7 +752,7 @@ static bool run_until_inbound(struct ctx *t, const char *topic)
 {
 	struct inbound_wait w = { t, topic };
 
-	return run_until(has_inbound_on, &w, WAIT_MS);
+	return test_run_until(has_inbound_on, &w, WAIT_MS);
 }
 
 static void test_subscribe_publish(void)
@@ -845,8 +797,8 @@ static void test_subscribe_publish(void)
 	g_assert_error(error, MQTT_CLIENT_ERROR, MQTT_CLIENT_ERROR_INVALID);
 	g_clear_error(&error);
 
-	g_assert_true(run_until(is_connected, &t, WAIT_MS));
-	run_for(200); /* the SUBACK */
+	g_assert_true(test_run_until(is_connected, &t, WAIT_MS));
+	test_run_for(200); /* the SUBACK */
 	g_assert_true(probe_publish(p, "extra/a/in", "one", 1, false));
 	g_assert_true(run_until_inbound(&t, "extra/a/in"));
 
@@ -867,12 +819,12 @@ static void test_subscribe_publish(void)
 
 	/* A clean session forgets it; the client subscribes again. */
 	broker_stop(b);
-	g_assert_true(run_until(has_disconnected, &t, WAIT_MS));
+	g_assert_true(test_run_until(has_disconnected, &t, WAIT_MS));
 	g_assert_true(broker_start(b, &error));
 	g_assert_no_error(error);
 	g_assert_true(probe_wait_ready(p, WAIT_MS));
-	g_assert_true(run_until(is_connected, &t, WAIT_MS));
-	run_for(200);
+	g_assert_true(test_run_until(is_connected, &t, WAIT_MS));
+	test_run_for(200);
 	g_assert_true(probe_publish(p, "extra/b/in", "two", 1, false));
 	g_assert_true(run_until_inbound(&t, "extra/b/in"));
 
@@ -881,7 +833,7 @@ static void test_subscribe_publish(void)
 	g_assert_true(mqtt_client_unsubscribe(t.client, "extra/+/in", &error));
 	g_assert_true(mqtt_client_unsubscribe(t.client, "extra/+/in", &error));
 	g_assert_no_error(error);
-	run_for(200);
+	test_run_for(200);
 	g_assert_true(probe_publish(p, "extra/c/in", "three", 1, false));
 	g_assert_true(
 	    probe_publish(p, "recovery/alice/checkin/set", "{}", 1, false));
@@ -910,7 +862,7 @@ static void test_live_collapse(void)
 	cfg = base_config(broker_port(b));
 	broker_stop(b);
 	ctx_client(&t, &cfg);
-	g_assert_true(run_until(has_disconnected, &t, WAIT_MS));
+	g_assert_true(test_run_until(has_disconnected, &t, WAIT_MS));
 	g_assert_error(t.reason, MQTT_CLIENT_ERROR, MQTT_CLIENT_ERROR_CONNECT);
 
 	for (int i = 1; i <= 10; i++) {
@@ -920,7 +872,7 @@ static void test_live_collapse(void)
 		    mqtt_client_publish_live(t.client, "recovery/alice/live", v,
 					     strlen(v), false, &error));
 		g_assert_no_error(error);
-		run_for(20);
+		test_run_for(20);
 	}
 
 	/* The probe subscribes before the client may connect: the main loop
@@ -929,7 +881,7 @@ static void test_live_collapse(void)
 	g_assert_no_error(error);
 	p = start_probe(b, NULL, NULL, topics);
 	g_assert_true(run_until_probe(p, 1, WAIT_MS));
-	run_for(300);
+	test_run_for(300);
 	g_assert_cmpuint(probe_count(p), ==, 1);
 	g_assert_cmpint(
 	    probe_find(p, 0, "recovery/alice/live", "{\"bpm\":60}", NULL), ==,
@@ -1068,7 +1020,7 @@ static bool make_pki(struct pki *k)
 		g_test_skip("openssl not found");
 		return false;
 	}
-	k->dir = g_dir_make_tmp("test-pki-XXXXXX", NULL);
+	k->dir = test_tmp_dir_new("test-pki-XXXXXX");
 	make_ca(k->dir, "ca");
 	make_ca(k->dir, "other-ca");
 	make_leaf(k->dir, "ca", "server", "localhost",
@@ -1106,7 +1058,7 @@ static bool make_pki(struct pki *k)
 static void pki_clear(struct pki *k)
 {
 	if (k->dir)
-		remove_tree(k->dir);
+		test_remove_tree(k->dir);
 	g_free(k->dir);
 	g_free(k->ca);
 	g_free(k->server_crt);
@@ -1140,7 +1092,7 @@ static bool tls_connects(broker *b, struct mqtt_client_config *cfg,
 	cfg->port = broker_port(b);
 	cfg->tls = true;
 	ctx_client(&t, cfg);
-	g_assert_true(run_until(settled, &t, WAIT_MS));
+	g_assert_true(test_run_until(settled, &t, WAIT_MS));
 	ok = t.connects > 0;
 	if (ok) {
 		g_assert_true(run_until_message(p, STATUS, "online", WAIT_MS));
@@ -1312,7 +1264,7 @@ static void test_auth_acl(void)
 	cfg.username = "recoveryd";
 	cfg.password_file = pw;
 	ctx_client(&t, &cfg);
-	g_assert_true(run_until(is_connected, &t, WAIT_MS));
+	g_assert_true(test_run_until(is_connected, &t, WAIT_MS));
 	g_assert_true(run_until_message(
 	    p, "homeassistant/sensor/rd_alice/config", "{}", WAIT_MS));
 	state =
@@ -1326,7 +1278,7 @@ static void test_auth_acl(void)
 	/* MQTT 3.1.1 has no way to say "denied": the broker acknowledges
 	 * and drops, so the row counts as sent. (The PUBACK may follow the
 	 * delivery to the probe: wait for it.) */
-	g_assert_true(run_until(all_sent, &t, WAIT_MS));
+	g_assert_true(test_run_until(all_sent, &t, WAIT_MS));
 	/* No warning: the password file is private. */
 	for (guint i = 0; i < t.logs->len; i++)
 		g_assert_false(g_str_has_prefix(t.logs->pdata[i], "WARNING"));
@@ -1352,14 +1304,14 @@ static void test_auth_wrong_password(gconstpointer data)
 	cfg.username = "recoveryd";
 	cfg.password = "not the password";
 	ctx_client(&t, &cfg);
-	g_assert_true(run_until(has_disconnected, &t, WAIT_MS));
+	g_assert_true(test_run_until(has_disconnected, &t, WAIT_MS));
 	g_assert_cmpuint(t.connects, ==, 0);
 	g_assert_error(t.reason, MQTT_CLIENT_ERROR,
 		       MQTT_CLIENT_ERROR_NOT_AUTHORIZED);
 	g_test_message("wrong password: %s", t.reason->message);
 	g_assert_nonnull(strstr(t.reason->message, "refused"));
 	/* It keeps trying: the password may be fixed on the broker. */
-	run_for(1500);
+	test_run_for(1500);
 	g_assert_cmpuint(t.disconnects, >, 1);
 	mqtt_client_stop(t.client);
 	ctx_clear(&t);
@@ -1450,14 +1402,14 @@ static void test_outbox_broker_outage(void)
 	cfg.max_inflight = MAX_INFLIGHT;
 	cfg.reconnect_max_ms = 2000;
 	ctx_client(&t, &cfg);
-	g_assert_true(run_until(is_connected, &t, WAIT_MS));
+	g_assert_true(test_run_until(is_connected, &t, WAIT_MS));
 
 	/* 100 rows at once; the broker dies with about 20 in flight. */
 	pr = (struct producer){ .t = &t, .next = 1, .last = ROWS };
 	while (pr.next <= (int)first)
 		produce_one(&pr);
 	g_assert_true(
-	    run_until(acked, &(struct acked_wait){ &t, 50 }, WAIT_MS));
+	    test_run_until(acked, &(struct acked_wait){ &t, 50 }, WAIT_MS));
 	broker_kill(b);
 	t0 = g_get_monotonic_time();
 	mqtt_client_get_stats(t.client, &st);
@@ -1467,7 +1419,7 @@ static void test_outbox_broker_outage(void)
 
 	/* The other 400 while it is away, spread over the outage. */
 	pr.id = g_timeout_add(outage * 1000 / (ROWS - first), produce_cb, &pr);
-	run_for(outage * 1000);
+	test_run_for(outage * 1000);
 	/* Timers slip by the time each row takes to commit: the rest now. */
 	g_clear_handle_id(&pr.id, g_source_remove);
 	while (pr.next <= ROWS)
@@ -1483,8 +1435,8 @@ static void test_outbox_broker_outage(void)
 	/* The probe is back before the client may reconnect. */
 	g_assert_true(probe_wait_ready(p, WAIT_MS));
 	g_assert_true(
-	    run_until(drained, &(struct drained_wait){ &t, p }, 30000));
-	run_for(200);
+	    test_run_until(drained, &(struct drained_wait){ &t, p }, 30000));
+	test_run_for(200);
 	g_test_message("drained %.1f s after the kill",
 		       (double)(g_get_monotonic_time() - t0) / 1e6);
 

@@ -5,6 +5,8 @@
  */
 #include <glib.h>
 
+#include "tests/support/test-support.h"
+
 struct decode_case {
 	const char *name;
 	const char *args; /* split on spaces */
@@ -90,20 +92,14 @@ static void run(const char *args, int *ret_status, char **ret_out,
 	const char *binary = g_getenv("RECOVERYCTL");
 	g_auto(GStrv) words = g_strsplit(args, " ", -1);
 	g_autoptr(GPtrArray) argv = g_ptr_array_new_with_free_func(g_free);
-	g_autoptr(GError) error = NULL;
-	int wait_status;
 
 	g_assert_nonnull(binary);
 	g_ptr_array_add(argv, g_strdup(binary));
 	for (char **w = words; *w; w++)
 		g_ptr_array_add(argv, g_strdup(*w));
 	g_ptr_array_add(argv, NULL);
-	g_assert_true(g_spawn_sync(NULL, (char **)argv->pdata, NULL,
-				   G_SPAWN_DEFAULT, NULL, NULL, ret_out,
-				   ret_err, &wait_status, &error));
-	g_assert_no_error(error);
-	g_assert_true(WIFEXITED(wait_status));
-	*ret_status = WEXITSTATUS(wait_status);
+	*ret_status = test_spawn((const char *const *)argv->pdata, NULL,
+				 ret_out, ret_err);
 }
 
 static void test_case(gconstpointer data)

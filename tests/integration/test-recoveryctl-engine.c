@@ -21,6 +21,7 @@
 #include "gateway/core/clock.h"
 #include "gateway/engine/recovery.h"
 #include "gateway/core/scenario.h"
+#include "tests/support/test-support.h"
 
 #define DAYS	   9
 #define FIRST_DATE "2026-03-02"
@@ -128,16 +129,12 @@ static int run(const char *args, char **ret_out, char **ret_err)
 	g_auto(GStrv) argv = NULL;
 	g_autofree char *line = NULL;
 	g_autoptr(GError) error = NULL;
-	int status;
 
 	g_assert_nonnull(binary);
 	line = g_strdup_printf("%s %s", binary, args);
 	g_assert_true(g_shell_parse_argv(line, NULL, &argv, &error));
-	g_assert_true(g_spawn_sync(NULL, argv, NULL, G_SPAWN_DEFAULT, NULL,
-				   NULL, ret_out, ret_err, &status, &error));
 	g_assert_no_error(error);
-	g_assert_true(WIFEXITED(status));
-	return WEXITSTATUS(status);
+	return test_spawn((const char *const *)argv, NULL, ret_out, ret_err);
 }
 
 /* Scores of person 0 through the pure pipeline, for days 0..DAYS-1. */
@@ -249,8 +246,7 @@ static void test_engine(void)
 	}
 	sc.zone = zone;
 	g_assert_true(clock_day_parse(FIRST_DATE, &sc.first_day));
-	dir = g_dir_make_tmp("recoveryctl-engine-XXXXXX", &error);
-	g_assert_no_error(error);
+	dir = test_tmp_dir_new("recoveryctl-engine-XXXXXX");
 	csv = g_build_filename(dir, "readings.csv", NULL);
 	db = g_build_filename(dir, "recovery.db", NULL);
 	db2 = g_build_filename(dir, "roundtrip.db", NULL);
@@ -418,21 +414,7 @@ static void test_engine(void)
 
 	for (int i = 0; i < DAYS; i++)
 		store_span_clear(&w.span[i]);
-	g_remove(csv);
-	g_remove(csv2);
-	{
-		const char *suffixes[] = { "", "-wal", "-shm" };
-
-		for (size_t i = 0; i < G_N_ELEMENTS(suffixes); i++) {
-			g_autofree char *a = g_strconcat(db, suffixes[i], NULL);
-			g_autofree char *b =
-			    g_strconcat(db2, suffixes[i], NULL);
-
-			g_remove(a);
-			g_remove(b);
-		}
-	}
-	g_rmdir(dir);
+	test_remove_tree(dir);
 }
 
 static unsigned count_lines_with(const char *text, const char *needle)

@@ -6,9 +6,10 @@
  */
 #include <string.h>
 
-#include <gio/gio.h>
 #include <glib.h>
 #include <glib/gstdio.h>
+
+#include "tests/support/test-support.h"
 
 enum feed {
 	FEED_FILE,    /* input in a temporary file, named as FILE */
@@ -114,29 +115,14 @@ static void run(const char *const *args, const char *stdin_path,
 {
 	const char *binary = g_getenv("RECOVERYCTL");
 	g_autoptr(GPtrArray) argv = g_ptr_array_new_with_free_func(g_free);
-	g_autoptr(GSubprocessLauncher) launcher = NULL;
-	g_autoptr(GSubprocess) child = NULL;
-	g_autoptr(GError) error = NULL;
 
 	g_assert_nonnull(binary);
 	g_ptr_array_add(argv, g_strdup(binary));
 	for (const char *const *a = args; *a; a++)
 		g_ptr_array_add(argv, g_strdup(*a));
 	g_ptr_array_add(argv, NULL);
-
-	/* g_spawn_sync cannot feed standard input; GSubprocess can. */
-	launcher = g_subprocess_launcher_new(G_SUBPROCESS_FLAGS_STDOUT_PIPE |
-					     G_SUBPROCESS_FLAGS_STDERR_PIPE);
-	if (stdin_path)
-		g_subprocess_launcher_set_stdin_file_path(launcher, stdin_path);
-	child = g_subprocess_launcher_spawnv(
-	    launcher, (const char *const *)argv->pdata, &error);
-	g_assert_no_error(error);
-	g_assert_true(g_subprocess_communicate_utf8(child, NULL, NULL, ret_out,
-						    ret_err, &error));
-	g_assert_no_error(error);
-	g_assert_true(g_subprocess_get_if_exited(child));
-	*ret_status = g_subprocess_get_exit_status(child);
+	*ret_status = test_spawn((const char *const *)argv->pdata, stdin_path,
+				 ret_out, ret_err);
 }
 
 static char *write_temp(const char *content)
@@ -181,8 +167,7 @@ static void test_case(gconstpointer data)
 		file_arg = "-";
 		break;
 	case FEED_MISSING:
-		dir = g_dir_make_tmp("test-hrv-XXXXXX", NULL);
-		g_assert_nonnull(dir);
+		dir = test_tmp_dir_new("test-hrv-XXXXXX");
 		path = g_build_filename(dir, "missing.txt", NULL);
 		file_arg = path;
 		break;

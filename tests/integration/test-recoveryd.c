@@ -18,6 +18,7 @@
 #include "tests/integration/broker.h"
 #include "tests/fakes/bus.h"
 #include "gateway/core/store.h"
+#include "tests/support/test-support.h"
 
 #define STRAP	"00:AA:01:01:00:01"
 #define BED	"A4:C1:38:00:00:02"
@@ -48,11 +49,8 @@ static void world_free(struct world *w)
 	if (w->notify_fd >= 0)
 		close(w->notify_fd);
 	g_free(w->notify_path);
-	if (w->dir) {
-		g_autofree char *cmd = g_strdup_printf("rm -rf '%s'", w->dir);
-
-		g_assert_cmpint(system(cmd), ==, 0);
-	}
+	if (w->dir)
+		g_assert_true(test_remove_tree(w->dir));
 	g_free(w->dir);
 	g_free(w->config);
 	g_free(w->database);
@@ -105,8 +103,7 @@ static bool world_new(struct world *w, int alert_delay_s)
 				  "heart-rate", NULL, &error));
 	g_assert_no_error(error);
 
-	w->dir = g_dir_make_tmp("test-recoveryd-XXXXXX", &error);
-	g_assert_no_error(error);
+	w->dir = test_tmp_dir_new("test-recoveryd-XXXXXX");
 	w->database = g_build_filename(w->dir, "recoveryd.db", NULL);
 	{
 		struct sockaddr_un sa = { .sun_family = AF_UNIX };
@@ -523,13 +520,12 @@ static const struct check_case check_cases[] = {
 static void test_check_config(const void *data)
 {
 	const struct check_case *c = data;
-	g_autoptr(GError) error = NULL;
-	g_autofree char *dir = g_dir_make_tmp("test-recoveryd-XXXXXX", &error);
+	g_autofree char *dir = test_tmp_dir_new("test-recoveryd-XXXXXX");
 	g_autofree char *path = g_build_filename(dir, "recoveryd.conf", NULL);
 	g_autofree char *out = NULL, *err = NULL;
-	g_autoptr(GSubprocess) p = NULL;
+	const char *argv[] = { g_getenv("RECOVERYD"), "--check-config",
+			       "--config", path, NULL };
 
-	g_assert_no_error(error);
 	if (c->text) {
 		/* A directory is unreadable as a file, even for root. */
 		g_autoptr(GString) text = g_string_new(c->text);
@@ -537,15 +533,7 @@ static void test_check_config(const void *data)
 		g_string_replace(text, "@DIR@", dir, 0);
 		g_assert_true(g_file_set_contents(path, text->str, -1, NULL));
 	}
-	p = g_subprocess_new(G_SUBPROCESS_FLAGS_STDOUT_PIPE |
-				 G_SUBPROCESS_FLAGS_STDERR_PIPE,
-			     &error, g_getenv("RECOVERYD"), "--check-config",
-			     "--config", path, NULL);
-	g_assert_no_error(error);
-	g_assert_true(
-	    g_subprocess_communicate_utf8(p, NULL, NULL, &out, &err, &error));
-	g_assert_true(g_subprocess_get_if_exited(p));
-	g_assert_cmpint(g_subprocess_get_exit_status(p), ==, c->status);
+	g_assert_cmpint(test_spawn(argv, NULL, &out, &err), ==, c->status);
 	if (c->status == 0) {
 		g_assert_nonnull(strstr(out, c->want));
 	} else {
@@ -557,8 +545,7 @@ static void test_check_config(const void *data)
 		/* One line. */
 		g_assert_cmpint(strchr(err, '\n') - err + 1, ==, strlen(err));
 	}
-	g_unlink(path);
-	g_rmdir(dir);
+	test_remove_tree(dir);
 }
 
 int main(int argc, char **argv)

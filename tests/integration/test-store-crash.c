@@ -22,10 +22,10 @@
 #include <unistd.h>
 
 #include <glib.h>
-#include <glib/gstdio.h>
 #include <sqlite3.h>
 
 #include "gateway/core/store.h"
+#include "tests/support/test-support.h"
 
 #define KILLS	      60
 #define BATCH_ROWS    500
@@ -149,25 +149,10 @@ static int64_t check_file(const char *path, int64_t reported)
 	return rows;
 }
 
-static void remove_tree(const char *dir)
-{
-	g_autoptr(GDir) d = g_dir_open(dir, 0, NULL);
-	const char *name;
-
-	g_assert_nonnull(d);
-	while ((name = g_dir_read_name(d))) {
-		g_autofree char *path = g_build_filename(dir, name, NULL);
-
-		g_assert_cmpint(g_remove(path), ==, 0);
-	}
-	g_assert_cmpint(g_rmdir(dir), ==, 0);
-}
-
 static void test_kill9(void)
 {
 	GError *error = NULL;
-	g_autofree char *dir =
-	    g_dir_make_tmp("test-store-crash-XXXXXX", &error);
+	g_autofree char *dir = test_tmp_dir_new("test-store-crash-XXXXXX");
 	g_autofree char *path = NULL;
 	const char *seed_env = g_getenv("STORE_CRASH_SEED");
 	guint32 seed = seed_env ? (guint32)g_ascii_strtoull(seed_env, NULL, 10)
@@ -177,7 +162,6 @@ static void test_kill9(void)
 	int commits_seen = 0;
 	store *s;
 
-	g_assert_no_error(error);
 	path = g_build_filename(dir, "recoveryd.db", NULL);
 	g_test_message("seed %" G_GUINT32_FORMAT
 		       " (set STORE_CRASH_SEED to replay)",
@@ -224,7 +208,7 @@ static void test_kill9(void)
 	s = store_open(path, NULL, &error);
 	g_assert_no_error(error);
 	store_close(s);
-	remove_tree(dir);
+	g_assert_true(test_remove_tree(dir));
 }
 
 int main(int argc, char **argv)

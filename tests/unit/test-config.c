@@ -8,6 +8,7 @@
 #include <glib/gstdio.h>
 
 #include "gateway/core/config.h"
+#include "tests/support/test-support.h"
 
 typedef struct config owned_config;
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(owned_config, config_free)
@@ -795,36 +796,15 @@ static void write_file(const char *name, const char *text)
 	g_assert_true(g_file_set_contents(path, text, -1, NULL));
 }
 
-static void remove_tree(const char *path)
-{
-	g_autoptr(GDir) dir = g_dir_open(path, 0, NULL);
-	const char *name;
-
-	if (dir) {
-		while ((name = g_dir_read_name(dir))) {
-			g_autofree char *child =
-			    g_build_filename(path, name, NULL);
-
-			g_chmod(child, 0600);
-			remove_tree(child);
-		}
-		g_rmdir(path);
-	} else {
-		g_unlink(path);
-	}
-}
-
 int main(int argc, char **argv)
 {
-	g_autoptr(GError) error = NULL;
 	g_autofree char *certs = NULL;
 	g_autofree char *unreadable = NULL;
 	int r;
 
 	g_test_init(&argc, &argv, NULL);
 
-	tmp_dir = g_dir_make_tmp("test-config-XXXXXX", &error);
-	g_assert_no_error(error);
+	tmp_dir = test_tmp_dir_new("test-config-XXXXXX");
 	write_file("password", "s3cret\n");
 	write_file("ca.crt", "-----BEGIN CERTIFICATE-----\n");
 	write_file("client.crt", "-----BEGIN CERTIFICATE-----\n");
@@ -855,7 +835,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/config/example/every-key", test_example_every_key);
 
 	r = g_test_run();
-	remove_tree(tmp_dir);
+	test_remove_tree(tmp_dir);
 	g_free(tmp_dir);
 	return r;
 }

@@ -14,6 +14,7 @@
 #include "gateway/core/config.h"
 #include "tests/unit/hex.h"
 #include "gateway/core/household.h"
+#include "tests/support/test-support.h"
 
 #define STRAP "C4:7C:8D:6A:12:34"
 #define SCALE "5C:CA:D3:00:00:01"
@@ -57,8 +58,7 @@ static void setup(struct fixture *f, gconstpointer unused)
 	g_autofree char *db = NULL;
 	struct household_ops ops = { .live_changed = on_live };
 
-	f->dir = g_dir_make_tmp("test-household-XXXXXX", &error);
-	g_assert_no_error(error);
+	f->dir = test_tmp_dir_new("test-household-XXXXXX");
 	db = g_build_filename(f->dir, "h.db", NULL);
 	f->config = config_load_data("household.conf", household_conf,
 				     strlen(household_conf), &error);
@@ -72,17 +72,10 @@ static void setup(struct fixture *f, gconstpointer unused)
 
 static void teardown(struct fixture *f, gconstpointer unused)
 {
-	const char *files[] = { "h.db", "h.db-wal", "h.db-shm" };
-
 	household_free(f->h);
 	store_close(f->store);
 	config_free(f->config);
-	for (size_t i = 0; i < G_N_ELEMENTS(files); i++) {
-		g_autofree char *p = g_build_filename(f->dir, files[i], NULL);
-
-		g_unlink(p);
-	}
-	g_rmdir(f->dir);
+	test_remove_tree(f->dir);
 	g_free(f->dir);
 }
 

@@ -13,6 +13,7 @@
 #include <sqlite3.h>
 
 #include "gateway/core/store.h"
+#include "tests/support/test-support.h"
 
 #define T0_MS	  INT64_C(1732600000000) /* 2024-11-26 */
 #define DAY_MS	  INT64_C(86400000)
@@ -31,26 +32,9 @@ static int64_t fake_now(void *user_data)
 	return *(const int64_t *)user_data;
 }
 
-static void remove_tree(const char *dir)
-{
-	g_autoptr(GDir) d = g_dir_open(dir, 0, NULL);
-	const char *name;
-
-	g_assert_nonnull(d);
-	while ((name = g_dir_read_name(d))) {
-		g_autofree char *path = g_build_filename(dir, name, NULL);
-
-		g_assert_cmpint(g_remove(path), ==, 0);
-	}
-	g_assert_cmpint(g_rmdir(dir), ==, 0);
-}
-
 static void fixture_setup(struct fixture *f, gconstpointer data)
 {
-	GError *error = NULL;
-
-	f->dir = g_dir_make_tmp("test-store-XXXXXX", &error);
-	g_assert_no_error(error);
+	f->dir = test_tmp_dir_new("test-store-XXXXXX");
 	f->path = g_build_filename(f->dir, "recoveryd.db", NULL);
 	f->now_ms = 5000000;
 	f->opts = (struct store_options){
@@ -61,7 +45,7 @@ static void fixture_setup(struct fixture *f, gconstpointer data)
 
 static void fixture_teardown(struct fixture *f, gconstpointer data)
 {
-	remove_tree(f->dir);
+	g_assert_true(test_remove_tree(f->dir));
 	g_free(f->path);
 	g_free(f->dir);
 }
