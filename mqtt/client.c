@@ -175,22 +175,25 @@ struct mqtt_message *mqtt_message_new(int64_t id, const char *topic,
 	return msg;
 }
 
+/* Frees @holder, a message or an event, with its topic and payload. */
+static void free_with_topic_payload(void *holder, char *topic, GBytes *payload)
+{
+	g_free(topic);
+	if (payload)
+		g_bytes_unref(payload);
+	g_free(holder);
+}
+
 void mqtt_message_free(struct mqtt_message *msg)
 {
-	if (!msg)
-		return;
-	g_free(msg->topic);
-	g_clear_pointer(&msg->payload, g_bytes_unref);
-	g_free(msg);
+	if (msg)
+		free_with_topic_payload(msg, msg->topic, msg->payload);
 }
 
 static void event_free(struct event *ev)
 {
-	if (!ev)
-		return;
-	g_free(ev->topic);
-	g_clear_pointer(&ev->payload, g_bytes_unref);
-	g_free(ev);
+	if (ev)
+		free_with_topic_payload(ev, ev->topic, ev->payload);
 }
 
 static void live_value_free(struct live_value *v)
@@ -1389,12 +1392,10 @@ void mqtt_client_outbox_changed(mqtt_client *c)
 	pump(c);
 }
 
-gboolean mqtt_client_publish_live(mqtt_client *c, const char *topic,
-				  const void *payload, size_t len, bool retain,
-				  GError **error)
+/* A topic we may publish to and a payload MQTT can carry. */
+static gboolean publish_args_valid(const char *topic, const void *payload,
+				   size_t len, GError **error)
 {
-	struct live_value *v;
-
 	if (!topic || mosquitto_validate_utf8(topic, (int)strlen(topic)) ||
 	    mosquitto_pub_topic_check(topic) != MOSQ_ERR_SUCCESS)
 		return mqtt_client_invalid(
@@ -1403,6 +1404,17 @@ gboolean mqtt_client_publish_live(mqtt_client *c, const char *topic,
 	if (len > MQTT_MAX_PAYLOAD || (len && !payload))
 		return mqtt_client_invalid(error, "a payload of %zu bytes",
 					   len);
+	return TRUE;
+}
+
+gboolean mqtt_client_publish_live(mqtt_client *c, const char *topic,
+				  const void *payload, size_t len, bool retain,
+				  GError **error)
+{
+	struct live_value *v;
+
+	if (!publish_args_valid(topic, payload, len, error))
+		return FALSE;
 	if (!c->running) {
 		g_set_error(error, MQTT_CLIENT_ERROR,
 			    MQTT_CLIENT_ERROR_NOT_RUNNING,
@@ -1510,14 +1522,8 @@ gboolean mqtt_client_publish(mqtt_client *c, const char *topic,
 {
 	int rc;
 
-	if (!topic || mosquitto_validate_utf8(topic, (int)strlen(topic)) ||
-	    mosquitto_pub_topic_check(topic) != MOSQ_ERR_SUCCESS)
-		return mqtt_client_invalid(
-		    error, "\"%s\" is not a topic to publish to",
-		    topic ? topic : "(null)");
-	if (len > MQTT_MAX_PAYLOAD || (len && !payload))
-		return mqtt_client_invalid(error, "a payload of %zu bytes",
-					   len);
+	if (!publish_args_valid(topic, payload, len, error))
+		return FALSE;
 	if (qos < 0 || qos > 2)
 		return mqtt_client_invalid(error, "QoS %d", qos);
 	if (!c->running || !c->mosq || !c->connected) {

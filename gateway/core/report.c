@@ -133,3 +133,16 @@ JsonNode *report_state_build(const struct recovery_day *d)
 	json_builder_end_object(b);
 	return json_builder_get_root(b);
 }
+
+void report_add_result(JsonBuilder *b, const struct store_result *r)
+{
+	json_builder_set_member_name(b, "score");
+	if (r->score >= 0)
+		json_builder_add_int_value(b, r->score);
+	else
+		json_builder_add_null_value(b);
+	json_builder_set_member_name(b, "zone");
+	json_builder_add_string_value(b, r->zone);
+	json_builder_set_member_name(b, "advice_state");
+	json_builder_add_string_value(b, r->advice_state);
+}

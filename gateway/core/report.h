@@ -4,6 +4,7 @@
 #include <json-glib/json-glib.h>
 
 #include "gateway/engine/metrics.h"
+#include "gateway/core/store.h"
 #include "gateway/engine/recovery.h"
 
 /*
@@ -20,6 +21,12 @@
  * load_trimp). Absent metrics are left out.
  */
 void report_add_metrics(JsonBuilder *b, const struct night_metrics *m);
+
+/*
+ * Adds a stored day's result to the object @b has open: score (null when
+ * none), zone and advice_state, the key names of history and export.
+ */
+void report_add_result(JsonBuilder *b, const struct store_result *r);
 
 /*
  * The state message of one day: date, score (null when none), zone,

@@ -125,15 +125,7 @@ static void json_day(struct export_sink *sink, const char *user,
 	json_builder_set_member_name(b, "user");
 	json_builder_add_string_value(b, user);
 	report_add_metrics(b, n ? n : &empty);
-	json_builder_set_member_name(b, "score");
-	if (r->score >= 0)
-		json_builder_add_int_value(b, r->score);
-	else
-		json_builder_add_null_value(b);
-	json_builder_set_member_name(b, "zone");
-	json_builder_add_string_value(b, r->zone);
-	json_builder_set_member_name(b, "advice_state");
-	json_builder_add_string_value(b, r->advice_state);
+	report_add_result(b, r);
 	json_builder_end_object(b);
 }
 

@@ -106,15 +106,7 @@ static void print_json(const struct history_row *rows, size_t count)
 
 		json_builder_begin_object(b);
 		report_add_metrics(b, rows[i].night ? rows[i].night : &empty);
-		json_builder_set_member_name(b, "score");
-		if (r->score >= 0)
-			json_builder_add_int_value(b, r->score);
-		else
-			json_builder_add_null_value(b);
-		json_builder_set_member_name(b, "zone");
-		json_builder_add_string_value(b, r->zone);
-		json_builder_set_member_name(b, "advice_state");
-		json_builder_add_string_value(b, r->advice_state);
+		report_add_result(b, r);
 		json_builder_end_object(b);
 	}
 	json_builder_end_array(b);

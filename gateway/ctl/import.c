@@ -130,6 +130,32 @@ static gboolean import_line(struct import_ctx *ctx, const char *line,
 	return file_row(ctx, &row, error);
 }
 
+/*
+ * The next line of @in, its terminator cut off (@ret_len: its length up to
+ * there), counted in @line_no. Returns 1 with *@ret_line set, 0 at the end
+ * of the file, -1 after saying on stderr why it could not be read.
+ */
+static int next_line(GIOChannel *in, const char *path, unsigned *line_no,
+		     char **ret_line, gsize *ret_len)
+{
+	g_autoptr(GError) error = NULL;
+	GIOStatus status;
+	gsize term = 0;
+
+	status = g_io_channel_read_line(in, ret_line, NULL, &term, &error);
+	if (status == G_IO_STATUS_EOF)
+		return 0;
+	if (status != G_IO_STATUS_NORMAL) {
+		fprintf(stderr, "recoveryctl import: %s:%u: %s\n", path,
+			*line_no + 1, error ? error->message : "read error");
+		return -1;
+	}
+	(*line_no)++;
+	(*ret_line)[term] = '\0';
+	*ret_len = term;
+	return 1;
+}
+
 /* Bad lines of an RR file shown one by one; the rest are counted. */
 #define RR_BAD_LINES_SHOWN 10
 
@@ -143,7 +169,6 @@ static gboolean import_line(struct import_ctx *ctx, const char *line,
 static int read_rr_file(GIOChannel *in, const char *path, int64_t start_ms,
 			GArray *beats)
 {
-	g_autoptr(GError) error = NULL;
 	struct import_rr_reader reader;
 	unsigned line_no = 0, bad = 0;
 
@@ -152,21 +177,13 @@ static int read_rr_file(GIOChannel *in, const char *path, int64_t start_ms,
 		g_autofree char *line = NULL;
 		g_autofree char *reason = NULL;
 		struct rr_sample beat;
-		GIOStatus status;
 		gsize term = 0;
-		int r;
+		int r = next_line(in, path, &line_no, &line, &term);
 
-		status = g_io_channel_read_line(in, &line, NULL, &term, &error);
-		if (status == G_IO_STATUS_EOF)
+		if (r == 0)
 			break;
-		if (status != G_IO_STATUS_NORMAL) {
-			fprintf(stderr, "recoveryctl import: %s:%u: %s\n", path,
-				line_no + 1,
-				error ? error->message : "read error");
+		if (r < 0)
 			return CTL_EXIT_FAILED;
-		}
-		line_no++;
-		line[term] = '\0';
 		if (strlen(line) != term)
 			reason = g_strdup("a NUL byte in the line (expected "
 					  "text: one RR interval a line)");
@@ -241,20 +258,13 @@ static int import_csv_file(struct import_ctx *ctx, GIOChannel *in,
 	for (;;) {
 		g_autofree char *line = NULL;
 		g_autofree char *reason = NULL;
-		GIOStatus status;
 		gsize term = 0;
+		int r = next_line(in, path, &line_no, &line, &term);
 
-		status = g_io_channel_read_line(in, &line, NULL, &term, &error);
-		if (status == G_IO_STATUS_EOF)
+		if (r == 0)
 			break;
-		if (status != G_IO_STATUS_NORMAL) {
-			fprintf(stderr, "recoveryctl import: %s:%u: %s\n", path,
-				line_no + 1,
-				error ? error->message : "read error");
+		if (r < 0)
 			return CTL_EXIT_FAILED;
-		}
-		line_no++;
-		line[term] = '\0';
 		if (!g_utf8_validate(line, -1, NULL)) {
 			fprintf(stderr, "%s:%u: not UTF-8 text\n", path,
 				line_no);
