@@ -546,6 +546,23 @@ static enum advice_state choose(struct facts *f)
 
 /* --- reasons: the signals, in plain words with numbers ------------------ */
 
+/*
+ * "<what> 54 bpm, above your usual 51-54 bpm" reads as a contradiction:
+ * when whole numbers would make the value look inside its range while it
+ * is outside (or the reverse), all three get a decimal.
+ */
+static void reason_range(struct advice *a, const char *what, double value,
+			 const char *where, double low, double high,
+			 const char *unit)
+{
+	double v = round(value), l = round(low), h = round(high);
+	bool inside = v >= l && v <= h;
+	int d = inside != (strcmp(where, "within") == 0);
+
+	reason(a, "%s %.*f %s, %s your usual %.*f" EN_DASH "%.*f %s", what, d,
+	       value, unit, where, d, low, d, high, unit);
+}
+
 static void reason_hrv_trend(const struct facts *f, struct advice *a)
 {
 	const char *where = "within";
@@ -570,10 +587,8 @@ static void reason_hrv_trend(const struct facts *f, struct advice *a)
 	default:
 		return;
 	}
-	reason(a,
-	       "HRV 7-day average RMSSD %.0f ms, %s your usual %.0f" EN_DASH
-	       "%.0f ms",
-	       f->hrv_week_ms, where, f->hrv_low_ms, f->hrv_high_ms);
+	reason_range(a, "HRV 7-day average RMSSD", f->hrv_week_ms, where,
+		     f->hrv_low_ms, f->hrv_high_ms, "ms");
 }
 
 static void reason_rhr_trend(const struct facts *f, struct advice *a)
@@ -583,11 +598,9 @@ static void reason_rhr_trend(const struct facts *f, struct advice *a)
 	if (!metric_present(b->rhr_7d) || !metric_present(b->rhr_mean) ||
 	    !metric_present(b->rhr_sd))
 		return;
-	reason(a,
-	       "resting HR 7-day average %.0f bpm, %s your usual %.0f" EN_DASH
-	       "%.0f bpm",
-	       b->rhr_7d, f->rhr_high ? "above" : "within",
-	       b->rhr_mean - b->rhr_sd, b->rhr_mean + b->rhr_sd);
+	reason_range(a, "resting HR 7-day average", b->rhr_7d,
+		     f->rhr_high ? "above" : "within", b->rhr_mean - b->rhr_sd,
+		     b->rhr_mean + b->rhr_sd, "bpm");
 }
 
 static void reason_low_days(const struct facts *f, struct advice *a)
@@ -983,11 +996,10 @@ static void reason_week_before(const struct facts *f, struct advice *a)
 		return;
 	}
 	if (metric_present(ln7) && metric_present(f->hrv_low_ms))
-		reason(a,
-		       "HRV 7-day average up to yesterday RMSSD %.0f ms, %s "
-		       "your usual %.0f" EN_DASH "%.0f ms",
-		       exp(ln7), exp(ln7) > f->hrv_high_ms ? "above" : "within",
-		       f->hrv_low_ms, f->hrv_high_ms);
+		reason_range(a, "HRV 7-day average up to yesterday RMSSD",
+			     exp(ln7),
+			     exp(ln7) > f->hrv_high_ms ? "above" : "within",
+			     f->hrv_low_ms, f->hrv_high_ms, "ms");
 	else
 		reason(a, "resting HR 7-day average up to yesterday within "
 			  "your usual range");

@@ -579,6 +579,18 @@ static void print_story(const struct story_run *run, enum scenario_story story)
 		    d->score.baseline.ln_rmssd_7d, d->night.resting_hr_bpm,
 		    t->acute, t->chronic, d->night.mood, d->night.energy,
 		    advice_state_name(d->advice.state), d->advice.headline);
+		/* A state's first morning in full, as the runner reads it. */
+		if (i == 0 ||
+		    d->advice.state != run->days[i - 1].advice.state) {
+			g_test_message("  push: %s", d->advice.push_text);
+			g_test_message("  detail: %s", d->advice.detail);
+			for (size_t k = 0; k < d->advice.action_count; k++)
+				g_test_message("  action: %s",
+					       d->advice.actions[k]);
+			for (size_t k = 0; k < d->advice.reason_count; k++)
+				g_test_message("  reason: %s",
+					       d->advice.reasons[k]);
+		}
 		if (d->score.score >= 0) {
 			scored++;
 			shares[d->advice.state]++;

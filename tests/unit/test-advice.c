@@ -112,6 +112,14 @@ static const struct advice_vector vectors[] = {
 	  .detail = { "Remember why you started; it was never about a "
 		      "race." },
 	  .absent = { "HRV 7-day" } },
+	/* 54.3 > 52 + 2, though whole numbers would read "54, above 50-54":
+	 * a reason never looks like it contradicts itself */
+	{ .name = "/advice/reason/rounding-never-contradicts",
+	  .score = SLUMP(45),
+	  .rhr_7d = 54.3,
+	  .expect = EMPTY,
+	  .reasons = { "resting HR 7-day average 54.3 bpm, above your usual "
+		       "50.0" EN "54.0 bpm" } },
 	/* mood 2, 1, 2 on D-4, D-2, D with the week's HRV low: burnout
 	 * even on green scores */
 	{ .name = "/advice/running-on-empty/low-mood",
@@ -684,10 +692,10 @@ static void decide(const struct advice_vector *v, int32_t today,
 		.rhr_7d = or_default(v->rhr_7d, 52),
 	};
 	struct load_trend load = {
-		.acute = v->load_acute ? v->load_acute : N,
-		.chronic = v->load_chronic ? v->load_chronic : N,
+		.acute = v->load_acute > 0 ? v->load_acute : N,
+		.chronic = v->load_chronic > 0 ? v->load_chronic : N,
 		.acwr = N,
-		.monotony = v->monotony ? v->monotony : N,
+		.monotony = v->monotony > 0 ? v->monotony : N,
 		.strain = N,
 	};
 
