@@ -63,9 +63,9 @@ static const char *const zone_options[] = { "green", "yellow", "red", NULL };
 
 /* gateway/engine/advice.c advice_state_name(), every state. */
 static const char *const advice_options[] = {
-	"no-data",     "calibrating", "running-on-empty",
-	"one-off-dip", "strained",    "comeback",
-	"stale",       "primed",      NULL,
+	"no-data",     "calibrating", "running-on-empty", "overreaching",
+	"one-off-dip", "comeback",    "early-warning",	  "strained",
+	"stale",       "steady",      "primed",		  NULL,
 };
 
 /* The state message's score comes with why: its date, whether it is still

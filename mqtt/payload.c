@@ -209,6 +209,13 @@ char *mqtt_payload_alert_text(const struct mqtt_alert *alert)
 
 	if (!alert_complete(alert))
 		return NULL;
+	if (alert->text) {
+		line = g_string_new(NULL);
+		valid = g_utf8_make_valid(alert->text, -1);
+		g_string_append(line, valid);
+		cut_line(line, MQTT_PAYLOAD_ALERT_TEXT_MAX);
+		return g_string_free(line, FALSE);
+	}
 	name = alert->display_name && *alert->display_name ? alert->display_name
 							   : alert->user;
 	raw = g_string_new(name);

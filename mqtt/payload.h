@@ -97,12 +97,17 @@ struct mqtt_alert {
 	size_t action_count;
 	const char *const *reasons;
 	size_t reason_count;
+	/* The notification line as the advice engine made it (headline, first
+	 * action, check-in invitation: advice_push_text()); NULL: built from
+	 * the headline and detail as below. Cut to the limit either way. */
+	const char *text;
 };
 
 /*
  * The alert's one-line text for a phone notification or a TTS line:
  * "Alice: 74, green – Ready to go. You have recovered well. …", or
- * "Alice – <headline>. <detail>" without a score. At most
+ * "Alice – <headline>. <detail>" without a score; @alert->text instead
+ * when it is set. At most
  * MQTT_PAYLOAD_ALERT_TEXT_MAX characters (not bytes): a detail that does not
  * fit is cut at a word and ends in "…". Returns a new string (g_free), or
  * NULL when a required field is missing.

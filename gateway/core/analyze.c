@@ -146,12 +146,17 @@ gboolean analyze_results(store *s, const struct analyze_person *p,
 	};
 	int32_t first =
 	    from_day - RECOVERY_WARMUP_DAYS - RECOVERY_LOOKBACK_DAYS - 28;
+	struct recovery_params params = p->recovery;
+
+	/* The sleep-debt advice names a clock time from the usual bedtime. */
+	params.bedtime_known = true;
+	params.bedtime_min = p->bedtime_min;
 
 	if (!store_get_nights(s, p->user_id, first, to_day, nights, error))
 		return FALSE;
 	if (recovery_replay((const struct night_metrics *)(void *)nights->data,
-			    nights->len, from_day, to_day, &p->recovery,
-			    store_day, &ctx) < 0) {
+			    nights->len, from_day, to_day, &params, store_day,
+			    &ctx) < 0) {
 		g_set_error(error, STORE_ERROR, STORE_ERROR_INVALID,
 			    "cannot replay days %d..%d", from_day, to_day);
 		return FALSE;

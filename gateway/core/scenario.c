@@ -62,12 +62,8 @@ static const struct person_profile people[SCENARIO_PEOPLE] = {
 	{ 40.0, 58.0, 81.5, 19.0, 2, false },
 };
 
-enum scenario_event scenario_event_of(int person, int index)
+static enum scenario_event household_event(int index)
 {
-	if (index < 7)
-		return SCENARIO_CALIBRATION;
-	if (person != 0)
-		return SCENARIO_NORMAL;
 	if (index == 16)
 		return SCENARIO_BAD_NIGHT;
 	if (index >= 30 && index <= 35)
@@ -79,6 +75,44 @@ enum scenario_event scenario_event_of(int person, int index)
 	if (index >= 50 && index <= 59)
 		return SCENARIO_MONOTONE;
 	return SCENARIO_NORMAL;
+}
+
+enum scenario_event scenario_story_event(enum scenario_story story, int index)
+{
+	if (index < 7)
+		return SCENARIO_CALIBRATION;
+	switch (story) {
+	case SCENARIO_STORY_HOUSEHOLD:
+		return household_event(index);
+	case SCENARIO_STORY_BURNOUT:
+		if (index >= 28 && index <= 37)
+			return SCENARIO_BURNOUT;
+		if (index >= 38 && index <= 43)
+			return SCENARIO_RECOVERY;
+		return SCENARIO_NORMAL;
+	case SCENARIO_STORY_OVERREACH:
+		if (index >= 14 && index <= 23)
+			return SCENARIO_BUILD;
+		if (index >= 24 && index <= 30)
+			return SCENARIO_OVERREACHED;
+		if (index >= 31 && index <= 34)
+			return SCENARIO_TAPER;
+		return SCENARIO_NORMAL;
+	case SCENARIO_STORY_FLAT:
+		if (index >= 28 && index <= 41)
+			return SCENARIO_FLAT;
+		return SCENARIO_NORMAL;
+	case SCENARIO_STORY_HEALTHY:
+	default:
+		return SCENARIO_NORMAL;
+	}
+}
+
+enum scenario_event scenario_event_of(int person, int index)
+{
+	return scenario_story_event(person == 0 ? SCENARIO_STORY_HOUSEHOLD
+						: SCENARIO_STORY_HEALTHY,
+				    index);
 }
 
 /* How one night goes, before randomness. */
@@ -94,7 +128,8 @@ struct night_plan {
 	double train_bpm;
 };
 
-static struct night_plan plan_for(int person, int index)
+static struct night_plan plan_for(enum scenario_story story, int person,
+				  int index)
 {
 	/* A week of varied training: rest days, short hard, long easy. */
 	static const int week_min[7] = { 0, 50, 35, 0, 60, 90, 30 };
@@ -110,7 +145,7 @@ static struct night_plan plan_for(int person, int index)
 		.train_bpm = week_bpm[(index + person) % 7],
 	};
 
-	switch (scenario_event_of(person, index)) {
+	switch (scenario_story_event(story, index)) {
 	case SCENARIO_BAD_NIGHT:
 		p.ln_rmssd_shift = -0.55;
 		p.rhr_shift = 7;
@@ -128,7 +163,44 @@ static struct night_plan plan_for(int person, int index)
 		p.weight_shift_kg = -0.9;
 		p.train_min = 0;
 		break;
+	case SCENARIO_BURNOUT:
+		/* Sinking for days, whatever the rest: no training at all. */
+		p.ln_rmssd_shift = -0.25 - 0.01 * (index - 28);
+		p.rhr_shift = 4;
+		p.bedtime_min = 24 * 60; /* lies awake: 00:00 */
+		p.awakenings = 4;
+		p.mood = 2;
+		p.soreness = 3;
+		p.energy = 2;
+		p.train_min = 0;
+		break;
+	case SCENARIO_BUILD:
+		/* Each day a little longer and harder than the last. */
+		p.train_min = 60 + 3 * (index - 14);
+		p.train_bpm = 150 + 0.5 * (index - 14);
+		break;
+	case SCENARIO_OVERREACHED:
+		p.train_min = 90;
+		p.train_bpm = 156;
+		p.ln_rmssd_shift = -0.35 - 0.01 * (index - 24);
+		p.rhr_shift = 6;
+		p.bedtime_min = 24 * 60; /* wired after late sessions */
+		p.awakenings = 4;
+		p.soreness = 4;
+		break;
+	case SCENARIO_TAPER:
+		p.train_min = 30;
+		p.train_bpm = 125;
+		break;
+	case SCENARIO_FLAT:
+		/* Not feeling it; nothing wrong with the body. */
+		p.mood = 3;
+		p.energy = 2;
+		p.soreness = 2;
+		break;
 	case SCENARIO_RECOVERY:
+		if (story == SCENARIO_STORY_BURNOUT)
+			index -= 2; /* its recovery starts at 38, not 36 */
 		p.ln_rmssd_shift = index == 36 ? -0.12 : 0.0;
 		p.rhr_shift = index == 36 ? 1.5 : 0.0;
 		p.mood = index <= 37 ? 3 : 4;
@@ -310,26 +382,40 @@ static void emit_training(struct night_state *st, int index,
 	}
 }
 
+void scenario_emit_story_day(const struct scenario *sc,
+			     enum scenario_story story, int person, int index,
+			     const struct scenario_sink *sink, void *data)
+{
+	struct night_plan plan = plan_for(story, person, index);
+	bool missed = scenario_story_event(story, index) == SCENARIO_MISSED;
+	/* The household's two stories keep the streams they always had; the
+	 * others get their own, so one seed gives different lives. */
+	uint64_t seed =
+	    story == SCENARIO_STORY_HOUSEHOLD || story == SCENARIO_STORY_HEALTHY
+		? sc->seed
+		: sc->seed ^ ((uint64_t)story << 40);
+	struct night_state st = {
+		.sc = sc,
+		.sink = sink,
+		.data = data,
+		.person = person,
+		.rng = rng_for(seed, person, index, 1),
+	};
+
+	if (!missed)
+		emit_night(&st, index, &plan);
+	st.rng = rng_for(seed, person, index, 2);
+	emit_morning(&st, index, &plan, missed);
+	st.rng = rng_for(seed, person, index, 3);
+	emit_training(&st, index, &plan);
+}
+
 void scenario_emit_day(const struct scenario *sc, int index,
 		       const struct scenario_sink *sink, void *data)
 {
-	for (int person = 0; person < SCENARIO_PEOPLE; person++) {
-		struct night_plan plan = plan_for(person, index);
-		bool missed =
-		    scenario_event_of(person, index) == SCENARIO_MISSED;
-		struct night_state st = {
-			.sc = sc,
-			.sink = sink,
-			.data = data,
-			.person = person,
-			.rng = rng_for(sc->seed, person, index, 1),
-		};
-
-		if (!missed)
-			emit_night(&st, index, &plan);
-		st.rng = rng_for(sc->seed, person, index, 2);
-		emit_morning(&st, index, &plan, missed);
-		st.rng = rng_for(sc->seed, person, index, 3);
-		emit_training(&st, index, &plan);
-	}
+	for (int person = 0; person < SCENARIO_PEOPLE; person++)
+		scenario_emit_story_day(sc,
+					person == 0 ? SCENARIO_STORY_HOUSEHOLD
+						    : SCENARIO_STORY_HEALTHY,
+					person, index, sink, data);
 }

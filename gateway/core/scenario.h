@@ -35,6 +35,31 @@ enum scenario_event {
 	SCENARIO_RECOVERY,
 	SCENARIO_MISSED,
 	SCENARIO_MONOTONE,
+	SCENARIO_BURNOUT,     /* mood and energy flat, body down, no training */
+	SCENARIO_BUILD,	      /* a training block: more and harder each day */
+	SCENARIO_OVERREACHED, /* the block goes on; the body is down under it */
+	SCENARIO_TAPER,	      /* easy days after the block */
+	SCENARIO_FLAT,	      /* not feeling it: energy 2, the body fine */
+};
+
+/*
+ * One person's story, for tests that need more than the household: each
+ * is a life of its own, emitted with scenario_emit_story_day().
+ *   HOUSEHOLD     person 0's timeline above
+ *   HEALTHY       ordinary night-to-night variation throughout
+ *   BURNOUT       28-37 burnout (low mood and energy, HRV down, RHR up,
+ *                 short nights, training dropped), 38-43 recovery
+ *   OVERREACH     14-23 a training block building up, 24-30 the block
+ *                 goes on with the body down (HRV, RHR, sleep), 31-34
+ *                 easy days, back to normal after
+ *   FLAT          28-41 not feeling it: energy 2, mood 3, the body fine
+ */
+enum scenario_story {
+	SCENARIO_STORY_HOUSEHOLD,
+	SCENARIO_STORY_HEALTHY,
+	SCENARIO_STORY_BURNOUT,
+	SCENARIO_STORY_OVERREACH,
+	SCENARIO_STORY_FLAT,
 };
 
 struct scenario_sink {
@@ -61,6 +86,9 @@ struct scenario {
  * morning and the day that follows). */
 enum scenario_event scenario_event_of(int person, int index);
 
+/* What happens on day index @index of @story. */
+enum scenario_event scenario_story_event(enum scenario_story story, int index);
+
 /*
  * Emits everything of day index @index, in time order per person: the
  * night that ends on the morning of first_day + index (from the evening
@@ -70,6 +98,16 @@ enum scenario_event scenario_event_of(int person, int index);
  */
 void scenario_emit_day(const struct scenario *sc, int index,
 		       const struct scenario_sink *sink, void *data);
+
+/*
+ * Emits day index @index of one person living @story, as scenario_emit_day()
+ * does for the household: the sink sees @person (0 or 1), whose body
+ * (typical RMSSD, resting HR, weight, motion sensor) it also picks. The same
+ * seed, story, person and index always give the same readings.
+ */
+void scenario_emit_story_day(const struct scenario *sc,
+			     enum scenario_story story, int person, int index,
+			     const struct scenario_sink *sink, void *data);
 
 /* The local bedtime and wake time (minutes of day) the people keep. */
 #define SCENARIO_BEDTIME_MIN (23 * 60)

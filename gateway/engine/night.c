@@ -5,6 +5,12 @@
 #include <string.h>
 
 #include "gateway/engine/hrv.h"
+#include "gateway/engine/morning.h"
+
+/* The alert waits for the night to close across gaps shorter than this;
+ * the analysis must cut the same night. */
+_Static_assert(NIGHT_MERGE_GAP_MS == MORNING_MERGE_GAP_MIN * 60 * 1000,
+	       "night and morning merge gaps differ");
 
 /*
  * The search span is 20-21 hours; a day of epochs leaves room for a DST
@@ -33,6 +39,7 @@ struct epochs {
 	size_t n;
 	uint8_t flags[NIGHT_MAX_EPOCHS];
 	uint32_t hr_n[NIGHT_MAX_EPOCHS];
+	uint32_t rr_n[NIGHT_MAX_EPOCHS];
 	double hr_mean[NIGHT_MAX_EPOCHS]; /* a sum until epochs_hr() ends */
 	double scratch[NIGHT_MAX_EPOCHS];
 };
@@ -72,6 +79,37 @@ static size_t hr_lower_bound(const struct night_input *in, int64_t t_ms)
 			hi = mid;
 	}
 	return lo;
+}
+
+/* Index of the first RR interval at or after @t_ms. */
+static size_t rr_lower_bound(const struct night_input *in, int64_t t_ms)
+{
+	size_t lo = 0, hi = in->rr_count;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (in->rr[mid].t_ms < t_ms)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/* A beat the heart can have made (hrv.h's range); artefacts aside. */
+static bool rr_valid(const struct rr_sample *s)
+{
+	return isfinite(s->rr_ms) && s->rr_ms >= HRV_RR_MIN_MS &&
+	       s->rr_ms <= HRV_RR_MAX_MS;
+}
+
+static bool any_hr(const struct night_input *in)
+{
+	for (size_t i = 0; i < in->hr_count; i++)
+		if (hr_valid(&in->hr[i]))
+			return true;
+	return false;
 }
 
 /*
@@ -172,6 +210,10 @@ static bool strap_window(const struct night_input *in, struct window *ret)
 	int64_t lo = in->search_start_ms, hi = in->search_end_ms;
 	int64_t first = 0, last = 0, best_len = -1;
 	bool in_stretch = false;
+	/* An RR-only recording (an imported RR file) is worn where its
+	 * beats are. */
+	bool by_rr = !any_hr(in);
+	size_t count = by_rr ? in->rr_count : in->hr_count;
 
 	if (in->hint_end_ms > in->hint_start_ms) {
 		lo = max64(lo, in->hint_start_ms);
@@ -181,11 +223,12 @@ static bool strap_window(const struct night_input *in, struct window *ret)
 		return false;
 
 	/* One sample past the end closes the last stretch. */
-	for (size_t i = 0; i <= in->hr_count; i++) {
-		bool end = i == in->hr_count;
-		int64_t t = end ? 0 : in->hr[i].t_ms;
+	for (size_t i = 0; i <= count; i++) {
+		bool end = i == count;
+		int64_t t = end ? 0 : by_rr ? in->rr[i].t_ms : in->hr[i].t_ms;
 
-		if (!end && !hr_valid(&in->hr[i]))
+		if (!end &&
+		    (by_rr ? !rr_valid(&in->rr[i]) : !hr_valid(&in->hr[i])))
 			continue;
 		if (!end && in_stretch && t - last < NIGHT_WEAR_GAP_MS) {
 			last = t;
@@ -333,6 +376,32 @@ static void epochs_hr(const struct night_input *in, struct epochs *ep)
 			ep->hr_mean[e] /= (double)ep->hr_n[e];
 }
 
+/* An epoch without heart-rate samples takes its rate from its beats:
+ * 60,000 / their mean. The scratch array holds the sums until the median. */
+static void epochs_rr(const struct night_input *in, struct epochs *ep)
+{
+	for (size_t e = 0; e < ep->n; e++) {
+		ep->scratch[e] = 0.0;
+		ep->rr_n[e] = 0;
+	}
+	for (size_t i = rr_lower_bound(in, ep->start_ms);
+	     i < in->rr_count && in->rr[i].t_ms < ep->end_ms; i++) {
+		size_t e;
+
+		if (!rr_valid(&in->rr[i]))
+			continue;
+		e = (size_t)((in->rr[i].t_ms - ep->start_ms) / NIGHT_EPOCH_MS);
+		ep->scratch[e] += in->rr[i].rr_ms;
+		ep->rr_n[e]++;
+	}
+	for (size_t e = 0; e < ep->n; e++) {
+		if (ep->hr_n[e] || ep->rr_n[e] < NIGHT_RESTING_MIN_HR_N)
+			continue;
+		ep->hr_mean[e] = 60000.0 * (double)ep->rr_n[e] / ep->scratch[e];
+		ep->hr_n[e] = ep->rr_n[e];
+	}
+}
+
 static void swap_d(double *a, double *b)
 {
 	double t = *a;
@@ -402,38 +471,51 @@ static int64_t epoch_end(const struct epochs *ep, size_t e)
 }
 
 /*
- * Lowest mean heart rate over 5-minute windows cut from @onset_ms; a window
- * needs a few samples so that one stray beat cannot set the night's value.
+ * The mean heart rate of [@from_ms, @to_ms): of its heart-rate samples, or,
+ * when it has none, 60,000 / the mean of its RR intervals (DESIGN §4). A
+ * window needs a few samples so that one stray beat cannot set the night's
+ * value; METRIC_NONE otherwise.
  */
+static double window_hr(const struct night_input *in, int64_t from_ms,
+			int64_t to_ms)
+{
+	double sum = 0.0;
+	unsigned n = 0;
+
+	for (size_t i = hr_lower_bound(in, from_ms);
+	     i < in->hr_count && in->hr[i].t_ms < to_ms; i++) {
+		if (!hr_valid(&in->hr[i]))
+			continue;
+		sum += in->hr[i].bpm;
+		n++;
+	}
+	if (n)
+		return n >= NIGHT_RESTING_MIN_HR_N ? sum / (double)n
+						   : METRIC_NONE;
+	for (size_t i = rr_lower_bound(in, from_ms);
+	     i < in->rr_count && in->rr[i].t_ms < to_ms; i++) {
+		if (!rr_valid(&in->rr[i]))
+			continue;
+		sum += in->rr[i].rr_ms;
+		n++;
+	}
+	return n >= NIGHT_RESTING_MIN_HR_N ? 60000.0 * (double)n / sum
+					   : METRIC_NONE;
+}
+
+/* Lowest mean heart rate over 5-minute windows cut from @onset_ms. */
 static double resting_hr(const struct night_input *in, int64_t onset_ms,
 			 int64_t wake_ms)
 {
-	double lowest = METRIC_NONE, sum = 0.0;
-	int64_t window = 0;
-	unsigned n = 0;
+	double lowest = METRIC_NONE;
 
-	for (size_t i = hr_lower_bound(in, onset_ms); i <= in->hr_count; i++) {
-		bool end = i == in->hr_count || in->hr[i].t_ms >= wake_ms;
-		int64_t w =
-		    end ? -1 : (in->hr[i].t_ms - onset_ms) / NIGHT_RESTING_MS;
+	for (int64_t t = onset_ms; t < wake_ms; t += NIGHT_RESTING_MS) {
+		double hr =
+		    window_hr(in, t, min64(t + NIGHT_RESTING_MS, wake_ms));
 
-		if (!end && !hr_valid(&in->hr[i]))
-			continue;
-		if (end || w != window) {
-			if (n >= NIGHT_RESTING_MIN_HR_N) {
-				double mean = sum / (double)n;
-
-				if (!metric_present(lowest) || mean < lowest)
-					lowest = mean;
-			}
-			if (end)
-				break;
-			window = w;
-			sum = 0.0;
-			n = 0;
-		}
-		sum += in->hr[i].bpm;
-		n++;
+		if (metric_present(hr) &&
+		    (!metric_present(lowest) || hr < lowest))
+			lowest = hr;
 	}
 	return lowest;
 }
@@ -506,6 +588,7 @@ static int64_t analyze_window(const struct night_input *in,
 		epochs_bed(in, ep);
 	motion = epochs_motion(in, ep);
 	epochs_hr(in, ep);
+	epochs_rr(in, ep);
 	/* Heart rate judges wakefulness only when no motion sensor can. */
 	median = motion ? METRIC_NONE : epochs_hr_median(ep);
 

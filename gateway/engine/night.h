@@ -13,9 +13,10 @@
  */
 
 #define NIGHT_EPOCH_MS (60 * 1000)
-#define NIGHT_MERGE_GAP_MS                                                     \
-	(30 * 60 * 1000) /* out of bed this long ends a period */
-#define NIGHT_WEAR_GAP_MS (5 * 60 * 1000) /* strap silent this long: off */
+/* Out of bed this long ends a period: the same as morning.h's
+ * MORNING_MERGE_GAP_MIN, so the night the alert waited for is one night. */
+#define NIGHT_MERGE_GAP_MS (60 * 60 * 1000)
+#define NIGHT_WEAR_GAP_MS  (5 * 60 * 1000) /* strap silent this long: off */
 #define NIGHT_MIN_WINDOW_MS                                                    \
 	(60 * 60 * 1000)      /* shorter is a nap, not a night                 \
 			       */
@@ -58,7 +59,7 @@ struct night_input {
 /*
  * Analyses one night. The sleep window comes from the bed sensor when it
  * reported inside the search span: the longest occupied period, with
- * absences shorter than 30 minutes merged into it (and counted as out-of-bed
+ * absences shorter than 60 minutes merged into it (and counted as out-of-bed
  * episodes). Otherwise it is the longest stretch of strap wear (heart-rate
  * samples with gaps under 5 minutes) inside the bedtime hints. A window
  * under an hour is no night.
@@ -67,7 +68,11 @@ struct night_input {
  * when motion was reported in it, or (without a motion sensor) when its mean
  * heart rate is 15 % above the window's median; otherwise asleep. Sleep
  * onset is the first of 10 asleep epochs in a row; wake is the end of the
- * last asleep epoch. HRV and resting HR come from [onset, wake); the morning
+ * last asleep epoch. HRV and resting HR come from [onset, wake): resting HR
+ * is the lowest mean over 5-minute windows, a window without heart-rate
+ * samples taking 60,000 / its mean RR (an RR-only recording has a resting
+ * HR); without heart-rate samples at all, strap wear is read from the RR
+ * intervals. The morning
  * weight is the first weight after wake up to @day_end_ms; the check-in
  * fields are the means of the check-ins of day D (wake to day end, or the
  * search span when there was no window); load_trimp is left METRIC_NONE

@@ -80,6 +80,8 @@ int recovery_replay(const struct night_metrics *nights, size_t count,
 			.sleep_need_min = p->score.sleep_need_min,
 			.club_day = (p->club_days >> recovery_weekday(day)) & 1,
 			.goal = p->goal,
+			.bedtime_known = p->bedtime_known,
+			.bedtime_min = p->bedtime_min,
 		};
 		advice_decide(&in, &today.advice);
 

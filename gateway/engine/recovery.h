@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #pragma once
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -25,6 +26,10 @@ struct recovery_params {
 	struct score_params score;
 	uint8_t club_days; /* bit 0 Monday ... bit 6 Sunday */
 	const char *goal;  /* the person's own reason, or NULL */
+	/* The usual bedtime (local minutes after midnight), for the sleep-debt
+	 * add-on's clock time; unknown unless bedtime_known. */
+	bool bedtime_known;
+	int bedtime_min;
 };
 
 struct recovery_day {

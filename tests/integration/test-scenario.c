@@ -4,7 +4,12 @@
  * scenario generator's raw readings -> night analysis -> load -> score ->
  * advice, day by day, as the daemon runs them. Asserts the advice sequence
  * the scenario's events call for, the true length of both DST nights, and
- * scores equal to a hand computation from the night metrics.
+ * scores equal to a hand computation from the night metrics. Then single
+ * people's stories (DESIGN §6): a healthy person over several seeds (easy-only
+ * on at most 15 % of scored mornings, early warning on at most 10 %),
+ * burnout, a load-driven dip, and flat motivation, each state's entry and
+ * exit. `test-scenario --verbose` prints every day and the share of each
+ * state.
  */
 #include <math.h>
 
@@ -48,6 +53,7 @@ struct household {
 	struct assign_person recent[SCENARIO_PEOPLE];
 	unsigned weigh_ins[SCENARIO_PEOPLE];
 	bool scale_user_matches;
+	bool one_person; /* a story's person alone: no shared scale */
 };
 
 static void on_rr(void *data, int person, int64_t t_ms, double rr_ms)
@@ -95,6 +101,11 @@ static void on_weight(void *data, int person, int scale_user, int64_t t_ms,
 		{ 0, 70, 100, NAN },
 	};
 
+	if (h->one_person) {
+		h->weigh_ins[person]++;
+		g_array_append_val(h->people[person].weights, s);
+		return;
+	}
 	if (assign_weight(ranges, SCENARIO_PEOPLE, 0, kg) != person)
 		h->scale_user_matches = false;
 	if (h->weigh_ins[0] && h->weigh_ins[1] &&
@@ -177,6 +188,37 @@ static void collect_day(const struct recovery_day *d, void *data)
 	run->days[index] = *d;
 }
 
+/* One person's day @i analysed from their samples of that day and the day
+ * before (as the store would hand them over); @cur becomes @prev. */
+static void analyze_day(const clock_zone *zone, int32_t day,
+			struct day_samples *prev, struct day_samples *cur,
+			struct night_metrics *ret)
+{
+	struct analyze_person person;
+	int64_t from = clock_day_start_ms(zone, day - 1);
+	struct store_span span = {
+		.rr = join(prev->rr, cur->rr, sizeof(struct rr_sample), from,
+			   false),
+		.hr = join(prev->hr, cur->hr, sizeof(struct hr_sample), from,
+			   false),
+		.bed = join(prev->bed, cur->bed, sizeof(struct state_sample),
+			    from, true),
+		.motion = join(prev->motion, cur->motion,
+			       sizeof(struct state_sample), from, false),
+		.weights = join(prev->weights, cur->weights,
+				sizeof(struct weight_sample), from, false),
+		.checkins = join(prev->checkins, cur->checkins,
+				 sizeof(struct checkin_sample), from, false),
+	};
+
+	analyze_person_defaults(&person, 1);
+	analyze_metrics(zone, &person, day, &span, ret);
+	store_span_clear(&span);
+	day_samples_clear(prev);
+	*prev = *cur;
+	day_samples_init(cur);
+}
+
 static void run_scenario(struct run *run, const clock_zone *zone)
 {
 	struct household h = {
@@ -185,11 +227,9 @@ static void run_scenario(struct run *run, const clock_zone *zone)
 	};
 	struct day_samples prev[SCENARIO_PEOPLE];
 	struct scenario sc = { .seed = 20261126, .days = DAYS, .zone = zone };
-	struct analyze_person person;
 	struct recovery_params params = { .score = { .sleep_need_min = 480 } };
 
 	g_assert_true(clock_day_parse(run->first_date, &sc.first_day));
-	analyze_person_defaults(&person, 1);
 	for (int p = 0; p < SCENARIO_PEOPLE; p++) {
 		day_samples_init(&prev[p]);
 		day_samples_init(&h.people[p]);
@@ -199,37 +239,9 @@ static void run_scenario(struct run *run, const clock_zone *zone)
 		int32_t day = sc.first_day + i;
 
 		scenario_emit_day(&sc, i, &sink, &h);
-		for (int p = 0; p < SCENARIO_PEOPLE; p++) {
-			int64_t from = clock_day_start_ms(zone, day - 1);
-			struct day_samples *c = &h.people[p];
-			struct store_span span = {
-				.rr =
-				    join(prev[p].rr, c->rr,
-					 sizeof(struct rr_sample), from, false),
-				.hr =
-				    join(prev[p].hr, c->hr,
-					 sizeof(struct hr_sample), from, false),
-				.bed = join(prev[p].bed, c->bed,
-					    sizeof(struct state_sample), from,
-					    true),
-				.motion = join(prev[p].motion, c->motion,
-					       sizeof(struct state_sample),
-					       from, false),
-				.weights = join(prev[p].weights, c->weights,
-						sizeof(struct weight_sample),
-						from, false),
-				.checkins = join(prev[p].checkins, c->checkins,
-						 sizeof(struct checkin_sample),
-						 from, false),
-			};
-
-			analyze_metrics(zone, &person, day, &span,
-					&run->nights[p][i]);
-			store_span_clear(&span);
-			day_samples_clear(&prev[p]);
-			prev[p] = *c;
-			day_samples_init(c);
-		}
+		for (int p = 0; p < SCENARIO_PEOPLE; p++)
+			analyze_day(zone, day, &prev[p], &h.people[p],
+				    &run->nights[p][i]);
 	}
 	for (int p = 0; p < SCENARIO_PEOPLE; p++) {
 		day_samples_clear(&prev[p]);
@@ -366,10 +378,26 @@ static void check_run(struct run *run)
 	for (int i = comeback; i < 50; i++)
 		g_assert_cmpint(state_at(run, i), !=, ADVICE_RUNNING_ON_EMPTY);
 
+	/* ... at least 3 mornings of it, and nothing primed before. */
+	for (int i = 36; i < comeback; i++)
+		g_assert_cmpint(state_at(run, i), !=, ADVICE_PRIMED);
+	for (int i = comeback; i < comeback + 3; i++)
+		g_assert_cmpint(state_at(run, i), ==, ADVICE_COMEBACK);
+
+	/* Each state ends with its event: the dip the next morning. */
+	g_assert_cmpint(state_at(run, 17), !=, ADVICE_ONE_OFF_DIP);
+	/* The slump is recognised early: its first morning is a warning,
+	 * its second already an easy-only day. */
+	g_assert_cmpint(state_at(run, 30), ==, ADVICE_EARLY_WARNING);
+	g_assert_true(advice_state_easy_only(state_at(run, 31)));
+	g_assert_cmpint(first_state_in(run, ADVICE_EARLY_WARNING, 7, 29), ==,
+			-1);
+
 	/* The missed night is a gap, not a zero. */
 	g_assert_cmpint(state_at(run, 42), ==, ADVICE_NO_DATA);
 	g_assert_cmpint(run->days[42].score.score, ==, -1);
 	g_assert_false(metric_present(run->days[42].night.sleep_min));
+	g_assert_cmpint(state_at(run, 43), !=, ADVICE_NO_DATA);
 
 	/* A week of the same session: stale. */
 	stale = first_state_in(run, ADVICE_STALE, 50, 59);
@@ -436,10 +464,348 @@ static void test_autumn(void)
 	check_run(run);
 }
 
+/* --- one person's story ------------------------------------------------ */
+
+#define STORY_DAYS 70
+
+struct story_run {
+	int32_t first_day;
+	struct night_metrics nights[STORY_DAYS];
+	struct recovery_day days[STORY_DAYS];
+};
+
+static void collect_story_day(const struct recovery_day *d, void *data)
+{
+	struct story_run *run = data;
+	int index = d->day - run->first_day;
+
+	g_assert_cmpint(index, >=, 0);
+	g_assert_cmpint(index, <, STORY_DAYS);
+	run->days[index] = *d;
+}
+
+static const clock_zone *berlin(void)
+{
+	static clock_zone *zone;
+
+	if (!zone)
+		zone = clock_zone_new("Europe/Berlin", NULL);
+	return zone;
+}
+
+/* @story lived by @person's body under @seed, analysed and replayed as the
+ * daemon does it; NULL when there is no tzdata. */
+static struct story_run *run_story(enum scenario_story story, int person,
+				   uint64_t seed)
+{
+	const clock_zone *zone = berlin();
+	struct household h = { .one_person = true };
+	struct day_samples prev;
+	struct scenario sc = { .seed = seed, .days = STORY_DAYS, .zone = zone };
+	struct recovery_params params = {
+		.score = { .sleep_need_min = 480 },
+		.club_days = 1 << 1 | 1 << 5, /* tue, sat */
+		.goal = "to clear my head",
+		.bedtime_known = true,
+		.bedtime_min = SCENARIO_BEDTIME_MIN,
+	};
+	struct story_run *run;
+
+	if (!zone)
+		return NULL;
+	run = g_new0(struct story_run, 1);
+	/* A Monday in spring, DST included. */
+	g_assert_true(clock_day_parse("2026-03-02", &sc.first_day));
+	run->first_day = sc.first_day;
+	day_samples_init(&prev);
+	for (int p = 0; p < SCENARIO_PEOPLE; p++)
+		day_samples_init(&h.people[p]);
+	for (int i = 0; i < STORY_DAYS; i++) {
+		scenario_emit_story_day(&sc, story, person, i, &sink, &h);
+		analyze_day(zone, sc.first_day + i, &prev, &h.people[person],
+			    &run->nights[i]);
+	}
+	day_samples_clear(&prev);
+	for (int p = 0; p < SCENARIO_PEOPLE; p++)
+		day_samples_clear(&h.people[p]);
+	g_assert_cmpint(recovery_replay(run->nights, STORY_DAYS, sc.first_day,
+					sc.first_day + STORY_DAYS - 1, &params,
+					collect_story_day, run),
+			==, 0);
+	return run;
+}
+
+static enum advice_state story_state(const struct story_run *run, int i)
+{
+	return run->days[i].advice.state;
+}
+
+static int story_first(const struct story_run *run, enum advice_state state,
+		       int from, int to)
+{
+	for (int i = from; i <= to && i < STORY_DAYS; i++)
+		if (story_state(run, i) == state)
+			return i;
+	return -1;
+}
+
+static int story_count(const struct story_run *run, enum advice_state state,
+		       int from, int to)
+{
+	int n = 0;
+
+	for (int i = from; i <= to && i < STORY_DAYS; i++)
+		n += story_state(run, i) == state;
+	return n;
+}
+
+static void print_story(const struct story_run *run, enum scenario_story story)
+{
+	int shares[ADVICE_STATE_COUNT] = { 0 };
+	int scored = 0;
+	GString *line = g_string_new("shares:");
+
+	for (int i = 0; i < STORY_DAYS; i++) {
+		const struct recovery_day *d = &run->days[i];
+		const struct load_trend *t = &d->score.load_trend;
+
+		g_test_message(
+		    "day %2d %-3s score %3d ln %.3f/7d %.3f rhr %5.1f load "
+		    "%5.0f/%5.0f mood %g energy %g %-16s %s",
+		    i,
+		    scenario_story_event(story, i) == SCENARIO_NORMAL ? ""
+								      : "(e)",
+		    d->score.score, d->night.ln_rmssd,
+		    d->score.baseline.ln_rmssd_7d, d->night.resting_hr_bpm,
+		    t->acute, t->chronic, d->night.mood, d->night.energy,
+		    advice_state_name(d->advice.state), d->advice.headline);
+		/* A state's first morning in full, as the runner reads it. */
+		if (i == 0 ||
+		    d->advice.state != run->days[i - 1].advice.state) {
+			g_test_message("  push: %s", d->advice.push_text);
+			g_test_message("  detail: %s", d->advice.detail);
+			for (size_t k = 0; k < d->advice.action_count; k++)
+				g_test_message("  action: %s",
+					       d->advice.actions[k]);
+			for (size_t k = 0; k < d->advice.reason_count; k++)
+				g_test_message("  reason: %s",
+					       d->advice.reasons[k]);
+		}
+		if (d->score.score >= 0) {
+			scored++;
+			shares[d->advice.state]++;
+		}
+	}
+	for (int st = 0; st < ADVICE_STATE_COUNT; st++)
+		if (shares[st])
+			g_string_append_printf(
+			    line, " %s %.0f %%",
+			    advice_state_name((enum advice_state)st),
+			    100.0 * shares[st] / scored);
+	g_test_message("%s (of %d scored mornings)", line->str, scored);
+	g_string_free(line, TRUE);
+}
+
+/* A healthy person: easy-only on at most 15 % of scored mornings, early
+ * warning on at most 10 % (DESIGN §6), whatever the seed. */
+struct healthy_vector {
+	const char *name;
+	uint64_t seed;
+	int person;
+};
+
+static const struct healthy_vector healthy_vectors[] = {
+	{ "/scenario/healthy/seed-1/person-0", 1, 0 },
+	{ "/scenario/healthy/seed-1/person-1", 1, 1 },
+	{ "/scenario/healthy/seed-7/person-0", 7, 0 },
+	{ "/scenario/healthy/seed-7/person-1", 7, 1 },
+	{ "/scenario/healthy/seed-42/person-0", 42, 0 },
+	{ "/scenario/healthy/seed-42/person-1", 42, 1 },
+	{ "/scenario/healthy/seed-20261126/person-0", 20261126, 0 },
+	{ "/scenario/healthy/seed-20261126/person-1", 20261126, 1 },
+	{ "/scenario/healthy/seed-99991/person-0", 99991, 0 },
+	{ "/scenario/healthy/seed-99991/person-1", 99991, 1 },
+};
+
+static void test_healthy(gconstpointer data)
+{
+	const struct healthy_vector *v = data;
+	g_autofree struct story_run *run =
+	    run_story(SCENARIO_STORY_HEALTHY, v->person, v->seed);
+	int scored = 0, easy = 0, warning = 0;
+
+	if (!run) {
+		g_test_skip("no tzdata for Europe/Berlin (install tzdata)");
+		return;
+	}
+	print_story(run, SCENARIO_STORY_HEALTHY);
+	for (int i = 0; i < STORY_DAYS; i++) {
+		const struct recovery_day *d = &run->days[i];
+
+		if (d->score.score < 0)
+			continue;
+		scored++;
+		easy += advice_state_easy_only(d->advice.state);
+		warning += d->advice.state == ADVICE_EARLY_WARNING;
+		/* Ordinary variation is never a slump. */
+		g_assert_cmpint(d->advice.state, !=, ADVICE_RUNNING_ON_EMPTY);
+		g_assert_cmpint(d->advice.state, !=, ADVICE_OVERREACHING);
+	}
+	g_assert_cmpint(scored, >=, STORY_DAYS - 8);
+	g_test_message("easy-only %d, early-warning %d of %d", easy, warning,
+		       scored);
+	g_assert_cmpfloat(easy, <=, 0.15 * scored);
+	g_assert_cmpfloat(warning, <=, 0.10 * scored);
+}
+
+/* After the last slump day before @to: comeback on at least 3 mornings in
+ * a row before any primed. Returns the first comeback day. */
+static int assert_comeback_holds(const struct story_run *run, int from, int to)
+{
+	int last_slump = -1, first;
+
+	for (int i = from; i <= to; i++)
+		if (story_state(run, i) == ADVICE_RUNNING_ON_EMPTY ||
+		    story_state(run, i) == ADVICE_OVERREACHING)
+			last_slump = i;
+	g_assert_cmpint(last_slump, >=, 0);
+	first =
+	    story_first(run, ADVICE_COMEBACK, last_slump + 1, last_slump + 14);
+	g_assert_cmpint(first, >, last_slump);
+	for (int i = last_slump + 1; i < first + 3; i++)
+		g_assert_cmpint(story_state(run, i), !=, ADVICE_PRIMED);
+	for (int i = first; i < first + 3; i++)
+		g_assert_cmpint(story_state(run, i), ==, ADVICE_COMEBACK);
+	return first;
+}
+
+struct story_vector {
+	const char *name;
+	enum scenario_story story;
+	uint64_t seed;
+	int person;
+};
+
+static const struct story_vector story_vectors[] = {
+	{ "/scenario/burnout/seed-5", SCENARIO_STORY_BURNOUT, 5, 0 },
+	{ "/scenario/burnout/seed-11", SCENARIO_STORY_BURNOUT, 11, 0 },
+	{ "/scenario/burnout/seed-77/person-1", SCENARIO_STORY_BURNOUT, 77, 1 },
+	{ "/scenario/overreach/seed-5", SCENARIO_STORY_OVERREACH, 5, 0 },
+	{ "/scenario/overreach/seed-11", SCENARIO_STORY_OVERREACH, 11, 0 },
+	{ "/scenario/overreach/seed-77/person-1", SCENARIO_STORY_OVERREACH, 77,
+	  1 },
+	{ "/scenario/flat/seed-5", SCENARIO_STORY_FLAT, 5, 0 },
+	{ "/scenario/flat/seed-11", SCENARIO_STORY_FLAT, 11, 0 },
+	{ "/scenario/flat/seed-77/person-1", SCENARIO_STORY_FLAT, 77, 1 },
+};
+
+/* Burnout without load: running on empty by its 3rd day, never
+ * overreaching; then a comeback of at least 3 mornings before primed. */
+static void check_burnout(const struct story_run *run)
+{
+	int empty = story_first(run, ADVICE_RUNNING_ON_EMPTY, 28, 45);
+
+	g_assert_cmpint(empty, >=, 28);
+	g_assert_cmpint(empty, <=, 30);
+	g_assert_cmpint(story_first(run, ADVICE_RUNNING_ON_EMPTY, 7, 27), ==,
+			-1);
+	/* It holds while the burnout lasts: no training-plan advice. */
+	for (int i = empty; i <= 37; i++)
+		g_assert_true(advice_state_easy_only(story_state(run, i)));
+	g_assert_cmpint(story_count(run, ADVICE_OVERREACHING, 0, 69), ==, 0);
+	assert_comeback_holds(run, 28, 40);
+	/* Exits: no slump state once recovered. */
+	g_assert_cmpint(story_first(run, ADVICE_RUNNING_ON_EMPTY, 42, 69), ==,
+			-1);
+}
+
+/* A load-driven dip: overreaching, never running on empty. */
+static void check_overreach(const struct story_run *run)
+{
+	int over = story_first(run, ADVICE_OVERREACHING, 24, 34);
+
+	g_assert_cmpint(over, >=, 24);
+	g_assert_cmpint(over, <=, 27);
+	g_assert_cmpint(story_count(run, ADVICE_RUNNING_ON_EMPTY, 0, 69), ==,
+			0);
+	g_assert_cmpint(story_first(run, ADVICE_OVERREACHING, 0, 23), ==, -1);
+	assert_comeback_holds(run, 24, 34);
+	g_assert_cmpint(story_first(run, ADVICE_OVERREACHING, 36, 69), ==, -1);
+}
+
+/* Flat motivation with a fine body: stale, never a slump or a warning. */
+static void check_flat(const struct story_run *run)
+{
+	int stale = story_first(run, ADVICE_STALE, 28, 41);
+
+	g_assert_cmpint(stale, >=, 28);
+	g_assert_cmpint(stale, <=, 30);
+	for (int i = 30; i <= 41; i++) {
+		enum advice_state st = story_state(run, i);
+
+		g_assert_false(advice_state_easy_only(st));
+		g_assert_cmpint(st, !=, ADVICE_EARLY_WARNING);
+		g_assert_cmpint(st, !=, ADVICE_COMEBACK);
+	}
+	/* Stale on most of those days; gone once the energy is back. */
+	g_assert_cmpint(story_count(run, ADVICE_STALE, 30, 41), >=, 9);
+	g_assert_cmpint(story_count(run, ADVICE_STALE, 44, 69), ==, 0);
+}
+
+static void test_story(gconstpointer data)
+{
+	const struct story_vector *v = data;
+	g_autofree struct story_run *run =
+	    run_story(v->story, v->person, v->seed);
+
+	if (!run) {
+		g_test_skip("no tzdata for Europe/Berlin (install tzdata)");
+		return;
+	}
+	print_story(run, v->story);
+	/* Calibration, then a score: entry into and exit from calibrating. */
+	for (int i = 0; i < 7; i++)
+		g_assert_cmpint(story_state(run, i), ==, ADVICE_CALIBRATING);
+	g_assert_cmpint(story_first(run, ADVICE_CALIBRATING, 7, 69), ==, -1);
+	switch (v->story) {
+	case SCENARIO_STORY_BURNOUT:
+		check_burnout(run);
+		break;
+	case SCENARIO_STORY_OVERREACH:
+		check_overreach(run);
+		break;
+	case SCENARIO_STORY_FLAT:
+		check_flat(run);
+		break;
+	case SCENARIO_STORY_HOUSEHOLD:
+	case SCENARIO_STORY_HEALTHY:
+	default:
+		g_assert_not_reached();
+	}
+	/* Every morning's texts keep the rules, in a real run too. */
+	for (int i = 0; i < STORY_DAYS; i++) {
+		const struct advice *a = &run->days[i].advice;
+
+		g_assert_cmpuint(a->action_count, >=, 1);
+		g_assert_cmpuint(a->action_count, <=, ADVICE_MAX_ACTIONS);
+		g_assert_cmpuint(g_utf8_strlen(a->push_text, -1), <=,
+				 ADVICE_PUSH_MAX_CHARS);
+		if (i > 0)
+			g_assert_cmpstr(a->detail, !=,
+					run->days[i - 1].advice.detail);
+	}
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
 	g_test_add_func("/scenario/spring", test_spring);
 	g_test_add_func("/scenario/autumn", test_autumn);
+	for (size_t i = 0; i < G_N_ELEMENTS(healthy_vectors); i++)
+		g_test_add_data_func(healthy_vectors[i].name,
+				     &healthy_vectors[i], test_healthy);
+	for (size_t i = 0; i < G_N_ELEMENTS(story_vectors); i++)
+		g_test_add_data_func(story_vectors[i].name, &story_vectors[i],
+				     test_story);
 	return g_test_run();
 }

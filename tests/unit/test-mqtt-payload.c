@@ -440,6 +440,35 @@ static const struct alert_vector alerts[] = {
 	  "\"HRV 7-day mean is within your normal range\"],"
 	  "\"text\":\"Alice: 74, green \u2013 Ready to go. You have recovered "
 	  "well. Train as planned; a quality session is welcome today.\"}" },
+	/* The engine's push text (advice_push_text()) is the line as is. */
+	{ "/payload/alert/push-text",
+	  { .user = "alice",
+	    .date = "2026-03-02",
+	    .score = 74,
+	    .zone = "green",
+	    .state = "stale",
+	    .headline = "Time for something new",
+	    .detail = "The routine has gone flat.",
+	    .text = "Alice: Time for something new. Change the stimulus: a "
+		    "new route or trail, or some hills." },
+	  0,
+	  "Alice: Time for something new. Change the stimulus: a new route "
+	  "or trail, or some hills." },
+	/* ... and still held to the limit. */
+	{ "/payload/alert/push-text-cut",
+	  { .user = "alice",
+	    .date = "2026-03-02",
+	    .score = 74,
+	    .zone = "green",
+	    .state = "primed",
+	    .headline = "Ready to go",
+	    .text = "Ready to go. aaaa aaaa aaaa aaaa aaaa aaaa aaaa aaaa aaaa "
+		    "aaaa aaaa aaaa aaaa aaaa aaaa aaaa aaaa aaaa aaaa aaaa "
+		    "aaaa aaaa aaaa aaaa aaaa aaaa aaaa aaaa aaaa aaaa aaaa "
+		    "aaaa aaaa aaaa aaaa aaaa aaaa aaaa aaaa aaaa aaaa aaaa "
+		    "aaaa aaaa aaaa aaaa aaaa" },
+	  0,
+	  NULL },
 	{ "/payload/alert/no-score",
 	  { "bob", NULL, "2026-03-02", -1, "none", "calibrating",
 	    "Getting to know you: 3 of 7 nights" },

@@ -133,28 +133,29 @@ static const struct night_vector vectors[] = {
 	    .hrv = true,
 	},
 	{
-	    /* 40 minutes out ends the period: 150 vs 350 minutes. */
+	    /* An hour out ends the period (as the morning alert's gate
+	     * sees it): 150 vs 320 minutes. */
 	    .name = "/night/bed/long-absence-later-wins",
 	    .n_bed = 2,
-	    .bed = { { EVE(22, 0), MORN(0, 30) }, { MORN(1, 10), MORN(7, 0) } },
+	    .bed = { { EVE(22, 0), MORN(0, 30) }, { MORN(1, 40), MORN(7, 0) } },
 	    STRAP,
 	    .night = true,
 	    .from_bed = true,
-	    .window = { MORN(1, 10), MORN(7, 0) },
-	    .onset_s = MORN(1, 10),
+	    .window = { MORN(1, 40), MORN(7, 0) },
+	    .onset_s = MORN(1, 40),
 	    .wake_s = MORN(7, 0),
-	    .tib_min = 350,
-	    .sleep_min = 350,
+	    .tib_min = 320,
+	    .sleep_min = 320,
 	    .efficiency_pct = 100,
 	    .latency_min = 0,
 	    .resting_hr_bpm = 60,
 	    .hrv = true,
 	},
 	{
-	    /* 360 vs 170 minutes. */
+	    /* 360 vs 140 minutes. */
 	    .name = "/night/bed/long-absence-earlier-wins",
 	    .n_bed = 2,
-	    .bed = { { EVE(22, 0), MORN(4, 0) }, { MORN(4, 40), MORN(7, 30) } },
+	    .bed = { { EVE(22, 0), MORN(4, 0) }, { MORN(5, 10), MORN(7, 30) } },
 	    STRAP,
 	    .night = true,
 	    .from_bed = true,
@@ -163,6 +164,64 @@ static const struct night_vector vectors[] = {
 	    .wake_s = MORN(4, 0),
 	    .tib_min = 360,
 	    .sleep_min = 360,
+	    .efficiency_pct = 100,
+	    .latency_min = 0,
+	    .resting_hr_bpm = 60,
+	    .hrv = true,
+	},
+	{
+	    /* 40 minutes up at 03:00 is one night with an episode (the
+	     * morning alert waits across gaps under 60 minutes too): 440
+	     * minutes in bed, the 40 out awake, the rest asleep. */
+	    .name = "/night/bed/40-minutes-out-one-night",
+	    .n_bed = 2,
+	    .bed = { { EVE(23, 0), MORN(3, 0) }, { MORN(3, 40), MORN(7, 0) } },
+	    STRAP,
+	    .night = true,
+	    .from_bed = true,
+	    .window = { EVE(23, 0), MORN(7, 0) },
+	    .onset_s = EVE(23, 0),
+	    .wake_s = MORN(7, 0),
+	    .tib_min = 440,
+	    .sleep_min = 440,
+	    .efficiency_pct = 100,
+	    .latency_min = 0,
+	    .episodes = 1,
+	    .resting_hr_bpm = 60,
+	    .hrv = true,
+	},
+	{
+	    /* 59 minutes: still one night. */
+	    .name = "/night/bed/59-minutes-out-one-night",
+	    .n_bed = 2,
+	    .bed = { { EVE(23, 0), MORN(3, 0) }, { MORN(3, 59), MORN(7, 0) } },
+	    STRAP,
+	    .night = true,
+	    .from_bed = true,
+	    .window = { EVE(23, 0), MORN(7, 0) },
+	    .onset_s = EVE(23, 0),
+	    .wake_s = MORN(7, 0),
+	    .tib_min = 421,
+	    .sleep_min = 421,
+	    .efficiency_pct = 100,
+	    .latency_min = 0,
+	    .episodes = 1,
+	    .resting_hr_bpm = 60,
+	    .hrv = true,
+	},
+	{
+	    /* 60 minutes: two periods, 240 vs 180 minutes. */
+	    .name = "/night/bed/60-minutes-out-splits",
+	    .n_bed = 2,
+	    .bed = { { EVE(23, 0), MORN(3, 0) }, { MORN(4, 0), MORN(7, 0) } },
+	    STRAP,
+	    .night = true,
+	    .from_bed = true,
+	    .window = { EVE(23, 0), MORN(3, 0) },
+	    .onset_s = EVE(23, 0),
+	    .wake_s = MORN(3, 0),
+	    .tib_min = 240,
+	    .sleep_min = 240,
 	    .efficiency_pct = 100,
 	    .latency_min = 0,
 	    .resting_hr_bpm = 60,
@@ -776,6 +835,77 @@ static void test_motion_lost_off(void)
 	g_assert_cmpfloat_with_epsilon(m.sleep_min, 440.0, 1e-9);
 }
 
+/*
+ * An RR-only recording (an imported RR file): no heart-rate rows at all.
+ * 23:00-07:00 at 1000 ms (alternating 975/1025), slower beats in a span;
+ * each 5-minute window's HR is 60,000 / its mean RR (DESIGN §4), so a
+ * span straddling two windows half and half gives 300 s / (150 + 125
+ * beats) = 1090.9 ms: 55.0 bpm in each, not the 54.5 of mean 60,000/RR.
+ */
+struct rr_only_vector {
+	const char *name;
+	bool bed;
+	int slow_from_s, slow_to_s;
+	double slow_rr_ms;
+	double resting_hr_bpm;
+};
+
+static const struct rr_only_vector rr_only_vectors[] = {
+	{ "/night/rr-only/bed/steady", true, 0, 0, 0, 60.0 },
+	{ "/night/rr-only/bed/slow-window", true, MORN(3, 0), MORN(3, 5),
+	  1200.0, 50.0 },
+	{ "/night/rr-only/bed/straddling", true, MORN(3, 2) + 30,
+	  MORN(3, 7) + 30, 1200.0, 55.0 },
+	{ "/night/rr-only/strap/slow-window", false, MORN(3, 0), MORN(3, 5),
+	  1200.0, 50.0 },
+};
+
+static void test_rr_only(gconstpointer data)
+{
+	const struct rr_only_vector *v = data;
+	g_autoptr(GArray) rr =
+	    g_array_new(FALSE, FALSE, sizeof(struct rr_sample));
+	const struct state_sample bed[] = {
+		{ at(EVE(23, 0)), true },
+		{ at(MORN(7, 0)), false },
+	};
+	struct night_input in = {
+		.day = D0,
+		.search_start_ms = at(EVE(18, 0)),
+		.search_end_ms = at(MORN(14, 0)),
+		.hint_start_ms = at(EVE(22, 30)),
+		.hint_end_ms = at(MORN(7, 0)),
+		.day_end_ms = at(MORN(24, 0)),
+		.bed = v->bed ? bed : NULL,
+		.bed_count = v->bed ? G_N_ELEMENTS(bed) : 0,
+	};
+	struct night_metrics m;
+	int64_t k = 0;
+
+	for (int64_t t = at(EVE(23, 0)); t < at(MORN(7, 0)); k++) {
+		bool slow = t >= at(v->slow_from_s) && t < at(v->slow_to_s);
+		double base = slow ? v->slow_rr_ms : 1000.0;
+		struct rr_sample s = { 0, base + (k % 2 ? 25.0 : -25.0) };
+
+		/* A pair spans exactly 2 x base, so the span's beats have
+		 * base as their mean. */
+		t += (int64_t)s.rr_ms;
+		s.t_ms = t;
+		g_array_append_val(rr, s);
+	}
+	in.rr = (const struct rr_sample *)(void *)rr->data;
+	in.rr_count = rr->len;
+
+	g_assert_cmpint(night_analyze(&in, &m), ==, 0);
+	g_assert_cmpint(m.window_start_ms, !=, 0);
+	g_assert_cmpint(m.window_from_bed_sensor, ==, v->bed);
+	g_assert_true(metric_present(m.resting_hr_bpm));
+	g_assert_cmpfloat_with_epsilon(m.resting_hr_bpm, v->resting_hr_bpm,
+				       0.2);
+	g_assert_true(metric_present(m.rmssd_ms));
+	g_assert_cmpfloat(m.sleep_min, >, 400.0);
+}
+
 static void test_empty(void)
 {
 	struct night_input in = {
@@ -807,6 +937,9 @@ int main(int argc, char **argv)
 	g_test_init(&argc, &argv, NULL);
 	for (size_t i = 0; i < G_N_ELEMENTS(vectors); i++)
 		g_test_add_data_func(vectors[i].name, &vectors[i], test_night);
+	for (size_t i = 0; i < G_N_ELEMENTS(rr_only_vectors); i++)
+		g_test_add_data_func(rr_only_vectors[i].name,
+				     &rr_only_vectors[i], test_rr_only);
 	g_test_add_func("/night/empty", test_empty);
 	g_test_add_func("/night/motion/lost-off", test_motion_lost_off);
 	return g_test_run();
