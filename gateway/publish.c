@@ -195,7 +195,11 @@ bool publish_alert(publisher *p, const struct household_person *person,
 {
 	const struct advice *a = &day->advice;
 	const char *actions[ADVICE_MAX_ITEMS], *reasons[ADVICE_MAX_ITEMS];
-	char date[16];
+	const char *name =
+	    person->cfg->display_name && person->cfg->display_name[0]
+		? person->cfg->display_name
+		: person->cfg->name;
+	char date[16], text[ADVICE_PUSH_TEXT];
 	struct mqtt_alert alert = {
 		.user = person->cfg->name,
 		.display_name = person->cfg->display_name,
@@ -209,10 +213,15 @@ bool publish_alert(publisher *p, const struct household_person *person,
 		.action_count = a->action_count,
 		.reasons = reasons,
 		.reason_count = a->reason_count,
+		.text = text,
 	};
 	g_autofree char *json = NULL;
 	g_autofree char *topic =
 	    mqtt_topic_alert(p->base_topic, person->cfg->name);
+
+	/* The push line: headline, first action, and a check-in invitation
+	 * while there is none today (the engine keeps it within 200). */
+	advice_push_text(a, name, text, sizeof(text));
 
 	clock_day_format(day->day, date, sizeof(date));
 	for (size_t i = 0; i < a->action_count; i++)

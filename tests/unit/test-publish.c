@@ -291,6 +291,17 @@ static void test_alert_and_state(struct fixture *f, gconstpointer unused)
 			"primed");
 	g_assert_cmpstr(json_object_get_string_member(o, "headline"), ==,
 			"Ready to go");
+	/* The push text: headline and first action, and (no check-in
+	 * today) the invitation to check in. */
+	g_assert_nonnull(
+	    strstr(json_object_get_string_member(o, "text"), "Ready to go"));
+	g_assert_nonnull(strstr(json_object_get_string_member(o, "text"),
+				"Train as planned."));
+	g_assert_nonnull(
+	    strstr(json_object_get_string_member(o, "text"), "Check in"));
+	g_assert_cmpuint(
+	    g_utf8_strlen(json_object_get_string_member(o, "text"), -1), <=,
+	    200);
 
 	g_assert_cmpstr(sent_at(f, 1)->topic, ==, "recovery/alice/state");
 	g_assert_true(sent_at(f, 1)->queued);
