@@ -22,3 +22,29 @@ struct night_metrics night_metrics_empty(int32_t day)
 		.load_trimp = METRIC_NONE,
 	};
 }
+
+void metric_running_add(struct metric_running *r, double x)
+{
+	double delta = x - r->mean;
+
+	r->n++;
+	r->mean += delta / r->n;
+	r->m2 += delta * (x - r->mean);
+}
+
+double metric_running_mean(const struct metric_running *r, int32_t min_n)
+{
+	return r->n >= min_n && r->n > 0 ? r->mean : METRIC_NONE;
+}
+
+double metric_running_sd(const struct metric_running *r, double floor_sd)
+{
+	double sd;
+
+	if (r->n == 0)
+		return METRIC_NONE;
+	if (r->n < 2)
+		return floor_sd;
+	sd = sqrt(r->m2 / (r->n - 1));
+	return sd > floor_sd ? sd : floor_sd;
+}

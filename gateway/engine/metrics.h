@@ -94,3 +94,20 @@ struct night_metrics {
 
 /* A night_metrics of @day with every metric absent. */
 struct night_metrics night_metrics_empty(int32_t day);
+
+/* Welford's running mean and variance: one pass, no cancellation. */
+struct metric_running {
+	int32_t n;
+	double mean;
+	double m2;
+};
+
+void metric_running_add(struct metric_running *r, double x);
+/* The mean, or METRIC_NONE with fewer than @min_n values. */
+double metric_running_mean(const struct metric_running *r, int32_t min_n);
+/*
+ * The sample SD, never under @floor_sd (a single value has no spread to
+ * speak of, and a very steady person would otherwise turn a tiny wobble
+ * into a huge z: the floor stands in for both); METRIC_NONE with no value.
+ */
+double metric_running_sd(const struct metric_running *r, double floor_sd);

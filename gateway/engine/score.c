@@ -21,43 +21,6 @@
 #define LOAD_ACWR_NEUTRAL  1.0
 #define LOAD_ACWR_PER_UNIT 0.3
 
-/* Welford's running mean and variance: one pass, no cancellation. */
-struct running {
-	int32_t n;
-	double mean;
-	double m2;
-};
-
-static void running_add(struct running *r, double x)
-{
-	double delta = x - r->mean;
-
-	r->n++;
-	r->mean += delta / r->n;
-	r->m2 += delta * (x - r->mean);
-}
-
-static double running_mean(const struct running *r, int32_t min_n)
-{
-	return r->n >= min_n && r->n > 0 ? r->mean : METRIC_NONE;
-}
-
-/*
- * A single night has no spread to speak of, and a very steady person would
- * otherwise turn a tiny wobble into a huge z: the floor stands in for both.
- */
-static double running_sd(const struct running *r, double floor_sd)
-{
-	double sd;
-
-	if (r->n == 0)
-		return METRIC_NONE;
-	if (r->n < 2)
-		return floor_sd;
-	sd = sqrt(r->m2 / (r->n - 1));
-	return sd > floor_sd ? sd : floor_sd;
-}
-
 static double clamp_z(double z)
 {
 	return fmin(fmax(z, SCORE_Z_MIN), SCORE_Z_MAX);
@@ -91,8 +54,8 @@ static void scan_history(const struct night_metrics *nights, size_t count,
 {
 	int32_t day = nights[count - 1].day;
 	int64_t last_age = -1;
-	struct running hrv60 = { 0 }, rhr60 = { 0 };
-	struct running hrv7 = { 0 }, rhr7 = { 0 };
+	struct metric_running hrv60 = { 0 }, rhr60 = { 0 };
+	struct metric_running hrv7 = { 0 }, rhr7 = { 0 };
 
 	for (size_t i = 0; i < LOAD_DAYS; i++)
 		daily_load[i] = METRIC_NONE;
@@ -110,29 +73,29 @@ static void scan_history(const struct night_metrics *nights, size_t count,
 
 		if (age >= 1) {
 			if (metric_present(n->ln_rmssd))
-				running_add(&hrv60, n->ln_rmssd);
+				metric_running_add(&hrv60, n->ln_rmssd);
 			if (metric_present(n->resting_hr_bpm))
-				running_add(&rhr60, n->resting_hr_bpm);
+				metric_running_add(&rhr60, n->resting_hr_bpm);
 		}
 		if (age < WEEK_DAYS) {
 			if (metric_present(n->ln_rmssd))
-				running_add(&hrv7, n->ln_rmssd);
+				metric_running_add(&hrv7, n->ln_rmssd);
 			if (metric_present(n->resting_hr_bpm))
-				running_add(&rhr7, n->resting_hr_bpm);
+				metric_running_add(&rhr7, n->resting_hr_bpm);
 		}
 		if (age < LOAD_DAYS)
 			daily_load[LOAD_DAYS - 1 - age] = n->load_trimp;
 	}
 
 	b->nights = hrv60.n;
-	b->ln_rmssd_mean = running_mean(&hrv60, 1);
-	b->ln_rmssd_sd = running_sd(&hrv60, SCORE_LN_RMSSD_SD_FLOOR);
+	b->ln_rmssd_mean = metric_running_mean(&hrv60, 1);
+	b->ln_rmssd_sd = metric_running_sd(&hrv60, SCORE_LN_RMSSD_SD_FLOOR);
 	b->rhr_nights = rhr60.n;
-	b->rhr_mean = running_mean(&rhr60, 1);
-	b->rhr_sd = running_sd(&rhr60, SCORE_RHR_SD_FLOOR);
+	b->rhr_mean = metric_running_mean(&rhr60, 1);
+	b->rhr_sd = metric_running_sd(&rhr60, SCORE_RHR_SD_FLOOR);
 	b->week_nights = hrv7.n;
-	b->ln_rmssd_7d = running_mean(&hrv7, WEEK_MIN_NIGHTS);
-	b->rhr_7d = running_mean(&rhr7, WEEK_MIN_NIGHTS);
+	b->ln_rmssd_7d = metric_running_mean(&hrv7, WEEK_MIN_NIGHTS);
+	b->rhr_7d = metric_running_mean(&rhr7, WEEK_MIN_NIGHTS);
 }
 
 int score_night(const struct night_metrics *nights, size_t count,

@@ -339,26 +339,10 @@ enum hrv_source spot_day_hrv(const struct night_metrics *night,
 	return d.source;
 }
 
-/* Welford's running mean and sum of squares, as score.c keeps them. */
-struct running {
-	int32_t n;
-	double mean;
-	double m2;
-};
-
-static void running_add(struct running *r, double x)
-{
-	double delta = x - r->mean;
-
-	r->n++;
-	r->mean += delta / r->n;
-	r->m2 += delta * (x - r->mean);
-}
-
 void spot_baseline(const struct spot_value *values, size_t count, int32_t day,
 		   struct spot_baseline *ret)
 {
-	struct running base = { 0 }, week = { 0 };
+	struct metric_running base = { 0 }, week = { 0 };
 	int64_t last_age = -1;
 
 	for (size_t i = count; i-- > 0;) {
@@ -375,21 +359,14 @@ void spot_baseline(const struct spot_value *values, size_t count, int32_t day,
 		if (!metric_present(v->ln_rmssd))
 			continue;
 		if (age >= 1)
-			running_add(&base, v->ln_rmssd);
+			metric_running_add(&base, v->ln_rmssd);
 		if (age < 7)
-			running_add(&week, v->ln_rmssd);
+			metric_running_add(&week, v->ln_rmssd);
 	}
 
 	ret->count = base.n;
-	ret->ln_rmssd_mean = base.n ? base.mean : METRIC_NONE;
-	if (base.n == 0) {
-		ret->ln_rmssd_sd = METRIC_NONE;
-	} else {
-		/* One value has no spread: the floor stands in for it. */
-		double sd = base.n < 2 ? 0.0 : sqrt(base.m2 / (base.n - 1));
-
-		ret->ln_rmssd_sd = fmax(sd, SCORE_LN_RMSSD_SD_FLOOR);
-	}
+	ret->ln_rmssd_mean = metric_running_mean(&base, 1);
+	ret->ln_rmssd_sd = metric_running_sd(&base, SCORE_LN_RMSSD_SD_FLOOR);
 	ret->week_count = week.n;
-	ret->ln_rmssd_7d = week.n >= 3 ? week.mean : METRIC_NONE;
+	ret->ln_rmssd_7d = metric_running_mean(&week, 3);
 }
