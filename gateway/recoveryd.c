@@ -241,20 +241,25 @@ static void clock_explain(struct daemon *d, enum clock_sync sync)
 	g_autofree char *build = format_instant(RECOVERYD_BUILD_TIME_MS);
 	g_autofree char *newest = format_instant(d->newest_reading_ms);
 
-	if (d->config->require_clock_sync)
+	if (daemon_now_ms(d) <= RECOVERYD_BUILD_TIME_MS)
+		g_message("the clock (%s) is not trusted yet: earlier than "
+			  "this program's build (%s); readings are held in the "
+			  "database until NTP or a person sets it",
+			  now, build);
+	else if (d->config->require_clock_sync)
 		g_message("the clock (%s) is not synchronised by NTP and "
 			  "require-clock-sync is on: readings are held in the "
 			  "database until it is",
 			  now);
 	else
 		g_message("the clock (%s) is not trusted yet: not synchronised "
-			  "by NTP%s, and not later than this program's build "
-			  "(%s) and the newest stored reading (%s); readings "
-			  "are held in the database until it is",
+			  "by NTP%s, and not later than the newest stored "
+			  "reading (%s); readings are held in the database "
+			  "until it is",
 			  now,
 			  sync == CLOCK_SYNC_UNKNOWN ? " (adjtimex refused)"
 						     : "",
-			  build, newest);
+			  newest);
 }
 
 static gboolean clock_cb(gpointer data)

@@ -34,11 +34,12 @@ struct household {
 	uint64_t held;	     /* rows of this boot in the store's held table */
 	uint64_t dropped;
 	unsigned invalid; /* values the store refused */
-	/* The wall clock minus the monotonic clock, as the last reading
-	 * found it: readings are filed at their monotonic instant plus this,
-	 * so a step of the wall clock moves later rows as a block. */
+	/* The wall clock minus the monotonic clock, as the readings find
+	 * it (smoothed: the two are read a millisecond or two apart):
+	 * readings are filed at their monotonic instant plus this, so a step
+	 * of the wall clock moves later rows as a block. */
 	bool offset_known;
-	int64_t wall_minus_mono_ms;
+	double wall_minus_mono_ms;
 	/* After a step back, rows filed up to this wall time may meet rows
 	 * filed before it at the same instant: they are stored as distinct
 	 * readings (store_add_reading). */
@@ -255,7 +256,7 @@ static struct store_reading row_reading(household *h, const struct row *r)
 static gboolean write_row(household *h, const struct row *r, GError **error)
 {
 	struct store_reading rd = row_reading(h, r);
-	int64_t t_ms = r->mono_ms + h->wall_minus_mono_ms;
+	int64_t t_ms = llround((double)r->mono_ms + h->wall_minus_mono_ms);
 	GError *local = NULL;
 
 	if (store_add_reading(h->store, &rd, t_ms, t_ms <= h->overlap_until_ms,
@@ -349,6 +350,11 @@ static void shift_wall_times(household *h, int64_t delta_ms)
 	}
 }
 
+/* Below a step, the offset follows each new difference by this part: the
+ * jitter of reading two clocks averages out (beats keep their spacing to
+ * the millisecond), NTP's slewing is followed within some 16 readings. */
+#define OFFSET_FOLLOW 16
+
 /*
  * The wall and the monotonic clock read at one instant (a reading's
  * arrival). Their difference drifts slowly while NTP slews the clock; a
@@ -359,11 +365,16 @@ static void shift_wall_times(household *h, int64_t delta_ms)
 static void observe_clock(household *h, int64_t wall_ms, int64_t mono_ms)
 {
 	int64_t offset = wall_ms - mono_ms;
-	int64_t step = offset - h->wall_minus_mono_ms;
+	int64_t step = offset - llround(h->wall_minus_mono_ms);
 	char span[32];
 
-	if (h->offset_known &&
-	    (step > HOUSEHOLD_STEP_MIN_MS || step < -HOUSEHOLD_STEP_MIN_MS)) {
+	if (h->offset_known && step >= -HOUSEHOLD_STEP_MIN_MS &&
+	    step <= HOUSEHOLD_STEP_MIN_MS) {
+		h->wall_minus_mono_ms +=
+		    ((double)offset - h->wall_minus_mono_ms) / OFFSET_FOLLOW;
+		return;
+	}
+	if (h->offset_known) {
 		format_span(step, span, sizeof(span));
 		owner_log(h->ops.log, h->data, G_LOG_LEVEL_MESSAGE,
 			  "the wall clock stepped %s by %s (%+" PRId64
@@ -372,13 +383,13 @@ static void observe_clock(household *h, int64_t wall_ms, int64_t mono_ms)
 			  step < 0 ? "back" : "forward", span, step);
 		/* Rows filed so far reach up to "now" on the old clock. */
 		if (step < 0 && h->clock_trusted)
-			h->overlap_until_ms =
-			    MAX(h->overlap_until_ms,
-				mono_ms + h->wall_minus_mono_ms);
+			h->overlap_until_ms = MAX(
+			    h->overlap_until_ms,
+			    llround((double)mono_ms + h->wall_minus_mono_ms));
 		shift_wall_times(h, step);
 	}
 	h->offset_known = true;
-	h->wall_minus_mono_ms = offset;
+	h->wall_minus_mono_ms = (double)offset;
 }
 
 gboolean household_set_clock_trusted(household *h, int64_t wall_ms,
@@ -391,9 +402,9 @@ gboolean household_set_clock_trusted(household *h, int64_t wall_ms,
 		return TRUE;
 	/* Live values and devices were stamped on the untrusted clock. */
 	if (h->offset_known)
-		shift_wall_times(h, offset - h->wall_minus_mono_ms);
+		shift_wall_times(h, offset - llround(h->wall_minus_mono_ms));
 	h->offset_known = true;
-	h->wall_minus_mono_ms = offset;
+	h->wall_minus_mono_ms = (double)offset;
 	h->clock_trusted = true;
 	if (!store_held_file(h->store, h->boot_id, offset, &filed, &refused,
 			     error))
