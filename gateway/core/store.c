@@ -40,6 +40,19 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(stmt_lease, stmt_lease_release)
 
 /* --- schema ------------------------------------------------------------ */
 
+/* A held reading's columns (version 3), for held and
+ * readings_unknown_time alike. Shipped: never edited. */
+#define HELD_COLUMNS                                                           \
+	"  id INTEGER PRIMARY KEY,\n"                                          \
+	"  boot_id TEXT NOT NULL,\n"                                           \
+	"  mono_ms INTEGER NOT NULL,\n"                                        \
+	"  user_id INTEGER NOT NULL REFERENCES users (id),\n"                  \
+	"  kind INTEGER NOT NULL,\n"                                           \
+	"  sub INTEGER NOT NULL,\n"                                            \
+	"  v0 REAL,\n"                                                         \
+	"  v1 REAL,\n"                                                         \
+	"  v2 REAL\n"
+
 /*
  * Forward migrations: migrations[i] takes user_version i to i + 1, in its
  * own transaction. Shipped entries are never edited, only appended to: a
@@ -163,28 +176,8 @@ static const char *const migrations[] = {
 	 * the monotonic clock of their boot (store_hold_reading), so that
 	 * neither a restart nor a kill loses them; those of an earlier boot,
 	 * whose wall time can no longer be known, are set aside. */
-	"CREATE TABLE held (\n"
-	"  id INTEGER PRIMARY KEY,\n"
-	"  boot_id TEXT NOT NULL,\n"
-	"  mono_ms INTEGER NOT NULL,\n"
-	"  user_id INTEGER NOT NULL REFERENCES users (id),\n"
-	"  kind INTEGER NOT NULL,\n"
-	"  sub INTEGER NOT NULL,\n"
-	"  v0 REAL,\n"
-	"  v1 REAL,\n"
-	"  v2 REAL\n"
-	");\n"
-	"CREATE TABLE readings_unknown_time (\n"
-	"  id INTEGER PRIMARY KEY,\n"
-	"  boot_id TEXT NOT NULL,\n"
-	"  mono_ms INTEGER NOT NULL,\n"
-	"  user_id INTEGER NOT NULL REFERENCES users (id),\n"
-	"  kind INTEGER NOT NULL,\n"
-	"  sub INTEGER NOT NULL,\n"
-	"  v0 REAL,\n"
-	"  v1 REAL,\n"
-	"  v2 REAL\n"
-	");\n",
+	"CREATE TABLE held (\n" HELD_COLUMNS ");\n"
+	"CREATE TABLE readings_unknown_time (\n" HELD_COLUMNS ");\n",
 };
 
 #define SCHEMA_LATEST ((int)G_N_ELEMENTS(migrations))

@@ -375,6 +375,21 @@ static bool kernel_synchronised(void)
 	return state >= 0 && state != TIME_ERROR && !(tx.status & STA_UNSYNC);
 }
 
+static void start_stream(struct world *w)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GVariant) reply = standin_call(
+	    w->bus, "StartNotifyStream",
+	    g_variant_new("(ss@ayuu)", STRAP, "2a37",
+			  g_variant_new_fixed_array(G_VARIANT_TYPE_BYTE, hrm,
+						    sizeof(hrm), 1),
+			  STREAM_HZ, STREAM_COUNT),
+	    NULL, &error);
+
+	g_assert_no_error(error);
+	(void)reply;
+}
+
 /*
  * Readings in, state, live values and the morning alert out; SIGTERM:
  * "offline" published, every delivered heart rate in the database, the
@@ -385,7 +400,6 @@ static void test_night_to_alert(void)
 {
 	g_autoptr(GError) error = NULL;
 	g_autoptr(GSubprocess) daemon = NULL;
-	g_autoptr(GVariant) reply = NULL;
 	struct world w;
 	struct store_span span = { 0 };
 	g_autoptr(GArray) results =
@@ -414,14 +428,7 @@ static void test_night_to_alert(void)
 
 	g_assert_true(wait_subscribed(w.bus, STRAP, 15000));
 	bed(w.bus, true);
-	reply = standin_call(
-	    w.bus, "StartNotifyStream",
-	    g_variant_new("(ss@ayuu)", STRAP, "2a37",
-			  g_variant_new_fixed_array(G_VARIANT_TYPE_BYTE, hrm,
-						    sizeof(hrm), 1),
-			  STREAM_HZ, STREAM_COUNT),
-	    NULL, &error);
-	g_assert_no_error(error);
+	start_stream(&w);
 
 	/* Live values: the heart rate and the bed, as a dashboard sees
 	 * them; the strap's device topic says connected. */
@@ -641,20 +648,6 @@ static void assert_no_times(struct world *w)
 		}
 	}
 	g_assert_cmpuint(checked, >, 0);
-}
-
-static void start_stream(struct world *w)
-{
-	g_autoptr(GError) error = NULL;
-	g_autoptr(GVariant) reply = standin_call(
-	    w->bus, "StartNotifyStream",
-	    g_variant_new("(ss@ayuu)", STRAP, "2a37",
-			  g_variant_new_fixed_array(G_VARIANT_TYPE_BYTE, hrm,
-						    sizeof(hrm), 1),
-			  STREAM_HZ, STREAM_COUNT),
-	    NULL, &error);
-
-	g_assert_no_error(error);
 }
 
 /*
