@@ -58,6 +58,9 @@ struct daemon {
 	    housekeeping_timer, status_timer;
 	char *status_sent;
 	int64_t status_sent_ms;
+	/* The newest stored reading at start: a floor for the wall clock. */
+	int64_t newest_reading_ms;
+	bool clock_explained;
 
 	/* mornings.c */
 	uint64_t alerts;
@@ -70,6 +73,9 @@ void daemon_log_line(void *data, GLogLevelFlags level, const char *message);
 int64_t daemon_mono_ms(void);
 /* The wall clock in ms: the simulated one in demo mode. */
 int64_t daemon_now_ms(struct daemon *d);
+/* The monotonic instant of a reading received at @wall_ms: now on the
+ * monotonic clock, or @wall_ms itself in demo mode (one simulated clock). */
+int64_t daemon_reading_mono_ms(struct daemon *d, int64_t wall_ms);
 /* A database failure: the first at once, then every 100th. */
 void daemon_store_failed(struct daemon *d, const char *what,
 			 const GError *error);

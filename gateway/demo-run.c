@@ -78,9 +78,9 @@ static void demo_send(struct daemon *d, const struct demo_packet *pk)
 		g_autoptr(GError) error = NULL;
 
 		demo_packet_checkin(pk, &mood, &soreness, &energy);
-		if (!household_checkin(d->household, pk->device, pk->t_ms, mood,
-				       soreness, energy, daemon_mono_ms(),
-				       &error))
+		if (!household_checkin(
+			d->household, pk->device, pk->t_ms, mood, soreness,
+			energy, daemon_reading_mono_ms(d, pk->t_ms), &error))
 			daemon_store_failed(d, "storing a check-in", error);
 		return;
 	}

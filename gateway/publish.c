@@ -84,6 +84,11 @@ static void publish_live(publisher *p, int person)
 		.contact = flag_of(hp->live.contact),
 		.updated_ms = hp->live.updated_ms ? hp->live.updated_ms : now,
 	};
+
+	/* An untrusted clock may read 1970: no time rather than a wrong one
+	 * (the values go out again with it once the clock is trusted). */
+	if (!household_clock_trusted(p->household))
+		live.updated_ms = 0;
 	g_autofree char *json = NULL;
 	g_autofree char *topic = mqtt_topic_live(p->base_topic, hp->cfg->name);
 
@@ -176,6 +181,10 @@ void publish_device(publisher *p, int index)
 	};
 	g_autofree char *json = NULL;
 	g_autofree char *topic = mqtt_topic_device(p->base_topic, dev->address);
+
+	/* As for live values: no time while the clock is not trusted. */
+	if (!household_clock_trusted(p->household))
+		state.last_seen_ms = 0;
 
 	if (mqtt_payload_build_device(&state, &json) < 0)
 		return;

@@ -41,9 +41,7 @@
 /* Re-queued states after a reconnect at most this often: a flapping
  * connection must not fill the outbox. */
 #define REPUBLISH_MIN_INTERVAL_MS 60000
-/* Before this instant (2026-01-01) the wall clock is certainly wrong. */
-#define CLOCK_FLOOR_MS	       INT64_C(1767225600000)
-#define STATUS_MIN_INTERVAL_MS 5000
+#define STATUS_MIN_INTERVAL_MS	  5000
 /* Sent rows are kept this long in the outbox (for `recoveryctl`). */
 #define OUTBOX_KEEP_MS (7 * 24 * 3600 * INT64_C(1000))
 
@@ -57,6 +55,14 @@ int64_t daemon_now_ms(struct daemon *d)
 	if (d->demo)
 		return demo_run_now_ms(d);
 	return g_get_real_time() / G_TIME_SPAN_MILLISECOND;
+}
+
+int64_t daemon_reading_mono_ms(struct daemon *d, int64_t wall_ms)
+{
+	/* The simulated household has one clock, which never steps. */
+	if (d->want_demo)
+		return wall_ms;
+	return daemon_mono_ms();
 }
 
 void daemon_log_line(void *data, GLogLevelFlags level, const char *message)
@@ -101,9 +107,8 @@ void daemon_update_status(struct daemon *d)
 	    household_person_count(d->household) == 1 ? "person" : "people",
 	    heard, devices, d->mqtt_up ? "connected" : "not connected",
 	    d->alerts,
-	    household_clock_trusted(d->household)
-		? ""
-		: ", waiting for the clock to be synchronised");
+	    household_clock_trusted(d->household) ? ""
+						  : ", waiting for the clock");
 	if (g_strcmp0(text, d->status_sent) == 0) {
 		g_clear_handle_id(&d->status_timer, g_source_remove);
 		return;
@@ -201,40 +206,123 @@ static gboolean morning_cb(gpointer data)
 /* --- the clock ------------------------------------------------------------ */
 
 /*
- * Whether the kernel's clock is synchronised (adjtimex(2), read-only: the
- * NTP client clears STA_UNSYNC once it has set the time). Without an RTC a
- * Pi boots with whatever time it last saved.
+ * What the kernel says of its clock (adjtimex(2), read-only: an NTP client
+ * clears STA_UNSYNC once it has set the time; systemd-timesyncd,
+ * chrony and ntpd all do).
  */
-static bool clock_synchronised(bool required)
+static enum clock_sync kernel_clock_sync(void)
 {
 	struct timex tx = { 0 };
-	int state;
+	int state = adjtimex(&tx);
 
-	if (g_get_real_time() / G_TIME_SPAN_MILLISECOND < CLOCK_FLOOR_MS)
-		return false;
-	if (!required)
-		return true;
-	state = adjtimex(&tx);
 	if (state < 0)
-		return true; /* cannot tell (a sandbox): the floor holds */
-	return state != TIME_ERROR && !(tx.status & STA_UNSYNC);
+		return CLOCK_SYNC_UNKNOWN; /* a sandbox that forbids it */
+	if (state == TIME_ERROR || (tx.status & STA_UNSYNC))
+		return CLOCK_SYNC_NO;
+	return CLOCK_SYNC_YES;
+}
+
+/* "2026-03-02 06:00:00 UTC", or "none" for 0. */
+static char *format_instant(int64_t t_ms)
+{
+	g_autoptr(GDateTime) t = NULL;
+
+	if (t_ms == 0)
+		return g_strdup("none");
+	t = g_date_time_new_from_unix_utc(t_ms / 1000);
+	return t ? g_date_time_format(t, "%Y-%m-%d %H:%M:%S UTC")
+		 : g_strdup_printf("%" G_GINT64_FORMAT " ms", t_ms);
+}
+
+/* Why the clock is not trusted yet, once, at start. */
+static void clock_explain(struct daemon *d, enum clock_sync sync)
+{
+	g_autofree char *now = format_instant(daemon_now_ms(d));
+	g_autofree char *build = format_instant(RECOVERYD_BUILD_TIME_MS);
+	g_autofree char *newest = format_instant(d->newest_reading_ms);
+
+	if (daemon_now_ms(d) <= RECOVERYD_BUILD_TIME_MS)
+		g_message("the clock (%s) is not trusted yet: earlier than "
+			  "this program's build (%s); readings are held in the "
+			  "database until NTP or a person sets it",
+			  now, build);
+	else if (d->config->require_clock_sync)
+		g_message("the clock (%s) is not synchronised by NTP and "
+			  "require-clock-sync is on: readings are held in the "
+			  "database until it is",
+			  now);
+	else
+		g_message("the clock (%s) is not trusted yet: not synchronised "
+			  "by NTP%s, and not later than the newest stored "
+			  "reading (%s); readings are held in the database "
+			  "until it is",
+			  now,
+			  sync == CLOCK_SYNC_UNKNOWN ? " (adjtimex refused)"
+						     : "",
+			  newest);
 }
 
 static gboolean clock_cb(gpointer data)
 {
 	struct daemon *d = data;
 	g_autoptr(GError) error = NULL;
+	int64_t wall = daemon_now_ms(d);
+	enum clock_sync sync = kernel_clock_sync();
+	enum clock_trust trust =
+	    clock_trust(sync, d->config->require_clock_sync, wall,
+			RECOVERYD_BUILD_TIME_MS, d->newest_reading_ms);
 
-	if (!clock_synchronised(d->config->require_clock_sync))
+	if (trust == CLOCK_TRUST_NONE) {
+		if (!d->clock_explained)
+			clock_explain(d, sync);
+		d->clock_explained = true;
 		return G_SOURCE_CONTINUE;
-	if (!household_set_clock_trusted(d->household, daemon_now_ms(d),
-					 daemon_mono_ms(), &error))
+	}
+	if (!household_set_clock_trusted(d->household, wall, daemon_mono_ms(),
+					 &error))
 		daemon_store_failed(d, "filing held readings", error);
-	g_message("the clock is synchronised: readings are filed, mornings "
-		  "announced");
+	g_message("the clock is trusted (%s%s): readings are filed, "
+		  "mornings announced",
+		  clock_trust_name(trust),
+		  trust == CLOCK_TRUST_FLOOR && sync != CLOCK_SYNC_YES
+		      ? ", no NTP synchronisation"
+		      : "");
 	d->clock_timer = 0;
+	/* Live values and device states went out without a time so far. */
+	publish_all_live(d->publish);
 	daemon_update_status(d);
 	return G_SOURCE_REMOVE;
+}
+
+/*
+ * Readings held by an earlier boot can no longer be given a wall time:
+ * they are set aside, with one line saying how many.
+ */
+static void clock_prepare(struct daemon *d)
+{
+	g_autoptr(GError) error = NULL;
+	uint64_t moved, dropped;
+
+	if (!store_newest_reading_ms(d->store, &d->newest_reading_ms, &error)) {
+		daemon_store_failed(d, "finding the newest reading", error);
+		g_clear_error(&error);
+	}
+	if (!store_held_set_aside(d->store, clock_boot_id(), HOUSEHOLD_HOLD_MAX,
+				  &moved, &dropped, &error)) {
+		daemon_store_failed(d,
+				    "setting aside an earlier boot's held "
+				    "readings",
+				    error);
+		return;
+	}
+	if (moved)
+		g_warning("%" G_GUINT64_FORMAT " readings held by an earlier "
+			  "boot, before its clock was trusted, can no longer "
+			  "be dated (the monotonic clock starts again at each "
+			  "boot): kept undated in the database's table "
+			  "readings_unknown_time (%" G_GUINT64_FORMAT " of its "
+			  "oldest rows deleted to keep it within %d)",
+			  moved, dropped, HOUSEHOLD_HOLD_MAX);
 }
 
 /* --- timers -------------------------------------------------------------- */
@@ -269,7 +357,8 @@ void daemon_ingest(struct daemon *d, const struct reading *r)
 {
 	g_autoptr(GError) error = NULL;
 
-	if (!household_ingest(d->household, r, daemon_mono_ms(), &error))
+	if (!household_ingest(d->household, r,
+			      daemon_reading_mono_ms(d, r->t_ms), &error))
 		daemon_store_failed(d, "storing a reading", error);
 }
 
@@ -364,8 +453,8 @@ static void on_checkin(void *data, const char *user,
 	if (d->demo)
 		received_ms = daemon_now_ms(d);
 	if (!household_checkin(d->household, person, received_ms, c->mood,
-			       c->soreness, c->energy, daemon_mono_ms(),
-			       &error))
+			       c->soreness, c->energy,
+			       daemon_reading_mono_ms(d, received_ms), &error))
 		daemon_store_failed(d, "storing a check-in", error);
 	else
 		g_message("%s: check-in received", user);
@@ -555,6 +644,8 @@ static bool start(struct daemon *d, GError **error)
 	d->store = store_open(d->config->database, &sopts, error);
 	if (!d->store)
 		return false;
+	if (!d->want_demo)
+		clock_prepare(d);
 	d->household =
 	    household_new(d->config, d->store, today, &hops, d, error);
 	if (!d->household)
@@ -579,8 +670,9 @@ static bool start(struct daemon *d, GError **error)
 			    &household_person(d->household, i)->morning,
 			    demo_run_first_day(d) - 1);
 
-		household_set_clock_trusted(d->household, daemon_now_ms(d),
-					    daemon_mono_ms(), &ignored);
+		household_set_clock_trusted(
+		    d->household, daemon_now_ms(d),
+		    daemon_reading_mono_ms(d, daemon_now_ms(d)), &ignored);
 		g_clear_error(&ignored);
 	} else {
 		if (!radio_start(d, error))
@@ -613,9 +705,6 @@ static bool start(struct daemon *d, GError **error)
 		  d->config->port ? d->config->port
 				  : (d->config->tls ? 8883 : 1883),
 		  d->config->tls ? " (TLS)" : "");
-	if (!d->demo && !household_clock_trusted(d->household))
-		g_message("the clock is not synchronised yet: readings are "
-			  "held until it is");
 	sd_notify(0, "READY=1");
 	daemon_update_status(d);
 	return true;
@@ -637,6 +726,13 @@ static void stop(struct daemon *d)
 		g_warning("database %s: the last readings could not be "
 			  "committed: %s",
 			  d->config->database, error->message);
+	else if (d->household && !household_clock_trusted(d->household) &&
+		 household_held_rows(d->household))
+		g_message(
+		    "%" G_GUINT64_FORMAT " readings are held in the "
+		    "database until the clock is trusted: a start in this "
+		    "boot files them then",
+		    household_held_rows(d->household));
 	g_clear_pointer(&d->ble, ble_client_free);
 	g_clear_pointer(&d->bridge, mqtt_bridge_free);
 	if (d->mqtt)

@@ -88,10 +88,13 @@ static char *finish(JsonBuilder *b)
 int mqtt_payload_build_live(const struct mqtt_live *live, char **ret_json)
 {
 	g_autoptr(JsonBuilder) b = NULL;
-	g_autofree char *updated = format_time(live->updated_ms);
+	g_autofree char *updated = NULL;
 
-	if (!updated)
-		return -EINVAL;
+	if (live->updated_ms != 0) {
+		updated = format_time(live->updated_ms);
+		if (!updated)
+			return -EINVAL;
+	}
 	b = json_builder_new();
 	json_builder_begin_object(b);
 	add_rounded(b, "heart_rate_bpm", live->heart_rate_bpm, 0);

@@ -32,14 +32,14 @@ struct mqtt_live {
 	double weight_kg;    /* the last weighing; NAN: none */
 	double body_fat_pct; /* with that weighing; NAN: not measured */
 	enum mqtt_flag bed;  /* in bed; unknown without a bed sensor */
-	int64_t updated_ms;  /* required, > 0 */
+	int64_t updated_ms;  /* 0: left out (the clock is not trusted) */
 };
 
 /*
  * Builds the live payload. Heart rate is sent in whole bpm, weight to 0.01
  * kg, body fat to 0.1 %. Returns 0 and a new string (g_free) in @ret_json,
- * or -EINVAL, @ret_json untouched, when updated_ms is not a time between
- * 1970 and 9999.
+ * or -EINVAL, @ret_json untouched, when updated_ms is neither 0 nor a time
+ * between 1970 and 9999.
  */
 int mqtt_payload_build_live(const struct mqtt_live *live, char **ret_json);
 

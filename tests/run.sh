@@ -29,7 +29,7 @@ packages=(
 	libclang-rt-14-dev clang-format
 	libglib2.0-dev libbluetooth-dev libmosquitto-dev mosquitto
 	mosquitto-clients libsqlite3-dev sqlite3 libjson-glib-dev
-	libsystemd-dev dbus openssl tzdata
+	libsystemd-dev dbus openssl tzdata libfaketime
 )
 
 install_packages() {

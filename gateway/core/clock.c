@@ -192,3 +192,60 @@ int clock_weekday(int32_t day)
 	/* 1970-01-01 was a Thursday (3). */
 	return (int)(((int64_t)day % 7 + 7 + 3) % 7);
 }
+
+enum clock_trust clock_trust(enum clock_sync sync, bool require_sync,
+			     int64_t wall_ms, int64_t build_ms,
+			     int64_t newest_ms)
+{
+	/* No clock that reads earlier than the program's build is right,
+	 * whatever the kernel says (a process under a fake clock, an NTP
+	 * server gone wrong). */
+	if (wall_ms <= build_ms)
+		return CLOCK_TRUST_NONE;
+	/* The kernel's word passes the newest stored reading: those may have
+	 * been filed on a clock that ran ahead, and NTP set it right since. */
+	if (sync == CLOCK_SYNC_YES)
+		return CLOCK_TRUST_SYNCHRONISED;
+	if (require_sync && sync != CLOCK_SYNC_UNKNOWN)
+		return CLOCK_TRUST_NONE;
+	/* Strictly later: a clock that reads exactly the newest reading's
+	 * time has not been shown to move on from it. */
+	if (wall_ms > newest_ms)
+		return CLOCK_TRUST_FLOOR;
+	return CLOCK_TRUST_NONE;
+}
+
+const char *clock_trust_name(enum clock_trust trust)
+{
+	switch (trust) {
+	case CLOCK_TRUST_SYNCHRONISED:
+		return "synchronised";
+	case CLOCK_TRUST_FLOOR:
+		return "later than the floor";
+	case CLOCK_TRUST_NONE:
+	default:
+		return "not trusted";
+	}
+}
+
+#define BOOT_ID_PATH "/proc/sys/kernel/random/boot_id"
+
+static gpointer read_boot_id(gpointer unused)
+{
+	g_autofree char *text = NULL;
+
+	if (g_file_get_contents(BOOT_ID_PATH, &text, NULL, NULL)) {
+		g_strstrip(text);
+		/* A UUID in its text form, and nothing else. */
+		if (g_uuid_string_is_valid(text))
+			return g_steal_pointer(&text);
+	}
+	return g_uuid_string_random();
+}
+
+const char *clock_boot_id(void)
+{
+	static GOnce once = G_ONCE_INIT;
+
+	return g_once(&once, read_boot_id, NULL);
+}

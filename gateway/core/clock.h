@@ -45,3 +45,45 @@ bool clock_day_parse(const char *text, int32_t *ret);
 
 /* 0 = Monday ... 6 = Sunday. */
 int clock_weekday(int32_t day);
+
+/* --- whether the wall clock can be trusted (DESIGN §4) --------------- */
+
+/* What the kernel says of its clock (adjtimex(2)). */
+enum clock_sync {
+	CLOCK_SYNC_UNKNOWN, /* it cannot be asked (a sandbox) */
+	CLOCK_SYNC_NO,	    /* no NTP client has synchronised it */
+	CLOCK_SYNC_YES,	    /* an NTP client keeps it synchronised */
+};
+
+/* Why the wall clock is trusted, or that it is not. */
+enum clock_trust {
+	CLOCK_TRUST_NONE,	  /* not trusted: readings are held */
+	CLOCK_TRUST_SYNCHRONISED, /* the kernel says synchronised */
+	CLOCK_TRUST_FLOOR,	  /* later than every floor */
+};
+
+/*
+ * The trust rule: the wall clock @wall_ms is trusted when the kernel says
+ * it is synchronised, or when it is later than both floors, @build_ms (the
+ * program's build time) and @newest_ms (the newest stored reading; 0 with
+ * none): systemd-timesyncd keeps the same kind of floor. A clock that is
+ * not later than @build_ms is never trusted, synchronised or not: no such
+ * clock can be right. With @require_sync only the kernel's word counts,
+ * unless it cannot be asked (CLOCK_SYNC_UNKNOWN): then the floors hold.
+ * Pure: no clock is read here.
+ */
+enum clock_trust clock_trust(enum clock_sync sync, bool require_sync,
+			     int64_t wall_ms, int64_t build_ms,
+			     int64_t newest_ms);
+
+/* "synchronised", "later than the floor", "not trusted": for the log. */
+const char *clock_trust_name(enum clock_trust trust);
+
+/*
+ * The kernel's id of this boot (/proc/sys/kernel/random/boot_id, 36
+ * characters), read once per process; the monotonic clock is only
+ * comparable within one boot. Where it cannot be read, an id made up once
+ * for this process (then held readings outlive no restart). Static; never
+ * NULL.
+ */
+const char *clock_boot_id(void);

@@ -1317,7 +1317,6 @@ struct config *config_new_defaults(void)
 	config->power_on_adapter = true;
 	config->database = g_strdup(DEFAULT_DATABASE);
 	config->retention_days = DEFAULT_RETENTION_DAYS;
-	config->require_clock_sync = true;
 	config->host = g_strdup(DEFAULT_HOST);
 	config->base_topic = g_strdup(MQTT_TOPIC_DEFAULT_BASE);
 	config->discovery_prefix = g_strdup(DEFAULT_DISCOVERY);

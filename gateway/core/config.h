@@ -81,8 +81,10 @@ struct config {
 	bool power_on_adapter; /* power-on-adapter=; default true */
 	char *database; /* database=; default /var/lib/recoveryd/recoveryd.db */
 	char *timezone; /* timezone= (an IANA name); NULL: the system's */
-	int retention_days;	 /* retention-days= 7-3650; default 90 */
-	bool require_clock_sync; /* require-clock-sync=; default true */
+	int retention_days; /* retention-days= 7-3650; default 90 */
+	/* require-clock-sync=; default false: the clock is trusted when
+	 * synchronised or later than its floor (clock_trust) */
+	bool require_clock_sync;
 
 	/* [mqtt] (the section may be absent: localhost:1883) */
 	char *host;	     /* host=; default localhost */

@@ -3,27 +3,22 @@
 
 #include "gateway/common/owner-log.h"
 
+#include <inttypes.h>
 #include <math.h>
 #include <string.h>
 
+#include "gateway/core/clock.h"
 #include "gateway/engine/assign.h"
 #include "sensors/mass.h"
 
-/* One store write, kept in this form while the clock is not trusted. */
-enum row_kind {
-	ROW_HR,
-	ROW_RR,
-	ROW_STATE,
-	ROW_ENV,
-	ROW_BODY,
-	ROW_CHECKIN,
-};
-
+/* One store write: a reading of a person, timed on the monotonic clock. It
+ * is filed at that instant plus the wall clock's offset, or held on the
+ * monotonic clock while the wall clock is not trusted. */
 struct row {
-	int64_t t_ms; /* wall, or monotonic while held */
+	int64_t mono_ms;
 	int32_t person;
-	uint8_t kind; /* enum row_kind */
-	uint8_t sub;  /* store_state_kind / store_env_kind */
+	enum store_reading_kind kind;
+	int sub; /* store_state_kind / store_env_kind */
 	double v[3];
 };
 
@@ -35,9 +30,20 @@ struct household {
 	GArray *people;	 /* struct household_person */
 	GArray *devices; /* struct household_device */
 	bool clock_trusted;
-	GArray *held; /* struct row, oldest first */
+	const char *boot_id; /* clock_boot_id(): held rows are this boot's */
+	uint64_t held;	     /* rows of this boot in the store's held table */
 	uint64_t dropped;
 	unsigned invalid; /* values the store refused */
+	/* The wall clock minus the monotonic clock, as the readings find
+	 * it (smoothed: the two are read a millisecond or two apart):
+	 * readings are filed at their monotonic instant plus this, so a step
+	 * of the wall clock moves later rows as a block. */
+	bool offset_known;
+	double wall_minus_mono_ms;
+	/* After a step back, rows filed up to this wall time may meet rows
+	 * filed before it at the same instant: they are stored as distinct
+	 * readings (store_add_reading). */
+	int64_t overlap_until_ms;
 };
 
 int household_find_device(const household *h, const char *address)
@@ -82,6 +88,9 @@ static void person_setup(struct household_person *p,
 		.cfg = cfg,
 		.user_id = user_id,
 		.recent_kg = NAN,
+		/* No beats yet (the monotonic clock may start near 0). */
+		.rr_end_mono_ms = -INFINITY,
+		.hr_last_mono_ms = INT64_MIN,
 	};
 	analyze_person_defaults(&p->analysis, user_id);
 	p->analysis.recovery.score.sleep_need_min = cfg->sleep_need_min;
@@ -149,7 +158,10 @@ household *household_new(const struct config *config, store *s, int32_t today,
 	h->data = data;
 	h->people = g_array_new(FALSE, TRUE, sizeof(struct household_person));
 	h->devices = g_array_new(FALSE, TRUE, sizeof(struct household_device));
-	h->held = g_array_new(FALSE, FALSE, sizeof(struct row));
+	h->boot_id = clock_boot_id();
+	/* Rows held by an earlier run of this boot wait here too. */
+	if (!store_held_count(s, h->boot_id, &h->held, error))
+		return NULL;
 	g_array_set_size(h->people, (guint)config->person_count);
 	for (size_t i = 0; i < config->person_count; i++) {
 		const struct config_person *cfg = &config->people[i];
@@ -179,7 +191,6 @@ void household_free(household *h)
 		return;
 	g_array_free(h->people, TRUE);
 	g_array_free(h->devices, TRUE);
-	g_array_free(h->held, TRUE);
 	g_free(h);
 }
 
@@ -221,9 +232,9 @@ bool household_clock_trusted(const household *h)
 	return h->clock_trusted;
 }
 
-unsigned household_held_rows(const household *h)
+uint64_t household_held_rows(const household *h)
 {
-	return h->held->len;
+	return h->held;
 }
 
 uint64_t household_dropped_rows(const household *h)
@@ -231,40 +242,25 @@ uint64_t household_dropped_rows(const household *h)
 	return h->dropped;
 }
 
+/* @r as the store takes it. */
+static struct store_reading row_reading(household *h, const struct row *r)
+{
+	return (struct store_reading){
+		.user = household_person(h, (size_t)r->person)->user_id,
+		.kind = r->kind,
+		.sub = r->sub,
+		.v = { r->v[0], r->v[1], r->v[2] },
+	};
+}
+
 static gboolean write_row(household *h, const struct row *r, GError **error)
 {
-	int64_t user = household_person(h, (size_t)r->person)->user_id;
+	struct store_reading rd = row_reading(h, r);
+	int64_t t_ms = llround((double)r->mono_ms + h->wall_minus_mono_ms);
 	GError *local = NULL;
-	gboolean ok;
 
-	switch ((enum row_kind)r->kind) {
-	case ROW_HR:
-		ok = store_add_hr(h->store, user, r->t_ms, r->v[0], &local);
-		break;
-	case ROW_RR:
-		ok = store_add_rr(h->store, user, r->t_ms, r->v[0], &local);
-		break;
-	case ROW_STATE:
-		ok = store_add_state(h->store, user,
-				     (enum store_state_kind)r->sub, r->t_ms,
-				     r->v[0] != 0, &local);
-		break;
-	case ROW_ENV:
-		ok = store_add_env(h->store, user, (enum store_env_kind)r->sub,
-				   r->t_ms, r->v[0], &local);
-		break;
-	case ROW_BODY:
-		ok = store_add_body(h->store, user, r->t_ms, r->v[0], r->v[1],
-				    r->v[2], &local);
-		break;
-	case ROW_CHECKIN:
-		ok = store_add_checkin(h->store, user, r->t_ms, r->v[0],
-				       r->v[1], r->v[2], &local);
-		break;
-	default:
-		return TRUE;
-	}
-	if (ok)
+	if (store_add_reading(h->store, &rd, t_ms, t_ms <= h->overlap_until_ms,
+			      &local))
 		return TRUE;
 	if (g_error_matches(local, STORE_ERROR, STORE_ERROR_INVALID)) {
 		/* A value no sensor should send: say so, sparingly. */
@@ -282,46 +278,148 @@ static gboolean write_row(household *h, const struct row *r, GError **error)
 	return FALSE;
 }
 
-static gboolean put_row(household *h, struct row r, int64_t mono_ms,
-			int64_t wall_ms, GError **error)
+/* Beyond this many held rows the oldest go, this many at a time. */
+#define HOLD_DROP_SLICE (HOUSEHOLD_HOLD_MAX / 100)
+
+static gboolean hold_row(household *h, const struct row *r, GError **error)
+{
+	struct store_reading rd = row_reading(h, r);
+
+	if (h->held >= HOUSEHOLD_HOLD_MAX) {
+		if (!store_held_drop_oldest(h->store, h->boot_id,
+					    HOLD_DROP_SLICE, error))
+			return FALSE;
+		if (h->dropped == 0)
+			owner_log(h->ops.log, h->data, G_LOG_LEVEL_WARNING,
+				  "the clock is still not trusted: holding "
+				  "only the last %d readings; older ones are "
+				  "dropped",
+				  HOUSEHOLD_HOLD_MAX);
+		h->dropped += MIN(h->held, HOLD_DROP_SLICE);
+		h->held -= MIN(h->held, HOLD_DROP_SLICE);
+	}
+	if (!store_hold_reading(h->store, h->boot_id, r->mono_ms, &rd, error))
+		return FALSE;
+	h->held++;
+	return TRUE;
+}
+
+static gboolean put_row(household *h, struct row r, GError **error)
 {
 	if (h->clock_trusted)
 		return write_row(h, &r, error);
-	/* Keep its offset from the reading's receive time. */
-	r.t_ms = mono_ms + (r.t_ms - wall_ms);
-	if (h->held->len >= HOUSEHOLD_HOLD_MAX) {
-		if (h->dropped++ == 0)
-			owner_log(
-			    h->ops.log, h->data, G_LOG_LEVEL_WARNING,
-			    "the clock is still not synchronised: holding "
-			    "only the last %d readings; older ones are "
-			    "dropped",
-			    HOUSEHOLD_HOLD_MAX);
-		g_array_remove_index(h->held, 0);
+	return hold_row(h, &r, error);
+}
+
+/* "3.5 s", "10.0 min", "2.0 h", "56.1 days": how far a clock moved. */
+static void format_span(int64_t ms, char *buf, size_t size)
+{
+	double s = fabs((double)ms) / 1000.0;
+
+	if (s >= 86400)
+		g_snprintf(buf, size, "%.1f days", s / 86400);
+	else if (s >= 3600)
+		g_snprintf(buf, size, "%.1f h", s / 3600);
+	else if (s >= 60)
+		g_snprintf(buf, size, "%.1f min", s / 60);
+	else
+		g_snprintf(buf, size, "%.1f s", s);
+}
+
+/* The wall-clock instants the household keeps for its live values and
+ * devices, moved to a wall clock @delta_ms from the one they were read
+ * on: ages and "the same weighing" windows stay right across a step. */
+static void shift_wall_times(household *h, int64_t delta_ms)
+{
+	for (guint i = 0; i < h->people->len; i++) {
+		struct household_live *l = &household_person(h, i)->live;
+
+		if (l->updated_ms)
+			l->updated_ms = MAX(l->updated_ms + delta_ms, 1);
+		if (l->heart_rate_ms)
+			l->heart_rate_ms = MAX(l->heart_rate_ms + delta_ms, 1);
 	}
-	g_array_append_val(h->held, r);
-	return TRUE;
+	for (guint i = 0; i < h->devices->len; i++) {
+		struct household_device *d =
+		    &g_array_index(h->devices, struct household_device, i);
+
+		if (d->last_seen_ms)
+			d->last_seen_ms = MAX(d->last_seen_ms + delta_ms, 1);
+		if (d->last_weight_ms)
+			d->last_weight_ms = d->last_weight_ms + delta_ms;
+	}
+}
+
+/* Below a step, the offset follows each new difference by this part: the
+ * jitter of reading two clocks averages out (beats keep their spacing to
+ * the millisecond), NTP's slewing is followed within some 16 readings. */
+#define OFFSET_FOLLOW 16
+
+/*
+ * The wall and the monotonic clock read at one instant (a reading's
+ * arrival). Their difference drifts slowly while NTP slews the clock; a
+ * jump of more than HOUSEHOLD_STEP_MIN_MS is a step of the wall clock: said
+ * once, and later rows move with it as a block (their monotonic spacing
+ * kept: nothing squeezed).
+ */
+static void observe_clock(household *h, int64_t wall_ms, int64_t mono_ms)
+{
+	int64_t offset = wall_ms - mono_ms;
+	int64_t step = offset - llround(h->wall_minus_mono_ms);
+	char span[32];
+
+	if (h->offset_known && step >= -HOUSEHOLD_STEP_MIN_MS &&
+	    step <= HOUSEHOLD_STEP_MIN_MS) {
+		h->wall_minus_mono_ms +=
+		    ((double)offset - h->wall_minus_mono_ms) / OFFSET_FOLLOW;
+		return;
+	}
+	if (h->offset_known) {
+		format_span(step, span, sizeof(span));
+		owner_log(h->ops.log, h->data, G_LOG_LEVEL_MESSAGE,
+			  "the wall clock stepped %s by %s (%+" PRId64
+			  " ms): later readings are filed on the new time, "
+			  "beats keep their spacing",
+			  step < 0 ? "back" : "forward", span, step);
+		/* Rows filed so far reach up to "now" on the old clock. */
+		if (step < 0 && h->clock_trusted)
+			h->overlap_until_ms = MAX(
+			    h->overlap_until_ms,
+			    llround((double)mono_ms + h->wall_minus_mono_ms));
+		shift_wall_times(h, step);
+	}
+	h->offset_known = true;
+	h->wall_minus_mono_ms = (double)offset;
 }
 
 gboolean household_set_clock_trusted(household *h, int64_t wall_ms,
 				     int64_t mono_ms, GError **error)
 {
+	uint64_t filed, refused;
+	int64_t offset = wall_ms - mono_ms;
+
 	if (h->clock_trusted)
 		return TRUE;
+	/* Live values and devices were stamped on the untrusted clock. */
+	if (h->offset_known)
+		shift_wall_times(h, offset - llround(h->wall_minus_mono_ms));
+	h->offset_known = true;
+	h->wall_minus_mono_ms = (double)offset;
 	h->clock_trusted = true;
-	for (guint i = 0; i < h->held->len; i++) {
-		struct row r = g_array_index(h->held, struct row, i);
-
-		r.t_ms = wall_ms - (mono_ms - r.t_ms);
-		if (!write_row(h, &r, error))
-			return FALSE;
-	}
-	if (h->held->len)
-		owner_log(
-		    h->ops.log, h->data, G_LOG_LEVEL_MESSAGE,
-		    "clock synchronised: filed %u readings held since start",
-		    h->held->len);
-	g_array_set_size(h->held, 0);
+	if (!store_held_file(h->store, h->boot_id, offset, &filed, &refused,
+			     error))
+		return FALSE;
+	h->held = 0;
+	if (filed)
+		owner_log(h->ops.log, h->data, G_LOG_LEVEL_MESSAGE,
+			  "the clock is trusted: filed %" PRIu64
+			  " readings held until now at their wall time",
+			  filed);
+	if (refused)
+		owner_log(h->ops.log, h->data, G_LOG_LEVEL_WARNING,
+			  "%" PRIu64 " held readings were refused by the "
+			  "store (values out of range) and dropped",
+			  refused);
 	return TRUE;
 }
 
@@ -340,12 +438,12 @@ static void live_changed(household *h, int person, bool urgent)
  * carries the beats since the previous one, newest last, and arrives just
  * after the last of them: while the intervals chain on from the previous
  * notification's, they continue that chain (exact, with no arrival jitter);
- * otherwise they end at the arrival time.
+ * otherwise they end at the arrival time. The chain runs on the monotonic
+ * clock (@arrival_mono_ms): a step of the wall clock cannot squeeze it.
  */
 static gboolean rr_intervals(household *h, int person,
 			     const struct hrs_measurement *m,
-			     int64_t arrival_ms, int64_t mono_ms,
-			     GError **error)
+			     int64_t arrival_mono_ms, GError **error)
 {
 	struct household_person *p = household_person(h, (size_t)person);
 	double sum = 0, end;
@@ -354,10 +452,10 @@ static gboolean rr_intervals(household *h, int person,
 		sum += hrs_rr_ms(m->rr_raw[i]);
 	if (!m->rr_count || sum <= 0)
 		return TRUE;
-	end = p->rr_end_ms;
-	if (!(end > 0 &&
-	      fabs(end + sum - (double)arrival_ms) <= RR_CHAIN_SLACK_MS))
-		end = MAX((double)arrival_ms - sum, p->rr_end_ms);
+	end = p->rr_end_mono_ms;
+	if (!(isfinite(end) &&
+	      fabs(end + sum - (double)arrival_mono_ms) <= RR_CHAIN_SLACK_MS))
+		end = MAX((double)arrival_mono_ms - sum, p->rr_end_mono_ms);
 	for (unsigned i = 0; i < m->rr_count; i++) {
 		double rr_ms = hrs_rr_ms(m->rr_raw[i]);
 		int64_t t;
@@ -367,14 +465,14 @@ static gboolean rr_intervals(household *h, int person,
 		end += rr_ms;
 		t = (int64_t)llround(end);
 		if (!put_row(h,
-			     (struct row){ .t_ms = t,
+			     (struct row){ .mono_ms = t,
 					   .person = person,
-					   .kind = ROW_RR,
+					   .kind = STORE_READING_RR,
 					   .v = { rr_ms } },
-			     mono_ms, arrival_ms, error))
+			     error))
 			return FALSE;
 	}
-	p->rr_end_ms = end;
+	p->rr_end_mono_ms = end;
 	return TRUE;
 }
 
@@ -383,7 +481,7 @@ static gboolean heart_rate(household *h, int person, const struct reading *r,
 {
 	const struct hrs_measurement *m = &r->payload.u.heart_rate;
 	struct household_person *p = household_person(h, (size_t)person);
-	int64_t t = r->t_ms;
+	int64_t t = mono_ms;
 	bool contact_changed;
 
 	contact_changed =
@@ -397,18 +495,19 @@ static gboolean heart_rate(household *h, int person, const struct reading *r,
 		return TRUE;
 	}
 	/* Two notifications in one millisecond (a burst after a reconnect)
-	 * are still two readings. */
-	if (t <= p->hr_last_ms)
-		t = p->hr_last_ms + 1;
-	p->hr_last_ms = t;
+	 * are still two readings. On the monotonic clock, which never steps
+	 * back, this moves only such a burst. */
+	if (t <= p->hr_last_mono_ms)
+		t = p->hr_last_mono_ms + 1;
+	p->hr_last_mono_ms = t;
 	if (!put_row(h,
-		     (struct row){ .t_ms = t,
+		     (struct row){ .mono_ms = t,
 				   .person = person,
-				   .kind = ROW_HR,
+				   .kind = STORE_READING_HR,
 				   .v = { m->heart_rate_bpm } },
-		     mono_ms, r->t_ms, error))
+		     error))
 		return FALSE;
-	if (!rr_intervals(h, person, m, r->t_ms, mono_ms, error))
+	if (!rr_intervals(h, person, m, mono_ms, error))
 		return FALSE;
 	if (h->clock_trusted)
 		morning_strap(&p->morning, r->t_ms);
@@ -458,13 +557,14 @@ static gboolean weighing(household *h, struct household_device *dev,
 		return TRUE;
 	}
 	p = household_person(h, (size_t)index[who]);
+	/* @t_ms may be an earlier frame's of the same weighing. */
 	if (!put_row(
 		h,
-		(struct row){ .t_ms = t_ms,
+		(struct row){ .mono_ms = mono_ms + (t_ms - r->t_ms),
 			      .person = index[who],
-			      .kind = ROW_BODY,
+			      .kind = STORE_READING_BODY,
 			      .v = { weight_kg, body_fat_pct, impedance_ohm } },
-		mono_ms, r->t_ms, error))
+		error))
 		return FALSE;
 	p->recent_kg = weight_kg;
 	p->live.weight_kg = weight_kg;
@@ -543,13 +643,13 @@ static gboolean bthome(household *h, struct household_device *dev,
 	for (unsigned i = 0; i < f->object_count; i++) {
 		const struct bthome_object *o = &f->objects[i];
 		const char *name = o->type->name;
-		struct row row = { .t_ms = r->t_ms, .person = person };
+		struct row row = { .mono_ms = mono_ms, .person = person };
 
 		if (strcmp(name, "occupancy") == 0 ||
 		    strcmp(name, "presence") == 0) {
 			bool on = o->raw != 0;
 
-			row.kind = ROW_STATE;
+			row.kind = STORE_READING_STATE;
 			row.sub = STORE_STATE_BED;
 			row.v[0] = on;
 			if (h->clock_trusted)
@@ -561,23 +661,23 @@ static gboolean bthome(household *h, struct household_device *dev,
 			}
 		} else if (strcmp(name, "motion") == 0 ||
 			   strcmp(name, "moving") == 0) {
-			row.kind = ROW_STATE;
+			row.kind = STORE_READING_STATE;
 			row.sub = STORE_STATE_MOTION;
 			row.v[0] = o->raw != 0;
 		} else if (strcmp(name, "temperature") == 0) {
-			row.kind = ROW_ENV;
+			row.kind = STORE_READING_ENV;
 			row.sub = STORE_ENV_TEMPERATURE_C;
 			row.v[0] = bthome_object_value(o);
 		} else if (strcmp(name, "humidity") == 0) {
-			row.kind = ROW_ENV;
+			row.kind = STORE_READING_ENV;
 			row.sub = STORE_ENV_HUMIDITY_PCT;
 			row.v[0] = bthome_object_value(o);
 		} else if (strcmp(name, "co2") == 0) {
-			row.kind = ROW_ENV;
+			row.kind = STORE_READING_ENV;
 			row.sub = STORE_ENV_CO2_PPM;
 			row.v[0] = bthome_object_value(o);
 		} else if (strcmp(name, "illuminance") == 0) {
-			row.kind = ROW_ENV;
+			row.kind = STORE_READING_ENV;
 			row.sub = STORE_ENV_ILLUMINANCE_LX;
 			row.v[0] = bthome_object_value(o);
 		} else {
@@ -595,7 +695,7 @@ static gboolean bthome(household *h, struct household_device *dev,
 			}
 			continue;
 		}
-		if (!put_row(h, row, mono_ms, r->t_ms, error))
+		if (!put_row(h, row, error))
 			return FALSE;
 	}
 	return TRUE;
@@ -610,6 +710,7 @@ gboolean household_ingest(household *h, const struct reading *r,
 
 	if (index < 0)
 		return TRUE;
+	observe_clock(h, r->t_ms, mono_ms);
 	dev = &g_array_index(h->devices, struct household_device, index);
 	first = dev->last_seen_ms == 0;
 	dev->last_seen_ms = r->t_ms;
@@ -674,10 +775,11 @@ gboolean household_checkin(household *h, int person, int64_t t_ms, double mood,
 {
 	g_return_val_if_fail(person >= 0 && (guint)person < h->people->len,
 			     FALSE);
+	observe_clock(h, t_ms, mono_ms);
 	return put_row(h,
-		       (struct row){ .t_ms = t_ms,
+		       (struct row){ .mono_ms = mono_ms,
 				     .person = person,
-				     .kind = ROW_CHECKIN,
+				     .kind = STORE_READING_CHECKIN,
 				     .v = { mood, soreness, energy } },
-		       mono_ms, t_ms, error);
+		       error);
 }

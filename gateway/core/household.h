@@ -20,18 +20,33 @@
  * device last said. demo mode and the BLE client feed it the same struct
  * reading.
  *
- * Until the wall clock is trusted (household_set_clock_trusted) readings are
- * held in memory stamped with the monotonic clock, and filed with their
- * true wall time once it is known: a Pi without a real-time clock boots in
- * 1970 or at its last shutdown, and a night filed there would be lost to
- * the analysis. At most HOUSEHOLD_HOLD_MAX rows are held; beyond that the
- * oldest go first (and the log says so once).
+ * Until the wall clock is trusted (household_set_clock_trusted; the rule is
+ * clock_trust()) readings are held in the store's held table, stamped with
+ * the monotonic clock and this boot's id, and filed with their true wall
+ * time once it is known: a Pi without a real-time clock boots in 1970 or at
+ * its last shutdown, and a night filed there would be lost to the
+ * analysis. Held rows survive a restart: a household of the same boot
+ * finds them and files them when the clock is trusted. At most
+ * HOUSEHOLD_HOLD_MAX rows are held; beyond that the oldest go first (and
+ * the log says so once).
+ *
+ * Every reading is timed on the monotonic clock and filed at that instant
+ * plus the wall clock's offset from it, as the latest reading found it. A
+ * jump of that offset by more than HOUSEHOLD_STEP_MIN_MS is a step of the
+ * wall clock: logged once, and later readings move with it as a block, so
+ * that beats keep their spacing (HRV is made of it) and nothing is
+ * squeezed; after a step back, a row whose instant an earlier row already
+ * holds is stored beside it, not dropped.
  *
  * Nothing here logs: remarks go to ops->log. No health values above
  * G_LOG_LEVEL_DEBUG.
  */
 
-#define HOUSEHOLD_HOLD_MAX 20000
+/* About two nights of two straps (a heart rate and an RR interval a
+ * second each), some 40 MB of held rows at most. */
+#define HOUSEHOLD_HOLD_MAX 500000
+/* A larger jump between the wall and the monotonic clock is a step. */
+#define HOUSEHOLD_STEP_MIN_MS 2000
 
 enum household_device_kind {
 	HOUSEHOLD_STRAP,
@@ -58,10 +73,11 @@ struct household_person {
 	double recent_kg; /* the latest weight, for the shared scale */
 	struct household_live live;
 	struct morning_tracker morning;
-	/* The strap's clock of beats: where the last RR interval ended, and
-	 * the last heart rate's time, so that rows never share an instant. */
-	double rr_end_ms;
-	int64_t hr_last_ms;
+	/* The strap's clock of beats, on the monotonic clock: where the last
+	 * RR interval ended, and the last heart rate's time, so that rows
+	 * never share an instant. */
+	double rr_end_mono_ms;
+	int64_t hr_last_mono_ms;
 };
 
 struct household_device {
@@ -115,26 +131,32 @@ const struct household_device *household_device(const household *h,
 						size_t index);
 
 /*
- * One reading from an allowlisted device, received at @mono_ms on the
- * monotonic clock (for holding it while the clock is not trusted). Bad
+ * One reading from an allowlisted device, received at r->t_ms on the wall
+ * clock and @mono_ms on the monotonic clock (read at the same instant: their
+ * difference is how the household sees a step of the wall clock). Bad
  * values are logged and dropped; FALSE with @error only when the store
  * fails.
  */
 gboolean household_ingest(household *h, const struct reading *r,
 			  int64_t mono_ms, GError **error);
 
-/* A check-in of person @person at @t_ms (wall clock). */
+/* A check-in of person @person at @t_ms (wall clock) and @mono_ms
+ * (monotonic clock), the same instant. */
 gboolean household_checkin(household *h, int person, int64_t t_ms, double mood,
 			   double soreness, double energy, int64_t mono_ms,
 			   GError **error);
 
 /*
  * The wall clock can be trusted from now on: @wall_ms and @mono_ms are the
- * same instant on both clocks. Files the held rows at their wall times.
+ * same instant on both clocks. Files the held rows of this boot (this
+ * run's and an earlier run's) at their wall times, and moves the live
+ * values' and devices' times onto the trusted clock. FALSE with @error
+ * when the store fails: the rows not filed stay held in the store (the
+ * household is trusted all the same).
  */
 gboolean household_set_clock_trusted(household *h, int64_t wall_ms,
 				     int64_t mono_ms, GError **error);
 bool household_clock_trusted(const household *h);
-/* Rows held while the clock is not trusted, and rows dropped so far. */
-unsigned household_held_rows(const household *h);
+/* Rows of this boot held in the store, and rows dropped so far. */
+uint64_t household_held_rows(const household *h);
 uint64_t household_dropped_rows(const household *h);

@@ -40,6 +40,19 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(stmt_lease, stmt_lease_release)
 
 /* --- schema ------------------------------------------------------------ */
 
+/* A held reading's columns (version 3), for held and
+ * readings_unknown_time alike. Shipped: never edited. */
+#define HELD_COLUMNS                                                           \
+	"  id INTEGER PRIMARY KEY,\n"                                          \
+	"  boot_id TEXT NOT NULL,\n"                                           \
+	"  mono_ms INTEGER NOT NULL,\n"                                        \
+	"  user_id INTEGER NOT NULL REFERENCES users (id),\n"                  \
+	"  kind INTEGER NOT NULL,\n"                                           \
+	"  sub INTEGER NOT NULL,\n"                                            \
+	"  v0 REAL,\n"                                                         \
+	"  v1 REAL,\n"                                                         \
+	"  v2 REAL\n"
+
 /*
  * Forward migrations: migrations[i] takes user_version i to i + 1, in its
  * own transaction. Shipped entries are never edited, only appended to: a
@@ -158,6 +171,13 @@ static const char *const migrations[] = {
 	 * and draining a long outbox does not walk over every sent row. */
 	"ALTER TABLE results ADD COLUMN alerted_ms INTEGER;\n"
 	"CREATE INDEX outbox_unsent ON outbox (id) WHERE sent_ms IS NULL;\n",
+
+	/* 3: readings received while the wall clock was not trusted wait on
+	 * the monotonic clock of their boot (store_hold_reading), so that
+	 * neither a restart nor a kill loses them; those of an earlier boot,
+	 * whose wall time can no longer be known, are set aside. */
+	"CREATE TABLE held (\n" HELD_COLUMNS ");\n"
+	"CREATE TABLE readings_unknown_time (\n" HELD_COLUMNS ");\n",
 };
 
 #define SCHEMA_LATEST ((int)G_N_ELEMENTS(migrations))
@@ -265,6 +285,10 @@ enum stmt_id {
 	STMT_OUTBOX_MARK_SENT,
 	STMT_OUTBOX_PRUNE,
 	STMT_PUT_DEVICE,
+	STMT_HOLD_ADD,
+	STMT_FIND_RR,
+	STMT_FIND_HR,
+	STMT_FIND_ENV,
 	STMT_COUNT
 };
 
@@ -365,6 +389,13 @@ static const char *const stmt_sql[STMT_COUNT] = {
 	    "devices.battery_pct), "
 	    "rssi = COALESCE(excluded.rssi, devices.rssi), "
 	    "last_seen_ms = excluded.last_seen_ms",
+	[STMT_HOLD_ADD] =
+	    "INSERT INTO held (boot_id, mono_ms, user_id, kind, sub, v0, v1, "
+	    "v2) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+	[STMT_FIND_RR] = "SELECT 1 FROM rr WHERE user_id = ?1 AND t_ms = ?2",
+	[STMT_FIND_HR] = "SELECT 1 FROM hr WHERE user_id = ?1 AND t_ms = ?2",
+	[STMT_FIND_ENV] = "SELECT 1 FROM env WHERE user_id = ?1 AND kind = ?2 "
+			  "AND t_ms = ?3",
 };
 
 struct store {
@@ -1926,4 +1957,419 @@ gboolean store_put_device(store *s, const struct store_device *d,
 	if (!tx_begin(s, error) || !put_device_row(s, d, error))
 		return FALSE;
 	return batch_row_added(s, error);
+}
+
+/* --- readings held while the wall clock is not trusted ------------------- */
+
+/* The env table's kind of a state or environment reading; false for the
+ * other kinds and for an unknown sub-kind. */
+static bool reading_env_kind(const struct store_reading *r,
+			     struct env_kind_info *ret)
+{
+	switch (r->kind) {
+	case STORE_READING_STATE:
+		return state_kind_info((enum store_state_kind)r->sub, ret);
+	case STORE_READING_ENV:
+		return env_kind_info((enum store_env_kind)r->sub, ret);
+	case STORE_READING_RR:
+	case STORE_READING_HR:
+	case STORE_READING_BODY:
+	case STORE_READING_CHECKIN:
+	default:
+		return false;
+	}
+}
+
+static gboolean check_reading_kind(const struct store_reading *r,
+				   GError **error)
+{
+	struct env_kind_info info;
+
+	switch (r->kind) {
+	case STORE_READING_RR:
+	case STORE_READING_HR:
+	case STORE_READING_BODY:
+	case STORE_READING_CHECKIN:
+		return TRUE;
+	case STORE_READING_STATE:
+	case STORE_READING_ENV:
+		if (reading_env_kind(r, &info))
+			return TRUE;
+		return invalid(error, "unknown sub-kind %d of reading kind %d",
+			       r->sub, (int)r->kind);
+	default:
+		return invalid(error, "unknown reading kind %d", (int)r->kind);
+	}
+}
+
+/* Whether a row of @r's table stands at @t_ms: 1 yes, 0 no, -1 failed.
+ * Kinds that merge by instant (body, check-in) are never "taken". */
+static int instant_taken(store *s, const struct store_reading *r, int64_t t_ms,
+			 GError **error)
+{
+	struct env_kind_info info;
+	enum stmt_id id;
+
+	switch (r->kind) {
+	case STORE_READING_RR:
+		id = STMT_FIND_RR;
+		break;
+	case STORE_READING_HR:
+		id = STMT_FIND_HR;
+		break;
+	case STORE_READING_STATE:
+	case STORE_READING_ENV:
+		id = STMT_FIND_ENV;
+		break;
+	case STORE_READING_BODY:
+	case STORE_READING_CHECKIN:
+	default:
+		return 0;
+	}
+	{
+		g_autoptr(stmt_lease) st = s->stmts[id];
+
+		sqlite3_bind_int64(st, 1, r->user);
+		if (id == STMT_FIND_ENV) {
+			if (!reading_env_kind(r, &info))
+				return 0; /* refused by store_add_* */
+			sqlite3_bind_text(st, 2, info.name, -1, SQLITE_STATIC);
+			sqlite3_bind_int64(st, 3, t_ms);
+		} else {
+			sqlite3_bind_int64(st, 2, t_ms);
+		}
+		return step_row(s, st, "looking for a free instant", error);
+	}
+}
+
+gboolean store_add_reading(store *s, const struct store_reading *r,
+			   int64_t t_ms, bool distinct, GError **error)
+{
+	if (!check_reading_kind(r, error))
+		return FALSE;
+	/* A different reading at a taken instant is moved on, never taken
+	 * for a repeat of the one standing there (ON CONFLICT DO NOTHING). */
+	for (int64_t k = 0; distinct; k++) {
+		int taken = instant_taken(s, r, t_ms + k, error);
+
+		if (taken < 0)
+			return FALSE;
+		if (!taken) {
+			t_ms += k;
+			break;
+		}
+		if (k == STORE_DISTINCT_MAX_MS)
+			return invalid(error,
+				       "no free instant within %d ms after "
+				       "%" PRId64,
+				       STORE_DISTINCT_MAX_MS, t_ms);
+	}
+	switch (r->kind) {
+	case STORE_READING_RR:
+		return store_add_rr(s, r->user, t_ms, r->v[0], error);
+	case STORE_READING_HR:
+		return store_add_hr(s, r->user, t_ms, r->v[0], error);
+	case STORE_READING_STATE:
+		return store_add_state(s, r->user,
+				       (enum store_state_kind)r->sub, t_ms,
+				       r->v[0] != 0, error);
+	case STORE_READING_ENV:
+		return store_add_env(s, r->user, (enum store_env_kind)r->sub,
+				     t_ms, r->v[0], error);
+	case STORE_READING_BODY:
+		return store_add_body(s, r->user, t_ms, r->v[0], r->v[1],
+				      r->v[2], error);
+	case STORE_READING_CHECKIN:
+		return store_add_checkin(s, r->user, t_ms, r->v[0], r->v[1],
+					 r->v[2], error);
+	default:
+		return invalid(error, "unknown reading kind %d", (int)r->kind);
+	}
+}
+
+gboolean store_hold_reading(store *s, const char *boot_id, int64_t mono_ms,
+			    const struct store_reading *r, GError **error)
+{
+	sqlite3_stmt *st = s->stmts[STMT_HOLD_ADD];
+
+	if (!check_text(boot_id, 64, false, "boot_id", error) ||
+	    !check_reading_kind(r, error) || !tx_begin(s, error))
+		return FALSE;
+	sqlite3_bind_text(st, 1, boot_id, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, mono_ms);
+	sqlite3_bind_int64(st, 3, r->user);
+	sqlite3_bind_int(st, 4, (int)r->kind);
+	sqlite3_bind_int(st, 5, r->sub);
+	for (int i = 0; i < 3; i++)
+		bind_metric(st, 6 + i, r->v[i]);
+	if (!batch_insert(s, st, "holding a reading", error))
+		return FALSE;
+	return batch_row_added(s, error);
+}
+
+/* A statement run a few times in the daemon's life (not kept prepared). */
+static sqlite3_stmt *prepare_rare(store *s, const char *sql, GError **error)
+{
+	sqlite3_stmt *st = NULL;
+
+	if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK) {
+		sql_fail(s, sql, error);
+		return NULL;
+	}
+	return st;
+}
+
+gboolean store_held_count(store *s, const char *boot_id, uint64_t *ret_count,
+			  GError **error)
+{
+	g_autoptr(sqlite3_stmt) st = prepare_rare(
+	    s, "SELECT count(*) FROM held WHERE boot_id = ?1", error);
+	struct row r = { st, "held", 0 };
+	int64_t count;
+
+	if (!st)
+		return FALSE;
+	sqlite3_bind_text(st, 1, boot_id, -1, SQLITE_STATIC);
+	if (step_row(s, st, "counting held readings", error) < 0 ||
+	    !row_int(&r, 0, 0, INT64_MAX, false, 0, &count, error))
+		return FALSE;
+	*ret_count = (uint64_t)count;
+	return TRUE;
+}
+
+gboolean store_held_drop_oldest(store *s, const char *boot_id, unsigned count,
+				GError **error)
+{
+	g_autoptr(sqlite3_stmt) st = prepare_rare(
+	    s,
+	    "DELETE FROM held WHERE id IN (SELECT id FROM held WHERE "
+	    "boot_id = ?1 ORDER BY id LIMIT ?2)",
+	    error);
+
+	if (!st || !tx_begin(s, error))
+		return FALSE;
+	sqlite3_bind_text(st, 1, boot_id, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, count);
+	return step_done(s, st, "dropping the oldest held readings", error);
+}
+
+/* Ends a transaction that must not be half committed. */
+static void held_rollback(store *s)
+{
+	if (!sqlite3_get_autocommit(s->db))
+		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+	s->in_tx = false;
+	s->pending_rows = 0;
+}
+
+struct held_row {
+	int64_t id;
+	int64_t mono_ms;
+	struct store_reading reading;
+};
+
+#define HELD_FILE_CHUNK 256
+
+static gboolean load_held(store *s, const char *boot_id, GArray *ret,
+			  GError **error)
+{
+	g_autoptr(sqlite3_stmt) st =
+	    prepare_rare(s,
+			 "SELECT id, mono_ms, user_id, kind, sub, v0, v1, v2 "
+			 "FROM held WHERE boot_id = ?1 ORDER BY id LIMIT ?2",
+			 error);
+	struct row r = { st, "held", 1 };
+	int rc;
+
+	if (!st)
+		return FALSE;
+	sqlite3_bind_text(st, 1, boot_id, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 2, HELD_FILE_CHUNK);
+	while ((rc = step_row(s, st, "loading held readings", error)) > 0) {
+		struct held_row h = { 0 };
+		int64_t kind, sub;
+
+		if (!row_int(&r, 0, 1, INT64_MAX, false, 0, &h.id, error) ||
+		    !row_int(&r, 1, INT64_MIN, INT64_MAX, false, 0, &h.mono_ms,
+			     error) ||
+		    !row_int(&r, 2, 1, INT64_MAX, false, 0, &h.reading.user,
+			     error) ||
+		    !row_int(&r, 3, 0, INT32_MAX, false, 0, &kind, error) ||
+		    !row_int(&r, 4, INT32_MIN, INT32_MAX, false, 0, &sub,
+			     error))
+			return FALSE;
+		h.reading.kind = (enum store_reading_kind)kind;
+		h.reading.sub = (int)sub;
+		for (int i = 0; i < 3; i++)
+			if (!row_real(&r, 5 + i, -INFINITY, INFINITY, true,
+				      &h.reading.v[i], error))
+				return FALSE;
+		g_array_append_val(ret, h);
+	}
+	return rc == 0;
+}
+
+/* Files one held row: deleted first, so that the batch (which commits only
+ * after an insert) never holds the one without the other. */
+static gboolean file_held_row(store *s, sqlite3_stmt *del,
+			      const struct held_row *h, int64_t offset_ms,
+			      bool *ret_refused, GError **error)
+{
+	GError *local = NULL;
+
+	sqlite3_bind_int64(del, 1, h->id);
+	if (!step_done(s, del, "deleting a filed held reading", error))
+		return FALSE;
+	sqlite3_reset(del);
+	*ret_refused = false;
+	if (store_add_reading(s, &h->reading, h->mono_ms + offset_ms, true,
+			      &local))
+		return TRUE;
+	if (g_error_matches(local, STORE_ERROR, STORE_ERROR_INVALID)) {
+		g_error_free(local);
+		*ret_refused = true;
+		return TRUE;
+	}
+	g_propagate_error(error, local);
+	return FALSE;
+}
+
+gboolean store_held_file(store *s, const char *boot_id,
+			 int64_t wall_minus_mono_ms, uint64_t *ret_filed,
+			 uint64_t *ret_refused, GError **error)
+{
+	g_autoptr(sqlite3_stmt) del =
+	    prepare_rare(s, "DELETE FROM held WHERE id = ?1", error);
+	g_autoptr(GArray) rows =
+	    g_array_new(FALSE, FALSE, sizeof(struct held_row));
+	uint64_t filed = 0, refused = 0;
+
+	*ret_filed = *ret_refused = 0;
+	if (!del || !tx_commit(s, error))
+		return FALSE;
+	/* Each round deletes every row it loaded, or fails. */
+	for (;;) {
+		g_array_set_size(rows, 0);
+		if (!load_held(s, boot_id, rows, error))
+			return FALSE;
+		if (rows->len == 0)
+			break;
+		if (!tx_begin(s, error))
+			return FALSE;
+		for (guint i = 0; i < rows->len; i++) {
+			bool no;
+
+			if (!file_held_row(
+				s, del,
+				&g_array_index(rows, struct held_row, i),
+				wall_minus_mono_ms, &no, error)) {
+				held_rollback(s);
+				return FALSE;
+			}
+			if (no)
+				refused++;
+			else
+				filed++;
+		}
+		if (!tx_commit(s, error)) {
+			held_rollback(s);
+			return FALSE;
+		}
+		*ret_filed = filed;
+		*ret_refused = refused;
+	}
+	return TRUE;
+}
+
+gboolean store_held_set_aside(store *s, const char *boot_id, uint64_t keep,
+			      uint64_t *ret_moved, uint64_t *ret_dropped,
+			      GError **error)
+{
+	g_autoptr(sqlite3_stmt) copy = prepare_rare(
+	    s,
+	    "INSERT INTO readings_unknown_time (boot_id, mono_ms, user_id, "
+	    "kind, sub, v0, v1, v2) SELECT boot_id, mono_ms, user_id, kind, "
+	    "sub, v0, v1, v2 FROM held WHERE boot_id != ?1 ORDER BY id",
+	    error);
+	g_autoptr(sqlite3_stmt) del =
+	    prepare_rare(s, "DELETE FROM held WHERE boot_id != ?1", error);
+	g_autoptr(sqlite3_stmt) trim = prepare_rare(
+	    s,
+	    "DELETE FROM readings_unknown_time WHERE id <= (SELECT max(id) "
+	    "FROM readings_unknown_time) - ?1",
+	    error);
+
+	*ret_moved = *ret_dropped = 0;
+	if (!copy || !del || !trim || !tx_commit(s, error) ||
+	    !tx_begin(s, error))
+		return FALSE;
+	sqlite3_bind_text(copy, 1, boot_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(del, 1, boot_id, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(trim, 1, (int64_t)MIN(keep, (uint64_t)INT64_MAX));
+	if (!step_done(s, copy, "setting aside held readings", error))
+		goto fail;
+	*ret_moved = (uint64_t)sqlite3_changes64(s->db);
+	if (!step_done(s, del, "setting aside held readings", error) ||
+	    !step_done(s, trim, "trimming readings_unknown_time", error))
+		goto fail;
+	*ret_dropped = (uint64_t)sqlite3_changes64(s->db);
+	if (tx_commit(s, error))
+		return TRUE;
+fail:
+	held_rollback(s);
+	*ret_moved = *ret_dropped = 0;
+	return FALSE;
+}
+
+/* max(@newest, the newest instant @sql finds), @kind bound to ?1 if any. */
+static gboolean newest_of(store *s, const char *sql, const char *kind,
+			  int64_t *newest, GError **error)
+{
+	g_autoptr(sqlite3_stmt) st = prepare_rare(s, sql, error);
+	struct row r = { st, "readings", 0 };
+	int64_t t;
+
+	if (!st)
+		return FALSE;
+	if (kind)
+		sqlite3_bind_text(st, 1, kind, -1, SQLITE_STATIC);
+	if (step_row(s, st, "finding the newest reading", error) < 0 ||
+	    !row_int(&r, 0, INT64_MIN, INT64_MAX, true, 0, &t, error))
+		return FALSE;
+	*newest = MAX(*newest, t);
+	return TRUE;
+}
+
+gboolean store_newest_reading_ms(store *s, int64_t *ret_ms, GError **error)
+{
+	/* Per user (and env kind), so that each max() is one step down a
+	 * primary key instead of a walk over the table. */
+	static const char *const sql[] = {
+		"SELECT max((SELECT max(t_ms) FROM rr WHERE user_id = "
+		"users.id)) FROM users",
+		"SELECT max((SELECT max(t_ms) FROM hr WHERE user_id = "
+		"users.id)) FROM users",
+		"SELECT max((SELECT max(t_ms) FROM body WHERE user_id = "
+		"users.id)) FROM users",
+		"SELECT max((SELECT max(t_ms) FROM checkins WHERE user_id = "
+		"users.id)) FROM users",
+	};
+	static const char env_sql[] =
+	    "SELECT max((SELECT max(t_ms) FROM env WHERE user_id = users.id "
+	    "AND kind = ?1)) FROM users";
+	struct env_kind_info info;
+	int64_t newest = 0;
+
+	for (size_t i = 0; i < G_N_ELEMENTS(sql); i++)
+		if (!newest_of(s, sql[i], NULL, &newest, error))
+			return FALSE;
+	/* Both enums count up from 1 without gaps. */
+	for (int k = 1; state_kind_info((enum store_state_kind)k, &info); k++)
+		if (!newest_of(s, env_sql, info.name, &newest, error))
+			return FALSE;
+	for (int k = 1; env_kind_info((enum store_env_kind)k, &info); k++)
+		if (!newest_of(s, env_sql, info.name, &newest, error))
+			return FALSE;
+	*ret_ms = newest;
+	return TRUE;
 }

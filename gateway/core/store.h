@@ -248,3 +248,87 @@ struct store_device {
 /* Upserts a device's last known state (joins the open batch). */
 gboolean store_put_device(store *s, const struct store_device *d,
 			  GError **error);
+
+/* --- readings held while the wall clock is not trusted ----------------- */
+
+/*
+ * One raw reading in one form, for the rows that wait for a trusted clock
+ * in the held table. The numbers are stored: never renumber them.
+ */
+enum store_reading_kind {
+	STORE_READING_RR = 1,	   /* v[0]: rr_ms */
+	STORE_READING_HR = 2,	   /* v[0]: bpm */
+	STORE_READING_STATE = 3,   /* sub: store_state_kind; v[0]: 0 or 1 */
+	STORE_READING_ENV = 4,	   /* sub: store_env_kind; v[0]: the value */
+	STORE_READING_BODY = 5,	   /* v: weight_kg, body_fat_pct,
+				      impedance_ohm (METRIC_NONE: absent) */
+	STORE_READING_CHECKIN = 6, /* v: mood, soreness, energy */
+};
+
+struct store_reading {
+	int64_t user; /* an id from store_user_id */
+	enum store_reading_kind kind;
+	int sub;
+	double v[3];
+};
+
+/*
+ * Adds @r at @t_ms through the store_add_* of its kind (same checks, same
+ * batch). With @distinct the reading is known to be none of the stored
+ * ones (the wall clock stepped back over them, or a held row is filed):
+ * an RR, heart-rate or state row whose instant is taken goes to the next
+ * free millisecond (at most STORE_DISTINCT_MAX_MS on) instead of being
+ * taken for a repeat. Body readings and check-ins merge by instant either
+ * way.
+ */
+#define STORE_DISTINCT_MAX_MS 1000
+gboolean store_add_reading(store *s, const struct store_reading *r,
+			   int64_t t_ms, bool distinct, GError **error);
+
+/*
+ * Holds @r, received at @mono_ms on the monotonic clock of boot @boot_id,
+ * in the held table until the wall clock is trusted (joins the open batch:
+ * a crash loses at most that batch, as for any reading). Only the kind is
+ * checked here; values are checked when the row is filed.
+ */
+gboolean store_hold_reading(store *s, const char *boot_id, int64_t mono_ms,
+			    const struct store_reading *r, GError **error);
+
+/* How many rows of boot @boot_id are held. */
+gboolean store_held_count(store *s, const char *boot_id, uint64_t *ret_count,
+			  GError **error);
+
+/* Deletes the @count oldest held rows of boot @boot_id (joins the batch). */
+gboolean store_held_drop_oldest(store *s, const char *boot_id, unsigned count,
+				GError **error);
+
+/*
+ * Files every held row of boot @boot_id at wall time mono_ms +
+ * @wall_minus_mono_ms (store_add_reading, distinct) and deletes it from
+ * the held table, in transactions of a few hundred rows: each row is
+ * either still held or filed, never both, never neither. The open batch is
+ * committed first. @ret_filed: rows filed; @ret_refused: rows whose values
+ * the store refuses (STORE_ERROR_INVALID), deleted. On failure the rows of
+ * the failed transaction stay held.
+ */
+gboolean store_held_file(store *s, const char *boot_id,
+			 int64_t wall_minus_mono_ms, uint64_t *ret_filed,
+			 uint64_t *ret_refused, GError **error);
+
+/*
+ * Held rows of any boot other than @boot_id can no longer be given a wall
+ * time (the monotonic clock starts again at each boot): moves them to the
+ * table readings_unknown_time, which keeps at most @keep rows (the oldest
+ * beyond go), committed at once. @ret_moved: rows moved; @ret_dropped:
+ * rows of that table deleted to stay within @keep.
+ */
+gboolean store_held_set_aside(store *s, const char *boot_id, uint64_t keep,
+			      uint64_t *ret_moved, uint64_t *ret_dropped,
+			      GError **error);
+
+/*
+ * The time of the newest raw reading stored (RR, heart rate, states,
+ * environment, body, check-ins), 0 when there is none: a floor for the
+ * wall clock (clock_trust). Sees the open batch.
+ */
+gboolean store_newest_reading_ms(store *s, int64_t *ret_ms, GError **error);

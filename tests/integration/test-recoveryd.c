@@ -9,8 +9,11 @@
 #include <signal.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/timex.h>
 #include <sys/un.h>
 #include <unistd.h>
+
+#include <sqlite3.h>
 
 #include <glib.h>
 #include <glib/gstdio.h>
@@ -39,6 +42,7 @@ struct world {
 	broker *broker;
 	probe *probe;
 	StandinBus *bus;
+	char *faketime_rc; /* libfaketime's clock file, for daemon_start */
 };
 
 static void world_free(struct world *w)
@@ -54,6 +58,7 @@ static void world_free(struct world *w)
 	g_free(w->dir);
 	g_free(w->config);
 	g_free(w->database);
+	g_free(w->faketime_rc);
 }
 
 /* The morning alert time, @delay_s from now, as HH:MM:SS in UTC. */
@@ -69,11 +74,13 @@ static char *alert_time(int delay_s)
 	return g_date_time_format(later, "%H:%M:%S");
 }
 
+/* @alert_delay_s 0: no alert expected (one at 23:59 UTC). */
 static bool world_new(struct world *w, int alert_delay_s)
 {
 	const char *const topics[] = { "recovery/#", "homeassistant/#", NULL };
 	g_autoptr(GError) error = NULL;
-	g_autofree char *when = alert_time(alert_delay_s);
+	g_autofree char *when =
+	    alert_delay_s ? alert_time(alert_delay_s) : g_strdup("23:59:00");
 	g_autofree char *text = NULL;
 	struct broker_config bc = { .allow_anonymous = true };
 
@@ -117,10 +124,11 @@ static bool world_new(struct world *w, int alert_delay_s)
 		    0);
 	}
 	w->config = g_build_filename(w->dir, "recoveryd.conf", NULL);
+	w->faketime_rc = g_build_filename(w->dir, "faketime.rc", NULL);
+	/* The default configuration: no require-clock-sync. */
 	text = g_strdup_printf("[gateway]\n"
 			       "database=%s\n"
 			       "timezone=UTC\n"
-			       "require-clock-sync=false\n"
 			       "[mqtt]\n"
 			       "host=127.0.0.1\n"
 			       "port=%d\n"
@@ -137,13 +145,58 @@ static bool world_new(struct world *w, int alert_delay_s)
 	return true;
 }
 
-static GSubprocess *daemon_start(struct world *w, const char *log_name)
+/* libfaketime, or NULL (with the reason given to g_test_skip). */
+static const char *faketime_library(void)
+{
+	const char *lib = g_getenv("LIBFAKETIME");
+
+	if (lib && *lib && g_file_test(lib, G_FILE_TEST_EXISTS))
+		return lib;
+	g_test_skip("libfaketime is not installed (Debian package "
+		    "libfaketime): no fake wall clock for the daemon");
+	return NULL;
+}
+
+/* The daemon's wall clock from now on: a libfaketime spec ("@1970-01-02
+ * 00:00:00" starts there and ticks; "+0", "-10m", "+2h" are offsets from
+ * the real clock). */
+static void fake_clock(struct world *w, const char *spec)
+{
+	g_autoptr(GError) error = NULL;
+
+	g_assert_true(g_file_set_contents(w->faketime_rc, spec, -1, &error));
+	g_assert_no_error(error);
+}
+
+static GSubprocess *daemon_spawn(struct world *w, const char *log_name,
+				 bool fake_time)
 {
 	g_autoptr(GSubprocessLauncher) launcher =
 	    g_subprocess_launcher_new(G_SUBPROCESS_FLAGS_NONE);
 	g_autoptr(GError) error = NULL;
 	g_autofree char *log = g_build_filename(w->dir, log_name, NULL);
 	GSubprocess *p;
+
+	if (fake_time) {
+		/* Only the wall clock: the monotonic clock stays real, as
+		 * the kernel keeps it while NTP or a person sets the time. */
+		g_autofree char *asan = g_strdup_printf(
+		    "%s%sverify_asan_link_order=0",
+		    g_getenv("ASAN_OPTIONS") ? g_getenv("ASAN_OPTIONS") : "",
+		    g_getenv("ASAN_OPTIONS") ? ":" : "");
+
+		g_subprocess_launcher_setenv(launcher, "LD_PRELOAD",
+					     g_getenv("LIBFAKETIME"), TRUE);
+		g_subprocess_launcher_setenv(
+		    launcher, "FAKETIME_TIMESTAMP_FILE", w->faketime_rc, TRUE);
+		g_subprocess_launcher_setenv(launcher, "FAKETIME_NO_CACHE", "1",
+					     TRUE);
+		g_subprocess_launcher_setenv(
+		    launcher, "FAKETIME_DONT_FAKE_MONOTONIC", "1", TRUE);
+		g_subprocess_launcher_setenv(launcher, "TZ", "UTC", TRUE);
+		g_subprocess_launcher_setenv(launcher, "ASAN_OPTIONS", asan,
+					     TRUE);
+	}
 
 	g_subprocess_launcher_setenv(launcher, "DBUS_SYSTEM_BUS_ADDRESS",
 				     standin_bus_address(w->bus), TRUE);
@@ -159,6 +212,11 @@ static GSubprocess *daemon_start(struct world *w, const char *log_name)
 					"--config", w->config, NULL);
 	g_assert_no_error(error);
 	return p;
+}
+
+static GSubprocess *daemon_start(struct world *w, const char *log_name)
+{
+	return daemon_spawn(w, log_name, false);
 }
 
 static void daemon_dump_log(struct world *w, const char *log_name)
@@ -308,6 +366,30 @@ static guint stream_delivered(StandinBus *bus)
 	return delivered;
 }
 
+/* Whether an NTP client synchronised this machine's clock (adjtimex). */
+static bool kernel_synchronised(void)
+{
+	struct timex tx = { 0 };
+	int state = adjtimex(&tx);
+
+	return state >= 0 && state != TIME_ERROR && !(tx.status & STA_UNSYNC);
+}
+
+static void start_stream(struct world *w)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GVariant) reply = standin_call(
+	    w->bus, "StartNotifyStream",
+	    g_variant_new("(ss@ayuu)", STRAP, "2a37",
+			  g_variant_new_fixed_array(G_VARIANT_TYPE_BYTE, hrm,
+						    sizeof(hrm), 1),
+			  STREAM_HZ, STREAM_COUNT),
+	    NULL, &error);
+
+	g_assert_no_error(error);
+	(void)reply;
+}
+
 /*
  * Readings in, state, live values and the morning alert out; SIGTERM:
  * "offline" published, every delivered heart rate in the database, the
@@ -318,7 +400,6 @@ static void test_night_to_alert(void)
 {
 	g_autoptr(GError) error = NULL;
 	g_autoptr(GSubprocess) daemon = NULL;
-	g_autoptr(GVariant) reply = NULL;
 	struct world w;
 	struct store_span span = { 0 };
 	g_autoptr(GArray) results =
@@ -347,14 +428,7 @@ static void test_night_to_alert(void)
 
 	g_assert_true(wait_subscribed(w.bus, STRAP, 15000));
 	bed(w.bus, true);
-	reply = standin_call(
-	    w.bus, "StartNotifyStream",
-	    g_variant_new("(ss@ayuu)", STRAP, "2a37",
-			  g_variant_new_fixed_array(G_VARIANT_TYPE_BYTE, hrm,
-						    sizeof(hrm), 1),
-			  STREAM_HZ, STREAM_COUNT),
-	    NULL, &error);
-	g_assert_no_error(error);
+	start_stream(&w);
 
 	/* Live values: the heart rate and the bed, as a dashboard sees
 	 * them; the strap's device topic says connected. */
@@ -422,8 +496,16 @@ static void test_night_to_alert(void)
 		g_assert_true(g_file_get_contents(log, &text, NULL, NULL));
 		g_assert_nonnull(strstr(text, "reload failed, the running "
 					      "configuration stays"));
-		g_assert_nonnull(strstr(text, ":15: [user bob] heart-rate:"));
+		g_assert_nonnull(strstr(text, ":14: [user bob] heart-rate:"));
 		g_assert_nonnull(strstr(text, "reloaded"));
+		/* The default configuration trusts a clock that no NTP
+		 * client synchronised once it passes the floor. */
+		g_test_message("this machine's clock is %ssynchronised by NTP",
+			       kernel_synchronised() ? "" : "not ");
+		g_assert_nonnull(strstr(text, "the clock is trusted ("));
+		if (!kernel_synchronised())
+			g_assert_nonnull(
+			    strstr(text, "no NTP synchronisation"));
 	}
 
 	/* A check-in from the dashboard. */
@@ -484,6 +566,259 @@ static void test_night_to_alert(void)
 	g_assert_cmpint(daemon_stop(daemon), ==, 0);
 	g_assert_cmpuint(count_messages(w.probe, "recovery/alice/alert"), ==,
 			 1);
+out:
+	world_free(&w);
+}
+
+/* --- the clock ------------------------------------------------------------ */
+
+static char *read_log(struct world *w, const char *log_name)
+{
+	g_autofree char *log = g_build_filename(w->dir, log_name, NULL);
+	char *text = NULL;
+
+	if (!g_file_get_contents(log, &text, NULL, NULL))
+		return g_strdup("");
+	return text;
+}
+
+/* Waits at most @timeout_ms for @needle in the daemon's log. */
+static bool wait_log(struct world *w, const char *log_name, const char *needle,
+		     unsigned timeout_ms)
+{
+	int64_t end = g_get_monotonic_time() + timeout_ms * (int64_t)1000;
+
+	do {
+		g_autofree char *text = read_log(w, log_name);
+
+		if (strstr(text, needle))
+			return true;
+		g_usleep(50000);
+	} while (g_get_monotonic_time() < end);
+	daemon_dump_log(w, log_name);
+	return false;
+}
+
+/* The first column of every row of @sql on the database, as int64. */
+static GArray *db_ints(struct world *w, const char *sql)
+{
+	GArray *values = g_array_new(FALSE, FALSE, sizeof(int64_t));
+	sqlite3 *db = NULL;
+	sqlite3_stmt *st = NULL;
+
+	g_assert_cmpint(
+	    sqlite3_open_v2(w->database, &db, SQLITE_OPEN_READONLY, NULL), ==,
+	    SQLITE_OK);
+	g_assert_cmpint(sqlite3_prepare_v2(db, sql, -1, &st, NULL), ==,
+			SQLITE_OK);
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		int64_t v = sqlite3_column_int64(st, 0);
+
+		g_array_append_val(values, v);
+	}
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	return values;
+}
+
+static int64_t db_int(struct world *w, const char *sql)
+{
+	g_autoptr(GArray) v = db_ints(w, sql);
+
+	g_assert_cmpuint(v->len, ==, 1);
+	return g_array_index(v, int64_t, 0);
+}
+
+/* No live value or device state carries a time, none says 1970. */
+static void assert_no_times(struct world *w)
+{
+	unsigned n = probe_count(w->probe), checked = 0;
+
+	for (unsigned i = 0; i < n; i++) {
+		g_autoptr(probe_message) m = probe_get(w->probe, i);
+
+		if (!m)
+			continue;
+		g_assert_null(strstr(m->payload, "1970-"));
+		if (g_str_has_prefix(m->topic, "recovery/device/") ||
+		    g_str_has_suffix(m->topic, "/live")) {
+			g_assert_null(strstr(m->payload, "\"updated\""));
+			g_assert_null(strstr(m->payload, "\"last_seen\""));
+			checked++;
+		}
+	}
+	g_assert_cmpuint(checked, >, 0);
+}
+
+/*
+ * A box whose clock starts in 1970 (no RTC, no NTP yet), under libfaketime:
+ * readings are held in the database, no MQTT payload carries a time, and
+ * SIGTERM says how many are held. Started again in the same boot on a
+ * clock that is real but earlier than the newest stored reading, it still
+ * holds them; when the clock moves past that floor they are filed at their
+ * wall time.
+ */
+static void test_clock_held(void)
+{
+	g_autoptr(GSubprocess) daemon = NULL;
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GArray) hr = NULL;
+	g_autofree char *log = NULL;
+	const char *line;
+	struct world w = { .notify_fd = -1 };
+	int64_t now_ms, held, shift_ms;
+	g_autofree char *sql = NULL;
+	guint delivered;
+	bool synced = kernel_synchronised();
+	store *s;
+	int64_t user;
+
+	if (!faketime_library() || !world_new(&w, 0))
+		goto out;
+	g_test_message("this machine's clock is %ssynchronised by NTP",
+		       synced ? "" : "not ");
+	fake_clock(&w, "@1970-01-02 00:00:00");
+	daemon = daemon_spawn(&w, "held.log", true);
+	if (wait_message(w.probe, 0, "recovery/status", "online", 10000) < 0)
+		daemon_dump_log(&w, "held.log");
+	g_assert_true(wait_subscribed(w.bus, STRAP, 15000));
+	g_assert_true(wait_log(&w, "held.log", "is not trusted yet", 5000));
+	bed(w.bus, true);
+	start_stream(&w);
+	g_assert_cmpint(wait_message(w.probe, 0, "recovery/alice/live",
+				     "\"heart_rate_bpm\":62", 10000),
+			>=, 0);
+	delivered = stream_delivered(w.bus);
+	g_assert_cmpint(wait_message(w.probe, 0, "recovery/device/00aa01010001",
+				     "\"connection\":\"connected\"", 5000),
+			>=, 0);
+	assert_no_times(&w);
+	g_assert_cmpint(daemon_stop(daemon), ==, 0);
+
+	/* SIGTERM: the held readings are in the database, and the log says
+	 * how many. */
+	log = read_log(&w, "held.log");
+	line = strstr(log, " readings are held in the database until the "
+			   "clock is trusted");
+	g_assert_nonnull(line);
+	while (line > log && g_ascii_isdigit(line[-1]))
+		line--;
+	held = g_ascii_strtoll(line, NULL, 10);
+	g_assert_cmpint(held, >=, 2 * (int64_t)delivered);
+	g_assert_cmpint(db_int(&w, "SELECT count(*) FROM held"), ==, held);
+	g_assert_cmpint(db_int(&w, "SELECT count(*) FROM hr"), ==, 0);
+
+	/* A reading an hour ahead of the real clock is now the floor. */
+	now_ms = g_get_real_time() / 1000;
+	s = store_open(w.database, NULL, &error);
+	g_assert_no_error(error);
+	g_assert_true(store_user_id(s, "alice", &user, &error));
+	g_assert_true(store_add_hr(s, user, now_ms + 3600000, 70, &error));
+	g_assert_no_error(error);
+	store_close(s);
+
+	fake_clock(&w, "+0");
+	g_clear_object(&daemon);
+	daemon = daemon_spawn(&w, "filed.log", true);
+	if (!synced) {
+		g_assert_true(
+		    wait_log(&w, "filed.log", "newest stored reading", 10000));
+		/* Past a check of the clock (every 5 s): still held. */
+		g_usleep(6 * G_USEC_PER_SEC);
+		log = (g_free(log), read_log(&w, "filed.log"));
+		g_assert_null(strstr(log, "the clock is trusted"));
+		fake_clock(&w, "+2h");
+	}
+	g_assert_true(
+	    wait_log(&w, "filed.log", "the clock is trusted: filed ", 15000));
+	g_assert_cmpint(daemon_stop(daemon), ==, 0);
+	/* Those of the first run, and any the second received (the bed
+	 * sensor's advert, seen again). */
+	log = (g_free(log), read_log(&w, "filed.log"));
+	line = strstr(log, "the clock is trusted: filed ");
+	g_assert_cmpint(g_ascii_strtoll(line + strlen("the clock is trusted: "
+						      "filed "),
+					NULL, 10),
+			>=, held);
+	g_assert_cmpint(db_int(&w, "SELECT count(*) FROM held"), ==, 0);
+	g_assert_cmpint(db_int(&w, "SELECT count(*) FROM rr"), ==, delivered);
+	/* Filed at the wall time they were received (the faked one): an
+	 * hour after the reading that was the floor, none in 1970. */
+	sql = g_strdup_printf(
+	    "SELECT t_ms FROM hr WHERE t_ms != %" G_GINT64_FORMAT
+	    " ORDER BY t_ms",
+	    now_ms + 3600000);
+	hr = db_ints(&w, sql);
+	g_assert_cmpuint(hr->len, ==, delivered);
+	shift_ms = synced ? 0 : 2 * 3600000;
+	g_assert_cmpint(g_array_index(hr, int64_t, 0), >=,
+			now_ms + shift_ms - 10 * 60000);
+	g_assert_cmpint(g_array_index(hr, int64_t, hr->len - 1), <=,
+			now_ms + shift_ms + 60000);
+out:
+	world_free(&w);
+}
+
+/*
+ * The wall clock steps back 10 minutes in the middle of a strap's stream:
+ * logged once; the beats after it are filed 10 minutes earlier as a block,
+ * their spacing kept (RR 968 ms apart, heart rates as they came), none
+ * squeezed, none lost.
+ */
+static void test_clock_step_back(void)
+{
+	g_autoptr(GSubprocess) daemon = NULL;
+	g_autoptr(GArray) rr = NULL;
+	g_autoptr(GArray) hr = NULL;
+	g_autofree char *log = NULL;
+	struct world w = { .notify_fd = -1 };
+	guint before, after, split = 0;
+
+	if (!faketime_library() || !world_new(&w, 0))
+		goto out;
+	fake_clock(&w, "+0");
+	daemon = daemon_spawn(&w, "step.log", true);
+	g_assert_true(wait_log(&w, "step.log", "the clock is trusted", 10000));
+	g_assert_true(wait_subscribed(w.bus, STRAP, 15000));
+	start_stream(&w);
+	before = stream_delivered(w.bus);
+	fake_clock(&w, "-10m");
+	start_stream(&w);
+	after = stream_delivered(w.bus);
+	g_assert_cmpint(daemon_stop(daemon), ==, 0);
+
+	log = read_log(&w, "step.log");
+	g_assert_nonnull(strstr(log, "stepped back by 10.0 min"));
+	g_assert_null(strstr(strstr(log, "stepped back") + 1, "stepped"));
+
+	rr = db_ints(&w, "SELECT t_ms FROM rr ORDER BY t_ms");
+	g_assert_cmpuint(rr->len, ==, before + after);
+	for (guint i = 1; i < rr->len; i++) {
+		int64_t gap = g_array_index(rr, int64_t, i) -
+			      g_array_index(rr, int64_t, i - 1);
+
+		if (gap > 5 * 60000) {
+			g_assert_cmpuint(split, ==, 0);
+			split = i;
+			continue;
+		}
+		/* 991/1024 s (967.8 ms) each: the beat's end and the
+		 * clocks' offset each rounded to the millisecond. */
+		g_assert_cmpint(gap, >=, 966);
+		g_assert_cmpint(gap, <=, 970);
+	}
+	/* The later beats, 10 minutes earlier: first in time. */
+	g_assert_cmpuint(split, ==, after);
+
+	hr = db_ints(&w, "SELECT t_ms FROM hr ORDER BY t_ms");
+	g_assert_cmpuint(hr->len, ==, before + after);
+	/* 150 notifications at 20 Hz: some 7 s, not 150 ms squeezed. */
+	g_assert_cmpint(g_array_index(hr, int64_t, after - 1) -
+			    g_array_index(hr, int64_t, 0),
+			>=, 3000);
+	g_assert_cmpint(g_array_index(hr, int64_t, after) -
+			    g_array_index(hr, int64_t, after - 1),
+			>=, 5 * 60000);
 out:
 	world_free(&w);
 }
@@ -555,5 +890,7 @@ int main(int argc, char **argv)
 		g_test_add_data_func(check_cases[i].name, &check_cases[i],
 				     test_check_config);
 	g_test_add_func("/recoveryd/night-to-alert", test_night_to_alert);
+	g_test_add_func("/recoveryd/clock/held", test_clock_held);
+	g_test_add_func("/recoveryd/clock/step-back", test_clock_step_back);
 	return g_test_run();
 }

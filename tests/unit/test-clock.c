@@ -344,6 +344,90 @@ static void test_format_small_buffer(void)
 	g_assert_cmpstr(buf, ==, "1970");
 }
 
+/*
+ * The trust rule (DESIGN §4): synchronised or not × before/after the build
+ * floor × before/after the newest stored reading, with and without
+ * require-clock-sync.
+ */
+#define BUILD_MS   INT64_C(1780272000000) /* 2026-06-01 */
+#define NEWEST_MS  INT64_C(1788220800000) /* 2026-09-01 */
+#define BETWEEN_MS INT64_C(1782864000000) /* 2026-07-01 */
+#define AFTER_MS   INT64_C(1790812800000) /* 2026-10-01 */
+#define BOOT_1970  INT64_C(5000)	  /* a Pi without an RTC */
+
+struct trust_vector {
+	const char *name;
+	enum clock_sync sync;
+	bool require_sync;
+	int64_t wall_ms;
+	int64_t newest_ms;
+	enum clock_trust want;
+};
+
+static const struct trust_vector trust_vectors[] = {
+	{ "/clock/trust/sync/before-build", CLOCK_SYNC_YES, false, BOOT_1970,
+	  NEWEST_MS, CLOCK_TRUST_NONE },
+	{ "/clock/trust/sync/after-build-before-newest", CLOCK_SYNC_YES, false,
+	  BETWEEN_MS, NEWEST_MS, CLOCK_TRUST_SYNCHRONISED },
+	{ "/clock/trust/sync/after-both", CLOCK_SYNC_YES, false, AFTER_MS,
+	  NEWEST_MS, CLOCK_TRUST_SYNCHRONISED },
+	{ "/clock/trust/no-sync/before-build", CLOCK_SYNC_NO, false, BOOT_1970,
+	  NEWEST_MS, CLOCK_TRUST_NONE },
+	{ "/clock/trust/no-sync/after-build-before-newest", CLOCK_SYNC_NO,
+	  false, BETWEEN_MS, NEWEST_MS, CLOCK_TRUST_NONE },
+	{ "/clock/trust/no-sync/after-both", CLOCK_SYNC_NO, false, AFTER_MS,
+	  NEWEST_MS, CLOCK_TRUST_FLOOR },
+	{ "/clock/trust/no-sync/at-build", CLOCK_SYNC_NO, false, BUILD_MS, 0,
+	  CLOCK_TRUST_NONE },
+	{ "/clock/trust/no-sync/at-newest", CLOCK_SYNC_NO, false, NEWEST_MS,
+	  NEWEST_MS, CLOCK_TRUST_NONE },
+	{ "/clock/trust/no-sync/no-readings", CLOCK_SYNC_NO, false, BETWEEN_MS,
+	  0, CLOCK_TRUST_FLOOR },
+	{ "/clock/trust/no-sync/newest-before-build", CLOCK_SYNC_NO, false,
+	  BUILD_MS + 1, BUILD_MS - 1000, CLOCK_TRUST_FLOOR },
+	{ "/clock/trust/unknown/before-build", CLOCK_SYNC_UNKNOWN, false,
+	  BOOT_1970, 0, CLOCK_TRUST_NONE },
+	{ "/clock/trust/unknown/after-build-before-newest", CLOCK_SYNC_UNKNOWN,
+	  false, BETWEEN_MS, NEWEST_MS, CLOCK_TRUST_NONE },
+	{ "/clock/trust/unknown/after-both", CLOCK_SYNC_UNKNOWN, false,
+	  AFTER_MS, NEWEST_MS, CLOCK_TRUST_FLOOR },
+	{ "/clock/trust/strict/sync/before-build", CLOCK_SYNC_YES, true,
+	  BOOT_1970, 0, CLOCK_TRUST_NONE },
+	{ "/clock/trust/strict/sync/after-build-before-newest", CLOCK_SYNC_YES,
+	  true, BETWEEN_MS, NEWEST_MS, CLOCK_TRUST_SYNCHRONISED },
+	{ "/clock/trust/strict/no-sync/after-both", CLOCK_SYNC_NO, true,
+	  AFTER_MS, NEWEST_MS, CLOCK_TRUST_NONE },
+	{ "/clock/trust/strict/unknown/after-both", CLOCK_SYNC_UNKNOWN, true,
+	  AFTER_MS, NEWEST_MS, CLOCK_TRUST_FLOOR },
+	{ "/clock/trust/strict/unknown/after-build-before-newest",
+	  CLOCK_SYNC_UNKNOWN, true, BETWEEN_MS, NEWEST_MS, CLOCK_TRUST_NONE },
+};
+
+static void test_trust(gconstpointer data)
+{
+	const struct trust_vector *v = data;
+
+	g_assert_cmpint(clock_trust(v->sync, v->require_sync, v->wall_ms,
+				    BUILD_MS, v->newest_ms),
+			==, v->want);
+	g_assert_nonnull(clock_trust_name(v->want));
+}
+
+/* The boot id: the kernel's UUID, the same on every call. */
+static void test_boot_id(void)
+{
+	const char *id = clock_boot_id();
+	g_autofree char *kernel = NULL;
+
+	g_assert_true(g_uuid_string_is_valid(id));
+	g_assert_true(clock_boot_id() == id);
+	if (g_file_get_contents("/proc/sys/kernel/random/boot_id", &kernel,
+				NULL, NULL))
+		g_assert_cmpstr(g_strstrip(kernel), ==, id);
+	else
+		g_test_message("no /proc boot id here: a made-up one");
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
@@ -362,6 +446,10 @@ int main(int argc, char **argv)
 	for (size_t i = 0; i < G_N_ELEMENTS(bad_date_vectors); i++)
 		g_test_add_data_func(bad_date_vectors[i].name,
 				     &bad_date_vectors[i], test_bad_date);
+	for (size_t i = 0; i < G_N_ELEMENTS(trust_vectors); i++)
+		g_test_add_data_func(trust_vectors[i].name, &trust_vectors[i],
+				     test_trust);
+	g_test_add_func("/clock/boot-id", test_boot_id);
 	g_test_add_func("/clock/zone/unknown", test_zone_unknown);
 	g_test_add_func("/clock/zone/local", test_zone_local);
 	g_test_add_func("/clock/date/round-trip", test_date_round_trip);

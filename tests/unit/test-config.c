@@ -49,7 +49,7 @@ static const char full_text[] = "# every key of every group\n"	   /* 1 */
 				"database=/srv/recoveryd/r.db\n"   /* 5 */
 				"timezone=Europe/Berlin\n"	   /* 6 */
 				"retention-days=30\n"		   /* 7 */
-				"require-clock-sync=false\n"	   /* 8 */
+				"require-clock-sync=true\n"	   /* 8 */
 				"\n"				   /* 9 */
 				"[mqtt]\n"			   /* 10 */
 				"host=broker.lan\n"		   /* 11 */
@@ -110,7 +110,7 @@ static void check_full(const struct config *config)
 	g_assert_cmpstr(config->database, ==, "/srv/recoveryd/r.db");
 	g_assert_cmpstr(config->timezone, ==, "Europe/Berlin");
 	g_assert_cmpint(config->retention_days, ==, 30);
-	g_assert_false(config->require_clock_sync);
+	g_assert_true(config->require_clock_sync);
 
 	g_assert_cmpstr(config->host, ==, "broker.lan");
 	g_assert_cmpint(config->port, ==, 8884);
@@ -206,7 +206,8 @@ static void check_default_mqtt_gateway(const struct config *config)
 			"/var/lib/recoveryd/recoveryd.db");
 	g_assert_null(config->timezone);
 	g_assert_cmpint(config->retention_days, ==, 90);
-	g_assert_true(config->require_clock_sync);
+	/* DESIGN §4: a box without NTP must work by default. */
+	g_assert_false(config->require_clock_sync);
 	g_assert_cmpstr(config->host, ==, "localhost");
 	g_assert_cmpint(config->port, ==, 0);
 	g_assert_false(config->tls);

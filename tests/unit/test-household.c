@@ -42,7 +42,15 @@ struct fixture {
 	household *h;
 	int live_calls;
 	int urgent_calls;
+	GString *log; /* what the household said, a line each */
 };
+
+static void on_log(void *data, GLogLevelFlags level, const char *message)
+{
+	struct fixture *f = data;
+
+	g_string_append_printf(f->log, "%s\n", message);
+}
 
 static void on_live(void *data, int person, bool urgent)
 {
@@ -56,8 +64,9 @@ static void setup(struct fixture *f, gconstpointer unused)
 {
 	g_autoptr(GError) error = NULL;
 	g_autofree char *db = NULL;
-	struct household_ops ops = { .live_changed = on_live };
+	struct household_ops ops = { .live_changed = on_live, .log = on_log };
 
+	f->log = g_string_new(NULL);
 	f->dir = test_tmp_dir_new("test-household-XXXXXX");
 	db = g_build_filename(f->dir, "h.db", NULL);
 	f->config = config_load_data("household.conf", household_conf,
@@ -77,6 +86,18 @@ static void teardown(struct fixture *f, gconstpointer unused)
 	config_free(f->config);
 	test_remove_tree(f->dir);
 	g_free(f->dir);
+	g_string_free(f->log, TRUE);
+}
+
+/* Occurrences of @needle in what the household logged. */
+static unsigned log_count(struct fixture *f, const char *needle)
+{
+	unsigned n = 0;
+
+	for (const char *p = strstr(f->log->str, needle); p;
+	     p = strstr(p + 1, needle))
+		n++;
+	return n;
 }
 
 /* Decodes @hex as @uuid from @address, received at @t_ms. */
@@ -156,9 +177,9 @@ static void test_rr_chain(struct fixture *f, gconstpointer unused)
 	 * jitter; then two notifications in the same millisecond. */
 	feed(f, STRAP, DECODE_UUID_HEART_RATE, "16 4b 33 03 33 03", T0, 0);
 	feed(f, STRAP, DECODE_UUID_HEART_RATE, "16 4b 33 03 33 03", T0 + 1630,
-	     0);
-	feed(f, STRAP, DECODE_UUID_HEART_RATE, "16 4b 33 03", T0 + 2400, 0);
-	feed(f, STRAP, DECODE_UUID_HEART_RATE, "16 4b 33 03", T0 + 2400, 0);
+	     1630);
+	feed(f, STRAP, DECODE_UUID_HEART_RATE, "16 4b 33 03", T0 + 2400, 2400);
+	feed(f, STRAP, DECODE_UUID_HEART_RATE, "16 4b 33 03", T0 + 2400, 2400);
 	load(f, "alice", &span);
 	g_assert_cmpuint(span.hr->len, ==, 4);
 	g_assert_cmpuint(span.rr->len, ==, 6);
@@ -208,9 +229,9 @@ static void test_shared_scale(struct fixture *f, gconstpointer unused)
 
 	trust(f, T0, 0);
 	feed(f, SCALE, DECODE_UUID_MISCALE_V2, a, T0, 0);
-	feed(f, SCALE, DECODE_UUID_MISCALE_V2, a, T0 + 1000, 0);
-	feed(f, SCALE, DECODE_UUID_MISCALE_V2, b, T0 + 60000, 0);
-	feed(f, SCALE, DECODE_UUID_MISCALE_V2, nobody, T0 + 120000, 0);
+	feed(f, SCALE, DECODE_UUID_MISCALE_V2, a, T0 + 1000, 1000);
+	feed(f, SCALE, DECODE_UUID_MISCALE_V2, b, T0 + 60000, 60000);
+	feed(f, SCALE, DECODE_UUID_MISCALE_V2, nobody, T0 + 120000, 120000);
 	load(f, "alice", &alice);
 	load(f, "bob", &bob);
 	g_assert_cmpuint(alice.weights->len, ==, 1);
@@ -247,8 +268,8 @@ static void test_miscale_impedance(struct fixture *f, gconstpointer unused)
 			       (62 * 200) & 0xff, (62 * 200) >> 8);
 	trust(f, T0, 0);
 	feed(f, SCALE, DECODE_UUID_MISCALE_V2, bare, T0, 0);
-	feed(f, SCALE, DECODE_UUID_MISCALE_V2, full, T0 + 800, 0);
-	feed(f, SCALE, DECODE_UUID_MISCALE_V2, full, T0 + 1600, 0);
+	feed(f, SCALE, DECODE_UUID_MISCALE_V2, full, T0 + 800, 800);
+	feed(f, SCALE, DECODE_UUID_MISCALE_V2, full, T0 + 1600, 1600);
 	load(f, "alice", &span);
 	g_assert_cmpuint(span.weights->len, ==, 1);
 	store_span_clear(&span);
@@ -293,7 +314,7 @@ static void test_standard_scale(struct fixture *f, gconstpointer unused)
 	feed(f, SCALE, DECODE_UUID_WEIGHT, "04 a4 38 01", T0, 0);
 	/* 2a9c: user (0x0004), weight (0x0400): fat 18.5 %, user 1, 72.5 kg */
 	feed(f, SCALE, DECODE_UUID_BODY_COMPOSITION, "04 04 b9 00 01 a4 38",
-	     T0 + 400, 0);
+	     T0 + 400, 400);
 	load(f, "carol", &span);
 	g_assert_cmpuint(span.weights->len, ==, 1);
 	g_assert_cmpfloat(
@@ -316,7 +337,8 @@ static void test_bed_sensor(struct fixture *f, gconstpointer unused)
 	f->urgent_calls = 0;
 	/* packet id 1, occupancy 1, temperature 21.5 °C */
 	feed(f, BED, DECODE_UUID_BTHOME, "40 00 01 23 01 02 66 08", T0, 0);
-	feed(f, BED, DECODE_UUID_BTHOME, "40 00 02 23 00", T0 + 3600000, 0);
+	feed(f, BED, DECODE_UUID_BTHOME, "40 00 02 23 00", T0 + 3600000,
+	     3600000);
 	load(f, "alice", &span);
 	g_assert_cmpuint(span.bed->len, ==, 2);
 	g_assert_true(g_array_index(span.bed, struct state_sample, 0).on);
@@ -328,12 +350,160 @@ static void test_bed_sensor(struct fixture *f, gconstpointer unused)
 	store_span_clear(&span);
 }
 
+/* Held rows are in the database: a restart (household and store closed and
+ * opened again, in the same boot) finds them, and files them at their true
+ * times once the clock is trusted. */
+static void test_held_restart(struct fixture *f, gconstpointer unused)
+{
+	g_autoptr(GError) error = NULL;
+	g_autofree char *db = g_build_filename(f->dir, "h.db", NULL);
+	struct household_ops ops = { .live_changed = on_live, .log = on_log };
+	struct store_span span = { 0 };
+
+	/* Booted in 1970: HR 60 and one RR of 1000 ms, a second apart. */
+	feed(f, STRAP, DECODE_UUID_HEART_RATE, "16 3c 00 04", 10000, 5000);
+	feed(f, STRAP, DECODE_UUID_HEART_RATE, "16 3c 00 04", 11000, 6000);
+	feed(f, BED, DECODE_UUID_BTHOME, "40 00 01 23 01", 11500, 6500);
+	g_assert_cmpuint(household_held_rows(f->h), ==, 5);
+
+	household_free(f->h);
+	store_close(f->store);
+	f->store = store_open(db, NULL, &error);
+	g_assert_no_error(error);
+	f->h = household_new(f->config, f->store, (int32_t)(T0 / 86400000),
+			     &ops, f, &error);
+	g_assert_no_error(error);
+	g_assert_cmpuint(household_held_rows(f->h), ==, 5);
+	load(f, "alice", &span);
+	g_assert_cmpuint(span.hr->len + span.rr->len + span.bed->len, ==, 0);
+	store_span_clear(&span);
+
+	/* Monotonic 20 s is T0. */
+	trust(f, T0, 20000);
+	g_assert_cmpuint(household_held_rows(f->h), ==, 0);
+	g_assert_cmpuint(log_count(f, "filed 5 readings"), ==, 1);
+	load(f, "alice", &span);
+	g_assert_cmpuint(span.hr->len, ==, 2);
+	g_assert_cmpint(g_array_index(span.hr, struct hr_sample, 0).t_ms, ==,
+			T0 - 15000);
+	g_assert_cmpint(g_array_index(span.hr, struct hr_sample, 1).t_ms, ==,
+			T0 - 14000);
+	g_assert_cmpuint(span.rr->len, ==, 2);
+	g_assert_cmpint(g_array_index(span.rr, struct rr_sample, 1).t_ms, ==,
+			T0 - 14000);
+	g_assert_cmpuint(span.bed->len, ==, 1);
+	g_assert_cmpint(g_array_index(span.bed, struct state_sample, 0).t_ms,
+			==, T0 - 13500);
+	store_span_clear(&span);
+}
+
+/* The live value's and the device's times were read on the untrusted
+ * clock: once it is trusted they are moved with it, never left in 1970. */
+static void test_live_times_at_trust(struct fixture *f, gconstpointer unused)
+{
+	struct household_person *alice = household_person(f->h, 0);
+	int strap = household_find_device(f->h, STRAP);
+
+	feed(f, STRAP, DECODE_UUID_HEART_RATE, "16 3c 00 04", 10000, 5000);
+	g_assert_cmpint(alice->live.updated_ms, ==, 10000);
+	trust(f, T0, 16000);
+	g_assert_cmpint(alice->live.updated_ms, ==, T0 - 11000);
+	g_assert_cmpint(alice->live.heart_rate_ms, ==, T0 - 11000);
+	g_assert_cmpint(household_device(f->h, (size_t)strap)->last_seen_ms, ==,
+			T0 - 11000);
+}
+
+/* Fifteen minutes of a strap, one beat of 1000 ms a second; the wall clock
+ * steps back 10 minutes; five more minutes. Every beat is stored, the
+ * later ones as a block 10 minutes earlier with their spacing kept (where
+ * an instant is taken, the millisecond after), none squeezed; the step is
+ * logged once. */
+#define PRE_S	900
+#define POST_S	300
+#define STEP_MS (-600000)
+
+/* Every beat of the step-back test where it belongs: @samples holds
+ * struct rr_sample or struct hr_sample, both with t_ms first. */
+static void assert_step_back_times(GArray *samples)
+{
+	g_autoptr(GHashTable) at =
+	    g_hash_table_new(g_int64_hash, g_int64_equal);
+	guint size = g_array_get_element_size(samples);
+
+	g_assert_cmpuint(samples->len, ==, PRE_S + POST_S);
+	for (guint i = 0; i < samples->len; i++)
+		g_hash_table_add(at, samples->data + (gsize)i * size);
+	for (int i = 1; i <= PRE_S + POST_S; i++) {
+		/* After the step: on the new clock, each instant taken by a
+		 * beat from before the step, so one millisecond on. */
+		int64_t t = T0 + i * 1000 + (i > PRE_S ? STEP_MS + 1 : 0);
+
+		if (!g_hash_table_contains(at, &t))
+			g_assert_cmpint(t, ==, -1);
+	}
+}
+
+static void test_step_back(struct fixture *f, gconstpointer unused)
+{
+	struct store_span span = { 0 };
+
+	trust(f, T0, 0);
+	for (int i = 1; i <= PRE_S + POST_S; i++) {
+		int64_t mono = i * 1000;
+		int64_t wall = T0 + mono + (i > PRE_S ? STEP_MS : 0);
+
+		feed(f, STRAP, DECODE_UUID_HEART_RATE, "16 3c 00 04", wall,
+		     mono);
+	}
+	g_assert_cmpuint(log_count(f, "stepped"), ==, 1);
+	g_assert_cmpuint(log_count(f, "stepped back by 10.0 min"), ==, 1);
+
+	load(f, "alice", &span);
+	assert_step_back_times(span.rr);
+	assert_step_back_times(span.hr);
+	store_span_clear(&span);
+}
+
+/* A step forward: logged once with its size; the beats after it move on
+ * as a block; the device's last-seen time moves with the clock. */
+static void test_step_forward(struct fixture *f, gconstpointer unused)
+{
+	struct store_span span = { 0 };
+	int strap = household_find_device(f->h, STRAP);
+
+	trust(f, T0, 0);
+	feed(f, STRAP, DECODE_UUID_HEART_RATE, "16 3c 00 04", T0 + 1000, 1000);
+	feed(f, STRAP, DECODE_UUID_HEART_RATE, "16 3c 00 04", T0 + 2000, 2000);
+	/* Slewed by a millisecond: no step, and the beats keep their
+	 * spacing (the offset follows by 1/16 ms). */
+	feed(f, STRAP, DECODE_UUID_HEART_RATE, "16 3c 00 04", T0 + 3001, 3000);
+	g_assert_cmpuint(log_count(f, "stepped"), ==, 0);
+	feed(f, STRAP, DECODE_UUID_HEART_RATE, "16 3c 00 04",
+	     T0 + 3600000 + 4001, 4000);
+	g_assert_cmpuint(log_count(f, "stepped forward by 1.0 h"), ==, 1);
+	g_assert_cmpint(household_device(f->h, (size_t)strap)->last_seen_ms, ==,
+			T0 + 3600000 + 4001);
+	load(f, "alice", &span);
+	g_assert_cmpuint(span.rr->len, ==, 4);
+	g_assert_cmpint(g_array_index(span.rr, struct rr_sample, 2).t_ms, ==,
+			T0 + 3000);
+	/* The chain of beats goes on: 1000 ms after the last, on the new
+	 * clock. */
+	g_assert_cmpint(g_array_index(span.rr, struct rr_sample, 3).t_ms, ==,
+			T0 + 3600000 + 4001);
+	store_span_clear(&span);
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
 #define ADD(path, fn)                                                          \
 	g_test_add(path, struct fixture, NULL, setup, fn, teardown)
 	ADD("/household/held-until-clock", test_held_until_clock);
+	ADD("/household/held-restart", test_held_restart);
+	ADD("/household/live-times-at-trust", test_live_times_at_trust);
+	ADD("/household/step-back", test_step_back);
+	ADD("/household/step-forward", test_step_forward);
 	ADD("/household/rr-chain", test_rr_chain);
 	ADD("/household/no-contact", test_no_contact);
 	ADD("/household/shared-scale", test_shared_scale);

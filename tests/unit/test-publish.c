@@ -309,6 +309,49 @@ static void test_alert_and_state(struct fixture *f, gconstpointer unused)
 	g_assert_cmpstr(sent_at(f, 1)->json, ==, "{\"date\":\"2026-03-02\"}");
 }
 
+/* While the clock is not trusted no payload carries a time (it may read
+ * 1970); once it is, live values and device states carry times of the
+ * trusted clock. */
+static void test_untrusted_clock_no_time(struct fixture *f,
+					 gconstpointer unused)
+{
+	g_autoptr(JsonParser) live_parser = json_parser_new();
+	g_autoptr(JsonParser) device_parser = json_parser_new();
+	g_autoptr(GError) error = NULL;
+	struct reading r = {
+		.address = STRAP,
+		.t_ms = 10000, /* 1970, ten seconds after boot */
+		.payload = { .uuid = DECODE_UUID_BATTERY_LEVEL,
+			     .u.battery_pct = 80 },
+	};
+	JsonObject *o;
+
+	g_assert_true(household_ingest(f->h, &r, 5000, &error));
+	set_heart_rate(f, 61);
+	household_person(f->h, 0)->live.updated_ms = 10000;
+	publish_all_live(f->p);
+	g_assert_cmpuint(f->sent->len, ==, 4);
+	for (guint i = 0; i < f->sent->len; i++)
+		g_assert_null(strstr(sent_at(f, i)->json, "1970"));
+	o = parse(sent_at(f, 0)->json, device_parser);
+	g_assert_cmpint(json_object_get_int_member(o, "battery_pct"), ==, 80);
+	g_assert_false(json_object_has_member(o, "last_seen"));
+	o = parse(sent_at(f, 2)->json, live_parser);
+	g_assert_false(json_object_has_member(o, "updated"));
+
+	/* Monotonic 15 s is T0: the reading came 10 s before. */
+	g_assert_true(household_set_clock_trusted(f->h, T0, 15000, &error));
+	g_assert_no_error(error);
+	publish_all_live(f->p);
+	g_assert_cmpuint(f->sent->len, ==, 8);
+	o = parse(sent_at(f, 4)->json, device_parser);
+	g_assert_cmpstr(json_object_get_string_member(o, "last_seen"), ==,
+			"2026-03-02T05:59:50Z");
+	o = parse(sent_at(f, 6)->json, live_parser);
+	g_assert_cmpstr(json_object_get_string_member(o, "updated"), ==,
+			"2026-03-02T05:59:50Z");
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
@@ -318,6 +361,7 @@ int main(int argc, char **argv)
 	ADD("/publish/live/stale-heart-rate", test_live_stale_heart_rate);
 	ADD("/publish/device/owner-and-link", test_device);
 	ADD("/publish/all-live", test_all_live);
+	ADD("/publish/untrusted-clock-no-time", test_untrusted_clock_no_time);
 	ADD("/publish/alert-and-state", test_alert_and_state);
 #undef ADD
 	return g_test_run();

@@ -1162,6 +1162,308 @@ static void test_corrupt(struct fixture *f, gconstpointer data)
 	g_clear_error(&error);
 }
 
+/* --- readings held while the clock is not trusted ----------------------- */
+
+#define BOOT_A "0f2b3c4d-1111-4222-8333-444455556666"
+#define BOOT_B "9a8b7c6d-aaaa-4bbb-8ccc-ddddeeeeffff"
+
+static void hold(store *s, const char *boot, int64_t mono_ms, int64_t user,
+		 enum store_reading_kind kind, int sub, double v0, double v1,
+		 double v2)
+{
+	GError *error = NULL;
+	struct store_reading r = {
+		.user = user, .kind = kind, .sub = sub, .v = { v0, v1, v2 }
+	};
+
+	g_assert_true(store_hold_reading(s, boot, mono_ms, &r, &error));
+	g_assert_no_error(error);
+}
+
+static uint64_t held_count(store *s, const char *boot)
+{
+	GError *error = NULL;
+	uint64_t n = 0;
+
+	g_assert_true(store_held_count(s, boot, &n, &error));
+	g_assert_no_error(error);
+	return n;
+}
+
+/* A database as the previous release left it (version 2) gains the held
+ * tables, empty, and keeps its rows. */
+static void test_migrate_from_v2(struct fixture *f, gconstpointer data)
+{
+	GError *error = NULL;
+	struct store_span span = { 0 };
+	g_autoptr(store) s = NULL;
+	sqlite3 *db;
+
+	g_assert_cmpint(latest_version(), >=, 3);
+	make_v1(f->path);
+	db = raw_open(f->path);
+	raw_exec(db, store_migration_sql(2));
+	raw_exec(db, "PRAGMA user_version = 2");
+	g_assert_cmpint(raw_int(db, "SELECT count(*) FROM sqlite_master "
+				    "WHERE name = 'held'"),
+			==, 0);
+	sqlite3_close(db);
+
+	s = open_store(f);
+	g_assert_cmpint(store_schema_version(s), ==, latest_version());
+	g_assert_true(
+	    store_load_span(s, 1, T0_MS, T0_MS + 1000, &span, &error));
+	g_assert_no_error(error);
+	g_assert_cmpuint(span.rr->len, ==, 2);
+	store_span_clear(&span);
+	g_assert_cmpuint(held_count(s, BOOT_A), ==, 0);
+	hold(s, BOOT_A, 5000, 1, STORE_READING_HR, 0, 61, NAN, NAN);
+	g_assert_cmpuint(held_count(s, BOOT_A), ==, 1);
+	flush(s);
+
+	db = raw_open(f->path);
+	g_assert_cmpint(raw_int(db, "SELECT count(*) FROM held"), ==, 1);
+	g_assert_cmpint(raw_int(db, "SELECT count(*) FROM "
+				    "readings_unknown_time"),
+			==, 0);
+	g_assert_cmpint(raw_int(db, "SELECT count(*) FROM results"), ==, 1);
+	sqlite3_close(db);
+}
+
+/* Held rows of one boot are filed at mono + offset, every kind in its
+ * table; a value the store refuses is counted and dropped; another boot's
+ * rows are left alone, then set aside. */
+static void test_held_file(struct fixture *f, gconstpointer data)
+{
+	GError *error = NULL;
+	struct store_span span = { 0 };
+	g_autoptr(store) s = open_store(f);
+	int64_t alice = user_id(s, "alice");
+	uint64_t filed = 0, refused = 0, moved = 0, dropped = 0;
+	int64_t newest = -1;
+	sqlite3 *db;
+
+	hold(s, BOOT_A, 1000, alice, STORE_READING_RR, 0, 800, NAN, NAN);
+	hold(s, BOOT_A, 1000, alice, STORE_READING_HR, 0, 60, NAN, NAN);
+	hold(s, BOOT_A, 2000, alice, STORE_READING_STATE, STORE_STATE_BED, 1,
+	     NAN, NAN);
+	hold(s, BOOT_A, 2000, alice, STORE_READING_ENV, STORE_ENV_TEMPERATURE_C,
+	     21.5, NAN, NAN);
+	hold(s, BOOT_A, 3000, alice, STORE_READING_BODY, 0, 61.2, NAN, 500);
+	hold(s, BOOT_A, 4000, alice, STORE_READING_CHECKIN, 0, 4, NAN, 3);
+	hold(s, BOOT_A, 4500, alice, STORE_READING_RR, 0, -5, NAN, NAN);
+	hold(s, BOOT_B, 1000, alice, STORE_READING_RR, 0, 900, NAN, NAN);
+	g_assert_cmpuint(held_count(s, BOOT_A), ==, 7);
+	g_assert_cmpuint(held_count(s, BOOT_B), ==, 1);
+	g_assert_true(store_newest_reading_ms(s, &newest, &error));
+	g_assert_cmpint(newest, ==, 0); /* held rows have no wall time */
+
+	g_assert_true(
+	    store_held_file(s, BOOT_A, T0_MS, &filed, &refused, &error));
+	g_assert_no_error(error);
+	g_assert_cmpuint(filed, ==, 6);
+	g_assert_cmpuint(refused, ==, 1);
+	g_assert_cmpuint(held_count(s, BOOT_A), ==, 0);
+	g_assert_cmpuint(held_count(s, BOOT_B), ==, 1);
+
+	g_assert_true(
+	    store_load_span(s, alice, T0_MS, T0_MS + 10000, &span, &error));
+	g_assert_no_error(error);
+	g_assert_cmpuint(span.rr->len, ==, 1);
+	g_assert_cmpint(g_array_index(span.rr, struct rr_sample, 0).t_ms, ==,
+			T0_MS + 1000);
+	g_assert_cmpfloat(g_array_index(span.rr, struct rr_sample, 0).rr_ms, ==,
+			  800);
+	g_assert_cmpuint(span.hr->len, ==, 1);
+	g_assert_cmpint(g_array_index(span.hr, struct hr_sample, 0).t_ms, ==,
+			T0_MS + 1000);
+	g_assert_cmpuint(span.bed->len, ==, 1);
+	g_assert_cmpint(g_array_index(span.bed, struct state_sample, 0).t_ms,
+			==, T0_MS + 2000);
+	g_assert_true(g_array_index(span.bed, struct state_sample, 0).on);
+	g_assert_cmpuint(span.weights->len, ==, 1);
+	g_assert_cmpint(
+	    g_array_index(span.weights, struct weight_sample, 0).t_ms, ==,
+	    T0_MS + 3000);
+	g_assert_true(isnan(
+	    g_array_index(span.weights, struct weight_sample, 0).body_fat_pct));
+	g_assert_cmpuint(span.checkins->len, ==, 1);
+	g_assert_cmpfloat(
+	    g_array_index(span.checkins, struct checkin_sample, 0).energy, ==,
+	    3);
+	store_span_clear(&span);
+	g_assert_true(store_newest_reading_ms(s, &newest, &error));
+	g_assert_cmpint(newest, ==, T0_MS + 4000);
+
+	g_assert_true(
+	    store_held_set_aside(s, BOOT_A, 100, &moved, &dropped, &error));
+	g_assert_no_error(error);
+	g_assert_cmpuint(moved, ==, 1);
+	g_assert_cmpuint(dropped, ==, 0);
+	g_assert_cmpuint(held_count(s, BOOT_B), ==, 0);
+	db = raw_open(f->path);
+	g_assert_cmpint(raw_int(db, "SELECT count(*) FROM env WHERE kind = "
+				    "'temperature_c' AND value = 21.5"),
+			==, 1);
+	g_assert_cmpint(raw_int(db,
+				"SELECT count(*) FROM "
+				"readings_unknown_time WHERE boot_id = '" BOOT_B
+				"' AND mono_ms = 1000 AND v0 = 900"),
+			==, 1);
+	g_assert_cmpint(raw_int(db, "SELECT count(*) FROM held"), ==, 0);
+	sqlite3_close(db);
+}
+
+/* Held rows are in the database, not in memory: a store opened again (a
+ * restart) finds them; the oldest can be dropped; an unknown kind is
+ * refused before anything is written. */
+static void test_held_persist(struct fixture *f, gconstpointer data)
+{
+	GError *error = NULL;
+	store *s = open_store(f);
+	int64_t alice = user_id(s, "alice");
+	struct store_reading bad = { .user = alice, .kind = 99 };
+	struct store_span span = { 0 };
+	uint64_t filed, refused;
+
+	for (int i = 1; i <= 5; i++)
+		hold(s, BOOT_A, i * 1000, alice, STORE_READING_HR, 0, 60 + i,
+		     NAN, NAN);
+	g_assert_false(store_hold_reading(s, BOOT_A, 1, &bad, &error));
+	g_assert_error(error, STORE_ERROR, STORE_ERROR_INVALID);
+	g_clear_error(&error);
+	store_close(s);
+
+	s = open_store(f);
+	g_assert_cmpuint(held_count(s, BOOT_A), ==, 5);
+	g_assert_true(store_held_drop_oldest(s, BOOT_A, 2, &error));
+	g_assert_no_error(error);
+	g_assert_cmpuint(held_count(s, BOOT_A), ==, 3);
+	g_assert_true(
+	    store_held_file(s, BOOT_A, T0_MS, &filed, &refused, &error));
+	g_assert_cmpuint(filed, ==, 3);
+	g_assert_true(
+	    store_load_span(s, alice, T0_MS, T0_MS + 10000, &span, &error));
+	g_assert_cmpuint(span.hr->len, ==, 3);
+	g_assert_cmpint(g_array_index(span.hr, struct hr_sample, 0).t_ms, ==,
+			T0_MS + 3000);
+	g_assert_cmpfloat(g_array_index(span.hr, struct hr_sample, 0).bpm, ==,
+			  63);
+	store_span_clear(&span);
+	store_close(s);
+}
+
+/* readings_unknown_time keeps at most the newest @keep rows. */
+static void test_held_set_aside_keep(struct fixture *f, gconstpointer data)
+{
+	GError *error = NULL;
+	g_autoptr(store) s = open_store(f);
+	int64_t alice = user_id(s, "alice");
+	uint64_t moved, dropped;
+	sqlite3 *db;
+
+	for (int i = 1; i <= 5; i++)
+		hold(s, BOOT_B, i * 1000, alice, STORE_READING_RR, 0, 800, NAN,
+		     NAN);
+	hold(s, BOOT_A, 1, alice, STORE_READING_RR, 0, 800, NAN, NAN);
+	g_assert_true(
+	    store_held_set_aside(s, BOOT_A, 3, &moved, &dropped, &error));
+	g_assert_no_error(error);
+	g_assert_cmpuint(moved, ==, 5);
+	g_assert_cmpuint(dropped, ==, 2);
+	g_assert_cmpuint(held_count(s, BOOT_A), ==, 1);
+	db = raw_open(f->path);
+	g_assert_cmpint(raw_int(db, "SELECT count(*) FROM "
+				    "readings_unknown_time"),
+			==, 3);
+	g_assert_cmpint(raw_int(db, "SELECT min(mono_ms) FROM "
+				    "readings_unknown_time"),
+			==, 3000);
+	sqlite3_close(db);
+}
+
+/* A distinct reading at a taken instant goes to the next free millisecond;
+ * without @distinct it is a repeat of the one standing there. Body rows
+ * merge either way. */
+static void test_add_reading_distinct(struct fixture *f, gconstpointer data)
+{
+	GError *error = NULL;
+	g_autoptr(store) s = open_store(f);
+	int64_t alice = user_id(s, "alice");
+	struct store_reading rr = { alice, STORE_READING_RR, 0, { 810 } };
+	struct store_reading hr = { alice, STORE_READING_HR, 0, { 70 } };
+	struct store_reading bed = {
+		alice, STORE_READING_STATE, STORE_STATE_BED, { 1 }
+	};
+	struct store_reading fat = {
+		alice, STORE_READING_BODY, 0, { METRIC_NONE, 20, METRIC_NONE }
+	};
+	struct store_span span = { 0 };
+
+	g_assert_true(store_add_rr(s, alice, T0_MS, 800, &error));
+	g_assert_true(store_add_hr(s, alice, T0_MS, 70, &error));
+	g_assert_true(
+	    store_add_state(s, alice, STORE_STATE_BED, T0_MS, false, &error));
+	g_assert_true(store_add_body(s, alice, T0_MS, 60, METRIC_NONE,
+				     METRIC_NONE, &error));
+	g_assert_true(store_add_reading(s, &rr, T0_MS, false, &error));
+	g_assert_true(store_add_reading(s, &rr, T0_MS, true, &error));
+	g_assert_true(store_add_reading(s, &rr, T0_MS, true, &error));
+	g_assert_true(store_add_reading(s, &hr, T0_MS, true, &error));
+	g_assert_true(store_add_reading(s, &bed, T0_MS, true, &error));
+	g_assert_true(store_add_reading(s, &fat, T0_MS, true, &error));
+	g_assert_no_error(error);
+
+	g_assert_true(
+	    store_load_span(s, alice, T0_MS, T0_MS + 100, &span, &error));
+	g_assert_cmpuint(span.rr->len, ==, 3);
+	g_assert_cmpfloat(g_array_index(span.rr, struct rr_sample, 0).rr_ms, ==,
+			  800);
+	g_assert_cmpint(g_array_index(span.rr, struct rr_sample, 1).t_ms, ==,
+			T0_MS + 1);
+	g_assert_cmpint(g_array_index(span.rr, struct rr_sample, 2).t_ms, ==,
+			T0_MS + 2);
+	/* The same heart rate, but a distinct reading: kept beside it. */
+	g_assert_cmpuint(span.hr->len, ==, 2);
+	g_assert_cmpint(g_array_index(span.hr, struct hr_sample, 1).t_ms, ==,
+			T0_MS + 1);
+	g_assert_cmpuint(span.bed->len, ==, 2);
+	g_assert_true(g_array_index(span.bed, struct state_sample, 1).on);
+	g_assert_cmpuint(span.weights->len, ==, 1);
+	g_assert_cmpfloat(
+	    g_array_index(span.weights, struct weight_sample, 0).body_fat_pct,
+	    ==, 20);
+	store_span_clear(&span);
+}
+
+/* The newest reading of any person in any raw table, states and the
+ * environment included: the wall clock's floor. */
+static void test_newest_reading(struct fixture *f, gconstpointer data)
+{
+	GError *error = NULL;
+	g_autoptr(store) s = open_store(f);
+	int64_t alice = user_id(s, "alice"), bob = user_id(s, "bob");
+	int64_t newest = -1;
+
+	g_assert_true(store_newest_reading_ms(s, &newest, &error));
+	g_assert_cmpint(newest, ==, 0);
+	g_assert_true(store_add_env(s, alice, STORE_ENV_ILLUMINANCE_LX,
+				    T0_MS + 99, 3, &error));
+	g_assert_true(store_add_hr(s, alice, T0_MS + 50, 60, &error));
+	g_assert_true(store_newest_reading_ms(s, &newest, &error));
+	g_assert_cmpint(newest, ==, T0_MS + 99);
+	g_assert_true(store_add_state(s, bob, STORE_STATE_MOTION, T0_MS + 150,
+				      true, &error));
+	g_assert_true(store_newest_reading_ms(s, &newest, &error));
+	g_assert_cmpint(newest, ==, T0_MS + 150);
+	g_assert_true(store_add_rr(s, alice, T0_MS + 200, 800, &error));
+	g_assert_true(store_add_checkin(s, bob, T0_MS + 300, 3, METRIC_NONE,
+					METRIC_NONE, &error));
+	g_assert_true(store_newest_reading_ms(s, &newest, &error));
+	g_assert_no_error(error);
+	g_assert_cmpint(newest, ==, T0_MS + 300);
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
@@ -1174,6 +1476,12 @@ int main(int argc, char **argv)
 	ADD("/store/migrate/from-v1", test_migrate_from_v1);
 	ADD("/store/migrate/atomic", test_migrate_atomic);
 	ADD("/store/migrate/newer-refused", test_migrate_newer_refused);
+	ADD("/store/migrate/from-v2", test_migrate_from_v2);
+	ADD("/store/held/file", test_held_file);
+	ADD("/store/held/persist", test_held_persist);
+	ADD("/store/held/set-aside-keep", test_held_set_aside_keep);
+	ADD("/store/reading/distinct", test_add_reading_distinct);
+	ADD("/store/reading/newest", test_newest_reading);
 	ADD("/store/ingest/idempotent", test_ingest_idempotent);
 	ADD("/store/ingest/invalid", test_ingest_invalid);
 	ADD("/store/users", test_users);
