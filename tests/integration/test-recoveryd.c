@@ -4,7 +4,10 @@
  * (RECOVERYD) with a configuration file, a real mosquitto, and the BlueZ
  * stand-in on a private bus. A strap streams heart rates, a bed sensor
  * advertises; the test watches the broker as a dashboard would, then stops
- * the daemon with SIGTERM and reads the database.
+ * the daemon with SIGTERM and reads the database. Then late data (a
+ * check-in after the morning alert: an update only when the advice
+ * changes; a held alert released by its check-in) over seeded history, and
+ * the demo run from a file with only [gateway] and [mqtt].
  */
 #include <signal.h>
 #include <string.h>
@@ -968,6 +971,102 @@ out:
 	world_free(&w);
 }
 
+/* --- the demo with a configuration of its own ------------------------------
+ */
+
+/*
+ * recoveryd --demo --config FILE where FILE has only [gateway] and [mqtt]
+ * (DESIGN §9): the demo brings its people. Against a real mosquitto, a few
+ * fast days: exit 0, morning alerts for all three demo people, and every
+ * day's check-in in that day's stored result. Without --demo the same file
+ * is refused: it has nobody in it.
+ */
+static void test_demo_own_config(void)
+{
+	const char *const topics[] = { "recovery/#", NULL };
+	static const char *const users[] = { "alice", "bob", "carol" };
+	struct broker_config bc = { .allow_anonymous = true };
+	g_autoptr(GError) error = NULL;
+	g_autoptr(broker) b = broker_new(&bc, &error);
+	g_autoptr(probe) pr = NULL;
+	g_autofree char *dir = NULL, *conf = NULL, *db = NULL, *text = NULL;
+	g_autofree char *out = NULL, *err = NULL;
+	store *s;
+
+	if (!broker_check(error))
+		return;
+	pr = probe_new(broker_probe_port(b), NULL, NULL, topics, &error);
+	g_assert_no_error(error);
+	dir = test_tmp_dir_new("test-recoveryd-demo-XXXXXX");
+	conf = g_build_filename(dir, "demo.conf", NULL);
+	db = g_build_filename(dir, "demo.db", NULL);
+	text = g_strdup_printf("[gateway]\n"
+			       "database=%s\n"
+			       "timezone=UTC\n"
+			       "[mqtt]\n"
+			       "host=127.0.0.1\n"
+			       "port=%d\n",
+			       db, broker_port(b));
+	g_assert_true(g_file_set_contents(conf, text, -1, &error));
+
+	/* Not without --demo: nobody in it. */
+	{
+		const char *check[] = { g_getenv("RECOVERYD"), "--config", conf,
+					"--check-config", NULL };
+
+		g_assert_cmpint(test_spawn(check, NULL, &out, &err), ==, 1);
+		g_assert_nonnull(strstr(err, "no [user NAME] section"));
+		g_clear_pointer(&out, g_free);
+		g_clear_pointer(&err, g_free);
+	}
+	{
+		const char *run[] = { g_getenv("RECOVERYD"),
+				      "--demo",
+				      "--config",
+				      conf,
+				      "--demo-days",
+				      "3",
+				      "--demo-speed",
+				      "1",
+				      NULL };
+
+		g_assert_cmpint(test_spawn(run, NULL, &out, &err), ==, 0);
+	}
+	g_assert_nonnull(strstr(err, "3 people"));
+	g_assert_nonnull(strstr(err, "demo: 3 simulated days done"));
+	for (size_t u = 0; u < G_N_ELEMENTS(users); u++) {
+		g_autofree char *topic =
+		    g_strdup_printf("recovery/%s/alert", users[u]);
+
+		if (wait_message(pr, 0, topic, NULL, 5000) < 0)
+			g_printerr("%s", err);
+		g_assert_cmpint(wait_message(pr, 0, topic, NULL, 5000), >=, 0);
+	}
+
+	/* Every simulated day's check-in is in its stored result. */
+	s = store_open(db, NULL, &error);
+	g_assert_no_error(error);
+	for (size_t u = 0; u < G_N_ELEMENTS(users); u++) {
+		g_autoptr(GArray) results =
+		    g_array_new(FALSE, FALSE, sizeof(struct store_result));
+		int64_t id;
+
+		g_assert_true(store_user_id(s, users[u], &id, &error));
+		g_assert_true(store_get_results(s, id, 0, INT32_MAX - 1,
+						results, &error));
+		g_assert_cmpuint(results->len, ==, 3);
+		for (guint i = 0; i < results->len; i++) {
+			const struct store_result *r =
+			    &g_array_index(results, struct store_result, i);
+
+			g_assert_nonnull(strstr(r->state_json, "\"mood\""));
+			g_assert_cmpint(r->alerted_ms, >, 0);
+		}
+	}
+	store_close(s);
+	g_assert_true(test_remove_tree(dir));
+}
+
 /* recoveryd --check-config as a person runs it: exit status and the one
  * line on stderr that names the file and line. */
 struct check_case {
@@ -1036,5 +1135,6 @@ int main(int argc, char **argv)
 				     test_check_config);
 	g_test_add_func("/recoveryd/night-to-alert", test_night_to_alert);
 	g_test_add_func("/recoveryd/late-data", test_late_data);
+	g_test_add_func("/recoveryd/demo-own-config", test_demo_own_config);
 	return g_test_run();
 }
