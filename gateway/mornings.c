@@ -12,6 +12,9 @@
 /* A morning first handled this long after the latest time (the daemon was
  * down, or the clock only now set) gets its state but no alert. */
 #define LATE_S (30 * 60)
+/* A held alert or a re-analysis that failed (the store: disk full, card
+ * gone read-only) is tried again this much later, not in a tight loop. */
+#define RETRY_MS 10000
 
 struct morning_result {
 	bool have;
@@ -99,6 +102,7 @@ static int32_t first_unanalysed(struct daemon *d, struct household_person *p,
 	g_autoptr(GArray) results =
 	    g_array_new(FALSE, FALSE, sizeof(struct store_result));
 	g_autoptr(GError) error = NULL;
+	const struct store_result *last;
 
 	if (!store_get_results(d->store, p->user_id,
 			       today - MORNINGS_BACKFILL_DAYS, today - 1,
@@ -108,9 +112,8 @@ static int32_t first_unanalysed(struct daemon *d, struct household_person *p,
 	}
 	if (!results->len)
 		return today;
-	return g_array_index(results, struct store_result, results->len - 1)
-		   .day +
-	       1;
+	last = &g_array_index(results, struct store_result, results->len - 1);
+	return last->day + 1;
 }
 
 /* Nights @from..@to analysed from the raw readings, then their results
@@ -130,7 +133,7 @@ static bool analyse_days(struct daemon *d, struct household_person *p,
 		}
 	if (!analyze_results(d->store, &p->analysis, from, to, daemon_now_ms(d),
 			     keep_last_day, ret, &error)) {
-		daemon_store_failed(d, "analysing a night", error);
+		daemon_store_failed(d, "storing a day's result", error);
 		return false;
 	}
 	/* A night's samples were just loaded and freed: give the pages
@@ -218,8 +221,12 @@ static void release_held(struct daemon *d, struct household_person *p,
 	struct morning_result result;
 	char date[16];
 
-	if (!analyse_days(d, p, day, day, &result))
-		return; /* still held: tried again at the next check */
+	if (!analyse_days(d, p, day, day, &result)) {
+		/* Still held: tried again a little later. */
+		pd->checkin_in = false;
+		pd->hold_until_ms = daemon_now_ms(d) + RETRY_MS;
+		return;
+	}
 	clock_day_format(day, date, sizeof(date));
 	pd->held_day = 0;
 	if (!result.have || result.day.day != day)
@@ -254,12 +261,15 @@ static void reanalyse_late(struct daemon *d, struct household_person *p,
 	}
 	if (!store_get_results(d->store, p->user_id, to, to, before, &error)) {
 		daemon_store_failed(d, "reading results", error);
-		return; /* tried again at the next check */
+		pd->late_due_ms = now + RETRY_MS;
+		return;
 	}
 	if (before->len)
 		told = &g_array_index(before, struct store_result, 0);
-	if (!analyse_days(d, p, from, to, &result))
+	if (!analyse_days(d, p, from, to, &result)) {
+		pd->late_due_ms = now + RETRY_MS;
 		return;
+	}
 	pd->late_day = 0;
 	pd->late_due_ms = 0;
 	pd->late_last_ms = now;
