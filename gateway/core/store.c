@@ -156,8 +156,9 @@ static const char *const migrations[] = {
 
 	/* 2: the morning alert is sent once per day even across restarts,
 	 * and draining a long outbox does not walk over every sent row. */
-	"ALTER TABLE results ADD COLUMN alerted_ms INTEGER;\n"
-	"CREATE INDEX outbox_unsent ON outbox (id) WHERE sent_ms IS NULL;\n",
+	/* (In parentheses: one element of two lines, not two elements.) */
+	("ALTER TABLE results ADD COLUMN alerted_ms INTEGER;\n"
+	 "CREATE INDEX outbox_unsent ON outbox (id) WHERE sent_ms IS NULL;\n"),
 
 	/* 3: the advice state the morning alert told, so that data arriving
 	 * after it (a check-in, a weigh-in) sends an update only when the
