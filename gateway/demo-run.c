@@ -144,11 +144,14 @@ static void demo_step(struct daemon *d)
 		demo_day_packets(&run->sc, run->next_index++, day);
 		run->day_len = day->len;
 		/* What is left of the day before (its evening) joins the new
-		 * day's array, and the old one goes. */
-		g_array_prepend_vals(
-		    day,
-		    &g_array_index(run->queue, struct demo_packet, run->pos),
-		    left);
+		 * day's array, and the old one goes. (Nothing left: the first
+		 * day's queue has no data to point into at all.) */
+		if (left)
+			g_array_prepend_vals(day,
+					     &g_array_index(run->queue,
+							    struct demo_packet,
+							    run->pos),
+					     left);
 		g_array_free(run->queue, TRUE);
 		run->queue = day;
 		run->pos = 0;

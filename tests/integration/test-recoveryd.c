@@ -862,7 +862,7 @@ static void test_late_data(void)
 				    "{\"mood\":4,\"soreness\":2,\"energy\":4}",
 				    1, false));
 	carol_alert = wait_message(w.probe, from, "recovery/carol/alert",
-				   "\"user\":\"carol\"", 5000);
+				   "\"user\":\"carol\"", 30000);
 	if (carol_alert < 0)
 		daemon_dump_log(&w, "late.log");
 	g_assert_cmpint(carol_alert, >=, 0);
@@ -875,9 +875,10 @@ static void test_late_data(void)
 			       c->payload);
 		g_assert_null(strstr(c->payload, "Check in"));
 		g_assert_null(strstr(c->payload, "\"update\""));
-		/* Sent at once, not after the 2 minutes. */
+		/* Sent at once, not after the 2 minutes (a bound with room
+		 * for a slow sanitizer build). */
 		g_assert_cmpint(c->received_us - sent_us, <,
-				3 * G_USEC_PER_SEC);
+				30 * G_USEC_PER_SEC);
 	}
 
 	/* alice's comes as three values one after the other (as Home
