@@ -3,7 +3,7 @@
 #
 # The first command of the README: installs the Debian packages recoveryd
 # needs, builds it, starts a private mosquitto on a free loopback port (or
-# uses the broker given), and runs the demo household: two simulated people
+# uses the broker given), and runs the demo household: three simulated people
 # whose straps, bed sensors and shared scale go through the real decoders,
 # database, analysis and MQTT in accelerated time. Each morning alert is
 # printed as it arrives on the broker. Everything it started is stopped and
@@ -137,8 +137,7 @@ database=$work/demo.db
 [mqtt]
 host=$host
 port=$port
-# Demo mode replaces the people of a configuration with its own household.
-[user demo]
+# No [user] sections: demo mode brings its own household.
 EOF
 
 # --- alerts ------------------------------------------------------------------
@@ -187,8 +186,11 @@ fi
 count() { grep -c "^[0-9-]*  $1" "$work/alerts.txt" 2>/dev/null || true; }
 alice=$(count Alice)
 bob=$(count Bob)
-say "Done: $alice morning alerts for Alice, $bob for Bob"
-if [ "${alice:-0}" -lt 1 ] || [ "${bob:-0}" -lt 1 ]; then
+carol=$(count Carol)
+say "Done: $alice morning alerts for Alice, $bob for Bob, $carol for Carol" \
+	"(updates included)"
+if [ "${alice:-0}" -lt 1 ] || [ "${bob:-0}" -lt 1 ] ||
+	[ "${carol:-0}" -lt 1 ]; then
 	echo "quickstart: expected at least one alert per person; the log:" >&2
 	tail -n 20 "$work/recoveryd.log" >&2
 	exit 1

@@ -63,7 +63,11 @@ struct daemon {
 	bool clock_explained;
 
 	/* mornings.c */
-	uint64_t alerts;
+	uint64_t alerts;      /* morning alerts sent */
+	uint64_t updates;     /* update alerts sent after late data */
+	GHashTable *mornings; /* person name -> held alert, late data;
+				 kept across reloads */
+	guint mornings_timer; /* the next of them due (not in demo mode) */
 };
 
 /* Libraries' remarks (their ops.log), to the daemon's log: their errors

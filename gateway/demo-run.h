@@ -15,8 +15,9 @@
  * simulated morning.
  */
 
-/* The demo household as a configuration: two people, a strap and a bed
- * sensor each, one Xiaomi scale they share (told apart by weight). */
+/* The demo household as a configuration: three people
+ * (scenario_demo_story()), a strap and a bed sensor each, one Xiaomi scale
+ * they share (told apart by weight). */
 void demo_run_people(struct config *c);
 
 /* Starts a run of @days simulated days at @night_s real seconds per day;

@@ -200,7 +200,7 @@ void publish_all_live(publisher *p)
 }
 
 bool publish_alert(publisher *p, const struct household_person *person,
-		   const struct recovery_day *day)
+		   const struct recovery_day *day, bool update)
 {
 	const struct advice *a = &day->advice;
 	const char *actions[ADVICE_MAX_ITEMS], *reasons[ADVICE_MAX_ITEMS];
@@ -223,6 +223,7 @@ bool publish_alert(publisher *p, const struct household_person *person,
 		.reasons = reasons,
 		.reason_count = a->reason_count,
 		.text = text,
+		.update = update,
 	};
 	g_autofree char *json = NULL;
 	g_autofree char *topic =

@@ -73,10 +73,12 @@ void publish_all_live(publisher *p);
 
 /*
  * The morning alert of @person for @day (not retained, QoS 1, through the
- * outbox). FALSE when the payload could not be built.
+ * outbox); @update: the day's alert again, because data that arrived after
+ * the morning changed its advice state ("update": true). FALSE when the
+ * payload could not be built.
  */
 bool publish_alert(publisher *p, const struct household_person *person,
-		   const struct recovery_day *day);
+		   const struct recovery_day *day, bool update);
 
 /* The retained daily state of @person: @state_json as the store keeps it. */
 void publish_state(publisher *p, const struct household_person *person,

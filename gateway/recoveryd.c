@@ -192,6 +192,12 @@ static void on_device_changed(void *data, int index)
 	daemon_update_status(d);
 }
 
+static void on_day_input(void *data, int person, int64_t t_ms,
+			 enum household_input kind)
+{
+	mornings_day_input(data, person, t_ms, kind);
+}
+
 /* --- the morning ---------------------------------------------------------- */
 
 static gboolean morning_cb(gpointer data)
@@ -523,6 +529,7 @@ static gboolean reload_cb(gpointer data)
 	ops = (struct household_ops){
 		.live_changed = on_live_changed,
 		.device_changed = on_device_changed,
+		.day_input = on_day_input,
 		.log = daemon_log_line,
 	};
 	next = household_new(fresh, d->store, today, &ops, d, &error);
@@ -585,6 +592,7 @@ static bool start(struct daemon *d, GError **error)
 	struct household_ops hops = {
 		.live_changed = on_live_changed,
 		.device_changed = on_device_changed,
+		.day_input = on_day_input,
 		.log = daemon_log_line,
 	};
 	struct publish_config pcfg = {
@@ -714,6 +722,7 @@ static void stop(struct daemon *d)
 {
 	g_autoptr(GError) error = NULL;
 
+	mornings_stop(d);
 	demo_run_free(g_steal_pointer(&d->demo));
 	g_clear_handle_id(&d->store_timer, g_source_remove);
 	g_clear_handle_id(&d->morning_timer, g_source_remove);
@@ -800,10 +809,11 @@ int main(int argc, char **argv)
 	    ctx, "Signals: SIGTERM/SIGINT stop cleanly (readings committed, "
 		 "\"offline\" published);\nSIGHUP reloads the people and "
 		 "devices of the configuration.\n\n"
-		 "Demo mode runs without Bluetooth: two simulated people go "
-		 "through eight weeks\nin under three minutes, with a "
+		 "Demo mode runs without Bluetooth: three simulated people "
+		 "go through eight weeks\nin under three minutes, with a "
 		 "database in a temporary directory unless\n--config names "
-		 "one. Their [user] sections are replaced by the demo's.\n");
+		 "one; that file needs only [gateway] and [mqtt] (any "
+		 "[user]\nsections are replaced by the demo's people).\n");
 	if (!g_option_context_parse(ctx, &argc, &argv, &error)) {
 		g_printerr("recoveryd: %s (try --help)\n", error->message);
 		return 2;
@@ -828,15 +838,24 @@ int main(int argc, char **argv)
 	if (demo && !config_path) {
 		d.config = config_new_defaults();
 	} else {
-		d.config = config_load(d.config_path, &error);
+		/* The demo brings its people: [gateway] and [mqtt] are
+		 * enough. */
+		d.config = config_load_full(d.config_path,
+					    demo ? CONFIG_LOAD_PEOPLE_OPTIONAL
+						 : CONFIG_LOAD_DEFAULT,
+					    &error);
 		if (!d.config) {
 			g_printerr("recoveryd: %s\n", error->message);
 			return 1;
 		}
 	}
 	if (check_config) {
-		g_print("%s: good (%zu people)\n", d.config_path,
-			d.config->person_count);
+		if (demo)
+			g_print("%s: good (the demo brings its own people)\n",
+				d.config_path);
+		else
+			g_print("%s: good (%zu people)\n", d.config_path,
+				d.config->person_count);
 		config_free(d.config);
 		return 0;
 	}

@@ -274,6 +274,10 @@ int mqtt_payload_build_alert(const struct mqtt_alert *alert, char **ret_json)
 	add_texts(b, "actions", alert->actions, alert->action_count);
 	add_texts(b, "reasons", alert->reasons, alert->reason_count);
 	add_text(b, "text", text);
+	if (alert->update) {
+		json_builder_set_member_name(b, "update");
+		json_builder_add_boolean_value(b, TRUE);
+	}
 	*ret_json = finish(b);
 	return 0;
 }

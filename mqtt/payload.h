@@ -83,7 +83,7 @@ int mqtt_payload_build_device(const struct mqtt_device_state *device,
 #define MQTT_PAYLOAD_ALERT_TEXT_MAX 200
 
 /* recovery/<user>/alert: keys user, date, score, zone, state, headline,
- * detail, actions, reasons, text. */
+ * detail, actions, reasons, text, and update when set. */
 struct mqtt_alert {
 	const char *user;	  /* required, mqtt_topic_user_valid() */
 	const char *display_name; /* for the text; NULL, "": the user */
@@ -101,6 +101,10 @@ struct mqtt_alert {
 	 * action, check-in invitation: advice_push_text()); NULL: built from
 	 * the headline and detail as below. Cut to the limit either way. */
 	const char *text;
+	/* The day's alert sent again because data that came after the
+	 * morning (a check-in, a weigh-in) changed the advice state: "update":
+	 * true. Left out when false. */
+	bool update;
 };
 
 /*

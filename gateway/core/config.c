@@ -262,6 +262,7 @@ struct loader {
 	struct config *config;
 	GPtrArray *person_groups; /* borrowed: the group of people[i] */
 	bool tls_set;
+	unsigned flags; /* enum config_load_flags */
 };
 
 /* One key=value being read, for messages. */
@@ -756,6 +757,8 @@ static const struct key_spec user_keys[] = {
 	{ "morning-alert", parse_alert, P(alert_s), 0, 0,
 	  "wake, or a time HH:MM or HH:MM:SS, e.g. 07:00" },
 	{ "morning-latest", parse_time_s, P(alert_latest_s), 0, 0, TIME_S },
+	{ "alert-wait-checkin", parse_int, P(alert_wait_checkin_min), 0, 240,
+	  "0-240 minutes" },
 	{ "bedtime", parse_time_min, P(bedtime_min), 0, 0,
 	  "HH:MM, 00:00-23:59, e.g. 23:00" },
 	{ "wake", parse_time_min, P(wake_min), 0, 0,
@@ -1128,7 +1131,8 @@ static gboolean check_people(const struct loader *ld, GError **error)
 {
 	const struct config *config = ld->config;
 
-	if (config->person_count == 0)
+	if (config->person_count == 0 &&
+	    !(ld->flags & CONFIG_LOAD_PEOPLE_OPTIONAL))
 		return fail(error, CONFIG_ERROR_MISSING, ld->path, 0,
 			    "no [user NAME] section (expected at least one "
 			    "person, e.g. [user alice] with heart-rate=)");
@@ -1385,6 +1389,13 @@ static int line_at(const char *data, size_t offset)
 struct config *config_load_data(const char *path, const char *data, size_t len,
 				GError **error)
 {
+	return config_load_data_full(path, data, len, CONFIG_LOAD_DEFAULT,
+				     error);
+}
+
+struct config *config_load_data_full(const char *path, const char *data,
+				     size_t len, unsigned flags, GError **error)
+{
 	g_autoptr(owned_config) config = config_new_defaults();
 	g_autoptr(GKeyFile) keyfile = g_key_file_new();
 	g_autoptr(GArray) lines = NULL;
@@ -1416,6 +1427,7 @@ struct config *config_load_data(const char *path, const char *data, size_t len,
 		.keyfile = keyfile,
 		.config = config,
 		.person_groups = person_groups,
+		.flags = flags,
 	};
 
 	/* The scan finds what GKeyFile would refuse, with its line. */
@@ -1494,6 +1506,12 @@ static int read_config_file(const char *path, char **ret_data, size_t *ret_len)
 
 struct config *config_load(const char *path, GError **error)
 {
+	return config_load_full(path, CONFIG_LOAD_DEFAULT, error);
+}
+
+struct config *config_load_full(const char *path, unsigned flags,
+				GError **error)
+{
 	g_autofree char *data = NULL;
 	size_t len = 0;
 	int r;
@@ -1516,5 +1534,5 @@ struct config *config_load(const char *path, GError **error)
 		     g_strerror(-r));
 		return NULL;
 	}
-	return config_load_data(path, data, len, error);
+	return config_load_data_full(path, data, len, flags, error);
 }

@@ -63,12 +63,16 @@ struct config_person {
 	 */
 	int alert_s;
 	int alert_latest_s; /* morning-latest= HH:MM[:SS]; default 11:00 */
-	int bedtime_min;    /* bedtime= HH:MM; default 23:00 */
-	int wake_min;	    /* wake= HH:MM; default 07:00 */
-	int hr_max_bpm;	    /* hr-max= 120-230; default 190 */
-	enum load_sex sex;  /* sex= female|male|unspecified (default) */
-	char *goal;	    /* goal=; NULL: none */
-	uint8_t club_days;  /* club-days= mon,...,sun: bit 0 Monday */
+	/* alert-wait-checkin= 0-240 minutes, default 0: the morning alert is
+	 * held this long after the night is over for the day's check-in,
+	 * and sent at once when it arrives. */
+	int alert_wait_checkin_min;
+	int bedtime_min;   /* bedtime= HH:MM; default 23:00 */
+	int wake_min;	   /* wake= HH:MM; default 07:00 */
+	int hr_max_bpm;	   /* hr-max= 120-230; default 190 */
+	enum load_sex sex; /* sex= female|male|unspecified (default) */
+	char *goal;	   /* goal=; NULL: none */
+	uint8_t club_days; /* club-days= mon,...,sun: bit 0 Monday */
 	/* The line of the "[user NAME]" header, for messages. */
 	int line;
 };
@@ -127,7 +131,8 @@ struct config {
  *   - the password file, CA file and client certificate readable (the
  *     message says which and why) — checked here so that --check-config
  *     catches them, as the daemon would at start;
- *   - at least one [user NAME] section.
+ *   - at least one [user NAME] section (unless config_load_full() is told
+ *     CONFIG_LOAD_PEOPLE_OPTIONAL).
  */
 struct config *config_load(const char *path, GError **error);
 
@@ -137,6 +142,22 @@ struct config *config_load(const char *path, GError **error);
  */
 struct config *config_load_data(const char *path, const char *data, size_t len,
 				GError **error);
+
+enum config_load_flags {
+	CONFIG_LOAD_DEFAULT = 0,
+	/* No [user NAME] section is no error: demo mode brings its own
+	 * people (`recoveryd --demo --config FILE` with only [gateway] and
+	 * [mqtt]). */
+	CONFIG_LOAD_PEOPLE_OPTIONAL = 1 << 0,
+};
+
+/* config_load() and config_load_data() with @flags (enum
+ * config_load_flags, or-ed). */
+struct config *config_load_full(const char *path, unsigned flags,
+				GError **error);
+struct config *config_load_data_full(const char *path, const char *data,
+				     size_t len, unsigned flags,
+				     GError **error);
 
 /* NULL-safe. */
 void config_free(struct config *config);

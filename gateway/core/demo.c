@@ -9,8 +9,10 @@
 static const char *const addresses[DEMO_DEVICE_COUNT] = {
 	[DEMO_STRAP_0] = "D0:E3:00:00:00:01",
 	[DEMO_STRAP_1] = "D0:E3:00:00:00:02",
+	[DEMO_STRAP_2] = "D0:E3:00:00:00:03",
 	[DEMO_BED_0] = "D0:E3:00:00:01:01",
 	[DEMO_BED_1] = "D0:E3:00:00:01:02",
+	[DEMO_BED_2] = "D0:E3:00:00:01:03",
 	[DEMO_SCALE] = "D0:E3:00:00:02:01",
 };
 
@@ -19,14 +21,22 @@ const char *demo_device_address(enum demo_device device)
 	return (unsigned)device < DEMO_DEVICE_COUNT ? addresses[device] : NULL;
 }
 
+static const char *const names[SCENARIO_DEMO_PEOPLE][2] = {
+	{ "alice", "Alice" },
+	{ "bob", "Bob" },
+	{ "carol", "Carol" },
+};
+
 const char *demo_person_name(int person)
 {
-	return person == 0 ? "alice" : "bob";
+	return (unsigned)person < SCENARIO_DEMO_PEOPLE ? names[person][0]
+						       : NULL;
 }
 
 const char *demo_person_display_name(int person)
 {
-	return person == 0 ? "Alice" : "Bob";
+	return (unsigned)person < SCENARIO_DEMO_PEOPLE ? names[person][1]
+						       : NULL;
 }
 
 /* HRM flags: u8 heart rate, contact supported and detected, RR present. */
@@ -47,8 +57,8 @@ struct pending_rr {
 struct collect {
 	GArray *out;
 	/* RR intervals of each person since their last heart rate. */
-	GArray *rr[SCENARIO_PEOPLE];
-	uint8_t bthome_packet_id[SCENARIO_PEOPLE];
+	GArray *rr[SCENARIO_DEMO_PEOPLE];
+	uint8_t bthome_packet_id[SCENARIO_DEMO_PEOPLE];
 };
 
 static struct demo_packet *add(struct collect *c, int64_t t_ms,
@@ -195,10 +205,10 @@ void demo_day_packets(const struct scenario *sc, int index, GArray *ret)
 	struct collect c = { .out = ret };
 	guint first = ret->len;
 
-	for (int i = 0; i < SCENARIO_PEOPLE; i++)
+	for (int i = 0; i < SCENARIO_DEMO_PEOPLE; i++)
 		c.rr[i] = g_array_new(FALSE, FALSE, sizeof(struct pending_rr));
-	scenario_emit_day(sc, index, &sink, &c);
-	for (int i = 0; i < SCENARIO_PEOPLE; i++)
+	scenario_emit_demo_day(sc, index, &sink, &c);
+	for (int i = 0; i < SCENARIO_DEMO_PEOPLE; i++)
 		g_array_free(c.rr[i], TRUE);
 	/* g_qsort_with_data is a stable sort: packets of one instant keep
 	 * their order. */

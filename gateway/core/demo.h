@@ -8,7 +8,8 @@
 #include "gateway/core/scenario.h"
 
 /*
- * Demo mode's household (scenario.h) as the bytes its devices would send:
+ * Demo mode's household (scenario.h, scenario_demo_story(): three people)
+ * as the bytes its devices would send:
  * each person's strap sends Heart Rate Measurements (0x2A37, heart rate,
  * skin contact and the RR intervals of that second), each bed sensor BTHome
  * v2 service data (occupancy, and motion in the first bedroom), the shared
@@ -17,11 +18,15 @@
  * Check-ins come as values: in real life they arrive over MQTT.
  */
 
+/* A strap and a bed sensor per person (DEMO_STRAP_0 + person, DEMO_BED_0
+ * + person), one scale they share. */
 enum demo_device {
 	DEMO_STRAP_0,
 	DEMO_STRAP_1,
+	DEMO_STRAP_2,
 	DEMO_BED_0,
 	DEMO_BED_1,
+	DEMO_BED_2,
 	DEMO_SCALE,
 	DEMO_DEVICE_COUNT,
 };
@@ -29,7 +34,8 @@ enum demo_device {
 /* The address of each demo device ("D0:E3:00:00:00:01", ...). */
 const char *demo_device_address(enum demo_device device);
 
-/* The demo's people, "alice" and "bob", with display names. */
+/* The demo's people (scenario_demo_story()), "alice", "bob" and "carol",
+ * with display names. */
 const char *demo_person_name(int person);
 const char *demo_person_display_name(int person);
 
@@ -50,7 +56,7 @@ struct demo_packet {
 
 /*
  * Appends to @ret (struct demo_packet) everything the household sends on
- * day index @index of @sc (scenario_emit_day), sorted by time.
+ * day index @index of @sc (scenario_emit_demo_day), sorted by time.
  */
 void demo_day_packets(const struct scenario *sc, int index, GArray *ret);
 

@@ -429,6 +429,13 @@ static void live_changed(household *h, int person, bool urgent)
 		h->ops.live_changed(h->data, person, urgent);
 }
 
+static void day_input(household *h, int person, int64_t t_ms,
+		      enum household_input kind)
+{
+	if (h->clock_trusted && h->ops.day_input)
+		h->ops.day_input(h->data, person, t_ms, kind);
+}
+
 /* Beyond this gap between the beat clock and the arrival time the chain
  * is broken (beats lost, a reconnect): start again from the arrival. */
 #define RR_CHAIN_SLACK_MS 2500.0
@@ -571,6 +578,7 @@ static gboolean weighing(household *h, struct household_device *dev,
 	p->live.body_fat_pct = body_fat_pct;
 	p->live.updated_ms = r->t_ms;
 	live_changed(h, index[who], true);
+	day_input(h, index[who], t_ms, HOUSEHOLD_INPUT_WEIGHING);
 	return TRUE;
 }
 
@@ -776,10 +784,13 @@ gboolean household_checkin(household *h, int person, int64_t t_ms, double mood,
 	g_return_val_if_fail(person >= 0 && (guint)person < h->people->len,
 			     FALSE);
 	observe_clock(h, t_ms, mono_ms);
-	return put_row(h,
-		       (struct row){ .mono_ms = mono_ms,
-				     .person = person,
-				     .kind = STORE_READING_CHECKIN,
-				     .v = { mood, soreness, energy } },
-		       error);
+	if (!put_row(h,
+		     (struct row){ .mono_ms = mono_ms,
+				   .person = person,
+				   .kind = STORE_READING_CHECKIN,
+				   .v = { mood, soreness, energy } },
+		     error))
+		return FALSE;
+	day_input(h, person, t_ms, HOUSEHOLD_INPUT_CHECKIN);
+	return TRUE;
 }

@@ -95,6 +95,12 @@ struct household_device {
 	char last_scale_time[20];
 };
 
+/* What kind of reading a day's analysis reads beside the night. */
+enum household_input {
+	HOUSEHOLD_INPUT_WEIGHING,
+	HOUSEHOLD_INPUT_CHECKIN,
+};
+
 struct household_ops {
 	/* Person @person's live values changed (@urgent: not only the
 	 * heart rate, which the caller may throttle). */
@@ -102,6 +108,13 @@ struct household_ops {
 	/* Device @device's battery changed, or it was heard for the first
 	 * time. */
 	void (*device_changed)(void *data, int device);
+	/* Person @person's weighing or check-in (@kind) was stored at @t_ms
+	 * (wall clock): data the analysis of that day reads, which may
+	 * arrive after its morning was announced (DESIGN §6, "late data
+	 * counts"). Not called while the clock is not trusted: no morning is
+	 * announced before it is. May be NULL. */
+	void (*day_input)(void *data, int person, int64_t t_ms,
+			  enum household_input kind);
 	void (*log)(void *data, GLogLevelFlags level, const char *message);
 };
 

@@ -146,3 +146,25 @@ void report_add_result(JsonBuilder *b, const struct store_result *r)
 	json_builder_set_member_name(b, "advice_state");
 	json_builder_add_string_value(b, r->advice_state);
 }
+
+JsonNode *report_stored_advice(const struct store_result *r)
+{
+	g_autoptr(JsonParser) parser = json_parser_new();
+	g_autoptr(JsonBuilder) b = NULL;
+	JsonNode *root, *advice;
+
+	if (r->state_json &&
+	    json_parser_load_from_data(parser, r->state_json, -1, NULL) &&
+	    (root = json_parser_get_root(parser)) &&
+	    JSON_NODE_HOLDS_OBJECT(root) &&
+	    (advice = json_object_get_member(json_node_get_object(root),
+					     "advice")) &&
+	    JSON_NODE_HOLDS_OBJECT(advice))
+		return json_node_copy(advice);
+	b = json_builder_new();
+	json_builder_begin_object(b);
+	json_builder_set_member_name(b, "state");
+	json_builder_add_string_value(b, r->advice_state);
+	json_builder_end_object(b);
+	return json_builder_get_root(b);
+}

@@ -29,6 +29,15 @@ void report_add_metrics(JsonBuilder *b, const struct night_metrics *m);
 void report_add_result(JsonBuilder *b, const struct store_result *r);
 
 /*
+ * The advice of a stored day as its state message told it: a new object
+ * node {state, headline, detail, actions, reasons} taken from
+ * @r->state_json, or {state} alone (the result's advice_state) when the row
+ * has no state message or one without advice (rows of older versions).
+ * Reads what was stored, never recomputes it.
+ */
+JsonNode *report_stored_advice(const struct store_result *r);
+
+/*
  * The state message of one day: date, score (null when none), zone,
  * calibrating (and calibration_nights of 7 while calibrating), components,
  * metrics, advice {state, headline, detail, actions, reasons}. Returns a

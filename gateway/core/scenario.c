@@ -57,9 +57,11 @@ struct person_profile {
 	bool motion_sensor;
 };
 
-static const struct person_profile people[SCENARIO_PEOPLE] = {
+static const struct person_profile people[SCENARIO_DEMO_PEOPLE] = {
 	{ 55.0, 52.0, 62.0, 24.0, 1, true },
 	{ 40.0, 58.0, 81.5, 19.0, 2, false },
+	/* The demo's third: a rower, heavier than both on the shared scale. */
+	{ 62.0, 50.0, 96.0, 17.0, 3, false },
 };
 
 static enum scenario_event household_event(int index)
@@ -414,8 +416,27 @@ void scenario_emit_day(const struct scenario *sc, int index,
 		       const struct scenario_sink *sink, void *data)
 {
 	for (int person = 0; person < SCENARIO_PEOPLE; person++)
-		scenario_emit_story_day(sc,
-					person == 0 ? SCENARIO_STORY_HOUSEHOLD
-						    : SCENARIO_STORY_HEALTHY,
-					person, index, sink, data);
+		scenario_emit_story_day(sc, scenario_demo_story(person), person,
+					index, sink, data);
+}
+
+enum scenario_story scenario_demo_story(int person)
+{
+	switch (person) {
+	case 0:
+		return SCENARIO_STORY_HOUSEHOLD;
+	case 2:
+		return SCENARIO_STORY_OVERREACH;
+	case 1:
+	default:
+		return SCENARIO_STORY_HEALTHY;
+	}
+}
+
+void scenario_emit_demo_day(const struct scenario *sc, int index,
+			    const struct scenario_sink *sink, void *data)
+{
+	for (int person = 0; person < SCENARIO_DEMO_PEOPLE; person++)
+		scenario_emit_story_day(sc, scenario_demo_story(person), person,
+					index, sink, data);
 }

@@ -26,6 +26,9 @@
  */
 
 #define SCENARIO_PEOPLE 2
+/* The demo household (demo mode): the two above and a third person whose
+ * training block overreaches (SCENARIO_STORY_OVERREACH). */
+#define SCENARIO_DEMO_PEOPLE 3
 
 enum scenario_event {
 	SCENARIO_NORMAL,
@@ -101,13 +104,29 @@ void scenario_emit_day(const struct scenario *sc, int index,
 
 /*
  * Emits day index @index of one person living @story, as scenario_emit_day()
- * does for the household: the sink sees @person (0 or 1), whose body
- * (typical RMSSD, resting HR, weight, motion sensor) it also picks. The same
- * seed, story, person and index always give the same readings.
+ * does for the household: the sink sees @person (0 to SCENARIO_DEMO_PEOPLE
+ * - 1), whose body (typical RMSSD, resting HR, weight, motion sensor) it
+ * also picks. The same seed, story, person and index always give the same
+ * readings.
  */
 void scenario_emit_story_day(const struct scenario *sc,
 			     enum scenario_story story, int person, int index,
 			     const struct scenario_sink *sink, void *data);
+
+/*
+ * The demo household's people: person 0 lives the household timeline
+ * (SCENARIO_STORY_HOUSEHOLD: a bad night, a slump and its comeback, a
+ * missed night, a monotone block), person 1 ordinary variation with no
+ * events at all (SCENARIO_STORY_HEALTHY), person 2 a training block that
+ * overreaches, then tapers (SCENARIO_STORY_OVERREACH). Between them the 56
+ * days of the demo show every advice state but at most one.
+ */
+enum scenario_story scenario_demo_story(int person);
+
+/* Emits day index @index of every demo person (scenario_emit_story_day()
+ * with scenario_demo_story()); the first two are scenario_emit_day()'s. */
+void scenario_emit_demo_day(const struct scenario *sc, int index,
+			    const struct scenario_sink *sink, void *data);
 
 /* The local bedtime and wake time (minutes of day) the people keep. */
 #define SCENARIO_BEDTIME_MIN (23 * 60)

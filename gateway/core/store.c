@@ -169,15 +169,21 @@ static const char *const migrations[] = {
 
 	/* 2: the morning alert is sent once per day even across restarts,
 	 * and draining a long outbox does not walk over every sent row. */
-	"ALTER TABLE results ADD COLUMN alerted_ms INTEGER;\n"
-	"CREATE INDEX outbox_unsent ON outbox (id) WHERE sent_ms IS NULL;\n",
+	/* (In parentheses: one element of two lines, not two elements.) */
+	("ALTER TABLE results ADD COLUMN alerted_ms INTEGER;\n"
+	 "CREATE INDEX outbox_unsent ON outbox (id) WHERE sent_ms IS NULL;\n"),
 
 	/* 3: readings received while the wall clock was not trusted wait on
 	 * the monotonic clock of their boot (store_hold_reading), so that
 	 * neither a restart nor a kill loses them; those of an earlier boot,
 	 * whose wall time can no longer be known, are set aside. */
-	"CREATE TABLE held (\n" HELD_COLUMNS ");\n"
-	"CREATE TABLE readings_unknown_time (\n" HELD_COLUMNS ");\n",
+	("CREATE TABLE held (\n" HELD_COLUMNS ");\n"
+	 "CREATE TABLE readings_unknown_time (\n" HELD_COLUMNS ");\n"),
+
+	/* 4: the advice state the morning alert told, so that data arriving
+	 * after it (a check-in, a weigh-in) sends an update only when the
+	 * state changes, also across restarts. NULL: no alert went out. */
+	"ALTER TABLE results ADD COLUMN alerted_state TEXT;\n",
 };
 
 #define SCHEMA_LATEST ((int)G_N_ELEMENTS(migrations))
@@ -351,8 +357,9 @@ static const char *const stmt_sql[STMT_COUNT] = {
 	    "WHERE user_id = ?1 AND t_ms >= ?2 AND t_ms < ?3 ORDER BY t_ms",
 	[STMT_PUT_RESULT] =
 	    "INSERT INTO results (user_id, day, score, zone, calibrating, "
-	    "advice_state, state_json, computed_ms, alerted_ms) "
-	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) "
+	    "advice_state, state_json, computed_ms, alerted_ms, "
+	    "alerted_state) "
+	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) "
 	    "ON CONFLICT (user_id, day) DO UPDATE SET "
 	    "score = excluded.score, zone = excluded.zone, "
 	    "calibrating = excluded.calibrating, "
@@ -361,12 +368,15 @@ static const char *const stmt_sql[STMT_COUNT] = {
 	    "computed_ms = excluded.computed_ms, "
 	    /* A recomputed result must not forget that the morning
 	     * alert already went out. */
-	    "alerted_ms = COALESCE(excluded.alerted_ms, results.alerted_ms)",
+	    "alerted_ms = COALESCE(excluded.alerted_ms, results.alerted_ms), "
+	    "alerted_state = COALESCE(excluded.alerted_state, "
+	    "results.alerted_state)",
 	[STMT_GET_RESULTS] =
 	    "SELECT user_id, day, score, zone, calibrating, advice_state, "
-	    "state_json, computed_ms, alerted_ms FROM results "
+	    "state_json, computed_ms, alerted_ms, alerted_state FROM results "
 	    "WHERE user_id = ?1 AND day >= ?2 AND day <= ?3 ORDER BY day",
-	[STMT_MARK_ALERTED] = "UPDATE results SET alerted_ms = ?3 "
+	[STMT_MARK_ALERTED] = "UPDATE results SET alerted_ms = ?3, "
+			      "alerted_state = ?4 "
 			      "WHERE user_id = ?1 AND day = ?2",
 	[STMT_OUTBOX_ADD] = "INSERT INTO outbox (topic, payload, qos, retain, "
 			    "created_ms) VALUES (?1, ?2, ?3, ?4, ?5)",
@@ -1662,6 +1672,10 @@ static gboolean put_result_row(store *s, int64_t user,
 		sqlite3_bind_null(st, 7);
 	sqlite3_bind_int64(st, 8, r->computed_ms);
 	bind_nonzero(st, 9, r->alerted_ms);
+	if (r->alerted_state[0])
+		sqlite3_bind_text(st, 10, r->alerted_state, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(st, 10);
 	return step_done(s, st, "storing a result", error);
 }
 
@@ -1677,7 +1691,9 @@ gboolean store_put_result(store *s, int64_t user, const struct store_result *r,
 		return invalid(error, "alerted_ms is negative");
 	if (!check_text(r->zone, sizeof(r->zone), false, "zone", error) ||
 	    !check_text(r->advice_state, sizeof(r->advice_state), true,
-			"advice_state", error))
+			"advice_state", error) ||
+	    !check_text(r->alerted_state, sizeof(r->alerted_state), true,
+			"alerted_state", error))
 		return FALSE;
 	if (r->state_json && !g_utf8_validate(r->state_json, -1, NULL))
 		return invalid(error, "state_json is not valid UTF-8");
@@ -1697,7 +1713,7 @@ static gboolean read_result(const struct row *r, struct store_result *ret,
 			    GError **error)
 {
 	struct store_result v = { 0 };
-	const char *zone, *advice_state, *state_json;
+	const char *zone, *advice_state, *state_json, *alerted_state;
 	int64_t calibrating;
 
 	if (!row_int32(r, 1, 0, INT32_MAX, false, 0, &v.day, error) ||
@@ -1709,9 +1725,14 @@ static gboolean read_result(const struct row *r, struct store_result *ret,
 	    !row_text(r, 6, G_MAXINT, true, &state_json, error) ||
 	    !row_int(r, 7, INT64_MIN, INT64_MAX, false, 0, &v.computed_ms,
 		     error) ||
-	    !row_int(r, 8, 1, INT64_MAX, true, 0, &v.alerted_ms, error))
+	    !row_int(r, 8, 1, INT64_MAX, true, 0, &v.alerted_ms, error) ||
+	    !row_text(r, 9, sizeof(v.alerted_state) - 1, true, &alerted_state,
+		      error))
 		return FALSE;
 	g_strlcpy(v.zone, zone, sizeof(v.zone));
+	if (alerted_state)
+		g_strlcpy(v.alerted_state, alerted_state,
+			  sizeof(v.alerted_state));
 	g_strlcpy(v.advice_state, advice_state, sizeof(v.advice_state));
 	v.calibrating = calibrating != 0;
 	v.state_json = g_strdup(state_json);
@@ -1748,13 +1769,18 @@ gboolean store_get_results(store *s, int64_t user, int32_t from_day,
 }
 
 static gboolean mark_alerted_row(store *s, int64_t user, int32_t day,
-				 int64_t alerted_ms, GError **error)
+				 int64_t alerted_ms, const char *alerted_state,
+				 GError **error)
 {
 	g_autoptr(stmt_lease) st = s->stmts[STMT_MARK_ALERTED];
 
 	sqlite3_bind_int64(st, 1, user);
 	sqlite3_bind_int(st, 2, day);
 	sqlite3_bind_int64(st, 3, alerted_ms);
+	if (alerted_state && alerted_state[0])
+		sqlite3_bind_text(st, 4, alerted_state, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(st, 4);
 	if (!step_done(s, st, "marking a result alerted", error))
 		return FALSE;
 	if (sqlite3_changes(s->db) == 0)
@@ -1766,12 +1792,18 @@ static gboolean mark_alerted_row(store *s, int64_t user, int32_t day,
 }
 
 gboolean store_mark_alerted(store *s, int64_t user, int32_t day,
-			    int64_t alerted_ms, GError **error)
+			    int64_t alerted_ms, const char *alerted_state,
+			    GError **error)
 {
 	if (alerted_ms <= 0)
 		return invalid(error, "alerted_ms must be a time");
+	if (alerted_state &&
+	    !check_text(alerted_state,
+			G_SIZEOF_MEMBER(struct store_result, alerted_state),
+			true, "alerted_state", error))
+		return FALSE;
 	if (!tx_begin(s, error) ||
-	    !mark_alerted_row(s, user, day, alerted_ms, error))
+	    !mark_alerted_row(s, user, day, alerted_ms, alerted_state, error))
 		return FALSE;
 	return tx_commit(s, error);
 }

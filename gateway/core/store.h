@@ -177,11 +177,16 @@ struct store_result {
 	char *state_json; /* the full state message; owned by the caller */
 	int64_t computed_ms;
 	int64_t alerted_ms; /* 0: no morning alert sent yet */
+	/* The advice state the last alert of the day told (the morning's, or
+	 * an update's); "" when none went out (not yet, or the morning was
+	 * announced too late for an alert). */
+	char alerted_state[24];
 };
 
 /* Stores (or replaces) the result of @user for r->day, committed before
- * this returns. An alerted_ms of 0 keeps the one already stored, so a
- * recomputed result does not send the morning alert twice. */
+ * this returns. An alerted_ms of 0 (an empty alerted_state) keeps the one
+ * already stored, so a recomputed result does not send the morning alert
+ * twice, and still knows what the alert told. */
 gboolean store_put_result(store *s, int64_t user, const struct store_result *r,
 			  GError **error);
 /* Results with days in [@from_day, @to_day], oldest first; each element's
@@ -189,10 +194,14 @@ gboolean store_put_result(store *s, int64_t user, const struct store_result *r,
 gboolean store_get_results(store *s, int64_t user, int32_t from_day,
 			   int32_t to_day, GArray *ret /* store_result */,
 			   GError **error);
-/* Records that the morning alert of @day went out (committed at once);
- * STORE_ERROR_INVALID when there is no result for that day. */
+/* Records that the morning of @day was announced at @alerted_ms and the
+ * advice state its alert told, @alerted_state (NULL or "": the state went
+ * out but no alert; replaces what was recorded). Committed at once;
+ * STORE_ERROR_INVALID when there is no result for that day or the state
+ * does not fit store_result.alerted_state. */
 gboolean store_mark_alerted(store *s, int64_t user, int32_t day,
-			    int64_t alerted_ms, GError **error);
+			    int64_t alerted_ms, const char *alerted_state,
+			    GError **error);
 
 /* Every person: ids and names, by name. */
 gboolean store_list_users(store *s, GArray *ret_ids /* int64_t */,

@@ -55,12 +55,26 @@ static const char *trend_glyph(int32_t score, int32_t previous)
 	return "→";
 }
 
+/* The headline the day's advice told, or "" (a row without one). */
+static char *stored_headline(const struct store_result *r)
+{
+	g_autoptr(JsonNode) advice = report_stored_advice(r);
+	JsonObject *o = json_node_get_object(advice);
+	JsonNode *h = json_object_get_member(o, "headline");
+
+	if (!h || !JSON_NODE_HOLDS_VALUE(h) ||
+	    json_node_get_value_type(h) != G_TYPE_STRING)
+		return g_strdup("");
+	return g_strdup(json_node_get_string(h));
+}
+
 static void print_table(const struct history_row *rows, size_t count)
 {
 	int32_t previous = -1;
 
-	printf("%-10s  %5s  %5s  %4s  %6s  %7s  %-6s  %s\n", "date", "sleep",
-	       "rmssd", "rhr", "weight", "score", "zone", "advice");
+	printf("%-10s  %5s  %5s  %4s  %6s  %7s  %-6s  %-16s  %s\n", "date",
+	       "sleep", "rmssd", "rhr", "weight", "score", "zone", "advice",
+	       "headline");
 	for (size_t i = 0; i < count; i++) {
 		const struct night_metrics *n = rows[i].night;
 		const struct store_result *r = rows[i].result;
@@ -87,7 +101,12 @@ static void print_table(const struct history_row *rows, size_t count)
 			printf("%7s", "calib");
 		else
 			printf("%7s", "-");
-		printf("  %-6s  %s\n", r->zone, r->advice_state);
+		{
+			g_autofree char *headline = stored_headline(r);
+
+			printf("  %-6s  %-16s  %s\n", r->zone, r->advice_state,
+			       headline);
+		}
 		if (r->score >= 0)
 			previous = r->score;
 	}
@@ -107,6 +126,9 @@ static void print_json(const struct history_row *rows, size_t count)
 		json_builder_begin_object(b);
 		report_add_metrics(b, rows[i].night ? rows[i].night : &empty);
 		report_add_result(b, r);
+		/* What the day's advice said, as it was told then. */
+		json_builder_set_member_name(b, "advice");
+		json_builder_add_value(b, report_stored_advice(r));
 		json_builder_end_object(b);
 	}
 	json_builder_end_array(b);
@@ -119,7 +141,9 @@ static const struct ctl_command history_command = {
 	.name = "history",
 	.usage = history_usage,
 	.summary = "Shows a person's recent nights: sleep, RMSSD, resting HR, "
-		   "weight,\nscore with its trend, zone and advice state.",
+		   "weight,\nscore with its trend, zone, advice state and "
+		   "headline; --json adds each\nday's whole advice (state, "
+		   "headline, detail, actions, reasons).",
 	.no_arguments = true,
 };
 

@@ -141,13 +141,18 @@ static int run(const char *args, char **ret_out, char **ret_err)
 struct pure_scores {
 	int32_t first_day;
 	int32_t score[DAYS];
+	enum advice_state state[DAYS];
+	char headline[DAYS][ADVICE_HEADLINE];
 };
 
 static void collect(const struct recovery_day *d, void *data)
 {
 	struct pure_scores *p = data;
+	int i = d->day - p->first_day;
 
-	p->score[d->day - p->first_day] = d->score.score;
+	p->score[i] = d->score.score;
+	p->state[i] = d->advice.state;
+	g_strlcpy(p->headline[i], d->advice.headline, sizeof(p->headline[i]));
 }
 
 static void pure_pipeline(struct writer *w, const clock_zone *zone,
@@ -321,6 +326,29 @@ static void test_engine(void)
 		g_assert_true(json_object_has_member(o, "resting_hr_bpm"));
 		g_assert_true(json_object_has_member(o, "weight_kg"));
 		g_assert_true(json_object_has_member(o, "advice_state"));
+		/* Each day's advice as it was told: the stored state
+		 * message's, the same as the pure pipeline's. */
+		{
+			JsonObject *a =
+			    json_object_get_object_member(o, "advice");
+
+			g_assert_nonnull(a);
+			g_assert_cmpstr(
+			    json_object_get_string_member(a, "state"), ==,
+			    json_object_get_string_member(o, "advice_state"));
+			g_assert_cmpstr(
+			    json_object_get_string_member(a, "state"), ==,
+			    advice_state_name(pure.state[i]));
+			g_assert_cmpstr(
+			    json_object_get_string_member(a, "headline"), ==,
+			    pure.headline[i]);
+			g_assert_cmpuint(
+			    json_array_get_length(
+				json_object_get_array_member(a, "actions")),
+			    >=, 1);
+			g_assert_true(json_object_has_member(a, "reasons"));
+			g_assert_true(json_object_has_member(a, "detail"));
+		}
 	}
 	g_assert_cmpint(pure.score[DAYS - 1], >=, 0);
 
@@ -333,6 +361,9 @@ static void test_engine(void)
 	g_assert_nonnull(strstr(out, "date"));
 	g_assert_nonnull(strstr(out, "calib"));
 	g_assert_nonnull(strstr(out, "calibrating"));
+	/* ... with each day's headline. */
+	g_assert_nonnull(strstr(out, "headline"));
+	g_assert_nonnull(strstr(out, pure.headline[DAYS - 1]));
 
 	/* Importing the same file again changes nothing. */
 	g_clear_pointer(&out, g_free);

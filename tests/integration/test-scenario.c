@@ -8,8 +8,9 @@
  * people's stories (DESIGN §6): a healthy person over several seeds (easy-only
  * on at most 15 % of scored mornings, early warning on at most 10 %),
  * burnout, a load-driven dip, and flat motivation, each state's entry and
- * exit. `test-scenario --verbose` prints every day and the share of each
- * state.
+ * exit. Last, the demo household (three people, 56 days): at least 10 of
+ * the 11 states between them. `test-scenario --verbose` prints every day
+ * and the share of each state.
  */
 #include <math.h>
 
@@ -49,9 +50,10 @@ static void day_samples_clear(struct day_samples *d)
 }
 
 struct household {
-	struct day_samples people[SCENARIO_PEOPLE];
+	/* A story's person may be any demo person. */
+	struct day_samples people[SCENARIO_DEMO_PEOPLE];
 	struct assign_person recent[SCENARIO_PEOPLE];
-	unsigned weigh_ins[SCENARIO_PEOPLE];
+	unsigned weigh_ins[SCENARIO_DEMO_PEOPLE];
 	bool scale_user_matches;
 	bool one_person; /* a story's person alone: no shared scale */
 };
@@ -493,10 +495,10 @@ static const clock_zone *berlin(void)
 	return zone;
 }
 
-/* @story lived by @person's body under @seed, analysed and replayed as the
- * daemon does it; NULL when there is no tzdata. */
-static struct story_run *run_story(enum scenario_story story, int person,
-				   uint64_t seed)
+/* @story lived by @person's body under @seed from @first_date, analysed
+ * and replayed as the daemon does it; NULL when there is no tzdata. */
+static struct story_run *run_story_from(enum scenario_story story, int person,
+					uint64_t seed, const char *first_date)
 {
 	const clock_zone *zone = berlin();
 	struct household h = { .one_person = true };
@@ -514,11 +516,10 @@ static struct story_run *run_story(enum scenario_story story, int person,
 	if (!zone)
 		return NULL;
 	run = g_new0(struct story_run, 1);
-	/* A Monday in spring, DST included. */
-	g_assert_true(clock_day_parse("2026-03-02", &sc.first_day));
+	g_assert_true(clock_day_parse(first_date, &sc.first_day));
 	run->first_day = sc.first_day;
 	day_samples_init(&prev);
-	for (int p = 0; p < SCENARIO_PEOPLE; p++)
+	for (int p = 0; p < SCENARIO_DEMO_PEOPLE; p++)
 		day_samples_init(&h.people[p]);
 	for (int i = 0; i < STORY_DAYS; i++) {
 		scenario_emit_story_day(&sc, story, person, i, &sink, &h);
@@ -526,13 +527,20 @@ static struct story_run *run_story(enum scenario_story story, int person,
 			    &run->nights[i]);
 	}
 	day_samples_clear(&prev);
-	for (int p = 0; p < SCENARIO_PEOPLE; p++)
+	for (int p = 0; p < SCENARIO_DEMO_PEOPLE; p++)
 		day_samples_clear(&h.people[p]);
 	g_assert_cmpint(recovery_replay(run->nights, STORY_DAYS, sc.first_day,
 					sc.first_day + STORY_DAYS - 1, &params,
 					collect_story_day, run),
 			==, 0);
 	return run;
+}
+
+/* From a Monday in spring, DST included. */
+static struct story_run *run_story(enum scenario_story story, int person,
+				   uint64_t seed)
+{
+	return run_story_from(story, person, seed, "2026-03-02");
 }
 
 static enum advice_state story_state(const struct story_run *run, int i)
@@ -796,6 +804,90 @@ static void test_story(gconstpointer data)
 	}
 }
 
+/* --- the demo household ------------------------------------------------ */
+
+/* What demo mode runs (gateway/demo-run.c): its seed and its 56 days. */
+#define DEMO_SEED 20260302
+#define DEMO_DAYS 56
+
+static bool story_has_events(enum scenario_story story, int days)
+{
+	for (int i = 0; i < days; i++) {
+		enum scenario_event e = scenario_story_event(story, i);
+
+		if (e != SCENARIO_NORMAL && e != SCENARIO_CALIBRATION)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * The demo household through the same analysis, from a few first days (the
+ * demo ends today, so its dates move; DST inside or not): between its
+ * people at least 10 of the 11 advice states of DESIGN §6 in 56 days, one
+ * person with no simulated events, every day's check-in in that day's
+ * analysis, no push text over 200 characters. The share of each state per
+ * person is printed with --verbose.
+ */
+static void test_demo_household(gconstpointer data)
+{
+	const char *first_date = data;
+	struct story_run *runs[SCENARIO_DEMO_PEOPLE] = { 0 };
+	bool seen[ADVICE_STATE_COUNT] = { false };
+	int kinds = 0, eventless = 0;
+	g_autoptr(GString) missing = g_string_new(NULL);
+
+	for (int p = 0; p < SCENARIO_DEMO_PEOPLE; p++) {
+		enum scenario_story story = scenario_demo_story(p);
+		int count[ADVICE_STATE_COUNT] = { 0 };
+		g_autoptr(GString) line = g_string_new(NULL);
+
+		runs[p] = run_story_from(story, p, DEMO_SEED, first_date);
+		if (!runs[p]) {
+			g_test_skip("no tzdata for Europe/Berlin (install "
+				    "tzdata)");
+			return;
+		}
+		eventless += !story_has_events(story, DEMO_DAYS);
+		for (int i = 0; i < DEMO_DAYS; i++) {
+			const struct recovery_day *d = &runs[p]->days[i];
+
+			count[d->advice.state]++;
+			seen[d->advice.state] = true;
+			/* The day's check-in is in the day's analysis. */
+			g_assert_true(metric_present(d->night.mood));
+			g_assert_true(metric_present(d->night.energy));
+			g_assert_cmpuint(g_utf8_strlen(d->advice.push_text, -1),
+					 <=, ADVICE_PUSH_MAX_CHARS);
+		}
+		for (int st = 0; st < ADVICE_STATE_COUNT; st++)
+			if (count[st])
+				g_string_append_printf(
+				    line, " %s %d (%.0f %%)",
+				    advice_state_name((enum advice_state)st),
+				    count[st], 100.0 * count[st] / DEMO_DAYS);
+		g_test_message("demo person %d (%s) from %s:%s", p,
+			       story_has_events(story, DEMO_DAYS) ? "events"
+								  : "no events",
+			       first_date, line->str);
+	}
+	for (int st = 0; st < ADVICE_STATE_COUNT; st++) {
+		if (seen[st])
+			kinds++;
+		else
+			g_string_append_printf(
+			    missing, " %s",
+			    advice_state_name((enum advice_state)st));
+	}
+	g_test_message("%d of %d states; not shown:%s", kinds,
+		       ADVICE_STATE_COUNT,
+		       missing->len ? missing->str : " none");
+	g_assert_cmpint(kinds, >=, 10);
+	g_assert_cmpint(eventless, ==, 1);
+	for (int p = 0; p < SCENARIO_DEMO_PEOPLE; p++)
+		g_free(runs[p]);
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
@@ -807,5 +899,13 @@ int main(int argc, char **argv)
 	for (size_t i = 0; i < G_N_ELEMENTS(story_vectors); i++)
 		g_test_add_data_func(story_vectors[i].name, &story_vectors[i],
 				     test_story);
+	g_test_add_data_func("/scenario/demo-household/spring", "2026-03-02",
+			     test_demo_household);
+	g_test_add_data_func("/scenario/demo-household/summer", "2026-06-01",
+			     test_demo_household);
+	g_test_add_data_func("/scenario/demo-household/autumn", "2026-09-14",
+			     test_demo_household);
+	g_test_add_data_func("/scenario/demo-household/winter", "2026-12-07",
+			     test_demo_household);
 	return g_test_run();
 }

@@ -93,8 +93,9 @@ static const char full_text[] = "# every key of every group\n"	   /* 1 */
 				"scale-user=2\n"		   /* 49 */
 				"weight-range=75-95\n"		   /* 50 */
 				"morning-alert=wake\n"		   /* 51 */
-				"sex=male\n"			   /* 52 */
-				"club-days=mon,wed,fri\n";	   /* 53 */
+				"alert-wait-checkin=240\n"	   /* 52 */
+				"sex=male\n"			   /* 53 */
+				"club-days=mon,wed,fri\n";	   /* 54 */
 
 static void check_full(const struct config *config)
 {
@@ -160,6 +161,7 @@ static void check_full(const struct config *config)
 	g_assert_cmpfloat(b->weight_min_kg, ==, 75.0);
 	g_assert_cmpfloat(b->weight_max_kg, ==, 95.0);
 	g_assert_cmpint(b->alert_s, ==, CONFIG_ALERT_AT_WAKE);
+	g_assert_cmpint(b->alert_wait_checkin_min, ==, 240);
 	g_assert_cmpint(b->sex, ==, LOAD_SEX_MALE);
 	g_assert_null(b->goal);
 	g_assert_cmpuint(b->club_days, ==, (1u << 0) | (1u << 2) | (1u << 4));
@@ -249,6 +251,7 @@ static void test_defaults(void)
 	g_assert_cmpint(a->sleep_need_min, ==, 480);
 	g_assert_cmpint(a->alert_s, ==, CONFIG_ALERT_AT_WAKE);
 	g_assert_cmpint(a->alert_latest_s, ==, 11 * 3600);
+	g_assert_cmpint(a->alert_wait_checkin_min, ==, 0);
 	g_assert_cmpint(a->bedtime_min, ==, 23 * 60);
 	g_assert_cmpint(a->wake_min, ==, 7 * 60);
 	g_assert_cmpint(a->hr_max_bpm, ==, 190);
@@ -268,6 +271,39 @@ static void test_new_defaults(void)
 	g_assert_null(config->people);
 	g_assert_null(config_find_person(config, "alice"));
 	config_free(NULL);
+}
+
+/* recoveryd --demo --config FILE: [gateway] and [mqtt] alone are a good
+ * file when the caller brings the people; everything else is still
+ * checked, and without the flag the same file is refused. */
+static void test_people_optional(void)
+{
+	static const char text[] = "[gateway]\ndatabase=/tmp/demo.db\n"
+				   "[mqtt]\nhost=127.0.0.1\nport=1884\n";
+	static const char bad[] = "[gateway]\n[mqtt]\nport=0\n";
+	g_autoptr(GError) error = NULL;
+	g_autoptr(owned_config) config =
+	    config_load_data_full("demo.conf", text, strlen(text),
+				  CONFIG_LOAD_PEOPLE_OPTIONAL, &error);
+	g_autoptr(owned_config) refused = NULL;
+	g_autoptr(owned_config) still_bad = NULL;
+
+	g_assert_no_error(error);
+	g_assert_nonnull(config);
+	g_assert_cmpuint(config->person_count, ==, 0);
+	g_assert_cmpstr(config->database, ==, "/tmp/demo.db");
+	g_assert_cmpint(config->port, ==, 1884);
+
+	refused = config_load_data("demo.conf", text, strlen(text), &error);
+	g_assert_null(refused);
+	g_assert_error(error, CONFIG_ERROR, CONFIG_ERROR_MISSING);
+	g_clear_error(&error);
+
+	still_bad = config_load_data_full("demo.conf", bad, strlen(bad),
+					  CONFIG_LOAD_PEOPLE_OPTIONAL, &error);
+	g_assert_null(still_bad);
+	g_assert_error(error, CONFIG_ERROR, CONFIG_ERROR_VALUE);
+	g_assert_true(g_str_has_prefix(error->message, "demo.conf:3: "));
 }
 
 /* tls= left out: on with a CA, a client certificate or port 8883. */
@@ -355,6 +391,19 @@ static const struct bad_vector bad_vectors[] = {
 	{ "/config/bad/time/seconds-61",
 	  "[user alice]\nmorning-latest=10:00:61\n", CONFIG_ERROR_VALUE, 2,
 	  "is not a time of day" },
+
+	/* How long the morning alert waits for a check-in. */
+	{ "/config/bad/alert-wait-checkin/too-long",
+	  "[user alice]\nalert-wait-checkin=241\n", CONFIG_ERROR_VALUE, 2,
+	  "[user alice] alert-wait-checkin: \"241\" is out of range "
+	  "(expected 0-240 minutes)" },
+	{ "/config/bad/alert-wait-checkin/unit",
+	  "[user alice]\n\nalert-wait-checkin=30min\n", CONFIG_ERROR_VALUE, 3,
+	  "[user alice] alert-wait-checkin: \"30min\" is not a whole number "
+	  "(expected 0-240 minutes)" },
+	{ "/config/bad/alert-wait-checkin/negative",
+	  "[user alice]\nalert-wait-checkin=-5\n", CONFIG_ERROR_VALUE, 2,
+	  "is not a whole number" },
 
 	/* Unknown groups and keys, repeats. */
 	{ "/config/bad/key/unknown", "[user alice]\n[mqtt]\nhots=broker\n",
@@ -741,12 +790,23 @@ static void test_example_every_key(void)
 		"client-id",	  "protocol",	"keepalive",
 	};
 	static const char *const user[] = {
-		"display-name",	  "heart-rate", "scale",
-		"scale-protocol", "scale-user", "weight-range",
-		"bed-sensor",	  "sleep-need", "morning-alert",
-		"morning-latest", "bedtime",	"wake",
-		"hr-max",	  "sex",	"goal",
+		"display-name",
+		"heart-rate",
+		"scale",
+		"scale-protocol",
+		"scale-user",
+		"weight-range",
+		"bed-sensor",
+		"sleep-need",
+		"morning-alert",
+		"morning-latest",
+		"bedtime",
+		"wake",
+		"hr-max",
+		"sex",
+		"goal",
 		"club-days",
+		"alert-wait-checkin",
 	};
 	static const struct {
 		const char *group;
@@ -822,6 +882,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/config/full/file-crlf", test_full_file);
 	g_test_add_func("/config/defaults/minimal", test_defaults);
 	g_test_add_func("/config/defaults/new", test_new_defaults);
+	g_test_add_func("/config/people-optional", test_people_optional);
 	for (size_t i = 0; i < G_N_ELEMENTS(tls_vectors); i++)
 		g_test_add_data_func(tls_vectors[i].name, &tls_vectors[i],
 				     test_tls);

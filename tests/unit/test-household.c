@@ -43,6 +43,8 @@ struct fixture {
 	int live_calls;
 	int urgent_calls;
 	GString *log; /* what the household said, a line each */
+	/* day_input calls: who, when, what */
+	GArray *inputs; /* struct input */
 };
 
 static void on_log(void *data, GLogLevelFlags level, const char *message)
@@ -50,6 +52,21 @@ static void on_log(void *data, GLogLevelFlags level, const char *message)
 	struct fixture *f = data;
 
 	g_string_append_printf(f->log, "%s\n", message);
+}
+
+struct input {
+	int person;
+	int64_t t_ms;
+	enum household_input kind;
+};
+
+static void on_day_input(void *data, int person, int64_t t_ms,
+			 enum household_input kind)
+{
+	struct fixture *f = data;
+	struct input in = { person, t_ms, kind };
+
+	g_array_append_val(f->inputs, in);
 }
 
 static void on_live(void *data, int person, bool urgent)
@@ -64,9 +81,12 @@ static void setup(struct fixture *f, gconstpointer unused)
 {
 	g_autoptr(GError) error = NULL;
 	g_autofree char *db = NULL;
-	struct household_ops ops = { .live_changed = on_live, .log = on_log };
+	struct household_ops ops = { .live_changed = on_live,
+				     .log = on_log,
+				     .day_input = on_day_input };
 
 	f->log = g_string_new(NULL);
+	f->inputs = g_array_new(FALSE, FALSE, sizeof(struct input));
 	f->dir = test_tmp_dir_new("test-household-XXXXXX");
 	db = g_build_filename(f->dir, "h.db", NULL);
 	f->config = config_load_data("household.conf", household_conf,
@@ -84,6 +104,7 @@ static void teardown(struct fixture *f, gconstpointer unused)
 	household_free(f->h);
 	store_close(f->store);
 	config_free(f->config);
+	g_array_unref(f->inputs);
 	test_remove_tree(f->dir);
 	g_free(f->dir);
 	g_string_free(f->log, TRUE);
@@ -245,6 +266,41 @@ static void test_shared_scale(struct fixture *f, gconstpointer unused)
 	g_assert_cmpfloat(household_person(f->h, 1)->live.weight_kg, ==, 81.5);
 	store_span_clear(&alice);
 	store_span_clear(&bob);
+}
+
+/* A weighing and a check-in tell the owner whose day got data (it may
+ * come after the morning); a heart rate does not, nor anything filed while
+ * the clock was not trusted. */
+static void test_day_input(struct fixture *f, gconstpointer unused)
+{
+	g_autoptr(GError) error = NULL;
+	g_autofree char *b = miscale_hex(81 * 200 + 100, 2);
+	const struct input *in;
+
+	/* Before the clock: held, no call. */
+	g_assert_true(household_checkin(f->h, 0, 10000, 4, 2, 4, 5000, &error));
+	g_assert_cmpuint(f->inputs->len, ==, 0);
+	trust(f, T0, 16000);
+	g_assert_cmpuint(f->inputs->len, ==, 0);
+
+	feed(f, STRAP, DECODE_UUID_HEART_RATE, "16 3c 00 04", T0 + 1000, 0);
+	g_assert_cmpuint(f->inputs->len, ==, 0);
+
+	feed(f, SCALE, DECODE_UUID_MISCALE_V2, b, T0 + 60000, 0);
+	g_assert_cmpuint(f->inputs->len, ==, 1);
+	in = &g_array_index(f->inputs, struct input, 0);
+	g_assert_cmpint(in->person, ==, 1);
+	g_assert_cmpint(in->t_ms, ==, T0 + 60000);
+	g_assert_cmpint(in->kind, ==, HOUSEHOLD_INPUT_WEIGHING);
+
+	g_assert_true(
+	    household_checkin(f->h, 0, T0 + 120000, 2, 3, 2, 0, &error));
+	g_assert_no_error(error);
+	g_assert_cmpuint(f->inputs->len, ==, 2);
+	in = &g_array_index(f->inputs, struct input, 1);
+	g_assert_cmpint(in->person, ==, 0);
+	g_assert_cmpint(in->t_ms, ==, T0 + 120000);
+	g_assert_cmpint(in->kind, ==, HOUSEHOLD_INPUT_CHECKIN);
 }
 
 /* A Mi scale's stable frame without impedance, then with it: one row,
@@ -510,5 +566,6 @@ int main(int argc, char **argv)
 	ADD("/household/bed-sensor", test_bed_sensor);
 	ADD("/household/miscale-impedance", test_miscale_impedance);
 	ADD("/household/standard-scale", test_standard_scale);
+	ADD("/household/day-input", test_day_input);
 	return g_test_run();
 }

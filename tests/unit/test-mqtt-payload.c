@@ -473,6 +473,23 @@ static const struct alert_vector alerts[] = {
 		    "aaaa aaaa aaaa aaaa aaaa" },
 	  0,
 	  NULL },
+	/* Sent again after a late check-in changed the state: "update". */
+	{ "/payload/alert/update",
+	  { .user = "alice",
+	    .date = "2026-03-02",
+	    .score = 70,
+	    .zone = "green",
+	    .state = "stale",
+	    .headline = "Time for something new",
+	    .text = "Alice: Time for something new.",
+	    .update = true },
+	  0,
+	  "Alice: Time for something new.",
+	  "{\"user\":\"alice\",\"date\":\"2026-03-02\",\"score\":70,"
+	  "\"zone\":\"green\",\"state\":\"stale\","
+	  "\"headline\":\"Time for something new\","
+	  "\"actions\":[],\"reasons\":[],"
+	  "\"text\":\"Alice: Time for something new.\",\"update\":true}" },
 	{ "/payload/alert/no-score",
 	  { "bob", NULL, "2026-03-02", -1, "none", "calibrating",
 	    "Getting to know you: 3 of 7 nights" },

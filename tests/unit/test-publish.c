@@ -276,7 +276,7 @@ static void test_alert_and_state(struct fixture *f, gconstpointer unused)
 	const struct household_person *alice = household_person(f->h, 0);
 	JsonObject *o;
 
-	g_assert_true(publish_alert(f->p, alice, &day));
+	g_assert_true(publish_alert(f->p, alice, &day, false));
 	publish_state(f->p, alice, "{\"date\":\"2026-03-02\"}");
 	g_assert_cmpuint(f->sent->len, ==, 2);
 
@@ -291,6 +291,8 @@ static void test_alert_and_state(struct fixture *f, gconstpointer unused)
 			"primed");
 	g_assert_cmpstr(json_object_get_string_member(o, "headline"), ==,
 			"Ready to go");
+	/* The morning's own alert is no update. */
+	g_assert_false(json_object_has_member(o, "update"));
 	/* The push text: headline and first action, and (no check-in
 	 * today) the invitation to check in. */
 	g_assert_nonnull(
@@ -352,6 +354,36 @@ static void test_untrusted_clock_no_time(struct fixture *f,
 			"2026-03-02T05:59:50Z");
 }
 
+/* The day's alert again after a late check-in changed its state: the
+ * same topic, not retained, "update": true, and the push text without the
+ * invitation (the check-in is in). */
+static void test_alert_update(struct fixture *f, gconstpointer unused)
+{
+	g_autoptr(JsonParser) parser = json_parser_new();
+	struct recovery_day day = {
+		.day = (int32_t)(T0 / 86400000),
+		.score = { .score = 72, .zone = SCORE_ZONE_GREEN },
+		.advice = { .state = ADVICE_STALE,
+			    .headline = "Time for something new",
+			    .action_count = 1,
+			    .actions = { "Change the stimulus." },
+			    .checked_in = true },
+	};
+	const struct household_person *alice = household_person(f->h, 0);
+	JsonObject *o;
+
+	g_assert_true(publish_alert(f->p, alice, &day, true));
+	g_assert_cmpuint(f->sent->len, ==, 1);
+	g_assert_cmpstr(sent_at(f, 0)->topic, ==, "recovery/alice/alert");
+	g_assert_true(sent_at(f, 0)->queued);
+	g_assert_false(sent_at(f, 0)->retain);
+	o = parse(sent_at(f, 0)->json, parser);
+	g_assert_true(json_object_get_boolean_member(o, "update"));
+	g_assert_cmpstr(json_object_get_string_member(o, "state"), ==, "stale");
+	g_assert_null(
+	    strstr(json_object_get_string_member(o, "text"), "Check in"));
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
@@ -363,6 +395,7 @@ int main(int argc, char **argv)
 	ADD("/publish/all-live", test_all_live);
 	ADD("/publish/untrusted-clock-no-time", test_untrusted_clock_no_time);
 	ADD("/publish/alert-and-state", test_alert_and_state);
+	ADD("/publish/alert-update", test_alert_update);
 #undef ADD
 	return g_test_run();
 }

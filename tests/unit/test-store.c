@@ -297,7 +297,9 @@ static void test_migrate_from_v1(struct fixture *f, gconstpointer data)
 	g_assert_cmpstr(r->zone, ==, "green");
 	g_assert_cmpstr(r->state_json, ==, "{\"score\":71}");
 	g_assert_cmpint(r->alerted_ms, ==, 0);
-	g_assert_true(store_mark_alerted(s, 1, DAY0, T0_MS + 5, &error));
+	g_assert_cmpstr(r->alerted_state, ==, "");
+	g_assert_true(
+	    store_mark_alerted(s, 1, DAY0, T0_MS + 5, "primed", &error));
 	g_assert_no_error(error);
 
 	g_assert_true(store_outbox_pending(s, 0, 10, pending, &error));
@@ -307,6 +309,13 @@ static void test_migrate_from_v1(struct fixture *f, gconstpointer data)
 	db = raw_open(f->path);
 	g_assert_cmpint(raw_int(db, "SELECT alerted_ms FROM results"), ==,
 			T0_MS + 5);
+	{
+		g_autofree char *state =
+		    raw_text(db, "SELECT alerted_state FROM results");
+
+		/* Version 3's column, written by the mark. */
+		g_assert_cmpstr(state, ==, "primed");
+	}
 	g_assert_cmpint(raw_int(db, "SELECT count(*) FROM sqlite_master "
 				    "WHERE name = 'outbox_unsent'"),
 			==, 1);
@@ -846,15 +855,19 @@ static void test_results_round_trip(struct fixture *f, gconstpointer data)
 	g_assert_cmpstr(r->state_json, ==, scored.state_json);
 	g_assert_cmpint(r->computed_ms, ==, T0_MS);
 	g_assert_cmpint(r->alerted_ms, ==, 0);
+	g_assert_cmpstr(r->alerted_state, ==, "");
 	r = &g_array_index(got, struct store_result, 1);
 	g_assert_cmpint(r->score, ==, -1);
 	g_assert_cmpstr(r->zone, ==, "none");
 	g_assert_true(r->calibrating);
 	g_assert_null(r->state_json);
 
-	/* The alert mark survives a recomputed result. */
-	g_assert_true(store_mark_alerted(s, alice, DAY0, T0_MS + 7, &error));
+	/* The alert mark, and the state it told, survive a recomputed
+	 * result. */
+	g_assert_true(
+	    store_mark_alerted(s, alice, DAY0, T0_MS + 7, "steady", &error));
 	scored.score = 74;
+	memcpy(scored.advice_state, "stale", sizeof("stale"));
 	g_assert_true(store_put_result(s, alice, &scored, &error));
 	g_assert_no_error(error);
 	g_array_set_size(got, 0);
@@ -863,9 +876,37 @@ static void test_results_round_trip(struct fixture *f, gconstpointer data)
 	g_assert_cmpuint(got->len, ==, 1);
 	r = &g_array_index(got, struct store_result, 0);
 	g_assert_cmpint(r->score, ==, 74);
+	g_assert_cmpstr(r->advice_state, ==, "stale");
 	g_assert_cmpint(r->alerted_ms, ==, T0_MS + 7);
+	g_assert_cmpstr(r->alerted_state, ==, "steady");
 
-	g_assert_false(store_mark_alerted(s, alice, DAY0 + 9, T0_MS, &error));
+	/* An update alert replaces the state told; a morning announced
+	 * without an alert records none. */
+	g_assert_true(
+	    store_mark_alerted(s, alice, DAY0, T0_MS + 9, "stale", &error));
+	g_array_set_size(got, 0);
+	g_assert_true(store_get_results(s, alice, DAY0, DAY0, got, &error));
+	r = &g_array_index(got, struct store_result, 0);
+	g_assert_cmpint(r->alerted_ms, ==, T0_MS + 9);
+	g_assert_cmpstr(r->alerted_state, ==, "stale");
+	g_assert_true(
+	    store_mark_alerted(s, alice, DAY0 + 1, T0_MS + 9, NULL, &error));
+	g_array_set_size(got, 0);
+	g_assert_true(
+	    store_get_results(s, alice, DAY0 + 1, DAY0 + 1, got, &error));
+	g_assert_no_error(error);
+	r = &g_array_index(got, struct store_result, 0);
+	g_assert_cmpint(r->alerted_ms, ==, T0_MS + 9);
+	g_assert_cmpstr(r->alerted_state, ==, "");
+
+	g_assert_false(
+	    store_mark_alerted(s, alice, DAY0 + 9, T0_MS, "primed", &error));
+	g_assert_error(error, STORE_ERROR, STORE_ERROR_INVALID);
+	g_clear_error(&error);
+	/* A state name that does not fit is refused, nothing written. */
+	g_assert_false(store_mark_alerted(s, alice, DAY0, T0_MS + 11,
+					  "a-state-name-far-too-long-to-fit",
+					  &error));
 	g_assert_error(error, STORE_ERROR, STORE_ERROR_INVALID);
 	g_clear_error(&error);
 	memcpy(scored.zone, "greenish", sizeof(scored.zone)); /* no NUL */
