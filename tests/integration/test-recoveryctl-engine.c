@@ -598,10 +598,81 @@ static void test_import_rr(void)
 	g_rmdir(dir);
 }
 
+/*
+ * An RR-only night (a Polar or Elite HRV RR file, no heart-rate rows)
+ * imported with `import --user --start`: the night gets a resting HR, the
+ * lowest 5-minute mean of 60,000 / RR (DESIGN §4). Eight hours of
+ * 980/1020 ms (60 bpm) with half an hour of 1100 ms (54.5 bpm) at 03:00:
+ * every 5-minute window inside that half hour is the lowest.
+ */
+static void test_import_rr_night(void)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(clock_zone) zone = clock_zone_new(ZONE, &error);
+	g_autoptr(JsonParser) parser = json_parser_new();
+	g_autofree char *dir = NULL, *db = NULL, *file = NULL;
+	g_autofree char *out = NULL, *err = NULL, *args = NULL;
+	JsonArray *days;
+	JsonObject *night = NULL;
+	double t_s = 0;
+	FILE *f;
+
+	if (!zone) {
+		g_test_skip("no tzdata for " ZONE " (install tzdata)");
+		return;
+	}
+	dir = test_tmp_dir_new("recoveryctl-rr-night-XXXXXX");
+	db = g_build_filename(dir, "recovery.db", NULL);
+	file = g_build_filename(dir, "night.txt", NULL);
+	f = fopen(file, "w");
+	g_assert_nonnull(f);
+	/* From 23:00 to 07:00; 03:00-03:30 is 4 h to 4.5 h in. */
+	for (unsigned i = 0; t_s < 8 * 3600.0; i++) {
+		int rr = t_s >= 4 * 3600.0 && t_s < 4.5 * 3600.0 ? 1100
+			 : i % 2				 ? 1020
+								 : 980;
+
+		fprintf(f, "%d\n", rr);
+		t_s += rr / 1000.0;
+	}
+	fclose(f);
+	args = g_strdup_printf("import --db %s --timezone " ZONE
+			       " --user dora --start 2026-03-01T23:00:00+01:00 "
+			       "%s",
+			       db, file);
+	g_assert_cmpint(run(args, &out, &err), ==, 0);
+	g_test_message("import: %s%s", out, err);
+
+	g_clear_pointer(&out, g_free);
+	g_clear_pointer(&err, g_free);
+	g_clear_pointer(&args, g_free);
+	args =
+	    g_strdup_printf("history --user dora --db %s --json --days 60", db);
+	g_assert_cmpint(run(args, &out, &err), ==, 0);
+	json_parser_load_from_data(parser, out, -1, &error);
+	g_assert_no_error(error);
+	days = json_node_get_array(json_parser_get_root(parser));
+	for (guint i = 0; i < json_array_get_length(days); i++) {
+		JsonObject *d = json_array_get_object_element(days, i);
+
+		if (g_str_equal(json_object_get_string_member(d, "date"),
+				"2026-03-02"))
+			night = d;
+	}
+	g_assert_nonnull(night);
+	g_assert_true(json_object_has_member(night, "resting_hr_bpm"));
+	g_assert_cmpfloat_with_epsilon(
+	    json_object_get_double_member(night, "resting_hr_bpm"),
+	    60000.0 / 1100.0, 0.1);
+	g_assert_true(json_object_has_member(night, "rmssd_ms"));
+	test_remove_tree(dir);
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
 	g_test_add_func("/recoveryctl/engine", test_engine);
 	g_test_add_func("/recoveryctl/import-rr", test_import_rr);
+	g_test_add_func("/recoveryctl/import-rr-night", test_import_rr_night);
 	return g_test_run();
 }
