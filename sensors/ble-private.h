@@ -2,9 +2,9 @@
 #pragma once
 
 /*
- * What bluez.c, device.c and advert.c share inside the BLE client (ble.h).
+ * What bluez.c, device.c and advertiser.c share inside the BLE client (ble.h).
  * Nothing outside sensors/ includes it. Its names carry the prefix of the
- * file that defines them (bluez_, device_, advert_); ble_ is ble.h's public
+ * file that defines them (bluez_, device_, advertiser_); ble_ is ble.h's public
  * API.
  *
  * Who does what:
@@ -12,11 +12,11 @@
  *   -> property), the adapter, discovery, the allowlist, D-Bus calls (one
  *   GCancellable each), the clocks, passing readings on and the rate limit
  *   of "malformed payload from X". It dispatches BlueZ's signals to device.c
- *   and advert.c.
+ *   and advertiser.c.
  * - device.c: connectable devices' state machines (connect, resolve,
  *   subscribe, back off), and each struct ble_dev's life (device_new(),
  *   device_free()).
- * - advert.c: advertisements: decode, de-duplicate, count foreign devices.
+ * - advertiser.c: advertisements: decode, de-duplicate, count foreign devices.
  *
  * Who writes what: struct ble_dev and struct ble_client are shared, but each
  * of their parts names its owner. Only the owner writes a part; the others
@@ -79,8 +79,9 @@ struct device_link {
 	struct bcs_assembler bcs;
 };
 
-/* advert.c's: an advertiser's last measurement passed on (de-duplication). */
-struct advert_state {
+/* advertiser.c's: an advertiser's last measurement passed on (de-duplication).
+ */
+struct advertiser_state {
 	bool mi_have;
 	enum decode_uuid mi_uuid;
 	struct miscale_reading mi_last;
@@ -109,7 +110,7 @@ struct ble_dev {
 	char *path; /* its Device1 object on our adapter; NULL: none */
 
 	struct device_link link;		/* device.c's */
-	struct advert_state adv;		/* advert.c's */
+	struct advertiser_state adv;		/* advertiser.c's */
 	struct bluez_malformed_limit malformed; /* bluez.c's */
 };
 
@@ -124,7 +125,7 @@ struct ble_client {
 	void *data;
 
 	/* bluez.c's from here on. device.c reads owner and adapter_path,
-	 * advert.c reads scanning. */
+	 * advertiser.c reads scanning. */
 	guint watch;
 	bool name_known; /* the watch has said whether org.bluez has an owner */
 	char *owner;	 /* org.bluez's unique name, NULL: none */
@@ -255,7 +256,7 @@ void device_bluez_gone(struct ble_dev *d, const char *why);
 /* The adapter's power changed. */
 void device_powered(struct ble_dev *d, bool on);
 
-/* --- advert.c: advertisements ------------------------------------------- */
+/* --- advertiser.c: advertisements --------------------------------------- */
 
 /*
  * A Device1 object on our adapter appeared (@added) or its advertisement
@@ -263,4 +264,5 @@ void device_powered(struct ble_dev *d, bool on);
  * data, pass allowlisted advertisers' new measurements on once, count
  * foreign devices and, when scanning, report it through heard().
  */
-void advert_update(ble_client *c, const char *path, bool added, bool new_data);
+void advertiser_update(ble_client *c, const char *path, bool added,
+		       bool new_data);

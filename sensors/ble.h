@@ -5,7 +5,7 @@
  * The BLE side's client of bluetoothd (DESIGN §3): it watches org.bluez on
  * the system bus, keeps a cache of BlueZ's objects, runs the adapter and
  * discovery, connects to the allowlisted heart-rate straps and standard
- * scales (device.c), decodes the allowlisted advertisers (advert.c), and
+ * scales (device.c), decodes the allowlisted advertisers (advertiser.c), and
  * hands every value on as a struct reading through ble_ops.reading.
  *
  * Nothing here knows the store or MQTT, and nothing here logs: what is worth

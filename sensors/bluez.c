@@ -2,7 +2,7 @@
 /*
  * The BLE client's BlueZ side: the org.bluez name watch, the object cache,
  * the adapter, discovery, and the dispatch of BlueZ's signals to device.c
- * and advert.c.
+ * and advertiser.c.
  *
  * NetworkManager's pattern (STYLE.md): watch org.bluez's owner; when it
  * appears, subscribe to InterfacesAdded/Removed and PropertiesChanged from
@@ -422,7 +422,7 @@ static void device1_added(ble_client *c, const char *path)
 	d = bluez_find_dev(c, address);
 	if (d != NULL)
 		device_appeared(d, path);
-	advert_update(c, path, true, true);
+	advertiser_update(c, path, true, true);
 }
 
 static void bind_devices(ble_client *c)
@@ -860,7 +860,7 @@ static void properties_changed(ble_client *c, const char *path,
 	bool sd = has_key(changed, "ServiceData");
 	if (sd || has_key(changed, "RSSI") || has_key(changed, "Name") ||
 	    has_key(changed, "UUIDs") || has_key(changed, "ManufacturerData"))
-		advert_update(c, path, false, sd);
+		advertiser_update(c, path, false, sd);
 }
 
 static void on_signal(GDBusConnection *bus, const char *sender,

@@ -183,7 +183,8 @@ static bool kind_from_uuids(GVariant *uuids, enum ble_device_kind *ret)
 	return scale;
 }
 
-void advert_update(ble_client *c, const char *path, bool added, bool new_data)
+void advertiser_update(ble_client *c, const char *path, bool added,
+		       bool new_data)
 {
 	GVariant *addr_v =
 	    bluez_prop(c, path, BLUEZ_DEVICE, "Address", G_VARIANT_TYPE_STRING);
