@@ -1,21 +1,36 @@
 // SPDX-License-Identifier: MIT
 /*
- * Advertisers: Mi scales and BTHome sensors speak only through the service
- * data of their advertisements (Device1.ServiceData, a{sv}: 128-bit UUID
- * string -> ay). Each report is decoded; an allowlisted advertiser's new
- * measurement becomes a reading once, however often the device repeats it;
- * anything else heard is counted and, while scanning, listed.
+ * Advertisers, as bluetoothd reports them: a Device1 object's ServiceData
+ * (a{sv}: 128-bit UUID string -> ay), ManufacturerData (a{qv}: company id
+ * -> ay), UUIDs, Name and RSSI become one struct advert, the same value an
+ * antenna's relay or `recoveryctl decode --adv` makes, and go through the
+ * one dispatcher (advert-decode.h). An allowlisted advertiser's new value
+ * becomes a reading once, however often the device repeats it; anything
+ * else heard is counted and, while scanning, listed.
  *
  * What counts as a repeat:
- * - Mi scale: a stabilised measurement (load still on) with the same weight,
- *   unit, timestamp and flags as the last one passed on, within 2 minutes of
- *   its last repeat. A scale repeats each measurement for seconds, and the
- *   v2 sends it first without, then with impedance: two readings, the
- *   second one complete. Frames that are not measurements (settling, load
- *   removed) are never readings.
+ * - A weighing, from any scale family: a final one with the same family,
+ *   weight, impedance and repeat key (reading.h: a Mi scale's clock) as the
+ *   last one passed on, within 2 minutes of its last repeat. A scale repeats
+ *   each weighing for seconds, and some send it first without, then with
+ *   impedance: two readings, the second one complete. A live weight while
+ *   the scale settles is passed on when it changes (the live values show
+ *   it; ingest files only final ones). A Mi scale's frames that are not
+ *   measurements (settling, load removed) are never readings.
  * - BTHome: the packet id (object 0x00) when the frame has one, as
  *   bthome.io says receivers should (the same id as the last one is the same
  *   packet); without one, identical bytes within 2 s of their last repeat.
+ *
+ * A Eufy C20 sends one weighing's weight, impedance and heart rate in
+ * separate advertisements: the dispatcher merges them in the device's
+ * state, and when the rest has not come C20_QUIET_MS after the final
+ * weight (the person stepped off), the final weight is passed on alone.
+ *
+ * A scale given as BLE_KIND_SCALE_AUTO is recognised here by what it
+ * advertises: a family of the dispatcher makes it an advertiser for good;
+ * the Weight Scale or Body Composition service with no such family makes it
+ * a standard scale, which device.c then connects. Until either, nothing is
+ * connected.
  */
 #define G_LOG_DOMAIN "recoveryd-ble"
 
@@ -23,30 +38,25 @@
 
 #include "gateway/common/owner-log.h"
 
+#include <math.h>
 #include <string.h>
 
-#define MISCALE_REPEAT_MS (2 * 60 * 1000)
-#define BTHOME_REPEAT_MS  2000
-#define BTHOME_PACKET_ID  0x00
+#define WEIGHING_REPEAT_MS (2 * 60 * 1000)
+#define BTHOME_REPEAT_MS   2000
+#define BTHOME_PACKET_ID   0x00
+/* A C20 measures impedance and heart rate after the weight, with the
+ * person still on it: this long after the final weight, what came is the
+ * weighing. */
+#define C20_QUIET_MS 20000
+/* An auto scale still unrecognised after this many reports is worth a
+ * line in the log (once): the first few may lack its scan response. */
+#define UNRECOGNISED_SAY_AFTER 20
+/* Live weights closer than this are the same to a display. */
+#define LIVE_STEP_KG 0.01
 
-static bool is_service_data_uuid(enum decode_uuid u)
-{
-	switch (u) {
-	case DECODE_UUID_MISCALE_V1:
-	case DECODE_UUID_MISCALE_V2:
-	case DECODE_UUID_BTHOME:
-		return true;
-	case DECODE_UUID_HEART_RATE:
-	case DECODE_UUID_SENSOR_LOCATION:
-	case DECODE_UUID_BATTERY_LEVEL:
-	case DECODE_UUID_WEIGHT:
-	case DECODE_UUID_WEIGHT_FEATURE:
-	case DECODE_UUID_BODY_COMPOSITION:
-		return false;
-	default:
-		return false;
-	}
-}
+#define UUID_WEIGHT_SCALE     0x181D
+#define UUID_BODY_COMPOSITION 0x181B
+#define UUID_HEART_RATE	      0x180D
 
 /* Within @window_ms of @last_ms (a clock that went back is outside). */
 static bool within(int64_t now, int64_t last_ms, int64_t window_ms)
@@ -54,46 +64,56 @@ static bool within(int64_t now, int64_t last_ms, int64_t window_ms)
 	return now >= last_ms && now - last_ms < window_ms;
 }
 
-static bool same_time(const struct ble_date_time *a,
-		      const struct ble_date_time *b)
+static bool same_value(double a, double b)
 {
-	return a->year == b->year && a->month == b->month && a->day == b->day &&
-	       a->hours == b->hours && a->minutes == b->minutes &&
-	       a->seconds == b->seconds;
+	return (isnan(a) && isnan(b)) || a == b;
 }
 
-static bool same_miscale(const struct miscale_reading *a,
-			 const struct miscale_reading *b)
+static bool same_weighing(const struct reading_weighing *a,
+			  const struct reading_weighing *b)
 {
-	return a->weight.unit == b->weight.unit &&
-	       a->weight.raw == b->weight.raw &&
-	       same_time(&a->timestamp, &b->timestamp) &&
-	       a->stabilised == b->stabilised &&
-	       a->load_removed == b->load_removed &&
-	       a->has_impedance == b->has_impedance &&
-	       a->impedance_ohm == b->impedance_ohm;
+	return a->weight_kg == b->weight_kg && a->repeat_key == b->repeat_key &&
+	       a->scale_user == b->scale_user &&
+	       same_value(a->impedance_ohm, b->impedance_ohm) &&
+	       same_value(a->body_fat_pct, b->body_fat_pct);
 }
 
-/* TRUE if this Mi scale frame is a new measurement (and remembers it). */
-static bool miscale_is_new(ble_client *c, struct ble_dev *d,
-			   enum decode_uuid uuid,
-			   const struct miscale_reading *m)
+/*
+ * TRUE if this weighing is worth passing on (and remembers it): a final
+ * one not passed on lately, or a live weight that changed.
+ */
+static bool weighing_is_new(ble_client *c, struct ble_dev *d,
+			    enum advert_family family,
+			    const struct decoded_payload *p)
 {
+	struct advertiser_state *s = &d->adv;
 	int64_t now = bluez_window_ms(c);
+	struct reading_weighing w;
 
-	if (!miscale_is_measurement(m))
+	if (!reading_weighing(p, &w))
 		return false;
-	if (d->adv.mi_have && d->adv.mi_uuid == uuid &&
-	    same_miscale(&d->adv.mi_last, m) &&
-	    within(now, d->adv.mi_last_ms, MISCALE_REPEAT_MS)) {
-		d->adv.mi_last_ms = now;
+	if (!w.final) {
+		if (s->have_live &&
+		    fabs(w.weight_kg - s->live_kg) < LIVE_STEP_KG) {
+			c->stats.duplicates++;
+			return false;
+		}
+		s->have_live = true;
+		s->live_kg = w.weight_kg;
+		return true;
+	}
+	s->have_live = false;
+	if (s->have_final && s->final_family == family &&
+	    same_weighing(&s->final, &w) &&
+	    within(now, s->final_ms, WEIGHING_REPEAT_MS)) {
+		s->final_ms = now;
 		c->stats.duplicates++;
 		return false;
 	}
-	d->adv.mi_have = true;
-	d->adv.mi_uuid = uuid;
-	d->adv.mi_last = *m;
-	d->adv.mi_last_ms = now;
+	s->have_final = true;
+	s->final_family = family;
+	s->final = w;
+	s->final_ms = now;
 	return true;
 }
 
@@ -154,33 +174,236 @@ static bool uuid16(const char *s, uint16_t *ret)
 	return true;
 }
 
-/*
- * The kind a device's advertised service UUIDs suggest; FALSE if none:
- * Heart Rate 0x180D; Weight Scale 0x181D or Body Composition 0x181B (as
- * advertised services, not service data keys, which are the Mi scales').
- */
-static bool kind_from_uuids(GVariant *uuids, enum ble_device_kind *ret)
-{
-	GVariantIter it;
-	const char *s;
-	bool scale = false;
+/* The values a struct advert borrows from, alive until it is done with. */
+#define HELD_MAX (ADVERT_MAX_SERVICE_DATA + ADVERT_MAX_MANUFACTURER)
 
-	if (uuids == NULL)
-		return false;
-	g_variant_iter_init(&it, uuids);
-	while (g_variant_iter_next(&it, "&s", &s)) {
-		uint16_t u;
-		if (!uuid16(s, &u))
-			continue;
-		if (u == 0x180D) {
-			*ret = BLE_KIND_HEART_RATE;
-			return true;
-		}
-		scale = scale || u == 0x181D || u == 0x181B;
+struct held {
+	GVariant *v[HELD_MAX];
+	unsigned n;
+};
+
+static void held_clear(struct held *h)
+{
+	for (unsigned i = 0; i < h->n; i++)
+		g_variant_unref(h->v[i]);
+	h->n = 0;
+}
+
+/* The bytes of @value (a{?v}'s v, owned: kept in @h) if it is "ay". */
+static const guint8 *held_bytes(struct held *h, GVariant *value, gsize *len)
+{
+	if (!g_variant_is_of_type(value, G_VARIANT_TYPE_BYTESTRING) ||
+	    h->n >= HELD_MAX) {
+		g_variant_unref(value);
+		return NULL;
 	}
-	if (scale)
-		*ret = BLE_KIND_SCALE;
-	return scale;
+	h->v[h->n++] = value;
+	return g_variant_get_fixed_array(value, len, 1);
+}
+
+/*
+ * The advertisement as bluetoothd shows it: every property is what the
+ * last reports said (with DuplicateData, the last one's manufacturer and
+ * service data only; BlueZ 5.66 device_set_manufacturer_data()). Entries
+ * beyond what struct advert holds are left out: one device never
+ * advertises that many.
+ */
+static void advert_from_device(ble_client *c, const char *path,
+			       struct advert *a, struct held *h)
+{
+	GVariant *v;
+	GVariantIter it;
+
+	advert_init(a);
+	v = bluez_prop(c, path, BLUEZ_DEVICE, "Address", G_VARIANT_TYPE_STRING);
+	if (v)
+		advert_set_address(a, g_variant_get_string(v, NULL));
+	v = bluez_prop(c, path, BLUEZ_DEVICE, "RSSI", G_VARIANT_TYPE_INT16);
+	/* 127 is HCI's "RSSI not available" (virtual controllers send it),
+	 * not a signal stronger than any real one. */
+	if (v && g_variant_get_int16(v) != ADVERT_RSSI_UNKNOWN &&
+	    g_variant_get_int16(v) >= INT8_MIN &&
+	    g_variant_get_int16(v) <= INT8_MAX) {
+		a->has_rssi = true;
+		a->rssi_dbm = (int8_t)g_variant_get_int16(v);
+	}
+	v = bluez_prop(c, path, BLUEZ_DEVICE, "Name", G_VARIANT_TYPE_STRING);
+	if (v) {
+		gsize n = 0;
+		const char *name = g_variant_get_string(v, &n);
+
+		advert_set_name(a, name, n);
+	}
+	v = bluez_prop(c, path, BLUEZ_DEVICE, "UUIDs",
+		       G_VARIANT_TYPE_STRING_ARRAY);
+	if (v) {
+		const char *s;
+
+		g_variant_iter_init(&it, v);
+		while (g_variant_iter_next(&it, "&s", &s)) {
+			uint16_t u;
+
+			if (uuid16(s, &u))
+				advert_add_uuid(a, u);
+		}
+	}
+	v = bluez_prop(c, path, BLUEZ_DEVICE, "ServiceData",
+		       G_VARIANT_TYPE("a{sv}"));
+	if (v) {
+		const char *key;
+		GVariant *value;
+
+		g_variant_iter_init(&it, v);
+		while (g_variant_iter_next(&it, "{&sv}", &key, &value)) {
+			gsize n = 0;
+			const guint8 *p = held_bytes(h, value, &n);
+			uint16_t u;
+
+			if (p && uuid16(key, &u))
+				advert_add_service_data(a, u, p, n);
+		}
+	}
+	v = bluez_prop(c, path, BLUEZ_DEVICE, "ManufacturerData",
+		       G_VARIANT_TYPE("a{qv}"));
+	if (v) {
+		guint16 company;
+		GVariant *value;
+
+		g_variant_iter_init(&it, v);
+		while (g_variant_iter_next(&it, "{qv}", &company, &value)) {
+			gsize n = 0;
+			const guint8 *p = held_bytes(h, value, &n);
+
+			if (p)
+				advert_add_manufacturer(a, company, p, n);
+		}
+	}
+}
+
+/* A scale of any kind: standard when it advertises the services. */
+static bool standard_scale(const struct advert *a)
+{
+	return advert_has_uuid(a, UUID_WEIGHT_SCALE) ||
+	       advert_has_uuid(a, UUID_BODY_COMPOSITION);
+}
+
+/*
+ * An auto scale's advertisement, until it is recognised: a family makes it
+ * an advertiser; the standard services and no family, a scale to connect.
+ */
+static void recognise(ble_client *c, struct ble_dev *d, const struct advert *a,
+		      enum advert_family family)
+{
+	if (family != ADVERT_FAMILY_NONE) {
+		d->adv.role = ADVERTISER_BROADCAST;
+		owner_log(c->ops.log, c->data, G_LOG_LEVEL_MESSAGE,
+			  "scale %s advertises as %s: listening, never "
+			  "connecting",
+			  d->address, advert_family_name(family));
+		return;
+	}
+	if (standard_scale(a)) {
+		d->adv.role = ADVERTISER_CONNECTING;
+		owner_log(c->ops.log, c->data, G_LOG_LEVEL_MESSAGE,
+			  "scale %s advertises the Weight Scale or Body "
+			  "Composition service: connecting",
+			  d->address);
+		device_recognised(d);
+		return;
+	}
+	if (++d->adv.unrecognised == UNRECOGNISED_SAY_AFTER)
+		owner_log(c->ops.log, c->data, G_LOG_LEVEL_MESSAGE,
+			  "scale %s%s%.*s%s advertises no family recoveryd "
+			  "decodes: not connected (scale-protocol=standard "
+			  "connects it anyway)",
+			  d->address, a->name ? " (\"" : "",
+			  a->name ? (int)MIN(a->name_len, 64) : 0,
+			  a->name ? a->name : "", a->name ? "\")" : "");
+}
+
+static void emit(ble_client *c, struct ble_dev *d, struct reading *r,
+		 const struct advert_decoded *dec)
+{
+	r->payload = dec->payload;
+	bluez_emit_reading(c, r, d->address, READING_VIA_ADVERTISEMENT);
+}
+
+static gboolean merge_quiet(gpointer data)
+{
+	struct ble_dev *d = data;
+	g_autofree struct reading *r = g_new0(struct reading, 1);
+	g_autofree struct advert_decoded *dec = g_new(struct advert_decoded, 1);
+
+	d->adv.merge_timer = 0;
+	if (advert_merge_flush(&d->adv.merge, dec) &&
+	    weighing_is_new(d->c, d, dec->family, &dec->payload))
+		emit(d->c, d, r, dec);
+	return G_SOURCE_REMOVE;
+}
+
+/* The decoded value of allowlisted advertiser @d: passed on once. */
+static void take(ble_client *c, struct ble_dev *d, const struct advert *a,
+		 struct reading *r)
+{
+	struct parse_error err = { 0 };
+	/* Large, as struct reading is. */
+	g_autofree struct advert_decoded *dec = g_new(struct advert_decoded, 1);
+	int rc = advert_decode(a, &d->adv.merge, dec, &err);
+	bool fresh;
+
+	/* Counted from the final weight: a scale that goes on advertising
+	 * idle frames must not put the flush off. */
+	if (!advert_merge_pending(&d->adv.merge))
+		g_clear_handle_id(&d->adv.merge_timer, g_source_remove);
+	else if (!d->adv.merge_timer)
+		d->adv.merge_timer =
+		    g_timeout_add(C20_QUIET_MS, merge_quiet, d);
+	if (rc == -ENOENT || rc == -EAGAIN)
+		return;
+	if (rc < 0) {
+		bluez_malformed(c, d, advert_family_name(advert_recognise(a)),
+				rc, &err);
+		return;
+	}
+	if (dec->payload.uuid == DECODE_UUID_BTHOME) {
+		const struct advert_service_data *sd =
+		    advert_find_service_data(a, DECODE_UUID_BTHOME);
+
+		fresh = sd && bthome_is_new(c, d, &dec->payload.u.bthome,
+					    sd->data, sd->len);
+	} else {
+		fresh = weighing_is_new(c, d, dec->family, &dec->payload);
+	}
+	/* BTHome views point into @a's bytes, alive through the callback. */
+	if (fresh)
+		emit(c, d, r, dec);
+}
+
+/* What `recoveryctl scan` lists of a device: its kind and family. */
+static bool heard_kind(const struct advert *a, enum advert_family family,
+		       const struct advert_decoded *dec, bool decoded,
+		       struct ble_heard *h)
+{
+	if (family == ADVERT_FAMILY_BTHOME) {
+		h->kind = BLE_KIND_BTHOME;
+		return true;
+	}
+	if (family != ADVERT_FAMILY_NONE) {
+		h->kind = BLE_KIND_MISCALE;
+		h->family = decoded ? advert_decoded_family_name(dec)
+				    : advert_family_name(family);
+		return true;
+	}
+	if (advert_has_uuid(a, UUID_HEART_RATE)) {
+		h->kind = BLE_KIND_HEART_RATE;
+		return true;
+	}
+	if (standard_scale(a)) {
+		h->kind = BLE_KIND_SCALE;
+		h->family = "standard";
+		return true;
+	}
+	return false;
 }
 
 void advertiser_update(ble_client *c, const char *path, bool added,
@@ -191,86 +414,62 @@ void advertiser_update(ble_client *c, const char *path, bool added,
 	const char *address =
 	    addr_v ? g_variant_get_string(addr_v, NULL) : NULL;
 	struct ble_dev *d = address ? bluez_find_dev(c, address) : NULL;
-	bool advertiser = d != NULL && !device_is_connectable(d);
+	bool unknown_auto = d != NULL && d->kind == BLE_KIND_SCALE_AUTO &&
+			    d->adv.role == ADVERTISER_UNKNOWN;
+	/* An auto scale is listened to once recognised, never before. */
+	bool listened = d != NULL && !device_is_connectable(d) && !unknown_auto;
 	bool listing = c->scanning && c->ops.heard != NULL;
-	struct ble_heard h = { 0 };
-	bool kind_known = false;
+	struct held held = { 0 };
 	/* Large (BTHome holds 128 objects): one per update, on the heap. */
 	g_autofree struct reading *r = NULL;
+	g_autofree struct advert *a = NULL;
+	enum advert_family family;
 
 	if (address == NULL)
 		return;
 	if (d == NULL && added)
 		c->stats.foreign_heard++;
 	/* A foreign device outside a scan costs nothing more. */
-	if (!(advertiser && new_data) && !listing)
+	if (!(listened && new_data) && !listing && !unknown_auto)
 		return;
 
-	GVariant *sd = bluez_prop(c, path, BLUEZ_DEVICE, "ServiceData",
-				  G_VARIANT_TYPE("a{sv}"));
-	if (sd != NULL) {
-		GVariantIter it;
-		const char *key;
-		GVariant *value;
+	a = g_new(struct advert, 1);
+	r = g_new0(struct reading, 1);
+	advert_from_device(c, path, a, &held);
+	family = advert_recognise(a);
+	if (unknown_auto) {
+		recognise(c, d, a, family);
+		/* What recognised it is its first value. */
+		listened = d->adv.role == ADVERTISER_BROADCAST;
+		new_data = true;
+	}
+	if (listened && new_data)
+		take(c, d, a, r);
 
-		r = g_new0(struct reading, 1);
-		g_variant_iter_init(&it, sd);
-		while (g_variant_iter_next(&it, "{&sv}", &key, &value)) {
-			g_autoptr(GVariant) owned = value;
-			struct parse_error err = { 0 };
-			enum decode_uuid u;
-			gsize n = 0;
+	if (listing) {
+		struct parse_error err = { 0 };
+		g_autofree struct advert_decoded *dec =
+		    g_new(struct advert_decoded, 1);
+		struct ble_heard h = { 0 };
+		GVariant *name = bluez_prop(c, path, BLUEZ_DEVICE, "Name",
+					    G_VARIANT_TYPE_STRING);
+		/* Decoded on its own: the device's merge is not touched. */
+		bool decoded = advert_decode(a, NULL, dec, &err) == 0;
 
-			if (!g_variant_is_of_type(owned,
-						  G_VARIANT_TYPE_BYTESTRING) ||
-			    decode_uuid_parse(key, &u) != 0 ||
-			    !is_service_data_uuid(u))
-				continue;
-			const guint8 *p =
-			    g_variant_get_fixed_array(owned, &n, 1);
-			int rc = decode_payload(u, p, n, &r->payload, &err);
-			if (rc < 0) {
-				if (advertiser && new_data)
-					bluez_malformed(c, d, u, rc, &err);
-				continue;
-			}
-			kind_known = true;
-			h.kind = u == DECODE_UUID_BTHOME ? BLE_KIND_BTHOME
-							 : BLE_KIND_MISCALE;
-			h.payload = &r->payload;
-			if (!advertiser || !new_data)
-				continue;
-			bool fresh = u == DECODE_UUID_BTHOME
-					 ? bthome_is_new(
-					       c, d, &r->payload.u.bthome, p, n)
-					 : miscale_is_new(
-					       c, d, u, &r->payload.u.miscale);
-			/* @owned stays alive in the cache: BTHome views are
-			 * valid through the callback. */
-			if (fresh)
-				bluez_emit_reading(c, r, d->address,
-						   READING_VIA_ADVERTISEMENT);
+		if (heard_kind(a, family, dec, decoded, &h)) {
+			h.address = address;
+			h.name = name ? g_variant_get_string(name, NULL) : NULL;
+			h.has_rssi = a->has_rssi;
+			h.rssi = a->rssi_dbm;
+			h.allowlisted = d != NULL;
+			h.payload = decoded ? &dec->payload : NULL;
+			c->ops.heard(c->data, &h);
 		}
 	}
-	if (!listing)
-		return;
-	if (!kind_known)
-		kind_known =
-		    kind_from_uuids(bluez_prop(c, path, BLUEZ_DEVICE, "UUIDs",
-					       G_VARIANT_TYPE_STRING_ARRAY),
-				    &h.kind);
-	if (!kind_known)
-		return;
-	GVariant *name =
-	    bluez_prop(c, path, BLUEZ_DEVICE, "Name", G_VARIANT_TYPE_STRING);
-	GVariant *rssi =
-	    bluez_prop(c, path, BLUEZ_DEVICE, "RSSI", G_VARIANT_TYPE_INT16);
-	h.address = address;
-	h.name = name ? g_variant_get_string(name, NULL) : NULL;
-	/* 127 is HCI's "RSSI not available" (virtual controllers send it),
-	 * not a signal stronger than any real one. */
-	h.has_rssi = rssi && g_variant_get_int16(rssi) != 127;
-	h.rssi = h.has_rssi ? g_variant_get_int16(rssi) : 0;
-	h.allowlisted = d != NULL;
-	c->ops.heard(c->data, &h);
+	held_clear(&held);
+}
+
+void advertiser_forget(struct ble_dev *d)
+{
+	g_clear_handle_id(&d->adv.merge_timer, g_source_remove);
 }

@@ -35,9 +35,14 @@
 
 enum household_device_kind {
 	HOUSEHOLD_STRAP,
-	HOUSEHOLD_SCALE,   /* Weight Scale / Body Composition Service */
-	HOUSEHOLD_MISCALE, /* Xiaomi advertisements */
+	/* A scale recognised by what it advertises (no scale-protocol=): a
+	 * broadcast family is listened to, a standard scale connected. */
+	HOUSEHOLD_SCALE,
+	HOUSEHOLD_MISCALE, /* scale-protocol=xiaomi: advertisements only */
 	HOUSEHOLD_BED,	   /* BTHome v2 */
+	/* scale-protocol=standard: Weight Scale / Body Composition Service,
+	 * connected */
+	HOUSEHOLD_STANDARD_SCALE,
 };
 
 struct household_live {
@@ -70,13 +75,13 @@ struct household_device {
 	int owner;	 /* person index; -1 for a scale shared by several */
 	int battery_pct; /* -1: unknown */
 	int64_t last_seen_ms;
-	/* A Mi scale repeats its stabilised frame while someone stands on
-	 * it: the same weight and scale time is one weighing. */
-	uint16_t last_weight_raw;
+	/* The last weighing filed from this scale, to tell its repeats and
+	 * its second parts (sensors/reading.h, struct reading_weighing). */
 	int64_t last_weight_ms;
-	bool last_had_impedance;
 	double last_weight_kg;
-	char last_scale_time[20];
+	uint64_t last_weight_key;
+	bool last_had_impedance;
+	bool last_had_fat;
 };
 
 struct household_ops {
