@@ -218,10 +218,10 @@ static void add_bthome(JsonBuilder *b, const struct bthome_frame *f)
 	}
 }
 
-/* A vendor scale's weighing: kilograms whatever the display showed. */
+/* A vendor scale's weighing: kilograms whatever the display showed. Its
+ * "family" is the caller's to put first. */
 static void add_scale(JsonBuilder *b, const struct scale_weighing *w)
 {
-	add_string(b, "family", scale_family_name(w->family));
 	add_double(b, "weight_kg", w->weight_kg, 3);
 	json_text_member_bool(b, "final", w->final);
 	if (w->has_impedance)
@@ -262,6 +262,7 @@ void decode_json_add_members(JsonBuilder *b, const struct decoded_payload *p)
 		add_bthome(b, &p->u.bthome);
 		break;
 	case DECODE_SCALE_WEIGHING:
+		add_string(b, "family", scale_family_name(p->u.scale.family));
 		add_scale(b, &p->u.scale);
 		break;
 	default:
@@ -274,9 +275,7 @@ void decode_json_add_advert(JsonBuilder *b, const struct advert *a,
 {
 	char address[18];
 
-	/* A vendor weighing names its own, finer family ("okok-v20"). */
-	if (d->payload.uuid != DECODE_SCALE_WEIGHING)
-		add_string(b, "family", advert_family_name(d->family));
+	add_string(b, "family", advert_decoded_family_name(d));
 	advert_address_text(a, address);
 	if (address[0])
 		add_string(b, "address", address);
@@ -289,5 +288,8 @@ void decode_json_add_advert(JsonBuilder *b, const struct advert *a,
 
 		add_string(b, "name", name);
 	}
-	decode_json_add_members(b, &d->payload);
+	if (d->payload.uuid == DECODE_SCALE_WEIGHING)
+		add_scale(b, &d->payload.u.scale);
+	else
+		decode_json_add_members(b, &d->payload);
 }
