@@ -509,6 +509,7 @@ static void okok_advertise(StandinBus *bus, const guint8 *frame, gsize n)
 			 NULL, &error);
 
 	g_assert_no_error(error);
+	g_assert_nonnull(reply);
 }
 
 /*
