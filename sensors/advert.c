@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "sensors/cursor.h"
+#include "sensors/decode.h"
 
 /* AD types read here (Bluetooth Assigned Numbers §2.3, CSS Part A §1). */
 enum ad_type {
@@ -87,31 +88,20 @@ void advert_set_name(struct advert *a, const char *name, size_t len)
 	a->name_len = name ? len : 0;
 }
 
-static int hex_value(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 int advert_set_address(struct advert *a, const char *text)
 {
 	uint8_t address[6];
+	size_t len = 0;
 
+	/* Six pairs with a colon between each, read by the hex reader. */
 	if (!text || strlen(text) != 17)
 		return -EINVAL;
-	for (size_t i = 0; i < 6; i++) {
-		int hi = hex_value(text[3 * i]);
-		int lo = hex_value(text[3 * i + 1]);
-
-		if (hi < 0 || lo < 0 || (i < 5 && text[3 * i + 2] != ':'))
+	for (size_t i = 2; i < 17; i += 3)
+		if (text[i] != ':')
 			return -EINVAL;
-		address[i] = (uint8_t)(hi << 4 | lo);
-	}
+	if (decode_hex(text, address, sizeof(address), &len, NULL) < 0 ||
+	    len != sizeof(address))
+		return -EINVAL;
 	memcpy(a->address, address, sizeof(address));
 	a->has_address = true;
 	return 0;

@@ -42,6 +42,29 @@ static int decode_print(const struct decoded_payload *p)
 	return CTL_EXIT_OK;
 }
 
+/*
+ * Reads @text into @buf (@size bytes at most). Returns CTL_EXIT_OK with
+ * @ret_len set, or CTL_EXIT_USAGE after saying what is wrong.
+ */
+static int read_hex(const char *text, uint8_t *buf, size_t size,
+		    size_t *ret_len)
+{
+	size_t bad = 0;
+
+	switch (decode_hex(text, buf, size, ret_len, &bad)) {
+	case 0:
+		return CTL_EXIT_OK;
+	case -E2BIG:
+		return ctl_usage_error("decode", decode_usage,
+				       "more than %zu bytes of hex", size);
+	default:
+		return ctl_usage_error("decode", decode_usage,
+				       "'%s' is not hex bytes (at character "
+				       "%zu)",
+				       text, bad + 1);
+	}
+}
+
 /* What an advertisement nobody decodes holds, for the one-line reason. */
 static char *adv_contents(const struct advert *a)
 {
@@ -90,26 +113,15 @@ static int decode_adv(int argc, char **argv)
 	g_autofree struct advert_decoded *d = g_new(struct advert_decoded, 1);
 	g_autofree char *joined = NULL;
 	struct parse_error err = { 0 };
-	size_t len = 0, bad = 0, count = 0;
+	size_t len = 0, count = 0;
 	char reason[256];
 
 	if (argc < 3)
 		return ctl_usage_error("decode", decode_usage,
 				       "--adv needs hex bytes");
 	joined = g_strjoinv("", argv + 2);
-	switch (decode_hex(joined, bytes, sizeof(bytes), &len, &bad)) {
-	case 0:
-		break;
-	case -E2BIG:
-		return ctl_usage_error("decode", decode_usage,
-				       "more than %d bytes of hex",
-				       DECODE_MAX_ADV_BYTES);
-	default:
-		return ctl_usage_error("decode", decode_usage,
-				       "'%s' is not hex bytes (at character "
-				       "%zu)",
-				       joined, bad + 1);
-	}
+	if (read_hex(joined, bytes, sizeof(bytes), &len) != CTL_EXIT_OK)
+		return CTL_EXIT_USAGE;
 	if (advert_parse(bytes, len, adverts, G_N_ELEMENTS(adverts), &count,
 			 &err) < 0) {
 		parse_error_format(&err, reason, sizeof(reason));
@@ -206,24 +218,10 @@ int ctl_decode(int argc, char **argv)
 		return ctl_usage_error("decode", decode_usage,
 				       "2a9c takes at most two packets");
 
-	for (unsigned i = 0; i < count; i++) {
-		size_t bad = 0;
-
-		switch (decode_hex(packets[i], bytes[i], DECODE_MAX_BYTES,
-				   &lens[i], &bad)) {
-		case 0:
-			break;
-		case -E2BIG:
-			return ctl_usage_error("decode", decode_usage,
-					       "more than %d bytes of hex",
-					       DECODE_MAX_BYTES);
-		default:
-			return ctl_usage_error("decode", decode_usage,
-					       "'%s' is not hex bytes (at "
-					       "character %zu)",
-					       packets[i], bad + 1);
-		}
-	}
+	for (unsigned i = 0; i < count; i++)
+		if (read_hex(packets[i], bytes[i], DECODE_MAX_BYTES,
+			     &lens[i]) != CTL_EXIT_OK)
+			return CTL_EXIT_USAGE;
 
 	if (uuid == DECODE_UUID_BODY_COMPOSITION) {
 		struct bcs_assembler assembler;

@@ -12,6 +12,7 @@
 
 #include "sensors/ble.h"
 #include "tests/fakes/bus.h"
+#include "tests/integration/okok-frames.h"
 #include "tests/support/test-support.h"
 
 #define STRAP	"AA:BB:CC:DD:EE:01"
@@ -938,14 +939,6 @@ static void test_bthome(void)
 
 #define OKOK "AA:BB:CC:DD:EE:05"
 
-/* homeassistant-okokscale PR #12: an OKOK V20 ("ADV") settling at, then
- * final at 53.10 kg (scale-okok.c), manufacturer data 0x20CA. */
-static const guint8 okok_live[] = { 0x0b, 0x41, 0xaf, 0x2f, 0x81, 0x01, 0x04,
-				    0x02, 0x14, 0xbe, 0x00, 0x00, 0xc6, 0xed,
-				    0x67, 0x37, 0xa1, 0xa8, 0x73 };
-static const guint8 okok_final[] = { 0x0b, 0x41, 0xaf, 0x2f, 0x81, 0x01, 0x05,
-				     0x1b, 0x14, 0xbe, 0x17, 0x70, 0xb9, 0xed,
-				     0x67, 0x37, 0xa1, 0xa8, 0x73 };
 /* A live frame one step lower: 53.00 kg (checksum recomputed). */
 static const guint8 okok_live_lower[] = { 0x0b, 0x41, 0xaf, 0x2f, 0x81,
 					  0x01, 0x04, 0x02, 0x14, 0xb4,
@@ -1066,17 +1059,18 @@ static void test_auto_okok(void)
 	if (!setup(&f))
 		return;
 	add_device(&f, OKOK, "ADV", "advertiser",
-		   manufacturer_props(0x20CA, okok_live, sizeof(okok_live)));
+		   manufacturer_props(OKOK_V20_COMPANY, okok_v20_live,
+				      sizeof(okok_v20_live)));
 	client_start(&f, ours, G_N_ELEMENTS(ours));
 	wait_readings(&f, OKOK, DECODE_SCALE_WEIGHING, 1, WAIT_MS);
 	for (int i = 0; i < 5; i++)
-		manufacturer_data(&f, OKOK, 0x20CA, okok_live,
-				  sizeof(okok_live));
-	manufacturer_data(&f, OKOK, 0x20CA, okok_live_lower,
+		manufacturer_data(&f, OKOK, OKOK_V20_COMPANY, okok_v20_live,
+				  sizeof(okok_v20_live));
+	manufacturer_data(&f, OKOK, OKOK_V20_COMPANY, okok_live_lower,
 			  sizeof(okok_live_lower));
 	for (int i = 0; i < 20; i++)
-		manufacturer_data(&f, OKOK, 0x20CA, okok_final,
-				  sizeof(okok_final));
+		manufacturer_data(&f, OKOK, OKOK_V20_COMPANY, okok_v20_final,
+				  sizeof(okok_v20_final));
 	wait_readings(&f, OKOK, DECODE_SCALE_WEIGHING, 3, WAIT_MS);
 	test_run_for(300);
 	g_assert_cmpuint(count_weighings(&f, OKOK, false), ==, 2);
@@ -1094,7 +1088,8 @@ static void test_auto_okok(void)
 
 	/* The same frame minutes later is a new weigh-in. */
 	f.clock_ms += 3 * 60 * 1000;
-	manufacturer_data(&f, OKOK, 0x20CA, okok_final, sizeof(okok_final));
+	manufacturer_data(&f, OKOK, OKOK_V20_COMPANY, okok_v20_final,
+			  sizeof(okok_v20_final));
 	wait_readings(&f, OKOK, DECODE_SCALE_WEIGHING, 4, WAIT_MS);
 	g_assert_cmpuint(count_weighings(&f, OKOK, true), ==, 2);
 	g_assert_true(ble_client_is_advertiser(f.c, OKOK));

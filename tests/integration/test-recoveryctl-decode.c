@@ -164,17 +164,15 @@ static const struct adv_case adv_cases[] = {
 	 * "settled3" of a FITINDEX FT-26R-W, "settles at 70.35 kg", in the
 	 * advertisement that test builds (bit 5 unset: live here). */
 	{ "/recoveryctl/decode/adv/published/qn-broadcast",
-	  "02 01 06 1b ff ff ff aa bb 00 00 5e 00 53 01 f0 00 00 00 ff ff ff "
-	  "15 "
-	  "00 7b 1b 51 0e 03 44 00",
+	  "02 01 06 1b ff ff ff aa bb 00 00 5e 00 53 01 f0 00 00 00 "
+	  "ff ff ff 15 00 7b 1b 51 0e 03 44 00",
 	  "qn-broadcast", 70.35, NONE, false },
 	/* oliexdev/openScale issue #930 (rrooggiieerr, 2023-02-21): a
 	 * "Chipsea-BLE" scale, company 0xF0FF, "98,7 Kg"; its published name
 	 * and manufacturer data as AD structures. */
 	{ "/recoveryctl/decode/adv/published/okok-vf0",
 	  "15 ff ff f0 02 04 db 03 00 00 00 00 00 00 00 00 50 fb 19 c0 1c 6d "
-	  "0c "
-	  "09 43 68 69 70 73 65 61 2d 42 4c 45",
+	  "0c 09 43 68 69 70 73 65 61 2d 42 4c 45",
 	  "okok-vf0", 98.7, NONE, true },
 	/* oliexdev/openScale issue #1177 (Xinayder, 2025-09-23): a Yoda0's
 	 * extended advertising report, "76.3kg"; 13 88 is 500.0 ohm (#1452).
@@ -182,26 +180,22 @@ static const struct adv_case adv_cases[] = {
 	 * its place, the primary PHY): here 00 00 and 01 (LE 1M). */
 	{ "/recoveryctl/decode/adv/published/okok-c0",
 	  "04 3e 32 0d 01 10 00 00 6d 5f e8 d0 00 00 01 00 ff 7f ad 00 00 00 "
-	  "00 "
-	  "00 00 00 00 00 18 10 ff c0 3f 1d ce 13 88 00 00 25 00 00 00 00 00 "
-	  "00 "
-	  "06 09 59 6f 64 61 30",
+	  "00 00 00 00 00 00 18 10 ff c0 3f 1d ce 13 88 00 00 25 00 00 00 00 "
+	  "00 00 06 09 59 6f 64 61 30",
 	  "okok-c0", 76.3, 500.0, true },
 	/* theengs/decoder src/devices/T9146_json.h: an Eufy C1's manufacturer
 	 * data "cfe50c...9146" is 91.00 kg; its name beside it. The impedance
 	 * is the CF record's (tasmota-blerry PR #60), not published. */
 	{ "/recoveryctl/decode/adv/published/eufy-c1",
 	  "02 01 06 15 ff cf e5 0c 03 01 ec cf a2 12 8c 23 26 24 54 01 00 87 "
-	  "4a "
-	  "91 46 0b 09 65 75 66 79 20 54 39 31 34 36",
+	  "4a 91 46 0b 09 65 75 66 79 20 54 39 31 34 36",
 	  "eufy-c1", 91.00, NONE, true },
 	/* bdr99/eufylife-ble-client issue #3 (branda92, 2025-05-11): a P3
 	 * T9150 frame (company 53075) that client logged as weight_kg=68.85,
 	 * with its name. */
 	{ "/recoveryctl/decode/adv/published/eufy-c20-layout",
 	  "02 01 06 1a ff 53 cf e8 07 12 20 9d 00 55 d6 f9 61 01 00 e5 1a 01 "
-	  "00 "
-	  "00 00 00 00 00 00 00 0b 09 65 75 66 79 20 54 39 31 35 30",
+	  "00 00 00 00 00 00 00 00 0b 09 65 75 66 79 20 54 39 31 35 30",
 	  "eufy-c20", 68.85, NONE, false },
 };
 

@@ -17,6 +17,7 @@
 
 #include "tests/integration/broker.h"
 #include "tests/fakes/bus.h"
+#include "tests/integration/okok-frames.h"
 #include "gateway/core/store.h"
 #include "tests/support/test-support.h"
 
@@ -489,21 +490,12 @@ out:
 }
 
 #define SCALE "AA:BB:CC:DD:EE:05"
-/* homeassistant-okokscale PR #12: an OKOK V20 ("ADV") settling at 53.10
- * kg, then final at 53.10 kg with 600.0 ohm (scale-okok.c). */
-static const guint8 okok_live[] = { 0x0b, 0x41, 0xaf, 0x2f, 0x81, 0x01, 0x04,
-				    0x02, 0x14, 0xbe, 0x00, 0x00, 0xc6, 0xed,
-				    0x67, 0x37, 0xa1, 0xa8, 0x73 };
-static const guint8 okok_final[] = { 0x0b, 0x41, 0xaf, 0x2f, 0x81, 0x01, 0x05,
-				     0x1b, 0x14, 0xbe, 0x17, 0x70, 0xb9, 0xed,
-				     0x67, 0x37, 0xa1, 0xa8, 0x73 };
-
 static void okok_advertise(StandinBus *bus, const guint8 *frame, gsize n)
 {
 	g_autoptr(GError) error = NULL;
 	g_autoptr(GVariant) reply =
 	    standin_call(bus, "SetManufacturerData",
-			 g_variant_new("(sq@ay)", SCALE, 0x20CA,
+			 g_variant_new("(sq@ay)", SCALE, OKOK_V20_COMPANY,
 				       g_variant_new_fixed_array(
 					   G_VARIANT_TYPE_BYTE, frame, n, 1)),
 			 NULL, &error);
@@ -533,10 +525,10 @@ static void test_broadcast_scale(void)
 	if (!world_new(&w, 600))
 		goto out;
 	md = g_variant_builder_new(G_VARIANT_TYPE("a{qv}"));
-	g_variant_builder_add(md, "{qv}", (guint16)0x20CA,
-			      g_variant_new_fixed_array(G_VARIANT_TYPE_BYTE,
-							okok_live,
-							sizeof(okok_live), 1));
+	g_variant_builder_add(
+	    md, "{qv}", (guint16)OKOK_V20_COMPANY,
+	    g_variant_new_fixed_array(G_VARIANT_TYPE_BYTE, okok_v20_live,
+				      sizeof(okok_v20_live), 1));
 	props = g_variant_builder_new(G_VARIANT_TYPE_VARDICT);
 	g_variant_builder_add(props, "{sv}", "manufacturer-data",
 			      g_variant_builder_end(md));
@@ -558,7 +550,7 @@ static void test_broadcast_scale(void)
 		g_error("no live weight for bob");
 	}
 	for (int i = 0; i < 20; i++) {
-		okok_advertise(w.bus, okok_final, sizeof(okok_final));
+		okok_advertise(w.bus, okok_v20_final, sizeof(okok_v20_final));
 		g_usleep(50 * 1000);
 	}
 	g_usleep(500 * 1000);

@@ -29,16 +29,19 @@
 #define MI_V1_HCI                                                              \
 	"043e2b020100008995c08c47c81f02010603021d1809ff5701c8478cc095890d161d" \
 	"18a22044b20701010a1a15c5"
+
 /* The same file, test_miscale_v1_ext_weight: an LE Extended Advertising
  * Report (subevent 0x0D), 86.55 kg stabilised, RSSI -70. */
 #define MI_V1_EXT_HCI                                                          \
 	"043e390d011300008995c08c47c80100ff7fba0000000000000000001f0201060302" \
 	"1d1809ff5701c8478cc095890d161d18229e43e507040b101301"
+
 /* The same file, test_miscale_v2_impedance: Mi Body Composition Scale 2
  * DF:DE:44:82:14:EF (random address), 85.15 kg, 428 ohm, RSSI -66. */
 #define MI_V2_HCI                                                              \
 	"043e2402010001ef148244dedf1802010603021b1810161b180226b20705040f0201" \
 	"ac018642be"
+
 /* ble_monitor test/test_bthome_v2.py, test_bthome_v2_packet_and_battery:
  * 54:48:E6:8F:80:A5, packet id 9, battery 97 %, RSSI -52. */
 #define BTHOME_HCI "043E1802010000A5808FE648540C0201060816D2FC4000090161CC"
@@ -46,68 +49,67 @@
 #define BTHOME_ENCRYPTED_HCI                                                   \
 	"043E2202010000A5808FE64854160201061216d2fc41a47266c95f73001122337823" \
 	"7214CC"
+
 /* ble_monitor test/test_xiaogui_parser.py, test_xiaogui_tzc4_stab: OKOK
  * C0 ("Xiaogui" TZC4) 5F:5A:29:E5:E0:94, 63.0 kg, 500.3 ohm, RSSI -67. */
 #define OKOK_C0_HCI                                                            \
 	"043e1d0201030094e0e5295a5f1110ffc0a30276138b0002215f5a29e5e094bd"
+
 /* The same file, test_xiaogui_maxxmee_qjj_stab: 113.35 kg, no impedance. */
 #define OKOK_C0_QJJ_HCI                                                        \
 	"043e1d0201030094e0e5295a5f1110ffc07d2c4700000a01255f5a29e5e094bd"
+
 /* The same file, ..._qjj_non_stab: the empty scale, 0 kg. */
 #define OKOK_C0_EMPTY_HCI                                                      \
 	"043e1d0201030094e0e5295a5f1110ffc024000000000a01245f5a29e5e094bd"
+
 /* myhomeiot/esphome-components and ble_monitor services.yaml: the ESPHome
  * BLE gateway's example packet, an ATC thermometer BC:9A:78:56:34:12
  * (service data 0x181A, name "ATC_654119"), RSSI -86: no family of ours. */
 #define ESPHOME_ATC_HCI                                                        \
 	"043E2B02010000123456789ABC1F12161A1819416538C1A41B073915810B529F0F0B" \
 	"094154435F363534313139AA"
+
 /* oliexdev/openScale QNHandlerBroadcastFT26RTest.kt, session 1 "settled1"
  * of a FITINDEX FT-26R-W (display 155.0 lb), in the advertisement that test
  * builds around it (flags, manufacturer data 0xFFFF): 70.30 kg. This model
  * marks settled with bit 0, which only that model's signature enables in
  * openScale: status 0x15 reads as live here (scale-qn.c). */
 #define QN_FT26R_AD                                                            \
-	"02 01 06 1b ff ff ff aa bb 00 00 5e 00 53 01 72 00 00 00 ff ff ff "   \
-	"15 "                                                                  \
-	"00 76 1b 51 0e 03 23 00"
+	"02 01 06 1b ff ff ff aa bb 00 00 5e 00 53 01 72 00 00 00 ff "         \
+	"ff ff 15 00 76 1b 51 0e 03 23 00"
 /* rrooggiieerr/homeassistant-okokscale PR #12 ("ADV" scale, 2026-02-10):
  * the V20 final frame, 53.10 kg, 600.0 ohm as sent, in an advertisement
  * built around the published manufacturer data. */
 #define OKOK_V20_AD                                                            \
-	"02 01 06 16 ff ca 20 0b 41 af 2f 81 01 05 1b 14 be 17 70 b9 ed 67 "   \
-	"37 "                                                                  \
-	"a1 a8 73"
+	"02 01 06 16 ff ca 20 0b 41 af 2f 81 01 05 1b 14 be 17 70 b9 "         \
+	"ed 67 37 a1 a8 73"
 /* bdr99/eufylife-ble-client PR #6 (JShaw30, 2024-12-28): an A1 T9120 while
  * 100.8 kg settled; built from the published name, service UUID and
  * manufacturer data (company 4028). */
 #define EUFY_T9120_AD                                                          \
-	"02 01 06 03 03 f0 ff 15 ff bc 0f b7 15 69 5f cf 00 00 60 27 00 00 "   \
-	"00 "                                                                  \
-	"00 01 89 64 91 46 0b 09 65 75 66 79 20 54 39 31 32 30"
+	"02 01 06 03 03 f0 ff 15 ff bc 0f b7 15 69 5f cf 00 00 60 27 00 "      \
+	"00 00 00 01 89 64 91 46 0b 09 65 75 66 79 20 54 39 31 32 30"
 /* bdr99/eufylife-ble-client issue #3 (branda92, 2025-05-11): a P3 T9150's
  * raw advertisement as bleak logged it, the C20 layout: live 68.60 kg (its
  * sibling frame in the same line decoded to 68.85 there). */
 #define EUFY_T9150_AD                                                          \
-	"0201061aff5dcfe80712209d0057d6f9610100cc1a01000000000000000000"       \
-	"0b09657566792054393135 30"
+	"02 01 06 1a ff 5d cf e8 07 12 20 9d 00 57 d6 f9 61 01 00 cc 1a "      \
+	"01 00 00 00 00 00 00 00 00 0b 09 65 75 66 79 20 54 39 31 35 30"
 /* bdr99/eufylife-ble-client issue #5 (woodsb02, 2024-12-29): a C20 T9130
  * BC:0F:B7:00:9C:9D, company 48228, live then final weight 100.10 kg;
  * built from the published name and manufacturer data. */
 #define EUFY_C20_LIVE_AD                                                       \
-	"15 ff 64 bc 0f b7 00 9c 9d 00 c4 c9 70 67 01 00 1a 27 00 00 00 00 "   \
-	"0b "                                                                  \
-	"09 65 75 66 79 20 54 39 31 33 30"
+	"15 ff 64 bc 0f b7 00 9c 9d 00 c4 c9 70 67 01 00 1a 27 00 00 "         \
+	"00 00 0b 09 65 75 66 79 20 54 39 31 33 30"
 #define EUFY_C20_FINAL_AD                                                      \
-	"15 ff 64 bc 0f b7 00 9c 9d 00 c5 c9 70 67 05 00 1a 27 00 00 00 00 "   \
-	"0b "                                                                  \
-	"09 65 75 66 79 20 54 39 31 33 30"
+	"15 ff 64 bc 0f b7 00 9c 9d 00 c5 c9 70 67 05 00 1a 27 00 00 "         \
+	"00 00 0b 09 65 75 66 79 20 54 39 31 33 30"
 /* Built (no capture is published) to openScale YunmaiXHandlerTest.kt's
  * layout for C0:FF:EE:12:34:56: service 0x1320, final 80.00 kg, 500 ohm. */
 #define YUNMAI_X_AD                                                            \
-	"02 01 06 03 03 20 13 11 ff 56 34 12 ee ff c0 0b 74 17 04 03 1f 40 "   \
-	"01 "                                                                  \
-	"f4 ad"
+	"02 01 06 03 03 20 13 11 ff 56 34 12 ee ff c0 0b 74 17 04 03 "         \
+	"1f 40 01 f4 ad"
 /* The same, as an HCI report from that address (RSSI -60). */
 #define YUNMAI_X_HCI                                                           \
 	"043e2502010300563412eeffc0190201060303201311ff563412eeffc00b74170403" \
@@ -115,10 +117,8 @@
 /* Built (no capture is published) to eufylife's P2 Pro rule: 72.15 kg,
  * final, heart rate 72 flagged. */
 #define EUFY_P2_AD                                                             \
-	"02 01 06 16 ff ff 48 a1 b2 c3 d4 e5 f6 cf 48 c0 2f 1c 00 00 00 00 "   \
-	"00 "                                                                  \
-	"00 00 00 0b 09 65 75 66 79 20 54 39 31 34 39"
-
+	"02 01 06 16 ff ff 48 a1 b2 c3 d4 e5 f6 cf 48 c0 2f 1c 00 00 "         \
+	"00 00 00 00 00 00 0b 09 65 75 66 79 20 54 39 31 34 39"
 /* --- Parsing into the value -------------------------------------------- */
 
 struct parse_vector {
@@ -582,8 +582,7 @@ static const struct bad_dispatch_vector bad_dispatch_vectors[] = {
 	 * in what was given. */
 	{ "/advert/dispatch/bad/okok-v20-checksum",
 	  "02 01 06 16 ff ca 20 0b 41 af 2f 81 01 05 1b 14 bf 17 70 b9 ed 67 "
-	  "37 "
-	  "a1 a8 73",
+	  "37 a1 a8 73",
 	  -EBADMSG, PARSE_FAULT_MALFORMED, "checksum", 19 },
 	{ "/advert/dispatch/bad/okok-c0-empty-scale", OKOK_C0_EMPTY_HCI,
 	  -EINVAL, PARSE_FAULT_OUT_OF_RANGE, "weight", 18 },
@@ -597,14 +596,12 @@ static const struct bad_dispatch_vector bad_dispatch_vectors[] = {
 	  PARSE_FAULT_TRUNCATED, "address and counters", 9 },
 	{ "/advert/dispatch/bad/yunmai-x-checksum",
 	  "02 01 06 03 03 20 13 11 ff 56 34 12 ee ff c0 0b 74 17 04 03 1f 41 "
-	  "01 "
-	  "f4 ad",
+	  "01 f4 ad",
 	  -EBADMSG, PARSE_FAULT_MALFORMED, "checksum", 24 },
 	/* Alone, a C20 frame without a weight has nothing to show. */
 	{ "/advert/dispatch/bad/eufy-c20-idle",
 	  "15 ff 64 bc 0f b7 00 9c 9d 00 c5 c9 70 67 00 00 00 00 00 00 00 00 "
-	  "0b "
-	  "09 65 75 66 79 20 54 39 31 33 30",
+	  "0b 09 65 75 66 79 20 54 39 31 33 30",
 	  -ENODATA, PARSE_FAULT_RESERVED, "flags", 14 },
 };
 

@@ -96,6 +96,21 @@ static void feed(struct fixture *f, const char *address, enum decode_uuid uuid,
 	g_assert_no_error(error);
 }
 
+/* The household anew, of the configuration @conf, on the same store. */
+static void reload(struct fixture *f, const char *conf)
+{
+	g_autoptr(GError) error = NULL;
+	struct household_ops ops = { 0 };
+
+	household_free(f->h);
+	config_free(f->config);
+	f->config = config_load_data("c.conf", conf, strlen(conf), &error);
+	g_assert_no_error(error);
+	f->h = household_new(f->config, f->store, (int32_t)(T0 / 86400000),
+			     &ops, f, &error);
+	g_assert_no_error(error);
+}
+
 static void load(struct fixture *f, const char *user, struct store_span *ret)
 {
 	g_autoptr(GError) error = NULL;
@@ -277,17 +292,9 @@ static void test_standard_scale(struct fixture *f, gconstpointer unused)
 	static const char conf[] = "[user carol]\n"
 				   "scale=" SCALE "\n"
 				   "scale-user=1\n";
-	g_autoptr(GError) error = NULL;
 	struct store_span span = { 0 };
-	struct household_ops ops = { 0 };
 
-	household_free(f->h);
-	config_free(f->config);
-	f->config = config_load_data("c.conf", conf, strlen(conf), &error);
-	g_assert_no_error(error);
-	f->h = household_new(f->config, f->store, (int32_t)(T0 / 86400000),
-			     &ops, f, &error);
-	g_assert_no_error(error);
+	reload(f, conf);
 	trust(f, T0, 0);
 	/* 2a9d: SI, user 1 (flags 0x04), 72.5 kg = 14500 */
 	feed(f, SCALE, DECODE_UUID_WEIGHT, "04 a4 38 01", T0, 0);
@@ -403,21 +410,13 @@ static void test_scale_kinds(struct fixture *f, gconstpointer unused)
 				   "[user dave]\n"
 				   "scale=5C:CA:D3:00:00:02\n"
 				   "scale-protocol=standard\n";
-	g_autoptr(GError) error = NULL;
-	struct household_ops ops = { 0 };
 	int i;
 
 	g_assert_cmpint(
 	    household_device(f->h, (size_t)household_find_device(f->h, SCALE))
 		->kind,
 	    ==, HOUSEHOLD_MISCALE);
-	household_free(f->h);
-	config_free(f->config);
-	f->config = config_load_data("k.conf", conf, strlen(conf), &error);
-	g_assert_no_error(error);
-	f->h = household_new(f->config, f->store, (int32_t)(T0 / 86400000),
-			     &ops, f, &error);
-	g_assert_no_error(error);
+	reload(f, conf);
 	i = household_find_device(f->h, "5C:CA:D3:00:00:01");
 	g_assert_cmpint(household_device(f->h, (size_t)i)->kind, ==,
 			HOUSEHOLD_SCALE);
