@@ -49,7 +49,9 @@ void demo_run_people(struct config *c)
 		*p = (struct config_person){
 			.name = g_strdup(demo_person_name(i)),
 			.display_name = g_strdup(demo_person_display_name(i)),
+			/* The demo's scale is a Mi scale, and says so. */
 			.scale_protocol = CONFIG_SCALE_XIAOMI,
+			.scale_protocol_set = true,
 			.weight_min_kg = demo[i].min_kg,
 			.weight_max_kg = demo[i].max_kg,
 			.sleep_need_min = 480,

@@ -147,6 +147,7 @@ const char *publish_device_kind_text(enum household_device_kind kind)
 	case HOUSEHOLD_STRAP:
 		return "heart-rate strap";
 	case HOUSEHOLD_SCALE:
+	case HOUSEHOLD_STANDARD_SCALE:
 		return "scale";
 	case HOUSEHOLD_MISCALE:
 		return "Xiaomi scale";

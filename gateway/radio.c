@@ -8,7 +8,8 @@ enum mqtt_connection radio_connection(void *data,
 {
 	struct daemon *d = data;
 
-	if (dev->kind == HOUSEHOLD_MISCALE || dev->kind == HOUSEHOLD_BED)
+	if (dev->kind == HOUSEHOLD_MISCALE || dev->kind == HOUSEHOLD_BED ||
+	    (d->ble && ble_client_is_advertiser(d->ble, dev->address)))
 		return dev->last_seen_ms ? MQTT_CONNECTION_ADVERTISING
 					 : MQTT_CONNECTION_ABSENT;
 	if (d->demo)
@@ -81,6 +82,8 @@ static enum ble_device_kind ble_kind(enum household_device_kind kind)
 	case HOUSEHOLD_STRAP:
 		return BLE_KIND_HEART_RATE;
 	case HOUSEHOLD_SCALE:
+		return BLE_KIND_SCALE_AUTO;
+	case HOUSEHOLD_STANDARD_SCALE:
 		return BLE_KIND_SCALE;
 	case HOUSEHOLD_MISCALE:
 		return BLE_KIND_MISCALE;

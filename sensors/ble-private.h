@@ -2,9 +2,9 @@
 #pragma once
 
 /*
- * What bluez.c, device.c and advert.c share inside the BLE client (ble.h).
+ * What bluez.c, device.c and advertiser.c share inside the BLE client (ble.h).
  * Nothing outside sensors/ includes it. Its names carry the prefix of the
- * file that defines them (bluez_, device_, advert_); ble_ is ble.h's public
+ * file that defines them (bluez_, device_, advertiser_); ble_ is ble.h's public
  * API.
  *
  * Who does what:
@@ -12,11 +12,13 @@
  *   -> property), the adapter, discovery, the allowlist, D-Bus calls (one
  *   GCancellable each), the clocks, passing readings on and the rate limit
  *   of "malformed payload from X". It dispatches BlueZ's signals to device.c
- *   and advert.c.
+ *   and advertiser.c.
  * - device.c: connectable devices' state machines (connect, resolve,
  *   subscribe, back off), and each struct ble_dev's life (device_new(),
  *   device_free()).
- * - advert.c: advertisements: decode, de-duplicate, count foreign devices.
+ * - advertiser.c: advertisements: one struct advert from Device1's
+ *   properties, the dispatcher (advert-decode.h), recognising auto scales,
+ *   de-duplicating, counting foreign devices.
  *
  * Who writes what: struct ble_dev and struct ble_client are shared, but each
  * of their parts names its owner. Only the owner writes a part; the others
@@ -30,6 +32,7 @@
 #include <gio/gio.h>
 #include <gio/gunixfdlist.h>
 
+#include "sensors/advert-decode.h"
 #include "sensors/ble.h"
 #include "sensors/bcs.h"
 
@@ -79,12 +82,29 @@ struct device_link {
 	struct bcs_assembler bcs;
 };
 
-/* advert.c's: an advertiser's last measurement passed on (de-duplication). */
-struct advert_state {
-	bool mi_have;
-	enum decode_uuid mi_uuid;
-	struct miscale_reading mi_last;
-	int64_t mi_last_ms;
+/* advertiser.c's: what a BLE_KIND_SCALE_AUTO scale turned out to be. */
+enum advertiser_role {
+	ADVERTISER_UNKNOWN,    /* not recognised yet: neither */
+	ADVERTISER_BROADCAST,  /* a broadcast family: listened to */
+	ADVERTISER_CONNECTING, /* a standard scale: device.c connects */
+};
+
+/*
+ * advertiser.c's: an advertiser's last values passed on (de-duplication),
+ * the parts of a weighing the dispatcher merges, and what an auto scale
+ * was recognised as.
+ */
+struct advertiser_state {
+	enum advertiser_role role;
+	unsigned unrecognised; /* updates heard without recognising it */
+	bool have_final;       /* the last weighing passed on: */
+	enum advert_family final_family;
+	struct reading_weighing final;
+	int64_t final_ms; /* its last repeat, window clock */
+	bool have_live;	  /* the last live weight passed on */
+	double live_kg;
+	struct advert_merge merge;
+	guint merge_timer; /* ends a merge the scale left unfinished */
 	bool bt_have_pid;
 	uint8_t bt_pid;
 	bool bt_have_bytes;
@@ -109,7 +129,7 @@ struct ble_dev {
 	char *path; /* its Device1 object on our adapter; NULL: none */
 
 	struct device_link link;		/* device.c's */
-	struct advert_state adv;		/* advert.c's */
+	struct advertiser_state adv;		/* advertiser.c's */
 	struct bluez_malformed_limit malformed; /* bluez.c's */
 };
 
@@ -124,7 +144,7 @@ struct ble_client {
 	void *data;
 
 	/* bluez.c's from here on. device.c reads owner and adapter_path,
-	 * advert.c reads scanning. */
+	 * advertiser.c reads scanning. */
 	guint watch;
 	bool name_known; /* the watch has said whether org.bluez has an owner */
 	char *owner;	 /* org.bluez's unique name, NULL: none */
@@ -184,9 +204,9 @@ void bluez_emit_reading(ble_client *c, struct reading *r, const char *address,
 			enum reading_via via);
 
 /* Logs a value that did not decode, rate-limited per device, and counts
- * it. */
-void bluez_malformed(ble_client *c, struct ble_dev *d, enum decode_uuid uuid,
-		     int rc, const struct parse_error *err);
+ * it; @what says what it was ("Heart Rate Measurement", "okok"). */
+void bluez_malformed(ble_client *c, struct ble_dev *d, const char *what, int rc,
+		     const struct parse_error *err);
 
 /* The allowlisted device with @address, or NULL. */
 struct ble_dev *bluez_find_dev(ble_client *c, const char *address);
@@ -223,8 +243,12 @@ char *bluez_dbus_error_name(const GError *error);
 
 /* --- device.c: connectable devices -------------------------------------- */
 
-/* TRUE for the kinds device.c connects to (straps, standard scales). */
+/* TRUE for the devices device.c connects to: straps, standard scales, and
+ * auto scales advertiser.c recognised as standard. */
 bool device_is_connectable(const struct ble_dev *d);
+/* advertiser.c recognised @d (an auto scale) as a standard scale: connect
+ * it if its object is there. */
+void device_recognised(struct ble_dev *d);
 /* A new allowlisted device, its link absent; device_free() frees it. */
 struct ble_dev *device_new(ble_client *c, const char *address,
 			   enum ble_device_kind kind);
@@ -255,12 +279,17 @@ void device_bluez_gone(struct ble_dev *d, const char *why);
 /* The adapter's power changed. */
 void device_powered(struct ble_dev *d, bool on);
 
-/* --- advert.c: advertisements ------------------------------------------- */
+/* --- advertiser.c: advertisements --------------------------------------- */
 
 /*
  * A Device1 object on our adapter appeared (@added) or its advertisement
- * properties changed (@new_data: ServiceData among them): decode its service
- * data, pass allowlisted advertisers' new measurements on once, count
- * foreign devices and, when scanning, report it through heard().
+ * properties changed (@new_data: ServiceData or ManufacturerData among
+ * them): make one struct advert of its properties, recognise an auto scale
+ * by it, decode it through the dispatcher, pass allowlisted advertisers'
+ * new values on once, count foreign devices and, when scanning, report it
+ * through heard().
  */
-void advert_update(ble_client *c, const char *path, bool added, bool new_data);
+void advertiser_update(ble_client *c, const char *path, bool added,
+		       bool new_data);
+/* @d leaves the allowlist or the client ends: its timers go. */
+void advertiser_forget(struct ble_dev *d);

@@ -5,7 +5,8 @@
  * The BLE side's client of bluetoothd (DESIGN §3): it watches org.bluez on
  * the system bus, keeps a cache of BlueZ's objects, runs the adapter and
  * discovery, connects to the allowlisted heart-rate straps and standard
- * scales (device.c), decodes the allowlisted advertisers (advert.c), and
+ * scales (device.c), decodes the allowlisted advertisers through the
+ * advertisement dispatcher (advertiser.c), and
  * hands every value on as a struct reading through ble_ops.reading.
  *
  * Nothing here knows the store or MQTT, and nothing here logs: what is worth
@@ -28,8 +29,18 @@
 enum ble_device_kind {
 	BLE_KIND_HEART_RATE, /* Heart Rate Service strap: connectable */
 	BLE_KIND_SCALE,	     /* Weight Scale / Body Composition: connectable */
-	BLE_KIND_MISCALE,    /* Xiaomi Mi Scale v1/v2: advertisements only */
-	BLE_KIND_BTHOME,     /* BTHome v2 sensor: advertisements only */
+	/* A scale that weighs in its advertisements (the Mi scales and every
+	 * broadcast family of sensors/advert-decode.h): never connected. */
+	BLE_KIND_MISCALE,
+	BLE_KIND_BTHOME, /* BTHome v2 sensor: advertisements only */
+	/*
+	 * A scale recognised by what it advertises: a broadcast family is
+	 * listened to (as BLE_KIND_MISCALE), a scale that advertises the
+	 * Weight Scale or Body Composition service and no such family is
+	 * connected (as BLE_KIND_SCALE). Until then it is neither: an
+	 * advertiser is never connected.
+	 */
+	BLE_KIND_SCALE_AUTO,
 };
 
 /* One allowlisted device. @address in either case; it is compared upper. */
@@ -76,8 +87,15 @@ struct ble_heard {
 	const char *name;    /* Device1.Name; NULL if it has none */
 	bool has_rssi;
 	int16_t rssi;
-	/* Guessed from the advertised service UUIDs and service data keys. */
+	/* What its advertisement says: a family of sensors/advert-decode.h
+	 * (BLE_KIND_MISCALE for every scale family, BLE_KIND_BTHOME), else
+	 * the advertised service UUIDs. */
 	enum ble_device_kind kind;
+	/* A scale's family: "mi-scale-v2", "okok-c0", "qn-broadcast", ... as
+	 * decoded, the dispatcher's family name when the data did not decode,
+	 * "standard" for a Weight Scale / Body Composition scale; NULL for
+	 * what is no scale. Static storage. */
+	const char *family;
 	bool allowlisted;
 	/* The last advertisement's decoded service data, or NULL. Valid only
 	 * during the callback (BTHome views point into D-Bus data). */
@@ -194,6 +212,15 @@ gboolean ble_client_check(const ble_client *c, GError **error);
  */
 enum ble_link_state ble_client_link_state(const ble_client *c,
 					  const char *address);
+
+/*
+ * TRUE when the allowlisted device @address (either case) is listened to,
+ * never connected: a BTHome sensor, a scale given as an advertiser, or a
+ * BLE_KIND_SCALE_AUTO scale recognised by a broadcast family. FALSE for
+ * connectable devices, a scale not recognised yet, and addresses not
+ * allowlisted.
+ */
+bool ble_client_is_advertiser(const ble_client *c, const char *address);
 
 /*
  * Cancels every pending call, closes every notification socket, ends our

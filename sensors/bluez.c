@@ -2,7 +2,7 @@
 /*
  * The BLE client's BlueZ side: the org.bluez name watch, the object cache,
  * the adapter, discovery, and the dispatch of BlueZ's signals to device.c
- * and advert.c.
+ * and advertiser.c.
  *
  * NetworkManager's pattern (STYLE.md): watch org.bluez's owner; when it
  * appears, subscribe to InterfacesAdded/Removed and PropertiesChanged from
@@ -422,7 +422,7 @@ static void device1_added(ble_client *c, const char *path)
 	d = bluez_find_dev(c, address);
 	if (d != NULL)
 		device_appeared(d, path);
-	advert_update(c, path, true, true);
+	advertiser_update(c, path, true, true);
 }
 
 static void bind_devices(ble_client *c)
@@ -857,10 +857,12 @@ static void properties_changed(ble_client *c, const char *path,
 	struct ble_dev *d = dev_by_path(c, path);
 	if (d != NULL)
 		device_props_changed(d, changed, invalidated);
-	bool sd = has_key(changed, "ServiceData");
-	if (sd || has_key(changed, "RSSI") || has_key(changed, "Name") ||
-	    has_key(changed, "UUIDs") || has_key(changed, "ManufacturerData"))
-		advert_update(c, path, false, sd);
+	/* New bytes: a measurement may be in them. */
+	bool data = has_key(changed, "ServiceData") ||
+		    has_key(changed, "ManufacturerData");
+	if (data || has_key(changed, "RSSI") || has_key(changed, "Name") ||
+	    has_key(changed, "UUIDs"))
+		advertiser_update(c, path, false, data);
 }
 
 static void on_signal(GDBusConnection *bus, const char *sender,
@@ -1154,6 +1156,9 @@ void ble_client_set_devices(ble_client *c,
 		if (path != NULL) {
 			g_autofree char *copy = g_strdup(path);
 			device_appeared(d, copy);
+			/* An auto scale already heard is recognised by what
+			 * bluetoothd has of it. */
+			advertiser_update(c, copy, false, false);
 		} else if (c->ready && c->adapter_path != NULL) {
 			device_vanished(d);
 		} else {
@@ -1177,6 +1182,19 @@ struct ble_stats ble_client_get_stats(const ble_client *c)
 	struct ble_stats none = { 0 };
 
 	return c != NULL ? c->stats : none;
+}
+
+bool ble_client_is_advertiser(const ble_client *c, const char *address)
+{
+	g_return_val_if_fail(c != NULL && address != NULL, false);
+	for (guint i = 0; i < c->devices->len; i++) {
+		struct ble_dev *d = c->devices->pdata[i];
+		if (g_ascii_strcasecmp(d->address, address) == 0)
+			return !device_is_connectable(d) &&
+			       (d->kind != BLE_KIND_SCALE_AUTO ||
+				d->adv.role == ADVERTISER_BROADCAST);
+	}
+	return false;
 }
 
 enum ble_link_state ble_client_link_state(const ble_client *c,
@@ -1273,12 +1291,11 @@ void bluez_emit_reading(ble_client *c, struct reading *r, const char *address,
 		c->ops.reading(c->data, r);
 }
 
-void bluez_malformed(ble_client *c, struct ble_dev *d, enum decode_uuid uuid,
-		     int rc, const struct parse_error *err)
+void bluez_malformed(ble_client *c, struct ble_dev *d, const char *what, int rc,
+		     const struct parse_error *err)
 {
 	int64_t now = bluez_window_ms(c);
 	char why[160];
-	const char *what = decode_uuid_name(uuid);
 
 	c->stats.malformed++;
 	if (d->malformed.logged && now >= d->malformed.log_ms &&

@@ -99,6 +99,8 @@ const char *decode_uuid_name(enum decode_uuid uuid)
 		return "Xiaomi Mi Body Composition Scale 2";
 	case DECODE_UUID_BTHOME:
 		return "BTHome v2";
+	case DECODE_SCALE_WEIGHING:
+		return "vendor scale weighing";
 	default:
 		return NULL;
 	}
@@ -144,6 +146,7 @@ int decode_payload(enum decode_uuid uuid, const uint8_t *data, size_t len,
 	case DECODE_UUID_BTHOME:
 		r = bthome_parse(data, len, &ret->u.bthome, ret_err);
 		break;
+	case DECODE_SCALE_WEIGHING: /* a whole advertisement's, not bytes' */
 	default:
 		return -ENOENT;
 	}

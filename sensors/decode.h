@@ -11,6 +11,7 @@
 #include "sensors/hrs.h"
 #include "sensors/miscale.h"
 #include "sensors/parse-error.h"
+#include "sensors/weighing.h"
 #include "sensors/wss.h"
 
 /*
@@ -28,6 +29,13 @@ enum decode_uuid {
 	DECODE_UUID_MISCALE_V1 = 0x181D,       /* service data */
 	DECODE_UUID_MISCALE_V2 = 0x181B,       /* service data */
 	DECODE_UUID_BTHOME = 0xFCD2,	       /* service data */
+	/*
+	 * Not a UUID: a vendor scale's weighing, which only the advertisement
+	 * dispatcher (sensors/advert-decode.h) decodes, from a company id, a
+	 * name or a signature. No text parses to it; decode_payload() refuses
+	 * it with -ENOENT.
+	 */
+	DECODE_SCALE_WEIGHING = 0x10000,
 };
 
 struct decoded_payload {
@@ -41,6 +49,7 @@ struct decoded_payload {
 		struct bcs_measurement body_composition;
 		struct miscale_reading miscale;
 		struct bthome_frame bthome;
+		struct scale_weighing scale; /* DECODE_SCALE_WEIGHING */
 	} u;
 };
 

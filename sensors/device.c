@@ -78,6 +78,9 @@ bool device_is_connectable(const struct ble_dev *d)
 	case BLE_KIND_HEART_RATE:
 	case BLE_KIND_SCALE:
 		return true;
+	case BLE_KIND_SCALE_AUTO:
+		/* advertiser.c's verdict: an advertiser is never connected. */
+		return d->adv.role == ADVERTISER_CONNECTING;
 	case BLE_KIND_MISCALE:
 	case BLE_KIND_BTHOME:
 		return false;
@@ -86,9 +89,21 @@ bool device_is_connectable(const struct ble_dev *d)
 	}
 }
 
+void device_recognised(struct ble_dev *d)
+{
+	if (d->path) {
+		g_autofree char *path = g_strdup(d->path);
+
+		device_appeared(d, path);
+	} else {
+		bluez_update_discovery(d->c);
+	}
+}
+
 static const struct profile *profile_of(const struct ble_dev *d)
 {
-	return d->kind == BLE_KIND_SCALE ? &scale_profile : &heart_rate_profile;
+	return d->kind == BLE_KIND_HEART_RATE ? &heart_rate_profile
+					      : &scale_profile;
 }
 
 static bool link_up(const struct ble_dev *d)
@@ -167,6 +182,7 @@ void device_free(struct ble_dev *d)
 			    G_DBUS_CALL_FLAGS_NONE, -1, NULL, NULL, NULL);
 	}
 	session_end(d);
+	advertiser_forget(d);
 	g_ptr_array_unref(d->link.calls);
 	g_free(d->path);
 	g_free(d);
@@ -197,7 +213,7 @@ static void deliver(struct ble_dev *d, enum decode_uuid uuid,
 		c->stats.notifications++;
 	rc = decode_payload(uuid, data, len, &r.payload, &err);
 	if (rc < 0) {
-		bluez_malformed(c, d, uuid, rc, &err);
+		bluez_malformed(c, d, decode_uuid_name(uuid), rc, &err);
 		return;
 	}
 	if (uuid == DECODE_UUID_BODY_COMPOSITION) {
@@ -413,7 +429,8 @@ static gboolean fd_ready(gint fd, GIOCondition cond, gpointer data)
 			n = read(fd, buf, size);
 		if (n > 0 && (size_t)n > size) {
 			d->c->stats.notifications++;
-			bluez_malformed(d->c, d, s->uuid, -EMSGSIZE, NULL);
+			bluez_malformed(d->c, d, decode_uuid_name(s->uuid),
+					-EMSGSIZE, NULL);
 			continue;
 		}
 		if (n > 0) {

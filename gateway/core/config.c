@@ -579,6 +579,7 @@ static gboolean parse_scale_protocol(const struct place *at,
 				     GError **error)
 {
 	enum config_scale_protocol *field = field_of(base, spec);
+	struct config_person *p = base; /* a [user] key only */
 
 	if (!strcmp(at->value, "standard"))
 		*field = CONFIG_SCALE_STANDARD;
@@ -586,6 +587,7 @@ static gboolean parse_scale_protocol(const struct place *at,
 		*field = CONFIG_SCALE_XIAOMI;
 	else
 		return not_a(at, spec, "a scale protocol", error);
+	p->scale_protocol_set = true;
 	return TRUE;
 }
 
@@ -1088,32 +1090,22 @@ static gboolean check_scale(const struct loader *ld, size_t pi, GError **error)
 
 		if (strcmp(p->scale, q->scale))
 			continue;
-		if (p->scale_protocol != q->scale_protocol) {
+		/* Not given is no protocol: the scale is recognised by what
+		 * it advertises, or by the other line's override. */
+		if (p->scale_protocol_set && q->scale_protocol_set &&
+		    p->scale_protocol != q->scale_protocol) {
 			int line = key_line(ld->lines, group, "scale-protocol");
 			int qline = key_line(ld->lines, qgroup, "scale");
 
-			if (line)
-				return fail(
-				    error, CONFIG_ERROR_CONFLICT, ld->path,
-				    line,
-				    "[%s] scale-protocol: \"%s\" differs "
-				    "from %s's %s on the same scale %s "
-				    "(line %d; expected one protocol per "
-				    "scale)",
-				    group,
-				    scale_protocol_name(p->scale_protocol),
-				    q->name,
-				    scale_protocol_name(q->scale_protocol),
-				    p->scale, qline);
-			return fail(error, CONFIG_ERROR_CONFLICT, ld->path,
-				    key_line(ld->lines, group, "scale"),
-				    "[%s] scale: \"%s\" is shared with %s "
-				    "(line %d), whose scale-protocol is %s, "
-				    "while here it is %s, the default "
-				    "(expected one protocol per scale)",
-				    group, p->scale, q->name, qline,
-				    scale_protocol_name(q->scale_protocol),
-				    scale_protocol_name(p->scale_protocol));
+			return fail(
+			    error, CONFIG_ERROR_CONFLICT, ld->path, line,
+			    "[%s] scale-protocol: \"%s\" differs "
+			    "from %s's %s on the same scale %s "
+			    "(line %d; expected one protocol per "
+			    "scale)",
+			    group, scale_protocol_name(p->scale_protocol),
+			    q->name, scale_protocol_name(q->scale_protocol),
+			    p->scale, qline);
 		}
 		if (p->scale_user && p->scale_user == q->scale_user)
 			return fail(error, CONFIG_ERROR_CONFLICT, ld->path,
@@ -1125,6 +1117,26 @@ static gboolean check_scale(const struct loader *ld, size_t pi, GError **error)
 				    key_line(ld->lines, qgroup, "scale-user"));
 	}
 	return TRUE;
+}
+
+/* A scale-protocol= on one person's line is the scale's, so every line
+ * naming that scale gets it (check_scale() saw they agree). */
+static void share_scale_protocols(struct config *config)
+{
+	for (size_t pi = 0; pi < config->person_count; pi++) {
+		struct config_person *p = &config->people[pi];
+
+		for (size_t qi = 0; qi < config->person_count; qi++) {
+			const struct config_person *q = &config->people[qi];
+
+			if (*p->scale && !p->scale_protocol_set &&
+			    q->scale_protocol_set &&
+			    !strcmp(p->scale, q->scale)) {
+				p->scale_protocol = q->scale_protocol;
+				p->scale_protocol_set = true;
+			}
+		}
+	}
 }
 
 static gboolean check_people(const struct loader *ld, GError **error)
@@ -1466,6 +1478,7 @@ struct config *config_load_data_full(const char *path, const char *data,
 	if (!read_groups(&ld, error) || !check_people(&ld, error) ||
 	    !check_mqtt(&ld, error) || !check_files(&ld, error))
 		return NULL;
+	share_scale_protocols(config);
 	return g_steal_pointer(&config);
 }
 

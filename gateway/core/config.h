@@ -34,9 +34,14 @@ enum config_error_code {
 	CONFIG_ERROR_CONFLICT, /* values that contradict each other */
 };
 
+/*
+ * scale-protocol=, an override: without it a scale is recognised by what it
+ * advertises (sensors/advert-decode.h).
+ */
 enum config_scale_protocol {
-	CONFIG_SCALE_STANDARD, /* Weight Scale / Body Composition Service */
-	CONFIG_SCALE_XIAOMI,   /* Mi Scale v1/v2 advertisements */
+	CONFIG_SCALE_STANDARD, /* connect: Weight Scale / Body Composition */
+	CONFIG_SCALE_XIAOMI,   /* advertisements only: the Mi scales and every
+				  broadcast family */
 };
 
 /* When the morning alert of a person goes out. */
@@ -46,11 +51,15 @@ struct config_person {
 	char *name;	    /* from "[user NAME]": mqtt_topic_user_valid() */
 	char *display_name; /* display-name=; NULL: the name */
 	/* Upper-case "AA:BB:CC:DD:EE:FF", or "" when not configured. */
-	char heart_rate[18];			   /* heart-rate= */
-	char scale[18];				   /* scale= (may be shared) */
-	char bed_sensor[18];			   /* bed-sensor= (BTHome v2) */
-	enum config_scale_protocol scale_protocol; /* scale-protocol=
-						      standard|xiaomi */
+	char heart_rate[18]; /* heart-rate= */
+	char scale[18];	     /* scale= (may be shared) */
+	char bed_sensor[18]; /* bed-sensor= (BTHome v2) */
+	/* scale-protocol=standard|xiaomi, given here or on the line of
+	 * another person with the same scale; when not (@scale_protocol_set
+	 * false, @scale_protocol STANDARD) the scale is recognised by what it
+	 * advertises. */
+	enum config_scale_protocol scale_protocol;
+	bool scale_protocol_set;
 	int scale_user; /* scale-user= 1-254; 0: not set */
 	/* weight-range=55-70 (kg); both 0 when not set. */
 	double weight_min_kg, weight_max_kg;

@@ -218,6 +218,20 @@ static void add_bthome(JsonBuilder *b, const struct bthome_frame *f)
 	}
 }
 
+/* A vendor scale's weighing: kilograms whatever the display showed. Its
+ * "family" is the caller's to put first. */
+static void add_scale(JsonBuilder *b, const struct scale_weighing *w)
+{
+	add_double(b, "weight_kg", w->weight_kg, 3);
+	json_text_member_bool(b, "final", w->final);
+	if (w->has_impedance)
+		add_double(b, "impedance_ohm", w->impedance_ohm, 1);
+	if (w->has_heart_rate)
+		json_text_member_int(b, "heart_rate", w->heart_rate_bpm);
+	if (w->has_user)
+		json_text_member_int(b, "user_id", w->user_index);
+}
+
 void decode_json_add_members(JsonBuilder *b, const struct decoded_payload *p)
 {
 	switch (p->uuid) {
@@ -247,7 +261,35 @@ void decode_json_add_members(JsonBuilder *b, const struct decoded_payload *p)
 	case DECODE_UUID_BTHOME:
 		add_bthome(b, &p->u.bthome);
 		break;
+	case DECODE_SCALE_WEIGHING:
+		add_string(b, "family", scale_family_name(p->u.scale.family));
+		add_scale(b, &p->u.scale);
+		break;
 	default:
 		break;
 	}
+}
+
+void decode_json_add_advert(JsonBuilder *b, const struct advert *a,
+			    const struct advert_decoded *d)
+{
+	char address[18];
+
+	add_string(b, "family", advert_decoded_family_name(d));
+	advert_address_text(a, address);
+	if (address[0])
+		add_string(b, "address", address);
+	if (a->has_rssi)
+		json_text_member_int(b, "rssi_dbm", a->rssi_dbm);
+	if (a->name) {
+		/* Devices are not bound to send UTF-8; JSON is. */
+		g_autofree char *name =
+		    g_utf8_make_valid(a->name, (gssize)a->name_len);
+
+		add_string(b, "name", name);
+	}
+	if (d->payload.uuid == DECODE_SCALE_WEIGHING)
+		add_scale(b, &d->payload.u.scale);
+	else
+		decode_json_add_members(b, &d->payload);
 }

@@ -3,6 +3,7 @@
 
 #include <json-glib/json-glib.h>
 
+#include "sensors/advert-decode.h"
 #include "sensors/decode.h"
 
 /*
@@ -13,3 +14,12 @@
  */
 void decode_json_add_members(JsonBuilder *builder,
 			     const struct decoded_payload *p);
+
+/*
+ * Adds the members of one decoded advertisement: "family"
+ * (advert_decoded_family_name()), then the "address", "rssi_dbm" and "name"
+ * @a carries, then the payload's members as decode_json_add_members()
+ * writes them.
+ */
+void decode_json_add_advert(JsonBuilder *builder, const struct advert *a,
+			    const struct advert_decoded *d);

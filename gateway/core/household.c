@@ -9,7 +9,6 @@
 
 #include "gateway/core/clock.h"
 #include "gateway/engine/assign.h"
-#include "sensors/mass.h"
 
 /* One store write: a reading of a person, timed on the monotonic clock. It
  * is filed at that instant plus the wall clock's offset, or held on the
@@ -91,6 +90,7 @@ static void person_setup(struct household_person *p,
 		/* No beats yet (the monotonic clock may start near 0). */
 		.rr_end_mono_ms = -INFINITY,
 		.hr_last_mono_ms = INT64_MIN,
+		.hr_last_wall_ms = INT64_MIN,
 	};
 	analyze_person_defaults(&p->analysis, user_id);
 	p->analysis.recovery.score.sleep_need_min = cfg->sleep_need_min;
@@ -145,6 +145,21 @@ static gboolean person_history(household *h, struct household_person *p,
 	return TRUE;
 }
 
+/* scale-protocol= is an override; without it the radio recognises the
+ * scale by what it advertises. */
+static enum household_device_kind scale_kind(const struct config_person *cfg)
+{
+	if (!cfg->scale_protocol_set)
+		return HOUSEHOLD_SCALE;
+	switch (cfg->scale_protocol) {
+	case CONFIG_SCALE_XIAOMI:
+		return HOUSEHOLD_MISCALE;
+	case CONFIG_SCALE_STANDARD:
+	default:
+		return HOUSEHOLD_STANDARD_SCALE;
+	}
+}
+
 household *household_new(const struct config *config, store *s, int32_t today,
 			 const struct household_ops *ops, void *data,
 			 GError **error)
@@ -175,11 +190,7 @@ household *household_new(const struct config *config, store *s, int32_t today,
 		if (!person_history(h, p, today, error))
 			return NULL;
 		add_device(h, cfg->heart_rate, HOUSEHOLD_STRAP, (int)i);
-		add_device(h, cfg->scale,
-			   cfg->scale_protocol == CONFIG_SCALE_XIAOMI
-			       ? HOUSEHOLD_MISCALE
-			       : HOUSEHOLD_SCALE,
-			   (int)i);
+		add_device(h, cfg->scale, scale_kind(cfg), (int)i);
 		add_device(h, cfg->bed_sensor, HOUSEHOLD_BED, (int)i);
 	}
 	return g_steal_pointer(&h);
@@ -258,6 +269,22 @@ static gboolean write_row(household *h, const struct row *r, GError **error)
 	struct store_reading rd = row_reading(h, r);
 	int64_t t_ms = llround((double)r->mono_ms + h->wall_minus_mono_ms);
 	GError *local = NULL;
+
+	if (r->kind == STORE_READING_HR) {
+		struct household_person *p =
+		    household_person(h, (size_t)r->person);
+
+		/* Heart rates 1 ms apart on the monotonic clock (a burst)
+		 * stay apart on the wall clock, whatever the offset's
+		 * following of the clock did between them (it moves by a
+		 * fraction of a millisecond, and rounding may then put both
+		 * on one instant: one row). Only so small a slip: after a
+		 * step back the rows are filed where they belong. */
+		if (t_ms <= p->hr_last_wall_ms &&
+		    t_ms > p->hr_last_wall_ms - HOUSEHOLD_STEP_MIN_MS)
+			t_ms = p->hr_last_wall_ms + 1;
+		p->hr_last_wall_ms = t_ms;
+	}
 
 	if (store_add_reading(h->store, &rd, t_ms, t_ms <= h->overlap_until_ms,
 			      &local))
@@ -526,11 +553,15 @@ static gboolean heart_rate(household *h, int person, const struct reading *r,
 	return TRUE;
 }
 
-/* A weighing on the scale @dev: whose it is, then stored. */
+/*
+ * A weighing on the scale @dev at @t_ms: whose it is, then stored. A live
+ * value (@w not final) goes to the live values only, and only when it fits
+ * someone: a scale settling passes through weights that fit nobody.
+ */
 static gboolean weighing(household *h, struct household_device *dev,
-			 const struct reading *r, int64_t t_ms, int scale_user,
-			 double weight_kg, double body_fat_pct,
-			 double impedance_ohm, int64_t mono_ms, GError **error)
+			 const struct reading *r, int64_t t_ms,
+			 const struct reading_weighing *w, int64_t mono_ms,
+			 GError **error)
 {
 	struct assign_person cand[64];
 	int index[64];
@@ -551,7 +582,9 @@ static gboolean weighing(household *h, struct household_device *dev,
 		};
 		index[n++] = (int)i;
 	}
-	who = assign_weight(cand, n, scale_user, weight_kg);
+	who = assign_weight(cand, n, w->scale_user, w->weight_kg);
+	if (who < 0 && !w->final)
+		return TRUE;
 	if (who < 0) {
 		owner_log(
 		    h->ops.log, h->data, G_LOG_LEVEL_MESSAGE,
@@ -560,82 +593,72 @@ static gboolean weighing(household *h, struct household_device *dev,
 		    "or scale-user=)",
 		    dev->address);
 		owner_log(h->ops.log, h->data, G_LOG_LEVEL_DEBUG,
-			  "the unassigned weighing: %.2f kg", weight_kg);
+			  "the unassigned weighing: %.2f kg", w->weight_kg);
 		return TRUE;
 	}
 	p = household_person(h, (size_t)index[who]);
+	if (!w->final) {
+		p->live.weight_kg = w->weight_kg;
+		p->live.updated_ms = r->t_ms;
+		live_changed(h, index[who], false);
+		return TRUE;
+	}
 	/* @t_ms may be an earlier frame's of the same weighing. */
-	if (!put_row(
-		h,
-		(struct row){ .mono_ms = mono_ms + (t_ms - r->t_ms),
-			      .person = index[who],
-			      .kind = STORE_READING_BODY,
-			      .v = { weight_kg, body_fat_pct, impedance_ohm } },
-		error))
+	if (!put_row(h,
+		     (struct row){ .mono_ms = mono_ms + (t_ms - r->t_ms),
+				   .person = index[who],
+				   .kind = STORE_READING_BODY,
+				   .v = { w->weight_kg, w->body_fat_pct,
+					  w->impedance_ohm } },
+		     error))
 		return FALSE;
-	p->recent_kg = weight_kg;
-	p->live.weight_kg = weight_kg;
-	p->live.body_fat_pct = body_fat_pct;
+	p->recent_kg = w->weight_kg;
+	p->live.weight_kg = w->weight_kg;
+	p->live.body_fat_pct = w->body_fat_pct;
 	p->live.updated_ms = r->t_ms;
 	live_changed(h, index[who], true);
 	day_input(h, index[who], t_ms, HOUSEHOLD_INPUT_WEIGHING);
 	return TRUE;
 }
 
-static gboolean miscale(household *h, struct household_device *dev,
-			const struct reading *r, int64_t mono_ms,
-			GError **error)
+/*
+ * A scale's reading, whatever the scale: a repeat of the last weighing
+ * (reading.h says what makes one) is dropped, unless it brings what the
+ * first lacked (a Mi scale's impedance, a standard scale's body
+ * composition after its weight): then it completes that row (the same
+ * instant: the store merges it).
+ */
+static gboolean scale_reading(household *h, struct household_device *dev,
+			      const struct reading *r, int64_t mono_ms,
+			      GError **error)
 {
-	const struct miscale_reading *m = &r->payload.u.miscale;
-	char scale_time[20];
+	struct reading_weighing w;
+	bool impedance, fat;
 
-	if (!m->stabilised || m->load_removed)
+	if (!reading_weighing(&r->payload, &w))
 		return TRUE;
-	g_snprintf(scale_time, sizeof(scale_time), "%04u%02u%02u%02u%02u%02u",
-		   m->timestamp.year, m->timestamp.month, m->timestamp.day,
-		   m->timestamp.hours, m->timestamp.minutes,
-		   m->timestamp.seconds);
-	/* The same frame again while someone still stands on it (the
-	 * scale's clock may be unset: then a minute apart is another). A
-	 * repeat that now carries the impedance completes the first row
-	 * (same instant: the store merges it). */
-	if (m->weight.raw == dev->last_weight_raw &&
-	    strcmp(scale_time, dev->last_scale_time) == 0 &&
-	    r->t_ms - dev->last_weight_ms < 60000) {
-		if (!m->has_impedance || dev->last_had_impedance)
+	if (!w.final)
+		return weighing(h, dev, r, r->t_ms, &w, mono_ms, error);
+	impedance = !isnan(w.impedance_ohm);
+	fat = !isnan(w.body_fat_pct);
+	if (dev->last_weight_ms && r->t_ms >= dev->last_weight_ms &&
+	    r->t_ms - dev->last_weight_ms < w.same_within_ms &&
+	    dev->last_weight_key == w.repeat_key &&
+	    fabs(w.weight_kg - dev->last_weight_kg) < READING_SAME_WEIGHT_KG) {
+		if ((!impedance || dev->last_had_impedance) &&
+		    (!fat || dev->last_had_fat))
 			return TRUE;
-		dev->last_had_impedance = true;
-		return weighing(h, dev, r, dev->last_weight_ms, 0,
-				mass_kg(m->weight), NAN, m->impedance_ohm,
-				mono_ms, error);
+		dev->last_had_impedance |= impedance;
+		dev->last_had_fat |= fat;
+		return weighing(h, dev, r, dev->last_weight_ms, &w, mono_ms,
+				error);
 	}
-	dev->last_weight_raw = m->weight.raw;
 	dev->last_weight_ms = r->t_ms;
-	dev->last_had_impedance = m->has_impedance;
-	g_strlcpy(dev->last_scale_time, scale_time,
-		  sizeof(dev->last_scale_time));
-	return weighing(h, dev, r, r->t_ms, 0, mass_kg(m->weight), NAN,
-			m->has_impedance ? m->impedance_ohm : NAN, mono_ms,
-			error);
-}
-
-static int wss_user(bool has, uint8_t id)
-{
-	return has && id != WSS_USER_UNKNOWN ? id : 0;
-}
-
-/* A standard scale sends one weighing twice: a Weight Measurement, then a
- * Body Composition Measurement with the same weight. Within a few seconds
- * they are one row (the store merges rows of one instant). */
-static int64_t standard_weighing_time(struct household_device *dev,
-				      int64_t t_ms, double weight_kg)
-{
-	if (dev->last_weight_ms && t_ms - dev->last_weight_ms < 5000 &&
-	    fabs(weight_kg - dev->last_weight_kg) < 0.05)
-		return dev->last_weight_ms;
-	dev->last_weight_ms = t_ms;
-	dev->last_weight_kg = weight_kg;
-	return t_ms;
+	dev->last_weight_kg = w.weight_kg;
+	dev->last_weight_key = w.repeat_key;
+	dev->last_had_impedance = impedance;
+	dev->last_had_fat = fat;
+	return weighing(h, dev, r, r->t_ms, &w, mono_ms, error);
 }
 
 static gboolean bthome(household *h, struct household_device *dev,
@@ -725,53 +748,23 @@ gboolean household_ingest(household *h, const struct reading *r,
 	if (first && h->ops.device_changed)
 		h->ops.device_changed(h->data, index);
 
-	switch (r->payload.uuid) {
-	case DECODE_UUID_HEART_RATE:
+	switch (reading_kind(&r->payload)) {
+	case READING_HEART_RATE:
 		if (dev->kind != HOUSEHOLD_STRAP || dev->owner < 0)
 			return TRUE;
 		return heart_rate(h, dev->owner, r, mono_ms, error);
-	case DECODE_UUID_BATTERY_LEVEL:
+	case READING_BATTERY:
 		if (dev->battery_pct != r->payload.u.battery_pct) {
 			dev->battery_pct = r->payload.u.battery_pct;
 			if (h->ops.device_changed)
 				h->ops.device_changed(h->data, index);
 		}
 		return TRUE;
-	case DECODE_UUID_WEIGHT: {
-		const struct wss_measurement *m = &r->payload.u.weight;
-
-		if (m->weight_unsuccessful)
-			return TRUE;
-		return weighing(
-		    h, dev, r,
-		    standard_weighing_time(dev, r->t_ms, mass_kg(m->weight)),
-		    wss_user(m->has_user, m->user_id), mass_kg(m->weight), NAN,
-		    NAN, mono_ms, error);
-	}
-	case DECODE_UUID_BODY_COMPOSITION: {
-		const struct bcs_measurement *m =
-		    &r->payload.u.body_composition;
-
-		/* Without its weight the body fat has nobody to go with. */
-		if (!(m->flags & BCS_FLAG_WEIGHT))
-			return TRUE;
-		return weighing(
-		    h, dev, r,
-		    standard_weighing_time(dev, r->t_ms, mass_kg(m->weight)),
-		    wss_user(m->flags & BCS_FLAG_USER_ID, m->user_id),
-		    mass_kg(m->weight),
-		    m->body_fat_unsuccessful ? NAN : m->body_fat_raw / 10.0,
-		    m->flags & BCS_FLAG_IMPEDANCE ? m->impedance_raw / 10.0
-						  : NAN,
-		    mono_ms, error);
-	}
-	case DECODE_UUID_MISCALE_V1:
-	case DECODE_UUID_MISCALE_V2:
-		return miscale(h, dev, r, mono_ms, error);
-	case DECODE_UUID_BTHOME:
+	case READING_WEIGHING:
+		return scale_reading(h, dev, r, mono_ms, error);
+	case READING_SENSOR:
 		return bthome(h, dev, r, mono_ms, error);
-	case DECODE_UUID_SENSOR_LOCATION:
-	case DECODE_UUID_WEIGHT_FEATURE:
+	case READING_NOTHING:
 	default:
 		return TRUE;
 	}

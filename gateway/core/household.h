@@ -50,9 +50,14 @@
 
 enum household_device_kind {
 	HOUSEHOLD_STRAP,
-	HOUSEHOLD_SCALE,   /* Weight Scale / Body Composition Service */
-	HOUSEHOLD_MISCALE, /* Xiaomi advertisements */
+	/* A scale recognised by what it advertises (no scale-protocol=): a
+	 * broadcast family is listened to, a standard scale connected. */
+	HOUSEHOLD_SCALE,
+	HOUSEHOLD_MISCALE, /* scale-protocol=xiaomi: advertisements only */
 	HOUSEHOLD_BED,	   /* BTHome v2 */
+	/* scale-protocol=standard: Weight Scale / Body Composition Service,
+	 * connected */
+	HOUSEHOLD_STANDARD_SCALE,
 };
 
 struct household_live {
@@ -78,6 +83,8 @@ struct household_person {
 	 * never share an instant. */
 	double rr_end_mono_ms;
 	int64_t hr_last_mono_ms;
+	/* ... and the wall time the last heart rate was filed at. */
+	int64_t hr_last_wall_ms;
 };
 
 struct household_device {
@@ -86,13 +93,13 @@ struct household_device {
 	int owner;	 /* person index; -1 for a scale shared by several */
 	int battery_pct; /* -1: unknown */
 	int64_t last_seen_ms;
-	/* A Mi scale repeats its stabilised frame while someone stands on
-	 * it: the same weight and scale time is one weighing. */
-	uint16_t last_weight_raw;
+	/* The last weighing filed from this scale, to tell its repeats and
+	 * its second parts (sensors/reading.h, struct reading_weighing). */
 	int64_t last_weight_ms;
-	bool last_had_impedance;
 	double last_weight_kg;
-	char last_scale_time[20];
+	uint64_t last_weight_key;
+	bool last_had_impedance;
+	bool last_had_fat;
 };
 
 /* What kind of reading a day's analysis reads beside the night. */

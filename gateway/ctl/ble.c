@@ -37,8 +37,25 @@ static const char *kind_name(enum ble_device_kind kind)
 		return "mi-scale";
 	case BLE_KIND_BTHOME:
 		return "bthome";
+	case BLE_KIND_SCALE_AUTO:
+		return "scale-auto";
 	default:
 		return "?";
+	}
+}
+
+/* What `scan` lists: every scale is a scale, its family says which. */
+static const char *scan_kind_name(enum ble_device_kind kind)
+{
+	switch (kind) {
+	case BLE_KIND_SCALE:
+	case BLE_KIND_MISCALE:
+	case BLE_KIND_SCALE_AUTO:
+		return "scale";
+	case BLE_KIND_HEART_RATE:
+	case BLE_KIND_BTHOME:
+	default:
+		return kind_name(kind);
 	}
 }
 
@@ -204,6 +221,7 @@ struct heard_device {
 	bool has_rssi;
 	int rssi;
 	enum ble_device_kind kind;
+	const char *family; /* static, or NULL */
 	bool allowlisted;
 	char *last; /* decoded JSON, or NULL */
 };
@@ -240,6 +258,9 @@ static void on_heard(void *data, const struct ble_heard *h)
 		d->rssi = h->rssi;
 	}
 	d->kind = h->kind;
+	/* A family decoded once stays named while the scale idles. */
+	if (h->family || !d->family)
+		d->family = h->family;
 	d->allowlisted = h->allowlisted;
 	if (h->payload) {
 		g_free(d->last);
@@ -322,8 +343,8 @@ int ctl_scan(int argc, char **argv)
 		printf("no device recoveryd can decode was heard\n");
 		return CTL_EXIT_OK;
 	}
-	printf("%-17s  %-20s  %4s  %-10s  %s\n", "address", "name", "rssi",
-	       "kind", "last value");
+	printf("%-17s  %-20s  %4s  %-10s  %-12s  %s\n", "address", "name",
+	       "rssi", "kind", "family", "last value");
 	addresses =
 	    g_list_sort_with_data(g_hash_table_get_keys(heard), by_rssi, heard);
 	for (GList *l = addresses; l; l = l->next) {
@@ -333,9 +354,10 @@ int ctl_scan(int argc, char **argv)
 
 		if (d->has_rssi)
 			g_snprintf(rssi, sizeof(rssi), "%d", d->rssi);
-		printf("%-17s  %-20.20s  %4s  %-10s  %s%s\n",
+		printf("%-17s  %-20.20s  %4s  %-10s  %-12s  %s%s\n",
 		       (const char *)l->data, d->name ? d->name : "-", rssi,
-		       kind_name(d->kind), d->last ? d->last : "-",
+		       scan_kind_name(d->kind), d->family ? d->family : "-",
+		       d->last ? d->last : "-",
 		       d->allowlisted ? "  (configured)" : "");
 	}
 	return CTL_EXIT_OK;

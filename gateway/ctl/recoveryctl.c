@@ -22,8 +22,8 @@ struct command {
 };
 
 static const struct command commands[] = {
-	{ "decode", ctl_decode, "UUID HEX[,HEX]",
-	  "decode a BLE payload to JSON",
+	{ "decode", ctl_decode, "UUID HEX[,HEX] | --adv HEX",
+	  "decode a BLE payload or advertisement to JSON",
 	  "\n"
 	  "Decodes one characteristic value or service-data payload and "
 	  "prints\n"
@@ -37,8 +37,16 @@ static const struct command commands[] = {
 	  "several arguments; the two packets of a multi-packet 2a9c\n"
 	  "measurement are separated by a comma.\n"
 	  "\n"
-	  "Exit status: 0 decoded, 1 malformed payload (the reason, with the\n"
-	  "field and byte offset, on stderr), 2 usage error.\n"
+	  "--adv decodes a whole advertisement instead: its AD structures as\n"
+	  "btmon or bluetoothctl show them, or an HCI LE advertising report\n"
+	  "(04 3E ...) as btmon, ble_monitor or the ESPHome BLE gateway relay\n"
+	  "it. The family is picked from what it carries (service data UUID,\n"
+	  "company id, name): Mi scales, BTHome, QN, OKOK, Yunmai X, Eufy.\n"
+	  "One JSON object per report, with its family, address and RSSI.\n"
+	  "\n"
+	  "Exit status: 0 decoded, 1 malformed payload or no decoder for the\n"
+	  "advertisement (the reason, with the field and byte offset, on\n"
+	  "stderr), 2 usage error.\n"
 	  "\n"
 	  "Example: recoveryctl decode 2a37 06 48\n"
 	  "         {\"heart_rate\":72,\"contact\":\"detected\"}\n" },

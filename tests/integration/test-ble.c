@@ -12,6 +12,7 @@
 
 #include "sensors/ble.h"
 #include "tests/fakes/bus.h"
+#include "tests/integration/okok-frames.h"
 #include "tests/support/test-support.h"
 
 #define STRAP	"AA:BB:CC:DD:EE:01"
@@ -934,6 +935,168 @@ static void test_bthome(void)
 	teardown(&f);
 }
 
+/* --- (6b) Scales recognised by what they advertise ---------------------- */
+
+#define OKOK "AA:BB:CC:DD:EE:05"
+
+/* A live frame one step lower: 53.00 kg (checksum recomputed). */
+static const guint8 okok_live_lower[] = { 0x0b, 0x41, 0xaf, 0x2f, 0x81,
+					  0x01, 0x04, 0x02, 0x14, 0xb4,
+					  0x00, 0x00, 0xcc, 0xed, 0x67,
+					  0x37, 0xa1, 0xa8, 0x73 };
+
+static GVariant *manufacturer_props(guint16 company, const guint8 *p, gsize n)
+{
+	GVariantBuilder md;
+	GVariantBuilder b;
+
+	g_variant_builder_init(&md, G_VARIANT_TYPE("a{qv}"));
+	g_variant_builder_add(&md, "{qv}", company, bytes(p, n));
+	g_variant_builder_init(&b, G_VARIANT_TYPE_VARDICT);
+	g_variant_builder_add(&b, "{sv}", "manufacturer-data",
+			      g_variant_builder_end(&md));
+	return g_variant_builder_end(&b);
+}
+
+static void manufacturer_data(Fixture *f, const char *address, guint16 company,
+			      const guint8 *p, gsize n)
+{
+	control(f, "SetManufacturerData",
+		g_variant_new("(sq@ay)", address, company, bytes(p, n)));
+}
+
+/* Vendor weighings of @address, final or live. */
+static guint count_weighings(Fixture *f, const char *address, bool final)
+{
+	guint n = 0;
+
+	for (guint i = 0; i < f->readings->len; i++) {
+		const Rec *rec = &g_array_index(f->readings, Rec, i);
+
+		if (strcmp(rec->r.address, address) == 0 &&
+		    rec->r.payload.uuid == DECODE_SCALE_WEIGHING &&
+		    rec->r.payload.u.scale.final == final)
+			n++;
+	}
+	return n;
+}
+
+/*
+ * A Mi Body Composition Scale 2 given as a scale, no protocol: it is
+ * connectable and advertises the Body Composition service, as standard
+ * scales do, but its service data makes it an advertiser, and it is never
+ * connected (connecting it crashed bluetoothd 5.66 in a drill).
+ */
+static void test_auto_miscale(void)
+{
+	Fixture f;
+	static const struct ble_device_config ours[] = {
+		{ MISCALE, BLE_KIND_SCALE_AUTO },
+	};
+	GVariantBuilder b;
+	GVariantBuilder sd;
+	const char *uuids[] = { "181b", NULL };
+
+	if (!setup(&f))
+		return;
+	g_variant_builder_init(&sd, G_VARIANT_TYPE_VARDICT);
+	g_variant_builder_add(&sd, "{sv}", "181b",
+			      bytes(miscale_95kg, sizeof(miscale_95kg)));
+	g_variant_builder_init(&b, G_VARIANT_TYPE_VARDICT);
+	g_variant_builder_add(&b, "{sv}", "service-data",
+			      g_variant_builder_end(&sd));
+	g_variant_builder_add(&b, "{sv}", "uuids",
+			      g_variant_new_strv(uuids, -1));
+	add_device(&f, MISCALE, "MIBCS", "weight-scale",
+		   g_variant_builder_end(&b));
+	client_start(&f, ours, G_N_ELEMENTS(ours));
+	wait_readings(&f, MISCALE, DECODE_UUID_MISCALE_V2, 1, WAIT_MS);
+	for (int i = 0; i < 10; i++)
+		service_data(&f, MISCALE, "181b", miscale_95kg,
+			     sizeof(miscale_95kg));
+	test_run_for(300);
+	g_assert_cmpuint(count_readings(&f, MISCALE, DECODE_UUID_MISCALE_V2),
+			 ==, 1);
+	g_assert_true(ble_client_is_advertiser(f.c, MISCALE));
+	g_assert_cmpint(ble_client_link_state(f.c, MISCALE), ==,
+			BLE_LINK_ABSENT);
+	g_assert_cmpuint(standin_calls(f.bus, "Connect"), ==, 0);
+	teardown(&f);
+}
+
+/* A standard scale given the same way is recognised by its service and
+ * connected. */
+static void test_auto_standard(void)
+{
+	Fixture f;
+	static const struct ble_device_config ours[] = {
+		{ SCALE, BLE_KIND_SCALE_AUTO },
+	};
+
+	if (!setup(&f))
+		return;
+	add_device(&f, SCALE, "Scale", "weight-scale", known());
+	client_start(&f, ours, G_N_ELEMENTS(ours));
+	wait_state(&f, SCALE, BLE_LINK_SUBSCRIBED, WAIT_MS);
+	wait_readings(&f, SCALE, DECODE_UUID_WEIGHT_FEATURE, 1, WAIT_MS);
+	g_assert_false(ble_client_is_advertiser(f.c, SCALE));
+	g_assert_cmpuint(standin_calls(f.bus, "Connect:" SCALE), >=, 1);
+	teardown(&f);
+}
+
+/*
+ * An OKOK broadcast scale: its settling weights are passed on when they
+ * change, its final weighing once however often it repeats it, a new
+ * weigh-in minutes later again; it is never connected.
+ */
+static void test_auto_okok(void)
+{
+	Fixture f;
+	static const struct ble_device_config ours[] = {
+		{ OKOK, BLE_KIND_SCALE_AUTO },
+	};
+
+	if (!setup(&f))
+		return;
+	add_device(&f, OKOK, "ADV", "advertiser",
+		   manufacturer_props(OKOK_V20_COMPANY, okok_v20_live,
+				      sizeof(okok_v20_live)));
+	client_start(&f, ours, G_N_ELEMENTS(ours));
+	wait_readings(&f, OKOK, DECODE_SCALE_WEIGHING, 1, WAIT_MS);
+	for (int i = 0; i < 5; i++)
+		manufacturer_data(&f, OKOK, OKOK_V20_COMPANY, okok_v20_live,
+				  sizeof(okok_v20_live));
+	manufacturer_data(&f, OKOK, OKOK_V20_COMPANY, okok_live_lower,
+			  sizeof(okok_live_lower));
+	for (int i = 0; i < 20; i++)
+		manufacturer_data(&f, OKOK, OKOK_V20_COMPANY, okok_v20_final,
+				  sizeof(okok_v20_final));
+	wait_readings(&f, OKOK, DECODE_SCALE_WEIGHING, 3, WAIT_MS);
+	test_run_for(300);
+	g_assert_cmpuint(count_weighings(&f, OKOK, false), ==, 2);
+	g_assert_cmpuint(count_weighings(&f, OKOK, true), ==, 1);
+	const Rec *rec = last_reading(&f, OKOK, DECODE_SCALE_WEIGHING);
+	g_assert_true(rec->r.payload.u.scale.final);
+	g_assert_cmpint(rec->r.payload.u.scale.family, ==,
+			SCALE_FAMILY_OKOK_V20);
+	g_assert_cmpfloat_with_epsilon(rec->r.payload.u.scale.weight_kg, 53.10,
+				       1e-9);
+	g_assert_cmpfloat_with_epsilon(rec->r.payload.u.scale.impedance_ohm,
+				       600.0, 1e-9);
+	g_assert_cmpint(rec->r.via, ==, READING_VIA_ADVERTISEMENT);
+	g_assert_cmpuint(ble_client_get_stats(f.c).duplicates, >=, 20);
+
+	/* The same frame minutes later is a new weigh-in. */
+	f.clock_ms += 3 * 60 * 1000;
+	manufacturer_data(&f, OKOK, OKOK_V20_COMPANY, okok_v20_final,
+			  sizeof(okok_v20_final));
+	wait_readings(&f, OKOK, DECODE_SCALE_WEIGHING, 4, WAIT_MS);
+	g_assert_cmpuint(count_weighings(&f, OKOK, true), ==, 2);
+	g_assert_true(ble_client_is_advertiser(f.c, OKOK));
+	g_assert_cmpuint(standin_calls(f.bus, "Connect"), ==, 0);
+	teardown(&f);
+}
+
 /* --- (7) A standard scale: two-packet body composition ------------------ */
 
 static void test_scale(void)
@@ -1327,6 +1490,9 @@ int main(int argc, char **argv)
 	g_test_add_func("/ble/foreign", test_foreign);
 	g_test_add_func("/ble/advert/miscale", test_miscale);
 	g_test_add_func("/ble/advert/bthome", test_bthome);
+	g_test_add_func("/ble/auto/miscale", test_auto_miscale);
+	g_test_add_func("/ble/auto/standard", test_auto_standard);
+	g_test_add_func("/ble/auto/okok", test_auto_okok);
 	g_test_add_func("/ble/scale/body-composition", test_scale);
 	g_test_add_func("/ble/stale-cache", test_stale_cache);
 	g_test_add_func("/ble/connect-failed", test_connect_failed);

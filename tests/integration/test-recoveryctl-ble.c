@@ -15,6 +15,7 @@
 #define STRAP	"00:AA:01:01:00:01"
 #define SENSOR	"A4:C1:38:00:00:02"
 #define FOREIGN "C4:7C:8D:00:00:99"
+#define SCALE	"D0:E8:5F:6D:00:05"
 
 static GSubprocess *spawn(StandinBus *bus, const char *args, GError **error)
 {
@@ -48,7 +49,13 @@ static StandinBus *world(void)
 	static const guint8 bthome[] = { 0x40, 0x02, 0xca, 0x09,
 					 0x03, 0xbf, 0x13 };
 	g_autoptr(GError) error = NULL;
+	/* openScale issue #1177: a Yoda0 (OKOK C0) weighing 76.3 kg, company
+	 * 0x3FC0 (frame counter 0x3F). */
+	static const guint8 yoda0[] = { 0x1d, 0xce, 0x13, 0x88, 0x00,
+					0x00, 0x25, 0x00, 0x00, 0x00,
+					0x00, 0x00, 0x00 };
 	g_autofree char *strap = NULL, *sensor = NULL, *foreign = NULL;
+	g_autofree char *scale = NULL;
 	g_autoptr(GVariant) reply = NULL;
 	StandinBus *bus = standin_bus_new_or_skip();
 
@@ -73,6 +80,17 @@ static StandinBus *world(void)
 						    sizeof(bthome), 1)),
 	    NULL, &error);
 	g_assert_no_error(error);
+	scale =
+	    standin_add_device(bus, SCALE, "Yoda0", "advertiser", NULL, &error);
+	g_assert_no_error(error);
+	g_clear_pointer(&reply, g_variant_unref);
+	reply = standin_call(
+	    bus, "SetManufacturerData",
+	    g_variant_new("(sq@ay)", SCALE, 0x3FC0,
+			  g_variant_new_fixed_array(G_VARIANT_TYPE_BYTE, yoda0,
+						    sizeof(yoda0), 1)),
+	    NULL, &error);
+	g_assert_no_error(error);
 	return bus;
 }
 
@@ -83,7 +101,7 @@ static void test_scan(void)
 	g_autoptr(GError) error = NULL;
 	g_autofree char *out = NULL, *err = NULL;
 	g_auto(GStrv) lines = NULL;
-	bool strap = false, sensor = false, foreign = false;
+	bool strap = false, sensor = false, foreign = false, scale = false;
 
 	if (!bus)
 		return;
@@ -101,9 +119,14 @@ static void test_scan(void)
 		if (g_str_has_prefix(*l, SENSOR))
 			sensor = strstr(*l, "bthome") &&
 				 strstr(*l, "\"temperature\"");
+		/* A scale's family is named, its weighing shown. */
+		if (g_str_has_prefix(*l, SCALE))
+			scale = strstr(*l, "scale") && strstr(*l, "okok-c0") &&
+				strstr(*l, "\"weight_kg\":76.3");
 	}
 	g_assert_true(strap);
 	g_assert_true(sensor);
+	g_assert_true(scale);
 	/* Scan lists everyone decodable, neighbours included... */
 	g_assert_true(foreign);
 	/* ...and never connects to anything. */

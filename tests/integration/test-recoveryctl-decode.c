@@ -3,7 +3,10 @@
  * `recoveryctl decode` as a person uses it: the real binary, its stdout,
  * stderr and exit status. RECOVERYCTL names the binary under test.
  */
+#include <string.h>
+
 #include <glib.h>
+#include <json-glib/json-glib.h>
 
 #include "tests/support/test-support.h"
 
@@ -84,6 +87,116 @@ static const struct decode_case cases[] = {
 	  NULL, "only 2a9c takes two packets" },
 	{ "/recoveryctl/usage/unknown-command", "frobnicate", 2, NULL,
 	  "unknown command 'frobnicate'" },
+
+	/* decode --adv: whole advertisements through the dispatcher. */
+	/* ble_monitor test/test_bthome_v2.py, temperature and humidity, as
+	 * an HCI report: still decodes, its address and RSSI beside it. */
+	{ "/recoveryctl/decode/adv/bthome-hci",
+	  "decode --adv 043E1A02010000A5808FE648540E0201060A16D2FC4002CA0903BF"
+	  "13CC",
+	  0,
+	  "{\"family\":\"bthome\",\"address\":\"54:48:E6:8F:80:A5\","
+	  "\"rssi_dbm\":-52,\"objects\":[{\"name\":\"temperature\",\"value\":"
+	  "25.06,\"unit\":\"°C\"},{\"name\":\"humidity\",\"value\":50.55,"
+	  "\"unit\":\"%\"}]}\n" },
+	/* The Theengs decoder's T9146 frame (91.00 kg) with one byte of the
+	 * CF record changed: its XOR no longer holds. */
+	{ "/recoveryctl/decode/adv/bad/checksum",
+	  "decode --adv 02 01 06 15 ff cf e5 0c 03 01 ec cf a2 12 8c 23 26 24 "
+	  "55 01 00 87 4a 91 46 0b 09 65 75 66 79 20 54 39 31 34 36",
+	  1, NULL,
+	  "adv: eufy-c1: checksum 0x87 at offset 21 does not match (expected "
+	  "XOR of the record's bytes 0-9)\n" },
+	/* ble_monitor's Mi scale v2 report (issue #1094), cut short. */
+	{ "/recoveryctl/decode/adv/bad/truncated-hci",
+	  "decode --adv 043E3502010001C81555E346F12902010603021B1810161B18022"
+	  "6B2070103131A15E601",
+	  1, NULL,
+	  "adv: truncated at offset 3 reading event parameters (53 bytes "
+	  "needed, 33 left)\n" },
+	/* An AD structure that claims more than is there. */
+	{ "/recoveryctl/decode/adv/bad/truncated-ad",
+	  "decode --adv 02 01 06 0e 16 1b 18 02 26 b2 07", 1, NULL,
+	  "adv: truncated at offset 3 reading AD structure (14 bytes needed, "
+	  "7 left)\n" },
+	/* The ESPHome BLE gateway's example: a thermometer, no family. */
+	{ "/recoveryctl/decode/adv/bad/no-decoder",
+	  "decode --adv 043E2B02010000123456789ABC1F12161A1819416538C1A41B0739"
+	  "15810B529F0F0B094154435F363534313139AA",
+	  1, NULL,
+	  "adv: no decoder for this advertisement (service data 0x181a, name "
+	  "\"ATC_654119\")\n" },
+	{ "/recoveryctl/decode/adv/usage/missing", "decode --adv", 2, NULL,
+	  "--adv needs hex bytes" },
+	{ "/recoveryctl/decode/adv/usage/bad-hex", "decode --adv 02 01 0g", 2,
+	  NULL, "is not hex bytes" },
+};
+
+#define NONE (-1.0)
+
+/*
+ * Real advertisements of each family that weighs passively, from public
+ * sources the parser tests do not use, with the weight (and impedance)
+ * their source published: the decoded values must match within 0.05.
+ */
+struct adv_case {
+	const char *name;
+	const char *hex;
+	const char *family;
+	double weight_kg;
+	double impedance_ohm; /* NONE: none published or sent */
+	bool final;
+};
+
+static const struct adv_case adv_cases[] = {
+	/* custom-components/ble_monitor test_miscale_parser.py, the real
+	 * stabilised report of its issue #1094: 95.2 kg, 486 ohm. */
+	{ "/recoveryctl/decode/adv/published/mi-scale-v2",
+	  "043E3502010001C81555E346F12902010603021B1810161B180226B2070103131A"
+	  "15E601604A06094D4942435309FF5701F146E35515C8B6",
+	  "mi-scale-v2", 95.2, 486, true },
+	/* The same file, issue #366's live report: 87.4 kg, not stabilised. */
+	{ "/recoveryctl/decode/adv/published/mi-scale-v1-live",
+	  "043E2B020100008995C08C47C81F02010603021D1809FF5701C8478CC095890D16"
+	  "1D18024844E507051C110C09CC",
+	  "mi-scale-v1", 87.4, NONE, false },
+	/* oliexdev/openScale QNHandlerBroadcastFT26RTest.kt, session 2
+	 * "settled3" of a FITINDEX FT-26R-W, "settles at 70.35 kg", in the
+	 * advertisement that test builds (bit 5 unset: live here). */
+	{ "/recoveryctl/decode/adv/published/qn-broadcast",
+	  "02 01 06 1b ff ff ff aa bb 00 00 5e 00 53 01 f0 00 00 00 "
+	  "ff ff ff 15 00 7b 1b 51 0e 03 44 00",
+	  "qn-broadcast", 70.35, NONE, false },
+	/* oliexdev/openScale issue #930 (rrooggiieerr, 2023-02-21): a
+	 * "Chipsea-BLE" scale, company 0xF0FF, "98,7 Kg"; its published name
+	 * and manufacturer data as AD structures. */
+	{ "/recoveryctl/decode/adv/published/okok-vf0",
+	  "15 ff ff f0 02 04 db 03 00 00 00 00 00 00 00 00 50 fb 19 c0 1c 6d "
+	  "0c 09 43 68 69 70 73 65 61 2d 42 4c 45",
+	  "okok-vf0", 98.7, NONE, true },
+	/* oliexdev/openScale issue #1177 (Xinayder, 2025-09-23): a Yoda0's
+	 * extended advertising report, "76.3kg"; 13 88 is 500.0 ohm (#1452).
+	 * The reporter masked three bytes (the address's last two and, by
+	 * its place, the primary PHY): here 00 00 and 01 (LE 1M). */
+	{ "/recoveryctl/decode/adv/published/okok-c0",
+	  "04 3e 32 0d 01 10 00 00 6d 5f e8 d0 00 00 01 00 ff 7f ad 00 00 00 "
+	  "00 00 00 00 00 00 18 10 ff c0 3f 1d ce 13 88 00 00 25 00 00 00 00 "
+	  "00 00 06 09 59 6f 64 61 30",
+	  "okok-c0", 76.3, 500.0, true },
+	/* theengs/decoder src/devices/T9146_json.h: an Eufy C1's manufacturer
+	 * data "cfe50c...9146" is 91.00 kg; its name beside it. The impedance
+	 * is the CF record's (tasmota-blerry PR #60), not published. */
+	{ "/recoveryctl/decode/adv/published/eufy-c1",
+	  "02 01 06 15 ff cf e5 0c 03 01 ec cf a2 12 8c 23 26 24 54 01 00 87 "
+	  "4a 91 46 0b 09 65 75 66 79 20 54 39 31 34 36",
+	  "eufy-c1", 91.00, NONE, true },
+	/* bdr99/eufylife-ble-client issue #3 (branda92, 2025-05-11): a P3
+	 * T9150 frame (company 53075) that client logged as weight_kg=68.85,
+	 * with its name. */
+	{ "/recoveryctl/decode/adv/published/eufy-c20-layout",
+	  "02 01 06 1a ff 53 cf e8 07 12 20 9d 00 55 d6 f9 61 01 00 e5 1a 01 "
+	  "00 00 00 00 00 00 00 00 0b 09 65 75 66 79 20 54 39 31 35 30",
+	  "eufy-c20", 68.85, NONE, false },
 };
 
 static void run(const char *args, int *ret_status, char **ret_out,
@@ -124,6 +237,42 @@ static void test_case(gconstpointer data)
 		g_assert_cmpint(strchr(err, '\n') - err + 1, ==, strlen(err));
 }
 
+static void test_adv(gconstpointer data)
+{
+	const struct adv_case *c = data;
+	g_autofree char *args = g_strdup_printf("decode --adv %s", c->hex);
+	g_autofree char *out = NULL;
+	g_autofree char *err = NULL;
+	g_autoptr(JsonParser) parser = json_parser_new();
+	g_autoptr(GError) error = NULL;
+	JsonObject *o;
+	int status;
+
+	run(args, &status, &out, &err);
+	g_assert_cmpstr(err, ==, "");
+	g_assert_cmpint(status, ==, 0);
+	/* One line, one object. */
+	g_assert_cmpint(strchr(out, '\n') - out + 1, ==, strlen(out));
+	g_assert_true(json_parser_load_from_data(parser, out, -1, &error));
+	g_assert_no_error(error);
+	o = json_node_get_object(json_parser_get_root(parser));
+	g_assert_cmpstr(json_object_get_string_member(o, "family"), ==,
+			c->family);
+	g_assert_cmpfloat_with_epsilon(
+	    json_object_get_double_member(o, "weight_kg"), c->weight_kg, 0.05);
+	if (c->impedance_ohm != NONE)
+		g_assert_cmpfloat_with_epsilon(
+		    json_object_get_double_member(o, "impedance_ohm"),
+		    c->impedance_ohm, 0.05);
+	/* Mi scales say it their way. */
+	if (json_object_has_member(o, "final"))
+		g_assert_cmpint(json_object_get_boolean_member(o, "final"), ==,
+				c->final);
+	else
+		g_assert_cmpint(json_object_get_boolean_member(o, "stabilised"),
+				==, c->final);
+}
+
 static void test_help(void)
 {
 	g_autofree char *out = NULL;
@@ -145,6 +294,9 @@ int main(int argc, char **argv)
 	g_test_init(&argc, &argv, NULL);
 	for (size_t i = 0; i < G_N_ELEMENTS(cases); i++)
 		g_test_add_data_func(cases[i].name, &cases[i], test_case);
+	for (size_t i = 0; i < G_N_ELEMENTS(adv_cases); i++)
+		g_test_add_data_func(adv_cases[i].name, &adv_cases[i],
+				     test_adv);
 	g_test_add_func("/recoveryctl/help", test_help);
 	return g_test_run();
 }

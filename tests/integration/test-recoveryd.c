@@ -26,6 +26,7 @@
 #include "gateway/core/analyze.h"
 #include "gateway/core/clock.h"
 #include "gateway/core/scenario.h"
+#include "tests/integration/okok-frames.h"
 #include "gateway/core/store.h"
 #include "tests/support/test-support.h"
 
@@ -1246,6 +1247,106 @@ out:
 	world_free(&w);
 }
 
+#define SCALE "AA:BB:CC:DD:EE:05"
+static void okok_advertise(StandinBus *bus, const guint8 *frame, gsize n)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GVariant) reply =
+	    standin_call(bus, "SetManufacturerData",
+			 g_variant_new("(sq@ay)", SCALE, OKOK_V20_COMPANY,
+				       g_variant_new_fixed_array(
+					   G_VARIANT_TYPE_BYTE, frame, n, 1)),
+			 NULL, &error);
+
+	g_assert_no_error(error);
+	g_assert_nonnull(reply);
+}
+
+/*
+ * An OKOK broadcast scale shared by two people, given as scale= with no
+ * scale-protocol=: recognised by its advertisement, never connected; its
+ * settling weight shows live, its final weighing, repeated twenty times,
+ * is one row, the right person's (by weight range).
+ */
+static void test_broadcast_scale(void)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GSubprocess) daemon = NULL;
+	g_autoptr(GVariantBuilder) md = NULL;
+	g_autoptr(GVariantBuilder) props = NULL;
+	struct world w;
+	struct store_span alice = { 0 }, bob = { 0 };
+	g_autofree char *extra = NULL;
+	store *s;
+	int64_t id;
+
+	if (!world_new(&w, 600))
+		goto out;
+	md = g_variant_builder_new(G_VARIANT_TYPE("a{qv}"));
+	g_variant_builder_add(
+	    md, "{qv}", (guint16)OKOK_V20_COMPANY,
+	    g_variant_new_fixed_array(G_VARIANT_TYPE_BYTE, okok_v20_live,
+				      sizeof(okok_v20_live), 1));
+	props = g_variant_builder_new(G_VARIANT_TYPE_VARDICT);
+	g_variant_builder_add(props, "{sv}", "manufacturer-data",
+			      g_variant_builder_end(md));
+	g_free(standin_add_device(w.bus, SCALE, "ADV", "advertiser",
+				  g_variant_builder_end(props), &error));
+	g_assert_no_error(error);
+	extra = g_strdup_printf("scale=%s\n"
+				"weight-range=40-50\n"
+				"[user bob]\n"
+				"scale=%s\n"
+				"weight-range=50-60\n",
+				SCALE, SCALE);
+	write_config(&w, extra);
+
+	daemon = daemon_start(&w, "scale.log");
+	if (wait_message(w.probe, 0, "recovery/bob/live", "\"weight_kg\":53.1",
+			 15000) < 0) {
+		daemon_dump_log(&w, "scale.log");
+		g_error("no live weight for bob");
+	}
+	for (int i = 0; i < 20; i++) {
+		okok_advertise(w.bus, okok_v20_final, sizeof(okok_v20_final));
+		g_usleep(50 * 1000);
+	}
+	g_usleep(500 * 1000);
+	g_assert_cmpint(daemon_stop(daemon), ==, 0);
+	/* The strap is connected; the scale never. */
+	g_assert_cmpuint(standin_calls(w.bus, "Connect:" SCALE), ==, 0);
+	{
+		g_autofree char *log =
+		    g_build_filename(w.dir, "scale.log", NULL);
+		g_autofree char *text = NULL;
+
+		g_assert_true(g_file_get_contents(log, &text, NULL, NULL));
+		g_assert_nonnull(strstr(text, "scale " SCALE " advertises as "
+					      "okok: listening, never "
+					      "connecting"));
+	}
+
+	s = store_open(w.database, NULL, &error);
+	g_assert_no_error(error);
+	g_assert_true(store_user_id(s, "bob", &id, &error));
+	g_assert_true(store_load_span(s, id, 0, INT64_MAX / 2, &bob, &error));
+	g_assert_true(store_user_id(s, "alice", &id, &error));
+	g_assert_true(store_load_span(s, id, 0, INT64_MAX / 2, &alice, &error));
+	g_assert_no_error(error);
+	if (bob.weights->len != 1)
+		daemon_dump_log(&w, "scale.log");
+	g_assert_cmpuint(bob.weights->len, ==, 1);
+	g_assert_cmpfloat_with_epsilon(
+	    g_array_index(bob.weights, struct weight_sample, 0).weight_kg,
+	    53.10, 1e-9);
+	g_assert_cmpuint(alice.weights->len, ==, 0);
+	store_span_clear(&alice);
+	store_span_clear(&bob);
+	store_close(s);
+out:
+	world_free(&w);
+}
+
 /*
  * The wall clock steps back 10 minutes in the middle of a strap's stream:
  * logged once; the beats after it are filed 10 minutes earlier as a block,
@@ -1477,5 +1578,6 @@ int main(int argc, char **argv)
 	g_test_add_func("/recoveryd/clock/step-back", test_clock_step_back);
 	g_test_add_func("/recoveryd/late-data", test_late_data);
 	g_test_add_func("/recoveryd/demo-own-config", test_demo_own_config);
+	g_test_add_func("/recoveryd/broadcast-scale", test_broadcast_scale);
 	return g_test_run();
 }

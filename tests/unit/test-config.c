@@ -227,6 +227,31 @@ static void check_default_mqtt_gateway(const struct config *config)
 	g_assert_cmpint(config->keepalive_s, ==, 30);
 }
 
+/* scale-protocol= is the scale's override: given on one line of a shared
+ * scale, it holds for the other lines too; not given anywhere, the scale is
+ * recognised by what it advertises (no override). */
+static void test_scale_protocol_shared(void)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(owned_config) config =
+	    load_text("[user alice]\nscale=5C:CA:D3:00:00:01\n"
+		      "[user bob]\nscale=5C:CA:D3:00:00:01\n"
+		      "scale-protocol=xiaomi\n"
+		      "[user carol]\nscale=5C:CA:D3:00:00:02\n",
+		      &error);
+	const struct config_person *alice, *bob, *carol;
+
+	g_assert_no_error(error);
+	alice = config_find_person(config, "alice");
+	bob = config_find_person(config, "bob");
+	carol = config_find_person(config, "carol");
+	g_assert_true(alice->scale_protocol_set);
+	g_assert_cmpint(alice->scale_protocol, ==, CONFIG_SCALE_XIAOMI);
+	g_assert_true(bob->scale_protocol_set);
+	g_assert_cmpint(bob->scale_protocol, ==, CONFIG_SCALE_XIAOMI);
+	g_assert_false(carol->scale_protocol_set);
+}
+
 static void test_defaults(void)
 {
 	g_autoptr(GError) error = NULL;
@@ -245,6 +270,7 @@ static void test_defaults(void)
 	g_assert_cmpstr(a->scale, ==, "");
 	g_assert_cmpstr(a->bed_sensor, ==, "");
 	g_assert_cmpint(a->scale_protocol, ==, CONFIG_SCALE_STANDARD);
+	g_assert_false(a->scale_protocol_set);
 	g_assert_cmpint(a->scale_user, ==, 0);
 	g_assert_cmpfloat(a->weight_min_kg, ==, 0);
 	g_assert_cmpfloat(a->weight_max_kg, ==, 0);
@@ -606,13 +632,6 @@ static const struct bad_vector bad_vectors[] = {
 	  "[user bob] scale-protocol: \"standard\" differs from alice's "
 	  "xiaomi on the same scale 5C:CA:D3:00:00:01 (line 2; expected one "
 	  "protocol per scale)" },
-	{ "/config/bad/scale/protocol-default",
-	  "[user alice]\nscale=5C:CA:D3:00:00:01\nscale-protocol=xiaomi\n"
-	  "[user bob]\nscale=5C:CA:D3:00:00:01\n",
-	  CONFIG_ERROR_CONFLICT, 5,
-	  "[user bob] scale: \"5C:CA:D3:00:00:01\" is shared with alice "
-	  "(line 2), whose scale-protocol is xiaomi, while here it is "
-	  "standard, the default" },
 	{ "/config/bad/scale/user-twice",
 	  "[user alice]\nscale=5C:CA:D3:00:00:01\nscale-user=1\n"
 	  "[user bob]\nscale=5C:CA:D3:00:00:01\nscale-user=1\n",
@@ -881,6 +900,8 @@ int main(int argc, char **argv)
 	g_test_add_func("/config/full/data", test_full_data);
 	g_test_add_func("/config/full/file-crlf", test_full_file);
 	g_test_add_func("/config/defaults/minimal", test_defaults);
+	g_test_add_func("/config/scale/protocol-shared",
+			test_scale_protocol_shared);
 	g_test_add_func("/config/defaults/new", test_new_defaults);
 	g_test_add_func("/config/people-optional", test_people_optional);
 	for (size_t i = 0; i < G_N_ELEMENTS(tls_vectors); i++)

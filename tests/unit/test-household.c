@@ -138,6 +138,21 @@ static void feed(struct fixture *f, const char *address, enum decode_uuid uuid,
 	g_assert_no_error(error);
 }
 
+/* The household anew, of the configuration @conf, on the same store. */
+static void reload(struct fixture *f, const char *conf)
+{
+	g_autoptr(GError) error = NULL;
+	struct household_ops ops = { 0 };
+
+	household_free(f->h);
+	config_free(f->config);
+	f->config = config_load_data("c.conf", conf, strlen(conf), &error);
+	g_assert_no_error(error);
+	f->h = household_new(f->config, f->store, (int32_t)(T0 / 86400000),
+			     &ops, f, &error);
+	g_assert_no_error(error);
+}
+
 static void load(struct fixture *f, const char *user, struct store_span *ret)
 {
 	g_autoptr(GError) error = NULL;
@@ -354,17 +369,9 @@ static void test_standard_scale(struct fixture *f, gconstpointer unused)
 	static const char conf[] = "[user carol]\n"
 				   "scale=" SCALE "\n"
 				   "scale-user=1\n";
-	g_autoptr(GError) error = NULL;
 	struct store_span span = { 0 };
-	struct household_ops ops = { 0 };
 
-	household_free(f->h);
-	config_free(f->config);
-	f->config = config_load_data("c.conf", conf, strlen(conf), &error);
-	g_assert_no_error(error);
-	f->h = household_new(f->config, f->store, (int32_t)(T0 / 86400000),
-			     &ops, f, &error);
-	g_assert_no_error(error);
+	reload(f, conf);
 	trust(f, T0, 0);
 	/* 2a9d: SI, user 1 (flags 0x04), 72.5 kg = 14500 */
 	feed(f, SCALE, DECODE_UUID_WEIGHT, "04 a4 38 01", T0, 0);
@@ -550,6 +557,97 @@ static void test_step_forward(struct fixture *f, gconstpointer unused)
 	store_span_clear(&span);
 }
 
+/* A vendor scale's weighing, as the advertisement dispatcher hands it on
+ * (sensors/advert-decode.h): any family, the same path. */
+static void feed_weighing(struct fixture *f, double kg, bool final,
+			  double impedance_ohm, int64_t t_ms)
+{
+	g_autofree struct reading *r = g_new0(struct reading, 1);
+	g_autoptr(GError) error = NULL;
+
+	r->payload.uuid = DECODE_SCALE_WEIGHING;
+	r->payload.u.scale = (struct scale_weighing){
+		.family = SCALE_FAMILY_OKOK_C0,
+		.weight_kg = kg,
+		.final = final,
+		.has_impedance = impedance_ohm > 0,
+		.impedance_ohm = impedance_ohm > 0 ? impedance_ohm : 0,
+	};
+	g_strlcpy(r->address, SCALE, sizeof(r->address));
+	r->t_ms = t_ms;
+	r->via = READING_VIA_ADVERTISEMENT;
+	/* The monotonic clock as trust(f, T0, 0) set it: 0 is T0. */
+	g_assert_true(household_ingest(f->h, r, t_ms - T0, &error));
+	g_assert_no_error(error);
+}
+
+/*
+ * A vendor family's weighings are filed by their kind, like every scale's:
+ * a live weight reaches only the live values (and only someone's), a final
+ * weighing is one row for the person it fits, its repeats none.
+ */
+static void test_vendor_weighing(struct fixture *f, gconstpointer unused)
+{
+	struct store_span alice = { 0 }, bob = { 0 };
+	struct household_person *a = household_person(f->h, 0);
+
+	trust(f, T0, 0);
+	f->urgent_calls = 0;
+	f->live_calls = 0;
+	/* Stepping on: 30 kg fits nobody and says nothing; 61 kg is
+	 * alice's live weight, not urgent, not stored. */
+	feed_weighing(f, 30.0, false, 0, T0);
+	g_assert_cmpint(f->live_calls, ==, 0);
+	feed_weighing(f, 61.0, false, 0, T0 + 200);
+	g_assert_cmpfloat(a->live.weight_kg, ==, 61.0);
+	g_assert_cmpint(f->live_calls, ==, 1);
+	g_assert_cmpint(f->urgent_calls, ==, 0);
+	/* Settled, repeated: one row. */
+	feed_weighing(f, 61.5, true, 500.3, T0 + 1000);
+	feed_weighing(f, 61.5, true, 500.3, T0 + 1500);
+	feed_weighing(f, 61.5, true, 500.3, T0 + 2000);
+	g_assert_cmpint(f->urgent_calls, ==, 1);
+	/* bob a minute later. */
+	feed_weighing(f, 81.0, true, 0, T0 + 60000);
+	load(f, "alice", &alice);
+	load(f, "bob", &bob);
+	g_assert_cmpuint(alice.weights->len, ==, 1);
+	g_assert_cmpfloat(
+	    g_array_index(alice.weights, struct weight_sample, 0).weight_kg, ==,
+	    61.5);
+	g_assert_cmpint(
+	    g_array_index(alice.weights, struct weight_sample, 0).t_ms, ==,
+	    T0 + 1000);
+	g_assert_cmpuint(bob.weights->len, ==, 1);
+	g_assert_cmpfloat(household_person(f->h, 1)->live.weight_kg, ==, 81.0);
+	store_span_clear(&alice);
+	store_span_clear(&bob);
+}
+
+/* scale-protocol= is an override: without it the radio recognises the
+ * scale; standard connects it, xiaomi listens. */
+static void test_scale_kinds(struct fixture *f, gconstpointer unused)
+{
+	static const char conf[] = "[user carol]\n"
+				   "scale=5C:CA:D3:00:00:01\n"
+				   "[user dave]\n"
+				   "scale=5C:CA:D3:00:00:02\n"
+				   "scale-protocol=standard\n";
+	int i;
+
+	g_assert_cmpint(
+	    household_device(f->h, (size_t)household_find_device(f->h, SCALE))
+		->kind,
+	    ==, HOUSEHOLD_MISCALE);
+	reload(f, conf);
+	i = household_find_device(f->h, "5C:CA:D3:00:00:01");
+	g_assert_cmpint(household_device(f->h, (size_t)i)->kind, ==,
+			HOUSEHOLD_SCALE);
+	i = household_find_device(f->h, "5C:CA:D3:00:00:02");
+	g_assert_cmpint(household_device(f->h, (size_t)i)->kind, ==,
+			HOUSEHOLD_STANDARD_SCALE);
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
@@ -567,5 +665,7 @@ int main(int argc, char **argv)
 	ADD("/household/miscale-impedance", test_miscale_impedance);
 	ADD("/household/standard-scale", test_standard_scale);
 	ADD("/household/day-input", test_day_input);
+	ADD("/household/vendor-weighing", test_vendor_weighing);
+	ADD("/household/scale-kinds", test_scale_kinds);
 	return g_test_run();
 }

@@ -48,7 +48,8 @@ if ! run scan 45 "$RECOVERYCTL" scan --adapter "$adapter" --seconds 15; then
 fi
 wait "$flipper" || true
 
-# scan prints "%-17s  %-20.20s  %4s  %-10s  %s": address, name, rssi, kind, last value
+# scan prints "%-17s  %-20.20s  %4s  %-10s  %-12s  %s": address, name, rssi,
+# kind, a scale's family, last value
 kind_of() { awk '{ k = substr($0, 48, 10); gsub(/ /, "", k); print k }' <<<"$1"; }
 expect_line() { # address kind [pattern] description
 	local line
@@ -67,9 +68,10 @@ expect_line() { # address kind [pattern] description
 	fi
 }
 expect_line "$strap" heart-rate "" "the strap"
-expect_line "$scale" scale "" "the standard scale"
+expect_line "$scale" scale " standard " "the standard scale"
+# Every scale is a scale; its family says which.
 # The Mi scale's last frame may be any of a weighing's (settling, stable, removed).
-expect_line "$miscale" mi-scale '"weight_kg":[0-9]' "the Mi scale"
+expect_line "$miscale" scale ' mi-scale-v2 .*"weight_kg":[0-9]' "the Mi scale"
 expect_line "$bthome" bthome '"name":"occupancy","value":true' "the bed sensor"
 expect_line "$guest" heart-rate "" "the foreign strap"
 
