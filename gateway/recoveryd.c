@@ -328,11 +328,11 @@ static void on_disconnected(void *data, const GError *reason)
 }
 
 static void on_message(void *data, const char *topic, const void *payload,
-		       size_t len)
+		       size_t len, bool retained)
 {
 	struct daemon *d = data;
 
-	mqtt_bridge_message(d->bridge, topic, payload, len);
+	mqtt_bridge_message(d->bridge, topic, payload, len, retained);
 }
 
 static void republish_states(void *data)
