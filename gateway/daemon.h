@@ -25,6 +25,7 @@
 #include "sensors/ble.h"
 
 struct demo_run;
+struct health;
 
 struct daemon {
 	/* recoveryd.c: set up in start(), torn down in stop(). */
@@ -61,6 +62,13 @@ struct daemon {
 
 	/* mornings.c */
 	uint64_t alerts;
+
+	/* health.c: the database's health, the gateway's state, device rows
+	 * and damaged rows (created in start(), freed in stop()). */
+	struct health *health;
+	/* recoveryd.c: readings refused for a time outside [2000, now + 1
+	 * day], for the log. */
+	uint64_t bad_times;
 };
 
 /* Libraries' remarks (their ops.log), to the daemon's log: their errors
@@ -70,7 +78,9 @@ void daemon_log_line(void *data, GLogLevelFlags level, const char *message);
 int64_t daemon_mono_ms(void);
 /* The wall clock in ms: the simulated one in demo mode. */
 int64_t daemon_now_ms(struct daemon *d);
-/* A database failure: the first at once, then every 100th. */
+/* A database failure: the first at once, then at most once a minute with a
+ * count; while the disk refuses writes, the store's health says it (see
+ * gateway/health.h) and this is a debug line. */
 void daemon_store_failed(struct daemon *d, const char *what,
 			 const GError *error);
 /* The systemd STATUS line, when it changed (rate-limited). */

@@ -266,6 +266,7 @@ enum stmt_id {
 	STMT_OUTBOX_PENDING,
 	STMT_OUTBOX_MARK_SENT,
 	STMT_OUTBOX_PRUNE,
+	STMT_OUTBOX_BACKLOG,
 	STMT_PUT_DEVICE,
 	STMT_COUNT
 };
@@ -355,6 +356,9 @@ static const char *const stmt_sql[STMT_COUNT] = {
 	    "UPDATE outbox SET sent_ms = ?2 WHERE id = ?1",
 	[STMT_OUTBOX_PRUNE] = "DELETE FROM outbox WHERE sent_ms IS NOT NULL "
 			      "AND sent_ms < ?1",
+	/* Walks the outbox_unsent index, not the table. */
+	[STMT_OUTBOX_BACKLOG] = "SELECT count(*) FROM outbox WHERE sent_ms IS "
+				"NULL",
 	/* Unknown battery and RSSI keep the last known values: a device
 	 * seen by an advert without them has not lost its battery. */
 	[STMT_PUT_DEVICE] =
@@ -2470,6 +2474,17 @@ gboolean store_outbox_prune(store *s, int64_t before_ms, GError **error)
 	if (!tx_begin(s, error) || !outbox_prune_rows(s, before_ms, error) ||
 	    !tx_commit(s, error))
 		return write_failed(s);
+	return TRUE;
+}
+
+gboolean store_outbox_backlog(store *s, uint64_t *ret_rows, GError **error)
+{
+	g_autoptr(stmt_lease) st = s->stmts[STMT_OUTBOX_BACKLOG];
+	int rc = step_row(s, st, "counting queued messages", error);
+
+	if (rc < 0)
+		return FALSE;
+	*ret_rows = rc > 0 ? (uint64_t)MAX(sqlite3_column_int64(st, 0), 0) : 0;
 	return TRUE;
 }
 

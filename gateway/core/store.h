@@ -349,6 +349,8 @@ gboolean store_outbox_mark_sent(store *s, int64_t id, int64_t sent_ms,
 				GError **error);
 /* Deletes sent rows sent before @before_ms. */
 gboolean store_outbox_prune(store *s, int64_t before_ms, GError **error);
+/* How many rows are not sent yet (the backlog the broker has to take). */
+gboolean store_outbox_backlog(store *s, uint64_t *ret_rows, GError **error);
 
 /* --- devices ----------------------------------------------------------- */
 

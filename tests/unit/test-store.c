@@ -920,6 +920,7 @@ static void test_outbox(struct fixture *f, gconstpointer data)
 	    outbox_add(s, "recovery/alice/alert", binary, sizeof(binary));
 	int64_t c = outbox_add(s, "recovery/status", NULL, 0);
 	int64_t d;
+	uint64_t backlog = 99;
 	struct store_outbox_row *row;
 
 	g_assert_cmpint(a, <, b);
@@ -940,8 +941,13 @@ static void test_outbox(struct fixture *f, gconstpointer data)
 	row = g_ptr_array_index(rows, 2);
 	g_assert_cmpuint(g_bytes_get_size(row->payload), ==, 0);
 
+	g_assert_true(store_outbox_backlog(s, &backlog, &error));
+	g_assert_cmpuint(backlog, ==, 3);
 	g_assert_true(store_outbox_mark_sent(s, b, T0_MS + 10, &error));
 	g_assert_no_error(error);
+	/* The mark joins the batch, and the count sees it. */
+	g_assert_true(store_outbox_backlog(s, &backlog, &error));
+	g_assert_cmpuint(backlog, ==, 2);
 	assert_pending(s, 0, 10, (const int64_t[]){ a, c }, 2);
 	assert_pending(s, a, 1, (const int64_t[]){ c }, 1);
 	assert_pending(s, 0, 1, (const int64_t[]){ a }, 1);
