@@ -25,6 +25,7 @@ int ctl_history(int argc, char **argv);
 int ctl_export(int argc, char **argv);
 int ctl_scan(int argc, char **argv);
 int ctl_watch(int argc, char **argv);
+int ctl_status(int argc, char **argv);
 
 /*
  * Prints "recoveryctl COMMAND: MESSAGE" and @usage to stderr; returns
