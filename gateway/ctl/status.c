@@ -256,6 +256,35 @@ static gboolean read_one_row(sqlite3 *db, const char *sql, const char *what,
 }
 
 /*
+ * A WAL database whose -shm file does not exist (the daemon closed it) in
+ * a directory that cannot be written (a read-only file system): SQLite
+ * cannot set up its shared memory and refuses a read-only reader. Nobody
+ * can write there either, so the file is read as immutable. TRUE when @db
+ * (replaced then) can be read.
+ */
+static bool wal_readable(sqlite3 **db, const char *path)
+{
+	g_autofree char *uri = NULL;
+	g_autofree char *escaped = NULL;
+	sqlite3 *again = NULL;
+
+	if (sqlite3_exec(*db, "SELECT count(*) FROM sqlite_master", NULL, NULL,
+			 NULL) == SQLITE_OK ||
+	    sqlite3_errcode(*db) != SQLITE_CANTOPEN)
+		return true;
+	escaped = g_uri_escape_string(path, "/", FALSE);
+	uri = g_strdup_printf("file:%s?immutable=1", escaped);
+	if (sqlite3_open_v2(uri, &again, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI,
+			    NULL) != SQLITE_OK) {
+		sqlite3_close(again);
+		return false;
+	}
+	sqlite3_close(*db);
+	*db = again;
+	return true;
+}
+
+/*
  * Reads @path without writing a byte: SQLITE_OPEN_READONLY and query_only.
  * Beside a running daemon a reader sees the last committed batch.
  */
@@ -286,9 +315,14 @@ static gboolean read_database(const char *path, struct db_view *v,
 		goto out;
 	}
 	sqlite3_busy_timeout(db, 2000);
+	if (!wal_readable(&db, path)) {
+		g_set_error(error, STORE_ERROR, STORE_ERROR_OPEN,
+			    "cannot read it: %s", sqlite3_errmsg(db));
+		goto out;
+	}
 	sqlite3_exec(db, "PRAGMA query_only = ON", NULL, NULL, NULL);
-	if (sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &version,
-			       NULL) != SQLITE_OK ||
+	if (sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &version, NULL) !=
+		SQLITE_OK ||
 	    sqlite3_step(version) != SQLITE_ROW) {
 		if (sqlite3_errcode(db) == SQLITE_NOTADB)
 			g_set_error(error, STORE_ERROR, STORE_ERROR_OPEN,
@@ -626,6 +660,10 @@ static void print_human(const char *db_path, const struct db_view *v,
 	    b->asked ? (b->reached ? "the gateway has not published it"
 				   : "the broker could not be asked")
 		     : "no broker asked: --broker HOST:PORT or --config FILE";
+	/* A daemon that is offline said this before it went. */
+	const char *stale = g_strcmp0(b->status, "online") != 0
+				? " (as the daemon last said it)"
+				: "";
 	int64_t n;
 
 	printf("recoveryd status: database %s (schema %d)\n", db_path,
@@ -652,7 +690,7 @@ static void print_human(const char *db_path, const struct db_view *v,
 	if (!storage) {
 		printf("  storage:   unknown (%s)\n", unknown_why);
 	} else if (g_str_equal(storage, "ok")) {
-		printf("  storage:   ok\n");
+		printf("  storage:   ok%s\n", stale);
 	} else {
 		const char *cause =
 		    member_string(b->gateway, "storage", "cause");
@@ -663,16 +701,18 @@ static void print_human(const char *db_path, const struct db_view *v,
 		member_int(b->gateway, "storage", "held_readings", &held);
 		member_int(b->gateway, "storage", "dropped_readings", &dropped);
 		printf("  storage:   FAILING: %s since %s: %" PRId64
-		       " readings held in memory, %" PRId64 " dropped\n",
-		       cause ? cause : "?", since ? since : "?", held, dropped);
+		       " readings held in memory, %" PRId64 " dropped%s\n",
+		       cause ? cause : "?", since ? since : "?", held, dropped,
+		       stale);
 	}
 	if (!clock_state)
 		printf("  clock:     unknown (%s)\n", unknown_why);
 	else if (g_str_equal(clock_state, "synchronised"))
-		printf("  clock:     synchronised\n");
+		printf("  clock:     synchronised%s\n", stale);
 	else
 		printf("  clock:     WAITING for synchronisation: readings "
-		       "held, no morning alerts\n");
+		       "held, no morning alerts%s\n",
+		       stale);
 
 	if (v->backlog == 0) {
 		printf("  outbox:    empty (everything sent)\n");
