@@ -1243,31 +1243,76 @@ static gboolean read_user_version(store *s, int *ret, GError **error)
 	return TRUE;
 }
 
-/*
- * A database at version 0 must be empty: tables there belong to another
- * program (a wrong path), and creating ours among them would mix the two.
- */
-static gboolean check_foreign_tables(store *s, GError **error)
+/* Whether a table named @name exists. -1 when SQLite fails. */
+static int table_exists(store *s, const char *name)
 {
 	g_autoptr(sqlite3_stmt) st = NULL;
 	int rc;
 
 	if (sqlite3_prepare_v2(s->db,
+			       "SELECT 1 FROM sqlite_master WHERE type = "
+			       "'table' AND name = ?1",
+			       -1, &st, NULL) != SQLITE_OK)
+		return -1;
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
+}
+
+/*
+ * Whether the file is ours, read before anything is written to it (the
+ * switch to WAL writes the header): an SQLite database at all; at version
+ * 0, empty (tables there belong to another program, a wrong path, and
+ * creating ours among them would mix the two); not newer than this
+ * program; at a version of ours, with our tables.
+ */
+static gboolean check_ours(store *s, GError **error)
+{
+	static const char *const tables[] = {
+		"users", "devices",  "rr",     "hr",	  "env",
+		"body",	 "checkins", "nights", "results", "outbox",
+	};
+	g_autoptr(sqlite3_stmt) st = NULL;
+	int version, rc;
+
+	if (sqlite3_prepare_v2(s->db,
 			       "SELECT name FROM sqlite_master WHERE type = "
 			       "'table' AND name NOT LIKE 'sqlite_%' LIMIT 1",
-			       -1, &st, NULL) != SQLITE_OK) {
-		g_set_error(error, STORE_ERROR, STORE_ERROR_OPEN,
-			    "reading the table list: %s",
-			    sqlite3_errmsg(s->db));
+			       -1, &st, NULL) != SQLITE_OK ||
+	    ((rc = sqlite3_step(st)) != SQLITE_ROW && rc != SQLITE_DONE)) {
+		if (sqlite3_errcode(s->db) == SQLITE_NOTADB)
+			g_set_error(error, STORE_ERROR, STORE_ERROR_OPEN,
+				    "not an SQLite database (%s): not "
+				    "recoveryd's database, or a damaged one; "
+				    "is the path right?",
+				    sqlite3_errmsg(s->db));
+		else
+			g_set_error(error, STORE_ERROR, STORE_ERROR_OPEN,
+				    "reading the table list: %s",
+				    sqlite3_errmsg(s->db));
 		return FALSE;
 	}
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_DONE)
-		return TRUE;
-	if (rc == SQLITE_ROW) {
-		g_autofree char *name = quote_text(
-		    (const char *)sqlite3_column_text(st, 0), -1, QUOTE_PLAIN);
+	if (!read_user_version(s, &version, error))
+		return FALSE;
+	if (version > SCHEMA_LATEST) {
+		g_set_error(error, STORE_ERROR, STORE_ERROR_SCHEMA,
+			    "the database has schema version %d, newer than "
+			    "version %d, the newest this program knows",
+			    version, SCHEMA_LATEST);
+		return FALSE;
+	}
+	if (version < 0) {
+		g_set_error(error, STORE_ERROR, STORE_ERROR_SCHEMA,
+			    "the database has schema version %d", version);
+		return FALSE;
+	}
+	if (version == 0) {
+		g_autofree char *name = NULL;
 
+		if (rc == SQLITE_DONE)
+			return TRUE;
+		name = quote_text((const char *)sqlite3_column_text(st, 0), -1,
+				  QUOTE_PLAIN);
 		g_set_error(error, STORE_ERROR, STORE_ERROR_SCHEMA,
 			    "holds tables that are not recoveryd's (%s, and no "
 			    "recoveryd schema version): not touched; is the "
@@ -1275,9 +1320,26 @@ static gboolean check_foreign_tables(store *s, GError **error)
 			    name);
 		return FALSE;
 	}
-	g_set_error(error, STORE_ERROR, STORE_ERROR_OPEN,
-		    "reading the table list: %s", sqlite3_errmsg(s->db));
-	return FALSE;
+	/* Every version so far has the same tables (migrations add
+	 * columns and indexes). */
+	for (size_t i = 0; i < G_N_ELEMENTS(tables); i++) {
+		int exists = table_exists(s, tables[i]);
+
+		if (exists < 0) {
+			g_set_error(error, STORE_ERROR, STORE_ERROR_OPEN,
+				    "reading the table list: %s",
+				    sqlite3_errmsg(s->db));
+			return FALSE;
+		}
+		if (!exists) {
+			g_set_error(error, STORE_ERROR, STORE_ERROR_SCHEMA,
+				    "the tables are not recoveryd's schema "
+				    "version %d (no table %s): not touched",
+				    version, tables[i]);
+			return FALSE;
+		}
+	}
+	return TRUE;
 }
 
 /*
@@ -1311,8 +1373,6 @@ static gboolean migrate(store *s, GError **error)
 				    version);
 			goto rollback;
 		}
-		if (version == 0 && !check_foreign_tables(s, error))
-			goto rollback;
 		if (version == SCHEMA_LATEST) {
 			s->schema_version = version;
 			return exec_sql(s, "COMMIT", STORE_ERROR_OPEN,
@@ -1438,8 +1498,9 @@ static void open_failed(store *s, const char *path, GError **error)
 	char detail[256];
 	GError *plain;
 
+	/* Not a database at all: said as it is. */
 	if (!error || !*error || (*error)->code != STORE_ERROR_OPEN ||
-	    !is_storage_failure(code))
+	    !is_storage_failure(code) || (code & 0xff) == SQLITE_NOTADB)
 		return;
 	/* SQLite cannot make its -shm file: its last errno is from the
 	 * read-only fallback it tried; the directory says why. */
@@ -1514,7 +1575,7 @@ store *store_open(const char *path, const struct store_options *opts,
 	sqlite3_extended_result_codes(s->db, 1);
 	sqlite3_busy_timeout(s->db, s->opts.busy_timeout_ms);
 
-	if (!set_wal(s, error) ||
+	if (!check_ours(s, error) || !set_wal(s, error) ||
 	    !exec_sql(s,
 		      /* FULL, not NORMAL: in WAL mode NORMAL commits are
 		       * not synced, and a power cut could take back every

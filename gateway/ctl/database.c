@@ -14,8 +14,9 @@ store *ctl_open_existing_store(const char *command, const char *db)
 		return NULL;
 	}
 	s = store_open(db, NULL, &error);
+	/* The store's message starts with the path. */
 	if (!s)
-		fprintf(stderr, "recoveryctl %s: %s: %s\n", command, db,
+		fprintf(stderr, "recoveryctl %s: %s\n", command,
 			error->message);
 	return s;
 }

@@ -96,6 +96,7 @@ static gboolean file_row(struct import_ctx *ctx, const struct import_row *row,
 			 GError **error)
 {
 	struct touched *t;
+	struct store_health health;
 	int32_t day;
 
 	t = g_hash_table_lookup(ctx->users, row->user);
@@ -112,6 +113,17 @@ static gboolean file_row(struct import_ctx *ctx, const struct import_row *row,
 	if (!store_row(ctx->s, t->user_id, row->kind, row->t_ms, row->value,
 		       error))
 		return FALSE;
+	/* The store holds rows it cannot write; an import has nobody to
+	 * wait for the disk: it stops and says why. */
+	store_get_health(ctx->s, &health);
+	if (health.failing) {
+		g_set_error(error, STORE_ERROR, STORE_ERROR_UNAVAILABLE,
+			    "cannot be written: %s (%s); the import stopped "
+			    "after %u rows, the last %u of them not written",
+			    health.cause, health.detail, ctx->rows + 1,
+			    health.held_rows);
+		return FALSE;
+	}
 	ctx->rows++;
 
 	/* An evening reading belongs to the next morning's night. */
@@ -275,6 +287,16 @@ static int import_csv_file(struct import_ctx *ctx, GIOChannel *in,
 			break;
 		if (r < 0)
 			return CTL_EXIT_FAILED;
+		/* A NUL would end the line early: its start would pass
+		 * for the whole row. */
+		if (strlen(line) != term) {
+			fprintf(stderr,
+				"%s:%u: a NUL byte in the line (expected "
+				"text: time,user,kind,value)\n",
+				path, line_no);
+			ctx->rejected++;
+			continue;
+		}
 		if (!g_utf8_validate(line, -1, NULL)) {
 			fprintf(stderr, "%s:%u: not UTF-8 text\n", path,
 				line_no);
@@ -461,8 +483,12 @@ int ctl_import(int argc, char **argv)
 		fprintf(stderr, "recoveryctl import: %s\n", error->message);
 		return CTL_EXIT_FAILED;
 	}
-	/* Bytes as they are: a bad line is one rejected row, not the end. */
+	/* Bytes as they are: a bad line is one rejected row, not the end.
+	 * Lines end at '\n' only ("\r\n" leaves a '\r' that is stripped):
+	 * GLib's guess would also end one at a NUL byte, and the start of
+	 * "60\0junk" would pass for a whole row. */
 	g_io_channel_set_encoding(in, NULL, NULL);
+	g_io_channel_set_line_term(in, "\n", 1);
 	if (start_time) {
 		beats = g_array_new(FALSE, FALSE, sizeof(struct rr_sample));
 		status = read_rr_file(
@@ -475,8 +501,8 @@ int ctl_import(int argc, char **argv)
 	}
 	s = store_open(db, NULL, &error);
 	if (!s) {
-		fprintf(stderr, "recoveryctl import: %s: %s\n", db,
-			error->message);
+		/* The store's message starts with the path. */
+		fprintf(stderr, "recoveryctl import: %s\n", error->message);
 		return CTL_EXIT_FAILED;
 	}
 

@@ -1635,7 +1635,7 @@ static void test_open_wrong_schema(struct fixture *f, gconstpointer data)
 	g_test_message("%s", error->message);
 	g_assert_nonnull(strstr(error->message, "the tables are not "
 						"recoveryd's schema version"));
-	g_assert_nonnull(strstr(error->message, "no such table"));
+	g_assert_nonnull(strstr(error->message, "(no table devices)"));
 	g_clear_error(&error);
 }
 
