@@ -69,6 +69,13 @@ gboolean ctl_parse_options(const struct ctl_command *command,
 store *ctl_open_existing_store(const char *command, const char *db);
 
 /*
+ * Says on stderr ("recoveryctl COMMAND: skipped a damaged row: ...") which
+ * rows the store left out of what was read because they do not read back;
+ * returns how many.
+ */
+uint64_t ctl_report_damage(const char *command, store *s);
+
+/*
  * The id of the existing person @name (@ret_id may be NULL); FALSE with an
  * error listing who is known when there is no such person.
  */

@@ -420,6 +420,56 @@ static void test_far_apart(void)
 	test_remove_tree(dir);
 }
 
+/* A row that does not read back: export and history go on without it,
+ * name it, and export says by its exit status that the copy is not full. */
+static void test_damaged_row(void)
+{
+	g_autofree char *dir = test_tmp_dir_new("test-bad-inputs-XXXXXX");
+	g_autofree char *csv = g_build_filename(dir, "good.csv", NULL);
+	g_autofree char *db = g_build_filename(dir, "recoveryd.db", NULL);
+	const char *import[] = { g_getenv("RECOVERYCTL"),
+				 "import",
+				 "--db",
+				 db,
+				 "--timezone",
+				 "UTC",
+				 csv,
+				 NULL };
+	const char *export[] = { g_getenv("RECOVERYCTL"),
+				 "export",
+				 "--db",
+				 db,
+				 "--format",
+				 "csv",
+				 "--timezone",
+				 "UTC",
+				 NULL };
+	const char *history[] = { g_getenv("RECOVERYCTL"),
+				  "history",
+				  "--db",
+				  db,
+				  "--user",
+				  "alice",
+				  NULL };
+	g_autofree char *out = NULL, *err = NULL;
+	g_autofree char *out2 = NULL, *err2 = NULL;
+	g_autofree char *out3 = NULL, *err3 = NULL;
+
+	g_assert_true(g_file_set_contents(csv, earlier_csv, -1, NULL));
+	g_assert_cmpint(run(import, &out, &err), ==, 0);
+	make_db(db, "UPDATE hr SET bpm = 'fifty-six' WHERE bpm = 56");
+	g_assert_cmpint(run(export, &out2, &err2), ==, 1);
+	g_assert_nonnull(strstr(err2, "recoveryctl export: skipped a damaged "
+				      "row: table hr, column bpm"));
+	g_assert_nonnull(
+	    strstr(out2, "2026-03-01T22:00:00.000Z,alice,hr_bpm,55") ||
+	    strstr(out2, ",alice,hr_bpm,55"));
+	g_assert_nonnull(strstr(out2, ",alice,hr_bpm,57"));
+	g_assert_null(strstr(out2, "fifty"));
+	g_assert_cmpint(run(history, &out3, &err3), ==, 0);
+	test_remove_tree(dir);
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
@@ -431,5 +481,6 @@ int main(int argc, char **argv)
 	for (size_t i = 0; i < G_N_ELEMENTS(cases); i++)
 		g_test_add_data_func(cases[i].name, &cases[i], test_case);
 	g_test_add_func("/bad-inputs/csv/far-apart", test_far_apart);
+	g_test_add_func("/bad-inputs/db/damaged-row", test_damaged_row);
 	return g_test_run();
 }
