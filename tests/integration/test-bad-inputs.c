@@ -461,9 +461,7 @@ static void test_damaged_row(void)
 	g_assert_cmpint(run(export, &out2, &err2), ==, 1);
 	g_assert_nonnull(strstr(err2, "recoveryctl export: skipped a damaged "
 				      "row: table hr, column bpm"));
-	g_assert_nonnull(
-	    strstr(out2, "2026-03-01T22:00:00.000Z,alice,hr_bpm,55") ||
-	    strstr(out2, ",alice,hr_bpm,55"));
+	g_assert_nonnull(strstr(out2, ",alice,hr_bpm,55"));
 	g_assert_nonnull(strstr(out2, ",alice,hr_bpm,57"));
 	g_assert_null(strstr(out2, "fifty"));
 	g_assert_cmpint(run(history, &out3, &err3), ==, 0);
