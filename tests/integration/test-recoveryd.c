@@ -375,6 +375,7 @@ static void stream_start(StandinBus *bus, guint hz, guint count)
 	    NULL, &error);
 
 	g_assert_no_error(error);
+	(void)reply;
 }
 
 /*
