@@ -183,6 +183,12 @@ static void scan_raw(const char *p, size_t len, struct raw_scan *ret)
 			depth++;
 			expect_key = depth == 1;
 		} else if (c == '}' || c == ']') {
+			/* A close with nothing open ends the scan there:
+			 * json-glib refuses what is left. */
+			if (depth == 0) {
+				ret->end = i;
+				return;
+			}
 			if (--depth == 0) {
 				ret->end = i + 1;
 				return;
@@ -304,6 +310,25 @@ int mqtt_inbound_parse_checkin(const void *payload, size_t len,
 	if (!g_utf8_validate_len(payload, len, NULL))
 		return fail(ret_reason, -EBADMSG, "payload is not UTF-8 text");
 
+	/*
+	 * Before json-glib sees it: a second object or array after the first
+	 * is what json-glib 1.6 takes as one message (the first; and it leaks
+	 * the node). Any other trailing text it refuses itself.
+	 */
+	scan_raw(payload, len, &raw);
+	rest = skip_space(payload, raw.end, len);
+	if (rest < len && (((const char *)payload)[rest] == '{' ||
+			   ((const char *)payload)[rest] == '[')) {
+		g_autofree char *trailing =
+		    quote_text((const char *)payload + rest,
+			       (gssize)(len - rest), QUOTE_PLAIN);
+
+		return fail(ret_reason, -EBADMSG,
+			    "%s after the JSON value (expected one object "
+			    "and nothing after it)",
+			    trailing);
+	}
+
 	parser = json_parser_new_immutable();
 	if (!json_parser_load_from_data(parser, payload, (gssize)len, &error)) {
 		g_autofree char *why = one_line(error->message);
@@ -316,18 +341,10 @@ int mqtt_inbound_parse_checkin(const void *payload, size_t len,
 	if (!JSON_NODE_HOLDS_OBJECT(root))
 		return fail(ret_reason, -EBADMSG,
 			    "expected a JSON object, got %s", type_name(root));
-	scan_raw(payload, len, &raw);
-	rest = skip_space(payload, raw.end, len);
-	if (rest < len) {
-		g_autofree char *trailing =
-		    quote_text((const char *)payload + rest,
-			       (gssize)(len - rest), QUOTE_PLAIN);
-
+	/* Parsed, so the scan's end is the object's: nothing may follow. */
+	if (rest < len)
 		return fail(ret_reason, -EBADMSG,
-			    "%s after the JSON object (expected one object "
-			    "and nothing after it)",
-			    trailing);
-	}
+			    "not JSON: text after the object");
 
 	object = json_node_get_object(root);
 	for (size_t i = 0; i < CHECKIN_KEYS; i++) {

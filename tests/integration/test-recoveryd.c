@@ -953,8 +953,8 @@ static const struct {
 	const char *payload;
 	const char *reason; /* in the log line */
 } bad_checkins[] = {
-	{ "{\"mood\":3} {\"mood\":4}", "after the JSON object" },
-	{ "{\"mood\":3}[]", "after the JSON object" },
+	{ "{\"mood\":3} {\"mood\":4}", "after the JSON value" },
+	{ "{\"mood\":3}[]", "after the JSON value" },
 	{ "{\"mood\":-99999999999999999999}",
 	  "mood -99999999999999999999 is out of range" },
 	{ "{\"energy\":18446744073709551617}", "is out of range" },

@@ -72,13 +72,17 @@ static const struct checkin_vector checkins[] = {
 	 * objects (or an object and an array) as the whole message. */
 	{ "/inbound/checkin/trailing-object", "{\"mood\":3} {\"mood\":4}", 0,
 	  -EBADMSG,
-	  .reason = "'{\"mood\":4}' after the JSON object (expected one object "
+	  .reason = "'{\"mood\":4}' after the JSON value (expected one object "
 		    "and nothing after it)" },
 	{ "/inbound/checkin/trailing-array", "{\"mood\":3} []", 0, -EBADMSG,
-	  .reason = "'[]' after the JSON object" },
+	  .reason = "'[]' after the JSON value" },
 	{ "/inbound/checkin/trailing-garbage", "{\"mood\":3}x", 0, -EBADMSG,
 	  .reason = "not JSON" },
 	{ "/inbound/checkin/trailing-brace", "{\"mood\":3}}", 0, -EBADMSG,
+	  .reason = "not JSON" },
+	{ "/inbound/checkin/array-then-object", "[1] {\"mood\":3}", 0, -EBADMSG,
+	  .reason = "'{\"mood\":3}' after the JSON value" },
+	{ "/inbound/checkin/close-first", "}{\"mood\":3}", 0, -EBADMSG,
 	  .reason = "not JSON" },
 	{ "/inbound/checkin/trailing-whitespace-ok", "{\"mood\":3}\r\n \t", 0,
 	  0, 3, NONE, NONE },
