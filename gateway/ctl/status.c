@@ -352,7 +352,8 @@ static gboolean read_database(const char *path, struct db_view *v,
 			  "reading the last analysis", &v->last_analysis_ms,
 			  NULL, error);
 out:
-	sqlite3_close(db);
+	/* v2: the version statement is finalized after this, on return. */
+	sqlite3_close_v2(db);
 	return ok;
 }
 
