@@ -920,70 +920,58 @@ static gboolean check_available(store *s, GError **error)
 	return FALSE;
 }
 
+/* The insert of each raw kind (user_id first, then the env kind, the time
+ * and the values, as the statements name them), and what it is called. */
+static const struct {
+	enum stmt_id stmt;
+	const char *what;
+	bool three_values; /* v0..v2, each NULL when absent; else v0 */
+} held_inserts[] = {
+	[HELD_RR] = { STMT_ADD_RR, "adding an RR interval", false },
+	[HELD_HR] = { STMT_ADD_HR, "adding a heart rate", false },
+	[HELD_ENV] = { STMT_ADD_ENV, "adding a sensor reading", false },
+	[HELD_BODY] = { STMT_ADD_BODY, "adding a body reading", true },
+	[HELD_CHECKIN] = { STMT_ADD_CHECKIN, "adding a check-in", true },
+};
+
+static gboolean write_sent(store *s, const struct held_row *h, GError **error)
+{
+	g_autoptr(stmt_lease) st = s->stmts[STMT_OUTBOX_MARK_SENT];
+
+	sqlite3_bind_int64(st, 1, h->t_ms);
+	sqlite3_bind_int64(st, 2, (int64_t)h->v0);
+	if (!step_done(s, st, "marking a message sent", error))
+		return FALSE;
+	if (sqlite3_changes(s->db) == 0)
+		return invalid(error, "no queued message %" PRId64, h->t_ms);
+	return TRUE;
+}
+
 /* Writes one raw row into the open transaction. */
 static gboolean write_row(store *s, const struct held_row *h, GError **error)
 {
-	switch ((enum held_kind)h->kind) {
-	case HELD_RR: {
-		g_autoptr(stmt_lease) st = s->stmts[STMT_ADD_RR];
+	int param = 1;
 
-		sqlite3_bind_int64(st, 1, h->user);
-		sqlite3_bind_int64(st, 2, h->t_ms);
-		sqlite3_bind_double(st, 3, h->v0);
-		return step_done(s, st, "adding an RR interval", error);
-	}
-	case HELD_HR: {
-		g_autoptr(stmt_lease) st = s->stmts[STMT_ADD_HR];
-
-		sqlite3_bind_int64(st, 1, h->user);
-		sqlite3_bind_int64(st, 2, h->t_ms);
-		sqlite3_bind_double(st, 3, h->v0);
-		return step_done(s, st, "adding a heart rate", error);
-	}
-	case HELD_ENV: {
-		g_autoptr(stmt_lease) st = s->stmts[STMT_ADD_ENV];
-
-		sqlite3_bind_int64(st, 1, h->user);
-		sqlite3_bind_text(st, 2, env_names[h->sub], -1, SQLITE_STATIC);
-		sqlite3_bind_int64(st, 3, h->t_ms);
-		sqlite3_bind_double(st, 4, h->v0);
-		return step_done(s, st, "adding a sensor reading", error);
-	}
-	case HELD_BODY: {
-		g_autoptr(stmt_lease) st = s->stmts[STMT_ADD_BODY];
-
-		sqlite3_bind_int64(st, 1, h->user);
-		sqlite3_bind_int64(st, 2, h->t_ms);
-		bind_metric(st, 3, h->v0);
-		bind_metric(st, 4, h->v1);
-		bind_metric(st, 5, h->v2);
-		return step_done(s, st, "adding a body reading", error);
-	}
-	case HELD_CHECKIN: {
-		g_autoptr(stmt_lease) st = s->stmts[STMT_ADD_CHECKIN];
-
-		sqlite3_bind_int64(st, 1, h->user);
-		sqlite3_bind_int64(st, 2, h->t_ms);
-		bind_metric(st, 3, h->v0);
-		bind_metric(st, 4, h->v1);
-		bind_metric(st, 5, h->v2);
-		return step_done(s, st, "adding a check-in", error);
-	}
-	case HELD_SENT: {
-		g_autoptr(stmt_lease) st = s->stmts[STMT_OUTBOX_MARK_SENT];
-
-		sqlite3_bind_int64(st, 1, h->t_ms);
-		sqlite3_bind_int64(st, 2, (int64_t)h->v0);
-		if (!step_done(s, st, "marking a message sent", error))
-			return FALSE;
-		if (sqlite3_changes(s->db) == 0)
-			return invalid(error, "no queued message %" PRId64,
-				       h->t_ms);
-		return TRUE;
-	}
-	default:
+	if (h->kind == HELD_SENT)
+		return write_sent(s, h, error);
+	if (h->kind >= G_N_ELEMENTS(held_inserts))
 		return invalid(error, "unknown held row kind %d", h->kind);
+
+	g_autoptr(stmt_lease) st = s->stmts[held_inserts[h->kind].stmt];
+
+	sqlite3_bind_int64(st, param++, h->user);
+	if (h->kind == HELD_ENV)
+		sqlite3_bind_text(st, param++, env_names[h->sub], -1,
+				  SQLITE_STATIC);
+	sqlite3_bind_int64(st, param++, h->t_ms);
+	if (held_inserts[h->kind].three_values) {
+		bind_metric(st, param, h->v0);
+		bind_metric(st, param + 1, h->v1);
+		bind_metric(st, param + 2, h->v2);
+	} else {
+		sqlite3_bind_double(st, param, h->v0);
 	}
+	return step_done(s, st, held_inserts[h->kind].what, error);
 }
 
 /*
@@ -1243,6 +1231,24 @@ static gboolean read_user_version(store *s, int *ret, GError **error)
 	return TRUE;
 }
 
+/* A schema version this program can open: 0 (new) to the latest. */
+static gboolean version_known(int version, GError **error)
+{
+	if (version > SCHEMA_LATEST) {
+		g_set_error(error, STORE_ERROR, STORE_ERROR_SCHEMA,
+			    "the database has schema version %d, newer than "
+			    "version %d, the newest this program knows",
+			    version, SCHEMA_LATEST);
+		return FALSE;
+	}
+	if (version < 0) {
+		g_set_error(error, STORE_ERROR, STORE_ERROR_SCHEMA,
+			    "the database has schema version %d", version);
+		return FALSE;
+	}
+	return TRUE;
+}
+
 /* Whether a table named @name exists. -1 when SQLite fails. */
 static int table_exists(store *s, const char *name)
 {
@@ -1292,20 +1298,9 @@ static gboolean check_ours(store *s, GError **error)
 				    sqlite3_errmsg(s->db));
 		return FALSE;
 	}
-	if (!read_user_version(s, &version, error))
+	if (!read_user_version(s, &version, error) ||
+	    !version_known(version, error))
 		return FALSE;
-	if (version > SCHEMA_LATEST) {
-		g_set_error(error, STORE_ERROR, STORE_ERROR_SCHEMA,
-			    "the database has schema version %d, newer than "
-			    "version %d, the newest this program knows",
-			    version, SCHEMA_LATEST);
-		return FALSE;
-	}
-	if (version < 0) {
-		g_set_error(error, STORE_ERROR, STORE_ERROR_SCHEMA,
-			    "the database has schema version %d", version);
-		return FALSE;
-	}
 	if (version == 0) {
 		g_autofree char *name = NULL;
 
@@ -1357,22 +1352,9 @@ static gboolean migrate(store *s, GError **error)
 		if (!exec_sql(s, "BEGIN IMMEDIATE", STORE_ERROR_OPEN,
 			      "locking the database to migrate it", error))
 			return FALSE;
-		if (!read_user_version(s, &version, error))
+		if (!read_user_version(s, &version, error) ||
+		    !version_known(version, error))
 			goto rollback;
-		if (version > SCHEMA_LATEST) {
-			g_set_error(error, STORE_ERROR, STORE_ERROR_SCHEMA,
-				    "the database has schema version %d, "
-				    "newer than version %d, the newest this "
-				    "program knows",
-				    version, SCHEMA_LATEST);
-			goto rollback;
-		}
-		if (version < 0) {
-			g_set_error(error, STORE_ERROR, STORE_ERROR_SCHEMA,
-				    "the database has schema version %d",
-				    version);
-			goto rollback;
-		}
 		if (version == SCHEMA_LATEST) {
 			s->schema_version = version;
 			return exec_sql(s, "COMMIT", STORE_ERROR_OPEN,
@@ -1460,16 +1442,8 @@ static gboolean set_wal(store *s, GError **error)
 	if (sqlite3_prepare_v2(s->db, "PRAGMA journal_mode = WAL", -1, &st,
 			       NULL) != SQLITE_OK ||
 	    sqlite3_step(st) != SQLITE_ROW) {
-		if (sqlite3_errcode(s->db) == SQLITE_NOTADB)
-			g_set_error(error, STORE_ERROR, STORE_ERROR_OPEN,
-				    "not an SQLite database (%s): not "
-				    "recoveryd's database, or a damaged one; "
-				    "is the path right?",
-				    sqlite3_errmsg(s->db));
-		else
-			g_set_error(error, STORE_ERROR, STORE_ERROR_OPEN,
-				    "switching to WAL: %s",
-				    sqlite3_errmsg(s->db));
+		g_set_error(error, STORE_ERROR, STORE_ERROR_OPEN,
+			    "switching to WAL: %s", sqlite3_errmsg(s->db));
 		return FALSE;
 	}
 	mode = sqlite3_column_text(st, 0);

@@ -574,8 +574,10 @@ out:
 /* --- the gateway's retained state, read with care ---------------------------
  */
 
-static const char *member_string(JsonNode *node, const char *object,
-				 const char *key)
+/* @key of @node (or of its member object @object) when it holds a value
+ * of @type; NULL otherwise. */
+static JsonNode *member_value(JsonNode *node, const char *object,
+			      const char *key, GType type)
 {
 	JsonObject *o;
 	JsonNode *m;
@@ -591,29 +593,25 @@ static const char *member_string(JsonNode *node, const char *object,
 	}
 	m = json_object_get_member(o, key);
 	if (!m || !JSON_NODE_HOLDS_VALUE(m) ||
-	    json_node_get_value_type(m) != G_TYPE_STRING)
+	    json_node_get_value_type(m) != type)
 		return NULL;
-	return json_node_get_string(m);
+	return m;
+}
+
+static const char *member_string(JsonNode *node, const char *object,
+				 const char *key)
+{
+	JsonNode *m = member_value(node, object, key, G_TYPE_STRING);
+
+	return m ? json_node_get_string(m) : NULL;
 }
 
 static bool member_int(JsonNode *node, const char *object, const char *key,
 		       int64_t *ret)
 {
-	JsonObject *o;
-	JsonNode *m;
+	JsonNode *m = member_value(node, object, key, G_TYPE_INT64);
 
-	if (!node || !JSON_NODE_HOLDS_OBJECT(node))
-		return false;
-	o = json_node_get_object(node);
-	if (object) {
-		m = json_object_get_member(o, object);
-		if (!m || !JSON_NODE_HOLDS_OBJECT(m))
-			return false;
-		o = json_node_get_object(m);
-	}
-	m = json_object_get_member(o, key);
-	if (!m || !JSON_NODE_HOLDS_VALUE(m) ||
-	    json_node_get_value_type(m) != G_TYPE_INT64)
+	if (!m)
 		return false;
 	*ret = json_node_get_int(m);
 	return true;

@@ -359,20 +359,27 @@ static const struct device_vector devices[] = {
 	  -EINVAL },
 };
 
-static void test_device(gconstpointer data)
+/* A builder's answer @got against a vector's @want: the output @json
+ * untouched on failure, the JSON text @want_json on success (freed). */
+static void assert_built(int got, int want, char *json, const char *want_json)
 {
-	const struct device_vector *v = data;
-	char *json = untouched;
-
-	g_assert_cmpint(mqtt_payload_build_device(&v->device, &json), ==,
-			v->ret);
-	if (v->ret < 0) {
+	g_assert_cmpint(got, ==, want);
+	if (want < 0) {
 		g_assert_true(json == untouched);
 		return;
 	}
 	assert_json_object(json);
-	g_assert_cmpstr(json, ==, v->json);
+	g_assert_cmpstr(json, ==, want_json);
 	g_free(json);
+}
+
+static void test_device(gconstpointer data)
+{
+	const struct device_vector *v = data;
+	char *json = untouched;
+	int ret = mqtt_payload_build_device(&v->device, &json);
+
+	assert_built(ret, v->ret, json, v->json);
 }
 
 static void test_connection_names(void)
@@ -626,16 +633,9 @@ static void test_gateway(gconstpointer data)
 {
 	const struct gateway_vector *v = data;
 	char *json = untouched;
+	int ret = mqtt_payload_build_gateway(&v->state, &json);
 
-	g_assert_cmpint(mqtt_payload_build_gateway(&v->state, &json), ==,
-			v->ret);
-	if (v->ret < 0) {
-		g_assert_true(json == untouched);
-		return;
-	}
-	assert_json_object(json);
-	g_assert_cmpstr(json, ==, v->json);
-	g_free(json);
+	assert_built(ret, v->ret, json, v->json);
 }
 
 static void test_gateway_topic(void)
