@@ -25,6 +25,7 @@
 #include "sensors/ble.h"
 
 struct demo_run;
+struct health;
 
 struct daemon {
 	/* recoveryd.c: set up in start(), torn down in stop(). */
@@ -68,6 +69,13 @@ struct daemon {
 	GHashTable *mornings; /* person name -> held alert, late data;
 				 kept across reloads */
 	guint mornings_timer; /* the next of them due (not in demo mode) */
+
+	/* health.c: the database's health, the gateway's state, device rows
+	 * and damaged rows (created in start(), freed in stop()). */
+	struct health *health;
+	/* recoveryd.c: readings refused for a time outside [2000, now + 1
+	 * day], for the log. */
+	uint64_t bad_times;
 };
 
 /* Libraries' remarks (their ops.log), to the daemon's log: their errors
@@ -80,7 +88,9 @@ int64_t daemon_now_ms(struct daemon *d);
 /* The monotonic instant of a reading received at @wall_ms: now on the
  * monotonic clock, or @wall_ms itself in demo mode (one simulated clock). */
 int64_t daemon_reading_mono_ms(struct daemon *d, int64_t wall_ms);
-/* A database failure: the first at once, then every 100th. */
+/* A database failure: the first at once, then at most once a minute with a
+ * count; while the disk refuses writes, the store's health says it (see
+ * gateway/health.h) and this is a debug line. */
 void daemon_store_failed(struct daemon *d, const char *what,
 			 const GError *error);
 /* The systemd STATUS line, when it changed (rate-limited). */

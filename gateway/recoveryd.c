@@ -27,6 +27,7 @@
 #include "gateway/core/store.h"
 #include "gateway/daemon.h"
 #include "gateway/demo-run.h"
+#include "gateway/health.h"
 #include "gateway/mornings.h"
 #include "gateway/outbox.h"
 #include "gateway/publish.h"
@@ -76,12 +77,7 @@ void daemon_log_line(void *data, GLogLevelFlags level, const char *message)
 void daemon_store_failed(struct daemon *d, const char *what,
 			 const GError *error)
 {
-	/* Disk full, SD card gone read-only: loud at first, then sparing. */
-	if (d->store_failures++ % 100 == 0)
-		g_warning("database %s: %s: %s (%" G_GUINT64_FORMAT
-			  " failures so far)",
-			  d->config->database, what, error->message,
-			  d->store_failures);
+	health_op_failed(d, what, error);
 }
 
 /* --- systemd ------------------------------------------------------------- */
@@ -95,15 +91,18 @@ void daemon_update_status(struct daemon *d)
 	size_t devices = household_device_count(d->household);
 	size_t heard = 0;
 	g_autofree char *text = NULL;
+	g_autofree char *storage = health_status_text(d);
 	int64_t now = daemon_mono_ms();
 
 	for (size_t i = 0; i < devices; i++)
 		if (household_device(d->household, i)->last_seen_ms)
 			heard++;
+	/* The database first when it fails: that is the news. */
 	text = g_strdup_printf(
-	    "STATUS=%s%zu %s, %zu of %zu devices heard, broker %s, "
+	    "STATUS=%s%s%s%zu %s, %zu of %zu devices heard, broker %s, "
 	    "%" G_GUINT64_FORMAT " morning alerts sent%s",
-	    d->demo ? "demo: " : "", household_person_count(d->household),
+	    d->demo ? "demo: " : "", storage ? storage : "",
+	    storage ? "; " : "", household_person_count(d->household),
 	    household_person_count(d->household) == 1 ? "person" : "people",
 	    heard, devices, d->mqtt_up ? "connected" : "not connected",
 	    d->alerts,
@@ -297,6 +296,7 @@ static gboolean clock_cb(gpointer data)
 	/* Live values and device states went out without a time so far. */
 	publish_all_live(d->publish);
 	daemon_update_status(d);
+	health_publish_gateway(d, true);
 	return G_SOURCE_REMOVE;
 }
 
@@ -340,6 +340,7 @@ static gboolean store_cb(gpointer data)
 
 	if (!store_tick(d->store, &error))
 		daemon_store_failed(d, "committing readings", error);
+	health_tick(d);
 	return G_SOURCE_CONTINUE;
 }
 
@@ -359,10 +360,27 @@ static gboolean housekeeping_cb(gpointer data)
 
 /* --- readings in (the radio, gateway/radio.c, or the demo) --------------- */
 
+/* A reading's time, once the clock is trusted (before, the household
+ * holds readings on the monotonic clock): from 2000 to a day from now. */
+static bool time_plausible(struct daemon *d, int64_t t_ms, const char *what)
+{
+	if (!household_clock_trusted(d->household) ||
+	    clock_reading_time_valid(t_ms, daemon_now_ms(d)))
+		return true;
+	if (d->bad_times++ % 1000 == 0)
+		g_warning("%s at %" G_GINT64_FORMAT
+			  " ms since 1970 not stored: outside 2000-01-01 to a "
+			  "day from now (%" G_GUINT64_FORMAT " such so far)",
+			  what, t_ms, d->bad_times);
+	return false;
+}
+
 void daemon_ingest(struct daemon *d, const struct reading *r)
 {
 	g_autoptr(GError) error = NULL;
 
+	if (!time_plausible(d, r->t_ms, "a reading"))
+		return;
 	if (!household_ingest(d->household, r,
 			      daemon_reading_mono_ms(d, r->t_ms), &error))
 		daemon_store_failed(d, "storing a reading", error);
@@ -401,6 +419,7 @@ static void on_connected(void *data)
 	g_clear_pointer(&d->last_mqtt_error, g_free);
 	mqtt_bridge_connected(d->bridge);
 	daemon_update_status(d);
+	health_publish_gateway(d, true);
 }
 
 static void on_disconnected(void *data, const GError *reason)
@@ -423,11 +442,11 @@ static void on_disconnected(void *data, const GError *reason)
 }
 
 static void on_message(void *data, const char *topic, const void *payload,
-		       size_t len)
+		       size_t len, bool retained)
 {
 	struct daemon *d = data;
 
-	mqtt_bridge_message(d->bridge, topic, payload, len);
+	mqtt_bridge_message(d->bridge, topic, payload, len, retained);
 }
 
 static void republish_states(void *data)
@@ -458,6 +477,8 @@ static void on_checkin(void *data, const char *user,
 	/* In demo mode "now" is the simulated household's time. */
 	if (d->demo)
 		received_ms = daemon_now_ms(d);
+	if (!time_plausible(d, received_ms, "a check-in"))
+		return;
 	if (!household_checkin(d->household, person, received_ms, c->mood,
 			       c->soreness, c->energy,
 			       daemon_reading_mono_ms(d, received_ms), &error))
@@ -561,6 +582,7 @@ static gboolean reload_cb(gpointer data)
 	config_free(d->config);
 	d->household = next;
 	d->config = fresh;
+	health_devices_reset(d);
 	radio_set_devices(d);
 	if (!bridge_set_household(d, &error))
 		g_warning("reload: %s", error->message);
@@ -588,6 +610,8 @@ static bool start(struct daemon *d, GError **error)
 {
 	struct store_options sopts = {
 		.retention_days = d->config->retention_days,
+		.health_changed = health_store_changed,
+		.health_data = d,
 	};
 	struct household_ops hops = {
 		.live_changed = on_live_changed,
@@ -649,15 +673,25 @@ static bool start(struct daemon *d, GError **error)
 	if (d->want_demo)
 		demo_run_start(d, d->demo_speed, d->demo_days);
 	today = clock_day_of(d->zone, daemon_now_ms(d));
+	d->health = health_new();
 	d->store = store_open(d->config->database, &sopts, error);
 	if (!d->store)
 		return false;
+	/* A database that cannot be written now would store nothing: a
+	 * clear error (the file and why) rather than a silent daemon. */
+	if (!store_check_writable(d->store, error)) {
+		g_prefix_error(error, "%s: ", d->config->database);
+		return false;
+	}
 	if (!d->want_demo)
 		clock_prepare(d);
 	d->household =
 	    household_new(d->config, d->store, today, &hops, d, error);
 	if (!d->household)
 		return false;
+	/* Damaged rows the household's history met: said, and computed
+	 * again from the readings. */
+	health_repair(d);
 	d->publish = publish_new(&pcfg, &pops, d);
 	publish_set_household(d->publish, d->household);
 
@@ -749,6 +783,7 @@ static void stop(struct daemon *d)
 	g_clear_pointer(&d->mqtt, mqtt_client_free);
 	g_clear_pointer(&d->household, household_free);
 	g_clear_pointer(&d->store, store_close);
+	g_clear_pointer(&d->health, health_free);
 	g_clear_pointer(&d->zone, clock_zone_free);
 	g_clear_pointer(&d->publish, publish_free);
 	g_free(d->last_mqtt_error);

@@ -463,7 +463,7 @@ static void checkin(struct mqtt_bridge *b, const char *topic, const char *user,
 }
 
 void mqtt_bridge_message(mqtt_bridge *b, const char *topic, const void *payload,
-			 size_t len)
+			 size_t len, bool retained)
 {
 	char user[MQTT_TOPIC_USER_MAX + 1];
 
@@ -490,10 +490,20 @@ void mqtt_bridge_message(mqtt_bridge *b, const char *topic, const void *payload,
 			g_hash_table_add(b->found, g_strdup(topic));
 		return;
 	}
-	if (mqtt_topic_parse_checkin(b->base, topic, user, sizeof(user)))
-		checkin(b, topic, user, payload, len);
 	/* Anything else (a check-in topic whose user level is no user name
 	 * at all) cannot be anyone's. */
+	if (!mqtt_topic_parse_checkin(b->base, topic, user, sizeof(user)))
+		return;
+	if (retained) {
+		/* Sent with the retain flag by a dashboard: the broker hands
+		 * it to every new subscription, ours after each restart. */
+		owner_log(b->ops.log, b->data, G_LOG_LEVEL_DEBUG,
+			  "check-in on %s ignored: a retained message (kept "
+			  "by the broker from before, not sent just now)",
+			  topic);
+		return;
+	}
+	checkin(b, topic, user, payload, len);
 }
 
 /* --- life ----------------------------------------------------------------- */

@@ -141,10 +141,12 @@ void mqtt_bridge_connected(mqtt_bridge *bridge);
  * An inbound message: call from the client's ops->message with its
  * arguments. Home Assistant's birth, check-ins and, while collecting,
  * retained configs are handled as described above; anything else is
- * ignored.
+ * ignored. A @retained check-in is not filed (one debug line): the broker
+ * keeps it and sends it again at every subscription, so each restart would
+ * file the same check-in anew.
  */
 void mqtt_bridge_message(mqtt_bridge *bridge, const char *topic,
-			 const void *payload, size_t len);
+			 const void *payload, size_t len, bool retained);
 
 /* Whether the bridge is still collecting retained configs after a
  * connect, stale ones not yet deleted. */

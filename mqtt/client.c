@@ -84,6 +84,7 @@ struct event {
 	int code;
 	char *topic;
 	GBytes *payload; /* with a NUL byte after the data, not counted */
+	bool retained;
 };
 
 /* An outbox row handed to libmosquitto, awaiting on_publish. */
@@ -679,6 +680,7 @@ static void on_message(struct mosquitto *mosq, void *obj,
 	ev->kind = EV_MESSAGE;
 	ev->topic = g_strdup(msg->topic);
 	ev->payload = g_bytes_new_take(copy, len + 1);
+	ev->retained = msg->retain;
 	g_queue_push_tail(&c->events, ev);
 }
 
@@ -883,7 +885,8 @@ static void handle_event(struct mqtt_client *c, struct event *ev)
 			const void *p = g_bytes_get_data(ev->payload, &size);
 
 			c->stats.received++;
-			c->ops.message(c->data, ev->topic, p, size - 1);
+			c->ops.message(c->data, ev->topic, p, size - 1,
+				       ev->retained);
 		}
 		break;
 	default:

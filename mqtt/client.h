@@ -165,10 +165,12 @@ struct mqtt_client_ops {
 	/*
 	 * An inbound message on a subscribed topic, raw: the caller validates
 	 * it (mqtt/inbound.c). @payload is valid during the call only and is
-	 * followed by a NUL byte not counted in @len.
+	 * followed by a NUL byte not counted in @len. @retained: the broker
+	 * sent it as a retained message, kept from before our subscription
+	 * (not a message someone sent just now).
 	 */
 	void (*message)(void *data, const char *topic, const void *payload,
-			size_t len);
+			size_t len, bool retained);
 	/* A remark for the daemon's log: warnings (a password file others can
 	 * read, a message dropped), and libmosquitto's own messages at debug
 	 * level. Must not call into the client. */

@@ -286,3 +286,53 @@ const char *mqtt_payload_status(bool online)
 {
 	return online ? "online" : "offline";
 }
+
+int mqtt_payload_build_gateway(const struct mqtt_gateway_state *state,
+			       char **ret_json)
+{
+	g_autoptr(JsonBuilder) b = NULL;
+	g_autofree char *since = NULL;
+	g_autofree char *analysed = NULL;
+
+	if (!state->version || (!state->people && state->people_count))
+		return -EINVAL;
+	if (state->storage_failing && state->storage_failing_since_ms) {
+		since = format_time(state->storage_failing_since_ms);
+		if (!since)
+			return -EINVAL;
+	}
+	if (state->last_analysis_ms) {
+		analysed = format_time(state->last_analysis_ms);
+		if (!analysed)
+			return -EINVAL;
+	}
+	b = json_builder_new();
+	json_builder_begin_object(b);
+	add_text(b, "version", state->version);
+	add_texts(b, "people", state->people, state->people_count);
+	json_builder_set_member_name(b, "devices");
+	json_builder_begin_object(b);
+	json_text_member_int(b, "configured", state->devices_configured);
+	json_text_member_int(b, "heard", state->devices_heard);
+	json_builder_end_object(b);
+	if (state->outbox_backlog >= 0)
+		json_text_member_int(b, "outbox_backlog",
+				     state->outbox_backlog);
+	json_builder_set_member_name(b, "storage");
+	json_builder_begin_object(b);
+	add_text(b, "state", state->storage_failing ? "failing" : "ok");
+	if (state->storage_failing) {
+		add_text(b, "cause", state->storage_cause);
+		add_text(b, "since", since);
+		json_text_member_int(b, "held_readings", state->held_readings);
+		json_text_member_int(
+		    b, "dropped_readings",
+		    (gint64)MIN(state->dropped_readings, (uint64_t)G_MAXINT64));
+	}
+	json_builder_end_object(b);
+	add_text(b, "clock",
+		 state->clock_synchronised ? "synchronised" : "waiting");
+	add_text(b, "last_analysis", analysed);
+	*ret_json = finish(b);
+	return 0;
+}

@@ -128,3 +128,40 @@ int mqtt_payload_build_alert(const struct mqtt_alert *alert, char **ret_json);
 
 /* "online" or "offline": recovery/status and the last will. Static. */
 const char *mqtt_payload_status(bool online);
+
+/*
+ * recovery/gateway, the gateway's own state (retained; what `recoveryctl
+ * status` and a dashboard read to know how the box is doing). Keys:
+ *   version         the daemon's version
+ *   people          [user names]
+ *   devices         {"configured": N, "heard": N}
+ *   outbox_backlog  messages queued for the broker, not yet sent
+ *   storage         {"state": "ok"} or {"state": "failing", "cause":
+ *                   "disk full", "since": TIME, "held_readings": N,
+ *                   "dropped_readings": N}
+ *   clock           "synchronised" or "waiting" (readings are held)
+ *   last_analysis   TIME of the last night analysed (left out: none yet)
+ */
+struct mqtt_gateway_state {
+	const char *version; /* required */
+	const char *const *people;
+	size_t people_count;
+	unsigned devices_configured;
+	unsigned devices_heard;
+	int64_t outbox_backlog; /* < 0: unknown, left out */
+	bool storage_failing;
+	const char *storage_cause;	  /* while failing */
+	int64_t storage_failing_since_ms; /* while failing; 0: left out */
+	unsigned held_readings;
+	uint64_t dropped_readings;
+	bool clock_synchronised;
+	int64_t last_analysis_ms; /* 0: none */
+};
+
+/*
+ * Builds the gateway payload (texts made valid UTF-8). Returns 0 and a new
+ * string (g_free) in @ret_json, or -EINVAL, @ret_json untouched, without a
+ * version or with a time outside 1970-9999.
+ */
+int mqtt_payload_build_gateway(const struct mqtt_gateway_state *state,
+			       char **ret_json);

@@ -99,6 +99,13 @@ char *mqtt_topic_status(const char *base)
 	return g_strconcat(base, "/status", NULL);
 }
 
+char *mqtt_topic_gateway(const char *base)
+{
+	if (!mqtt_topic_base_valid(base))
+		return NULL;
+	return g_strconcat(base, "/gateway", NULL);
+}
+
 static char *user_topic(const char *base, const char *user, const char *leaf)
 {
 	if (!mqtt_topic_base_valid(base) || !mqtt_topic_user_valid(user))

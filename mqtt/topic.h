@@ -15,6 +15,7 @@
  *   <base>/<user>/live             live values (retained)
  *   <base>/<user>/checkin/set      inbound check-in
  *   <base>/device/<addr>           one BLE device (retained)
+ *   <base>/gateway                 the gateway's own state (retained)
  *
  * <addr> is the BLE address as 12 lower-case hex digits, without colons
  * ("c47c8d6a1234"): the same form as in the Home Assistant unique ids, and a
@@ -73,6 +74,7 @@ char *mqtt_topic_alert(const char *base, const char *user);
 char *mqtt_topic_live(const char *base, const char *user);
 char *mqtt_topic_checkin_set(const char *base, const char *user);
 char *mqtt_topic_device(const char *base, const char *address);
+char *mqtt_topic_gateway(const char *base);
 
 /*
  * Whether @topic is <base>/<user>/checkin/set with a valid user name; if so

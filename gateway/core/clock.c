@@ -3,14 +3,84 @@
 
 #include <inttypes.h>
 #include <stdio.h>
+#include <string.h>
 
 #include <gio/gio.h>
+
+#include "gateway/common/quote.h"
 
 #define SECONDS_PER_DAY INT64_C(86400)
 
 struct clock_zone {
 	GTimeZone *tz;
 };
+
+/* Longer than any IANA name (the longest is 32 bytes). */
+#define ZONE_NAME_MAX 64
+
+/*
+ * An IANA time zone name ("Europe/Berlin", "America/Argentina/Salta",
+ * "Etc/GMT+3", "UTC"): levels of letters, digits, '_', '-' and '+' that each
+ * start with a letter, separated by single '/'. No absolute path, no ".."
+ * and no POSIX TZ string ("CET-1CEST,M3.5.0,M10.5.0/3"), which GLib would
+ * also take: the name is what the zone's file under TZDIR is called.
+ */
+static bool zone_name_valid(const char *name)
+{
+	size_t len = strlen(name);
+	bool level_start = true;
+
+	if (len == 0 || len > ZONE_NAME_MAX)
+		return false;
+	for (const char *p = name; *p; p++) {
+		if (*p == '/') {
+			if (level_start)
+				return false;
+			level_start = true;
+			continue;
+		}
+		if (level_start && !g_ascii_isalpha(*p))
+			return false;
+		if (!g_ascii_isalnum(*p) && *p != '_' && *p != '-' && *p != '+')
+			return false;
+		level_start = false;
+	}
+	return !level_start;
+}
+
+/*
+ * Whether the zone file of @name starts as RFC 8536 says ("TZif"): GLib
+ * reads any file it is pointed at and asserts on the header, which is a
+ * critical warning (an abort under G_DEBUG=fatal-criticals), not an error.
+ * Some files in the zoneinfo directory (SECURITY, leapseconds) are no zones.
+ */
+static bool zone_file_valid(const char *name, GError **error)
+{
+	const char *dir = g_getenv("TZDIR");
+	g_autofree char *path = g_build_filename(
+	    dir && *dir ? dir : "/usr/share/zoneinfo", name, NULL);
+	g_autoptr(GFile) file = g_file_new_for_path(path);
+	g_autoptr(GFileInputStream) in = g_file_read(file, NULL, NULL);
+	char magic[4];
+	gsize got = 0;
+
+	if (!in) {
+		g_set_error(error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
+			    "Unknown time zone \"%s\" (no such zone in %s)",
+			    name, dir && *dir ? dir : "/usr/share/zoneinfo");
+		return false;
+	}
+	if (!g_input_stream_read_all(G_INPUT_STREAM(in), magic, sizeof(magic),
+				     &got, NULL, NULL) ||
+	    got != sizeof(magic) || memcmp(magic, "TZif", 4) != 0) {
+		g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+			    "Unknown time zone \"%s\" (%s is not a time zone "
+			    "file)",
+			    name, path);
+		return false;
+	}
+	return true;
+}
 
 clock_zone *clock_zone_new(const char *identifier, GError **error)
 {
@@ -20,6 +90,22 @@ clock_zone *clock_zone_new(const char *identifier, GError **error)
 	if (!identifier || !*identifier) {
 		tz = g_time_zone_new_local();
 	} else {
+		if (!zone_name_valid(identifier)) {
+			g_autofree char *quoted =
+			    quote_text(identifier, -1, QUOTE_ESCAPED);
+
+			g_set_error(error, G_IO_ERROR,
+				    G_IO_ERROR_INVALID_ARGUMENT,
+				    "Time zone %s is not an IANA zone name "
+				    "(expected Area/City, e.g. Europe/Berlin, "
+				    "or UTC)",
+				    quoted);
+			return NULL;
+		}
+		/* GLib knows UTC without a file. */
+		if (strcmp(identifier, "UTC") != 0 &&
+		    !zone_file_valid(identifier, error))
+			return NULL;
 		/* Since GLib 2.68 this is NULL for a zone it cannot load,
 		 * where g_time_zone_new() quietly gave UTC. */
 		tz = g_time_zone_new_identifier(identifier);
@@ -248,4 +334,12 @@ const char *clock_boot_id(void)
 	static GOnce once = G_ONCE_INIT;
 
 	return g_once(&once, read_boot_id, NULL);
+}
+
+bool clock_reading_time_valid(int64_t t_ms, int64_t now_ms)
+{
+	if (t_ms < CLOCK_READING_MIN_MS)
+		return false;
+	return now_ms > INT64_MAX - CLOCK_READING_AHEAD_MS ||
+	       t_ms <= now_ms + CLOCK_READING_AHEAD_MS;
 }

@@ -87,3 +87,14 @@ const char *clock_trust_name(enum clock_trust trust);
  * NULL.
  */
 const char *clock_boot_id(void);
+
+/*
+ * The times a reading may carry, whatever brought it (an import, the
+ * radio, a check-in): from 2000-01-01T00:00:00Z, before any strap or scale
+ * we read existed, to a day after @now_ms (a sender's clock a little
+ * ahead, a time zone mixed up), not later. A 1970 or a 9999 is a broken
+ * clock or a typo, and would make every night in between one to analyse.
+ */
+#define CLOCK_READING_MIN_MS   INT64_C(946684800000)
+#define CLOCK_READING_AHEAD_MS INT64_C(86400000)
+bool clock_reading_time_valid(int64_t t_ms, int64_t now_ms);

@@ -12,6 +12,7 @@
 
 #include <bluetooth/bluetooth.h>
 
+#include "gateway/common/quote.h"
 #include "gateway/core/clock.h"
 #include "mqtt/topic.h"
 
@@ -31,9 +32,6 @@
 #define WEIGHT_MIN_KG	       20.0
 #define WEIGHT_MAX_KG	       300.0
 #define CLIENT_ID_MAX	       64
-/* Values and lines quoted in messages are cut here, so a message stays a
- * line a terminal can show. */
-#define QUOTE_MAX 80
 
 /* No typedef in the header: every caller names its variable "config". */
 typedef struct config owned_config;
@@ -46,30 +44,12 @@ GQuark config_error_quark(void)
 
 /* ---- messages ---------------------------------------------------------- */
 
-/* @text in double quotes, control characters, '"' and '\' escaped, cut at
- * QUOTE_MAX bytes (on a character boundary) with "..." after. */
+/* @text in double quotes, '"' and '\' escaped, control characters as
+ * \xNN, cut at QUOTE_SHOWN bytes (between characters) with its length
+ * named after it, so a message stays a line a terminal can show. */
 static char *quote(const char *text)
 {
-	GString *s = g_string_new("\"");
-	const char *end = text + strlen(text);
-	bool cut = false;
-
-	if (end - text > QUOTE_MAX) {
-		end = g_utf8_find_prev_char(text, text + QUOTE_MAX + 1);
-		cut = true;
-	}
-	for (const char *p = text; p < end; p++) {
-		unsigned char c = (unsigned char)*p;
-
-		if (c == '"' || c == '\\')
-			g_string_append_printf(s, "\\%c", c);
-		else if (c < 0x20 || c == 0x7f)
-			g_string_append_printf(s, "\\x%02x", c);
-		else
-			g_string_append_c(s, (char)c);
-	}
-	g_string_append(s, cut ? "...\"" : "\"");
-	return g_string_free(s, FALSE);
+	return quote_text(text, -1, QUOTE_ESCAPED);
 }
 
 /* Sets @error to "PATH:LINE: MESSAGE" ("PATH: MESSAGE" when @line is 0). */

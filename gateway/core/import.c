@@ -4,6 +4,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "gateway/common/quote.h"
 #include "gateway/core/clock.h"
 
 struct import_kind_info {
@@ -74,13 +75,38 @@ bool import_user_name_valid(const char *name)
 	return true;
 }
 
-gboolean import_parse_row(const char *line, struct import_row *ret,
-			  char **ret_reason)
+/* Why @t_ms is no reading time at @now_ms, or NULL when it is one. */
+static char *time_problem(const char *text, int64_t t_ms, int64_t now_ms)
+{
+	g_autofree char *quoted = NULL;
+	g_autoptr(GDateTime) limit = NULL;
+	g_autofree char *limit_text = NULL;
+
+	if (clock_reading_time_valid(t_ms, now_ms))
+		return NULL;
+	quoted = quote_text(text, -1, QUOTE_PLAIN);
+	if (t_ms < CLOCK_READING_MIN_MS)
+		return g_strdup_printf("time %s is before 2000-01-01 (expected "
+				       "a reading time from 2000-01-01 to a "
+				       "day from now)",
+				       quoted);
+	limit = g_date_time_new_from_unix_utc(
+	    (now_ms + CLOCK_READING_AHEAD_MS) / 1000);
+	limit_text = limit ? g_date_time_format_iso8601(limit) : NULL;
+	return g_strdup_printf("time %s is more than a day ahead of now "
+			       "(expected a reading time from 2000-01-01 to "
+			       "%s)",
+			       quoted, limit_text ? limit_text : "a day ahead");
+}
+
+gboolean import_parse_row(const char *line, int64_t now_ms,
+			  struct import_row *ret, char **ret_reason)
 {
 	g_auto(GStrv) fields = g_strsplit(line, ",", -1);
 	g_autoptr(GDateTime) time = NULL;
 	const struct import_kind_info *kind;
 	struct import_row row = { 0 };
+	g_autofree char *quoted = NULL;
 	char *end = NULL;
 
 	if (g_strv_length(fields) != 4) {
@@ -99,40 +125,47 @@ gboolean import_parse_row(const char *line, struct import_row *ret,
 	}
 	time = g_date_time_new_from_iso8601(fields[0], NULL);
 	if (!time) {
+		quoted = quote_text(fields[0], -1, QUOTE_PLAIN);
 		*ret_reason =
-		    g_strdup_printf("time '%s' is not ISO 8601 with an offset "
+		    g_strdup_printf("time %s is not ISO 8601 with an offset "
 				    "(e.g. 2026-03-01T23:15:00+01:00)",
-				    fields[0]);
+				    quoted);
 		return FALSE;
 	}
+	row.t_ms = g_date_time_to_unix(time) * 1000 +
+		   g_date_time_get_microsecond(time) / 1000;
+	*ret_reason = time_problem(fields[0], row.t_ms, now_ms);
+	if (*ret_reason)
+		return FALSE;
 	if (!import_user_name_valid(fields[1])) {
-		*ret_reason = g_strdup_printf("user '%s' is not a name of 1-32 "
+		quoted = quote_text(fields[1], -1, QUOTE_PLAIN);
+		*ret_reason = g_strdup_printf("user %s is not a name of 1-32 "
 					      "letters, digits, '-' or '_'",
-					      fields[1]);
+					      quoted);
 		return FALSE;
 	}
 	kind = find_kind(fields[2]);
 	if (!kind) {
+		quoted = quote_text(fields[2], -1, QUOTE_PLAIN);
 		*ret_reason = g_strdup_printf(
-		    "unknown kind '%s' (expected rr_ms, hr_bpm, weight_kg, "
+		    "unknown kind %s (expected rr_ms, hr_bpm, weight_kg, "
 		    "body_fat_pct, bed, motion, temperature_c, "
 		    "humidity_pct, checkin_mood, checkin_soreness or "
 		    "checkin_energy)",
-		    fields[2]);
+		    quoted);
 		return FALSE;
 	}
 	row.value = g_ascii_strtod(fields[3], &end);
 	if (end == fields[3] || *end != '\0' || !isfinite(row.value) ||
 	    row.value < kind->min || row.value > kind->max ||
 	    (kind->integer && row.value != floor(row.value))) {
+		quoted = quote_text(fields[3], -1, QUOTE_PLAIN);
 		*ret_reason =
-		    g_strdup_printf("%s value '%s' is not %s", kind->name,
-				    fields[3], kind->expected);
+		    g_strdup_printf("%s value %s is not %s", kind->name, quoted,
+				    kind->expected);
 		return FALSE;
 	}
 	row.kind = kind->kind;
-	row.t_ms = g_date_time_to_unix(time) * 1000 +
-		   g_date_time_get_microsecond(time) / 1000;
 	g_strlcpy(row.user, fields[1], sizeof(row.user));
 	*ret = row;
 	return TRUE;
@@ -146,43 +179,11 @@ const char *import_kind_name(enum import_kind kind)
 	return "?";
 }
 
-char *import_quote_value(const char *text)
+void import_rr_reader_init(struct import_rr_reader *r, int64_t start_ms,
+			   int64_t now_ms)
 {
-	GString *q = g_string_new("'");
-	size_t len = strlen(text);
-	const char *p = text;
-
-	while (*p) {
-		gunichar c = g_utf8_get_char_validated(p, -1);
-		const char *next;
-
-		if (c == (gunichar)-1 || c == (gunichar)-2) {
-			/* Not UTF-8: one byte, shown as '?'. */
-			if ((size_t)(p + 1 - text) > IMPORT_VALUE_SHOWN)
-				break;
-			g_string_append_c(q, '?');
-			p++;
-			continue;
-		}
-		next = p + g_unichar_to_utf8(c, NULL);
-		/* Cut between characters, never inside one. */
-		if ((size_t)(next - text) > IMPORT_VALUE_SHOWN)
-			break;
-		if (g_unichar_iscntrl(c))
-			g_string_append_c(q, '?');
-		else
-			g_string_append_len(q, p, next - p);
-		p = next;
-	}
-	g_string_append_c(q, '\'');
-	if (*p)
-		g_string_append_printf(q, "... (%zu bytes)", len);
-	return g_string_free(q, FALSE);
-}
-
-void import_rr_reader_init(struct import_rr_reader *r, int64_t start_ms)
-{
-	*r = (struct import_rr_reader){ .start_ms = start_ms };
+	*r =
+	    (struct import_rr_reader){ .start_ms = start_ms, .now_ms = now_ms };
 }
 
 /* Digits, optionally a '.' and more digits: no sign, exponent or hex. */
@@ -235,7 +236,7 @@ int import_rr_read_line(struct import_rr_reader *r, const char *line,
 	if (!is_decimal(text)) {
 		if (first && is_header(text))
 			return 0;
-		quoted = import_quote_value(text);
+		quoted = quote_text(text, -1, QUOTE_PLAIN);
 		*ret_reason = g_strdup_printf(
 		    "%s is not an RR interval (expected one number of "
 		    "milliseconds a line, %s)",
@@ -244,7 +245,7 @@ int import_rr_read_line(struct import_rr_reader *r, const char *line,
 	}
 	v = g_ascii_strtod(text, NULL);
 	if (!(v >= kind->min && v <= kind->max)) {
-		quoted = import_quote_value(text);
+		quoted = quote_text(text, -1, QUOTE_PLAIN);
 		/* 0.3-3 is what a file in seconds holds. */
 		*ret_reason = g_strdup_printf(
 		    "RR interval %s is not %s%s", quoted, kind->expected,
@@ -261,6 +262,16 @@ int import_rr_read_line(struct import_rr_reader *r, const char *line,
 	if (!(t > -9.0e15 && t < 9.0e15)) {
 		*ret_reason = g_strdup("the beats run past any time that can "
 				       "be stored");
+		return -1;
+	}
+	if (!clock_reading_time_valid((int64_t)llround(t), r->now_ms)) {
+		*ret_reason = g_strdup_printf(
+		    "the beat ending %.0f s after the start is %s (expected "
+		    "reading times from 2000-01-01 to a day from now)",
+		    (r->elapsed_ms + v) / 1000.0,
+		    (int64_t)llround(t) < CLOCK_READING_MIN_MS
+			? "before 2000-01-01"
+			: "more than a day ahead of now");
 		return -1;
 	}
 	r->elapsed_ms += v;

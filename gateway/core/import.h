@@ -44,12 +44,14 @@ struct import_row {
 };
 
 /*
- * Parses one data line (no line end). Returns TRUE with @ret filled, or
- * FALSE with @ret_reason set to a newly allocated sentence saying what is
- * wrong and what was expected.
+ * Parses one data line (no line end) read at @now_ms (wall clock): a
+ * reading's time must be within clock_reading_time_valid() of it. Returns
+ * TRUE with @ret filled, or FALSE with @ret_reason set to a newly allocated
+ * sentence saying what is wrong and what was expected; a value from the
+ * line is quoted in it as quote_text() does (at most QUOTE_SHOWN bytes).
  */
-gboolean import_parse_row(const char *line, struct import_row *ret,
-			  char **ret_reason);
+gboolean import_parse_row(const char *line, int64_t now_ms,
+			  struct import_row *ret, char **ret_reason);
 
 /* The kind's name in the CSV ("rr_ms", ...). */
 const char *import_kind_name(enum import_kind kind);
@@ -68,33 +70,27 @@ bool import_user_name_valid(const char *name);
  * has no times: beat k ends at the start plus intervals 0..k.
  */
 
-/* Bytes of a bad value quoted in a reason; the rest is cut. */
-#define IMPORT_VALUE_SHOWN 64
-
 struct import_rr_reader {
 	int64_t start_ms;
+	int64_t now_ms;	   /* when the file is read: beats after it are bad */
 	double elapsed_ms; /* the intervals read so far */
 	bool seen_content; /* a header may only come first */
 };
 
-/* Starts reading a file whose recording began at @start_ms. */
-void import_rr_reader_init(struct import_rr_reader *r, int64_t start_ms);
+/* Starts reading a file whose recording began at @start_ms, read at
+ * @now_ms (wall clock). */
+void import_rr_reader_init(struct import_rr_reader *r, int64_t start_ms,
+			   int64_t now_ms);
 
 /*
  * Reads one line (without its line end). Returns 1 with @ret the beat (its
  * stamp the start plus every interval so far, this one included), 0 for a
  * line with no value (blank, comment, header), or -1 with @ret_reason set
- * to a newly allocated sentence quoting the value (at most
- * IMPORT_VALUE_SHOWN bytes of it, control characters and invalid UTF-8 as
- * '?', with its length when cut) and saying what was expected. A bad line
- * does not advance the time.
+ * to a newly allocated sentence quoting the value (quote_text(): at most
+ * QUOTE_SHOWN bytes of it, control characters and invalid UTF-8 as '?',
+ * with its length when cut) and saying what was expected. A beat whose time
+ * is not clock_reading_time_valid() is a bad line too. A bad line does not
+ * advance the time.
  */
 int import_rr_read_line(struct import_rr_reader *r, const char *line,
 			struct rr_sample *ret, char **ret_reason);
-
-/*
- * @text quoted for a message: at most IMPORT_VALUE_SHOWN bytes, control
- * characters and invalid UTF-8 shown as '?', and "... (N bytes)" when cut.
- * Newly allocated.
- */
-char *import_quote_value(const char *text);

@@ -12,6 +12,8 @@
 
 #include <sqlite3.h>
 
+#include "gateway/common/quote.h"
+
 GQuark store_error_quark(void)
 {
 	return g_quark_from_static_string("store-error-quark");
@@ -290,6 +292,7 @@ enum stmt_id {
 	STMT_OUTBOX_PENDING,
 	STMT_OUTBOX_MARK_SENT,
 	STMT_OUTBOX_PRUNE,
+	STMT_OUTBOX_BACKLOG,
 	STMT_PUT_DEVICE,
 	STMT_HOLD_ADD,
 	STMT_FIND_RR,
@@ -387,6 +390,9 @@ static const char *const stmt_sql[STMT_COUNT] = {
 	    "UPDATE outbox SET sent_ms = ?2 WHERE id = ?1",
 	[STMT_OUTBOX_PRUNE] = "DELETE FROM outbox WHERE sent_ms IS NOT NULL "
 			      "AND sent_ms < ?1",
+	/* Walks the outbox_unsent index, not the table. */
+	[STMT_OUTBOX_BACKLOG] = "SELECT count(*) FROM outbox WHERE sent_ms IS "
+				"NULL",
 	/* Unknown battery and RSSI keep the last known values: a device
 	 * seen by an advert without them has not lost its battery. */
 	[STMT_PUT_DEVICE] =
@@ -408,6 +414,37 @@ static const char *const stmt_sql[STMT_COUNT] = {
 			  "AND t_ms = ?3",
 };
 
+/*
+ * One raw reading as the batch holds it in memory beside the open
+ * transaction, so that a failed commit can write it again: 40 bytes, so
+ * that the STORE_HOLD_MAX_ROWS of a long failure fit in 3.2 MB.
+ */
+enum held_kind {
+	HELD_RR,
+	HELD_HR,
+	HELD_ENV,     /* sub: index in env_names */
+	HELD_BODY,    /* v0 weight_kg, v1 body_fat_pct, v2 impedance_ohm */
+	HELD_CHECKIN, /* v0 mood, v1 soreness, v2 energy */
+	HELD_SENT,    /* an outbox row sent: t_ms the id, v0 sent_ms */
+};
+
+struct held_row {
+	int64_t t_ms;
+	double v0;
+	double v1, v2; /* NAN: absent */
+	int32_t user;
+	uint8_t kind; /* enum held_kind */
+	uint8_t sub;
+};
+
+G_STATIC_ASSERT(sizeof(struct held_row) == 40);
+
+/* The env table's kinds, by the index a held row keeps. */
+static const char *const env_names[] = {
+	"bed",		"motion",  "temperature_c",
+	"humidity_pct", "co2_ppm", "illuminance_lx",
+};
+
 struct store {
 	sqlite3 *db;
 	sqlite3_stmt *stmts[STMT_COUNT];
@@ -419,34 +456,47 @@ struct store {
 	unsigned pending_rows;
 	uint64_t commits;
 	uint64_t rows_committed;
+
+	/* The raw rows of the open transaction, oldest first; while failing,
+	 * every raw row not yet written (struct held_row). */
+	GArray *rows;
+	int last_code; /* SQLite's extended code of the last failure */
+	bool failing;  /* writes fail: raw rows are only held */
+	int64_t failing_since_ms;
+	int64_t next_retry_ms;
+	int64_t backoff_ms;
+	uint64_t dropped;     /* held rows dropped in this failure */
+	uint64_t attempts;    /* retries in this failure */
+	uint64_t reschedules; /* enter_failing calls, ever */
+	uint64_t outages;
+	struct store_outage last_outage;
+	const char *cause;
+	char detail[256];
+
+	GArray *damage; /* struct store_damage, at most STORE_DAMAGE_MAX */
+	uint64_t damage_more;
 };
 
 /* --- errors ------------------------------------------------------------ */
 
-/*
- * After a failure SQLite may have rolled the whole transaction back on its
- * own (SQLITE_FULL, IOERR, NOMEM...); the batch is gone then, and the
- * bookkeeping must say so or the next COMMIT fails forever.
- */
-static void sync_tx_state(store *s)
-{
-	if (s->in_tx && sqlite3_get_autocommit(s->db)) {
-		s->in_tx = false;
-		s->pending_rows = 0;
-	}
-}
+static void enter_failing(store *s);
 
 static gboolean sql_fail(store *s, const char *what, GError **error)
 {
 	int code = sqlite3_extended_errcode(s->db);
 
+	s->last_code = code;
 	g_set_error(error, STORE_ERROR,
 		    code == SQLITE_CONSTRAINT_FOREIGNKEY ? STORE_ERROR_INVALID
 							 : STORE_ERROR_SQL,
 		    "%s: %s%s", what, sqlite3_errmsg(s->db),
 		    code == SQLITE_CONSTRAINT_FOREIGNKEY ? " (unknown user?)"
 							 : "");
-	sync_tx_state(s);
+	/* SQLite may have rolled the whole transaction back on its own
+	 * (SQLITE_FULL, IOERR, NOMEM...): its rows are held, not lost, and
+	 * the bookkeeping must say so or the next COMMIT fails forever. */
+	if (s->in_tx && sqlite3_get_autocommit(s->db))
+		enter_failing(s);
 	return FALSE;
 }
 
@@ -725,16 +775,25 @@ static gboolean tx_begin(store *s, GError **error)
 	return TRUE;
 }
 
+/*
+ * Commits the open transaction. A commit that fails, whatever the reason,
+ * leaves the batch unwritten: its rows are held and retried
+ * (enter_failing).
+ */
 static gboolean tx_commit(store *s, GError **error)
 {
 	if (!s->in_tx)
 		return TRUE;
-	if (!run_stmt(s, STMT_COMMIT, "committing", error))
+	if (!run_stmt(s, STMT_COMMIT, "committing", error)) {
+		if (!s->failing)
+			enter_failing(s);
 		return FALSE;
+	}
 	s->in_tx = false;
 	s->commits++;
 	s->rows_committed += s->pending_rows;
 	s->pending_rows = 0;
+	g_array_set_size(s->rows, 0);
 	return TRUE;
 }
 
@@ -752,16 +811,368 @@ static gboolean batch_row_added(store *s, GError **error)
 	return TRUE;
 }
 
+/* --- storage failures ---------------------------------------------------- */
+
+/*
+ * Failures of the disk or the file rather than of the statement: retrying
+ * later may work, and the rows must be kept until it does.
+ */
+static bool is_storage_failure(int code)
+{
+	switch (code & 0xff) {
+	case SQLITE_FULL:
+	case SQLITE_READONLY:
+	case SQLITE_IOERR:
+	case SQLITE_CORRUPT:
+	case SQLITE_NOTADB:
+	case SQLITE_BUSY:
+	case SQLITE_LOCKED:
+	case SQLITE_CANTOPEN:
+	case SQLITE_NOMEM:
+	case SQLITE_PERM:
+	case SQLITE_PROTOCOL:
+		return true;
+	default:
+		return false;
+	}
+}
+
+/* A few words for the log: what a person can act on. */
+static const char *cause_name(int code, int sys_errno)
+{
+	/* SQLite reports a failed write(2) as IOERR: the errno says more. */
+	switch (sys_errno) {
+	case ENOSPC:
+	case EDQUOT:
+		return "disk full";
+	case EROFS:
+		return "read-only file system";
+	case EACCES:
+	case EPERM:
+		return "permission denied";
+	default:
+		break;
+	}
+	switch (code & 0xff) {
+	case SQLITE_FULL:
+		return "disk full";
+	case SQLITE_READONLY:
+		return "read-only";
+	case SQLITE_IOERR:
+		return "I/O error";
+	case SQLITE_CORRUPT:
+	case SQLITE_NOTADB:
+		return "database file damaged";
+	case SQLITE_BUSY:
+	case SQLITE_LOCKED:
+		return "locked by another program";
+	case SQLITE_CANTOPEN:
+		return "cannot open its files";
+	case SQLITE_NOMEM:
+		return "out of memory";
+	case SQLITE_PERM:
+		return "permission denied";
+	default:
+		return "write failed";
+	}
+}
+
+/* SQLite's message of a failure, and the system's (@sys_errno) when there
+ * is one. */
+static void failure_detail(const char *message, int sys_errno, char *buf,
+			   size_t size)
+{
+	if (sys_errno)
+		g_snprintf(buf, size, "%s: %s", message, g_strerror(sys_errno));
+	else
+		g_strlcpy(buf, message, size);
+}
+
+/* Drops the oldest held rows so that @extra more fit, 1 % at a time. */
+static void trim_held(store *s, guint extra)
+{
+	guint max = s->opts.hold_max_rows;
+	guint chunk = MAX(max / 100, 1);
+	guint drop;
+
+	if (s->rows->len + extra <= max)
+		return;
+	drop = MIN(s->rows->len + extra - max + chunk - 1, s->rows->len);
+	g_array_remove_range(s->rows, 0, drop);
+	s->dropped += drop;
+}
+
+/*
+ * A write failed for a storage reason: roll back what SQLite kept of the
+ * transaction (its raw rows are in s->rows), and retry after a backoff that
+ * doubles with each failure, to STORE_RETRY_MAX_MS. The owner hears when a
+ * failure begins.
+ */
+static void enter_failing(store *s)
+{
+	int64_t now = clock_ms(s);
+	bool began = !s->failing;
+
+	s->reschedules++;
+	/* Before the rollback: it would replace SQLite's message. */
+	s->cause = cause_name(s->last_code, sqlite3_system_errno(s->db));
+	failure_detail(sqlite3_errmsg(s->db), sqlite3_system_errno(s->db),
+		       s->detail, sizeof(s->detail));
+	if (!sqlite3_get_autocommit(s->db))
+		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+	s->in_tx = false;
+	s->pending_rows = 0;
+	if (began) {
+		s->failing = true;
+		s->failing_since_ms = now;
+		s->backoff_ms = STORE_RETRY_FIRST_MS;
+		s->dropped = 0;
+		s->attempts = 0;
+	} else {
+		s->backoff_ms = MIN(s->backoff_ms * 2, STORE_RETRY_MAX_MS);
+	}
+	s->next_retry_ms = now + s->backoff_ms;
+	trim_held(s, 0);
+	if (began && s->opts.health_changed)
+		s->opts.health_changed(s->opts.health_data);
+}
+
+/*
+ * After a failed write that is not held (a night, a result, an outbox
+ * row): a storage failure holds the batch it rolled back. FALSE always.
+ */
+static gboolean write_failed(store *s)
+{
+	if (!s->failing && is_storage_failure(s->last_code))
+		enter_failing(s);
+	return FALSE;
+}
+
+/* A write that is not held: refused at once while writes fail. */
+static gboolean check_available(store *s, GError **error)
+{
+	s->last_code = SQLITE_OK;
+	if (!s->failing)
+		return TRUE;
+	g_set_error(error, STORE_ERROR, STORE_ERROR_UNAVAILABLE,
+		    "the database cannot be written (%s: %s); %u readings "
+		    "held, retrying",
+		    s->cause, s->detail, s->rows->len);
+	return FALSE;
+}
+
+/* The insert of each raw kind (user_id first, then the env kind, the time
+ * and the values, as the statements name them), and what it is called. */
+static const struct {
+	enum stmt_id stmt;
+	const char *what;
+	bool three_values; /* v0..v2, each NULL when absent; else v0 */
+} held_inserts[] = {
+	[HELD_RR] = { STMT_ADD_RR, "adding an RR interval", false },
+	[HELD_HR] = { STMT_ADD_HR, "adding a heart rate", false },
+	[HELD_ENV] = { STMT_ADD_ENV, "adding a sensor reading", false },
+	[HELD_BODY] = { STMT_ADD_BODY, "adding a body reading", true },
+	[HELD_CHECKIN] = { STMT_ADD_CHECKIN, "adding a check-in", true },
+};
+
+static gboolean write_sent(store *s, const struct held_row *h, GError **error)
+{
+	g_autoptr(stmt_lease) st = s->stmts[STMT_OUTBOX_MARK_SENT];
+
+	sqlite3_bind_int64(st, 1, h->t_ms);
+	sqlite3_bind_int64(st, 2, (int64_t)h->v0);
+	if (!step_done(s, st, "marking a message sent", error))
+		return FALSE;
+	if (sqlite3_changes(s->db) == 0)
+		return invalid(error, "no queued message %" PRId64, h->t_ms);
+	return TRUE;
+}
+
+/* Writes one raw row into the open transaction. */
+static gboolean write_row(store *s, const struct held_row *h, GError **error)
+{
+	int param = 1;
+
+	if (h->kind == HELD_SENT)
+		return write_sent(s, h, error);
+	if (h->kind >= G_N_ELEMENTS(held_inserts))
+		return invalid(error, "unknown held row kind %d", h->kind);
+
+	g_autoptr(stmt_lease) st = s->stmts[held_inserts[h->kind].stmt];
+
+	sqlite3_bind_int64(st, param++, h->user);
+	if (h->kind == HELD_ENV)
+		sqlite3_bind_text(st, param++, env_names[h->sub], -1,
+				  SQLITE_STATIC);
+	sqlite3_bind_int64(st, param++, h->t_ms);
+	if (held_inserts[h->kind].three_values) {
+		bind_metric(st, param, h->v0);
+		bind_metric(st, param + 1, h->v1);
+		bind_metric(st, param + 2, h->v2);
+	} else {
+		sqlite3_bind_double(st, param, h->v0);
+	}
+	return step_done(s, st, held_inserts[h->kind].what, error);
+}
+
+/*
+ * A raw row joins the batch: kept in s->rows beside the transaction, so
+ * that a failed commit can write it again. While writes fail it is only
+ * held. TRUE when it is written or held; FALSE with @error when the
+ * database refused the row itself (an unknown user): the rest of the batch
+ * goes on without it.
+ */
+static gboolean batch_add(store *s, const struct held_row *h, GError **error)
+{
+	GError *local = NULL;
+
+	s->last_code = SQLITE_OK;
+	if (s->failing) {
+		trim_held(s, 1);
+		g_array_append_val(s->rows, *h);
+		return TRUE;
+	}
+	g_array_append_val(s->rows, *h);
+	if (tx_begin(s, &local) && write_row(s, h, &local) &&
+	    batch_row_added(s, &local))
+		return TRUE;
+	if (!s->failing && is_storage_failure(s->last_code))
+		enter_failing(s);
+	if (s->failing) {
+		/* Held with the rest of the batch: nothing is lost. */
+		g_error_free(local);
+		return TRUE;
+	}
+	g_array_set_size(s->rows, s->rows->len - 1);
+	g_propagate_error(error, local);
+	return FALSE;
+}
+
+/* A write that proves the disk takes writes, when no row is held: the
+ * schema version, rewritten as it is. */
+static gboolean probe_write(store *s, GError **error)
+{
+	g_autofree char *sql =
+	    g_strdup_printf("PRAGMA user_version = %d", s->schema_version);
+	char *msg = NULL;
+
+	if (sqlite3_exec(s->db, sql, NULL, NULL, &msg) == SQLITE_OK)
+		return TRUE;
+	s->last_code = sqlite3_extended_errcode(s->db);
+	g_set_error(error, STORE_ERROR, STORE_ERROR_SQL, "writing: %s",
+		    msg ? msg : sqlite3_errmsg(s->db));
+	sqlite3_free(msg);
+	return FALSE;
+}
+
+/*
+ * Writes everything held in one transaction. On success the failure ends
+ * (the owner hears); otherwise the backoff doubles.
+ */
+static void retry(store *s)
+{
+	const guint n = s->rows->len;
+	const uint64_t reschedules = s->reschedules;
+	uint64_t refused = 0;
+	GError *local = NULL;
+
+	s->attempts++;
+	s->last_code = SQLITE_OK;
+	if (!tx_begin(s, &local))
+		goto failed;
+	for (guint i = 0; i < n; i++) {
+		if (write_row(s, &g_array_index(s->rows, struct held_row, i),
+			      &local))
+			continue;
+		if (!s->in_tx || is_storage_failure(s->last_code))
+			goto failed;
+		/* A row the database refuses now: dropped, counted. */
+		g_clear_error(&local);
+		refused++;
+	}
+	if ((n == 0 && !probe_write(s, &local)) ||
+	    !run_stmt(s, STMT_COMMIT, "committing held readings", &local))
+		goto failed;
+	s->in_tx = false;
+	s->commits++;
+	s->rows_committed += n - refused;
+	g_array_set_size(s->rows, 0);
+	s->last_outage = (struct store_outage){
+		.duration_ms = clock_ms(s) - s->failing_since_ms,
+		.written_rows = n - refused,
+		.dropped_rows = s->dropped + refused,
+	};
+	s->outages++;
+	s->failing = false;
+	s->cause = NULL;
+	s->detail[0] = '\0';
+	s->failing_since_ms = 0;
+	s->dropped = 0;
+	if (s->opts.health_changed)
+		s->opts.health_changed(s->opts.health_data);
+	return;
+
+failed:
+	g_clear_error(&local);
+	/* sql_fail has rescheduled already when SQLite dropped the
+	 * transaction; otherwise roll back and reschedule here. */
+	if (s->reschedules == reschedules)
+		enter_failing(s);
+}
+
 gboolean store_flush(store *s, GError **error)
 {
-	return tx_commit(s, error);
+	/* A failed commit holds the rows: tried once more below. */
+	if (!s->failing)
+		tx_commit(s, NULL);
+	if (s->failing)
+		retry(s);
+	if (!s->failing)
+		return TRUE;
+	g_set_error(error, STORE_ERROR, STORE_ERROR_UNAVAILABLE,
+		    "%u readings held in memory are not written: %s (%s)",
+		    s->rows->len, s->cause, s->detail);
+	return FALSE;
 }
 
 gboolean store_tick(store *s, GError **error)
 {
+	if (s->failing) {
+		if (clock_ms(s) >= s->next_retry_ms)
+			retry(s);
+		return TRUE;
+	}
+	/* A failed commit holds the rows, and the health says so. */
 	if (batch_due(s))
-		return tx_commit(s, error);
+		tx_commit(s, NULL);
 	return TRUE;
+}
+
+gboolean store_check_writable(store *s, GError **error)
+{
+	g_autofree char *sql =
+	    g_strdup_printf("BEGIN IMMEDIATE; PRAGMA user_version = %d; "
+			    "COMMIT",
+			    s->schema_version);
+	char *msg = NULL;
+	int code, sys_errno;
+	char detail[256];
+
+	if (s->in_tx || s->failing)
+		return store_flush(s, error);
+	if (sqlite3_exec(s->db, sql, NULL, NULL, &msg) == SQLITE_OK)
+		return TRUE;
+	code = sqlite3_extended_errcode(s->db);
+	sys_errno = sqlite3_system_errno(s->db);
+	failure_detail(msg ? msg : sqlite3_errmsg(s->db), sys_errno, detail,
+		       sizeof(detail));
+	sqlite3_free(msg);
+	if (!sqlite3_get_autocommit(s->db))
+		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+	g_set_error(error, STORE_ERROR, STORE_ERROR_UNAVAILABLE,
+		    "cannot be written: %s (%s)", cause_name(code, sys_errno),
+		    detail);
+	return FALSE;
 }
 
 void store_get_stats(store *s, struct store_stats *ret)
@@ -771,6 +1182,62 @@ void store_get_stats(store *s, struct store_stats *ret)
 		.rows_committed = s->rows_committed,
 		.pending_rows = s->in_tx ? s->pending_rows : 0,
 	};
+}
+
+void store_get_health(store *s, struct store_health *ret)
+{
+	*ret = (struct store_health){
+		.failing = s->failing,
+		.cause = s->failing ? s->cause : NULL,
+		.detail = s->failing ? s->detail : "",
+		.failing_since_ms = s->failing_since_ms,
+		.next_retry_ms = s->failing ? s->next_retry_ms : 0,
+		.held_rows = s->failing ? s->rows->len : 0,
+		.dropped_rows = s->dropped,
+		.attempts = s->attempts,
+		.outages = s->outages,
+		.last_outage = s->last_outage,
+	};
+}
+
+/* --- damaged rows ----------------------------------------------------------
+ */
+
+/* A row that did not read back (@why): recorded for the owner, freed. */
+static void skip_row(store *s, const struct row *r, GError *why)
+{
+	struct store_damage d = { .day = -1 };
+	sqlite3_stmt *st = r->st;
+
+	d.derived = !strcmp(r->table, "nights") || !strcmp(r->table, "results");
+	g_strlcpy(d.table, r->table, sizeof(d.table));
+	g_strlcpy(d.message, why->message, sizeof(d.message));
+	/* The raw and derived tables start with user_id (users and the
+	 * outbox with their own id). */
+	if (strcmp(r->table, "users") != 0 && strcmp(r->table, "outbox") != 0 &&
+	    sqlite3_column_type(st, 0) == SQLITE_INTEGER)
+		d.user = sqlite3_column_int64(st, 0);
+	if (d.derived && sqlite3_column_type(st, 1) == SQLITE_INTEGER) {
+		int64_t day = sqlite3_column_int64(st, 1);
+
+		if (day >= 0 && day <= INT32_MAX)
+			d.day = (int32_t)day;
+	}
+	if (s->damage->len < STORE_DAMAGE_MAX)
+		g_array_append_val(s->damage, d);
+	else
+		s->damage_more++;
+	g_error_free(why);
+}
+
+uint64_t store_take_damage(store *s, GArray *ret)
+{
+	uint64_t more = s->damage_more;
+
+	g_array_append_vals(ret, s->damage->data, s->damage->len);
+	g_array_set_size(s->damage, 0);
+	s->damage_more = 0;
+	return more;
 }
 
 /* --- open, migrate, close ---------------------------------------------- */
@@ -805,6 +1272,112 @@ static gboolean read_user_version(store *s, int *ret, GError **error)
 	return TRUE;
 }
 
+/* A schema version this program can open: 0 (new) to the latest. */
+static gboolean version_known(int version, GError **error)
+{
+	if (version > SCHEMA_LATEST) {
+		g_set_error(error, STORE_ERROR, STORE_ERROR_SCHEMA,
+			    "the database has schema version %d, newer than "
+			    "version %d, the newest this program knows",
+			    version, SCHEMA_LATEST);
+		return FALSE;
+	}
+	if (version < 0) {
+		g_set_error(error, STORE_ERROR, STORE_ERROR_SCHEMA,
+			    "the database has schema version %d", version);
+		return FALSE;
+	}
+	return TRUE;
+}
+
+/* Whether a table named @name exists. -1 when SQLite fails. */
+static int table_exists(store *s, const char *name)
+{
+	g_autoptr(sqlite3_stmt) st = NULL;
+	int rc;
+
+	if (sqlite3_prepare_v2(s->db,
+			       "SELECT 1 FROM sqlite_master WHERE type = "
+			       "'table' AND name = ?1",
+			       -1, &st, NULL) != SQLITE_OK)
+		return -1;
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
+}
+
+/*
+ * Whether the file is ours, read before anything is written to it (the
+ * switch to WAL writes the header): an SQLite database at all; at version
+ * 0, empty (tables there belong to another program, a wrong path, and
+ * creating ours among them would mix the two); not newer than this
+ * program; at a version of ours, with our tables.
+ */
+static gboolean check_ours(store *s, GError **error)
+{
+	static const char *const tables[] = {
+		"users", "devices",  "rr",     "hr",	  "env",
+		"body",	 "checkins", "nights", "results", "outbox",
+	};
+	g_autoptr(sqlite3_stmt) st = NULL;
+	int version, rc;
+
+	if (sqlite3_prepare_v2(s->db,
+			       "SELECT name FROM sqlite_master WHERE type = "
+			       "'table' AND name NOT LIKE 'sqlite_%' LIMIT 1",
+			       -1, &st, NULL) != SQLITE_OK ||
+	    ((rc = sqlite3_step(st)) != SQLITE_ROW && rc != SQLITE_DONE)) {
+		if (sqlite3_errcode(s->db) == SQLITE_NOTADB)
+			g_set_error(error, STORE_ERROR, STORE_ERROR_OPEN,
+				    "not an SQLite database (%s): not "
+				    "recoveryd's database, or a damaged one; "
+				    "is the path right?",
+				    sqlite3_errmsg(s->db));
+		else
+			g_set_error(error, STORE_ERROR, STORE_ERROR_OPEN,
+				    "reading the table list: %s",
+				    sqlite3_errmsg(s->db));
+		return FALSE;
+	}
+	if (!read_user_version(s, &version, error) ||
+	    !version_known(version, error))
+		return FALSE;
+	if (version == 0) {
+		g_autofree char *name = NULL;
+
+		if (rc == SQLITE_DONE)
+			return TRUE;
+		name = quote_text((const char *)sqlite3_column_text(st, 0), -1,
+				  QUOTE_PLAIN);
+		g_set_error(error, STORE_ERROR, STORE_ERROR_SCHEMA,
+			    "holds tables that are not recoveryd's (%s, and no "
+			    "recoveryd schema version): not touched; is the "
+			    "path right?",
+			    name);
+		return FALSE;
+	}
+	/* Every version so far has the same tables (migrations add
+	 * columns and indexes). */
+	for (size_t i = 0; i < G_N_ELEMENTS(tables); i++) {
+		int exists = table_exists(s, tables[i]);
+
+		if (exists < 0) {
+			g_set_error(error, STORE_ERROR, STORE_ERROR_OPEN,
+				    "reading the table list: %s",
+				    sqlite3_errmsg(s->db));
+			return FALSE;
+		}
+		if (!exists) {
+			g_set_error(error, STORE_ERROR, STORE_ERROR_SCHEMA,
+				    "the tables are not recoveryd's schema "
+				    "version %d (no table %s): not touched",
+				    version, tables[i]);
+			return FALSE;
+		}
+	}
+	return TRUE;
+}
+
 /*
  * Each step runs in its own IMMEDIATE transaction and re-reads the version
  * inside it: a second process opening the same file at the same moment
@@ -820,22 +1393,9 @@ static gboolean migrate(store *s, GError **error)
 		if (!exec_sql(s, "BEGIN IMMEDIATE", STORE_ERROR_OPEN,
 			      "locking the database to migrate it", error))
 			return FALSE;
-		if (!read_user_version(s, &version, error))
+		if (!read_user_version(s, &version, error) ||
+		    !version_known(version, error))
 			goto rollback;
-		if (version > SCHEMA_LATEST) {
-			g_set_error(error, STORE_ERROR, STORE_ERROR_SCHEMA,
-				    "the database has schema version %d, "
-				    "newer than version %d, the newest this "
-				    "program knows",
-				    version, SCHEMA_LATEST);
-			goto rollback;
-		}
-		if (version < 0) {
-			g_set_error(error, STORE_ERROR, STORE_ERROR_SCHEMA,
-				    "the database has schema version %d",
-				    version);
-			goto rollback;
-		}
 		if (version == SCHEMA_LATEST) {
 			s->schema_version = version;
 			return exec_sql(s, "COMMIT", STORE_ERROR_OPEN,
@@ -903,9 +1463,12 @@ static gboolean prepare_all(store *s, GError **error)
 		if (sqlite3_prepare_v3(s->db, sql, -1,
 				       SQLITE_PREPARE_PERSISTENT, &s->stmts[i],
 				       NULL) != SQLITE_OK) {
+			/* The version says ours, the tables say otherwise:
+			 * nothing here would read or write them right. */
 			g_set_error(error, STORE_ERROR, STORE_ERROR_SCHEMA,
-				    "preparing \"%s\": %s", sql,
-				    sqlite3_errmsg(s->db));
+				    "the tables are not recoveryd's schema "
+				    "version %d (%s)",
+				    s->schema_version, sqlite3_errmsg(s->db));
 			return FALSE;
 		}
 	}
@@ -937,6 +1500,36 @@ static gboolean set_wal(store *s, GError **error)
 	return TRUE;
 }
 
+/*
+ * A store that cannot be set up because of the disk (a read-only file
+ * system where SQLite cannot make its -shm file, a full disk, a lock):
+ * the message leads with the cause a person can act on.
+ */
+static void open_failed(store *s, const char *path, GError **error)
+{
+	int code = sqlite3_extended_errcode(s->db);
+	int sys_errno = sqlite3_system_errno(s->db);
+	g_autofree char *dir = g_path_get_dirname(path);
+	char detail[256];
+	GError *plain;
+
+	/* Not a database at all: said as it is. */
+	if (!error || !*error || (*error)->code != STORE_ERROR_OPEN ||
+	    !is_storage_failure(code) || (code & 0xff) == SQLITE_NOTADB)
+		return;
+	/* SQLite cannot make its -shm file: its last errno is from the
+	 * read-only fallback it tried; the directory says why. */
+	if ((code & 0xff) == SQLITE_CANTOPEN && access(dir, W_OK) != 0)
+		sys_errno = errno;
+	plain = *error;
+	*error = NULL;
+	failure_detail(plain->message, sys_errno, detail, sizeof(detail));
+	g_set_error(error, STORE_ERROR, STORE_ERROR_OPEN,
+		    "cannot be used: %s (%s)", cause_name(code, sys_errno),
+		    detail);
+	g_error_free(plain);
+}
+
 store *store_open(const char *path, const struct store_options *opts,
 		  GError **error)
 {
@@ -958,6 +1551,13 @@ store *store_open(const char *path, const struct store_options *opts,
 		s->opts.retention_days = DEFAULT_RETENTION_DAYS;
 	if (!s->opts.now_ms)
 		s->opts.now_ms = monotonic_ms;
+	if (s->opts.hold_max_rows == 0)
+		s->opts.hold_max_rows = STORE_HOLD_MAX_ROWS;
+	if (s->opts.busy_timeout_ms <= 0)
+		s->opts.busy_timeout_ms = BUSY_TIMEOUT_MS;
+	s->rows = g_array_sized_new(FALSE, FALSE, sizeof(struct held_row),
+				    MIN(s->opts.batch_rows, 4096));
+	s->damage = g_array_new(FALSE, FALSE, sizeof(struct store_damage));
 
 	/* Health data: a new file is private (0600 exactly, whatever the
 	 * umask), and SQLite gives the -wal and -shm files the mode of the
@@ -988,9 +1588,9 @@ store *store_open(const char *path, const struct store_options *opts,
 		return NULL;
 	}
 	sqlite3_extended_result_codes(s->db, 1);
-	sqlite3_busy_timeout(s->db, BUSY_TIMEOUT_MS);
+	sqlite3_busy_timeout(s->db, s->opts.busy_timeout_ms);
 
-	if (!set_wal(s, error) ||
+	if (!check_ours(s, error) || !set_wal(s, error) ||
 	    !exec_sql(s,
 		      /* FULL, not NORMAL: in WAL mode NORMAL commits are
 		       * not synced, and a power cut could take back every
@@ -1004,6 +1604,7 @@ store *store_open(const char *path, const struct store_options *opts,
 		      "PRAGMA cache_size = -1024;",
 		      STORE_ERROR_OPEN, "setting up the connection", error) ||
 	    !migrate(s, error) || !prepare_all(s, error)) {
+		open_failed(s, path, error);
 		g_prefix_error(error, "%s: ", path);
 		return NULL;
 	}
@@ -1014,13 +1615,17 @@ void store_close(store *s)
 {
 	if (!s)
 		return;
-	/* Nobody to report to: a failed commit is rolled back by the
-	 * close, and the batch is lost as after a crash. */
-	if (s->db)
-		tx_commit(s, NULL);
+	/* Nobody to report to: what store_flush cannot write now is lost as
+	 * after a crash (the daemon flushes first, and says so). */
+	if (s->db && s->stmts[STMT_COMMIT])
+		store_flush(s, NULL);
 	for (int i = 0; i < STMT_COUNT; i++)
 		sqlite3_finalize(s->stmts[i]);
 	sqlite3_close(s->db);
+	if (s->rows)
+		g_array_free(s->rows, TRUE);
+	if (s->damage)
+		g_array_free(s->damage, TRUE);
 	g_free(s);
 }
 
@@ -1071,9 +1676,11 @@ gboolean store_user_id(store *s, const char *name, int64_t *ret_id,
 	if (!user_find(s, name, &id, &found, error))
 		return FALSE;
 	if (!found) {
+		if (!check_available(s, error))
+			return FALSE;
 		if (!tx_begin(s, error) || !user_add(s, name, &id, error) ||
 		    !tx_commit(s, error))
-			return FALSE;
+			return write_failed(s);
 	}
 	*ret_id = id;
 	return TRUE;
@@ -1091,11 +1698,12 @@ gboolean store_list_users(store *s, GArray *ret_ids, GPtrArray *ret_names,
 	while ((rc = step_row(s, st, "listing users", error)) > 0) {
 		int64_t id;
 		const char *name;
+		GError *bad = NULL;
 
-		if (!row_int(&r, 0, 1, INT64_MAX, false, 0, &id, error) ||
-		    !row_text(&r, 1, G_MAXINT, false, &name, error)) {
-			rc = -1;
-			break;
+		if (!row_int(&r, 0, 1, INT64_MAX, false, 0, &id, &bad) ||
+		    !row_text(&r, 1, G_MAXINT, false, &name, &bad)) {
+			skip_row(s, &r, bad);
+			continue;
 		}
 		g_array_append_val(ret_ids, id);
 		g_ptr_array_add(ret_names, g_strdup(name));
@@ -1110,45 +1718,39 @@ gboolean store_list_users(store *s, GArray *ret_ids, GPtrArray *ret_names,
 
 /* --- raw readings -------------------------------------------------------- */
 
-/* Steps an insert that joins the batch (bound by the caller). */
-static gboolean batch_insert(store *s, stmt_lease *st, const char *what,
-			     GError **error)
+/*
+ * A held row keeps a user id in 32 bits: the ids SQLite gives (1, 2, ...)
+ * never come near it, and a row that claims more names no user.
+ */
+static gboolean held_user(int64_t user, int32_t *ret, GError **error)
 {
-	g_autoptr(stmt_lease) lease = st;
-
-	return step_done(s, lease, what, error);
+	if (user < 1 || user > INT32_MAX)
+		return invalid(error, "user %" PRId64 " is not a user id",
+			       user);
+	*ret = (int32_t)user;
+	return TRUE;
 }
 
 gboolean store_add_rr(store *s, int64_t user, int64_t t_ms, double rr_ms,
 		      GError **error)
 {
-	sqlite3_stmt *st = s->stmts[STMT_ADD_RR];
+	struct held_row h = { .t_ms = t_ms, .v0 = rr_ms, .kind = HELD_RR };
 
 	if (!check_range(rr_ms, 0, RR_MS_MAX, false, "rr_ms", error) ||
-	    !tx_begin(s, error))
+	    !held_user(user, &h.user, error))
 		return FALSE;
-	sqlite3_bind_int64(st, 1, user);
-	sqlite3_bind_int64(st, 2, t_ms);
-	sqlite3_bind_double(st, 3, rr_ms);
-	if (!batch_insert(s, st, "adding an RR interval", error))
-		return FALSE;
-	return batch_row_added(s, error);
+	return batch_add(s, &h, error);
 }
 
 gboolean store_add_hr(store *s, int64_t user, int64_t t_ms, double bpm,
 		      GError **error)
 {
-	sqlite3_stmt *st = s->stmts[STMT_ADD_HR];
+	struct held_row h = { .t_ms = t_ms, .v0 = bpm, .kind = HELD_HR };
 
 	if (!check_range(bpm, 0, BPM_MAX, false, "bpm", error) ||
-	    !tx_begin(s, error))
+	    !held_user(user, &h.user, error))
 		return FALSE;
-	sqlite3_bind_int64(st, 1, user);
-	sqlite3_bind_int64(st, 2, t_ms);
-	sqlite3_bind_double(st, 3, bpm);
-	if (!batch_insert(s, st, "adding a heart rate", error))
-		return FALSE;
-	return batch_row_added(s, error);
+	return batch_add(s, &h, error);
 }
 
 /*
@@ -1156,7 +1758,7 @@ gboolean store_add_hr(store *s, int64_t user, int64_t t_ms, double bpm,
  * a kind named in text so the two C enums can never collide in it.
  */
 struct env_kind_info {
-	const char *name;
+	uint8_t index; /* in env_names */
 	double min, max;
 };
 
@@ -1165,10 +1767,10 @@ static bool state_kind_info(enum store_state_kind kind,
 {
 	switch (kind) {
 	case STORE_STATE_BED:
-		*ret = (struct env_kind_info){ "bed", 0, 1 };
+		*ret = (struct env_kind_info){ 0, 0, 1 };
 		return true;
 	case STORE_STATE_MOTION:
-		*ret = (struct env_kind_info){ "motion", 0, 1 };
+		*ret = (struct env_kind_info){ 1, 0, 1 };
 		return true;
 	default:
 		return false;
@@ -1179,36 +1781,32 @@ static bool env_kind_info(enum store_env_kind kind, struct env_kind_info *ret)
 {
 	switch (kind) {
 	case STORE_ENV_TEMPERATURE_C:
-		*ret = (struct env_kind_info){ "temperature_c", -273.15, 1000 };
+		*ret = (struct env_kind_info){ 2, -273.15, 1000 };
 		return true;
 	case STORE_ENV_HUMIDITY_PCT:
-		*ret = (struct env_kind_info){ "humidity_pct", 0, 100 };
+		*ret = (struct env_kind_info){ 3, 0, 100 };
 		return true;
 	case STORE_ENV_CO2_PPM:
-		*ret = (struct env_kind_info){ "co2_ppm", 0, 1e6 };
+		*ret = (struct env_kind_info){ 4, 0, 1e6 };
 		return true;
 	case STORE_ENV_ILLUMINANCE_LX:
-		*ret = (struct env_kind_info){ "illuminance_lx", 0, 1e6 };
+		*ret = (struct env_kind_info){ 5, 0, 1e6 };
 		return true;
 	default:
 		return false;
 	}
 }
 
-static gboolean add_env_row(store *s, int64_t user, const char *kind,
-			    int64_t t_ms, double value, GError **error)
+static gboolean add_env_row(store *s, int64_t user, uint8_t kind, int64_t t_ms,
+			    double value, GError **error)
 {
-	sqlite3_stmt *st = s->stmts[STMT_ADD_ENV];
+	struct held_row h = {
+		.t_ms = t_ms, .v0 = value, .kind = HELD_ENV, .sub = kind
+	};
 
-	if (!tx_begin(s, error))
+	if (!held_user(user, &h.user, error))
 		return FALSE;
-	sqlite3_bind_int64(st, 1, user);
-	sqlite3_bind_text(st, 2, kind, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 3, t_ms);
-	sqlite3_bind_double(st, 4, value);
-	if (!batch_insert(s, st, "adding a sensor reading", error))
-		return FALSE;
-	return batch_row_added(s, error);
+	return batch_add(s, &h, error);
 }
 
 gboolean store_add_state(store *s, int64_t user, enum store_state_kind kind,
@@ -1218,7 +1816,7 @@ gboolean store_add_state(store *s, int64_t user, enum store_state_kind kind,
 
 	if (!state_kind_info(kind, &info))
 		return invalid(error, "unknown state kind %d", (int)kind);
-	return add_env_row(s, user, info.name, t_ms, on ? 1.0 : 0.0, error);
+	return add_env_row(s, user, info.index, t_ms, on ? 1.0 : 0.0, error);
 }
 
 gboolean store_add_env(store *s, int64_t user, enum store_env_kind kind,
@@ -1228,16 +1826,23 @@ gboolean store_add_env(store *s, int64_t user, enum store_env_kind kind,
 
 	if (!env_kind_info(kind, &info))
 		return invalid(error, "unknown environment kind %d", (int)kind);
-	if (!check_range(value, info.min, info.max, false, info.name, error))
+	if (!check_range(value, info.min, info.max, false,
+			 env_names[info.index], error))
 		return FALSE;
-	return add_env_row(s, user, info.name, t_ms, value, error);
+	return add_env_row(s, user, info.index, t_ms, value, error);
 }
 
 gboolean store_add_body(store *s, int64_t user, int64_t t_ms, double weight_kg,
 			double body_fat_pct, double impedance_ohm,
 			GError **error)
 {
-	sqlite3_stmt *st = s->stmts[STMT_ADD_BODY];
+	struct held_row h = {
+		.t_ms = t_ms,
+		.v0 = weight_kg,
+		.v1 = body_fat_pct,
+		.v2 = impedance_ohm,
+		.kind = HELD_BODY,
+	};
 
 	if (!check_range(weight_kg, 0, WEIGHT_KG_MAX, true, "weight_kg",
 			 error) ||
@@ -1248,22 +1853,21 @@ gboolean store_add_body(store *s, int64_t user, int64_t t_ms, double weight_kg,
 	if (!metric_present(weight_kg) && !metric_present(body_fat_pct) &&
 	    !metric_present(impedance_ohm))
 		return invalid(error, "a body reading without any value");
-	if (!tx_begin(s, error))
+	if (!held_user(user, &h.user, error))
 		return FALSE;
-	sqlite3_bind_int64(st, 1, user);
-	sqlite3_bind_int64(st, 2, t_ms);
-	bind_metric(st, 3, weight_kg);
-	bind_metric(st, 4, body_fat_pct);
-	bind_metric(st, 5, impedance_ohm);
-	if (!batch_insert(s, st, "adding a body reading", error))
-		return FALSE;
-	return batch_row_added(s, error);
+	return batch_add(s, &h, error);
 }
 
 gboolean store_add_checkin(store *s, int64_t user, int64_t t_ms, double mood,
 			   double soreness, double energy, GError **error)
 {
-	sqlite3_stmt *st = s->stmts[STMT_ADD_CHECKIN];
+	struct held_row h = {
+		.t_ms = t_ms,
+		.v0 = mood,
+		.v1 = soreness,
+		.v2 = energy,
+		.kind = HELD_CHECKIN,
+	};
 
 	if (!check_range(mood, CHECKIN_MIN, CHECKIN_MAX, true, "mood", error) ||
 	    !check_range(soreness, CHECKIN_MIN, CHECKIN_MAX, true, "soreness",
@@ -1274,16 +1878,9 @@ gboolean store_add_checkin(store *s, int64_t user, int64_t t_ms, double mood,
 	if (!metric_present(mood) && !metric_present(soreness) &&
 	    !metric_present(energy))
 		return invalid(error, "a check-in without any value");
-	if (!tx_begin(s, error))
+	if (!held_user(user, &h.user, error))
 		return FALSE;
-	sqlite3_bind_int64(st, 1, user);
-	sqlite3_bind_int64(st, 2, t_ms);
-	bind_metric(st, 3, mood);
-	bind_metric(st, 4, soreness);
-	bind_metric(st, 5, energy);
-	if (!batch_insert(s, st, "adding a check-in", error))
-		return FALSE;
-	return batch_row_added(s, error);
+	return batch_add(s, &h, error);
 }
 
 static gboolean prune_table(store *s, enum stmt_id id, int64_t cutoff_ms,
@@ -1299,11 +1896,14 @@ gboolean store_prune(store *s, int64_t now_ms, GError **error)
 {
 	int64_t cutoff_ms = now_ms - s->opts.retention_days * MS_PER_DAY;
 
+	if (!check_available(s, error))
+		return FALSE;
 	if (!tx_begin(s, error) ||
 	    !prune_table(s, STMT_PRUNE_RR, cutoff_ms, error) ||
-	    !prune_table(s, STMT_PRUNE_HR, cutoff_ms, error))
-		return FALSE;
-	return tx_commit(s, error);
+	    !prune_table(s, STMT_PRUNE_HR, cutoff_ms, error) ||
+	    !tx_commit(s, error))
+		return write_failed(s);
+	return TRUE;
 }
 
 /* --- reading spans ------------------------------------------------------- */
@@ -1326,11 +1926,14 @@ static gboolean load_rr(store *s, int64_t user, int64_t from_ms, int64_t to_ms,
 	bind_span(st, user, from_ms, to_ms);
 	while ((rc = step_row(s, st, "loading RR intervals", error)) > 0) {
 		struct rr_sample v;
+		GError *bad = NULL;
 
 		if (!row_int(&r, 1, INT64_MIN, INT64_MAX, false, 0, &v.t_ms,
-			     error) ||
-		    !row_real(&r, 2, 0, RR_MS_MAX, false, &v.rr_ms, error))
-			return FALSE;
+			     &bad) ||
+		    !row_real(&r, 2, 0, RR_MS_MAX, false, &v.rr_ms, &bad)) {
+			skip_row(s, &r, bad);
+			continue;
+		}
 		g_array_append_val(ret, v);
 	}
 	return rc == 0;
@@ -1346,11 +1949,14 @@ static gboolean load_hr(store *s, int64_t user, int64_t from_ms, int64_t to_ms,
 	bind_span(st, user, from_ms, to_ms);
 	while ((rc = step_row(s, st, "loading heart rates", error)) > 0) {
 		struct hr_sample v;
+		GError *bad = NULL;
 
 		if (!row_int(&r, 1, INT64_MIN, INT64_MAX, false, 0, &v.t_ms,
-			     error) ||
-		    !row_real(&r, 2, 0, BPM_MAX, false, &v.bpm, error))
-			return FALSE;
+			     &bad) ||
+		    !row_real(&r, 2, 0, BPM_MAX, false, &v.bpm, &bad)) {
+			skip_row(s, &r, bad);
+			continue;
+		}
 		g_array_append_val(ret, v);
 	}
 	return rc == 0;
@@ -1365,17 +1971,19 @@ static gboolean read_states(store *s, sqlite3_stmt *st, GArray *ret,
 
 	while ((rc = step_row(s, st, "loading sensor states", error)) > 0) {
 		struct state_sample v;
+		GError *bad = NULL;
 		double value;
 
 		if (!row_int(&r, 2, INT64_MIN, INT64_MAX, false, 0, &v.t_ms,
-			     error) ||
-		    !row_real(&r, 3, 0, 1, false, &value, error))
-			return FALSE;
-		if (value != 0 && value != 1)
-			return row_fail(&r, 3, error,
-					"%g is a state neither on (1) nor "
-					"off (0)",
-					value);
+			     &bad) ||
+		    !row_real(&r, 3, 0, 1, false, &value, &bad) ||
+		    (value != 0 && value != 1 &&
+		     !row_fail(&r, 3, &bad,
+			       "%g is a state neither on (1) nor off (0)",
+			       value))) {
+			skip_row(s, &r, bad);
+			continue;
+		}
 		v.on = value == 1;
 		g_array_append_val(ret, v);
 	}
@@ -1417,13 +2025,16 @@ static gboolean load_weights(store *s, int64_t user, int64_t from_ms,
 	bind_span(st, user, from_ms, to_ms);
 	while ((rc = step_row(s, st, "loading weights", error)) > 0) {
 		struct weight_sample v;
+		GError *bad = NULL;
 
 		if (!row_int(&r, 1, INT64_MIN, INT64_MAX, false, 0, &v.t_ms,
-			     error) ||
+			     &bad) ||
 		    !row_real(&r, 2, 0, WEIGHT_KG_MAX, false, &v.weight_kg,
-			      error) ||
-		    !row_real(&r, 3, 0, 100, true, &v.body_fat_pct, error))
-			return FALSE;
+			      &bad) ||
+		    !row_real(&r, 3, 0, 100, true, &v.body_fat_pct, &bad)) {
+			skip_row(s, &r, bad);
+			continue;
+		}
 		g_array_append_val(ret, v);
 	}
 	return rc == 0;
@@ -1439,16 +2050,19 @@ static gboolean load_checkins(store *s, int64_t user, int64_t from_ms,
 	bind_span(st, user, from_ms, to_ms);
 	while ((rc = step_row(s, st, "loading check-ins", error)) > 0) {
 		struct checkin_sample v;
+		GError *bad = NULL;
 
 		if (!row_int(&r, 1, INT64_MIN, INT64_MAX, false, 0, &v.t_ms,
-			     error) ||
+			     &bad) ||
 		    !row_real(&r, 2, CHECKIN_MIN, CHECKIN_MAX, true, &v.mood,
-			      error) ||
+			      &bad) ||
 		    !row_real(&r, 3, CHECKIN_MIN, CHECKIN_MAX, true,
-			      &v.soreness, error) ||
+			      &v.soreness, &bad) ||
 		    !row_real(&r, 4, CHECKIN_MIN, CHECKIN_MAX, true, &v.energy,
-			      error))
-			return FALSE;
+			      &bad)) {
+			skip_row(s, &r, bad);
+			continue;
+		}
 		g_array_append_val(ret, v);
 	}
 	return rc == 0;
@@ -1576,10 +2190,12 @@ static gboolean check_night(const struct night_metrics *m, GError **error)
 gboolean store_put_night(store *s, int64_t user, const struct night_metrics *m,
 			 GError **error)
 {
-	if (!check_night(m, error) || !tx_begin(s, error) ||
-	    !put_night_row(s, user, m, error))
+	if (!check_night(m, error) || !check_available(s, error))
 		return FALSE;
-	return tx_commit(s, error);
+	if (!tx_begin(s, error) || !put_night_row(s, user, m, error) ||
+	    !tx_commit(s, error))
+		return write_failed(s);
+	return TRUE;
 }
 
 static gboolean read_night(const struct row *r, struct night_metrics *ret,
@@ -1636,10 +2252,11 @@ gboolean store_get_nights(store *s, int64_t user, int32_t from_day,
 	sqlite3_bind_int(st, 3, to_day);
 	while ((rc = step_row(s, st, "loading nights", error)) > 0) {
 		struct night_metrics m;
+		GError *bad = NULL;
 
-		if (!read_night(&r, &m, error)) {
-			rc = -1;
-			break;
+		if (!read_night(&r, &m, &bad)) {
+			skip_row(s, &r, bad);
+			continue;
 		}
 		g_array_append_val(ret, m);
 	}
@@ -1697,9 +2314,12 @@ gboolean store_put_result(store *s, int64_t user, const struct store_result *r,
 		return FALSE;
 	if (r->state_json && !g_utf8_validate(r->state_json, -1, NULL))
 		return invalid(error, "state_json is not valid UTF-8");
-	if (!tx_begin(s, error) || !put_result_row(s, user, r, error))
+	if (!check_available(s, error))
 		return FALSE;
-	return tx_commit(s, error);
+	if (!tx_begin(s, error) || !put_result_row(s, user, r, error) ||
+	    !tx_commit(s, error))
+		return write_failed(s);
+	return TRUE;
 }
 
 static void result_clear(void *data)
@@ -1754,10 +2374,11 @@ gboolean store_get_results(store *s, int64_t user, int32_t from_day,
 	sqlite3_bind_int(st, 3, to_day);
 	while ((rc = step_row(s, st, "loading results", error)) > 0) {
 		struct store_result v;
+		GError *bad = NULL;
 
-		if (!read_result(&r, &v, error)) {
-			rc = -1;
-			break;
+		if (!read_result(&r, &v, &bad)) {
+			skip_row(s, &r, bad);
+			continue;
 		}
 		g_array_append_val(ret, v);
 	}
@@ -1802,10 +2423,13 @@ gboolean store_mark_alerted(store *s, int64_t user, int32_t day,
 			G_SIZEOF_MEMBER(struct store_result, alerted_state),
 			true, "alerted_state", error))
 		return FALSE;
-	if (!tx_begin(s, error) ||
-	    !mark_alerted_row(s, user, day, alerted_ms, alerted_state, error))
+	if (!check_available(s, error))
 		return FALSE;
-	return tx_commit(s, error);
+	if (!tx_begin(s, error) ||
+	    !mark_alerted_row(s, user, day, alerted_ms, alerted_state, error) ||
+	    !tx_commit(s, error))
+		return write_failed(s);
+	return TRUE;
 }
 
 /* --- outbox -------------------------------------------------------------- */
@@ -1850,11 +2474,13 @@ gboolean store_outbox_add(store *s, const char *topic, const void *payload,
 		return invalid(error, "a payload of %zu bytes at NULL", len);
 	if (qos < 0 || qos > 2)
 		return invalid(error, "QoS %d", qos);
+	if (!check_available(s, error))
+		return FALSE;
 	if (!tx_begin(s, error) ||
 	    !outbox_insert(s, topic, payload, len, qos, retain, created_ms, &id,
 			   error) ||
 	    !tx_commit(s, error))
-		return FALSE;
+		return write_failed(s);
 	if (ret_id)
 		*ret_id = id;
 	return TRUE;
@@ -1903,10 +2529,11 @@ gboolean store_outbox_pending(store *s, int64_t after_id, unsigned limit,
 	sqlite3_bind_int64(st, 2, limit);
 	while ((rc = step_row(s, st, "loading queued messages", error)) > 0) {
 		struct store_outbox_row *row = NULL;
+		GError *bad = NULL;
 
-		if (!read_outbox_row(&r, &row, error)) {
-			rc = -1;
-			break;
+		if (!read_outbox_row(&r, &row, &bad)) {
+			skip_row(s, &r, bad);
+			continue;
 		}
 		g_ptr_array_add(ret, row);
 	}
@@ -1917,26 +2544,17 @@ gboolean store_outbox_pending(store *s, int64_t after_id, unsigned limit,
 	return TRUE;
 }
 
-static gboolean mark_sent_row(store *s, int64_t id, int64_t sent_ms,
-			      GError **error)
-{
-	g_autoptr(stmt_lease) st = s->stmts[STMT_OUTBOX_MARK_SENT];
-
-	sqlite3_bind_int64(st, 1, id);
-	sqlite3_bind_int64(st, 2, sent_ms);
-	if (!step_done(s, st, "marking a message sent", error))
-		return FALSE;
-	if (sqlite3_changes(s->db) == 0)
-		return invalid(error, "no queued message %" PRId64, id);
-	return TRUE;
-}
-
 gboolean store_outbox_mark_sent(store *s, int64_t id, int64_t sent_ms,
 				GError **error)
 {
-	if (!tx_begin(s, error) || !mark_sent_row(s, id, sent_ms, error))
-		return FALSE;
-	return batch_row_added(s, error);
+	struct held_row h = { .t_ms = id,
+			      .v0 = (double)sent_ms,
+			      .kind = HELD_SENT };
+
+	/* sent_ms rides in a double: exact to 2^53 ms, past year 285,000. */
+	if (sent_ms < 0 || sent_ms > (INT64_C(1) << 53))
+		return invalid(error, "sent_ms %" PRId64, sent_ms);
+	return batch_add(s, &h, error);
 }
 
 static gboolean outbox_prune_rows(store *s, int64_t before_ms, GError **error)
@@ -1949,9 +2567,23 @@ static gboolean outbox_prune_rows(store *s, int64_t before_ms, GError **error)
 
 gboolean store_outbox_prune(store *s, int64_t before_ms, GError **error)
 {
-	if (!tx_begin(s, error) || !outbox_prune_rows(s, before_ms, error))
+	if (!check_available(s, error))
 		return FALSE;
-	return tx_commit(s, error);
+	if (!tx_begin(s, error) || !outbox_prune_rows(s, before_ms, error) ||
+	    !tx_commit(s, error))
+		return write_failed(s);
+	return TRUE;
+}
+
+gboolean store_outbox_backlog(store *s, uint64_t *ret_rows, GError **error)
+{
+	g_autoptr(stmt_lease) st = s->stmts[STMT_OUTBOX_BACKLOG];
+	int rc = step_row(s, st, "counting queued messages", error);
+
+	if (rc < 0)
+		return FALSE;
+	*ret_rows = rc > 0 ? (uint64_t)MAX(sqlite3_column_int64(st, 0), 0) : 0;
+	return TRUE;
 }
 
 /* --- devices ------------------------------------------------------------- */
@@ -1986,9 +2618,13 @@ gboolean store_put_device(store *s, const struct store_device *d,
 		return invalid(error, "battery %d %%", d->battery_pct);
 	if (d->user < 0)
 		return invalid(error, "user %" PRId64, d->user);
-	if (!tx_begin(s, error) || !put_device_row(s, d, error))
+	/* Not held: the next state replaces it anyway. */
+	if (!check_available(s, error))
 		return FALSE;
-	return batch_row_added(s, error);
+	if (!tx_begin(s, error) || !put_device_row(s, d, error) ||
+	    !batch_row_added(s, error))
+		return write_failed(s);
+	return TRUE;
 }
 
 /* --- readings held while the wall clock is not trusted ------------------- */
@@ -2065,7 +2701,8 @@ static int instant_taken(store *s, const struct store_reading *r, int64_t t_ms,
 		if (id == STMT_FIND_ENV) {
 			if (!reading_env_kind(r, &info))
 				return 0; /* refused by store_add_* */
-			sqlite3_bind_text(st, 2, info.name, -1, SQLITE_STATIC);
+			sqlite3_bind_text(st, 2, env_names[info.index], -1,
+					  SQLITE_STATIC);
 			sqlite3_bind_int64(st, 3, t_ms);
 		} else {
 			sqlite3_bind_int64(st, 2, t_ms);
@@ -2125,7 +2762,8 @@ gboolean store_hold_reading(store *s, const char *boot_id, int64_t mono_ms,
 	sqlite3_stmt *st = s->stmts[STMT_HOLD_ADD];
 
 	if (!check_text(boot_id, 64, false, "boot_id", error) ||
-	    !check_reading_kind(r, error) || !tx_begin(s, error))
+	    !check_reading_kind(r, error) || !check_available(s, error) ||
+	    !tx_begin(s, error))
 		return FALSE;
 	sqlite3_bind_text(st, 1, boot_id, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 2, mono_ms);
@@ -2134,8 +2772,12 @@ gboolean store_hold_reading(store *s, const char *boot_id, int64_t mono_ms,
 	sqlite3_bind_int(st, 5, r->sub);
 	for (int i = 0; i < 3; i++)
 		bind_metric(st, 6 + i, r->v[i]);
-	if (!batch_insert(s, st, "holding a reading", error))
-		return FALSE;
+	{
+		g_autoptr(stmt_lease) lease = st;
+
+		if (!step_done(s, lease, "holding a reading", error))
+			return FALSE;
+	}
 	return batch_row_added(s, error);
 }
 
@@ -2194,7 +2836,7 @@ static void held_rollback(store *s)
 	s->pending_rows = 0;
 }
 
-struct held_row {
+struct clock_held_row {
 	int64_t id;
 	int64_t mono_ms;
 	struct store_reading reading;
@@ -2218,7 +2860,7 @@ static gboolean load_held(store *s, const char *boot_id, GArray *ret,
 	sqlite3_bind_text(st, 1, boot_id, -1, SQLITE_STATIC);
 	sqlite3_bind_int(st, 2, HELD_FILE_CHUNK);
 	while ((rc = step_row(s, st, "loading held readings", error)) > 0) {
-		struct held_row h = { 0 };
+		struct clock_held_row h = { 0 };
 		int64_t kind, sub;
 
 		if (!row_int(&r, 0, 1, INT64_MAX, false, 0, &h.id, error) ||
@@ -2244,7 +2886,7 @@ static gboolean load_held(store *s, const char *boot_id, GArray *ret,
 /* Files one held row: deleted first, so that the batch (which commits only
  * after an insert) never holds the one without the other. */
 static gboolean file_held_row(store *s, sqlite3_stmt *del,
-			      const struct held_row *h, int64_t offset_ms,
+			      const struct clock_held_row *h, int64_t offset_ms,
 			      bool *ret_refused, GError **error)
 {
 	GError *local = NULL;
@@ -2273,7 +2915,7 @@ gboolean store_held_file(store *s, const char *boot_id,
 	g_autoptr(sqlite3_stmt) del =
 	    prepare_rare(s, "DELETE FROM held WHERE id = ?1", error);
 	g_autoptr(GArray) rows =
-	    g_array_new(FALSE, FALSE, sizeof(struct held_row));
+	    g_array_new(FALSE, FALSE, sizeof(struct clock_held_row));
 	uint64_t filed = 0, refused = 0;
 
 	*ret_filed = *ret_refused = 0;
@@ -2293,7 +2935,7 @@ gboolean store_held_file(store *s, const char *boot_id,
 
 			if (!file_held_row(
 				s, del,
-				&g_array_index(rows, struct held_row, i),
+				&g_array_index(rows, struct clock_held_row, i),
 				wall_minus_mono_ms, &no, error)) {
 				held_rollback(s);
 				return FALSE;
@@ -2397,10 +3039,12 @@ gboolean store_newest_reading_ms(store *s, int64_t *ret_ms, GError **error)
 			return FALSE;
 	/* Both enums count up from 1 without gaps. */
 	for (int k = 1; state_kind_info((enum store_state_kind)k, &info); k++)
-		if (!newest_of(s, env_sql, info.name, &newest, error))
+		if (!newest_of(s, env_sql, env_names[info.index], &newest,
+			       error))
 			return FALSE;
 	for (int k = 1; env_kind_info((enum store_env_kind)k, &info); k++)
-		if (!newest_of(s, env_sql, info.name, &newest, error))
+		if (!newest_of(s, env_sql, env_names[info.index], &newest,
+			       error))
 			return FALSE;
 	*ret_ms = newest;
 	return TRUE;

@@ -20,6 +20,11 @@
  * with it. Each reading has a natural key (user, time[, kind]): the same
  * reading stored twice is stored once.
  *
+ * When the disk cannot take a write (full, gone read-only, an I/O error,
+ * the file locked by another program), no reading is lost while memory
+ * lasts: see "storage health" below. A stored row that does not read back
+ * is skipped and reported, not an error: see "damaged rows".
+ *
  * Errors are GErrors in STORE_ERROR; nothing here logs.
  */
 
@@ -34,6 +39,8 @@ enum store_error_code {
 	STORE_ERROR_INVALID, /* an argument out of range */
 	STORE_ERROR_CORRUPT, /* a stored row has an unexpected type or value;
 				the message names table, column and row */
+	STORE_ERROR_UNAVAILABLE, /* writes are failing (store_get_health):
+				    nothing was written; try again later */
 };
 
 typedef struct store store;
@@ -42,16 +49,31 @@ struct store_options {
 	unsigned batch_rows; /* default 1000 (0: default) */
 	int64_t batch_ms;    /* default 30000 (0: default) */
 	int retention_days;  /* raw RR and HR kept; default 90 (0: default) */
-	/* Monotonic milliseconds for the batch age; NULL: g_get_monotonic_time.
-	 */
+	/* Monotonic milliseconds for the batch age and the retries; NULL:
+	 * g_get_monotonic_time. */
 	int64_t (*now_ms)(void *user_data);
 	void *now_user_data;
+	/* Readings held in memory while writes fail; 0: STORE_HOLD_MAX_ROWS.
+	 */
+	unsigned hold_max_rows;
+	/* How long a write waits for another program's lock before it counts
+	 * as failed; 0: 5000. */
+	int busy_timeout_ms;
+	/*
+	 * Called (may be NULL) when writes start failing and when they work
+	 * again, from inside the store call that found out: it may read
+	 * store_get_health(), and must not call anything else of the store.
+	 */
+	void (*health_changed)(void *health_data);
+	void *health_data;
 };
 
 /*
  * Opens (creating, mode 0600) and migrates the database at @path; @opts may
- * be NULL for defaults. Refuses a database whose schema is newer than this
- * program knows. Returns NULL with @error set on failure.
+ * be NULL for defaults. Refuses a file that is not an SQLite database, a
+ * database with tables that are not ours, and a schema newer than this
+ * program knows, each with a message that says so. Returns NULL with @error
+ * set on failure.
  */
 store *store_open(const char *path, const struct store_options *opts,
 		  GError **error);
@@ -70,11 +92,29 @@ int store_schema_version(store *s);
  */
 const char *store_migration_sql(int version);
 
-/* Commits the open batch now (shutdown, before a query that must see it). */
+/*
+ * Commits the open batch now (shutdown, before a query that must see it);
+ * while writes are failing, tries to write the held readings at once,
+ * whatever the backoff says. FALSE with @error when readings are still not
+ * written (the message says how many and why).
+ */
 gboolean store_flush(store *s, GError **error);
 
-/* Commits the open batch if it is batch_ms old; for a periodic timer. */
+/*
+ * For a periodic timer: commits the open batch if it is batch_ms old, and
+ * while writes are failing, retries when the backoff has passed. A storage
+ * failure is not an error here (store_get_health reports it); FALSE only
+ * for another failure.
+ */
 gboolean store_tick(store *s, GError **error);
+
+/*
+ * Whether the database can be written now: a small write of the schema
+ * version, committed. At start-up, so that a disk that cannot be written
+ * is a clear error (naming the cause) rather than a daemon that stores
+ * nothing. Does not change the health state.
+ */
+gboolean store_check_writable(store *s, GError **error);
 
 struct store_stats {
 	uint64_t commits;	 /* transactions committed since open */
@@ -84,6 +124,80 @@ struct store_stats {
 
 /* Fills @ret with the counters since store_open. */
 void store_get_stats(store *s, struct store_stats *ret);
+
+/* --- storage health ---------------------------------------------------- */
+
+/*
+ * When a write fails for a storage reason (the disk full, the file system
+ * read-only, an I/O error, the file locked by another program past the
+ * busy timeout, a damaged file), the transaction is rolled back and its raw
+ * readings (store_add_* and store_outbox_mark_sent) are held in memory, and
+ * so is every one added after it, without touching the disk. store_tick
+ * retries 1 s after the failure, then after 2, 4, ... at most 60 s apart
+ * (store_flush at once): one transaction writes everything held. At most
+ * hold_max_rows readings are held (STORE_HOLD_MAX_ROWS: 80,000 readings,
+ * 3.2 MB, five and a half hours of two heart-rate straps, a heart rate and
+ * an RR interval a second each); beyond that the oldest go, 1 % at a time,
+ * counted. Nights, results, outbox rows and device states
+ * are not held: while writes fail they are refused at once
+ * (STORE_ERROR_UNAVAILABLE), and their callers try again later.
+ */
+#define STORE_HOLD_MAX_ROWS  80000u
+#define STORE_RETRY_FIRST_MS 1000
+#define STORE_RETRY_MAX_MS   60000
+
+/* The last failure that ended. */
+struct store_outage {
+	int64_t duration_ms;   /* from the first failed write to the
+				  write that worked */
+	uint64_t written_rows; /* held readings that write committed */
+	uint64_t dropped_rows; /* held readings dropped (the oldest) */
+};
+
+struct store_health {
+	bool failing;		  /* writes fail; readings are held */
+	const char *cause;	  /* "disk full", "read-only", ... (static);
+				     NULL while not failing */
+	const char *detail;	  /* SQLite's message and the system's, for
+				     the log; borrowed until the next call;
+				     "" while not failing */
+	int64_t failing_since_ms; /* now_ms() clock; 0 while not failing */
+	int64_t next_retry_ms;	  /* now_ms() clock */
+	unsigned held_rows;	  /* readings in memory now */
+	uint64_t dropped_rows;	  /* dropped in this failure so far */
+	uint64_t attempts;	  /* retries in this failure so far */
+	uint64_t outages;	  /* failures that ended since open */
+	struct store_outage last_outage;
+};
+
+void store_get_health(store *s, struct store_health *ret);
+
+/* --- damaged rows ------------------------------------------------------- */
+
+/*
+ * A stored row that does not read back (a value of the wrong type or out
+ * of range: a damaged file, a hand edit) is skipped by the reader, which
+ * goes on with the rest, and is recorded here for the owner to report.
+ * Nights and results are derived: the owner computes them again from the
+ * raw readings (derived is true). A raw reading, an outbox row or a user
+ * is only skipped.
+ */
+#define STORE_DAMAGE_MAX 64
+
+struct store_damage {
+	char table[16];
+	int64_t user;	   /* the row's user_id; 0 when it does not say */
+	int32_t day;	   /* nights and results: the row's day; else -1 */
+	bool derived;	   /* a night or a result */
+	char message[256]; /* table, column, row and what is wrong */
+};
+
+/*
+ * Appends the damaged rows found since the last call to @ret (struct
+ * store_damage), oldest first, at most STORE_DAMAGE_MAX, and forgets them;
+ * returns how many more were found and not kept.
+ */
+uint64_t store_take_damage(store *s, GArray *ret);
 
 /* The id of the person @name, created on first use. */
 gboolean store_user_id(store *s, const char *name, int64_t *ret_id,
@@ -133,6 +247,9 @@ gboolean store_add_checkin(store *s, int64_t user, int64_t t_ms, double mood,
 gboolean store_prune(store *s, int64_t now_ms, GError **error);
 
 /* --- reading them back ------------------------------------------------ */
+
+/* Every reader below skips a row that does not read back and records it
+ * for store_take_damage(); it fails only when SQLite does. */
 
 /* Samples of one person in a span; each GArray holds the named struct. */
 struct store_span {
@@ -241,6 +358,8 @@ gboolean store_outbox_mark_sent(store *s, int64_t id, int64_t sent_ms,
 				GError **error);
 /* Deletes sent rows sent before @before_ms. */
 gboolean store_outbox_prune(store *s, int64_t before_ms, GError **error);
+/* How many rows are not sent yet (the backlog the broker has to take). */
+gboolean store_outbox_backlog(store *s, uint64_t *ret_rows, GError **error);
 
 /* --- devices ----------------------------------------------------------- */
 

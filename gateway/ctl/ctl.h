@@ -25,6 +25,7 @@ int ctl_history(int argc, char **argv);
 int ctl_export(int argc, char **argv);
 int ctl_scan(int argc, char **argv);
 int ctl_watch(int argc, char **argv);
+int ctl_status(int argc, char **argv);
 
 /*
  * Prints "recoveryctl COMMAND: MESSAGE" and @usage to stderr; returns
@@ -66,6 +67,13 @@ gboolean ctl_parse_options(const struct ctl_command *command,
  * returns NULL (never creates an empty database by mistake).
  */
 store *ctl_open_existing_store(const char *command, const char *db);
+
+/*
+ * Says on stderr ("recoveryctl COMMAND: skipped a damaged row: ...") which
+ * rows the store left out of what was read because they do not read back;
+ * returns how many.
+ */
+uint64_t ctl_report_damage(const char *command, store *s);
 
 /*
  * The id of the existing person @name (@ret_id may be NULL); FALSE with an

@@ -14,10 +14,29 @@ store *ctl_open_existing_store(const char *command, const char *db)
 		return NULL;
 	}
 	s = store_open(db, NULL, &error);
+	/* The store's message starts with the path. */
 	if (!s)
-		fprintf(stderr, "recoveryctl %s: %s: %s\n", command, db,
+		fprintf(stderr, "recoveryctl %s: %s\n", command,
 			error->message);
 	return s;
+}
+
+uint64_t ctl_report_damage(const char *command, store *s)
+{
+	g_autoptr(GArray) found =
+	    g_array_new(FALSE, FALSE, sizeof(struct store_damage));
+	uint64_t more = store_take_damage(s, found);
+
+	for (guint i = 0; i < found->len; i++)
+		fprintf(stderr, "recoveryctl %s: skipped a damaged row: %s\n",
+			command,
+			g_array_index(found, struct store_damage, i).message);
+	if (more)
+		fprintf(stderr,
+			"recoveryctl %s: and %" G_GUINT64_FORMAT
+			" more damaged rows\n",
+			command, more);
+	return found->len + more;
 }
 
 gboolean ctl_find_user(store *s, const char *name, int64_t *ret_id,

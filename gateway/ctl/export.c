@@ -339,5 +339,8 @@ int ctl_export(int argc, char **argv)
 		text = json_text_from_node(root);
 		printf("%s\n", text);
 	}
+	/* An export that left rows out is no full copy: say so. */
+	if (ctl_report_damage("export", s))
+		return CTL_EXIT_FAILED;
 	return CTL_EXIT_OK;
 }

@@ -216,5 +216,7 @@ int ctl_history(int argc, char **argv)
 		printf("no results for %s yet\n", user);
 	else
 		print_table(rows, results->len - first);
+	/* Shown without them; the daemon computes them again. */
+	ctl_report_damage("history", s);
 	return CTL_EXIT_OK;
 }

@@ -11,23 +11,34 @@
 
 #include <glib.h>
 
+#include "gateway/common/quote.h"
 #include "gateway/core/analyze.h"
 #include "gateway/core/clock.h"
 #include "gateway/ctl/ctl.h"
 #include "gateway/core/import.h"
 #include "gateway/core/store.h"
 
-/* Per person: the span of days the import touched. */
+/* Per person: the days whose nights the import touched. Only these are
+ * analysed: two readings years apart are two nights, not every night in
+ * between. */
 struct touched {
 	int64_t user_id;
-	int32_t first_day;
-	int32_t last_day;
+	GHashTable *days; /* GINT_TO_POINTER(day) (days since 2000 are > 0) */
 };
+
+static void touched_free(void *data)
+{
+	struct touched *t = data;
+
+	g_hash_table_unref(t->days);
+	g_free(t);
+}
 
 struct import_ctx {
 	store *s;
 	const char *db;
 	const clock_zone *zone;
+	int64_t now_ms; /* when the import began: readings after it are bad */
 	GHashTable *users; /* name -> struct touched */
 	unsigned rows;
 	unsigned skipped; /* derived rows of an export */
@@ -85,6 +96,7 @@ static gboolean file_row(struct import_ctx *ctx, const struct import_row *row,
 			 GError **error)
 {
 	struct touched *t;
+	struct store_health health;
 	int32_t day;
 
 	t = g_hash_table_lookup(ctx->users, row->user);
@@ -95,19 +107,29 @@ static gboolean file_row(struct import_ctx *ctx, const struct import_row *row,
 			return FALSE;
 		t = g_new0(struct touched, 1);
 		t->user_id = id;
-		t->first_day = INT32_MAX;
-		t->last_day = INT32_MIN;
+		t->days = g_hash_table_new(g_direct_hash, g_direct_equal);
 		g_hash_table_insert(ctx->users, g_strdup(row->user), t);
 	}
 	if (!store_row(ctx->s, t->user_id, row->kind, row->t_ms, row->value,
 		       error))
 		return FALSE;
+	/* The store holds rows it cannot write; an import has nobody to
+	 * wait for the disk: it stops and says why. */
+	store_get_health(ctx->s, &health);
+	if (health.failing) {
+		g_set_error(error, STORE_ERROR, STORE_ERROR_UNAVAILABLE,
+			    "cannot be written: %s (%s); the import stopped "
+			    "after %u rows, the last %u of them not written",
+			    health.cause, health.detail, ctx->rows + 1,
+			    health.held_rows);
+		return FALSE;
+	}
 	ctx->rows++;
 
 	/* An evening reading belongs to the next morning's night. */
 	day = clock_day_of(ctx->zone, row->t_ms);
-	t->first_day = MIN(t->first_day, day);
-	t->last_day = MAX(t->last_day, day + 1);
+	g_hash_table_add(t->days, GINT_TO_POINTER(day));
+	g_hash_table_add(t->days, GINT_TO_POINTER(day + 1));
 	return TRUE;
 }
 
@@ -121,7 +143,7 @@ static gboolean import_line(struct import_ctx *ctx, const char *line,
 {
 	struct import_row row;
 
-	if (!import_parse_row(line, &row, reason))
+	if (!import_parse_row(line, ctx->now_ms, &row, reason))
 		return FALSE;
 	if (row.derived) {
 		ctx->skipped++;
@@ -167,12 +189,12 @@ static int next_line(GIOChannel *in, const char *path, unsigned *line_no,
  * an exit status, having said what went wrong.
  */
 static int read_rr_file(GIOChannel *in, const char *path, int64_t start_ms,
-			GArray *beats)
+			int64_t now_ms, GArray *beats)
 {
 	struct import_rr_reader reader;
 	unsigned line_no = 0, bad = 0;
 
-	import_rr_reader_init(&reader, start_ms);
+	import_rr_reader_init(&reader, start_ms, now_ms);
 	for (;;) {
 		g_autofree char *line = NULL;
 		g_autofree char *reason = NULL;
@@ -265,6 +287,16 @@ static int import_csv_file(struct import_ctx *ctx, GIOChannel *in,
 			break;
 		if (r < 0)
 			return CTL_EXIT_FAILED;
+		/* A NUL would end the line early: its start would pass
+		 * for the whole row. */
+		if (strlen(line) != term) {
+			fprintf(stderr,
+				"%s:%u: a NUL byte in the line (expected "
+				"text: time,user,kind,value)\n",
+				path, line_no);
+			ctx->rejected++;
+			continue;
+		}
 		if (!g_utf8_validate(line, -1, NULL)) {
 			fprintf(stderr, "%s:%u: not UTF-8 text\n", path,
 				line_no);
@@ -287,6 +319,54 @@ static int import_csv_file(struct import_ctx *ctx, GIOChannel *in,
 		ctx->rejected++;
 	}
 	return CTL_EXIT_OK;
+}
+
+static int compare_days(const void *a, const void *b)
+{
+	int32_t x = *(const int32_t *)a, y = *(const int32_t *)b;
+
+	return (x > y) - (x < y);
+}
+
+/*
+ * Analyses the nights of the days in @t, then each run of consecutive days
+ * into results (a day's result is replayed over the stored nights before
+ * it, so a run needs no days outside it). @ret_nights counts the nights.
+ */
+static gboolean analyze_touched(store *s, const clock_zone *zone,
+				const struct touched *t, int64_t now_ms,
+				unsigned *ret_nights, GError **error)
+{
+	g_autoptr(GArray) days = g_array_new(FALSE, FALSE, sizeof(int32_t));
+	struct analyze_person person;
+	GHashTableIter iter;
+	gpointer key;
+	guint run_start = 0;
+
+	g_hash_table_iter_init(&iter, t->days);
+	while (g_hash_table_iter_next(&iter, &key, NULL)) {
+		int32_t day = GPOINTER_TO_INT(key);
+
+		g_array_append_val(days, day);
+	}
+	g_array_sort(days, compare_days);
+	analyze_person_defaults(&person, t->user_id);
+	for (guint i = 0; i < days->len; i++) {
+		int32_t day = g_array_index(days, int32_t, i);
+
+		if (!analyze_night(s, zone, &person, day, NULL, error))
+			return FALSE;
+		(*ret_nights)++;
+		if (i + 1 < days->len &&
+		    g_array_index(days, int32_t, i + 1) == day + 1)
+			continue;
+		if (!analyze_results(s, &person,
+				     g_array_index(days, int32_t, run_start),
+				     day, now_ms, NULL, NULL, error))
+			return FALSE;
+		run_start = i + 1;
+	}
+	return TRUE;
 }
 
 static const char import_usage[] =
@@ -342,6 +422,7 @@ int ctl_import(int argc, char **argv)
 	g_autoptr(GIOChannel) in = NULL;
 	g_autoptr(GArray) beats = NULL;
 	struct import_ctx ctx = { 0 };
+	int64_t now_ms = g_get_real_time() / 1000;
 	unsigned nights = 0;
 	GHashTableIter iter;
 	gpointer key, value;
@@ -364,19 +445,33 @@ int ctl_import(int argc, char **argv)
 		return ctl_usage_error("import", import_usage,
 				       "--start is for an RR file: it needs "
 				       "--user NAME");
-	if (user && !import_user_name_valid(user))
+	if (user && !import_user_name_valid(user)) {
+		g_autofree char *quoted = quote_text(user, -1, QUOTE_PLAIN);
+
 		return ctl_usage_error("import", import_usage,
-				       "--user '%s' is not a name of 1-32 "
+				       "--user %s is not a name of 1-32 "
 				       "letters, digits, '-' or '_'",
-				       user);
+				       quoted);
+	}
 	if (start) {
+		g_autofree char *quoted = quote_text(start, -1, QUOTE_PLAIN);
+		int64_t start_ms;
+
 		start_time = g_date_time_new_from_iso8601(start, NULL);
 		if (!start_time)
 			return ctl_usage_error(
 			    "import", import_usage,
-			    "--start '%s' is not ISO 8601 with an offset "
+			    "--start %s is not ISO 8601 with an offset "
 			    "(e.g. 2026-03-02T07:05:00+01:00)",
-			    start);
+			    quoted);
+		start_ms = g_date_time_to_unix(start_time) * 1000 +
+			   g_date_time_get_microsecond(start_time) / 1000;
+		if (!clock_reading_time_valid(start_ms, now_ms))
+			return ctl_usage_error(
+			    "import", import_usage,
+			    "--start %s is not a time from 2000-01-01 to a "
+			    "day from now",
+			    quoted);
 	}
 
 	zone = clock_zone_new(tz, &error);
@@ -388,28 +483,33 @@ int ctl_import(int argc, char **argv)
 		fprintf(stderr, "recoveryctl import: %s\n", error->message);
 		return CTL_EXIT_FAILED;
 	}
-	/* Bytes as they are: a bad line is one rejected row, not the end. */
+	/* Bytes as they are: a bad line is one rejected row, not the end.
+	 * Lines end at '\n' only ("\r\n" leaves a '\r' that is stripped):
+	 * GLib's guess would also end one at a NUL byte, and the start of
+	 * "60\0junk" would pass for a whole row. */
 	g_io_channel_set_encoding(in, NULL, NULL);
+	g_io_channel_set_line_term(in, "\n", 1);
 	if (start_time) {
 		beats = g_array_new(FALSE, FALSE, sizeof(struct rr_sample));
 		status = read_rr_file(
 		    in, files[0],
 		    g_date_time_to_unix(start_time) * 1000 +
 			g_date_time_get_microsecond(start_time) / 1000,
-		    beats);
+		    now_ms, beats);
 		if (status != CTL_EXIT_OK)
 			return status;
 	}
 	s = store_open(db, NULL, &error);
 	if (!s) {
-		fprintf(stderr, "recoveryctl import: %s: %s\n", db,
-			error->message);
+		/* The store's message starts with the path. */
+		fprintf(stderr, "recoveryctl import: %s\n", error->message);
 		return CTL_EXIT_FAILED;
 	}
 
-	users = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+	users = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
+				      touched_free);
 	ctx = (struct import_ctx){
-		.s = s, .db = db, .zone = zone, .users = users
+		.s = s, .db = db, .zone = zone, .now_ms = now_ms, .users = users
 	};
 	if (beats)
 		status = file_rr_beats(&ctx, user, beats);
@@ -426,25 +526,15 @@ int ctl_import(int argc, char **argv)
 	g_hash_table_iter_init(&iter, users);
 	while (g_hash_table_iter_next(&iter, &key, &value)) {
 		const struct touched *t = value;
-		struct analyze_person person;
+		unsigned analysed = 0;
 
-		analyze_person_defaults(&person, t->user_id);
-		for (int32_t day = t->first_day; day <= t->last_day; day++) {
-			if (!analyze_night(s, zone, &person, day, NULL, &error))
-				break;
-			nights++;
+		if (!analyze_touched(s, zone, t, now_ms, &analysed, &error)) {
+			fprintf(stderr,
+				"recoveryctl import: analysis of %s: %s\n",
+				(const char *)key, error->message);
+			return CTL_EXIT_FAILED;
 		}
-		if (!error && !analyze_results(
-				  s, &person, t->first_day, t->last_day,
-				  g_get_real_time() / 1000, NULL, NULL, &error))
-			break;
-		if (error)
-			break;
-	}
-	if (error) {
-		fprintf(stderr, "recoveryctl import: analysis: %s\n",
-			error->message);
-		return CTL_EXIT_FAILED;
+		nights += analysed;
 	}
 
 	printf("imported %u rows for %u %s, analysed %u nights", ctx.rows,

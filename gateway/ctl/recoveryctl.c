@@ -62,6 +62,8 @@ static const struct command commands[] = {
 	  "list nearby devices recoveryd can decode", NULL },
 	{ "watch", ctl_watch, "ADDRESS [--count N]",
 	  "print a device's readings as JSON lines", NULL },
+	{ "status", ctl_status, "[--db PATH] [--broker H:P]",
+	  "what the daemon is doing (database, broker)", NULL },
 };
 
 static const struct command *find_command(const char *name)

@@ -43,6 +43,9 @@ static void check_checkin(const uint8_t *data, size_t size)
 		assert(r == -E2BIG || r == -EBADMSG || r == -EINVAL ||
 		       r == -ENODATA);
 		assert(reason && *reason && !strchr(reason, '\n'));
+		/* Whatever was sent, the reason quotes at most 64 bytes of
+		 * it (or json-glib's 80 characters of its parse error). */
+		assert(strlen(reason) < 400);
 		assert(g_utf8_validate(reason, -1, NULL));
 		assert(c.mood == -1 && c.soreness == -1 && c.energy == -1);
 	}

@@ -40,12 +40,12 @@ static void disconnected(void *data, const GError *reason)
 }
 
 static void message(void *data, const char *topic, const void *payload,
-		    size_t len)
+		    size_t len, bool retained)
 {
 	struct outbox_wiring *w = data;
 
 	if (w->chain && w->chain->message)
-		w->chain->message(w->chain_data, topic, payload, len);
+		w->chain->message(w->chain_data, topic, payload, len, retained);
 }
 
 static void log_line(void *data, GLogLevelFlags level, const char *text)

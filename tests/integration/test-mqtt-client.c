@@ -86,7 +86,7 @@ static void on_disconnected(void *data, const GError *reason)
 }
 
 static void on_message(void *data, const char *topic, const void *payload,
-		       size_t len)
+		       size_t len, bool retained)
 {
 	struct ctx *t = data;
 	struct probe_message *m = g_new0(struct probe_message, 1);

@@ -8,9 +8,17 @@
  * check-in after the morning alert: an update only when the advice
  * changes; a held alert released by its check-in) over seeded history, and
  * the demo run from a file with only [gateway] and [mqtt].
+ *
+ * The storage faults run the database on a small tmpfs in a mount
+ * namespace of the test's own (made in main, as root; skipped otherwise):
+ * it fills up while readings stream in, or is remounted read-only.
  */
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/timex.h>
 #include <sys/un.h>
@@ -42,6 +50,7 @@ static const guint8 hrm[] = { 0x16, 62, 0xdf, 0x03 };
 
 struct world {
 	char *dir;
+	char *disk;    /* the tmpfs the database is on, or NULL */
 	int notify_fd; /* NOTIFY_SOCKET, as systemd gives it */
 	char *notify_path;
 	char *config;
@@ -57,6 +66,13 @@ static void world_free(struct world *w)
 	g_clear_pointer(&w->probe, probe_free);
 	g_clear_pointer(&w->broker, broker_free);
 	g_clear_pointer(&w->bus, standin_bus_free);
+	if (w->disk) {
+		/* Writable again first: an unmount of a busy read-only
+		 * mount would be lazy, and the tree removal would fail. */
+		mount(NULL, w->disk, NULL, MS_REMOUNT, NULL);
+		g_assert_cmpint(umount2(w->disk, MNT_DETACH), ==, 0);
+		g_free(w->disk);
+	}
 	if (w->notify_fd >= 0)
 		close(w->notify_fd);
 	g_free(w->notify_path);
@@ -81,13 +97,26 @@ static char *alert_time(int delay_s)
 	return g_date_time_format(later, "%H:%M:%S");
 }
 
-/* @alert_delay_s 0: no alert expected (one at 23:59 UTC). */
-static bool world_new(struct world *w, int alert_delay_s)
+/* Whether main made a mount namespace for the storage faults. */
+static bool have_mount_namespace;
+
+/*
+ * The world of a test: the BlueZ stand-in with a strap, a bed sensor and a
+ * foreign strap, mosquitto, a notify socket and a configuration with alice.
+ * Her morning alert comes @alert_delay_s from now (0: at 23:59 UTC, no
+ * alert expected; < 0: no alert time in the configuration). With @disk_size
+ * ("16m") the database is on a tmpfs of that size (the caller checks
+ * have_mount_namespace).
+ */
+static bool world_new_full(struct world *w, int alert_delay_s,
+			   const char *disk_size)
 {
 	const char *const topics[] = { "recovery/#", "homeassistant/#", NULL };
 	g_autoptr(GError) error = NULL;
-	g_autofree char *when =
-	    alert_delay_s ? alert_time(alert_delay_s) : g_strdup("23:59:00");
+	g_autofree char *when = alert_delay_s > 0    ? alert_time(alert_delay_s)
+				: alert_delay_s == 0 ? g_strdup("23:59:00")
+						     : g_strdup("");
+	g_autofree char *alert_line = NULL;
 	g_autofree char *text = NULL;
 	struct broker_config bc = { .allow_anonymous = true };
 
@@ -96,6 +125,10 @@ static bool world_new(struct world *w, int alert_delay_s)
 		g_test_skip("too close to midnight UTC for a same-day alert");
 		return false;
 	}
+	alert_line = *when ? g_strdup_printf("morning-alert=%s\n"
+					     "morning-latest=23:59:59\n",
+					     when)
+			   : g_strdup("");
 	w->bus = standin_bus_new_or_skip();
 	if (!w->bus)
 		return false;
@@ -118,7 +151,19 @@ static bool world_new(struct world *w, int alert_delay_s)
 	g_assert_no_error(error);
 
 	w->dir = test_tmp_dir_new("test-recoveryd-XXXXXX");
-	w->database = g_build_filename(w->dir, "recoveryd.db", NULL);
+	if (disk_size) {
+		g_autofree char *options =
+		    g_strdup_printf("size=%s,mode=0700", disk_size);
+
+		w->disk = g_build_filename(w->dir, "disk", NULL);
+		g_assert_cmpint(g_mkdir(w->disk, 0700), ==, 0);
+		if (mount("tmpfs", w->disk, "tmpfs", 0, options) != 0)
+			g_error("mounting a tmpfs on %s: %s", w->disk,
+				g_strerror(errno));
+		w->database = g_build_filename(w->disk, "recoveryd.db", NULL);
+	} else {
+		w->database = g_build_filename(w->dir, "recoveryd.db", NULL);
+	}
 	{
 		struct sockaddr_un sa = { .sun_family = AF_UNIX };
 
@@ -143,13 +188,17 @@ static bool world_new(struct world *w, int alert_delay_s)
 			       "display-name=Alice\n"
 			       "heart-rate=%s\n"
 			       "bed-sensor=%s\n"
-			       "morning-alert=%s\n"
-			       "morning-latest=23:59:59\n",
+			       "%s",
 			       w->database, broker_port(w->broker), STRAP, BED,
-			       when);
+			       alert_line);
 	g_assert_true(g_file_set_contents(w->config, text, -1, &error));
 	g_assert_no_error(error);
 	return true;
+}
+
+static bool world_new(struct world *w, int alert_delay_s)
+{
+	return world_new_full(w, alert_delay_s, NULL);
 }
 
 /* libfaketime, or NULL (with the reason given to g_test_skip). */
@@ -178,8 +227,9 @@ static void fake_clock(struct world *w, const char *spec)
 static GSubprocess *daemon_spawn(struct world *w, const char *log_name,
 				 bool fake_time)
 {
+	/* stdout too: GLib writes info and debug lines there. */
 	g_autoptr(GSubprocessLauncher) launcher =
-	    g_subprocess_launcher_new(G_SUBPROCESS_FLAGS_NONE);
+	    g_subprocess_launcher_new(G_SUBPROCESS_FLAGS_STDERR_MERGE);
 	g_autoptr(GError) error = NULL;
 	g_autofree char *log = g_build_filename(w->dir, log_name, NULL);
 	GSubprocess *p;
@@ -214,7 +264,7 @@ static GSubprocess *daemon_spawn(struct world *w, const char *log_name,
 	/* The daemon logs warnings on purpose (a refused reload): they must
 	 * not abort it as they abort this test. */
 	g_subprocess_launcher_unsetenv(launcher, "G_DEBUG");
-	g_subprocess_launcher_set_stderr_file_path(launcher, log);
+	g_subprocess_launcher_set_stdout_file_path(launcher, log);
 	p = g_subprocess_launcher_spawn(launcher, &error, g_getenv("RECOVERYD"),
 					"--config", w->config, NULL);
 	g_assert_no_error(error);
@@ -349,9 +399,11 @@ static void bed(StandinBus *bus, bool occupied)
 	(void)reply;
 }
 
-static guint stream_delivered(StandinBus *bus)
+/* Waits (at most @timeout_s) for the strap's stream of @count to end;
+ * returns how many notifications reached the daemon. */
+static guint stream_delivered(StandinBus *bus, guint count, int timeout_s)
 {
-	int64_t end = g_get_monotonic_time() + 30 * G_USEC_PER_SEC;
+	int64_t end = g_get_monotonic_time() + timeout_s * G_USEC_PER_SEC;
 	gboolean running = TRUE;
 	guint sent = 0, delivered = 0, dropped = 0;
 
@@ -369,7 +421,7 @@ static guint stream_delivered(StandinBus *bus)
 		g_usleep(50000);
 	}
 	g_assert_false(running);
-	g_assert_cmpuint(sent, ==, STREAM_COUNT);
+	g_assert_cmpuint(sent, ==, count);
 	return delivered;
 }
 
@@ -382,19 +434,26 @@ static bool kernel_synchronised(void)
 	return state >= 0 && state != TIME_ERROR && !(tx.status & STA_UNSYNC);
 }
 
-static void start_stream(struct world *w)
+/* The strap sends @count heart rates (62 bpm, one RR each) at @hz. */
+static void stream_start(StandinBus *bus, guint hz, guint count)
 {
 	g_autoptr(GError) error = NULL;
 	g_autoptr(GVariant) reply = standin_call(
-	    w->bus, "StartNotifyStream",
+	    bus, "StartNotifyStream",
 	    g_variant_new("(ss@ayuu)", STRAP, "2a37",
 			  g_variant_new_fixed_array(G_VARIANT_TYPE_BYTE, hrm,
 						    sizeof(hrm), 1),
-			  STREAM_HZ, STREAM_COUNT),
+			  hz, count),
 	    NULL, &error);
 
 	g_assert_no_error(error);
 	(void)reply;
+}
+
+/* The strap's usual stream: STREAM_COUNT heart rates at STREAM_HZ. */
+static void start_stream(struct world *w)
+{
+	stream_start(w->bus, STREAM_HZ, STREAM_COUNT);
 }
 
 /*
@@ -457,7 +516,7 @@ static void test_night_to_alert(void)
 	g_assert_cmpint(wait_message(w.probe, 0, "recovery/device/00aa01010001",
 				     "\"connection\":\"connected\"", 10000),
 			>=, 0);
-	delivered = stream_delivered(w.bus);
+	delivered = stream_delivered(w.bus, STREAM_COUNT, 30);
 	g_assert_cmpuint(delivered, ==, STREAM_COUNT);
 
 	/* systemd hears READY and a status line a person can read. */
@@ -695,7 +754,7 @@ static void test_clock_held(void)
 	g_assert_cmpint(wait_message(w.probe, 0, "recovery/alice/live",
 				     "\"heart_rate_bpm\":62", 10000),
 			>=, 0);
-	delivered = stream_delivered(w.bus);
+	delivered = stream_delivered(w.bus, STREAM_COUNT, 30);
 	g_assert_cmpint(wait_message(w.probe, 0, "recovery/device/00aa01010001",
 				     "\"connection\":\"connected\"", 5000),
 			>=, 0);
@@ -1369,10 +1428,10 @@ static void test_clock_step_back(void)
 	g_assert_true(wait_log(&w, "step.log", "the clock is trusted", 10000));
 	g_assert_true(wait_subscribed(w.bus, STRAP, 15000));
 	start_stream(&w);
-	before = stream_delivered(w.bus);
+	before = stream_delivered(w.bus, STREAM_COUNT, 30);
 	fake_clock(&w, "-10m");
 	start_stream(&w);
-	after = stream_delivered(w.bus);
+	after = stream_delivered(w.bus, STREAM_COUNT, 30);
 	g_assert_cmpint(daemon_stop(daemon), ==, 0);
 
 	log = read_log(&w, "step.log");
@@ -1567,8 +1626,391 @@ static void test_check_config(const void *data)
 	test_remove_tree(dir);
 }
 
+/* --- storage faults ------------------------------------------------------- */
+
+static unsigned count_lines_with(const char *text, const char *needle)
+{
+	g_auto(GStrv) lines = g_strsplit(text, "\n", -1);
+	unsigned n = 0;
+
+	for (size_t i = 0; lines[i]; i++)
+		if (strstr(lines[i], needle))
+			n++;
+	return n;
+}
+
+/* Waits (at most @timeout_ms) for a STATUS= datagram holding @needle;
+ * everything read is kept in @notes. */
+static bool wait_notify(struct world *w, GString *notes, const char *needle,
+			unsigned timeout_ms)
+{
+	int64_t end = g_get_monotonic_time() + timeout_ms * (int64_t)1000;
+
+	do {
+		read_notify(w, notes);
+		if (strstr(notes->str, needle))
+			return true;
+		g_usleep(100000);
+	} while (g_get_monotonic_time() < end);
+	return false;
+}
+
+/* Fills the file system of @dir but for nothing; returns the filler. */
+static char *fill_disk(const char *dir)
+{
+	static const char block[4096];
+	char *filler = g_build_filename(dir, "filler", NULL);
+	int fd = open(filler, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+
+	g_assert_cmpint(fd, >=, 0);
+	while (write(fd, block, sizeof(block)) > 0)
+		;
+	g_assert_cmpint(errno, ==, ENOSPC);
+	close(fd);
+	return filler;
+}
+
+/* `recoveryctl status` against the world; returns its exit status. */
+static int ctl_status(struct world *w, bool json, char **ret_out)
+{
+	g_autofree char *address =
+	    g_strdup_printf("127.0.0.1:%d", broker_port(w->broker));
+	const char *argv[] = { g_getenv("RECOVERYCTL"),
+			       "status",
+			       "--db",
+			       w->database,
+			       "--broker",
+			       address,
+			       json ? "--json" : NULL,
+			       NULL };
+	g_autofree char *err = NULL;
+	int status = test_spawn(argv, NULL, ret_out, &err);
+
+	g_test_message("recoveryctl status:\n%s%s", *ret_out, err);
+	return status;
+}
+
+static int64_t db_count(const char *path, const char *sql)
+{
+	sqlite3 *db = NULL;
+	sqlite3_stmt *st = NULL;
+	int64_t n;
+
+	g_assert_cmpint(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL),
+			==, SQLITE_OK);
+	g_assert_cmpint(sqlite3_prepare_v2(db, sql, -1, &st, NULL), ==,
+			SQLITE_OK);
+	g_assert_cmpint(sqlite3_step(st), ==, SQLITE_ROW);
+	n = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	return n;
+}
+
+/* 100 heart rates a second, each with an RR interval: a batch of 1,000
+ * rows every 5 s, so that a commit falls in the 10 s the disk is full. */
+#define FULL_STREAM_HZ	  100
+#define FULL_STREAM_COUNT 2500
+
+/*
+ * The disk fills up for 10 s while a strap streams, then frees again: one
+ * warning at once (the database, the cause, the readings held), the STATUS
+ * line, the retained gateway state and `recoveryctl status` say so; one
+ * line when it is writable again; and every reading that arrived is in the
+ * database in the end, none lost.
+ */
+static void test_disk_full(void)
+{
+	g_autoptr(GSubprocess) daemon = NULL;
+	g_autoptr(GString) notes = g_string_new(NULL);
+	g_autofree char *filler = NULL;
+	g_autofree char *log = NULL;
+	g_autofree char *out = NULL;
+	g_autofree char *json = NULL;
+	struct world w;
+	int64_t filled_us;
+	guint delivered;
+	int i;
+
+	if (!have_mount_namespace) {
+		g_test_skip("needs root for a private mount namespace (a "
+			    "tmpfs that fills up)");
+		return;
+	}
+	if (!world_new_full(&w, -1, "16m"))
+		goto out;
+	daemon = daemon_start(&w, "full.log");
+	i = wait_message(w.probe, 0, "recovery/status", "online", 10000);
+	if (i < 0)
+		daemon_dump_log(&w, "full.log");
+	g_assert_cmpint(i, >=, 0);
+	g_assert_true(wait_subscribed(w.bus, STRAP, 15000));
+	/* The gateway's state, as a dashboard sees it. */
+	g_assert_cmpint(wait_message(w.probe, 0, "recovery/gateway",
+				     "\"storage\":{\"state\":\"ok\"}", 10000),
+			>=, 0);
+
+	stream_start(w.bus, FULL_STREAM_HZ, FULL_STREAM_COUNT);
+	g_usleep(3 * G_USEC_PER_SEC);
+	filler = fill_disk(w.disk);
+	filled_us = g_get_monotonic_time();
+
+	/* At once: one line with the file, the cause and what is held. */
+	if (!wait_log(&w, "full.log", "disk full: ", 9000))
+		daemon_dump_log(&w, "full.log");
+	log = read_log(&w, "full.log");
+	g_assert_nonnull(strstr(log, w.database));
+	g_assert_cmpuint(count_lines_with(log, "readings held, retrying"), ==,
+			 1);
+	g_assert_true(
+	    wait_notify(&w, notes, "STATUS=database disk full, ", 7000));
+	g_assert_cmpint(wait_message(w.probe, 0, "recovery/gateway",
+				     "\"state\":\"failing\",\"cause\":\"disk "
+				     "full\"",
+				     5000),
+			>=, 0);
+	g_assert_cmpint(ctl_status(&w, false, &out), ==, 0);
+	g_assert_nonnull(strstr(out, "daemon:    online"));
+	g_assert_nonnull(strstr(out, "storage:   FAILING: disk full since "));
+	g_assert_cmpint(ctl_status(&w, true, &json), ==, 0);
+	g_assert_nonnull(strstr(json, "\"daemon\":\"online\""));
+	g_assert_nonnull(strstr(json, "\"state\":\"failing\""));
+
+	/* Ten seconds after it filled, the disk frees again. */
+	g_usleep(
+	    MAX(0, filled_us + 10 * G_USEC_PER_SEC - g_get_monotonic_time()));
+	g_assert_cmpint(g_unlink(filler), ==, 0);
+	if (!wait_log(&w, "full.log", "writable again after", 40000))
+		daemon_dump_log(&w, "full.log");
+	g_free(log);
+	log = read_log(&w, "full.log");
+	{
+		g_auto(GStrv) lines = g_strsplit(log, "\n", -1);
+
+		for (size_t k = 0; lines[k]; k++)
+			if (strstr(lines[k], "database"))
+				g_test_message("daemon: %s", lines[k]);
+	}
+	g_assert_nonnull(strstr(log, "readings written, 0 dropped"));
+	/* Said once, not per failed write. */
+	g_assert_cmpuint(count_lines_with(log, "readings held, retrying"), ==,
+			 1);
+	g_assert_cmpint(wait_message(w.probe, 0, "recovery/gateway",
+				     "\"storage\":{\"state\":\"ok\"},", 35000),
+			>=, 0);
+
+	delivered = stream_delivered(w.bus, FULL_STREAM_COUNT, 60);
+	g_assert_cmpint(daemon_stop(daemon), ==, 0);
+	/* Nothing that arrived is lost. */
+	g_assert_cmpint(db_count(w.database, "SELECT count(*) FROM hr"), ==,
+			delivered);
+	g_assert_cmpint(db_count(w.database, "SELECT count(*) FROM rr"), ==,
+			delivered);
+	g_assert_cmpuint(delivered, >, FULL_STREAM_COUNT * 9 / 10);
+out:
+	world_free(&w);
+}
+
+/*
+ * A file system that is read-only when the daemon starts (remounting it
+ * read-only under the running daemon is refused as busy while SQLite holds
+ * its files open for writing): one line naming the file and the cause, exit
+ * status 1, the database untouched.
+ */
+static void test_read_only_start(void)
+{
+	g_autoptr(GSubprocess) daemon = NULL;
+	g_autofree char *out = NULL, *err = NULL, *status = NULL;
+	struct world w;
+	const char *argv[] = { g_getenv("RECOVERYD"), "--config", NULL, NULL };
+
+	if (!have_mount_namespace) {
+		g_test_skip("needs root for a private mount namespace (a "
+			    "read-only remount)");
+		return;
+	}
+	if (!world_new_full(&w, -1, "8m"))
+		goto out;
+	daemon = daemon_start(&w, "first.log");
+	g_assert_cmpint(
+	    wait_message(w.probe, 0, "recovery/status", "online", 10000), >=,
+	    0);
+	g_assert_cmpint(daemon_stop(daemon), ==, 0);
+
+	g_assert_cmpint(mount(NULL, w.disk, NULL, MS_REMOUNT | MS_RDONLY, NULL),
+			==, 0);
+	argv[2] = w.config;
+	g_assert_cmpint(test_spawn(argv, NULL, &out, &err), ==, 1);
+	g_test_message("%s", err);
+	g_assert_true(g_str_has_prefix(err, "recoveryd: "));
+	g_assert_nonnull(strstr(err, w.database));
+	g_assert_nonnull(strstr(err, "read-only file system"));
+	g_assert_cmpint(strchr(err, '\n') - err + 1, ==, strlen(err));
+	/* recoveryctl status still reads it: the daemon is offline. */
+	g_assert_cmpint(ctl_status(&w, false, &status), ==, 0);
+	g_assert_nonnull(strstr(status, "daemon:    OFFLINE"));
+	g_assert_nonnull(strstr(status, "    alice "));
+	g_assert_cmpint(mount(NULL, w.disk, NULL, MS_REMOUNT, NULL), ==, 0);
+	g_assert_cmpint(db_count(w.database, "SELECT count(*) FROM users"), ==,
+			1);
+out:
+	world_free(&w);
+}
+
+/*
+ * A night whose row holds text where a number goes: the daemon starts all
+ * the same, says which row, and computes the night again from the raw
+ * readings.
+ */
+static void test_damaged_night(void)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GSubprocess) daemon = NULL;
+	struct world w;
+	int64_t now_ms = g_get_real_time() / 1000;
+	int32_t today = (int32_t)(now_ms / 86400000);
+	int64_t midnight = (int64_t)today * 86400000;
+	struct night_metrics night = night_metrics_empty(today);
+	g_autofree char *sql = NULL;
+	g_autofree char *check = NULL;
+	store *s;
+	sqlite3 *db;
+	int64_t alice;
+
+	if (!world_new(&w, -1))
+		goto out;
+	/* Last night's readings (beats from 23:00 to 06:00 UTC, a second
+	 * apart) and the night computed from them, stored... */
+	s = store_open(w.database, NULL, &error);
+	g_assert_no_error(error);
+	g_assert_true(store_user_id(s, "alice", &alice, &error));
+	for (int64_t t = midnight - 3600000; t < midnight + 6 * 3600000;
+	     t += 1000) {
+		g_assert_true(store_add_hr(s, alice, t, 55, &error));
+		g_assert_true(store_add_rr(
+		    s, alice, t, (double)(1000 + (t / 1000) % 40), &error));
+	}
+	night.rmssd_ms = 42;
+	night.beats = 100;
+	g_assert_true(store_put_night(s, alice, &night, &error));
+	g_assert_no_error(error);
+	store_close(s);
+	/* ...and then damaged, as a bad sector or a hand edit would. */
+	db = NULL;
+	g_assert_cmpint(sqlite3_open(w.database, &db), ==, SQLITE_OK);
+	sql = g_strdup_printf("UPDATE nights SET rmssd_ms = 'forty-two' "
+			      "WHERE day = %d",
+			      (int)today);
+	g_assert_cmpint(sqlite3_exec(db, sql, NULL, NULL, NULL), ==, SQLITE_OK);
+	g_assert_cmpint(sqlite3_changes(db), ==, 1);
+	sqlite3_close(db);
+
+	daemon = daemon_start(&w, "damaged.log");
+	if (wait_message(w.probe, 0, "recovery/status", "online", 10000) < 0)
+		daemon_dump_log(&w, "damaged.log");
+	g_assert_true(wait_log(&w, "damaged.log",
+			       "table nights, column rmssd_ms", 10000));
+	g_assert_true(wait_log(&w, "damaged.log",
+			       "computing it again from the readings", 1000));
+	g_assert_true(wait_log(&w, "damaged.log",
+			       "computed again from the readings", 10000));
+	g_assert_nonnull(g_subprocess_get_identifier(daemon));
+	g_assert_cmpint(daemon_stop(daemon), ==, 0);
+	check = g_strdup_printf("SELECT count(*) FROM nights WHERE day = %d "
+				"AND typeof(rmssd_ms) IN ('real', 'null') "
+				"AND beats > 100",
+				(int)today);
+	g_assert_cmpint(db_count(w.database, check), ==, 1);
+out:
+	world_free(&w);
+}
+
+/*
+ * Check-ins no test sent before, to the running daemon: each refused with
+ * its reason in the log, none stored, the good one after them stored once;
+ * a retained one from before the daemon started is not filed, at start nor
+ * at a restart.
+ */
+static const struct {
+	const char *payload;
+	const char *reason; /* in the log line */
+} bad_checkins[] = {
+	{ "{\"mood\":3} {\"mood\":4}", "after the JSON value" },
+	{ "{\"mood\":3}[]", "after the JSON value" },
+	{ "{\"mood\":-99999999999999999999}",
+	  "mood -99999999999999999999 is out of range" },
+	{ "{\"energy\":18446744073709551617}", "is out of range" },
+	{ "{\"m\\u006fod\":9223372036854775807}", "is out of range" },
+	{ "{\"soreness\":1e400}", "not a finite number" },
+	{ "{\"mood\":\"3\"}", "mood is a string" },
+	{ "{\"mood\":3,}", "not JSON" },
+};
+
+static void test_bad_checkins(void)
+{
+	g_autoptr(GSubprocess) daemon = NULL;
+	g_autofree char *log = NULL;
+	struct world w;
+	unsigned before;
+
+	if (!world_new(&w, -1))
+		goto out;
+	/* Kept by the broker from some dashboard, before the daemon. */
+	g_assert_true(probe_publish(w.probe, "recovery/alice/checkin/set",
+				    "{\"mood\":1,\"energy\":1}", 1, true));
+	daemon = daemon_start(&w, "checkins.log");
+	g_assert_cmpint(
+	    wait_message(w.probe, 0, "recovery/status", "online", 10000), >=,
+	    0);
+	g_assert_true(
+	    wait_log(&w, "checkins.log", "ignored: a retained message", 5000));
+	for (size_t i = 0; i < G_N_ELEMENTS(bad_checkins); i++)
+		g_assert_true(probe_publish(w.probe,
+					    "recovery/alice/checkin/set",
+					    bad_checkins[i].payload, 1, false));
+	g_assert_true(probe_publish(w.probe, "recovery/alice/checkin/set",
+				    "{\"mood\":4,\"soreness\":2}", 1, false));
+	g_assert_true(
+	    wait_log(&w, "checkins.log", "alice: check-in received", 5000));
+	log = read_log(&w, "checkins.log");
+	for (size_t i = 0; i < G_N_ELEMENTS(bad_checkins); i++)
+		if (!strstr(log, bad_checkins[i].reason))
+			g_error("no \"%s\" in the log for %s",
+				bad_checkins[i].reason,
+				bad_checkins[i].payload);
+	g_assert_cmpuint(count_lines_with(log, "check-in received"), ==, 1);
+	g_assert_cmpint(daemon_stop(daemon), ==, 0);
+
+	/* A restart: the retained one is still not filed. */
+	before = probe_count(w.probe);
+	g_clear_object(&daemon);
+	daemon = daemon_start(&w, "checkins2.log");
+	g_assert_cmpint(
+	    wait_message(w.probe, before, "recovery/status", "online", 10000),
+	    >=, 0);
+	g_assert_true(
+	    wait_log(&w, "checkins2.log", "ignored: a retained message", 5000));
+	g_assert_cmpint(daemon_stop(daemon), ==, 0);
+	g_assert_cmpint(db_count(w.database, "SELECT count(*) FROM checkins"),
+			==, 1);
+	g_assert_cmpint(db_count(w.database, "SELECT count(*) FROM checkins "
+					     "WHERE mood = 4 AND soreness = 2 "
+					     "AND energy IS NULL"),
+			==, 1);
+	/* Leave no retained check-in for the next test's broker. */
+	g_assert_true(
+	    probe_publish(w.probe, "recovery/alice/checkin/set", "", 1, true));
+out:
+	world_free(&w);
+}
+
 int main(int argc, char **argv)
 {
+	/* Before any thread: a mount namespace of our own (as root) for the
+	 * storage faults; the daemons the tests start live in it too. */
+	have_mount_namespace =
+	    unshare(CLONE_NEWNS) == 0 &&
+	    mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) == 0;
 	g_test_init(&argc, &argv, NULL);
 	for (size_t i = 0; i < G_N_ELEMENTS(check_cases); i++)
 		g_test_add_data_func(check_cases[i].name, &check_cases[i],
@@ -1579,5 +2021,10 @@ int main(int argc, char **argv)
 	g_test_add_func("/recoveryd/late-data", test_late_data);
 	g_test_add_func("/recoveryd/demo-own-config", test_demo_own_config);
 	g_test_add_func("/recoveryd/broadcast-scale", test_broadcast_scale);
+	g_test_add_func("/recoveryd/bad-checkins", test_bad_checkins);
+	g_test_add_func("/recoveryd/damaged-night", test_damaged_night);
+	g_test_add_func("/recoveryd/storage/disk-full", test_disk_full);
+	g_test_add_func("/recoveryd/storage/read-only-start",
+			test_read_only_start);
 	return g_test_run();
 }

@@ -231,6 +231,78 @@ static void test_zone_unknown(void)
 	g_assert_null(clock_zone_new("Not/A_Zone", NULL));
 }
 
+/* Names that are no IANA zone: refused with a clear error and without the
+ * critical warning GLib gives a file that is no zone (this test runs with
+ * fatal warnings). */
+static const char *const bad_zone_names[] = {
+	"../../etc/passwd",
+	"/etc/passwd",
+	"Europe/../../../../etc/passwd",
+	"./UTC",
+	"Europe//Berlin",
+	"Europe/",
+	"/",
+	"leapseconds", /* in the zoneinfo directory, no zone */
+	"zone.tab",
+	"Europe",		      /* a directory */
+	"CET-1CEST,M3.5.0,M10.5.0/3", /* a POSIX TZ rule, not a name */
+	"+01:00",
+	"Europe/Berlin\n",
+	/* Longer than any zone name. */
+	("0123456789012345678901234567890123456789012345678901234567890123"
+	 "456789"),
+};
+
+static void test_zone_bad_names(void)
+{
+	for (size_t i = 0; i < G_N_ELEMENTS(bad_zone_names); i++) {
+		g_autoptr(GError) error = NULL;
+		clock_zone *zone = clock_zone_new(bad_zone_names[i], &error);
+
+		g_assert_null(zone);
+		g_assert_nonnull(error);
+		g_test_message("%s", error->message);
+		g_assert_null(strchr(error->message, '\n'));
+		g_assert_true(strstr(error->message, "time zone") ||
+			      strstr(error->message, "Time zone"));
+	}
+}
+
+/* Real IANA names with every character a name has. */
+static void test_zone_good_names(void)
+{
+	static const char *const names[] = {
+		"Europe/Berlin", "America/Argentina/Salta", "Etc/GMT+3",
+		"Etc/GMT-14",	 "America/Port-au-Prince",  "UTC",
+	};
+
+	for (size_t i = 0; i < G_N_ELEMENTS(names); i++) {
+		g_autoptr(clock_zone) zone = open_zone(names[i]);
+
+		if (!zone)
+			return;
+	}
+}
+
+/* Reading times: 2000-01-01 to a day after now, both ends included. */
+static void test_reading_time(void)
+{
+	const int64_t now = INT64_C(1772431200000); /* 2026-03-02T06:00Z */
+
+	g_assert_true(clock_reading_time_valid(CLOCK_READING_MIN_MS, now));
+	g_assert_false(clock_reading_time_valid(CLOCK_READING_MIN_MS - 1, now));
+	g_assert_false(clock_reading_time_valid(0, now));
+	g_assert_false(clock_reading_time_valid(INT64_MIN, now));
+	g_assert_true(clock_reading_time_valid(now, now));
+	g_assert_true(
+	    clock_reading_time_valid(now + CLOCK_READING_AHEAD_MS, now));
+	g_assert_false(
+	    clock_reading_time_valid(now + CLOCK_READING_AHEAD_MS + 1, now));
+	g_assert_false(clock_reading_time_valid(INT64_MAX, now));
+	/* A "now" at the end of time does not wrap around. */
+	g_assert_true(clock_reading_time_valid(now, INT64_MAX));
+}
+
 static void test_zone_local(void)
 {
 	g_autoptr(GError) error = NULL;
@@ -451,6 +523,9 @@ int main(int argc, char **argv)
 				     test_trust);
 	g_test_add_func("/clock/boot-id", test_boot_id);
 	g_test_add_func("/clock/zone/unknown", test_zone_unknown);
+	g_test_add_func("/clock/zone/bad-names", test_zone_bad_names);
+	g_test_add_func("/clock/reading-time", test_reading_time);
+	g_test_add_func("/clock/zone/good-names", test_zone_good_names);
 	g_test_add_func("/clock/zone/local", test_zone_local);
 	g_test_add_func("/clock/date/round-trip", test_date_round_trip);
 	g_test_add_func("/clock/date/small-buffer", test_format_small_buffer);

@@ -29,8 +29,15 @@ static char *expand(const char *text)
 	g_auto(GStrv) parts = g_strsplit(text, "@UNREADABLE@", -1);
 	g_autofree char *step = g_strjoinv(unreadable, parts);
 	g_auto(GStrv) parts2 = g_strsplit(step, "@DIR@", -1);
+	g_autofree char *step2 = g_strjoinv(tmp_dir, parts2);
+	/* A long value, and what a message shows of it. */
+	g_autofree char *long_value = g_strnfill(100000, 'Z');
+	g_autofree char *long_shown = g_strnfill(64, 'Z');
+	g_auto(GStrv) parts3 = g_strsplit(step2, "@LONG@", -1);
+	g_autofree char *step3 = g_strjoinv(long_value, parts3);
+	g_auto(GStrv) parts4 = g_strsplit(step3, "@LONG64@", -1);
 
-	return g_strjoinv(tmp_dir, parts2);
+	return g_strjoinv(long_shown, parts4);
 }
 
 static struct config *load_text(const char *text, GError **error)
@@ -500,6 +507,30 @@ static const struct bad_vector bad_vectors[] = {
 	  CONFIG_ERROR_VALUE, 2,
 	  "[gateway] timezone: \"Mars/Olympus_Mons\" is not a known time zone "
 	  "(expected an IANA name such as Europe/Berlin" },
+	/* A zone is a name under the zoneinfo directory, nothing else: a
+	 * path out of it or a file there that is no zone is refused before
+	 * GLib reads it (GLib's own check is a critical warning). */
+	{ "/config/bad/timezone/dot-dot",
+	  "[gateway]\ntimezone=../../etc/passwd\n", CONFIG_ERROR_VALUE, 2,
+	  "[gateway] timezone: \"../../etc/passwd\" is not a known time zone" },
+	{ "/config/bad/timezone/absolute", "[gateway]\ntimezone=/etc/passwd\n",
+	  CONFIG_ERROR_VALUE, 2, "\"/etc/passwd\" is not a known time zone" },
+	{ "/config/bad/timezone/inner-dot-dot",
+	  "[gateway]\ntimezone=Europe/../../../etc/passwd\n",
+	  CONFIG_ERROR_VALUE, 2, "is not a known time zone" },
+	{ "/config/bad/timezone/not-a-zone-file",
+	  "[gateway]\ntimezone=leapseconds\n", CONFIG_ERROR_VALUE, 2,
+	  "\"leapseconds\" is not a known time zone" },
+	{ "/config/bad/timezone/directory", "[gateway]\ntimezone=Europe\n",
+	  CONFIG_ERROR_VALUE, 2, "\"Europe\" is not a known time zone" },
+	{ "/config/bad/timezone/posix-rule",
+	  "[gateway]\ntimezone=CET-1CEST,M3.5.0,M10.5.0/3\n",
+	  CONFIG_ERROR_VALUE, 2, "is not a known time zone" },
+	{ "/config/bad/timezone/offset", "[gateway]\ntimezone=+01:00\n",
+	  CONFIG_ERROR_VALUE, 2, "\"+01:00\" is not a known time zone" },
+	{ "/config/bad/timezone/long", "[gateway]\ntimezone=@LONG@\n",
+	  CONFIG_ERROR_VALUE, 2,
+	  "\"@LONG64@\"... (100000 bytes) is not a known time zone" },
 	{ "/config/bad/adapter", "[gateway]\nadapter=bt0\n", CONFIG_ERROR_VALUE,
 	  2, "\"bt0\" is not an adapter name (expected hciN, e.g. hci0" },
 	{ "/config/bad/weight/reversed", "[user alice]\nweight-range=70-55\n",

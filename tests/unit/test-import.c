@@ -20,6 +20,8 @@ struct row_vector {
 
 /* 2026-03-01T23:15:00+01:00 is 22:15 UTC: 1772403300 s. */
 #define T0 INT64_C(1772403300000)
+/* The import runs at 2026-03-02T22:15:00Z, a day after T0. */
+#define NOW (T0 + INT64_C(86400000))
 
 static const struct row_vector rows[] = {
 	{ "/import/row/rr", "2026-03-01T23:15:00+01:00,alice,rr_ms,912.5", true,
@@ -62,6 +64,22 @@ static const struct row_vector rows[] = {
 	  NULL, 0, 0, "is not a whole 1-5" },
 	{ "/import/bad/bed-2", "2026-03-01T23:15:00+01:00,alice,bed,2", false,
 	  false, 0, NULL, 0, 0, "bed value '2' is not 0 (empty) or 1" },
+	/* Reading times from 2000-01-01 to a day after now, no further. */
+	{ "/import/time/2000", "2000-01-01T00:00:00Z,alice,hr_bpm,60", true,
+	  false, INT64_C(946684800000), "alice", IMPORT_HR_BPM, 60 },
+	{ "/import/time/a-day-ahead", "2026-03-03T22:15:00Z,alice,hr_bpm,60",
+	  true, false, NOW + INT64_C(86400000), "alice", IMPORT_HR_BPM, 60 },
+	{ "/import/time/before-2000", "1999-12-31T23:59:59Z,alice,hr_bpm,60",
+	  false, false, 0, NULL, 0, 0,
+	  "time '1999-12-31T23:59:59Z' is before 2000-01-01" },
+	{ "/import/time/1970", "1970-01-01T00:00:00Z,alice,hr_bpm,60", false,
+	  false, 0, NULL, 0, 0, "is before 2000-01-01" },
+	{ "/import/time/more-than-a-day-ahead",
+	  "2026-03-03T22:15:01Z,alice,hr_bpm,60", false, false, 0, NULL, 0, 0,
+	  "is more than a day ahead of now (expected a reading time from "
+	  "2000-01-01 to 2026-03-03T22:15:00Z)" },
+	{ "/import/time/9999", "9999-12-31T23:59:59Z,alice,hr_bpm,60", false,
+	  false, 0, NULL, 0, 0, "is more than a day ahead" },
 	{ "/import/bad/derived-kind-with-time",
 	  "2026-03-01T23:15:00+01:00,alice,score,70", false, false, 0, NULL, 0,
 	  0, "unknown kind 'score'" },
@@ -73,7 +91,8 @@ static void test_row(gconstpointer data)
 	g_autofree char *reason = NULL;
 	struct import_row row;
 
-	g_assert_cmpint(import_parse_row(v->line, &row, &reason), ==, v->ok);
+	g_assert_cmpint(import_parse_row(v->line, NOW, &row, &reason), ==,
+			v->ok);
 	if (!v->ok) {
 		g_assert_nonnull(reason);
 		if (!strstr(reason, v->reason))
@@ -190,7 +209,7 @@ static void test_rr(gconstpointer data)
 	const struct rr_vector *v = data;
 	struct import_rr_reader reader;
 
-	import_rr_reader_init(&reader, RR_START);
+	import_rr_reader_init(&reader, RR_START, NOW);
 	for (size_t i = 0; i < G_N_ELEMENTS(v->lines) && v->lines[i].text;
 	     i++) {
 		const struct rr_line *l = &v->lines[i];
@@ -222,46 +241,6 @@ static void test_rr(gconstpointer data)
 	}
 }
 
-struct quote_vector {
-	const char *name;
-	const char *text;
-	const char *quoted;
-};
-
-static const struct quote_vector quote_vectors[] = {
-	{ "/import/quote/short", "abc", "'abc'" },
-	{ "/import/quote/empty", "", "''" },
-	{ "/import/quote/64",
-	  "0123456789012345678901234567890123456789012345678901234567890123",
-	  "'0123456789012345678901234567890123456789012345678901234567890123"
-	  "'" },
-	{ "/import/quote/65",
-	  "01234567890123456789012345678901234567890123456789012345678901234",
-	  "'0123456789012345678901234567890123456789012345678901234567890123'"
-	  "... (65 bytes)" },
-	/* 63 ASCII bytes, then a 2-byte character that would end at 65:
-	 * cut before it, never inside. */
-	{ "/import/quote/utf8-cut",
-	  "012345678901234567890123456789012345678901234567890123456789012\xc3"
-	  "\xa9",
-	  "'012345678901234567890123456789012345678901234567890123456789012'"
-	  "... (65 bytes)" },
-	{ "/import/quote/utf8-kept", "caf\xc3\xa9", "'caf\xc3\xa9'" },
-	{ "/import/quote/invalid-utf8",
-	  "a\xff\xfe"
-	  "b",
-	  "'a??b'" },
-	{ "/import/quote/control", "a\tb\x7f", "'a?b?'" },
-};
-
-static void test_quote(gconstpointer data)
-{
-	const struct quote_vector *v = data;
-	g_autofree char *q = import_quote_value(v->text);
-
-	g_assert_cmpstr(q, ==, v->quoted);
-}
-
 /* A line of any length makes a reason of bounded length. */
 static void test_rr_long_line(void)
 {
@@ -270,7 +249,7 @@ static void test_rr_long_line(void)
 	struct import_rr_reader reader;
 	struct rr_sample beat;
 
-	import_rr_reader_init(&reader, RR_START);
+	import_rr_reader_init(&reader, RR_START, NOW);
 	g_assert_cmpint(import_rr_read_line(&reader, line, &beat, &reason), ==,
 			-1);
 	g_assert_nonnull(strstr(reason, "... (100000 bytes)"));
@@ -283,6 +262,51 @@ static void test_rr_long_line(void)
 	g_assert_cmpuint(strlen(reason), <, 200);
 }
 
+/* A field of any length makes a reason of bounded length, with its length
+ * named: each field in turn. */
+static void test_row_long_fields(void)
+{
+	g_autofree char *big = g_strnfill(10 * 1000 * 1000, '9');
+
+	for (int i = 0; i < 4; i++) {
+		const char *fields[] = { "2026-03-01T22:15:00Z", "alice",
+					 "hr_bpm", "60" };
+		g_autofree char *line = NULL;
+		g_autofree char *reason = NULL;
+		struct import_row row;
+
+		fields[i] = big;
+		line = g_strjoin(",", fields[0], fields[1], fields[2],
+				 fields[3], NULL);
+		g_assert_false(import_parse_row(line, NOW, &row, &reason));
+		g_test_message("%s", reason);
+		g_assert_nonnull(strstr(reason, "... (10000000 bytes)"));
+		g_assert_cmpuint(strlen(reason), <, 400);
+	}
+}
+
+/* A recording whose beats run more than a day past now: the beat that
+ * does is refused, the ones before are taken. */
+static void test_rr_future(void)
+{
+	g_autofree char *reason = NULL;
+	struct import_rr_reader reader;
+	struct rr_sample beat;
+
+	import_rr_reader_init(&reader, NOW + INT64_C(86400000) - 1500, NOW);
+	g_assert_cmpint(import_rr_read_line(&reader, "1000", &beat, &reason),
+			==, 1);
+	g_assert_cmpint(import_rr_read_line(&reader, "1000", &beat, &reason),
+			==, -1);
+	g_assert_nonnull(strstr(reason, "more than a day ahead of now"));
+	g_clear_pointer(&reason, g_free);
+
+	import_rr_reader_init(&reader, INT64_C(946684800000) - 5000, NOW);
+	g_assert_cmpint(import_rr_read_line(&reader, "1000", &beat, &reason),
+			==, -1);
+	g_assert_nonnull(strstr(reason, "before 2000-01-01"));
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
@@ -291,9 +315,8 @@ int main(int argc, char **argv)
 	for (size_t i = 0; i < G_N_ELEMENTS(rr_vectors); i++)
 		g_test_add_data_func(rr_vectors[i].name, &rr_vectors[i],
 				     test_rr);
-	for (size_t i = 0; i < G_N_ELEMENTS(quote_vectors); i++)
-		g_test_add_data_func(quote_vectors[i].name, &quote_vectors[i],
-				     test_quote);
 	g_test_add_func("/import/rr/long-line", test_rr_long_line);
+	g_test_add_func("/import/row/long-fields", test_row_long_fields);
+	g_test_add_func("/import/rr/future", test_rr_future);
 	return g_test_run();
 }

@@ -68,6 +68,27 @@ static const struct checkin_vector checkins[] = {
 	{ "/inbound/checkin/null", "null", 0, -EBADMSG,
 	  .reason = "expected a JSON object, got null" },
 
+	/* One object and nothing after it: json-glib takes the first of two
+	 * objects (or an object and an array) as the whole message. */
+	{ "/inbound/checkin/trailing-object", "{\"mood\":3} {\"mood\":4}", 0,
+	  -EBADMSG,
+	  .reason = "'{\"mood\":4}' after the JSON value (expected one object "
+		    "and nothing after it)" },
+	{ "/inbound/checkin/trailing-array", "{\"mood\":3} []", 0, -EBADMSG,
+	  .reason = "'[]' after the JSON value" },
+	{ "/inbound/checkin/trailing-garbage", "{\"mood\":3}x", 0, -EBADMSG,
+	  .reason = "not JSON" },
+	{ "/inbound/checkin/trailing-brace", "{\"mood\":3}}", 0, -EBADMSG,
+	  .reason = "not JSON" },
+	{ "/inbound/checkin/array-then-object", "[1] {\"mood\":3}", 0, -EBADMSG,
+	  .reason = "'{\"mood\":3}' after the JSON value" },
+	{ "/inbound/checkin/close-first", "}{\"mood\":3}", 0, -EBADMSG,
+	  .reason = "not JSON" },
+	{ "/inbound/checkin/trailing-whitespace-ok", "{\"mood\":3}\r\n \t", 0,
+	  0, 3, NONE, NONE },
+	{ "/inbound/checkin/brace-in-string",
+	  "{\"note\":\"}{\\\"\",\"mood\":2}", 0, 0, 2, NONE, NONE },
+
 	/* Wrong types for a known key. */
 	{ "/inbound/checkin/type-string", "{\"mood\":\"3\"}", 0, -EBADMSG,
 	  .reason = "mood is a string (expected a whole number 1-5)" },
@@ -95,6 +116,22 @@ static const struct checkin_vector checkins[] = {
 	  .reason = "mood 6 is out of range" },
 	{ "/inbound/checkin/range-huge", "{\"mood\":9007199254740993}", 0,
 	  -EINVAL, .reason = "is out of range" },
+	/* Beyond 64 bits json-glib wraps an integer (this one read as 1):
+	 * refused, with the number as it was sent. */
+	{ "/inbound/checkin/range-wraps-to-1",
+	  "{\"mood\":-99999999999999999999}", 0, -EINVAL,
+	  .reason = "mood -99999999999999999999 is out of range" },
+	{ "/inbound/checkin/range-2-64-plus-3",
+	  "{\"energy\":18446744073709551619}", 0, -EINVAL,
+	  .reason = "energy 18446744073709551619 is out of range" },
+	{ "/inbound/checkin/range-int64-max", "{\"mood\":9223372036854775807}",
+	  0, -EINVAL, .reason = "mood 9223372036854775807 is out of range" },
+	{ "/inbound/checkin/range-escaped-key",
+	  "{\"m\\u006fod\":-99999999999999999999}", 0, -EINVAL,
+	  .reason = "mood -99999999999999999999 is out of range" },
+	{ "/inbound/checkin/range-repeated-key",
+	  "{\"mood\":3,\"mood\":-99999999999999999999}", 0, -EINVAL,
+	  .reason = "is out of range" },
 	{ "/inbound/checkin/fraction", "{\"mood\":2.5}", 0, -EINVAL,
 	  .reason = "mood 2.5 is not a whole number (expected a whole number "
 		    "1-5)" },
@@ -170,6 +207,24 @@ static void test_checkin_size(void)
 	}
 }
 
+/* A long number is shown cut, with its length. */
+static void test_checkin_long_number(void)
+{
+	g_autoptr(GString) payload = g_string_new("{\"mood\":-");
+	g_autofree char *reason = NULL;
+	struct mqtt_checkin c;
+
+	for (int i = 0; i < 900; i++)
+		g_string_append_c(payload, '9');
+	g_string_append_c(payload, '}');
+	g_assert_cmpint(
+	    mqtt_inbound_parse_checkin(payload->str, payload->len, &c, &reason),
+	    ==, -EINVAL);
+	g_test_message("%s", reason);
+	g_assert_nonnull(strstr(reason, "... (901 bytes) is out of range"));
+	g_assert_cmpuint(strlen(reason), <, 200);
+}
+
 /* A caller that only wants the verdict passes no reason. */
 static void test_checkin_no_reason(void)
 {
@@ -227,5 +282,7 @@ int main(int argc, char **argv)
 		g_test_add_data_func(onlines[i].name, &onlines[i], test_online);
 	g_test_add_func("/inbound/checkin/size", test_checkin_size);
 	g_test_add_func("/inbound/checkin/no-reason", test_checkin_no_reason);
+	g_test_add_func("/inbound/checkin/long-number",
+			test_checkin_long_number);
 	return g_test_run();
 }

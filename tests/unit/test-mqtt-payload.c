@@ -363,20 +363,27 @@ static const struct device_vector devices[] = {
 	  -EINVAL },
 };
 
-static void test_device(gconstpointer data)
+/* A builder's answer @got against a vector's @want: the output @json
+ * untouched on failure, the JSON text @want_json on success (freed). */
+static void assert_built(int got, int want, char *json, const char *want_json)
 {
-	const struct device_vector *v = data;
-	char *json = untouched;
-
-	g_assert_cmpint(mqtt_payload_build_device(&v->device, &json), ==,
-			v->ret);
-	if (v->ret < 0) {
+	g_assert_cmpint(got, ==, want);
+	if (want < 0) {
 		g_assert_true(json == untouched);
 		return;
 	}
 	assert_json_object(json);
-	g_assert_cmpstr(json, ==, v->json);
+	g_assert_cmpstr(json, ==, want_json);
 	g_free(json);
+}
+
+static void test_device(gconstpointer data)
+{
+	const struct device_vector *v = data;
+	char *json = untouched;
+	int ret = mqtt_payload_build_device(&v->device, &json);
+
+	assert_built(ret, v->ret, json, v->json);
 }
 
 static void test_connection_names(void)
@@ -581,6 +588,85 @@ static void test_alert_text_bounds(void)
 	}
 }
 
+/* --- the gateway's state ----------------------------------------------- */
+
+static const char *const two_people[] = { "alice", "bob" };
+
+struct gateway_vector {
+	const char *name;
+	struct mqtt_gateway_state state;
+	int ret;
+	const char *json;
+};
+
+static const struct gateway_vector gateways[] = {
+	{ "/payload/gateway/ok",
+	  { .version = "0.4.0",
+	    .people = two_people,
+	    .people_count = 2,
+	    .devices_configured = 3,
+	    .devices_heard = 2,
+	    .outbox_backlog = 0,
+	    .clock_synchronised = true,
+	    .last_analysis_ms = T0 },
+	  0,
+	  "{\"version\":\"0.4.0\",\"people\":[\"alice\",\"bob\"],"
+	  "\"devices\":{\"configured\":3,\"heard\":2},\"outbox_backlog\":0,"
+	  "\"storage\":{\"state\":\"ok\"},\"clock\":\"synchronised\","
+	  "\"last_analysis\":\"2026-03-01T22:15:00Z\"}" },
+	{ "/payload/gateway/failing",
+	  { .version = "0.4.0",
+	    .people = two_people,
+	    .people_count = 1,
+	    .outbox_backlog = -1,
+	    .storage_failing = true,
+	    .storage_cause = "disk full",
+	    .storage_failing_since_ms = T0,
+	    .held_readings = 312,
+	    .dropped_readings = 5 },
+	  0,
+	  "{\"version\":\"0.4.0\",\"people\":[\"alice\"],"
+	  "\"devices\":{\"configured\":0,\"heard\":0},"
+	  "\"storage\":{\"state\":\"failing\",\"cause\":\"disk full\","
+	  "\"since\":\"2026-03-01T22:15:00Z\",\"held_readings\":312,"
+	  "\"dropped_readings\":5},\"clock\":\"waiting\"}" },
+	{ "/payload/gateway/no-people",
+	  { .version = "1" },
+	  0,
+	  "{\"version\":\"1\",\"people\":[],\"devices\":{\"configured\":0,"
+	  "\"heard\":0},\"outbox_backlog\":0,\"storage\":{\"state\":\"ok\"},"
+	  "\"clock\":\"waiting\"}" },
+	{ "/payload/gateway/no-version", { .people_count = 0 }, -EINVAL },
+	{ "/payload/gateway/people-missing",
+	  { .version = "1", .people_count = 2 },
+	  -EINVAL },
+	{ "/payload/gateway/bad-analysis-time",
+	  { .version = "1", .last_analysis_ms = -5 },
+	  -EINVAL },
+	{ "/payload/gateway/bad-since",
+	  { .version = "1",
+	    .storage_failing = true,
+	    .storage_failing_since_ms = INT64_MAX },
+	  -EINVAL },
+};
+
+static void test_gateway(gconstpointer data)
+{
+	const struct gateway_vector *v = data;
+	char *json = untouched;
+	int ret = mqtt_payload_build_gateway(&v->state, &json);
+
+	assert_built(ret, v->ret, json, v->json);
+}
+
+static void test_gateway_topic(void)
+{
+	g_autofree char *topic = mqtt_topic_gateway("home/recovery");
+
+	g_assert_cmpstr(topic, ==, "home/recovery/gateway");
+	g_assert_null(mqtt_topic_gateway("a/+/b"));
+}
+
 static void test_status(void)
 {
 	g_assert_cmpstr(mqtt_payload_status(true), ==, "online");
@@ -612,5 +698,9 @@ int main(int argc, char **argv)
 			test_connection_names);
 	g_test_add_func("/payload/alert/text-bounds", test_alert_text_bounds);
 	g_test_add_func("/payload/status", test_status);
+	for (size_t i = 0; i < G_N_ELEMENTS(gateways); i++)
+		g_test_add_data_func(gateways[i].name, &gateways[i],
+				     test_gateway);
+	g_test_add_func("/topic/gateway", test_gateway_topic);
 	return g_test_run();
 }

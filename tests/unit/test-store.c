@@ -4,9 +4,14 @@
  * raw connection plays the part of the outside world: it checks what is
  * really on disk, builds old schemas and damages rows.
  */
+#include <errno.h>
+#include <fcntl.h>
 #include <math.h>
+#include <sched.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <glib.h>
 #include <glib/gstdio.h>
@@ -956,6 +961,7 @@ static void test_outbox(struct fixture *f, gconstpointer data)
 	    outbox_add(s, "recovery/alice/alert", binary, sizeof(binary));
 	int64_t c = outbox_add(s, "recovery/status", NULL, 0);
 	int64_t d;
+	uint64_t backlog = 99;
 	struct store_outbox_row *row;
 
 	g_assert_cmpint(a, <, b);
@@ -976,8 +982,13 @@ static void test_outbox(struct fixture *f, gconstpointer data)
 	row = g_ptr_array_index(rows, 2);
 	g_assert_cmpuint(g_bytes_get_size(row->payload), ==, 0);
 
+	g_assert_true(store_outbox_backlog(s, &backlog, &error));
+	g_assert_cmpuint(backlog, ==, 3);
 	g_assert_true(store_outbox_mark_sent(s, b, T0_MS + 10, &error));
 	g_assert_no_error(error);
+	/* The mark joins the batch, and the count sees it. */
+	g_assert_true(store_outbox_backlog(s, &backlog, &error));
+	g_assert_cmpuint(backlog, ==, 2);
 	assert_pending(s, 0, 10, (const int64_t[]){ a, c }, 2);
 	assert_pending(s, a, 1, (const int64_t[]){ c }, 1);
 	assert_pending(s, 0, 1, (const int64_t[]){ a }, 1);
@@ -1146,6 +1157,9 @@ static void test_corrupt(struct fixture *f, gconstpointer data)
 	g_autoptr(GArray) ids = g_array_new(FALSE, FALSE, sizeof(int64_t));
 	g_autoptr(GPtrArray) names = g_ptr_array_new();
 	g_autoptr(GPtrArray) rows = g_ptr_array_new();
+	g_autoptr(GArray) damage =
+	    g_array_new(FALSE, FALSE, sizeof(struct store_damage));
+	const struct store_damage *d;
 	struct store_span span = { 0 };
 	gboolean ok = FALSE;
 	sqlite3 *db;
@@ -1170,10 +1184,19 @@ static void test_corrupt(struct fixture *f, gconstpointer data)
 	g_assert_cmpint(sqlite3_changes(db), ==, 1);
 	sqlite3_close(db);
 
+	/*
+	 * The reader goes on without the damaged row (every table holds one
+	 * row here, the span one of each kind) and records it: a damaged row
+	 * no longer stops whoever reads (the daemon refused to start on a
+	 * text in a night).
+	 */
 	switch (c->reader) {
 	case READ_SPAN:
 		ok = store_load_span(s, alice, T0_MS, T0_MS + 1, &span, &error);
-		g_assert_null(span.rr); /* untouched on failure */
+		g_assert_cmpuint(span.rr->len + span.hr->len + span.bed->len +
+				     span.weights->len + span.checkins->len,
+				 ==, 4);
+		store_span_clear(&span);
 		break;
 	case READ_NIGHTS:
 		ok = store_get_nights(s, alice, DAY0, DAY0, nights, &error);
@@ -1192,14 +1215,468 @@ static void test_corrupt(struct fixture *f, gconstpointer data)
 		g_assert_cmpuint(ids->len, ==, 0);
 		break;
 	}
-	g_assert_false(ok);
-	g_assert_error(error, STORE_ERROR, STORE_ERROR_CORRUPT);
-	g_test_message("%s", error->message);
+	g_assert_no_error(error);
+	g_assert_true(ok);
+	g_assert_cmpuint(store_take_damage(s, damage), ==, 0);
+	g_assert_cmpuint(damage->len, ==, 1);
+	d = &g_array_index(damage, struct store_damage, 0);
+	g_test_message("%s", d->message);
 	for (size_t i = 0; i < G_N_ELEMENTS(c->expect) && c->expect[i]; i++) {
-		if (!strstr(error->message, c->expect[i]))
-			g_error("\"%s\" lacks \"%s\"", error->message,
+		if (!strstr(d->message, c->expect[i]))
+			g_error("\"%s\" lacks \"%s\"", d->message,
 				c->expect[i]);
 	}
+	/* Nights and results are computed again from the readings: the
+	 * owner is told whose and which day. */
+	g_assert_cmpint(d->derived, ==,
+			c->reader == READ_NIGHTS || c->reader == READ_RESULTS);
+	if (d->derived) {
+		g_assert_cmpint(d->user, ==, alice);
+		g_assert_cmpint(d->day, ==, DAY0);
+	}
+	/* Taken once. */
+	g_array_set_size(damage, 0);
+	g_assert_cmpuint(store_take_damage(s, damage), ==, 0);
+	g_assert_cmpuint(damage->len, ==, 0);
+}
+
+/* --- storage failures ------------------------------------------------------
+ */
+
+/* What the owner heard through health_changed, and when. */
+struct health_log {
+	store *s;
+	GArray *events; /* struct store_health, at each call */
+};
+
+static void on_health(void *data)
+{
+	struct health_log *log = data;
+	struct store_health h;
+
+	store_get_health(log->s, &h);
+	g_array_append_val(log->events, h);
+}
+
+static store *open_failing_store(struct fixture *f, struct health_log *log,
+				 unsigned hold_max_rows)
+{
+	f->opts.batch_rows = 5;
+	f->opts.busy_timeout_ms = 20;
+	f->opts.hold_max_rows = hold_max_rows;
+	f->opts.health_changed = on_health;
+	f->opts.health_data = log;
+	log->events = g_array_new(FALSE, FALSE, sizeof(struct store_health));
+	log->s = open_store(f);
+	return log->s;
+}
+
+static struct store_health health(store *s)
+{
+	struct store_health h;
+
+	store_get_health(s, &h);
+	return h;
+}
+
+/* Another program holds the write lock: writes fail after the busy
+ * timeout, as they do on a full or read-only disk. */
+static sqlite3 *lock_database(const char *path)
+{
+	sqlite3 *db = raw_open(path);
+
+	raw_exec(db, "BEGIN IMMEDIATE");
+	return db;
+}
+
+static void unlock_database(sqlite3 *db)
+{
+	raw_exec(db, "COMMIT");
+	sqlite3_close(db);
+}
+
+/*
+ * The whole life of a failure: the first failed commit holds its batch and
+ * says so once; later readings are held without touching the disk; nights
+ * are refused; retries back off 1, 2, 4 ... 60 s; once the lock is gone the
+ * next retry writes everything, and the owner hears once more.
+ */
+static void test_fail_retry(struct fixture *f, gconstpointer data)
+{
+	struct health_log log;
+	g_autoptr(store) s = open_failing_store(f, &log, 0);
+	int64_t alice = user_id(s, "alice");
+	struct night_metrics night = night_metrics_empty(DAY0);
+	int64_t expect_backoff = STORE_RETRY_FIRST_MS;
+	GError *error = NULL;
+	sqlite3 *lock;
+	struct store_health h;
+	int i;
+
+	lock = lock_database(f->path);
+	/* Four rows join the batch; the fifth fills it and the commit (here:
+	 * the BEGIN of the first) fails. */
+	for (i = 0; i < 5; i++)
+		g_assert_true(
+		    store_add_hr(s, alice, T0_MS + i * 1000, 60 + i, &error));
+	g_assert_no_error(error);
+	h = health(s);
+	g_assert_true(h.failing);
+	g_assert_cmpstr(h.cause, ==, "locked by another program");
+	g_assert_nonnull(strstr(h.detail, "locked"));
+	g_assert_cmpuint(h.held_rows, ==, 5);
+	g_assert_cmpint(h.failing_since_ms, ==, f->now_ms);
+	g_assert_cmpint(h.next_retry_ms, ==, f->now_ms + STORE_RETRY_FIRST_MS);
+	g_assert_cmpuint(log.events->len, ==, 1);
+	g_assert_true(
+	    g_array_index(log.events, struct store_health, 0).failing);
+
+	/* Held without a write: far more than a batch, no error. */
+	for (; i < 40; i++)
+		g_assert_true(
+		    store_add_hr(s, alice, T0_MS + i * 1000, 60, &error));
+	g_assert_cmpuint(health(s).held_rows, ==, 40);
+	/* What is not held is refused at once, saying why. */
+	g_assert_false(store_put_night(s, alice, &night, &error));
+	g_assert_error(error, STORE_ERROR, STORE_ERROR_UNAVAILABLE);
+	g_assert_nonnull(strstr(error->message, "locked by another program"));
+	g_assert_nonnull(strstr(error->message, "40 readings held"));
+	g_clear_error(&error);
+
+	/* Not before the backoff; then 1, 2, 4 ... 60, 60 s apart. */
+	f->now_ms += STORE_RETRY_FIRST_MS - 1;
+	g_assert_true(store_tick(s, &error));
+	g_assert_cmpuint(health(s).attempts, ==, 0);
+	for (int attempt = 1; attempt <= 9; attempt++) {
+		f->now_ms = health(s).next_retry_ms;
+		g_assert_true(store_tick(s, &error));
+		g_assert_no_error(error);
+		h = health(s);
+		g_assert_true(h.failing);
+		g_assert_cmpuint(h.attempts, ==, attempt);
+		expect_backoff = MIN(expect_backoff * 2, STORE_RETRY_MAX_MS);
+		g_assert_cmpint(h.next_retry_ms - f->now_ms, ==,
+				expect_backoff);
+	}
+	g_assert_cmpint(expect_backoff, ==, STORE_RETRY_MAX_MS);
+	g_assert_cmpuint(log.events->len, ==, 1);
+	g_assert_cmpuint(h.held_rows, ==, 40);
+
+	/* The lock goes: the next retry writes all forty, once. */
+	unlock_database(lock);
+	f->now_ms = h.next_retry_ms;
+	g_assert_true(store_tick(s, &error));
+	h = health(s);
+	g_assert_false(h.failing);
+	g_assert_null(h.cause);
+	g_assert_cmpuint(h.held_rows, ==, 0);
+	g_assert_cmpuint(h.outages, ==, 1);
+	g_assert_cmpuint(h.last_outage.written_rows, ==, 40);
+	g_assert_cmpuint(h.last_outage.dropped_rows, ==, 0);
+	g_assert_cmpint(h.last_outage.duration_ms, ==,
+			f->now_ms -
+			    g_array_index(log.events, struct store_health, 0)
+				.failing_since_ms);
+	g_assert_cmpuint(log.events->len, ==, 2);
+	g_assert_false(
+	    g_array_index(log.events, struct store_health, 1).failing);
+	g_assert_cmpint(path_int(f->path, "SELECT count(*) FROM hr"), ==, 40);
+	g_assert_cmpint(path_int(f->path, "SELECT sum(bpm) FROM hr"), ==,
+			60 * 40 + 0 + 1 + 2 + 3 + 4);
+
+	/* And the store works as before. */
+	g_assert_true(store_put_night(s, alice, &night, &error));
+	g_assert_no_error(error);
+	g_array_free(log.events, TRUE);
+}
+
+/* The bound: beyond hold_max_rows the oldest go, counted; the newest are
+ * written when the disk is back. store_flush tries at once and says what
+ * is still held. */
+static void test_fail_bound(struct fixture *f, gconstpointer data)
+{
+	struct health_log log;
+	g_autoptr(store) s = open_failing_store(f, &log, 100);
+	int64_t alice = user_id(s, "alice");
+	GError *error = NULL;
+	sqlite3 *lock = lock_database(f->path);
+	struct store_health h;
+
+	for (int i = 0; i < 250; i++)
+		g_assert_true(store_add_rr(s, alice, T0_MS + i, 900, &error));
+	h = health(s);
+	g_assert_cmpuint(h.held_rows, ==, 100);
+	g_assert_cmpuint(h.dropped_rows, ==, 150);
+
+	g_assert_false(store_flush(s, &error));
+	g_assert_error(error, STORE_ERROR, STORE_ERROR_UNAVAILABLE);
+	g_assert_nonnull(strstr(error->message,
+				"100 readings held in memory are not written: "
+				"locked by another program"));
+	g_clear_error(&error);
+
+	unlock_database(lock);
+	flush(s);
+	h = health(s);
+	g_assert_cmpuint(h.last_outage.written_rows, ==, 100);
+	g_assert_cmpuint(h.last_outage.dropped_rows, ==, 150);
+	g_assert_cmpint(path_int(f->path, "SELECT count(*) FROM rr"), ==, 100);
+	g_assert_cmpint(path_int(f->path, "SELECT min(t_ms) FROM rr"), ==,
+			T0_MS + 150);
+	g_assert_cmpint(path_int(f->path, "SELECT max(t_ms) FROM rr"), ==,
+			T0_MS + 249);
+	g_array_free(log.events, TRUE);
+}
+
+/* Every raw kind held and written back as it was: values, absent fields,
+ * a sent mark. */
+static void test_fail_kinds(struct fixture *f, gconstpointer data)
+{
+	struct health_log log;
+	g_autoptr(store) s = open_failing_store(f, &log, 0);
+	int64_t alice = user_id(s, "alice");
+	int64_t id = outbox_add(s, "recovery/alice/state", "{}", 2);
+	GError *error = NULL;
+	sqlite3 *lock = lock_database(f->path);
+
+	g_assert_true(store_add_rr(s, alice, T0_MS, 812.5, &error));
+	g_assert_true(store_add_hr(s, alice, T0_MS, 61.5, &error));
+	g_assert_true(
+	    store_add_state(s, alice, STORE_STATE_BED, T0_MS, true, &error));
+	g_assert_true(store_add_env(s, alice, STORE_ENV_HUMIDITY_PCT, T0_MS,
+				    45.5, &error));
+	g_assert_true(
+	    store_add_body(s, alice, T0_MS, 72.35, 18.1, METRIC_NONE, &error));
+	g_assert_true(
+	    store_add_checkin(s, alice, T0_MS, 4, METRIC_NONE, 2, &error));
+	g_assert_true(store_outbox_mark_sent(s, id, T0_MS + 5, &error));
+	g_assert_no_error(error);
+	g_assert_true(health(s).failing);
+	g_assert_cmpuint(health(s).held_rows, ==, 7);
+	unlock_database(lock);
+	flush(s);
+	g_assert_cmpint(path_int(f->path, "SELECT count(*) FROM rr WHERE "
+					  "rr_ms = 812.5"),
+			==, 1);
+	g_assert_cmpint(path_int(f->path, "SELECT count(*) FROM hr WHERE "
+					  "bpm = 61.5"),
+			==, 1);
+	g_assert_cmpint(path_int(f->path, "SELECT count(*) FROM env WHERE "
+					  "kind = 'bed' AND value = 1"),
+			==, 1);
+	g_assert_cmpint(path_int(f->path, "SELECT count(*) FROM env WHERE "
+					  "kind = 'humidity_pct' AND value = "
+					  "45.5"),
+			==, 1);
+	g_assert_cmpint(path_int(f->path, "SELECT count(*) FROM body WHERE "
+					  "weight_kg = 72.35 AND body_fat_pct "
+					  "= 18.1 AND impedance_ohm IS NULL"),
+			==, 1);
+	g_assert_cmpint(path_int(f->path, "SELECT count(*) FROM checkins "
+					  "WHERE mood = 4 AND soreness IS "
+					  "NULL AND energy = 2"),
+			==, 1);
+	g_assert_cmpint(path_int(f->path, "SELECT sent_ms FROM outbox"), ==,
+			T0_MS + 5);
+	g_array_free(log.events, TRUE);
+}
+
+/* An unknown user is the row's fault, not the disk's: refused, the rest
+ * of the batch goes on, nothing held. */
+static void test_fail_not_storage(struct fixture *f, gconstpointer data)
+{
+	struct health_log log;
+	g_autoptr(store) s = open_failing_store(f, &log, 0);
+	int64_t alice = user_id(s, "alice");
+	GError *error = NULL;
+
+	g_assert_true(store_add_hr(s, alice, T0_MS, 60, &error));
+	g_assert_false(store_add_hr(s, alice + 7, T0_MS, 60, &error));
+	g_assert_error(error, STORE_ERROR, STORE_ERROR_INVALID);
+	g_clear_error(&error);
+	g_assert_true(store_add_hr(s, alice, T0_MS + 1, 60, &error));
+	flush(s);
+	g_assert_false(health(s).failing);
+	g_assert_cmpuint(log.events->len, ==, 0);
+	g_assert_cmpint(path_int(f->path, "SELECT count(*) FROM hr"), ==, 2);
+	g_array_free(log.events, TRUE);
+}
+
+/*
+ * The disk itself: a small tmpfs in this test's own mount namespace (main
+ * makes one when it can) that fills up, and one remounted read-only.
+ */
+static bool have_mount_namespace;
+
+static char *mount_tmpfs(const char *dir, const char *size)
+{
+	g_autofree char *options = g_strdup_printf("size=%s,mode=0700", size);
+	char *mnt = g_build_filename(dir, "mnt", NULL);
+
+	g_assert_cmpint(g_mkdir(mnt, 0700), ==, 0);
+	if (mount("tmpfs", mnt, "tmpfs", 0, options) != 0)
+		g_error("mounting a tmpfs on %s: %s", mnt, g_strerror(errno));
+	return mnt;
+}
+
+static void unmount(const char *mnt)
+{
+	g_assert_cmpint(umount2(mnt, MNT_DETACH), ==, 0);
+}
+
+/* Fills the file system of @dir but for a few KiB; returns the filler. */
+static char *fill_disk(const char *dir)
+{
+	char *filler = g_build_filename(dir, "filler", NULL);
+	static const char block[4096];
+	int fd = open(filler, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+
+	g_assert_cmpint(fd, >=, 0);
+	while (write(fd, block, sizeof(block)) == (ssize_t)sizeof(block))
+		;
+	g_assert_cmpint(errno, ==, ENOSPC);
+	close(fd);
+	return filler;
+}
+
+static void test_fail_disk_full(struct fixture *f, gconstpointer data)
+{
+	struct health_log log;
+	g_autofree char *mnt = NULL;
+	g_autofree char *filler = NULL;
+	store *s;
+	int64_t alice;
+	GError *error = NULL;
+	struct store_health h;
+	int i;
+
+	if (!have_mount_namespace) {
+		g_test_skip("needs root for a private mount namespace (to "
+			    "mount a tmpfs that fills up)");
+		return;
+	}
+	mnt = mount_tmpfs(f->dir, "2m");
+	g_free(f->path);
+	f->path = g_build_filename(mnt, "recoveryd.db", NULL);
+	s = open_failing_store(f, &log, 0);
+	f->opts.batch_rows = 200;
+	alice = user_id(s, "alice");
+	/* A checkpoint now, so that the WAL starts empty and must grow. */
+	flush(s);
+	filler = fill_disk(mnt);
+	for (i = 0; i < 5000 && !health(s).failing; i++)
+		g_assert_true(store_add_rr(s, alice, T0_MS + i, 900, &error));
+	g_assert_no_error(error);
+	h = health(s);
+	g_assert_true(h.failing);
+	g_test_message("full: %s (%s), %u held after %d rows", h.cause,
+		       h.detail, h.held_rows, i);
+	g_assert_cmpstr(h.cause, ==, "disk full");
+	for (int k = 0; k < 100; k++, i++)
+		g_assert_true(store_add_rr(s, alice, T0_MS + i, 900, &error));
+	g_assert_cmpuint(health(s).held_rows, >=, 100);
+
+	g_assert_cmpint(g_unlink(filler), ==, 0);
+	f->now_ms = health(s).next_retry_ms;
+	g_assert_true(store_tick(s, &error));
+	h = health(s);
+	g_assert_false(h.failing);
+	g_assert_cmpuint(h.last_outage.dropped_rows, ==, 0);
+	store_close(s);
+	/* Every row, once. */
+	g_assert_cmpint(path_int(f->path, "SELECT count(*) FROM rr"), ==, i);
+	g_array_free(log.events, TRUE);
+	unmount(mnt);
+}
+
+/*
+ * A file system gone read-only, found at start-up (a read-only remount
+ * needs no file open for writing: with the store open it is refused as
+ * busy, so the running case is the full disk and the lock above): the
+ * store opens and reads, store_check_writable says why it cannot write.
+ */
+static void test_fail_read_only(struct fixture *f, gconstpointer data)
+{
+	g_autofree char *mnt = NULL;
+	g_autoptr(GArray) ids = g_array_new(FALSE, FALSE, sizeof(int64_t));
+	g_autoptr(GPtrArray) names = g_ptr_array_new();
+	store *s;
+	GError *error = NULL;
+
+	if (!have_mount_namespace) {
+		g_test_skip("needs root for a private mount namespace (to "
+			    "remount a file system read-only)");
+		return;
+	}
+	mnt = mount_tmpfs(f->dir, "8m");
+	g_free(f->path);
+	f->path = g_build_filename(mnt, "recoveryd.db", NULL);
+	s = open_store(f);
+	user_id(s, "alice");
+	g_assert_true(store_check_writable(s, &error));
+	g_assert_no_error(error);
+	store_close(s);
+
+	g_assert_cmpint(mount(NULL, mnt, NULL, MS_REMOUNT | MS_RDONLY, NULL),
+			==, 0);
+	s = store_open(f->path, &f->opts, &error);
+	if (s) {
+		g_assert_true(store_list_users(s, ids, names, &error));
+		g_assert_cmpuint(ids->len, ==, 1);
+		g_assert_false(store_check_writable(s, &error));
+		store_close(s);
+	}
+	g_assert_nonnull(error);
+	g_test_message("%s", error->message);
+	g_assert_true(strstr(error->message, "read-only") ||
+		      strstr(error->message, "readonly"));
+	g_clear_error(&error);
+	g_assert_cmpint(mount(NULL, mnt, NULL, MS_REMOUNT, NULL), ==, 0);
+	unmount(mnt);
+}
+
+/* A database that is not ours stops the opener with a message that says
+ * so; one that is ours but damaged in a row does not. */
+static void test_open_foreign_tables(struct fixture *f, gconstpointer data)
+{
+	sqlite3 *db = raw_open(f->path);
+	GError *error = NULL;
+	store *s;
+
+	raw_exec(db, "CREATE TABLE photos (id INTEGER PRIMARY KEY, path TEXT)");
+	sqlite3_close(db);
+	s = store_open(f->path, &f->opts, &error);
+	g_assert_null(s);
+	g_assert_error(error, STORE_ERROR, STORE_ERROR_SCHEMA);
+	g_test_message("%s", error->message);
+	g_assert_nonnull(strstr(error->message,
+				"holds tables that are not recoveryd's "
+				"('photos'"));
+	g_clear_error(&error);
+	/* Not touched. */
+	g_assert_cmpint(path_int(f->path, "SELECT count(*) FROM sqlite_master"),
+			==, 1);
+}
+
+static void test_open_wrong_schema(struct fixture *f, gconstpointer data)
+{
+	sqlite3 *db = raw_open(f->path);
+	g_autofree char *sql = g_strdup_printf(
+	    "CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT); "
+	    "PRAGMA user_version = %d",
+	    latest_version());
+	GError *error = NULL;
+	store *s;
+
+	raw_exec(db, sql);
+	sqlite3_close(db);
+	s = store_open(f->path, &f->opts, &error);
+	g_assert_null(s);
+	g_assert_error(error, STORE_ERROR, STORE_ERROR_SCHEMA);
+	g_test_message("%s", error->message);
+	g_assert_nonnull(strstr(error->message, "the tables are not "
+						"recoveryd's schema version"));
+	g_assert_nonnull(strstr(error->message, "(no table devices)"));
 	g_clear_error(&error);
 }
 
@@ -1507,6 +1984,12 @@ static void test_newest_reading(struct fixture *f, gconstpointer data)
 
 int main(int argc, char **argv)
 {
+	/* Before any thread: a mount namespace of our own (as root), where
+	 * the failure tests may mount a tmpfs that fills up or goes
+	 * read-only without touching the system's mounts. */
+	have_mount_namespace =
+	    unshare(CLONE_NEWNS) == 0 &&
+	    mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) == 0;
 	g_test_init(&argc, &argv, NULL);
 #define ADD(name, fn)                                                          \
 	g_test_add(name, struct fixture, NULL, fixture_setup, fn,              \
@@ -1536,6 +2019,14 @@ int main(int argc, char **argv)
 	ADD("/store/results/round-trip", test_results_round_trip);
 	ADD("/store/outbox", test_outbox);
 	ADD("/store/prune/retention", test_prune_retention);
+	ADD("/store/open/foreign-tables", test_open_foreign_tables);
+	ADD("/store/open/wrong-schema", test_open_wrong_schema);
+	ADD("/store/fail/retry", test_fail_retry);
+	ADD("/store/fail/bound", test_fail_bound);
+	ADD("/store/fail/kinds", test_fail_kinds);
+	ADD("/store/fail/not-storage", test_fail_not_storage);
+	ADD("/store/fail/disk-full", test_fail_disk_full);
+	ADD("/store/fail/read-only", test_fail_read_only);
 #undef ADD
 	for (size_t i = 0; i < G_N_ELEMENTS(corrupt_cases); i++)
 		g_test_add(corrupt_cases[i].name, struct fixture,
