@@ -147,7 +147,7 @@ int spot_find(const struct spot_input *in, struct spot_result *ret)
 	const struct rr_sample *rr = in->rr;
 	size_t n = in->rr_count;
 	struct spot_result last = result_none(), clean = result_none();
-	int64_t from_ms, until_ms;
+	int64_t from_ms, until_ms, first_start = 0;
 	int32_t sessions = 0;
 
 	if (!rr_sorted(rr, n)) {
@@ -179,7 +179,8 @@ int spot_find(const struct spot_input *in, struct spot_result *ret)
 		if (start >= from_ms && start < until_ms &&
 		    span_ms(start, rr[end - 1].t_ms) <= SPOT_SESSION_MAX_MS) {
 			judge(rr, i, end, in->hr, in->hr_count, &r);
-			sessions++;
+			if (sessions++ == 0)
+				first_start = start;
 			if (r.status == SPOT_OK)
 				clean = r;
 			last = r;
@@ -189,23 +190,9 @@ int spot_find(const struct spot_input *in, struct spot_result *ret)
 
 	*ret = clean.status == SPOT_OK ? clean : last;
 	ret->sessions = sessions;
+	ret->first_start_ms = first_start;
 	ret->found = sessions > 0;
 	return 0;
-}
-
-const char *spot_status_name(enum spot_status status)
-{
-	switch (status) {
-	case SPOT_TOO_SHORT:
-		return "too-short";
-	case SPOT_TOO_NOISY:
-		return "too-noisy";
-	case SPOT_OK:
-		return "ok";
-	case SPOT_NONE:
-	default:
-		return "none";
-	}
 }
 
 const char *spot_status_reason(enum spot_status status)

@@ -41,17 +41,16 @@
 /* Live progress judges noise only once this much has been measured. */
 #define SPOT_NOISE_JUDGE_MS (30 * 1000)
 
-enum spot_status {
-	SPOT_NONE,	/* no spot-check session this morning */
-	SPOT_TOO_SHORT, /* under 60 s usable after the 30 s settling */
-	SPOT_TOO_NOISY, /* under 80 % of the window's beats kept */
-	SPOT_OK,
-};
+/* enum spot_status and spot_status_name() are in metrics.h: the day keeps
+ * the verdict. */
 
 struct spot_result {
 	enum spot_status status;
 	bool found;	  /* a session was found (status != SPOT_NONE) */
 	int32_t sessions; /* spot-check sessions this morning, good or not */
+	/* The first of them: its first beat; 0 when none. What came from it
+	 * on is the morning's measuring, not the night's sleep. */
+	int64_t first_start_ms;
 	/* The session reported: the later clean one, else the last one. */
 	int64_t start_ms; /* its first beat; 0 when none */
 	int64_t end_ms;	  /* its last beat */
@@ -102,9 +101,6 @@ struct spot_input {
  * or -EINVAL when the beats are not sorted (@ret filled as SPOT_NONE).
  */
 int spot_find(const struct spot_input *in, struct spot_result *ret);
-
-/* "none", "too-short", "too-noisy" or "ok". */
-const char *spot_status_name(enum spot_status status);
 
 /*
  * What to tell the person about @status, a sentence (static): e.g. "spot

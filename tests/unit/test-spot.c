@@ -106,6 +106,7 @@ struct find_case {
 	int32_t beats;	   /* 0: not checked */
 	int32_t kept;	   /* likewise */
 	int64_t window_ms; /* window_end - window_start; 0: not checked */
+	int first_attempt; /* index + 1 of the first attempt; 0: reported */
 };
 
 /* A plain 5-minute session ten minutes after waking. */
@@ -231,7 +232,11 @@ static const struct find_case find_cases[] = {
 	  SPOT_OK,
 	  2,
 	  1,
-	  80 },
+	  80,
+	  0,
+	  0,
+	  0,
+	  1 },
 	/* A clean one, then a noisy one: the later *clean* one counts. */
 	{ "/spot/morning/later-noisy-earlier-clean",
 	  NO_NIGHT,
@@ -248,6 +253,11 @@ static const struct find_case find_cases[] = {
 	  0,
 	  SPOT_TOO_NOISY,
 	  2,
+	  1,
+	  0,
+	  0,
+	  0,
+	  0,
 	  1 },
 	{ "/spot/morning/too-short-after-noisy",
 	  NO_NIGHT,
@@ -255,6 +265,11 @@ static const struct find_case find_cases[] = {
 	  0,
 	  SPOT_TOO_SHORT,
 	  2,
+	  1,
+	  0,
+	  0,
+	  0,
+	  0,
 	  1 },
 	/* The night ended at wake: a session 20 minutes before is the
 	 * night's, not a spot check. */
@@ -388,7 +403,11 @@ static const struct find_case find_cases[] = {
 	  SPOT_OK,
 	  2,
 	  1,
-	  100 },
+	  100,
+	  0,
+	  0,
+	  0,
+	  1 },
 	/* A brief strap contact before the real measurement. */
 	{ "/spot/session/blip-then-measurement",
 	  NO_NIGHT,
@@ -397,7 +416,11 @@ static const struct find_case find_cases[] = {
 	  SPOT_OK,
 	  2,
 	  1,
-	  100 },
+	  100,
+	  0,
+	  0,
+	  0,
+	  1 },
 	{ "/spot/none/no-beats", NO_NIGHT, { { 0 } }, 0, SPOT_NONE, 0, -1 },
 };
 
@@ -430,6 +453,11 @@ static void test_find(gconstpointer data)
 				WAKE + c->s[c->reported].start_ms);
 	else
 		g_assert_cmpint(r.start_ms, ==, 0);
+	if (c->first_attempt)
+		g_assert_cmpint(r.first_start_ms, ==,
+				WAKE + c->s[c->first_attempt - 1].start_ms);
+	else
+		g_assert_cmpint(r.first_start_ms, ==, r.start_ms);
 	if (c->beats) {
 		g_assert_cmpint(r.beats, ==, c->beats);
 		g_assert_cmpint(r.kept, ==, c->kept);
