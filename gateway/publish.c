@@ -214,6 +214,7 @@ bool publish_alert(publisher *p, const struct household_person *person,
 		.reasons = reasons,
 		.reason_count = a->reason_count,
 		.text = text,
+		.hrv_source = hrv_source_name(day->night.hrv_source),
 	};
 	g_autofree char *json = NULL;
 	g_autofree char *topic =

@@ -265,6 +265,7 @@ int mqtt_payload_build_alert(const struct mqtt_alert *alert, char **ret_json)
 	else
 		json_builder_add_null_value(b);
 	add_text(b, "zone", alert->zone);
+	add_text(b, "hrv_source", alert->hrv_source);
 	add_text(b, "state", alert->state);
 	add_text(b, "headline", alert->headline);
 	add_text(b, "detail", alert->detail);

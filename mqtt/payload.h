@@ -82,8 +82,8 @@ int mqtt_payload_build_device(const struct mqtt_device_state *device,
 /* The notification line of an alert is at most this many characters. */
 #define MQTT_PAYLOAD_ALERT_TEXT_MAX 200
 
-/* recovery/<user>/alert: keys user, date, score, zone, state, headline,
- * detail, actions, reasons, text. */
+/* recovery/<user>/alert: keys user, date, score, zone, hrv_source, state,
+ * headline, detail, actions, reasons, text. */
 struct mqtt_alert {
 	const char *user;	  /* required, mqtt_topic_user_valid() */
 	const char *display_name; /* for the text; NULL, "": the user */
@@ -101,6 +101,9 @@ struct mqtt_alert {
 	 * action, check-in invitation: advice_push_text()); NULL: built from
 	 * the headline and detail as below. Cut to the limit either way. */
 	const char *text;
+	/* Where the day's HRV came from: "night", "spot", or "none" (a score
+	 * with no HRV in it, DESIGN §5); NULL: left out. */
+	const char *hrv_source;
 };
 
 /*

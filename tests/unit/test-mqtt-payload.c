@@ -411,6 +411,11 @@ static const char *const primed_reasons[] = {
 	"stronger. Sleep an extra hour and keep water nearby, and tell your "  \
 	"training partner."
 
+static const char *const no_hrv_reasons[] = {
+	"no HRV in this score: your heart-rate band sends no RR intervals, so "
+	"it comes from resting HR, sleep and check-ins",
+};
+
 struct alert_vector {
 	const char *name;
 	struct mqtt_alert alert;
@@ -479,6 +484,26 @@ static const struct alert_vector alerts[] = {
 	  "\"headline\":\"Getting to know you: 3 of 7 nights\","
 	  "\"actions\":[],\"reasons\":[],"
 	  "\"text\":\"bob \u2013 Getting to know you: 3 of 7 nights.\"}" },
+	/* A band without RR: the alert says the score holds no HRV. */
+	{ "/payload/alert/no-hrv",
+	  { .user = "bob",
+	    .date = "2026-03-02",
+	    .score = 70,
+	    .zone = "green",
+	    .state = "primed",
+	    .headline = "Ready to go",
+	    .reasons = no_hrv_reasons,
+	    .reason_count = 1,
+	    .text = "Ready to go. Train as planned.",
+	    .hrv_source = "none" },
+	  0,
+	  "Ready to go. Train as planned.",
+	  "{\"user\":\"bob\",\"date\":\"2026-03-02\",\"score\":70,"
+	  "\"zone\":\"green\",\"hrv_source\":\"none\",\"state\":\"primed\","
+	  "\"headline\":\"Ready to go\",\"actions\":[],"
+	  "\"reasons\":[\"no HRV in this score: your heart-rate band sends "
+	  "no RR intervals, so it comes from resting HR, sleep and "
+	  "check-ins\"],\"text\":\"Ready to go. Train as planned.\"}" },
 	{ "/payload/alert/headline-stop-kept",
 	  { "alice", "Alice", "2026-03-02", 20, "red", "one-off-dip",
 	    "A low night, not a low week!" },
