@@ -25,7 +25,7 @@ enum mqtt_flag {
 };
 
 /* recovery/<user>/live: keys heart_rate_bpm, contact, weight_kg,
- * body_fat_pct, bed, updated. */
+ * body_fat_pct, bed, spot, spot_measured_s, spot_rmssd_ms, updated. */
 struct mqtt_live {
 	double heart_rate_bpm; /* NAN: no strap worn or in range */
 	enum mqtt_flag contact;
@@ -33,13 +33,19 @@ struct mqtt_live {
 	double body_fat_pct; /* with that weighing; NAN: not measured */
 	enum mqtt_flag bed;  /* in bed; unknown without a bed sensor */
 	int64_t updated_ms;  /* required, > 0 */
+	/* This morning's spot check: "settling", "measuring", "done",
+	 * "too-noisy" or "too-short" (spot_phase_name()); NULL: none, and
+	 * the two below are left out too. */
+	const char *spot;
+	int spot_measured_s;  /* of the 180 s window */
+	double spot_rmssd_ms; /* when done; NAN: left out */
 };
 
 /*
  * Builds the live payload. Heart rate is sent in whole bpm, weight to 0.01
- * kg, body fat to 0.1 %. Returns 0 and a new string (g_free) in @ret_json,
- * or -EINVAL, @ret_json untouched, when updated_ms is not a time between
- * 1970 and 9999.
+ * kg, body fat to 0.1 %, the spot check's RMSSD to 0.1 ms. Returns 0 and a
+ * new string (g_free) in @ret_json, or -EINVAL, @ret_json untouched, when
+ * updated_ms is not a time between 1970 and 9999.
  */
 int mqtt_payload_build_live(const struct mqtt_live *live, char **ret_json);
 

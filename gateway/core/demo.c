@@ -182,6 +182,14 @@ static gint by_time(gconstpointer a, gconstpointer b, gpointer unused)
 	return demo_packet_by_time(a, b);
 }
 
+/* What each demo person lives: Alice the household's timeline, in her
+ * strap at night; Bob sleeps without his and takes the morning spot check
+ * (DESIGN §4), so a dashboard shows both. */
+static const enum scenario_story demo_stories[SCENARIO_PEOPLE] = {
+	SCENARIO_STORY_HOUSEHOLD,
+	SCENARIO_STORY_SPOT,
+};
+
 void demo_day_packets(const struct scenario *sc, int index, GArray *ret)
 {
 	static const struct scenario_sink sink = {
@@ -197,7 +205,9 @@ void demo_day_packets(const struct scenario *sc, int index, GArray *ret)
 
 	for (int i = 0; i < SCENARIO_PEOPLE; i++)
 		c.rr[i] = g_array_new(FALSE, FALSE, sizeof(struct pending_rr));
-	scenario_emit_day(sc, index, &sink, &c);
+	for (int i = 0; i < SCENARIO_PEOPLE; i++)
+		scenario_emit_story_day(sc, demo_stories[i], i, index, &sink,
+					&c);
 	for (int i = 0; i < SCENARIO_PEOPLE; i++)
 		g_array_free(c.rr[i], TRUE);
 	/* g_qsort_with_data is a stable sort: packets of one instant keep

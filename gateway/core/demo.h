@@ -10,7 +10,9 @@
 /*
  * Demo mode's household (scenario.h) as the bytes its devices would send:
  * each person's strap sends Heart Rate Measurements (0x2A37, heart rate,
- * skin contact and the RR intervals of that second), each bed sensor BTHome
+ * skin contact and the RR intervals of that second): Alice's all night, Bob's
+ * only for his morning spot check (SCENARIO_STORY_SPOT) and his training;
+ * each bed sensor BTHome
  * v2 service data (occupancy, and motion in the first bedroom), the shared
  * scale Mi Body Composition Scale 2 service data (0x181B). The daemon
  * decodes these with the real decoders, as if they came over the air.
@@ -50,7 +52,8 @@ struct demo_packet {
 
 /*
  * Appends to @ret (struct demo_packet) everything the household sends on
- * day index @index of @sc (scenario_emit_day), sorted by time.
+ * day index @index of @sc (scenario_emit_story_day() of each person's
+ * story), sorted by time.
  */
 void demo_day_packets(const struct scenario *sc, int index, GArray *ret);
 

@@ -331,6 +331,14 @@ static void live_changed(household *h, int person, bool urgent)
 		h->ops.live_changed(h->data, person, urgent);
 }
 
+/* A beat filed at its wall time, for whoever follows a spot check live. */
+static void beat_heard(household *h, int person, int64_t t_ms, double rr_ms,
+		       int64_t arrival_ms)
+{
+	if (h->ops.beat && h->clock_trusted)
+		h->ops.beat(h->data, person, t_ms, rr_ms, arrival_ms);
+}
+
 /* Beyond this gap between the beat clock and the arrival time the chain
  * is broken (beats lost, a reconnect): start again from the arrival. */
 #define RR_CHAIN_SLACK_MS 2500.0
@@ -373,6 +381,7 @@ static gboolean rr_intervals(household *h, int person,
 					   .v = { rr_ms } },
 			     mono_ms, arrival_ms, error))
 			return FALSE;
+		beat_heard(h, person, t, rr_ms, arrival_ms);
 	}
 	p->rr_end_ms = end;
 	return TRUE;

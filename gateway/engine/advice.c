@@ -967,8 +967,8 @@ static void write_calibrating(const struct facts *f, struct builder *b)
 		    spot ? "spot checks" : "nights");
 	if (spot)
 		action(b, TOPIC_DEVICE,
-		       "Do the 3-minute spot check again tomorrow right after "
-		       "waking, lying still: your first score comes in %d %s.",
+		       "Spot check again tomorrow right after waking, lying "
+		       "still: a first score in %d %s.",
 		       left, left == 1 ? "morning" : "mornings");
 	else
 		action(b, TOPIC_DEVICE,
@@ -992,6 +992,15 @@ static void write_calibrating(const struct facts *f, struct builder *b)
 	}
 }
 
+/* Whether a reason of @a holds @text. */
+static bool said(const struct advice *a, const char *text)
+{
+	for (size_t i = 0; i < a->reason_count; i++)
+		if (strstr(a->reasons[i], text))
+			return true;
+	return false;
+}
+
 /*
  * Where today's HRV came from, when that is news: a spot check that gave
  * no value (DESIGN §4's "too noisy, lie still and try again"), the spot
@@ -1006,7 +1015,9 @@ static void spot_day_reasons(const struct facts *f, struct advice *a)
 		return;
 	if (spot_failed(f))
 		reason(a, "%s", spot_status_reason(n->spot_status));
-	if (n->hrv_source == HRV_SOURCE_SPOT)
+	/* Unless the state's reasons named the spot value already. */
+	if (n->hrv_source == HRV_SOURCE_SPOT &&
+	    !said(a, "this morning's spot-check RMSSD"))
 		reason(a,
 		       "HRV from this morning's spot check: RMSSD %.0f ms, "
 		       "read against your spot checks, not your nights",

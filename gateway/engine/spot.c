@@ -300,6 +300,47 @@ const char *spot_phase_name(enum spot_phase phase)
 	}
 }
 
+void spot_live_beat(struct spot_live *s, int64_t t_ms, double rr_ms,
+		    int64_t arrival_ms)
+{
+	if (s->n > 0) {
+		int64_t last = s->rr[s->n - 1].t_ms;
+
+		if (t_ms < last || span_ms(last, t_ms) > SPOT_GAP_MS) {
+			s->n = 0;
+			s->too_long = false;
+		}
+	}
+	s->last_arrival_ms = arrival_ms;
+	if (s->n == SPOT_LIVE_MAX_BEATS) {
+		/* Over 10 minutes of beats: training or a night, and the
+		 * newest beats would need room the session must not take. */
+		s->too_long = true;
+		return;
+	}
+	s->rr[s->n++] = (struct rr_sample){ t_ms, rr_ms };
+}
+
+bool spot_live_progress(const struct spot_live *s, int64_t now_ms,
+			int64_t from_ms, int64_t until_ms,
+			struct spot_progress *ret)
+{
+	int64_t start, last, beat_now;
+
+	if (s->n == 0 || s->too_long)
+		return false;
+	start = s->rr[0].t_ms;
+	last = s->rr[s->n - 1].t_ms;
+	if (start < from_ms || start >= until_ms ||
+	    span_ms(start, last) > SPOT_SESSION_MAX_MS)
+		return false;
+	/* Now on the beat clock: the last beat plus the time since it came. */
+	beat_now = now_ms > s->last_arrival_ms
+		       ? add_ms(last, span_ms(s->last_arrival_ms, now_ms))
+		       : last;
+	return spot_progress(s->rr, s->n, beat_now, ret) == 0;
+}
+
 enum hrv_source spot_day_hrv(const struct night_metrics *night,
 			     const struct spot_result *spot,
 			     struct spot_day_hrv *ret)

@@ -152,6 +152,44 @@ int spot_progress(const struct rr_sample *rr, size_t n, int64_t now_ms,
 /* "settling", "measuring", "done", "too-noisy" or "too-short". */
 const char *spot_phase_name(enum spot_phase phase);
 
+/* --- following a session as it happens ------------------------------ */
+
+/* Beats a live session keeps: 10 minutes at 200 bpm. */
+#define SPOT_LIVE_MAX_BEATS 2000
+
+/*
+ * One person's strap session in progress, as the daemon hears it: the
+ * beats of the current run (a gap over SPOT_GAP_MS starts a new one) and
+ * when its last beat arrived. Fixed size, no allocation: the path of every
+ * notification only appends. Zero-initialised it is empty.
+ */
+struct spot_live {
+	size_t n;
+	bool too_long; /* the run outgrew the buffer: not a spot check */
+	int64_t last_arrival_ms;
+	struct rr_sample rr[SPOT_LIVE_MAX_BEATS];
+};
+
+/*
+ * A beat that ended at @t_ms (the strap's beat clock) and arrived at
+ * @arrival_ms (the wall clock). A beat more than SPOT_GAP_MS after the
+ * last one, or before it, starts a new session.
+ */
+void spot_live_beat(struct spot_live *s, int64_t t_ms, double rr_ms,
+		    int64_t arrival_ms);
+
+/*
+ * The progress of @s's session at @now_ms (wall clock) when it is a
+ * spot-check attempt: its first beat in [@from_ms, @until_ms) (the morning
+ * window) and at most 10 minutes long. The beat clock may run ahead of the
+ * wall clock or behind it (a strap's intervals, a delayed notification):
+ * "stopped" is judged by how long ago the last beat arrived. Returns true
+ * with @ret filled (spot_progress()), false when there is no such session.
+ */
+bool spot_live_progress(const struct spot_live *s, int64_t now_ms,
+			int64_t from_ms, int64_t until_ms,
+			struct spot_progress *ret);
+
 /* --- the day's HRV and the spot check's own baseline --------------- */
 
 struct spot_day_hrv {

@@ -18,6 +18,7 @@
 #include "mqtt/discovery.h"
 #include "mqtt/inbound.h"
 #include "gateway/engine/score.h"
+#include "gateway/engine/spot.h"
 #include "tests/unit/ha-classes.h"
 
 static const struct mqtt_discovery_gateway gateway = {
@@ -488,6 +489,8 @@ static const struct entity_vector entities[] = {
 	  "measurement", "recovery/alice/live", .expires = true },
 	{ "/discovery/entity/in-bed", A "in_bed", "binary_sensor", "occupancy",
 	  NULL, NULL, "recovery/alice/live" },
+	{ "/discovery/entity/spot-check", A "spot_check", "sensor", "enum",
+	  NULL, NULL, "recovery/alice/live" },
 	{ "/discovery/entity/mood", A "mood", "number", .command = "mood" },
 	{ "/discovery/entity/soreness", A "soreness", "number",
 	  .command = "soreness" },
@@ -604,10 +607,12 @@ static void test_enum_options(void)
 	g_autoptr(GPtrArray) configs = person_configs(&gateway, &alice);
 	const struct config *state = find(configs, A "advice_state");
 	const struct config *zone = find(configs, A "zone");
+	const struct config *spot = find(configs, A "spot_check");
 	JsonArray *options;
 
 	g_assert_nonnull(state);
 	g_assert_nonnull(zone);
+	g_assert_nonnull(spot);
 	options = json_object_get_array_member(state->o, "options");
 	for (int s = ADVICE_NO_DATA; s <= ADVICE_PRIMED; s++) {
 		const char *name = advice_state_name((enum advice_state)s);
@@ -619,6 +624,18 @@ static void test_enum_options(void)
 				   name) == 0;
 		if (!found)
 			g_error("advice state %s is not an option", name);
+	}
+	options = json_object_get_array_member(spot->o, "options");
+	for (int ph = SPOT_PHASE_SETTLING; ph <= SPOT_PHASE_TOO_SHORT; ph++) {
+		const char *name = spot_phase_name((enum spot_phase)ph);
+		bool found = false;
+
+		for (guint i = 0; i < json_array_get_length(options); i++)
+			found |=
+			    strcmp(json_array_get_string_element(options, i),
+				   name) == 0;
+		if (!found)
+			g_error("spot phase %s is not an option", name);
 	}
 	options = json_object_get_array_member(zone->o, "options");
 	for (int z = SCORE_ZONE_RED; z <= SCORE_ZONE_GREEN; z++) {

@@ -291,6 +291,25 @@ static const struct live_vector lives[] = {
 	  0,
 	  "{\"weight_kg\":80,\"body_fat_pct\":18.5,"
 	  "\"updated\":\"2026-03-01T22:15:00Z\"}" },
+	/* The morning spot check as it goes, and its result. */
+	{ "/payload/live/spot-measuring",
+	  { 58, MQTT_FLAG_YES, NAN, NAN, MQTT_FLAG_UNKNOWN, T0, "measuring", 45,
+	    NAN },
+	  0,
+	  "{\"heart_rate_bpm\":58,\"contact\":true,\"spot\":\"measuring\","
+	  "\"spot_measured_s\":45,\"updated\":\"2026-03-01T22:15:00Z\"}" },
+	{ "/payload/live/spot-done",
+	  { NAN, MQTT_FLAG_UNKNOWN, NAN, NAN, MQTT_FLAG_UNKNOWN, T0, "done",
+	    180, 48.26 },
+	  0,
+	  "{\"spot\":\"done\",\"spot_measured_s\":180,"
+	  "\"spot_rmssd_ms\":48.3,\"updated\":\"2026-03-01T22:15:00Z\"}" },
+	/* Without a phase the seconds are not sent. */
+	{ "/payload/live/spot-none",
+	  { NAN, MQTT_FLAG_UNKNOWN, NAN, NAN, MQTT_FLAG_UNKNOWN, T0, NULL, 45,
+	    48 },
+	  0,
+	  "{\"updated\":\"2026-03-01T22:15:00Z\"}" },
 	{ "/payload/live/no-time", { 60, .updated_ms = 0 }, -EINVAL },
 	{ "/payload/live/negative-time", { 60, .updated_ms = -1000 }, -EINVAL },
 	{ "/payload/live/year-10000",
