@@ -243,6 +243,37 @@ struct night_state {
 	struct rng rng;
 };
 
+/* Into bed on the night before @day, scattered by 10 minutes (from @st's
+ * stream); wall-clock times, so that a DST day's bedtime is still 23:00. */
+static int64_t night_bed_ms(struct night_state *st, int32_t day,
+			    const struct night_plan *plan)
+{
+	int64_t bed =
+	    plan->bedtime_min < 24 * 60
+		? clock_local_ms(st->sc->zone, day - 1, plan->bedtime_min)
+		: clock_local_ms(st->sc->zone, day,
+				 plan->bedtime_min - 24 * 60);
+
+	return bed + (int64_t)rng_normal(&st->rng, 0, 10 * 60000);
+}
+
+/* Up on the morning of @day, scattered by 5 minutes. */
+static int64_t night_up_ms(struct night_state *st, int32_t day,
+			   const struct night_plan *plan)
+{
+	return clock_local_ms(st->sc->zone, day, plan->wake_min) +
+	       (int64_t)rng_normal(&st->rng, 0, 5 * 60000);
+}
+
+/* The night's RMSSD: the person's, the plan's shift, 7 % from night to
+ * night. */
+static double night_rmssd_ms(struct night_state *st,
+			     const struct night_plan *plan)
+{
+	return exp(log(people[st->person].rmssd_ms) + plan->ln_rmssd_shift +
+		   rng_normal(&st->rng, 0, 0.07));
+}
+
 /*
  * The night: into bed at bedtime, a falling heart rate that reaches the
  * resting rate in the small hours, RR intervals with the night's RMSSD
@@ -256,17 +287,9 @@ static void emit_night(struct night_state *st, int index,
 	const struct person_profile *pp = &people[st->person];
 	const struct scenario_sink *sink = st->sink;
 	int32_t day = st->sc->first_day + index;
-	/* Wall-clock times, so that a DST day's bedtime is still 23:00. */
-	int64_t bed_ms =
-	    (plan->bedtime_min < 24 * 60
-		 ? clock_local_ms(st->sc->zone, day - 1, plan->bedtime_min)
-		 : clock_local_ms(st->sc->zone, day,
-				  plan->bedtime_min - 24 * 60)) +
-	    (int64_t)rng_normal(&st->rng, 0, 10 * 60000);
-	int64_t up_ms = clock_local_ms(st->sc->zone, day, plan->wake_min) +
-			(int64_t)rng_normal(&st->rng, 0, 5 * 60000);
-	double rmssd = exp(log(pp->rmssd_ms) + plan->ln_rmssd_shift +
-			   rng_normal(&st->rng, 0, 0.07));
+	int64_t bed_ms = night_bed_ms(st, day, plan);
+	int64_t up_ms = night_up_ms(st, day, plan);
+	double rmssd = night_rmssd_ms(st, plan);
 	double rhr =
 	    pp->rhr_bpm + plan->rhr_shift + rng_normal(&st->rng, 0, 1.0);
 	double sigma = rmssd / sqrt(2.0);
@@ -384,13 +407,9 @@ static void emit_spot_night(struct night_state *st, int index,
 	const struct person_profile *pp = &people[st->person];
 	const struct scenario_sink *sink = st->sink;
 	int32_t day = st->sc->first_day + index;
-	int64_t bed_ms =
-	    clock_local_ms(st->sc->zone, day - 1, plan->bedtime_min) +
-	    (int64_t)rng_normal(&st->rng, 0, 10 * 60000);
-	int64_t up_ms = clock_local_ms(st->sc->zone, day, plan->wake_min) +
-			(int64_t)rng_normal(&st->rng, 0, 5 * 60000);
-	double rmssd = 0.8 * exp(log(pp->rmssd_ms) + plan->ln_rmssd_shift +
-				 rng_normal(&st->rng, 0, 0.07));
+	int64_t bed_ms = night_bed_ms(st, day, plan);
+	int64_t up_ms = night_up_ms(st, day, plan);
+	double rmssd = 0.8 * night_rmssd_ms(st, plan);
 	double hr = pp->rhr_bpm + 8.0 + rng_normal(&st->rng, 0, 1.5);
 	int64_t spot_ms = up_ms + 60000;
 

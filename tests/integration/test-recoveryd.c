@@ -57,17 +57,23 @@ static void world_free(struct world *w)
 	g_free(w->database);
 }
 
+/* The clock time @delta_s from now, UTC, in @format; NULL when that is
+ * another day (too close to midnight for one morning). */
+static char *clock_from_now(int delta_s, const char *format)
+{
+	g_autoptr(GDateTime) t = g_date_time_new_now_utc();
+	g_autoptr(GDateTime) then = g_date_time_add_seconds(t, delta_s);
+
+	if (g_date_time_get_day_of_month(then) !=
+	    g_date_time_get_day_of_month(t))
+		return NULL;
+	return g_date_time_format(then, format);
+}
+
 /* The morning alert time, @delay_s from now, as HH:MM:SS in UTC. */
 static char *alert_time(int delay_s)
 {
-	g_autoptr(GDateTime) t = g_date_time_new_now_utc();
-	g_autoptr(GDateTime) later = g_date_time_add_seconds(t, delay_s);
-
-	/* Too close to midnight the alert would fall on tomorrow. */
-	if (g_date_time_get_day_of_month(later) !=
-	    g_date_time_get_day_of_month(t))
-		return NULL;
-	return g_date_time_format(later, "%H:%M:%S");
+	return clock_from_now(delay_s, "%H:%M:%S");
 }
 
 static bool world_new(struct world *w, int alert_delay_s)
@@ -268,6 +274,25 @@ static bool wait_subscribed(StandinBus *bus, const char *address,
 	return false;
 }
 
+/* The daemon started and ready: online, alice's @entity discovered by
+ * Home Assistant, the strap's notifications subscribed. */
+static GSubprocess *daemon_start_ready(struct world *w, const char *log_name,
+				       const char *entity)
+{
+	GSubprocess *p = daemon_start(w, log_name);
+	g_autofree char *config = g_strdup_printf(
+	    "homeassistant/sensor/recoveryd_recovery_user_alice_%s/config",
+	    entity);
+	int i = wait_message(w->probe, 0, "recovery/status", "online", 10000);
+
+	if (i < 0)
+		daemon_dump_log(w, log_name);
+	g_assert_cmpint(i, >=, 0);
+	g_assert_cmpint(wait_message(w->probe, 0, config, NULL, 5000), >=, 0);
+	g_assert_true(wait_subscribed(w->bus, STRAP, 15000));
+	return p;
+}
+
 static void bed(StandinBus *bus, bool occupied)
 {
 	/* BTHome v2: packet id, then occupancy. */
@@ -332,21 +357,8 @@ static void test_night_to_alert(void)
 
 	if (!world_new(&w, 12))
 		goto out;
-	daemon = daemon_start(&w, "first.log");
-
-	i = wait_message(w.probe, 0, "recovery/status", "online", 10000);
-	if (i < 0)
-		daemon_dump_log(&w, "first.log");
-	g_assert_cmpint(i, >=, 0);
 	/* Home Assistant discovery for the person and the devices. */
-	g_assert_cmpint(
-	    wait_message(w.probe, 0,
-			 "homeassistant/sensor/recoveryd_recovery_user_alice_"
-			 "score/config",
-			 NULL, 5000),
-	    >=, 0);
-
-	g_assert_true(wait_subscribed(w.bus, STRAP, 15000));
+	daemon = daemon_start_ready(&w, "first.log", "score");
 	bed(w.bus, true);
 	reply = standin_call(
 	    w.bus, "StartNotifyStream",
@@ -489,19 +501,6 @@ out:
 	world_free(&w);
 }
 
-/* The clock time @delta_s from now, UTC, in @format; NULL when that is
- * another day (too close to midnight for one morning). */
-static char *clock_from_now(int delta_s, const char *format)
-{
-	g_autoptr(GDateTime) t = g_date_time_new_now_utc();
-	g_autoptr(GDateTime) then = g_date_time_add_seconds(t, delta_s);
-
-	if (g_date_time_get_day_of_month(then) !=
-	    g_date_time_get_day_of_month(t))
-		return NULL;
-	return g_date_time_format(then, format);
-}
-
 /* The config with its morning-alert line set to @when. */
 static void set_alert(struct world *w, const char *when)
 {
@@ -562,19 +561,8 @@ static void test_spot_check_live(void)
 		goto out;
 	wake_line = g_strdup_printf("wake=%s\n", wake);
 	write_config(&w, wake_line);
-	daemon = daemon_start(&w, "spot.log");
-	i = wait_message(w.probe, 0, "recovery/status", "online", 10000);
-	if (i < 0)
-		daemon_dump_log(&w, "spot.log");
-	g_assert_cmpint(i, >=, 0);
 	/* Home Assistant gets the spot check's sensor. */
-	g_assert_cmpint(
-	    wait_message(w.probe, 0,
-			 "homeassistant/sensor/recoveryd_recovery_user_alice_"
-			 "spot_check/config",
-			 NULL, 5000),
-	    >=, 0);
-	g_assert_true(wait_subscribed(w.bus, STRAP, 15000));
+	daemon = daemon_start_ready(&w, "spot.log", "spot_check");
 
 	/* The morning alert falls due in the middle of the spot check. */
 	alert_at = clock_from_now(8, "%H:%M:%S");

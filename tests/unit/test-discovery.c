@@ -601,6 +601,17 @@ static void test_command_template(void)
 	g_assert_cmpuint(numbers, ==, 3);
 }
 
+/* @name is one of @options, or the test fails naming @what. */
+static void assert_option(JsonArray *options, const char *name,
+			  const char *what)
+{
+	for (guint i = 0; i < json_array_get_length(options); i++)
+		if (strcmp(json_array_get_string_element(options, i), name) ==
+		    0)
+			return;
+	g_error("%s %s is not an option", what, name);
+}
+
 /* The enum sensors' options cover every name the gateway publishes. */
 static void test_enum_options(void)
 {
@@ -608,47 +619,21 @@ static void test_enum_options(void)
 	const struct config *state = find(configs, A "advice_state");
 	const struct config *zone = find(configs, A "zone");
 	const struct config *spot = find(configs, A "spot_check");
-	JsonArray *options;
 
 	g_assert_nonnull(state);
 	g_assert_nonnull(zone);
 	g_assert_nonnull(spot);
-	options = json_object_get_array_member(state->o, "options");
-	for (int s = ADVICE_NO_DATA; s <= ADVICE_PRIMED; s++) {
-		const char *name = advice_state_name((enum advice_state)s);
-		bool found = false;
-
-		for (guint i = 0; i < json_array_get_length(options); i++)
-			found |=
-			    strcmp(json_array_get_string_element(options, i),
-				   name) == 0;
-		if (!found)
-			g_error("advice state %s is not an option", name);
-	}
-	options = json_object_get_array_member(spot->o, "options");
-	for (int ph = SPOT_PHASE_SETTLING; ph <= SPOT_PHASE_TOO_SHORT; ph++) {
-		const char *name = spot_phase_name((enum spot_phase)ph);
-		bool found = false;
-
-		for (guint i = 0; i < json_array_get_length(options); i++)
-			found |=
-			    strcmp(json_array_get_string_element(options, i),
-				   name) == 0;
-		if (!found)
-			g_error("spot phase %s is not an option", name);
-	}
-	options = json_object_get_array_member(zone->o, "options");
-	for (int z = SCORE_ZONE_RED; z <= SCORE_ZONE_GREEN; z++) {
-		const char *name = score_zone_name((enum score_zone)z);
-		bool found = false;
-
-		for (guint i = 0; i < json_array_get_length(options); i++)
-			found |=
-			    strcmp(json_array_get_string_element(options, i),
-				   name) == 0;
-		if (!found)
-			g_error("zone %s is not an option", name);
-	}
+	for (int s = ADVICE_NO_DATA; s <= ADVICE_PRIMED; s++)
+		assert_option(json_object_get_array_member(state->o, "options"),
+			      advice_state_name((enum advice_state)s),
+			      "advice state");
+	for (int ph = SPOT_PHASE_SETTLING; ph <= SPOT_PHASE_TOO_SHORT; ph++)
+		assert_option(json_object_get_array_member(spot->o, "options"),
+			      spot_phase_name((enum spot_phase)ph),
+			      "spot phase");
+	for (int z = SCORE_ZONE_RED; z <= SCORE_ZONE_GREEN; z++)
+		assert_option(json_object_get_array_member(zone->o, "options"),
+			      score_zone_name((enum score_zone)z), "zone");
 }
 
 static void test_devices(void)
