@@ -175,9 +175,16 @@ static gboolean tick_cb(gpointer data)
 bool spot_watch_in_progress(const spot_watch *w, int person)
 {
 	const struct session *s;
+	struct spot_progress p;
 
 	if (!w || person < 0 || (guint)person >= w->sessions->len)
 		return false;
 	s = g_ptr_array_index(w->sessions, (guint)person);
-	return s && s->active;
+	if (!s || !s->active)
+		return false;
+	/* Judged now, not at the last tick: the demo's clock runs days in a
+	 * second, and a session may have outgrown a spot check since. */
+	return spot_live_progress(&s->live, w->ops.now_ms(w->data), s->from_ms,
+				  s->until_ms, &p) &&
+	       !p.stopped;
 }

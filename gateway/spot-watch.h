@@ -52,6 +52,7 @@ void spot_watch_set_household(spot_watch *w, household *h);
 void spot_watch_beat(spot_watch *w, int person, int64_t t_ms, double rr_ms,
 		     int64_t arrival_ms);
 
-/* Whether person @person's spot check is under way (not yet stopped, at
- * most 10 minutes and 20 s): the morning waits for it. */
+/* Whether person @person's spot check is under way now (judged at the
+ * call: not yet stopped, at most 10 minutes and 20 s): the morning waits
+ * for it. */
 bool spot_watch_in_progress(const spot_watch *w, int person);

@@ -307,6 +307,10 @@ void spot_live_beat(struct spot_live *s, int64_t t_ms, double rr_ms,
 		int64_t last = s->rr[s->n - 1].t_ms;
 
 		if (t_ms < last || span_ms(last, t_ms) > SPOT_GAP_MS) {
+			s->prev_end_ms = last;
+			s->prev_long =
+			    s->too_long ||
+			    span_ms(s->rr[0].t_ms, last) > SPOT_SESSION_MAX_MS;
 			s->n = 0;
 			s->too_long = false;
 		}
@@ -333,6 +337,9 @@ bool spot_live_progress(const struct spot_live *s, int64_t now_ms,
 	last = s->rr[s->n - 1].t_ms;
 	if (start < from_ms || start >= until_ms ||
 	    span_ms(start, last) > SPOT_SESSION_MAX_MS)
+		return false;
+	if (s->prev_long && start >= s->prev_end_ms &&
+	    span_ms(s->prev_end_ms, start) < SPOT_LIVE_REJOIN_MS)
 		return false;
 	/* Now on the beat clock: the last beat plus the time since it came. */
 	beat_now = now_ms > s->last_arrival_ms

@@ -167,6 +167,10 @@ struct spot_live {
 	size_t n;
 	bool too_long; /* the run outgrew the buffer: not a spot check */
 	int64_t last_arrival_ms;
+	/* The run before: its last beat, and whether it was longer than a
+	 * spot check (a night's wear, training). */
+	int64_t prev_end_ms;
+	bool prev_long;
 	struct rr_sample rr[SPOT_LIVE_MAX_BEATS];
 };
 
@@ -178,12 +182,19 @@ struct spot_live {
 void spot_live_beat(struct spot_live *s, int64_t t_ms, double rr_ms,
 		    int64_t arrival_ms);
 
+/* A run that starts this soon after a longer one ended continues that
+ * wear (a strap worn all night dropping out for a moment): the night's
+ * strap-off gap (night.h's NIGHT_WEAR_GAP_MS). */
+#define SPOT_LIVE_REJOIN_MS (5 * 60 * 1000)
+
 /*
  * The progress of @s's session at @now_ms (wall clock) when it is a
  * spot-check attempt: its first beat in [@from_ms, @until_ms) (the morning
- * window) and at most 10 minutes long. The beat clock may run ahead of the
- * wall clock or behind it (a strap's intervals, a delayed notification):
- * "stopped" is judged by how long ago the last beat arrived. Returns true
+ * window), at most 10 minutes long, and not the night's wear taken up
+ * again (SPOT_LIVE_REJOIN_MS after a longer run). The beat clock may run
+ * ahead of the wall clock or behind it (a strap's intervals, a delayed
+ * notification): "stopped" is judged by how long ago the last beat
+ * arrived. Returns true
  * with @ret filled (spot_progress()), false when there is no such session.
  */
 bool spot_live_progress(const struct spot_live *s, int64_t now_ms,

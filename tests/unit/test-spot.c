@@ -1140,6 +1140,34 @@ static void test_live_overflow(void)
 	spot_live_beat(live, t, 1000, t);
 	g_assert_false(live->too_long);
 	g_assert_cmpuint(live->n, ==, 1);
+	g_assert_true(live->prev_long);
+	/* ... the night's wear taken up again, until 5 minutes off. */
+	g_assert_false(
+	    spot_live_progress(live, t, WAKE - S(3600), WAKE + S(10800), &p));
+	t += S(300);
+	spot_live_beat(live, t, 1000, t);
+	g_assert_true(
+	    spot_live_progress(live, t, WAKE - S(3600), WAKE + S(10800), &p));
+	g_assert_cmpint(p.phase, ==, SPOT_PHASE_SETTLING);
+}
+
+/* The night's strap dropping out for a minute in the morning window and
+ * coming back is the night's wear, not a spot check; five minutes after
+ * it was taken off, a new session is one. */
+static void test_live_rejoin(void)
+{
+	g_autofree struct spot_live *live = g_new0(struct spot_live, 1);
+	struct spot_progress p;
+	int64_t t = WAKE - S(2 * 3600);
+
+	for (; t < WAKE + S(60); t += 1000)
+		spot_live_beat(live, t, 1000, t);
+	t += S(60);
+	spot_live_beat(live, t, 1000, t);
+	g_assert_false(
+	    spot_live_progress(live, t, WAKE - S(3600), WAKE + S(10800), &p));
+	t += S(5 * 60);
+	spot_live_beat(live, t, 1000, t);
 	g_assert_true(
 	    spot_live_progress(live, t, WAKE - S(3600), WAKE + S(10800), &p));
 	g_assert_cmpint(p.phase, ==, SPOT_PHASE_SETTLING);
@@ -1164,6 +1192,7 @@ int main(int argc, char **argv)
 		g_test_add_data_func(live_cases[i].name, &live_cases[i],
 				     test_live);
 	g_test_add_func("/spot/live/overflow", test_live_overflow);
+	g_test_add_func("/spot/live/night-strap-rejoins", test_live_rejoin);
 	for (size_t i = 0; i < G_N_ELEMENTS(source_cases); i++)
 		g_test_add_data_func(source_cases[i].name, &source_cases[i],
 				     test_source);
