@@ -26,6 +26,7 @@
 
 struct demo_run;
 struct health;
+struct spot_watch;
 
 struct daemon {
 	/* recoveryd.c: set up in start(), torn down in stop(). */
@@ -40,7 +41,8 @@ struct daemon {
 	mqtt_bridge *bridge;
 	ble_client *ble;
 	publisher *publish;
-	char *tmpdir; /* demo database directory, removed at exit */
+	struct spot_watch *spot; /* spot-watch.c: spot checks as they go */
+	char *tmpdir;		 /* demo database directory, removed at exit */
 
 	/* demo-run.c: the simulated household, NULL outside demo mode. */
 	struct demo_run *demo;

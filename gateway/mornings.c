@@ -8,6 +8,7 @@
 
 #include "gateway/core/analyze.h"
 #include "gateway/engine/morning.h"
+#include "gateway/spot-watch.h"
 
 /* A morning first handled this long after the latest time (the daemon was
  * down, or the clock only now set) gets its state but no alert. */
@@ -389,6 +390,22 @@ void mornings_stop(struct daemon *d)
 	g_clear_pointer(&d->mornings, g_hash_table_unref);
 }
 
+/*
+ * A spot check under way when the morning would be analysed: the morning
+ * waits for it (at most 10 minutes and 20 s), so that the analysis and the
+ * alert see it whole (DESIGN §4).
+ */
+static bool spot_check_under_way(struct daemon *d, int person,
+				 enum morning_reason reason)
+{
+	if (reason == MORNING_NOT_YET || reason == MORNING_DONE ||
+	    !spot_watch_in_progress(d->spot, person))
+		return false;
+	g_debug("%s: the morning waits for the spot check under way",
+		household_person(d->household, (size_t)person)->cfg->name);
+	return true;
+}
+
 void mornings_check(struct daemon *d)
 {
 	int64_t now = daemon_now_ms(d);
@@ -409,6 +426,8 @@ void mornings_check(struct daemon *d)
 		enum morning_reason reason =
 		    morning_check(&p->morning, &params, today, now_s, now);
 
+		if (spot_check_under_way(d, (int)i, reason))
+			continue;
 		if (reason != MORNING_NOT_YET && reason != MORNING_DONE)
 			do_morning(d, (int)i, today, reason,
 				   reason == MORNING_LATEST &&

@@ -71,6 +71,17 @@ static enum mqtt_flag flag_of(int value)
 			 : MQTT_FLAG_NO;
 }
 
+/* This morning's spot check, until the day is over. */
+static void live_spot(const struct household_live *l, int64_t now_ms,
+		      struct mqtt_live *ret)
+{
+	if (!l->spot || now_ms >= l->spot_until_ms)
+		return;
+	ret->spot = spot_phase_name(l->spot_phase);
+	ret->spot_measured_s = l->spot_measured_s;
+	ret->spot_rmssd_ms = l->spot_rmssd_ms;
+}
+
 static void publish_live(publisher *p, int person)
 {
 	struct household_person *hp =
@@ -95,6 +106,7 @@ static void publish_live(publisher *p, int person)
 	if (hp->live.heart_rate_ms &&
 	    now - hp->live.heart_rate_ms <= PUBLISH_LIVE_HR_MAX_AGE_MS)
 		live.heart_rate_bpm = hp->live.heart_rate_bpm;
+	live_spot(&hp->live, now, &live);
 	if (mqtt_payload_build_live(&live, &json) < 0)
 		return;
 	p->ops.live(p->data, topic, json);
@@ -225,6 +237,7 @@ bool publish_alert(publisher *p, const struct household_person *person,
 		.reason_count = a->reason_count,
 		.text = text,
 		.update = update,
+		.hrv_source = hrv_source_name(day->night.hrv_source),
 	};
 	g_autofree char *json = NULL;
 	g_autofree char *topic =

@@ -32,6 +32,7 @@
 #include "gateway/outbox.h"
 #include "gateway/publish.h"
 #include "gateway/radio.h"
+#include "gateway/spot-watch.h"
 #include "gateway/version.h"
 #include "mqtt/bridge.h"
 #include "mqtt/client.h"
@@ -181,6 +182,15 @@ static void on_live_changed(void *data, int person, bool urgent)
 	struct daemon *d = data;
 
 	publish_live_changed(d->publish, person, urgent);
+}
+
+static void on_beat(void *data, int person, int64_t t_ms, double rr_ms,
+		    int64_t arrival_ms)
+{
+	struct daemon *d = data;
+
+	if (d->spot)
+		spot_watch_beat(d->spot, person, t_ms, rr_ms, arrival_ms);
 }
 
 static void on_device_changed(void *data, int index)
@@ -551,6 +561,7 @@ static gboolean reload_cb(gpointer data)
 		.live_changed = on_live_changed,
 		.device_changed = on_device_changed,
 		.day_input = on_day_input,
+		.beat = on_beat,
 		.log = daemon_log_line,
 	};
 	next = household_new(fresh, d->store, today, &ops, d, &error);
@@ -578,6 +589,7 @@ static gboolean reload_cb(gpointer data)
 		g_clear_error(&error);
 	}
 	publish_set_household(d->publish, next);
+	spot_watch_set_household(d->spot, next);
 	household_free(d->household);
 	config_free(d->config);
 	d->household = next;
@@ -617,7 +629,12 @@ static bool start(struct daemon *d, GError **error)
 		.live_changed = on_live_changed,
 		.device_changed = on_device_changed,
 		.day_input = on_day_input,
+		.beat = on_beat,
 		.log = daemon_log_line,
+	};
+	struct spot_watch_ops sops = {
+		.now_ms = publish_now_ms,
+		.live_changed = on_live_changed,
 	};
 	struct publish_config pcfg = {
 		.base_topic = d->config->base_topic,
@@ -694,6 +711,7 @@ static bool start(struct daemon *d, GError **error)
 	health_repair(d);
 	d->publish = publish_new(&pcfg, &pops, d);
 	publish_set_household(d->publish, d->household);
+	d->spot = spot_watch_new(d->household, d->zone, &sops, d);
 
 	d->mqtt = mqtt_client_new(&mcfg, &mops, d, error);
 	if (!d->mqtt)
@@ -781,6 +799,7 @@ static void stop(struct daemon *d)
 	if (d->mqtt)
 		mqtt_client_stop(d->mqtt);
 	g_clear_pointer(&d->mqtt, mqtt_client_free);
+	g_clear_pointer(&d->spot, spot_watch_free);
 	g_clear_pointer(&d->household, household_free);
 	g_clear_pointer(&d->store, store_close);
 	g_clear_pointer(&d->health, health_free);

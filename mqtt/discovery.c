@@ -68,6 +68,12 @@ static const char *const advice_options[] = {
 	"stale",       "steady",      "primed",		  NULL,
 };
 
+/* gateway/engine/spot.c spot_phase_name(), every phase: the live topic's
+ * "spot"; without a spot check this morning it is absent (unknown). */
+static const char *const spot_options[] = {
+	"settling", "measuring", "done", "too-noisy", "too-short", NULL,
+};
+
 /* The state message's score comes with why: its date, whether it is still
  * calibrating, and the weighted components. */
 #define SCORE_ATTRIBUTES                                                       \
@@ -127,6 +133,13 @@ static const struct entity person_entities[] = {
 	  .expire_after_s = MQTT_DISCOVERY_LIVE_EXPIRE_S },
 	{ "in_bed", "binary_sensor", "In bed", SOURCE_LIVE, "bed", SHAPE_FLAG,
 	  .device_class = "occupancy" },
+	/* The morning spot check as it goes: how far, and its RMSSD. */
+	{ "spot_check", "sensor", "Spot check", SOURCE_LIVE, "spot",
+	  SHAPE_OPTION, .device_class = "enum", .icon = "mdi:timer-outline",
+	  .options = spot_options,
+	  .attributes = "{{ {'measured_s': value_json.spot_measured_s | "
+			"default(none), 'rmssd_ms': value_json.spot_rmssd_ms "
+			"| default(none)} | tojson }}" },
 	{ "mood", "number", "Mood", SOURCE_NONE, .icon = "mdi:emoticon-outline",
 	  .checkin = "mood" },
 	{ "soreness", "number", "Soreness", SOURCE_NONE, .icon = "mdi:arm-flex",

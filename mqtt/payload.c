@@ -102,6 +102,12 @@ int mqtt_payload_build_live(const struct mqtt_live *live, char **ret_json)
 	add_rounded(b, "weight_kg", live->weight_kg, 2);
 	add_rounded(b, "body_fat_pct", live->body_fat_pct, 1);
 	add_flag(b, "bed", live->bed);
+	if (live->spot) {
+		add_text(b, "spot", live->spot);
+		json_builder_set_member_name(b, "spot_measured_s");
+		json_builder_add_int_value(b, live->spot_measured_s);
+		add_rounded(b, "spot_rmssd_ms", live->spot_rmssd_ms, 1);
+	}
 	add_text(b, "updated", updated);
 	*ret_json = finish(b);
 	return 0;
@@ -268,6 +274,7 @@ int mqtt_payload_build_alert(const struct mqtt_alert *alert, char **ret_json)
 	else
 		json_builder_add_null_value(b);
 	add_text(b, "zone", alert->zone);
+	add_text(b, "hrv_source", alert->hrv_source);
 	add_text(b, "state", alert->state);
 	add_text(b, "headline", alert->headline);
 	add_text(b, "detail", alert->detail);

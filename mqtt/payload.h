@@ -25,7 +25,7 @@ enum mqtt_flag {
 };
 
 /* recovery/<user>/live: keys heart_rate_bpm, contact, weight_kg,
- * body_fat_pct, bed, updated. */
+ * body_fat_pct, bed, spot, spot_measured_s, spot_rmssd_ms, updated. */
 struct mqtt_live {
 	double heart_rate_bpm; /* NAN: no strap worn or in range */
 	enum mqtt_flag contact;
@@ -33,13 +33,19 @@ struct mqtt_live {
 	double body_fat_pct; /* with that weighing; NAN: not measured */
 	enum mqtt_flag bed;  /* in bed; unknown without a bed sensor */
 	int64_t updated_ms;  /* 0: left out (the clock is not trusted) */
+	/* This morning's spot check: "settling", "measuring", "done",
+	 * "too-noisy" or "too-short" (spot_phase_name()); NULL: none, and
+	 * the two below are left out too. */
+	const char *spot;
+	int spot_measured_s;  /* of the 180 s window */
+	double spot_rmssd_ms; /* when done; NAN: left out */
 };
 
 /*
  * Builds the live payload. Heart rate is sent in whole bpm, weight to 0.01
- * kg, body fat to 0.1 %. Returns 0 and a new string (g_free) in @ret_json,
- * or -EINVAL, @ret_json untouched, when updated_ms is neither 0 nor a time
- * between 1970 and 9999.
+ * kg, body fat to 0.1 %, the spot check's RMSSD to 0.1 ms. Returns 0 and a
+ * new string (g_free) in @ret_json, or -EINVAL, @ret_json untouched, when
+ * updated_ms is neither 0 nor a time between 1970 and 9999.
  */
 int mqtt_payload_build_live(const struct mqtt_live *live, char **ret_json);
 
@@ -82,8 +88,8 @@ int mqtt_payload_build_device(const struct mqtt_device_state *device,
 /* The notification line of an alert is at most this many characters. */
 #define MQTT_PAYLOAD_ALERT_TEXT_MAX 200
 
-/* recovery/<user>/alert: keys user, date, score, zone, state, headline,
- * detail, actions, reasons, text, and update when set. */
+/* recovery/<user>/alert: keys user, date, score, zone, hrv_source, state,
+ * headline, detail, actions, reasons, text, and update when set. */
 struct mqtt_alert {
 	const char *user;	  /* required, mqtt_topic_user_valid() */
 	const char *display_name; /* for the text; NULL, "": the user */
@@ -105,6 +111,9 @@ struct mqtt_alert {
 	 * morning (a check-in, a weigh-in) changed the advice state: "update":
 	 * true. Left out when false. */
 	bool update;
+	/* Where the day's HRV came from: "night", "spot", or "none" (a score
+	 * with no HRV in it, DESIGN §5); NULL: left out. */
+	const char *hrv_source;
 };
 
 /*

@@ -1,8 +1,11 @@
 // SPDX-License-Identifier: MIT
 #include "gateway/core/analyze.h"
 
+#include <string.h>
+
 #include "gateway/common/json-text.h"
 #include "gateway/engine/night.h"
+#include "gateway/engine/spot.h"
 #include "gateway/core/report.h"
 
 /* Strap wear counts as sleep this long around the usual times. */
@@ -23,6 +26,83 @@ void analyze_person_defaults(struct analyze_person *p, int64_t user_id)
 static const void *array_data(GArray *a)
 {
 	return a->len ? a->data : NULL;
+}
+
+/* How many of the @n samples (each struct starting with its int64 time,
+ * sorted) lie before @t_ms. */
+static size_t count_before(const void *samples, size_t n, size_t size,
+			   int64_t t_ms)
+{
+	size_t lo = 0, hi = n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int64_t t;
+
+		memcpy(&t, (const char *)samples + mid * size, sizeof(t));
+		if (t < t_ms)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/*
+ * The morning spot check of @day (DESIGN §4) into @m, and the day's HRV:
+ * the night's when it counted 6 windows, else the spot check's.
+ *
+ * Which sessions are the morning's: with a night that has HRV, those
+ * starting after its final awakening; otherwise those starting between the
+ * usual wake time - 1 h and + 3 h (spot.h). A night without HRV is no strap
+ * night, and its final awakening is not known well enough to start from:
+ * with a bed sensor and no strap in the night, the spot check's own beats,
+ * taken lying still in bed, read as sleep and would move the awakening past
+ * the spot check itself.
+ *
+ * For the same reason, when the first attempt lies inside such a night's
+ * window, the night is analysed again from what came before it: a spot
+ * check's minutes awake are not the night's resting HR or sleep.
+ */
+static void analyze_spot(const clock_zone *zone, const struct analyze_person *p,
+			 int32_t day, const struct night_input *in,
+			 struct night_metrics *m)
+{
+	bool night_hrv =
+	    m->hrv_windows >= HRV_NIGHT_WINDOWS && metric_present(m->ln_rmssd);
+	struct spot_input si = {
+		.rr = in->rr,
+		.rr_count = in->rr_count,
+		.hr = in->hr,
+		.hr_count = in->hr_count,
+		.night_end_ms = night_hrv ? m->wake_ms : 0,
+		.wake_ms = clock_local_ms(zone, day, p->wake_min),
+	};
+	struct spot_result spot;
+	struct spot_day_hrv hrv;
+
+	/* The store hands samples sorted; unsorted ones have no spot check. */
+	if (spot_find(&si, &spot) < 0)
+		return;
+	if (spot.found && !night_hrv && m->window_start_ms != 0 &&
+	    spot.first_start_ms < m->window_end_ms) {
+		struct night_input before = *in;
+
+		before.rr_count = count_before(
+		    in->rr, in->rr_count, sizeof(*in->rr), spot.first_start_ms);
+		before.hr_count = count_before(
+		    in->hr, in->hr_count, sizeof(*in->hr), spot.first_start_ms);
+		night_analyze(&before, m);
+	}
+
+	m->spot_status = spot.status;
+	m->spot_start_ms = spot.start_ms;
+	m->spot_rmssd_ms = spot.rmssd_ms;
+	m->spot_ln_rmssd = spot.ln_rmssd;
+	m->spot_hr_bpm = spot.mean_hr_bpm;
+	m->hrv_source = spot_day_hrv(m, &spot, &hrv);
+	m->rmssd_ms = hrv.rmssd_ms;
+	m->ln_rmssd = hrv.ln_rmssd;
 }
 
 void analyze_metrics(const clock_zone *zone, const struct analyze_person *p,
@@ -60,6 +140,7 @@ void analyze_metrics(const clock_zone *zone, const struct analyze_person *p,
 		.checkin_count = span->checkins->len,
 	};
 	night_analyze(&in, &m);
+	analyze_spot(zone, p, day, &in, &m);
 
 	/* Yesterday's training: D-1 up to tonight's bedtime. Sleep is not
 	 * a session (its heart rate is under the session threshold). */

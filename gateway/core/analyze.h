@@ -30,7 +30,9 @@ void analyze_person_defaults(struct analyze_person *p, int64_t user_id);
 /*
  * The metrics of the night ending on the morning of @day (local, in @zone)
  * from @span, the person's samples of local 00:00 of D-1 to the end of D:
- * night analysis, plus the training load of D-1. No I/O.
+ * night analysis, the morning spot check (spot.h) and the day's HRV source
+ * (the night with 6 counted windows, else a clean spot check), plus the
+ * training load of D-1. No I/O.
  */
 void analyze_metrics(const clock_zone *zone, const struct analyze_person *p,
 		     int32_t day, const struct store_span *span,

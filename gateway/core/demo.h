@@ -11,7 +11,9 @@
  * Demo mode's household (scenario.h, scenario_demo_story(): three people)
  * as the bytes its devices would send:
  * each person's strap sends Heart Rate Measurements (0x2A37, heart rate,
- * skin contact and the RR intervals of that second), each bed sensor BTHome
+ * skin contact and the RR intervals of that second): Alice's all night, Bob's
+ * only for his morning spot check (SCENARIO_STORY_SPOT) and his training;
+ * each bed sensor BTHome
  * v2 service data (occupancy, and motion in the first bedroom), the shared
  * scale Mi Body Composition Scale 2 service data (0x181B). The daemon
  * decodes these with the real decoders, as if they came over the air.

@@ -463,6 +463,14 @@ static void day_input(household *h, int person, int64_t t_ms,
 		h->ops.day_input(h->data, person, t_ms, kind);
 }
 
+/* A beat filed at its wall time, for whoever follows a spot check live. */
+static void beat_heard(household *h, int person, int64_t t_ms, double rr_ms,
+		       int64_t arrival_ms)
+{
+	if (h->ops.beat && h->clock_trusted)
+		h->ops.beat(h->data, person, t_ms, rr_ms, arrival_ms);
+}
+
 /* Beyond this gap between the beat clock and the arrival time the chain
  * is broken (beats lost, a reconnect): start again from the arrival. */
 #define RR_CHAIN_SLACK_MS 2500.0
@@ -505,6 +513,11 @@ static gboolean rr_intervals(household *h, int person,
 					   .v = { rr_ms } },
 			     error))
 			return FALSE;
+		/* Followers see wall times (the offset in use now). */
+		beat_heard(
+		    h, person, llround((double)t + h->wall_minus_mono_ms),
+		    rr_ms,
+		    llround((double)arrival_mono_ms + h->wall_minus_mono_ms));
 	}
 	p->rr_end_mono_ms = end;
 	return TRUE;

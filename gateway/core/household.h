@@ -9,6 +9,7 @@
 #include "gateway/core/analyze.h"
 #include "gateway/core/config.h"
 #include "gateway/engine/morning.h"
+#include "gateway/engine/spot.h"
 #include "sensors/reading.h"
 #include "gateway/core/store.h"
 
@@ -68,6 +69,14 @@ struct household_live {
 	double body_fat_pct;
 	int bed;	    /* -1 unknown, 0 empty, 1 occupied */
 	int64_t updated_ms; /* the last change (0: none) */
+	/* This morning's spot check as it goes (gateway/spot-watch.c
+	 * writes it): none unless @spot; shown until @spot_until_ms, the
+	 * end of that day. */
+	bool spot;
+	enum spot_phase spot_phase;
+	int32_t spot_measured_s;
+	double spot_rmssd_ms; /* when done */
+	int64_t spot_until_ms;
 };
 
 struct household_person {
@@ -122,6 +131,11 @@ struct household_ops {
 	 * announced before it is. May be NULL. */
 	void (*day_input)(void *data, int person, int64_t t_ms,
 			  enum household_input kind);
+	/* Person @person's strap sent a beat that ended at @t_ms and arrived
+	 * at @arrival_ms (wall clock, once it is trusted). May be NULL. On
+	 * the path of every notification: it must be cheap. */
+	void (*beat)(void *data, int person, int64_t t_ms, double rr_ms,
+		     int64_t arrival_ms);
 	void (*log)(void *data, GLogLevelFlags level, const char *message);
 };
 

@@ -39,10 +39,11 @@ static const struct import_kind_info kinds[] = {
 static bool is_result_row(const char *time, const char *kind)
 {
 	static const char *const derived[] = {
-		"time_in_bed_min", "sleep_min", "sleep_efficiency_pct",
-		"rmssd_ms",	   "ln_rmssd",	"sdnn_ms",
-		"resting_hr_bpm",  "weight_kg", "body_fat_pct",
-		"score",	   "zone",	"advice_state",
+		"time_in_bed_min", "sleep_min",	     "sleep_efficiency_pct",
+		"rmssd_ms",	   "ln_rmssd",	     "hrv_source",
+		"sdnn_ms",	   "resting_hr_bpm", "weight_kg",
+		"body_fat_pct",	   "score",	     "zone",
+		"advice_state",
 	};
 	int32_t day;
 

@@ -3,6 +3,7 @@
 
 #include "gateway/core/clock.h"
 #include "gateway/common/json-text.h"
+#include "gateway/engine/spot.h"
 
 static void add_metric(JsonBuilder *b, const char *key, double value,
 		       int decimals)
@@ -35,6 +36,11 @@ void report_add_metrics(JsonBuilder *b, const struct night_metrics *m)
 	}
 	add_metric(b, "rmssd_ms", m->rmssd_ms, 1);
 	add_metric(b, "ln_rmssd", m->ln_rmssd, 3);
+	if (m->hrv_source != HRV_SOURCE_NONE) {
+		json_builder_set_member_name(b, "hrv_source");
+		json_builder_add_string_value(b,
+					      hrv_source_name(m->hrv_source));
+	}
 	add_metric(b, "sdnn_ms", m->sdnn_ms, 1);
 	add_metric(b, "pnn50_pct", m->pnn50_pct, 1);
 	add_metric(b, "resting_hr_bpm", m->resting_hr_bpm, 1);
@@ -44,6 +50,23 @@ void report_add_metrics(JsonBuilder *b, const struct night_metrics *m)
 	add_metric(b, "soreness", m->soreness, 1);
 	add_metric(b, "energy", m->energy, 1);
 	add_metric(b, "load_trimp", m->load_trimp, 1);
+}
+
+/* The morning spot check, when there was one: its verdict in words. */
+static void add_spot(JsonBuilder *b, const struct night_metrics *m)
+{
+	if (m->spot_status == SPOT_NONE)
+		return;
+	json_builder_set_member_name(b, "spot");
+	json_builder_begin_object(b);
+	json_builder_set_member_name(b, "status");
+	json_builder_add_string_value(b, spot_status_name(m->spot_status));
+	json_builder_set_member_name(b, "reason");
+	json_builder_add_string_value(b, spot_status_reason(m->spot_status));
+	add_metric(b, "rmssd_ms", m->spot_rmssd_ms, 1);
+	add_metric(b, "ln_rmssd", m->spot_ln_rmssd, 3);
+	add_metric(b, "mean_hr_bpm", m->spot_hr_bpm, 1);
+	json_builder_end_object(b);
 }
 
 static void add_component(JsonBuilder *b, const char *key,
@@ -103,8 +126,13 @@ JsonNode *report_state_build(const struct recovery_day *d)
 	json_builder_add_boolean_value(b, s->calibrating);
 	if (s->calibrating) {
 		json_builder_set_member_name(b, "calibration_nights");
-		json_builder_add_int_value(b, s->baseline.nights);
+		json_builder_add_int_value(b, s->calibration_count);
 	}
+	/* What HRV the day and its score hold: "none" says a score is
+	 * made of resting HR, sleep and check-ins (DESIGN §5). */
+	json_builder_set_member_name(b, "hrv_source");
+	json_builder_add_string_value(b, hrv_source_name(d->night.hrv_source));
+	add_spot(b, &d->night);
 
 	json_builder_set_member_name(b, "components");
 	json_builder_begin_object(b);

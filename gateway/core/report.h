@@ -16,7 +16,8 @@
 /*
  * Adds the night's metrics to the object @b has open: date and every
  * present metric (time_in_bed_min, sleep_min, sleep_efficiency_pct,
- * latency_min, out_of_bed_episodes, rmssd_ms, ln_rmssd, sdnn_ms, pnn50_pct,
+ * latency_min, out_of_bed_episodes, rmssd_ms, ln_rmssd, hrv_source
+ * ("night" or "spot", with HRV), sdnn_ms, pnn50_pct,
  * resting_hr_bpm, weight_kg, body_fat_pct, mood, soreness, energy,
  * load_trimp). Absent metrics are left out.
  */
@@ -39,8 +40,11 @@ JsonNode *report_stored_advice(const struct store_result *r);
 
 /*
  * The state message of one day: date, score (null when none), zone,
- * calibrating (and calibration_nights of 7 while calibrating), components,
- * metrics, advice {state, headline, detail, actions, reasons}. Returns a
- * new node.
+ * calibrating (and calibration_nights of 7 while calibrating: spot checks
+ * for a spot-check person, nights with a resting HR when there is no HRV),
+ * hrv_source ("night", "spot", or "none": no HRV in the day or its score),
+ * spot {status, reason, rmssd_ms, ln_rmssd, mean_hr_bpm} when a morning
+ * spot check was tried, components, metrics, advice {state, headline,
+ * detail, actions, reasons}. Returns a new node.
  */
 JsonNode *report_state_build(const struct recovery_day *d);

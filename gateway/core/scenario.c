@@ -105,9 +105,21 @@ enum scenario_event scenario_story_event(enum scenario_story story, int index)
 			return SCENARIO_FLAT;
 		return SCENARIO_NORMAL;
 	case SCENARIO_STORY_HEALTHY:
+	case SCENARIO_STORY_SPOT:
+	case SCENARIO_STORY_NO_RR:
 	default:
 		return SCENARIO_NORMAL;
 	}
+}
+
+bool scenario_spot_taken(int index)
+{
+	return index != 15;
+}
+
+bool scenario_spot_noisy(int index)
+{
+	return index == 3 || index == 10 || index == 12;
 }
 
 enum scenario_event scenario_event_of(int person, int index)
@@ -233,6 +245,37 @@ struct night_state {
 	struct rng rng;
 };
 
+/* Into bed on the night before @day, scattered by 10 minutes (from @st's
+ * stream); wall-clock times, so that a DST day's bedtime is still 23:00. */
+static int64_t night_bed_ms(struct night_state *st, int32_t day,
+			    const struct night_plan *plan)
+{
+	int64_t bed =
+	    plan->bedtime_min < 24 * 60
+		? clock_local_ms(st->sc->zone, day - 1, plan->bedtime_min)
+		: clock_local_ms(st->sc->zone, day,
+				 plan->bedtime_min - 24 * 60);
+
+	return bed + (int64_t)rng_normal(&st->rng, 0, 10 * 60000);
+}
+
+/* Up on the morning of @day, scattered by 5 minutes. */
+static int64_t night_up_ms(struct night_state *st, int32_t day,
+			   const struct night_plan *plan)
+{
+	return clock_local_ms(st->sc->zone, day, plan->wake_min) +
+	       (int64_t)rng_normal(&st->rng, 0, 5 * 60000);
+}
+
+/* The night's RMSSD: the person's, the plan's shift, 7 % from night to
+ * night. */
+static double night_rmssd_ms(struct night_state *st,
+			     const struct night_plan *plan)
+{
+	return exp(log(people[st->person].rmssd_ms) + plan->ln_rmssd_shift +
+		   rng_normal(&st->rng, 0, 0.07));
+}
+
 /*
  * The night: into bed at bedtime, a falling heart rate that reaches the
  * resting rate in the small hours, RR intervals with the night's RMSSD
@@ -246,17 +289,9 @@ static void emit_night(struct night_state *st, int index,
 	const struct person_profile *pp = &people[st->person];
 	const struct scenario_sink *sink = st->sink;
 	int32_t day = st->sc->first_day + index;
-	/* Wall-clock times, so that a DST day's bedtime is still 23:00. */
-	int64_t bed_ms =
-	    (plan->bedtime_min < 24 * 60
-		 ? clock_local_ms(st->sc->zone, day - 1, plan->bedtime_min)
-		 : clock_local_ms(st->sc->zone, day,
-				  plan->bedtime_min - 24 * 60)) +
-	    (int64_t)rng_normal(&st->rng, 0, 10 * 60000);
-	int64_t up_ms = clock_local_ms(st->sc->zone, day, plan->wake_min) +
-			(int64_t)rng_normal(&st->rng, 0, 5 * 60000);
-	double rmssd = exp(log(pp->rmssd_ms) + plan->ln_rmssd_shift +
-			   rng_normal(&st->rng, 0, 0.07));
+	int64_t bed_ms = night_bed_ms(st, day, plan);
+	int64_t up_ms = night_up_ms(st, day, plan);
+	double rmssd = night_rmssd_ms(st, plan);
 	double rhr =
 	    pp->rhr_bpm + plan->rhr_shift + rng_normal(&st->rng, 0, 1.0);
 	double sigma = rmssd / sqrt(2.0);
@@ -335,6 +370,65 @@ static void emit_night(struct night_state *st, int index,
 		sink->bed(st->data, st->person, up_ms + 2 * 60000, false);
 }
 
+/* One spot-check attempt: @dur_s of beats from @start_ms with a strap's
+ * HR each second; @noisy makes every fourth beat half as long again (a
+ * moving body, a strap slipping), which cleaning drops. */
+static void emit_spot_session(struct night_state *st, int64_t start_ms,
+			      int dur_s, double rmssd_ms, double hr_bpm,
+			      bool noisy)
+{
+	const struct scenario_sink *sink = st->sink;
+	double sigma = rmssd_ms / sqrt(2.0);
+	int64_t t = start_ms, next_hr_ms = start_ms;
+
+	for (int k = 0; t < start_ms + (int64_t)dur_s * 1000; k++) {
+		double rr = 60000.0 / hr_bpm + rng_normal(&st->rng, 0, sigma);
+
+		t += (int64_t)rr;
+		if (noisy && k % 4 == 1)
+			rr *= 1.5;
+		if (sink->rr)
+			sink->rr(st->data, st->person, t, rr);
+		if (sink->hr && t >= next_hr_ms) {
+			sink->hr(st->data, st->person, t, round(60000.0 / rr));
+			next_hr_ms = t + 1000;
+		}
+	}
+}
+
+/*
+ * The SPOT story's night: in bed at bedtime with no strap, awake at the
+ * wake time, the strap on for a spot check a minute later lying in bed
+ * (3.5 minutes: 30 s settling and 180 s measured), out of bed after it.
+ * Lying awake the heart is faster than at night's rest, and its RMSSD is
+ * a spot value, not a night value (80 % of the night's here).
+ */
+static void emit_spot_night(struct night_state *st, int index,
+			    const struct night_plan *plan)
+{
+	const struct person_profile *pp = &people[st->person];
+	const struct scenario_sink *sink = st->sink;
+	int32_t day = st->sc->first_day + index;
+	int64_t bed_ms = night_bed_ms(st, day, plan);
+	int64_t up_ms = night_up_ms(st, day, plan);
+	double rmssd = 0.8 * night_rmssd_ms(st, plan);
+	double hr = pp->rhr_bpm + 8.0 + rng_normal(&st->rng, 0, 1.5);
+	int64_t spot_ms = up_ms + 60000;
+
+	if (sink->bed)
+		sink->bed(st->data, st->person, bed_ms, true);
+	if (scenario_spot_taken(index)) {
+		emit_spot_session(st, spot_ms, 210, rmssd, hr,
+				  scenario_spot_noisy(index));
+		if (index == 12)
+			/* Told to lie still and try again: a clean one. */
+			emit_spot_session(st, spot_ms + 5 * 60000, 210, rmssd,
+					  hr, false);
+	}
+	if (sink->bed)
+		sink->bed(st->data, st->person, spot_ms + 12 * 60000, false);
+}
+
 static void emit_morning(struct night_state *st, int index,
 			 const struct night_plan *plan, bool missed)
 {
@@ -396,15 +490,24 @@ void scenario_emit_story_day(const struct scenario *sc,
 	    story == SCENARIO_STORY_HOUSEHOLD || story == SCENARIO_STORY_HEALTHY
 		? sc->seed
 		: sc->seed ^ ((uint64_t)story << 40);
+	/* An optical band: heart rate, no RR intervals, no bed sensor. */
+	struct scenario_sink band = {
+		.hr = sink->hr,
+		.motion = sink->motion,
+		.weight = sink->weight,
+		.checkin = sink->checkin,
+	};
 	struct night_state st = {
 		.sc = sc,
-		.sink = sink,
+		.sink = story == SCENARIO_STORY_NO_RR ? &band : sink,
 		.data = data,
 		.person = person,
 		.rng = rng_for(seed, person, index, 1),
 	};
 
-	if (!missed)
+	if (story == SCENARIO_STORY_SPOT)
+		emit_spot_night(&st, index, &plan);
+	else if (!missed)
 		emit_night(&st, index, &plan);
 	st.rng = rng_for(seed, person, index, 2);
 	emit_morning(&st, index, &plan, missed);

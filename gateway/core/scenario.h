@@ -56,6 +56,14 @@ enum scenario_event {
  *                 goes on with the body down (HRV, RHR, sleep), 31-34
  *                 easy days, back to normal after
  *   FLAT          28-41 not feeling it: energy 2, mood 3, the body fine
+ *   SPOT          sleeps without a strap (a bed sensor only) and takes a
+ *                 morning spot check in bed right after waking: 3.5
+ *                 minutes of RR and HR (DESIGN §4); too noisy on the days
+ *                 of scenario_spot_noisy(), on day 12 a noisy attempt and
+ *                 a clean one after it, none on day 15
+ *   NO_RR         an optical band that sends heart rate but no RR
+ *                 intervals, worn at night; no bed sensor
+ * Both last ordinary lives otherwise (check-ins, weigh-ins, training).
  */
 enum scenario_story {
 	SCENARIO_STORY_HOUSEHOLD,
@@ -63,7 +71,14 @@ enum scenario_story {
 	SCENARIO_STORY_BURNOUT,
 	SCENARIO_STORY_OVERREACH,
 	SCENARIO_STORY_FLAT,
+	SCENARIO_STORY_SPOT,
+	SCENARIO_STORY_NO_RR,
 };
+
+/* The SPOT story's days with a spot check, and those whose only (or first)
+ * attempt is too noisy to use. */
+bool scenario_spot_taken(int index);
+bool scenario_spot_noisy(int index);
 
 struct scenario_sink {
 	void (*rr)(void *data, int person, int64_t t_ms, double rr_ms);

@@ -186,6 +186,17 @@ static const char *const migrations[] = {
 	 * after it (a check-in, a weigh-in) sends an update only when the
 	 * state changes, also across restarts. NULL: no alert went out. */
 	"ALTER TABLE results ADD COLUMN alerted_state TEXT;\n",
+
+	/* 5: where the day's HRV came from, and the morning spot check
+	 * (DESIGN §4). Every HRV stored before came from the night. */
+	("ALTER TABLE nights ADD COLUMN hrv_source TEXT;\n"
+	 "ALTER TABLE nights ADD COLUMN spot_status TEXT;\n"
+	 "ALTER TABLE nights ADD COLUMN spot_start_ms INTEGER;\n"
+	 "ALTER TABLE nights ADD COLUMN spot_rmssd_ms REAL;\n"
+	 "ALTER TABLE nights ADD COLUMN spot_ln_rmssd REAL;\n"
+	 "ALTER TABLE nights ADD COLUMN spot_hr_bpm REAL;\n"
+	 "UPDATE nights SET hrv_source = 'night' WHERE ln_rmssd IS NOT "
+	 "NULL;\n"),
 };
 
 #define SCHEMA_LATEST ((int)G_N_ELEMENTS(migrations))
@@ -208,6 +219,7 @@ enum night_col_kind {
 	NIGHT_TIME,  /* int64_t ms, 0 (no window) <-> NULL */
 	NIGHT_FLAG,  /* bool */
 	NIGHT_COUNT, /* int32_t >= 0 */
+	NIGHT_NAME,  /* an enum 0..max, 0 (none) <-> NULL, else its name */
 };
 
 struct night_col {
@@ -215,12 +227,34 @@ struct night_col {
 	enum night_col_kind kind;
 	size_t offset;
 	double min, max;
+	const char *(*value_name)(int value); /* NIGHT_NAME */
 };
 
 #define NIGHT_COL(field, kind, lo, hi)                                         \
 	{                                                                      \
-#field, kind, offsetof(struct night_metrics, field), lo, hi    \
+#field, kind, offsetof(struct night_metrics, field), lo, hi,   \
+		    NULL                                                       \
 	}
+#define NIGHT_NAME_COL(field, max, fn)                                         \
+	{                                                                      \
+#field, NIGHT_NAME, offsetof(struct night_metrics, field), 0,  \
+		    max, fn                                                    \
+	}
+
+/* The enums are read and written as int: the names are the file's. */
+_Static_assert(sizeof(enum hrv_source) == sizeof(int) &&
+		   sizeof(enum spot_status) == sizeof(int),
+	       "a NIGHT_NAME field is not an int");
+
+static const char *source_name(int value)
+{
+	return hrv_source_name((enum hrv_source)value);
+}
+
+static const char *spot_name(int value)
+{
+	return spot_status_name((enum spot_status)value);
+}
 
 static const struct night_col night_cols[] = {
 	NIGHT_COL(window_start_ms, NIGHT_TIME, 0, 0),
@@ -247,6 +281,12 @@ static const struct night_col night_cols[] = {
 	NIGHT_COL(soreness, NIGHT_REAL, 1, 5),
 	NIGHT_COL(energy, NIGHT_REAL, 1, 5),
 	NIGHT_COL(load_trimp, NIGHT_REAL, 0, 1e6),
+	NIGHT_NAME_COL(hrv_source, HRV_SOURCE_SPOT, source_name),
+	NIGHT_NAME_COL(spot_status, SPOT_OK, spot_name),
+	NIGHT_COL(spot_start_ms, NIGHT_TIME, 0, 0),
+	NIGHT_COL(spot_rmssd_ms, NIGHT_REAL, 0, 64000),
+	NIGHT_COL(spot_ln_rmssd, NIGHT_REAL, -50, 50),
+	NIGHT_COL(spot_hr_bpm, NIGHT_REAL, 0, 65535),
 };
 
 /*
@@ -2149,6 +2189,15 @@ static gboolean put_night_row(store *s, int64_t user,
 		case NIGHT_COUNT:
 			sqlite3_bind_int(st, param, *(const int32_t *)field);
 			break;
+		case NIGHT_NAME:
+			if (*(const int *)field)
+				sqlite3_bind_text(
+				    st, param,
+				    c->value_name(*(const int *)field), -1,
+				    SQLITE_STATIC);
+			else
+				sqlite3_bind_null(st, param);
+			break;
 		}
 	}
 	return step_done(s, st, "storing a night", error);
@@ -2182,6 +2231,13 @@ static gboolean check_night(const struct night_metrics *m, GError **error)
 				return invalid(error, "%s is negative",
 					       c->name);
 			break;
+		case NIGHT_NAME:
+			if (*(const int *)field < 0 ||
+			    *(const int *)field > (int)c->max)
+				return invalid(
+				    error, "%s %d is outside [0, %d]", c->name,
+				    *(const int *)field, (int)c->max);
+			break;
 		}
 	}
 	return TRUE;
@@ -2196,6 +2252,30 @@ gboolean store_put_night(store *s, int64_t user, const struct night_metrics *m,
 	    !tx_commit(s, error))
 		return write_failed(s);
 	return TRUE;
+}
+
+/* A NIGHT_NAME column: NULL is 0, else one of @c's names. */
+static gboolean row_name(const struct row *r, int col,
+			 const struct night_col *c, int *ret, GError **error)
+{
+	g_autofree char *escaped = NULL;
+	const char *text;
+
+	if (!row_text(r, col, 32, true, &text, error))
+		return FALSE;
+	if (!text) {
+		*ret = 0;
+		return TRUE;
+	}
+	for (int v = 1; v <= (int)c->max; v++) {
+		if (strcmp(text, c->value_name(v)) == 0) {
+			*ret = v;
+			return TRUE;
+		}
+	}
+	escaped = g_strescape(text, NULL);
+	return row_fail(r, col, error, "'%s' is not a name this program knows",
+			escaped);
 }
 
 static gboolean read_night(const struct row *r, struct night_metrics *ret,
@@ -2231,6 +2311,10 @@ static gboolean read_night(const struct row *r, struct night_metrics *ret,
 		case NIGHT_COUNT:
 			if (!row_int32(r, col, 0, INT32_MAX, false, 0, field,
 				       error))
+				return FALSE;
+			break;
+		case NIGHT_NAME:
+			if (!row_name(r, col, c, field, error))
 				return FALSE;
 			break;
 		}

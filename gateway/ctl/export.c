@@ -85,6 +85,9 @@ static void csv_day(struct export_sink *sink, const char *user,
 			  n->sleep_efficiency_pct);
 		csv_value(date, user, "rmssd_ms", n->rmssd_ms);
 		csv_value(date, user, "ln_rmssd", n->ln_rmssd);
+		if (n->hrv_source != HRV_SOURCE_NONE)
+			printf("%s,%s,hrv_source,%s\n", date, user,
+			       hrv_source_name(n->hrv_source));
 		csv_value(date, user, "sdnn_ms", n->sdnn_ms);
 		csv_value(date, user, "resting_hr_bpm", n->resting_hr_bpm);
 		csv_value(date, user, "weight_kg", n->weight_kg);

@@ -72,9 +72,9 @@ static void print_table(const struct history_row *rows, size_t count)
 {
 	int32_t previous = -1;
 
-	printf("%-10s  %5s  %5s  %4s  %6s  %7s  %-6s  %-16s  %s\n", "date",
-	       "sleep", "rmssd", "rhr", "weight", "score", "zone", "advice",
-	       "headline");
+	printf("%-10s  %5s  %5s %-5s  %4s  %6s  %7s  %-6s  %-16s  %s\n", "date",
+	       "sleep", "rmssd", "src", "rhr", "weight", "score", "zone",
+	       "advice", "headline");
 	for (size_t i = 0; i < count; i++) {
 		const struct night_metrics *n = rows[i].night;
 		const struct store_result *r = rows[i].result;
@@ -89,7 +89,10 @@ static void print_table(const struct history_row *rows, size_t count)
 			printf("%5s", "-");
 		printf("  ");
 		print_metric(n ? n->rmssd_ms : METRIC_NONE, 5, 1);
-		printf("  ");
+		/* night or spot: the two are read against different ranges */
+		printf(" %-5s  ", n && n->hrv_source != HRV_SOURCE_NONE
+				      ? hrv_source_name(n->hrv_source)
+				      : "");
 		print_metric(n ? n->resting_hr_bpm : METRIC_NONE, 4, 0);
 		printf("  ");
 		print_metric(n ? n->weight_kg : METRIC_NONE, 6, 2);

@@ -7,6 +7,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "gateway/engine/spot.h"
+
 #define EN_DASH "\xe2\x80\x93"
 
 #define SLUMP_DAYS	    5
@@ -480,8 +482,13 @@ static void gather(const struct advice_input *in, struct facts *f)
 		: SLEEP_NEED_MIN;
 	f->today_score = s ? s->score : -1;
 	f->zone = s ? s->zone : SCORE_ZONE_NONE;
-	f->no_window = !today || today->window_start_ms == 0;
-	f->no_component = !s || !any_component(s);
+	/* A morning spot check is data without a night (DESIGN §4). */
+	f->no_window = !today || (today->window_start_ms == 0 &&
+				  today->hrv_source != HRV_SOURCE_SPOT);
+	/* A first spot check is a measurement before it can be a component
+	 * (no baseline yet): calibrating, not "no data". */
+	f->no_component = !s || (!any_component(s) &&
+				 !(today && metric_present(today->ln_rmssd)));
 
 	gather_trends(f);
 	if (s)
@@ -563,6 +570,12 @@ static void reason_range(struct advice *a, const char *what, double value,
 	       value, unit, where, d, low, d, high, unit);
 }
 
+/* Whether today's HRV is read against the spot checks' own range. */
+static bool spot_based(const struct facts *f)
+{
+	return f->score && f->score->baseline.hrv_source == HRV_SOURCE_SPOT;
+}
+
 static void reason_hrv_trend(const struct facts *f, struct advice *a)
 {
 	const char *where = "within";
@@ -580,15 +593,19 @@ static void reason_hrv_trend(const struct facts *f, struct advice *a)
 		if (metric_present(f->hrv_low_ms))
 			reason(a,
 			       "HRV 7-day average not known yet (%d of the %d "
-			       "nights it needs this week)",
+			       "%s it needs this week)",
 			       (int)f->score->baseline.week_nights,
-			       WEEK_MIN_NIGHTS);
+			       WEEK_MIN_NIGHTS,
+			       spot_based(f) ? "spot checks" : "nights");
 		return;
 	default:
 		return;
 	}
-	reason_range(a, "HRV 7-day average RMSSD", f->hrv_week_ms, where,
-		     f->hrv_low_ms, f->hrv_high_ms, "ms");
+	reason_range(a,
+		     spot_based(f) ? "spot-check HRV 7-day average RMSSD"
+				   : "HRV 7-day average RMSSD",
+		     f->hrv_week_ms, where, f->hrv_low_ms, f->hrv_high_ms,
+		     "ms");
 }
 
 static void reason_rhr_trend(const struct facts *f, struct advice *a)
@@ -679,9 +696,9 @@ static bool reason_component(const struct facts *f, struct advice *a, bool low)
 		return false;
 
 	if (w == &s->hrv && metric_present(f->hrv_low_ms)) {
-		reason(a,
-		       "last night's RMSSD %.0f ms, usual %.0f" EN_DASH
-		       "%.0f ms",
+		reason(a, "%s %.0f ms, usual %.0f" EN_DASH "%.0f ms",
+		       spot_based(f) ? "this morning's spot-check RMSSD"
+				     : "last night's RMSSD",
 		       exp(s->hrv.value), f->hrv_low_ms, f->hrv_high_ms);
 	} else if (w == &s->rhr) {
 		reason(a,
@@ -893,11 +910,28 @@ static void append_goal(const struct facts *f, struct advice *a,
 		append_text(a->detail, sizeof(a->detail), " %s.", without);
 }
 
+/* A spot check this morning that gave no value: what went wrong. */
+static bool spot_failed(const struct facts *f)
+{
+	return f->night &&
+	       (f->night->spot_status == SPOT_TOO_NOISY ||
+		f->night->spot_status == SPOT_TOO_SHORT) &&
+	       f->night->hrv_source == HRV_SOURCE_NONE;
+}
+
 static void write_no_data(const struct facts *f, struct builder *b)
 {
-	action(b, TOPIC_DEVICE,
-	       "Charge the strap and put it on at bedtime tonight, or do a "
-	       "3-minute morning spot check lying still.");
+	if (spot_failed(f))
+		action(b, TOPIC_DEVICE,
+		       "Lie still with the strap on for 3 minutes and do the "
+		       "spot check again.");
+	else
+		action(b, TOPIC_DEVICE,
+		       "Charge the strap and put it on at bedtime tonight, or "
+		       "do a 3-minute morning spot check lying still.");
+	if (spot_failed(f))
+		/* spot_day_reasons() says what went wrong with it */
+		return;
 	if (f->no_window)
 		reason(b->a, "no sleep window and no readings for last night");
 	else
@@ -905,20 +939,106 @@ static void write_no_data(const struct facts *f, struct builder *b)
 			     "to score");
 }
 
+static const char *const spot_calibrating_detail[ADVICE_PHRASINGS] = {
+	"Your score learns what your morning spot check looks like first. "
+	"Until then, train the way you feel.",
+	"A week of spot checks teaches the score your own normal; nobody "
+	"else's numbers count here. Train by feel meanwhile.",
+	"Every spot check sharpens your baseline: same time, same posture, "
+	"right after waking. For now, let how you feel lead.",
+};
+
 static void write_calibrating(const struct facts *f, struct builder *b)
 {
-	int nights = (int)f->score->baseline.nights;
-	int left = SCORE_CALIBRATION_NIGHTS - nights;
+	enum hrv_source source = f->score->baseline.hrv_source;
+	int count = (int)f->score->calibration_count;
+	int left = SCORE_CALIBRATION_NIGHTS - count;
+	bool spot = source == HRV_SOURCE_SPOT;
 
 	if (left < 1)
 		left = 1;
-	append_text(b->a->headline, sizeof(b->a->headline), ": %d of %d nights",
-		    nights, SCORE_CALIBRATION_NIGHTS);
-	action(b, TOPIC_DEVICE,
-	       "Wear the strap tonight: your first score comes in %d %s.", left,
-	       left == 1 ? "night" : "nights");
-	reason(b->a, "%d of %d nights with HRV so far", nights,
-	       SCORE_CALIBRATION_NIGHTS);
+	if (spot)
+		/* The state's phrasings speak of nights; a spot-check person
+		 * sleeps without the strap. */
+		set_text(b->a->detail, sizeof(b->a->detail), "%s",
+			 spot_calibrating_detail[b->a->detail_index]);
+	append_text(b->a->headline, sizeof(b->a->headline), ": %d of %d %s",
+		    count, SCORE_CALIBRATION_NIGHTS,
+		    spot ? "spot checks" : "nights");
+	if (spot)
+		action(b, TOPIC_DEVICE,
+		       "Spot check again tomorrow right after waking, lying "
+		       "still: a first score in %d %s.",
+		       left, left == 1 ? "morning" : "mornings");
+	else
+		action(b, TOPIC_DEVICE,
+		       "Wear the strap tonight: your first score comes in %d "
+		       "%s.",
+		       left, left == 1 ? "night" : "nights");
+	switch (source) {
+	case HRV_SOURCE_SPOT:
+		reason(b->a, "%d of %d morning spot checks with HRV so far",
+		       count, SCORE_CALIBRATION_NIGHTS);
+		break;
+	case HRV_SOURCE_NONE:
+		reason(b->a, "%d of %d nights with a resting HR so far", count,
+		       SCORE_CALIBRATION_NIGHTS);
+		break;
+	case HRV_SOURCE_NIGHT:
+	default:
+		reason(b->a, "%d of %d nights with HRV so far", count,
+		       SCORE_CALIBRATION_NIGHTS);
+		break;
+	}
+}
+
+/* Whether a reason of @a holds @text. */
+static bool said(const struct advice *a, const char *text)
+{
+	for (size_t i = 0; i < a->reason_count; i++)
+		if (strstr(a->reasons[i], text))
+			return true;
+	return false;
+}
+
+/*
+ * Where today's HRV came from, when that is news: a spot check that gave
+ * no value (DESIGN §4's "too noisy, lie still and try again"), the spot
+ * check standing in for the night, or no HRV at all in the score (DESIGN
+ * §5: a band that sends no RR).
+ */
+static void spot_day_reasons(const struct facts *f, struct advice *a)
+{
+	const struct night_metrics *n = f->night;
+
+	if (!n || !f->score)
+		return;
+	if (spot_failed(f))
+		reason(a, "%s", spot_status_reason(n->spot_status));
+	/* Unless the state's reasons named the spot value already. */
+	if (n->hrv_source == HRV_SOURCE_SPOT &&
+	    !said(a, "this morning's spot-check RMSSD"))
+		reason(a,
+		       "HRV from this morning's spot check: RMSSD %.0f ms, "
+		       "read against your spot checks, not your nights",
+		       n->rmssd_ms);
+	if (f->score->baseline.hrv_source != HRV_SOURCE_NONE ||
+	    a->state == ADVICE_NO_DATA)
+		return;
+	if (f->score->calibrating) {
+		/* A strap's first night without HRV is no news yet. */
+		if (n->beats == 0 && metric_present(n->resting_hr_bpm))
+			reason(a, "no HRV: your heart-rate band sends no RR "
+				  "intervals, so your score will come from "
+				  "resting HR, sleep and check-ins");
+	} else if (n->beats == 0 && metric_present(n->resting_hr_bpm)) {
+		reason(a, "no HRV in this score: your heart-rate band sends "
+			  "no RR intervals, so it comes from resting HR, "
+			  "sleep and check-ins");
+	} else {
+		reason(a, "no HRV in this score: it comes from resting HR, "
+			  "sleep and check-ins");
+	}
 }
 
 static void write_running_on_empty(const struct facts *f, struct builder *b)
@@ -1345,6 +1465,7 @@ int advice_decide(const struct advice_input *in, struct advice *ret)
 		write_no_data(&f, &b);
 		break;
 	}
+	spot_day_reasons(&f, ret);
 	addon_sleep_debt(&f, &b);
 	addon_water(&f, &b);
 	addon_club(&f, &b);

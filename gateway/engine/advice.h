@@ -19,7 +19,8 @@
  * (advice_state_name()) are the API: MQTT, history, Home Assistant. */
 enum advice_state {
 	ADVICE_NO_DATA,		 /* nothing measured last night */
-	ADVICE_CALIBRATING,	 /* fewer than 7 nights with HRV */
+	ADVICE_CALIBRATING,	 /* fewer than 7 nights (or spot checks)
+				    with HRV */
 	ADVICE_RUNNING_ON_EMPTY, /* burnout: rest without guilt */
 	ADVICE_OVERREACHING,	 /* load-driven: back off the plan */
 	ADVICE_ONE_OFF_DIP,	 /* one red day on a normal trend */
@@ -98,8 +99,11 @@ struct advice_input {
  * as normal unless the RHR trend is high.
  *
  * States, first match wins:
- *  no-data          - no sleep window, or nothing in it to score;
- *  calibrating      - fewer than 7 nights with HRV;
+ *  no-data          - no sleep window (and no morning spot check with
+ *                     HRV), or nothing in it to score;
+ *  calibrating      - fewer than 7 earlier values (score.h's
+ *                     calibration_count: nights with HRV, spot checks,
+ *                     or, with no HRV at all, nights with a resting HR);
  *  running-on-empty - 3 low days, today under 67, HRV below or RHR high,
  *                     and load not up; or mood low with HRV below, RHR
  *                     high or sleep debt;
@@ -122,7 +126,10 @@ struct advice_input {
  * Then the add-ons, each once and only when not already said: sleep debt
  * (bed at a clock time), morning weight 1 % or more under its 7-day median
  * (drink), club day (run with them, or walk it on an easy day). At most 3
- * actions, no two on the same topic. Returns 0, or -EINVAL for NULL.
+ * actions, no two on the same topic. The reasons also say where today's
+ * HRV came from when that is news: a failed spot check (spot.h's reason),
+ * HRV from the spot check, or a score with no HRV in it. Returns 0, or
+ * -EINVAL for NULL.
  */
 int advice_decide(const struct advice_input *in, struct advice *ret);
 

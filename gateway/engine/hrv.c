@@ -333,16 +333,3 @@ int hrv_night(const struct rr_sample *rr, size_t n, int64_t start_ms,
 	*ret = night;
 	return 0;
 }
-
-const char *hrv_source_name(enum hrv_source source)
-{
-	switch (source) {
-	case HRV_SOURCE_NIGHT:
-		return "night";
-	case HRV_SOURCE_SPOT:
-		return "spot";
-	case HRV_SOURCE_NONE:
-	default:
-		return "none";
-	}
-}

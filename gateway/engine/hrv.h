@@ -19,19 +19,6 @@
 #define HRV_WINDOW_KEEP	  0.80 /* share of a window's beats that must survive */
 #define HRV_NIGHT_WINDOWS 6    /* counted windows needed for a night value */
 
-/*
- * Where a day's HRV came from (DESIGN §4): the night's 5-minute windows or
- * the morning spot check (spot.h chooses).
- */
-enum hrv_source {
-	HRV_SOURCE_NONE,
-	HRV_SOURCE_NIGHT,
-	HRV_SOURCE_SPOT,
-};
-
-/* "night", "spot", or "none": the state's and history's `hrv_source`. */
-const char *hrv_source_name(enum hrv_source source);
-
 struct hrv_clean_stats {
 	size_t total;
 	size_t kept;

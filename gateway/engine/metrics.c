@@ -20,7 +20,38 @@ struct night_metrics night_metrics_empty(int32_t day)
 		.soreness = METRIC_NONE,
 		.energy = METRIC_NONE,
 		.load_trimp = METRIC_NONE,
+		.spot_rmssd_ms = METRIC_NONE,
+		.spot_ln_rmssd = METRIC_NONE,
+		.spot_hr_bpm = METRIC_NONE,
 	};
+}
+
+const char *hrv_source_name(enum hrv_source source)
+{
+	switch (source) {
+	case HRV_SOURCE_NIGHT:
+		return "night";
+	case HRV_SOURCE_SPOT:
+		return "spot";
+	case HRV_SOURCE_NONE:
+	default:
+		return "none";
+	}
+}
+
+const char *spot_status_name(enum spot_status status)
+{
+	switch (status) {
+	case SPOT_TOO_SHORT:
+		return "too-short";
+	case SPOT_TOO_NOISY:
+		return "too-noisy";
+	case SPOT_OK:
+		return "ok";
+	case SPOT_NONE:
+	default:
+		return "none";
+	}
 }
 
 void metric_running_add(struct metric_running *r, double x)

@@ -50,6 +50,31 @@ struct checkin_sample {
 };
 
 /*
+ * Where a day's HRV came from (DESIGN §4): the night's 5-minute windows or
+ * the morning spot check (spot.h chooses). Here, not in hrv.h, because the
+ * day keeps it (struct night_metrics) and the store writes its name.
+ */
+enum hrv_source {
+	HRV_SOURCE_NONE,
+	HRV_SOURCE_NIGHT,
+	HRV_SOURCE_SPOT,
+};
+
+/* "night", "spot", or "none": the state's and history's `hrv_source`. */
+const char *hrv_source_name(enum hrv_source source);
+
+/* The morning spot check's verdict (spot.h judges; the day keeps it). */
+enum spot_status {
+	SPOT_NONE,	/* no spot-check session this morning */
+	SPOT_TOO_SHORT, /* under 60 s usable after the 30 s settling */
+	SPOT_TOO_NOISY, /* under 80 % of the window's beats kept */
+	SPOT_OK,
+};
+
+/* "none", "too-short", "too-noisy" or "ok". */
+const char *spot_status_name(enum spot_status status);
+
+/*
  * What night analysis makes of one night, and what the store keeps forever.
  * The night of day D is the main sleep period that ends on the morning of D.
  */
@@ -69,14 +94,31 @@ struct night_metrics {
 	double latency_min;
 	int32_t out_of_bed_episodes;
 
-	/* HRV over 5-minute windows inside the sleep (hrv.h) */
+	/*
+	 * The day's HRV: rmssd_ms and ln_rmssd are the night's (the mean of
+	 * its 5-minute windows, hrv.h) when hrv_source is night, the morning
+	 * spot check's when it is spot (the night then had under 6 windows,
+	 * so no value of its own), absent when none. SDNN and pNN50 are the
+	 * night's only.
+	 */
+	enum hrv_source hrv_source;
 	double rmssd_ms;
 	double ln_rmssd;
 	double sdnn_ms;
 	double pnn50_pct;
-	int32_t hrv_windows; /* windows that counted */
+	int32_t hrv_windows; /* the night's windows that counted */
 	int32_t beats;	     /* RR intervals inside the sleep */
 	int32_t dropped_beats;
+
+	/*
+	 * The morning spot check (spot.h), whatever the day's source: a
+	 * clean one on a night with HRV still belongs to the spot baseline.
+	 */
+	enum spot_status spot_status;
+	int64_t spot_start_ms; /* its first beat; 0 without one */
+	double spot_rmssd_ms;  /* METRIC_NONE unless spot_status is ok */
+	double spot_ln_rmssd;
+	double spot_hr_bpm; /* mean HR of the analysed span */
 
 	double resting_hr_bpm; /* lowest 5-minute mean inside the sleep */
 

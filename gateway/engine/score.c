@@ -4,6 +4,8 @@
 #include <errno.h>
 #include <math.h>
 
+#include "gateway/engine/spot.h"
+
 #define WEEK_DAYS	   7
 #define WEEK_MIN_NIGHTS	   3
 #define LOAD_DAYS	   28
@@ -43,11 +45,22 @@ static void component_absent(struct score_component *c, double weight)
 	c->weight = weight;
 }
 
+/* The source of @n's HRV value (ln_rmssd), none without one. */
+static enum hrv_source day_source(const struct night_metrics *n)
+{
+	if (!metric_present(n->ln_rmssd))
+		return HRV_SOURCE_NONE;
+	/* A day stored before sources existed has only night values. */
+	return n->hrv_source == HRV_SOURCE_NONE ? HRV_SOURCE_NIGHT
+						: n->hrv_source;
+}
+
 /*
  * One pass from tonight backwards over the three windows (baseline 60,
- * week 7, load 28). Only strictly decreasing days are taken, so a duplicated
- * day counts once (the later entry wins) and input out of order cannot make a
- * night count twice.
+ * week 7, load 28). The HRV fields are the night source's: a spot value
+ * has a baseline of its own (spot_baseline()). Only strictly decreasing days
+ * are taken, so a duplicated day counts once (the later entry wins) and input
+ * out of order cannot make a night count twice.
  */
 static void scan_history(const struct night_metrics *nights, size_t count,
 			 struct score_baseline *b, double *daily_load)
@@ -72,13 +85,13 @@ static void scan_history(const struct night_metrics *nights, size_t count,
 		last_age = age;
 
 		if (age >= 1) {
-			if (metric_present(n->ln_rmssd))
+			if (day_source(n) == HRV_SOURCE_NIGHT)
 				metric_running_add(&hrv60, n->ln_rmssd);
 			if (metric_present(n->resting_hr_bpm))
 				metric_running_add(&rhr60, n->resting_hr_bpm);
 		}
 		if (age < WEEK_DAYS) {
-			if (metric_present(n->ln_rmssd))
+			if (day_source(n) == HRV_SOURCE_NIGHT)
 				metric_running_add(&hrv7, n->ln_rmssd);
 			if (metric_present(n->resting_hr_bpm))
 				metric_running_add(&rhr7, n->resting_hr_bpm);
@@ -87,6 +100,7 @@ static void scan_history(const struct night_metrics *nights, size_t count,
 			daily_load[LOAD_DAYS - 1 - age] = n->load_trimp;
 	}
 
+	b->hrv_source = HRV_SOURCE_NIGHT;
 	b->nights = hrv60.n;
 	b->ln_rmssd_mean = metric_running_mean(&hrv60, 1);
 	b->ln_rmssd_sd = metric_running_sd(&hrv60, SCORE_LN_RMSSD_SD_FLOOR);
@@ -96,6 +110,65 @@ static void scan_history(const struct night_metrics *nights, size_t count,
 	b->week_nights = hrv7.n;
 	b->ln_rmssd_7d = metric_running_mean(&hrv7, WEEK_MIN_NIGHTS);
 	b->rhr_7d = metric_running_mean(&rhr7, WEEK_MIN_NIGHTS);
+}
+
+/*
+ * The spot checks' baseline for tonight's day: the clean spot values of
+ * days [D-60, D], oldest first, handed to spot_baseline() (which also
+ * drops repeated days and days out of order).
+ */
+static void scan_spot(const struct night_metrics *nights, size_t count,
+		      struct spot_baseline *ret)
+{
+	struct spot_value values[SCORE_BASELINE_NIGHTS + 1];
+	size_t n = 0, at = sizeof(values) / sizeof(values[0]);
+	int32_t day = nights[count - 1].day;
+
+	for (size_t i = count; i-- > 0 && at > 0;) {
+		int64_t age = (int64_t)day - nights[i].day;
+
+		if (age < 0)
+			continue;
+		if (age > SCORE_BASELINE_NIGHTS)
+			break;
+		values[--at] = (struct spot_value){
+			.day = nights[i].day,
+			.ln_rmssd = nights[i].spot_status == SPOT_OK
+					? nights[i].spot_ln_rmssd
+					: METRIC_NONE,
+		};
+		n++;
+	}
+	spot_baseline(values + at, n, day, ret);
+}
+
+/*
+ * Chooses the HRV baseline's source (score_baseline.hrv_source) and, for
+ * the spot check, puts its baseline in place of the night's.
+ */
+static void choose_hrv_source(const struct night_metrics *nights, size_t count,
+			      struct score_baseline *b)
+{
+	enum hrv_source today = day_source(&nights[count - 1]);
+	struct spot_baseline spot;
+
+	scan_spot(nights, count, &spot);
+	if (today == HRV_SOURCE_NONE) {
+		/* A morning without HRV is read against the usual source. */
+		if (b->nights == 0 && spot.count == 0)
+			today = HRV_SOURCE_NONE;
+		else
+			today = spot.count > b->nights ? HRV_SOURCE_SPOT
+						       : HRV_SOURCE_NIGHT;
+	}
+	b->hrv_source = today;
+	if (today == HRV_SOURCE_SPOT) {
+		b->nights = spot.count;
+		b->ln_rmssd_mean = spot.ln_rmssd_mean;
+		b->ln_rmssd_sd = spot.ln_rmssd_sd;
+		b->week_nights = spot.week_count;
+		b->ln_rmssd_7d = spot.ln_rmssd_7d;
+	}
 }
 
 int score_night(const struct night_metrics *nights, size_t count,
@@ -117,6 +190,7 @@ int score_night(const struct night_metrics *nights, size_t count,
 	tonight = &nights[count - 1];
 	r.day = tonight->day;
 	scan_history(nights, count, &r.baseline, daily_load);
+	choose_hrv_source(nights, count, &r.baseline);
 	/* Days before the person's first night are unknown, not rest: a
 	 * new user's first week must not read as a load spike. */
 	known_days = (int64_t)tonight->day - nights[0].day + 1;
@@ -197,7 +271,12 @@ int score_night(const struct night_metrics *nights, size_t count,
 		sum_w += parts[i]->weight;
 	}
 
-	r.calibrating = r.baseline.nights < SCORE_CALIBRATION_NIGHTS;
+	/* Without any HRV (a band that sends no RR), the nights with a
+	 * resting HR are what the score stands on. */
+	r.calibration_count = r.baseline.hrv_source == HRV_SOURCE_NONE
+				  ? r.baseline.rhr_nights
+				  : r.baseline.nights;
+	r.calibrating = r.calibration_count < SCORE_CALIBRATION_NIGHTS;
 	r.z_total = sum_w > 0.0 ? sum_wz / sum_w : METRIC_NONE;
 	/* A score is about a night: a check-in or yesterday's load alone,
 	 * with the strap and bed silent, is no readiness to report. */

@@ -36,22 +36,37 @@ struct score_component {
 };
 
 struct score_baseline {
-	int32_t nights;	      /* earlier nights with HRV in the 60 */
+	/*
+	 * Whose HRV values the ln_rmssd fields are (DESIGN §4: a spot value
+	 * and a night value are different physiology, each with its own
+	 * baseline): today's source; on a day without HRV, the source with
+	 * more values in the 60 days (the night on a tie); none when neither
+	 * has any (a band that sends no RR).
+	 */
+	enum hrv_source hrv_source;
+	int32_t nights;	      /* earlier values of that source in the 60 */
 	double ln_rmssd_mean; /* METRIC_NONE without any */
 	double ln_rmssd_sd;   /* sample SD, floored */
 	int32_t rhr_nights;
 	double rhr_mean;
 	double rhr_sd;
-	int32_t
-	    week_nights; /* nights with HRV in the last 7, tonight included */
-	double ln_rmssd_7d; /* their mean; METRIC_NONE with fewer than 3 */
-	double rhr_7d;	    /* mean RHR over the same 7 days, likewise */
+	int32_t week_nights; /* values of the source in the last 7, today
+				included */
+	double ln_rmssd_7d;  /* their mean; METRIC_NONE with fewer than 3 */
+	double rhr_7d;	     /* mean RHR over the same 7 days, likewise */
 };
 
 struct score_result {
 	int32_t day;
-	bool calibrating; /* fewer than 7 earlier nights with HRV */
-	int32_t score;	  /* 0-100, or -1 when none */
+	/*
+	 * Fewer than 7 earlier values (calibration_count): HRV values of the
+	 * baseline's source, or, with no HRV source at all, nights with a
+	 * resting HR (DESIGN §5: a person whose band sends no RR is scored
+	 * without HRV).
+	 */
+	bool calibrating;
+	int32_t calibration_count;
+	int32_t score; /* 0-100, or -1 when none */
 	enum score_zone zone;
 	double z_total; /* weighted mean of present components */
 	struct score_component hrv;
@@ -71,8 +86,12 @@ struct score_params {
  * Scores the last of @nights (sorted by day, oldest first; days may be
  * missing). Baselines use the up to 60 nights with days in [D-60, D-1];
  * the 7-night mean uses days [D-6, D]; the load trend uses the load_trimp of
- * days [D-27, D] (missing days count as no load). With fewer than 7 earlier
- * nights with HRV the result is calibrating, with no score; a night without
+ * days [D-27, D] (missing days count as no load). The HRV baseline is of
+ * one source (score_baseline.hrv_source): night values are the days whose
+ * hrv_source is night (a day with ln_rmssd and no source, made before
+ * sources existed, counts as a night), spot values every clean morning
+ * spot check (spot_ln_rmssd), through spot_baseline(). With fewer than 7
+ * earlier values the result is calibrating, with no score; a night without
  * any component present gets no score either. Returns 0, or -EINVAL when
  * @count is 0.
  */

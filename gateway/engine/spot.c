@@ -147,7 +147,7 @@ int spot_find(const struct spot_input *in, struct spot_result *ret)
 	const struct rr_sample *rr = in->rr;
 	size_t n = in->rr_count;
 	struct spot_result last = result_none(), clean = result_none();
-	int64_t from_ms, until_ms;
+	int64_t from_ms, until_ms, first_start = 0;
 	int32_t sessions = 0;
 
 	if (!rr_sorted(rr, n)) {
@@ -179,7 +179,8 @@ int spot_find(const struct spot_input *in, struct spot_result *ret)
 		if (start >= from_ms && start < until_ms &&
 		    span_ms(start, rr[end - 1].t_ms) <= SPOT_SESSION_MAX_MS) {
 			judge(rr, i, end, in->hr, in->hr_count, &r);
-			sessions++;
+			if (sessions++ == 0)
+				first_start = start;
 			if (r.status == SPOT_OK)
 				clean = r;
 			last = r;
@@ -189,23 +190,9 @@ int spot_find(const struct spot_input *in, struct spot_result *ret)
 
 	*ret = clean.status == SPOT_OK ? clean : last;
 	ret->sessions = sessions;
+	ret->first_start_ms = first_start;
 	ret->found = sessions > 0;
 	return 0;
-}
-
-const char *spot_status_name(enum spot_status status)
-{
-	switch (status) {
-	case SPOT_TOO_SHORT:
-		return "too-short";
-	case SPOT_TOO_NOISY:
-		return "too-noisy";
-	case SPOT_OK:
-		return "ok";
-	case SPOT_NONE:
-	default:
-		return "none";
-	}
 }
 
 const char *spot_status_reason(enum spot_status status)
@@ -311,6 +298,54 @@ const char *spot_phase_name(enum spot_phase phase)
 	default:
 		return "?";
 	}
+}
+
+void spot_live_beat(struct spot_live *s, int64_t t_ms, double rr_ms,
+		    int64_t arrival_ms)
+{
+	if (s->n > 0) {
+		int64_t last = s->rr[s->n - 1].t_ms;
+
+		if (t_ms < last || span_ms(last, t_ms) > SPOT_GAP_MS) {
+			s->prev_end_ms = last;
+			s->prev_long =
+			    s->too_long ||
+			    span_ms(s->rr[0].t_ms, last) > SPOT_SESSION_MAX_MS;
+			s->n = 0;
+			s->too_long = false;
+		}
+	}
+	s->last_arrival_ms = arrival_ms;
+	if (s->n == SPOT_LIVE_MAX_BEATS) {
+		/* Over 10 minutes of beats: training or a night, and the
+		 * newest beats would need room the session must not take. */
+		s->too_long = true;
+		return;
+	}
+	s->rr[s->n++] = (struct rr_sample){ t_ms, rr_ms };
+}
+
+bool spot_live_progress(const struct spot_live *s, int64_t now_ms,
+			int64_t from_ms, int64_t until_ms,
+			struct spot_progress *ret)
+{
+	int64_t start, last, beat_now;
+
+	if (s->n == 0 || s->too_long)
+		return false;
+	start = s->rr[0].t_ms;
+	last = s->rr[s->n - 1].t_ms;
+	if (start < from_ms || start >= until_ms ||
+	    span_ms(start, last) > SPOT_SESSION_MAX_MS)
+		return false;
+	if (s->prev_long && start >= s->prev_end_ms &&
+	    span_ms(s->prev_end_ms, start) < SPOT_LIVE_REJOIN_MS)
+		return false;
+	/* Now on the beat clock: the last beat plus the time since it came. */
+	beat_now = now_ms > s->last_arrival_ms
+		       ? add_ms(last, span_ms(s->last_arrival_ms, now_ms))
+		       : last;
+	return spot_progress(s->rr, s->n, beat_now, ret) == 0;
 }
 
 enum hrv_source spot_day_hrv(const struct night_metrics *night,

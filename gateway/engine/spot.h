@@ -41,17 +41,16 @@
 /* Live progress judges noise only once this much has been measured. */
 #define SPOT_NOISE_JUDGE_MS (30 * 1000)
 
-enum spot_status {
-	SPOT_NONE,	/* no spot-check session this morning */
-	SPOT_TOO_SHORT, /* under 60 s usable after the 30 s settling */
-	SPOT_TOO_NOISY, /* under 80 % of the window's beats kept */
-	SPOT_OK,
-};
+/* enum spot_status and spot_status_name() are in metrics.h: the day keeps
+ * the verdict. */
 
 struct spot_result {
 	enum spot_status status;
 	bool found;	  /* a session was found (status != SPOT_NONE) */
 	int32_t sessions; /* spot-check sessions this morning, good or not */
+	/* The first of them: its first beat; 0 when none. What came from it
+	 * on is the morning's measuring, not the night's sleep. */
+	int64_t first_start_ms;
 	/* The session reported: the later clean one, else the last one. */
 	int64_t start_ms; /* its first beat; 0 when none */
 	int64_t end_ms;	  /* its last beat */
@@ -103,9 +102,6 @@ struct spot_input {
  */
 int spot_find(const struct spot_input *in, struct spot_result *ret);
 
-/* "none", "too-short", "too-noisy" or "ok". */
-const char *spot_status_name(enum spot_status status);
-
 /*
  * What to tell the person about @status, a sentence (static): e.g. "spot
  * check too noisy: lie still for 3 minutes and try again".
@@ -155,6 +151,55 @@ int spot_progress(const struct rr_sample *rr, size_t n, int64_t now_ms,
 
 /* "settling", "measuring", "done", "too-noisy" or "too-short". */
 const char *spot_phase_name(enum spot_phase phase);
+
+/* --- following a session as it happens ------------------------------ */
+
+/* Beats a live session keeps: 10 minutes at 200 bpm. */
+#define SPOT_LIVE_MAX_BEATS 2000
+
+/*
+ * One person's strap session in progress, as the daemon hears it: the
+ * beats of the current run (a gap over SPOT_GAP_MS starts a new one) and
+ * when its last beat arrived. Fixed size, no allocation: the path of every
+ * notification only appends. Zero-initialised it is empty.
+ */
+struct spot_live {
+	size_t n;
+	bool too_long; /* the run outgrew the buffer: not a spot check */
+	int64_t last_arrival_ms;
+	/* The run before: its last beat, and whether it was longer than a
+	 * spot check (a night's wear, training). */
+	int64_t prev_end_ms;
+	bool prev_long;
+	struct rr_sample rr[SPOT_LIVE_MAX_BEATS];
+};
+
+/*
+ * A beat that ended at @t_ms (the strap's beat clock) and arrived at
+ * @arrival_ms (the wall clock). A beat more than SPOT_GAP_MS after the
+ * last one, or before it, starts a new session.
+ */
+void spot_live_beat(struct spot_live *s, int64_t t_ms, double rr_ms,
+		    int64_t arrival_ms);
+
+/* A run that starts this soon after a longer one ended continues that
+ * wear (a strap worn all night dropping out for a moment): the night's
+ * strap-off gap (night.h's NIGHT_WEAR_GAP_MS). */
+#define SPOT_LIVE_REJOIN_MS (5 * 60 * 1000)
+
+/*
+ * The progress of @s's session at @now_ms (wall clock) when it is a
+ * spot-check attempt: its first beat in [@from_ms, @until_ms) (the morning
+ * window), at most 10 minutes long, and not the night's wear taken up
+ * again (SPOT_LIVE_REJOIN_MS after a longer run). The beat clock may run
+ * ahead of the wall clock or behind it (a strap's intervals, a delayed
+ * notification): "stopped" is judged by how long ago the last beat
+ * arrived. Returns true
+ * with @ret filled (spot_progress()), false when there is no such session.
+ */
+bool spot_live_progress(const struct spot_live *s, int64_t now_ms,
+			int64_t from_ms, int64_t until_ms,
+			struct spot_progress *ret);
 
 /* --- the day's HRV and the spot check's own baseline --------------- */
 

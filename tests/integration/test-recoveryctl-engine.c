@@ -323,6 +323,8 @@ static void test_engine(void)
 		}
 		g_assert_true(json_object_has_member(o, "sleep_min"));
 		g_assert_true(json_object_has_member(o, "rmssd_ms"));
+		g_assert_cmpstr(json_object_get_string_member(o, "hrv_source"),
+				==, "night");
 		g_assert_true(json_object_has_member(o, "resting_hr_bpm"));
 		g_assert_true(json_object_has_member(o, "weight_kg"));
 		g_assert_true(json_object_has_member(o, "advice_state"));
@@ -515,6 +517,25 @@ static void test_import_rr(void)
 	    strstr(out, "2026-03-02T07:05:02.000+01:00,carol,rr_ms,1050\n"));
 	g_assert_nonnull(
 	    strstr(out, "2026-03-02T07:10:00.000+01:00,carol,rr_ms,1050\n"));
+	/* Five minutes at 07:05 with no night before: a morning spot check
+	 * (DESIGN §4), RMSSD 100 ms, the day's HRV. */
+	g_assert_nonnull(strstr(out, "2026-03-02,carol,rmssd_ms,100\n"));
+	g_assert_nonnull(strstr(out, "2026-03-02,carol,hrv_source,spot\n"));
+	{
+		g_autoptr(JsonParser) parser = json_parser_new();
+		JsonObject *o;
+
+		o = history_day(history_json(db, "carol", parser),
+				"2026-03-02");
+		g_assert_nonnull(o);
+		g_assert_cmpstr(json_object_get_string_member(o, "hrv_source"),
+				==, "spot");
+		g_assert_cmpfloat(json_object_get_double_member(o, "rmssd_ms"),
+				  ==, 100.0);
+		g_assert_cmpstr(
+		    json_object_get_string_member(o, "advice_state"), ==,
+		    "calibrating");
+	}
 
 	/* Line 43 is a typo, line 78 a runaway value: nothing imported. */
 	f = fopen(bad, "w");

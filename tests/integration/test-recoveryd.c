@@ -7,7 +7,8 @@
  * the daemon with SIGTERM and reads the database. Then late data (a
  * check-in after the morning alert: an update only when the advice
  * changes; a held alert released by its check-in) over seeded history, and
- * the demo run from a file with only [gateway] and [mqtt].
+ * the demo run from a file with only [gateway] and [mqtt]. A morning spot
+ * check followed live, and the morning alert that waits for it.
  *
  * The storage faults run the database on a small tmpfs in a mount
  * namespace of the test's own (made in main, as root; skipped otherwise):
@@ -84,17 +85,23 @@ static void world_free(struct world *w)
 	g_free(w->faketime_rc);
 }
 
+/* The clock time @delta_s from now, UTC, in @format; NULL when that is
+ * another day (too close to midnight for one morning). */
+static char *clock_from_now(int delta_s, const char *format)
+{
+	g_autoptr(GDateTime) t = g_date_time_new_now_utc();
+	g_autoptr(GDateTime) then = g_date_time_add_seconds(t, delta_s);
+
+	if (g_date_time_get_day_of_month(then) !=
+	    g_date_time_get_day_of_month(t))
+		return NULL;
+	return g_date_time_format(then, format);
+}
+
 /* The morning alert time, @delay_s from now, as HH:MM:SS in UTC. */
 static char *alert_time(int delay_s)
 {
-	g_autoptr(GDateTime) t = g_date_time_new_now_utc();
-	g_autoptr(GDateTime) later = g_date_time_add_seconds(t, delay_s);
-
-	/* Too close to midnight the alert would fall on tomorrow. */
-	if (g_date_time_get_day_of_month(later) !=
-	    g_date_time_get_day_of_month(t))
-		return NULL;
-	return g_date_time_format(later, "%H:%M:%S");
+	return clock_from_now(delay_s, "%H:%M:%S");
 }
 
 /* Whether main made a mount namespace for the storage faults. */
@@ -382,6 +389,25 @@ static bool wait_subscribed(StandinBus *bus, const char *address,
 	return false;
 }
 
+/* The daemon started and ready: online, alice's @entity discovered by
+ * Home Assistant, the strap's notifications subscribed. */
+static GSubprocess *daemon_start_ready(struct world *w, const char *log_name,
+				       const char *entity)
+{
+	GSubprocess *p = daemon_start(w, log_name);
+	g_autofree char *config = g_strdup_printf(
+	    "homeassistant/sensor/recoveryd_recovery_user_alice_%s/config",
+	    entity);
+	int i = wait_message(w->probe, 0, "recovery/status", "online", 10000);
+
+	if (i < 0)
+		daemon_dump_log(w, log_name);
+	g_assert_cmpint(i, >=, 0);
+	g_assert_cmpint(wait_message(w->probe, 0, config, NULL, 5000), >=, 0);
+	g_assert_true(wait_subscribed(w->bus, STRAP, 15000));
+	return p;
+}
+
 static void bed(StandinBus *bus, bool occupied)
 {
 	/* BTHome v2: packet id, then occupancy. */
@@ -478,21 +504,8 @@ static void test_night_to_alert(void)
 
 	if (!world_new(&w, 12))
 		goto out;
-	daemon = daemon_start(&w, "first.log");
-
-	i = wait_message(w.probe, 0, "recovery/status", "online", 10000);
-	if (i < 0)
-		daemon_dump_log(&w, "first.log");
-	g_assert_cmpint(i, >=, 0);
 	/* Home Assistant discovery for the person and the devices. */
-	g_assert_cmpint(
-	    wait_message(w.probe, 0,
-			 "homeassistant/sensor/recoveryd_recovery_user_alice_"
-			 "score/config",
-			 NULL, 5000),
-	    >=, 0);
-
-	g_assert_true(wait_subscribed(w.bus, STRAP, 15000));
+	daemon = daemon_start_ready(&w, "first.log", "score");
 	bed(w.bus, true);
 	start_stream(&w);
 
@@ -1470,6 +1483,132 @@ out:
 	world_free(&w);
 }
 
+/* The config with its morning-alert line set to @when. */
+static void set_alert(struct world *w, const char *when)
+{
+	g_autoptr(GError) error = NULL;
+	g_autofree char *text = NULL;
+	g_auto(GStrv) lines = NULL;
+	g_autofree char *joined = NULL;
+
+	g_assert_true(g_file_get_contents(w->config, &text, NULL, &error));
+	lines = g_strsplit(text, "\n", -1);
+	for (char **l = lines; *l; l++) {
+		if (g_str_has_prefix(*l, "morning-alert=")) {
+			g_free(*l);
+			*l = g_strconcat("morning-alert=", when, NULL);
+		}
+	}
+	joined = g_strjoinv("\n", lines);
+	g_assert_true(g_file_set_contents(w->config, joined, -1, &error));
+	g_assert_no_error(error);
+}
+
+/* The payload of message @i. */
+static char *payload_of(probe *p, int i)
+{
+	g_autoptr(probe_message) m = probe_get(p, (unsigned)i);
+
+	g_assert_nonnull(m);
+	return g_strdup(m->payload);
+}
+
+#define SPOT_BEATS 180 /* 3 minutes of beats, about 1 s each */
+
+/*
+ * A morning spot check as it happens (DESIGN §4): no strap in the night;
+ * ten minutes after the usual wake time the strap connects and sends 3
+ * minutes of beats (RR of 950 and 1050 ms in turn), ten a second, then
+ * stops. The live topic goes settling, measuring (with seconds), done
+ * (149 s measured after the 30 s settling, RMSSD 99.6 ms); the morning
+ * alert, due while the check is under way, waits for it, and the state
+ * and alert carry the spot check's HRV (hrv_source "spot").
+ */
+static void test_spot_check_live(void)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GSubprocess) daemon = NULL;
+	g_autofree char *wake = clock_from_now(-10 * 60, "%H:%M");
+	g_autofree char *wake_line = NULL;
+	g_autofree char *alert_at = NULL;
+	g_autofree char *done = NULL, *state = NULL, *alert_text = NULL;
+	struct world w = { .notify_fd = -1 };
+	int i, settling, measuring, finished, alert;
+
+	if (!wake) {
+		g_test_skip("too close to midnight UTC for a morning window");
+		return;
+	}
+	if (!world_new(&w, 3600))
+		goto out;
+	wake_line = g_strdup_printf("wake=%s\n", wake);
+	write_config(&w, wake_line);
+	/* Home Assistant gets the spot check's sensor. */
+	daemon = daemon_start_ready(&w, "spot.log", "spot_check");
+
+	/* The morning alert falls due in the middle of the spot check. */
+	alert_at = clock_from_now(8, "%H:%M:%S");
+	if (!alert_at) {
+		g_test_skip("too close to midnight UTC for a same-day alert");
+		goto out;
+	}
+	set_alert(&w, alert_at);
+	g_subprocess_send_signal(daemon, SIGHUP);
+	g_usleep(500000);
+
+	for (int k = 0; k < SPOT_BEATS; k++) {
+		/* 973/1024 s and 1075/1024 s: 950.2 and 1049.8 ms. */
+		guint16 rr = k % 2 ? 1075 : 973;
+		const guint8 beat[] = { 0x16, 60, (guint8)(rr & 0xff),
+					(guint8)(rr >> 8) };
+
+		g_assert_true(standin_notify(w.bus, STRAP, "2a37", beat,
+					     sizeof(beat), &error));
+		g_assert_no_error(error);
+		g_usleep(100000);
+	}
+
+	settling = wait_message(w.probe, 0, "recovery/alice/live",
+				"\"spot\":\"settling\"", 5000);
+	measuring = wait_message(w.probe, 0, "recovery/alice/live",
+				 "\"spot\":\"measuring\"", 5000);
+	/* Stopped 20 s after the last beat came: the verdict. */
+	finished = wait_message(w.probe, 0, "recovery/alice/live",
+				"\"spot\":\"done\"", 40000);
+	if (settling < 0 || measuring < 0 || finished < 0)
+		daemon_dump_log(&w, "spot.log");
+	g_assert_cmpint(settling, >=, 0);
+	g_assert_cmpint(measuring, >, settling);
+	g_assert_cmpint(finished, >, measuring);
+	done = payload_of(w.probe, finished);
+	g_test_message("live: %s", done);
+	/* 180 beats span 179 intervals: 149 s after the settling. */
+	g_assert_nonnull(strstr(done, "\"spot_measured_s\":149"));
+	g_assert_nonnull(strstr(done, "\"spot_rmssd_ms\":99.6"));
+
+	/* The alert waited for the verdict, and uses it. */
+	alert = wait_message(w.probe, 0, "recovery/alice/alert",
+			     "\"user\":\"alice\"", 30000);
+	if (alert < 0)
+		daemon_dump_log(&w, "spot.log");
+	g_assert_cmpint(alert, >, finished);
+	alert_text = payload_of(w.probe, alert);
+	g_test_message("alert: %s", alert_text);
+	g_assert_nonnull(strstr(alert_text, "\"hrv_source\":\"spot\""));
+	g_assert_nonnull(strstr(alert_text, "HRV from this morning's spot "
+					    "check: RMSSD 100 ms"));
+	i = wait_message(w.probe, 0, "recovery/alice/state",
+			 "\"hrv_source\":\"spot\"", 5000);
+	g_assert_cmpint(i, >=, 0);
+	state = payload_of(w.probe, i);
+	g_test_message("state: %s", state);
+	g_assert_nonnull(strstr(state, "\"status\":\"ok\""));
+	g_assert_nonnull(strstr(state, "\"rmssd_ms\":99.6"));
+	g_assert_cmpint(daemon_stop(daemon), ==, 0);
+out:
+	world_free(&w);
+}
+
 /* --- the demo with a configuration of its own ------------------------------
  */
 
@@ -2026,5 +2165,6 @@ int main(int argc, char **argv)
 	g_test_add_func("/recoveryd/storage/disk-full", test_disk_full);
 	g_test_add_func("/recoveryd/storage/read-only-start",
 			test_read_only_start);
+	g_test_add_func("/recoveryd/spot-check-live", test_spot_check_live);
 	return g_test_run();
 }

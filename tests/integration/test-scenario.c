@@ -8,15 +8,20 @@
  * people's stories (DESIGN §6): a healthy person over several seeds (easy-only
  * on at most 15 % of scored mornings, early warning on at most 10 %),
  * burnout, a load-driven dip, and flat motivation, each state's entry and
- * exit. Last, the demo household (three people, 56 days): at least 10 of
- * the 11 states between them. `test-scenario --verbose` prints every day
- * and the share of each state.
+ * exit. Then three weeks of a person who sleeps without a strap and does
+ * the morning spot check, and of one whose band sends no RR (DESIGN §4-§5).
+ * Last, the demo household (three people, 56 days): at least 10 of the 11
+ * states between them. `test-scenario --verbose` prints every day and the
+ * share of each state.
  */
 #include <math.h>
 
 #include <glib.h>
 
+#include <json-glib/json-glib.h>
+
 #include "gateway/core/analyze.h"
+#include "gateway/core/report.h"
 #include "gateway/engine/assign.h"
 #include "gateway/core/clock.h"
 #include "gateway/engine/recovery.h"
@@ -495,10 +500,16 @@ static const clock_zone *berlin(void)
 	return zone;
 }
 
+/* Sees each day's own samples (@cur) before they are analysed. */
+typedef void (*story_day_fn)(int index, const struct day_samples *cur,
+			     void *data);
+
 /* @story lived by @person's body under @seed from @first_date, analysed
- * and replayed as the daemon does it; NULL when there is no tzdata. */
-static struct story_run *run_story_from(enum scenario_story story, int person,
-					uint64_t seed, const char *first_date)
+ * and replayed as the daemon does it; NULL when there is no tzdata. @fn
+ * (may be NULL) sees each day's samples first. */
+static struct story_run *run_story_full(enum scenario_story story, int person,
+					uint64_t seed, const char *first_date,
+					story_day_fn fn, void *fn_data)
 {
 	const clock_zone *zone = berlin();
 	struct household h = { .one_person = true };
@@ -523,6 +534,8 @@ static struct story_run *run_story_from(enum scenario_story story, int person,
 		day_samples_init(&h.people[p]);
 	for (int i = 0; i < STORY_DAYS; i++) {
 		scenario_emit_story_day(&sc, story, person, i, &sink, &h);
+		if (fn)
+			fn(i, &h.people[person], fn_data);
 		analyze_day(zone, sc.first_day + i, &prev, &h.people[person],
 			    &run->nights[i]);
 	}
@@ -534,6 +547,20 @@ static struct story_run *run_story_from(enum scenario_story story, int person,
 					collect_story_day, run),
 			==, 0);
 	return run;
+}
+
+static struct story_run *run_story_from(enum scenario_story story, int person,
+					uint64_t seed, const char *first_date)
+{
+	return run_story_full(story, person, seed, first_date, NULL, NULL);
+}
+
+/* From a Monday in spring, DST included, @fn seeing each day's samples. */
+static struct story_run *run_story_days(enum scenario_story story, int person,
+					uint64_t seed, story_day_fn fn,
+					void *fn_data)
+{
+	return run_story_full(story, person, seed, "2026-03-02", fn, fn_data);
 }
 
 /* From a Monday in spring, DST included. */
@@ -787,6 +814,8 @@ static void test_story(gconstpointer data)
 		break;
 	case SCENARIO_STORY_HOUSEHOLD:
 	case SCENARIO_STORY_HEALTHY:
+	case SCENARIO_STORY_SPOT:
+	case SCENARIO_STORY_NO_RR:
 	default:
 		g_assert_not_reached();
 	}
@@ -888,6 +917,296 @@ static void test_demo_household(gconstpointer data)
 		g_free(runs[p]);
 }
 
+/* --- the morning spot check and a band without RR (DESIGN §4-§5) ------ */
+
+#define THREE_WEEKS	21
+#define SPOT_GAP_MS	20000
+#define SPOT_SETTLE_MS	30000
+#define SPOT_MEASURE_MS 180000
+
+/*
+ * The spot check's RMSSD worked out here from the raw beats, DESIGN §4's
+ * words taken literally: a session is a run of beats with no gap over
+ * 20 s; the clean attempt is the last one; its first 30 s are dropped and
+ * the next 180 s used, every successive difference counted (the story's
+ * clean checks have no artefacts to clean). NAN without beats.
+ */
+static double independent_spot_rmssd(GArray *rr)
+{
+	const struct rr_sample *b = (const struct rr_sample *)(void *)rr->data;
+	guint first = 0, n = rr->len;
+	double sum = 0.0;
+	int diffs = 0;
+	int64_t from, to;
+
+	if (n == 0)
+		return NAN;
+	for (guint i = 1; i < n; i++)
+		if (b[i].t_ms - b[i - 1].t_ms > SPOT_GAP_MS)
+			first = i;
+	from = b[first].t_ms + SPOT_SETTLE_MS;
+	to = from + SPOT_MEASURE_MS;
+	for (guint i = first + 1; i < n; i++) {
+		double d;
+
+		if (b[i - 1].t_ms < from || b[i].t_ms > to)
+			continue;
+		d = b[i].rr_ms - b[i - 1].rr_ms;
+		sum += d * d;
+		diffs++;
+	}
+	return diffs ? sqrt(sum / diffs) : NAN;
+}
+
+struct spot_truth {
+	double rmssd_ms[THREE_WEEKS];
+};
+
+static void keep_spot_truth(int index, const struct day_samples *cur,
+			    void *data)
+{
+	struct spot_truth *t = data;
+
+	if (index < THREE_WEEKS)
+		t->rmssd_ms[index] = independent_spot_rmssd(cur->rr);
+}
+
+/* The day's state message, parsed. */
+static JsonObject *state_of(const struct recovery_day *d, JsonParser *parser)
+{
+	g_autoptr(JsonNode) node = report_state_build(d);
+	g_autofree char *text = json_to_string(node, FALSE);
+
+	g_assert_true(json_parser_load_from_data(parser, text, -1, NULL));
+	return json_node_get_object(json_parser_get_root(parser));
+}
+
+static bool has_reason(const struct advice *a, const char *needle)
+{
+	for (size_t i = 0; i < a->reason_count; i++)
+		if (strstr(a->reasons[i], needle))
+			return true;
+	return false;
+}
+
+static void print_source_day(int i, const struct recovery_day *d)
+{
+	g_test_message(
+	    "day %2d %-5s spot %-9s rmssd %5.1f rhr %5.1f sleep "
+	    "%4.0f score %3d (%d/7) %s",
+	    i, hrv_source_name(d->night.hrv_source),
+	    spot_status_name(d->night.spot_status), d->night.rmssd_ms,
+	    d->night.resting_hr_bpm, d->night.sleep_min, d->score.score,
+	    d->score.calibration_count, advice_state_name(d->advice.state));
+	g_test_message("  push: %s", d->advice.push_text);
+	for (size_t k = 0; k < d->advice.reason_count; k++)
+		g_test_message("  reason: %s", d->advice.reasons[k]);
+}
+
+/*
+ * Three weeks of a person who sleeps without a strap and does the morning
+ * spot check: each clean morning's RMSSD within 3 % of the independent
+ * computation and the day's HRV source "spot"; no HRV from a noisy check,
+ * with the reason in the state; a bed-sensor night whose resting HR is
+ * never the spot check's; calibration over 7 clean spot checks, a score on
+ * the morning after the 7th.
+ */
+static void test_spot_person(void)
+{
+	g_autofree struct spot_truth *truth = g_new0(struct spot_truth, 1);
+	g_autofree struct story_run *run = run_story_days(
+	    SCENARIO_STORY_SPOT, 0, 20260302, keep_spot_truth, truth);
+	int clean = 0, first_score = -1;
+
+	if (!run) {
+		g_test_skip("no tzdata for Europe/Berlin (install tzdata)");
+		return;
+	}
+	for (int i = 0; i < THREE_WEEKS; i++) {
+		const struct recovery_day *d = &run->days[i];
+		const struct night_metrics *n = &d->night;
+		g_autoptr(JsonParser) parser = json_parser_new();
+		JsonObject *state = state_of(d, parser);
+		bool noisy = scenario_spot_noisy(i) && i != 12;
+
+		print_source_day(i, d);
+		/* The bed sensor's night, never the spot check's heart. */
+		g_assert_true(metric_present(n->sleep_min));
+		g_assert_cmpfloat(n->sleep_min, >, 360);
+		g_assert_false(metric_present(n->resting_hr_bpm));
+		g_assert_cmpint(n->hrv_windows, <, 6);
+
+		if (!scenario_spot_taken(i)) {
+			g_assert_cmpint(n->spot_status, ==, SPOT_NONE);
+			g_assert_cmpint(n->hrv_source, ==, HRV_SOURCE_NONE);
+			g_assert_false(json_object_has_member(state, "spot"));
+		} else if (noisy) {
+			g_assert_cmpint(n->spot_status, ==, SPOT_TOO_NOISY);
+			g_assert_cmpint(n->hrv_source, ==, HRV_SOURCE_NONE);
+			g_assert_false(metric_present(n->rmssd_ms));
+			g_assert_false(d->score.hrv.present);
+			g_assert_true(has_reason(
+			    &d->advice, "spot check too noisy: lie still for "
+					"3 minutes and try again"));
+			g_assert_cmpstr(
+			    json_object_get_string_member(
+				json_object_get_object_member(state, "spot"),
+				"reason"),
+			    ==,
+			    "spot check too noisy: lie still for 3 minutes "
+			    "and try again");
+			g_assert_cmpstr(
+			    json_object_get_string_member(state, "hrv_source"),
+			    ==, "none");
+		} else {
+			double want = truth->rmssd_ms[i];
+
+			g_test_message("  RMSSD %.2f ms, independent %.2f ms "
+				       "(%+.2f %%)",
+				       n->rmssd_ms, want,
+				       100.0 * (n->rmssd_ms - want) / want);
+			g_assert_cmpint(n->spot_status, ==, SPOT_OK);
+			g_assert_cmpint(n->hrv_source, ==, HRV_SOURCE_SPOT);
+			g_assert_cmpfloat(fabs(n->rmssd_ms - want) / want, <,
+					  0.03);
+			g_assert_cmpfloat(n->rmssd_ms, ==, n->spot_rmssd_ms);
+			g_assert_cmpstr(
+			    json_object_get_string_member(state, "hrv_source"),
+			    ==, "spot");
+			g_assert_cmpstr(
+			    json_object_get_string_member(
+				json_object_get_object_member(state, "metrics"),
+				"hrv_source"),
+			    ==, "spot");
+		}
+
+		/* Calibrating on the spot checks until 7 were clean. */
+		g_assert_cmpint(d->score.baseline.hrv_source, ==,
+				HRV_SOURCE_SPOT);
+		g_assert_cmpint(d->score.calibration_count, ==, clean);
+		if (clean < 7) {
+			g_assert_true(d->score.calibrating);
+			g_assert_cmpint(d->advice.state, ==,
+					ADVICE_CALIBRATING);
+		} else {
+			g_assert_false(d->score.calibrating);
+			g_assert_cmpint(d->score.score, >=, 0);
+			if (first_score < 0)
+				first_score = i;
+			/* A clean morning's score holds its HRV. */
+			g_assert_cmpint(d->score.hrv.present, ==,
+					n->hrv_source == HRV_SOURCE_SPOT);
+		}
+		clean += n->hrv_source == HRV_SOURCE_SPOT;
+	}
+	/* Seven clean checks by day 7 (day 3 was noisy): scored on day 8. */
+	g_assert_cmpint(first_score, ==, 8);
+}
+
+/*
+ * Three weeks of a person whose optical band sends heart rate but no RR:
+ * a resting HR every night, the lowest 5-minute mean of its heart rate
+ * (worked out here from the samples over the night's sleep); no RMSSD;
+ * calibration on nights with a resting HR and a score after 7; the state
+ * and the advice say the score has no HRV in it.
+ */
+static void test_no_rr_person(void)
+{
+	g_autoptr(GArray) hr =
+	    g_array_new(FALSE, FALSE, sizeof(struct hr_sample));
+	g_autofree struct story_run *run =
+	    run_story_days(SCENARIO_STORY_NO_RR, 1, 20260302, NULL, NULL);
+	int first_score = -1;
+
+	if (!run) {
+		g_test_skip("no tzdata for Europe/Berlin (install tzdata)");
+		return;
+	}
+	/* The band's heart rate again, all of it, for the resting HR. */
+	{
+		struct household h = { .one_person = true };
+		struct scenario sc = { .seed = 20260302,
+				       .days = THREE_WEEKS,
+				       .zone = berlin(),
+				       .first_day = run->first_day };
+
+		for (int p = 0; p < SCENARIO_PEOPLE; p++)
+			day_samples_init(&h.people[p]);
+		for (int i = 0; i < THREE_WEEKS; i++)
+			scenario_emit_story_day(&sc, SCENARIO_STORY_NO_RR, 1, i,
+						&sink, &h);
+		g_assert_cmpuint(h.people[1].rr->len, ==, 0);
+		g_array_append_vals(hr, h.people[1].hr->data,
+				    h.people[1].hr->len);
+		for (int p = 0; p < SCENARIO_PEOPLE; p++)
+			day_samples_clear(&h.people[p]);
+	}
+
+	for (int i = 0; i < THREE_WEEKS; i++) {
+		const struct recovery_day *d = &run->days[i];
+		const struct night_metrics *n = &d->night;
+		const struct hr_sample *x = (const void *)hr->data;
+		g_autoptr(JsonParser) parser = json_parser_new();
+		JsonObject *state = state_of(d, parser);
+		double lowest = INFINITY;
+
+		print_source_day(i, d);
+		g_assert_cmpint(n->sleep_onset_ms, >, 0);
+		/* Windows of 5 minutes from sleep onset to waking. */
+		for (int64_t t = n->sleep_onset_ms; t < n->wake_ms;
+		     t += 300000) {
+			int64_t end = MIN(t + 300000, n->wake_ms);
+			double sum = 0;
+			int count = 0;
+
+			for (guint k = 0; k < hr->len; k++) {
+				if (x[k].t_ms >= t && x[k].t_ms < end) {
+					sum += x[k].bpm;
+					count++;
+				}
+			}
+			if (count >= 3)
+				lowest = MIN(lowest, sum / count);
+		}
+		g_test_message("  resting HR %.2f, independent %.2f",
+			       n->resting_hr_bpm, lowest);
+		g_assert_true(metric_present(n->resting_hr_bpm));
+		g_assert_cmpfloat(fabs(n->resting_hr_bpm - lowest), <, 0.01);
+		/* The generator's resting rate is 58 bpm (+/- 1 a night). */
+		g_assert_cmpfloat(n->resting_hr_bpm, >, 54);
+		g_assert_cmpfloat(n->resting_hr_bpm, <, 63);
+
+		g_assert_false(metric_present(n->rmssd_ms));
+		g_assert_cmpint(n->beats, ==, 0);
+		g_assert_cmpint(n->hrv_source, ==, HRV_SOURCE_NONE);
+		g_assert_cmpint(d->score.baseline.hrv_source, ==,
+				HRV_SOURCE_NONE);
+		g_assert_cmpint(d->score.calibration_count, ==, MIN(i, 60));
+		g_assert_cmpstr(
+		    json_object_get_string_member(state, "hrv_source"), ==,
+		    "none");
+		g_assert_false(d->score.hrv.present);
+		if (i < 7) {
+			g_assert_true(d->score.calibrating);
+			g_assert_cmpint(d->advice.state, ==,
+					ADVICE_CALIBRATING);
+			g_assert_true(
+			    has_reason(&d->advice, "sends no RR intervals"));
+		} else {
+			g_assert_false(d->score.calibrating);
+			g_assert_cmpint(d->score.score, >=, 0);
+			g_assert_true(d->score.rhr.present);
+			g_assert_true(has_reason(&d->advice,
+						 "no HRV in this score: your "
+						 "heart-rate band sends no RR "
+						 "intervals"));
+			if (first_score < 0)
+				first_score = i;
+		}
+	}
+	g_assert_cmpint(first_score, ==, 7);
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
@@ -907,5 +1226,7 @@ int main(int argc, char **argv)
 			     test_demo_household);
 	g_test_add_data_func("/scenario/demo-household/winter", "2026-12-07",
 			     test_demo_household);
+	g_test_add_func("/scenario/spot-check", test_spot_person);
+	g_test_add_func("/scenario/no-rr", test_no_rr_person);
 	return g_test_run();
 }

@@ -681,6 +681,7 @@ static void decide(const struct advice_vector *v, int32_t today,
 	size_t n = 0;
 	double ln = or_default(v->ln_tonight, 4.0);
 	struct score_baseline baseline = {
+		.hrv_source = HRV_SOURCE_NIGHT,
 		.nights = v->calibrating ? v->hrv_nights : 30,
 		.ln_rmssd_mean = 4.0,
 		.ln_rmssd_sd = 0.1,
@@ -720,6 +721,8 @@ static void decide(const struct advice_vector *v, int32_t today,
 	fill_score(today, v->score[T], &score);
 	score.calibrating = v->calibrating;
 	score.baseline = baseline;
+	/* score.c counts the HRV source's values while there is one */
+	score.calibration_count = baseline.nights;
 	score.load_trend = load;
 	if (!v->no_component) {
 		night.ln_rmssd = ln;
@@ -790,6 +793,157 @@ static void test_null_night(void)
 	check_advice(&a);
 	g_assert_cmpint(advice_decide(NULL, &a), ==, -EINVAL);
 	g_assert_cmpint(advice_decide(&in, NULL), ==, -EINVAL);
+}
+
+/*
+ * Where the day's HRV came from, told (DESIGN §4-§5): the spot check's
+ * calibration counts spot checks, a failed one says why and what to do, a
+ * spot value is named as one, and a score with no HRV says so.
+ */
+struct source_case {
+	const char *name;
+	bool window;		/* a sleep window (beats 0: HR only) */
+	enum hrv_source source; /* today's HRV: RMSSD 48 ms */
+	enum spot_status spot;	/* this morning's spot check */
+	enum hrv_source basis;	/* the score's HRV baseline */
+	int32_t count;		/* calibration_count */
+	int32_t score;		/* -1: none (calibrating when count < 7) */
+	enum advice_state state;
+	const char *said[4]; /* each somewhere in the advice */
+	const char *not_said;
+};
+
+static const struct source_case source_cases[] = {
+	{ "/advice/source/spot/calibrating",
+	  false,
+	  HRV_SOURCE_SPOT,
+	  SPOT_OK,
+	  HRV_SOURCE_SPOT,
+	  3,
+	  -1,
+	  ADVICE_CALIBRATING,
+	  { ": 3 of 7 spot checks", "again tomorrow right after waking",
+	    "3 of 7 morning spot checks with HRV so far",
+	    "HRV from this morning's spot check: RMSSD 48 ms" },
+	  "tonight" },
+	{ "/advice/source/spot/too-noisy",
+	  false,
+	  HRV_SOURCE_NONE,
+	  SPOT_TOO_NOISY,
+	  HRV_SOURCE_SPOT,
+	  12,
+	  -1,
+	  ADVICE_NO_DATA,
+	  { "spot check too noisy: lie still for 3 minutes and try again",
+	    "do the spot check again" },
+	  "no sleep window" },
+	{ "/advice/source/spot/too-short",
+	  false,
+	  HRV_SOURCE_NONE,
+	  SPOT_TOO_SHORT,
+	  HRV_SOURCE_SPOT,
+	  12,
+	  -1,
+	  ADVICE_NO_DATA,
+	  { "spot check too short" },
+	  "no sleep window" },
+	{ "/advice/source/spot/scored",
+	  false,
+	  HRV_SOURCE_SPOT,
+	  SPOT_OK,
+	  HRV_SOURCE_SPOT,
+	  20,
+	  80,
+	  ADVICE_PRIMED,
+	  { "this morning's spot-check RMSSD 48 ms",
+	    "spot-check HRV 7-day average RMSSD" },
+	  /* said once: the component's reason names the spot value */
+	  "HRV from this morning's spot check" },
+	{ "/advice/source/no-rr/scored",
+	  true,
+	  HRV_SOURCE_NONE,
+	  SPOT_NONE,
+	  HRV_SOURCE_NONE,
+	  10,
+	  70,
+	  ADVICE_PRIMED,
+	  { "no HRV in this score: your heart-rate band sends no RR "
+	    "intervals" },
+	  "spot check" },
+	{ "/advice/source/no-rr/calibrating",
+	  true,
+	  HRV_SOURCE_NONE,
+	  SPOT_NONE,
+	  HRV_SOURCE_NONE,
+	  3,
+	  -1,
+	  ADVICE_CALIBRATING,
+	  { ": 3 of 7 nights", "3 of 7 nights with a resting HR so far",
+	    "your score will come from resting HR, sleep and check-ins" },
+	  "spot check" },
+};
+
+static void test_source(gconstpointer data)
+{
+	const struct source_case *c = data;
+	struct night_metrics night = night_metrics_empty(TODAY);
+	struct score_result score = { .day = TODAY };
+	struct advice_input in = {
+		.night = &night,
+		.score = &score,
+		.sleep_need_min = 480,
+	};
+	struct advice a;
+
+	if (c->window) {
+		night.window_start_ms = (int64_t)TODAY * 86400000 - 28800000;
+		night.window_end_ms = (int64_t)TODAY * 86400000;
+		night.sleep_min = 460;
+		night.sleep_efficiency_pct = 92;
+		night.resting_hr_bpm = 52;
+		score.rhr = (struct score_component){ true, 52, 0, 0.20 };
+		score.sleep = (struct score_component){ true, 460, 0.37, 0.25 };
+	}
+	night.hrv_source = c->source;
+	night.spot_status = c->spot;
+	if (c->source != HRV_SOURCE_NONE) {
+		night.rmssd_ms = 48;
+		night.ln_rmssd = log(48);
+		score.hrv = (struct score_component){ true, log(48), 0.5, 0.4 };
+	}
+	if (c->spot == SPOT_OK) {
+		night.spot_rmssd_ms = 48;
+		night.spot_ln_rmssd = log(48);
+	}
+	score.baseline = (struct score_baseline){
+		.hrv_source = c->basis,
+		.nights = c->basis == HRV_SOURCE_NONE ? 0 : c->count,
+		.ln_rmssd_mean = c->basis == HRV_SOURCE_NONE ? N : log(45),
+		.ln_rmssd_sd = c->basis == HRV_SOURCE_NONE ? N : 0.1,
+		.rhr_nights = c->basis == HRV_SOURCE_NONE ? c->count : 0,
+		.rhr_mean = c->window ? 52 : N,
+		.rhr_sd = c->window ? 2 : N,
+		.week_nights = 7,
+		.ln_rmssd_7d = c->basis == HRV_SOURCE_NONE ? N : log(46),
+		.rhr_7d = c->window ? 52 : N,
+	};
+	score.calibration_count = c->count;
+	score.calibrating = c->count < 7;
+	score.score = c->score;
+	score.zone = score_zone_of(c->score);
+	score.load_trend = (struct load_trend){ N, N, N, N, N };
+
+	g_assert_cmpint(advice_decide(&in, &a), ==, 0);
+	for (size_t i = 0; i < a.reason_count; i++)
+		g_test_message("reason: %s", a.reasons[i]);
+	g_test_message("headline: %s; action: %s", a.headline, a.actions[0]);
+	g_assert_cmpint(a.state, ==, c->state);
+	check_advice(&a);
+	for (size_t i = 0; i < G_N_ELEMENTS(c->said) && c->said[i]; i++)
+		if (!said_anywhere(&a, c->said[i]))
+			g_error("\"%s\" not said", c->said[i]);
+	if (said_anywhere(&a, c->not_said))
+		g_error("\"%s\" said", c->not_said);
 }
 
 static const struct advice_vector *find_vector(const char *name)
@@ -1147,6 +1301,9 @@ int main(int argc, char **argv)
 		g_test_add_data_func(names[i].name, &names[i], test_name);
 	g_test_add_func("/advice/name/unknown", test_name_unknown);
 	g_test_add_func("/advice/no-data/null-night", test_null_night);
+	for (size_t i = 0; i < G_N_ELEMENTS(source_cases); i++)
+		g_test_add_data_func(source_cases[i].name, &source_cases[i],
+				     test_source);
 	g_test_add_func("/advice/long-goal", test_long_goal);
 	g_test_add_func("/advice/push-text", test_push_text);
 	for (size_t i = 0; i < G_N_ELEMENTS(state_vectors); i++)

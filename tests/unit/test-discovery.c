@@ -18,6 +18,7 @@
 #include "mqtt/discovery.h"
 #include "mqtt/inbound.h"
 #include "gateway/engine/score.h"
+#include "gateway/engine/spot.h"
 #include "tests/unit/ha-classes.h"
 
 static const struct mqtt_discovery_gateway gateway = {
@@ -488,6 +489,8 @@ static const struct entity_vector entities[] = {
 	  "measurement", "recovery/alice/live", .expires = true },
 	{ "/discovery/entity/in-bed", A "in_bed", "binary_sensor", "occupancy",
 	  NULL, NULL, "recovery/alice/live" },
+	{ "/discovery/entity/spot-check", A "spot_check", "sensor", "enum",
+	  NULL, NULL, "recovery/alice/live" },
 	{ "/discovery/entity/mood", A "mood", "number", .command = "mood" },
 	{ "/discovery/entity/soreness", A "soreness", "number",
 	  .command = "soreness" },
@@ -598,40 +601,39 @@ static void test_command_template(void)
 	g_assert_cmpuint(numbers, ==, 3);
 }
 
+/* @name is one of @options, or the test fails naming @what. */
+static void assert_option(JsonArray *options, const char *name,
+			  const char *what)
+{
+	for (guint i = 0; i < json_array_get_length(options); i++)
+		if (strcmp(json_array_get_string_element(options, i), name) ==
+		    0)
+			return;
+	g_error("%s %s is not an option", what, name);
+}
+
 /* The enum sensors' options cover every name the gateway publishes. */
 static void test_enum_options(void)
 {
 	g_autoptr(GPtrArray) configs = person_configs(&gateway, &alice);
 	const struct config *state = find(configs, A "advice_state");
 	const struct config *zone = find(configs, A "zone");
-	JsonArray *options;
+	const struct config *spot = find(configs, A "spot_check");
 
 	g_assert_nonnull(state);
 	g_assert_nonnull(zone);
-	options = json_object_get_array_member(state->o, "options");
-	for (int s = ADVICE_NO_DATA; s <= ADVICE_PRIMED; s++) {
-		const char *name = advice_state_name((enum advice_state)s);
-		bool found = false;
-
-		for (guint i = 0; i < json_array_get_length(options); i++)
-			found |=
-			    strcmp(json_array_get_string_element(options, i),
-				   name) == 0;
-		if (!found)
-			g_error("advice state %s is not an option", name);
-	}
-	options = json_object_get_array_member(zone->o, "options");
-	for (int z = SCORE_ZONE_RED; z <= SCORE_ZONE_GREEN; z++) {
-		const char *name = score_zone_name((enum score_zone)z);
-		bool found = false;
-
-		for (guint i = 0; i < json_array_get_length(options); i++)
-			found |=
-			    strcmp(json_array_get_string_element(options, i),
-				   name) == 0;
-		if (!found)
-			g_error("zone %s is not an option", name);
-	}
+	g_assert_nonnull(spot);
+	for (int s = ADVICE_NO_DATA; s <= ADVICE_PRIMED; s++)
+		assert_option(json_object_get_array_member(state->o, "options"),
+			      advice_state_name((enum advice_state)s),
+			      "advice state");
+	for (int ph = SPOT_PHASE_SETTLING; ph <= SPOT_PHASE_TOO_SHORT; ph++)
+		assert_option(json_object_get_array_member(spot->o, "options"),
+			      spot_phase_name((enum spot_phase)ph),
+			      "spot phase");
+	for (int z = SCORE_ZONE_RED; z <= SCORE_ZONE_GREEN; z++)
+		assert_option(json_object_get_array_member(zone->o, "options"),
+			      score_zone_name((enum score_zone)z), "zone");
 }
 
 static void test_devices(void)

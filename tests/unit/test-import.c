@@ -37,6 +37,9 @@ static const struct row_vector rows[] = {
 	  true },
 	{ "/import/row/derived-weight", "2026-03-02,alice,weight_kg,62.1", true,
 	  true },
+	/* export writes the day's HRV source as a word, not a number */
+	{ "/import/row/derived-hrv-source", "2026-03-02,alice,hrv_source,spot",
+	  true, true },
 	{ "/import/bad/fields", "2026-03-01T23:15:00+01:00,alice,rr_ms", false,
 	  false, 0, NULL, 0, 0, "expected 4 fields" },
 	{ "/import/bad/no-offset", "2026-03-01T23:15:00,alice,rr_ms,900", false,

@@ -296,6 +296,25 @@ static const struct live_vector lives[] = {
 	  { 60, MQTT_FLAG_UNKNOWN, NAN, NAN, MQTT_FLAG_UNKNOWN, 0 },
 	  0,
 	  "{\"heart_rate_bpm\":60}" },
+	/* The morning spot check as it goes, and its result. */
+	{ "/payload/live/spot-measuring",
+	  { 58, MQTT_FLAG_YES, NAN, NAN, MQTT_FLAG_UNKNOWN, T0, "measuring", 45,
+	    NAN },
+	  0,
+	  "{\"heart_rate_bpm\":58,\"contact\":true,\"spot\":\"measuring\","
+	  "\"spot_measured_s\":45,\"updated\":\"2026-03-01T22:15:00Z\"}" },
+	{ "/payload/live/spot-done",
+	  { NAN, MQTT_FLAG_UNKNOWN, NAN, NAN, MQTT_FLAG_UNKNOWN, T0, "done",
+	    180, 48.26 },
+	  0,
+	  "{\"spot\":\"done\",\"spot_measured_s\":180,"
+	  "\"spot_rmssd_ms\":48.3,\"updated\":\"2026-03-01T22:15:00Z\"}" },
+	/* Without a phase the seconds are not sent. */
+	{ "/payload/live/spot-none",
+	  { NAN, MQTT_FLAG_UNKNOWN, NAN, NAN, MQTT_FLAG_UNKNOWN, T0, NULL, 45,
+	    48 },
+	  0,
+	  "{\"updated\":\"2026-03-01T22:15:00Z\"}" },
 	{ "/payload/live/negative-time", { 60, .updated_ms = -1000 }, -EINVAL },
 	{ "/payload/live/year-10000",
 	  { 60, .updated_ms = INT64_MAX },
@@ -422,6 +441,11 @@ static const char *const primed_reasons[] = {
 	"stronger. Sleep an extra hour and keep water nearby, and tell your "  \
 	"training partner."
 
+static const char *const no_hrv_reasons[] = {
+	"no HRV in this score: your heart-rate band sends no RR intervals, so "
+	"it comes from resting HR, sleep and check-ins",
+};
+
 struct alert_vector {
 	const char *name;
 	struct mqtt_alert alert;
@@ -507,6 +531,26 @@ static const struct alert_vector alerts[] = {
 	  "\"headline\":\"Getting to know you: 3 of 7 nights\","
 	  "\"actions\":[],\"reasons\":[],"
 	  "\"text\":\"bob \u2013 Getting to know you: 3 of 7 nights.\"}" },
+	/* A band without RR: the alert says the score holds no HRV. */
+	{ "/payload/alert/no-hrv",
+	  { .user = "bob",
+	    .date = "2026-03-02",
+	    .score = 70,
+	    .zone = "green",
+	    .state = "primed",
+	    .headline = "Ready to go",
+	    .reasons = no_hrv_reasons,
+	    .reason_count = 1,
+	    .text = "Ready to go. Train as planned.",
+	    .hrv_source = "none" },
+	  0,
+	  "Ready to go. Train as planned.",
+	  "{\"user\":\"bob\",\"date\":\"2026-03-02\",\"score\":70,"
+	  "\"zone\":\"green\",\"hrv_source\":\"none\",\"state\":\"primed\","
+	  "\"headline\":\"Ready to go\",\"actions\":[],"
+	  "\"reasons\":[\"no HRV in this score: your heart-rate band sends "
+	  "no RR intervals, so it comes from resting HR, sleep and "
+	  "check-ins\"],\"text\":\"Ready to go. Train as planned.\"}" },
 	{ "/payload/alert/headline-stop-kept",
 	  { "alice", "Alice", "2026-03-02", 20, "red", "one-off-dip",
 	    "A low night, not a low week!" },

@@ -570,6 +570,192 @@ static void test_invalid(void)
 	g_assert_cmpint(r.score, ==, -1);
 }
 
+/*
+ * The HRV baseline's source (DESIGN §4-§5): a spot value and a night value
+ * are different physiology, each with its own baseline and its own 7 for
+ * calibration; a person with no HRV at all calibrates on resting HR.
+ * Days are letters, oldest first, tonight last:
+ *   n  the night's HRV          s  a clean spot check, the day's HRV
+ *   b  night HRV and a clean spot check (spot value ln + 0.5)
+ *   x  a noisy spot check, no HRV   r  resting HR only   -  nothing
+ * Each day's ln is ln[i] (4.0 when 0), its resting HR rhr[i] when given.
+ */
+#define SOURCE_DAYS 12
+
+struct source_vector {
+	const char *name;
+	const char *days;
+	double ln[SOURCE_DAYS];
+	double rhr[SOURCE_DAYS];
+	bool sleep_tonight; /* 480 min at 95 %: sleep z 0.5 */
+	enum hrv_source source;
+	int32_t count; /* calibration_count */
+	bool calibrating;
+	double mean; /* the HRV baseline's mean; N when none */
+	int32_t week;
+	int32_t score;
+};
+
+static const struct source_vector source_vectors[] = {
+	{ "/score/source/spot/calibrating",
+	  "sssssss",
+	  { 0 },
+	  { 0 },
+	  false,
+	  HRV_SOURCE_SPOT,
+	  6,
+	  true,
+	  4.0,
+	  7,
+	  -1 },
+	/* H7 as spot values, tonight 3.8: z -2.449, 70 - 36.7 = 33. */
+	{ "/score/source/spot/scored",
+	  "ssssssss",
+	  { 4.0, 4.1, 3.9, 4.0, 4.1, 3.9, 4.0, 3.8 },
+	  { 0 },
+	  false,
+	  HRV_SOURCE_SPOT,
+	  7,
+	  false,
+	  4.0,
+	  7,
+	  33 },
+	/* Seven nights at 3.0 do not calibrate a spot-check morning. */
+	{ "/score/source/spot/not-mixed-with-nights",
+	  "nnnnnnnssss",
+	  { 3, 3, 3, 3, 3, 3, 3 },
+	  { 0 },
+	  false,
+	  HRV_SOURCE_SPOT,
+	  3,
+	  true,
+	  4.0,
+	  4,
+	  -1 },
+	/* The spot values (4.5) of nights with HRV stay out of the night's
+	 * baseline: H7 again, 33. */
+	{ "/score/source/night/spot-values-apart",
+	  "bbbbbbbn",
+	  { 4.0, 4.1, 3.9, 4.0, 4.1, 3.9, 4.0, 3.8 },
+	  { 0 },
+	  false,
+	  HRV_SOURCE_NIGHT,
+	  7,
+	  false,
+	  4.0,
+	  7,
+	  33 },
+	/* A noisy morning is read against the spot checks: no HRV, but not
+	 * calibrating; the sleep alone scores 70 + 7.5. */
+	{ "/score/source/spot/noisy-morning",
+	  "sssssssx",
+	  { 0 },
+	  { 0 },
+	  true,
+	  HRV_SOURCE_SPOT,
+	  7,
+	  false,
+	  4.0,
+	  6,
+	  78 },
+	{ "/score/source/no-hrv/day-without",
+	  "nnnsssss-",
+	  { 0 },
+	  { 0 },
+	  true,
+	  HRV_SOURCE_SPOT,
+	  5,
+	  true,
+	  4.0,
+	  5,
+	  -1 },
+	{ "/score/source/no-hrv/tie-is-night",
+	  "nnnsss-",
+	  { 0 },
+	  { 0 },
+	  true,
+	  HRV_SOURCE_NIGHT,
+	  3,
+	  true,
+	  4.0,
+	  3,
+	  -1 },
+	/* A band without RR: seven nights of resting HR (H7's) calibrate;
+	 * 52 is their mean, z 0, 70. */
+	{ "/score/source/no-rr/scored",
+	  "rrrrrrrr",
+	  { 0 },
+	  { 50, 52, 54, 52, 50, 54, 52, 52 },
+	  false,
+	  HRV_SOURCE_NONE,
+	  7,
+	  false,
+	  N,
+	  0,
+	  70 },
+	{ "/score/source/no-rr/calibrating",
+	  "rrrrrrr",
+	  { 0 },
+	  { 50, 52, 54, 52, 50, 54, 52 },
+	  false,
+	  HRV_SOURCE_NONE,
+	  6,
+	  true,
+	  N,
+	  0,
+	  -1 },
+};
+
+static void test_source(gconstpointer data)
+{
+	const struct source_vector *v = data;
+	struct night_metrics nights[SOURCE_DAYS];
+	size_t n = strlen(v->days);
+	struct score_result r;
+
+	g_assert_cmpuint(n, <=, SOURCE_DAYS);
+	for (size_t i = 0; i < n; i++) {
+		struct night_metrics *m = &nights[i];
+		double ln = v->ln[i] != 0 ? v->ln[i] : 4.0;
+
+		*m = night_metrics_empty(TODAY - (int32_t)(n - 1 - i));
+		if (v->rhr[i] != 0)
+			m->resting_hr_bpm = v->rhr[i];
+		switch (v->days[i]) {
+		case 'n':
+		case 'b':
+			m->hrv_source = HRV_SOURCE_NIGHT;
+			m->ln_rmssd = ln;
+			if (v->days[i] == 'b') {
+				m->spot_status = SPOT_OK;
+				m->spot_ln_rmssd = ln + 0.5;
+			}
+			break;
+		case 's':
+			m->hrv_source = HRV_SOURCE_SPOT;
+			m->ln_rmssd = m->spot_ln_rmssd = ln;
+			m->spot_status = SPOT_OK;
+			break;
+		case 'x':
+			m->spot_status = SPOT_TOO_NOISY;
+			break;
+		default:
+			break;
+		}
+	}
+	if (v->sleep_tonight) {
+		nights[n - 1].sleep_min = 480;
+		nights[n - 1].sleep_efficiency_pct = 95;
+	}
+	g_assert_cmpint(score_night(nights, n, NULL, &r), ==, 0);
+	g_assert_cmpint(r.baseline.hrv_source, ==, v->source);
+	g_assert_cmpint(r.calibration_count, ==, v->count);
+	g_assert_cmpint(r.calibrating, ==, v->calibrating);
+	check_metric(r.baseline.ln_rmssd_mean, v->mean);
+	g_assert_cmpint(r.baseline.week_nights, ==, v->week);
+	g_assert_cmpint(r.score, ==, v->score);
+}
+
 struct zone_vector {
 	const char *name;
 	int32_t score;
@@ -606,6 +792,9 @@ int main(int argc, char **argv)
 		g_test_add_data_func(loads[i].name, &loads[i], test_load);
 	for (size_t i = 0; i < G_N_ELEMENTS(zones); i++)
 		g_test_add_data_func(zones[i].name, &zones[i], test_zone);
+	for (size_t i = 0; i < G_N_ELEMENTS(source_vectors); i++)
+		g_test_add_data_func(source_vectors[i].name, &source_vectors[i],
+				     test_source);
 	g_test_add_func("/score/duplicate-day", test_duplicate_day);
 	g_test_add_func("/score/load/short-history", test_load_short_history);
 	g_test_add_func("/score/sleep/need-from-params", test_sleep_need);

@@ -2,7 +2,8 @@
 /*
  * The morning spot check (spot.h): which sessions are spot checks, the 30 s
  * settling, the 60-180 s window and its 80 % rule, the later clean session,
- * live progress, the day's HRV source and the spot baseline.
+ * live progress (and a session followed as it happens), the day's HRV
+ * source and the spot baseline.
  *
  * Sessions are generated here. A session alternates RR of 1000 - swing and
  * 1000 + swing ms, its first beat stamped at its start: every pair sums to
@@ -106,6 +107,7 @@ struct find_case {
 	int32_t beats;	   /* 0: not checked */
 	int32_t kept;	   /* likewise */
 	int64_t window_ms; /* window_end - window_start; 0: not checked */
+	int first_attempt; /* index + 1 of the first attempt; 0: reported */
 };
 
 /* A plain 5-minute session ten minutes after waking. */
@@ -231,7 +233,11 @@ static const struct find_case find_cases[] = {
 	  SPOT_OK,
 	  2,
 	  1,
-	  80 },
+	  80,
+	  0,
+	  0,
+	  0,
+	  1 },
 	/* A clean one, then a noisy one: the later *clean* one counts. */
 	{ "/spot/morning/later-noisy-earlier-clean",
 	  NO_NIGHT,
@@ -248,6 +254,11 @@ static const struct find_case find_cases[] = {
 	  0,
 	  SPOT_TOO_NOISY,
 	  2,
+	  1,
+	  0,
+	  0,
+	  0,
+	  0,
 	  1 },
 	{ "/spot/morning/too-short-after-noisy",
 	  NO_NIGHT,
@@ -255,6 +266,11 @@ static const struct find_case find_cases[] = {
 	  0,
 	  SPOT_TOO_SHORT,
 	  2,
+	  1,
+	  0,
+	  0,
+	  0,
+	  0,
 	  1 },
 	/* The night ended at wake: a session 20 minutes before is the
 	 * night's, not a spot check. */
@@ -388,7 +404,11 @@ static const struct find_case find_cases[] = {
 	  SPOT_OK,
 	  2,
 	  1,
-	  100 },
+	  100,
+	  0,
+	  0,
+	  0,
+	  1 },
 	/* A brief strap contact before the real measurement. */
 	{ "/spot/session/blip-then-measurement",
 	  NO_NIGHT,
@@ -397,7 +417,11 @@ static const struct find_case find_cases[] = {
 	  SPOT_OK,
 	  2,
 	  1,
-	  100 },
+	  100,
+	  0,
+	  0,
+	  0,
+	  1 },
 	{ "/spot/none/no-beats", NO_NIGHT, { { 0 } }, 0, SPOT_NONE, 0, -1 },
 };
 
@@ -430,6 +454,11 @@ static void test_find(gconstpointer data)
 				WAKE + c->s[c->reported].start_ms);
 	else
 		g_assert_cmpint(r.start_ms, ==, 0);
+	if (c->first_attempt)
+		g_assert_cmpint(r.first_start_ms, ==,
+				WAKE + c->s[c->first_attempt - 1].start_ms);
+	else
+		g_assert_cmpint(r.first_start_ms, ==, r.start_ms);
 	if (c->beats) {
 		g_assert_cmpint(r.beats, ==, c->beats);
 		g_assert_cmpint(r.kept, ==, c->kept);
@@ -1020,6 +1049,130 @@ static void test_accuracy_reference(void)
 	check_accuracy("hrv-analysis test data", rr, session);
 }
 
+/* --- a session followed as it happens (spot_live) ------------------ */
+
+/*
+ * A 210 s session at wake + 10 min fed beat by beat: each beat arrives
+ * @lag_ms after it ended, or, with @burst, the whole session arrives within
+ * a few seconds of its start (a strap that sends faster than the beats, or
+ * a test): the beat clock then runs ahead of the wall clock, and "stopped"
+ * must still mean 20 s without a notification.
+ */
+struct live_case {
+	const char *name;
+	int32_t dur_s;
+	bool burst;
+	int64_t start_ms; /* from WAKE */
+	int32_t now_s;	  /* after the last arrival */
+	bool found;
+	enum spot_phase phase;
+	int32_t measured_s;
+};
+
+static const struct live_case live_cases[] = {
+	{ "/spot/live/measuring", 100, false, S(600), 0, true,
+	  SPOT_PHASE_MEASURING, 70 },
+	{ "/spot/live/done-at-210s", 212, false, S(600), 0, true,
+	  SPOT_PHASE_DONE, 180 },
+	{ "/spot/live/stopped-after-120s", 120, false, S(600), 21, true,
+	  SPOT_PHASE_DONE, 90 },
+	/* Until then the clock runs on between beats, as in spot_progress. */
+	{ "/spot/live/burst-not-yet-stopped", 120, true, S(600), 19, true,
+	  SPOT_PHASE_MEASURING, 109 },
+	{ "/spot/live/burst-stopped", 120, true, S(600), 21, true,
+	  SPOT_PHASE_DONE, 90 },
+	{ "/spot/live/burst-too-short", 70, true, S(600), 21, true,
+	  SPOT_PHASE_TOO_SHORT, 40 },
+	/* Outside the morning window, or longer than a spot check. */
+	{ "/spot/live/before-window", 200, false, -S(3601), 0, false },
+	{ "/spot/live/window-end", 200, false, S(10800), 0, false },
+	{ "/spot/live/too-long", 602, false, S(600), 0, false },
+};
+
+static void test_live(gconstpointer data)
+{
+	const struct live_case *c = data;
+	g_autofree struct beats *b = g_new0(struct beats, 1);
+	g_autofree struct spot_live *live = g_new0(struct spot_live, 1);
+	const struct session_spec spec = { c->start_ms, c->dur_s };
+	struct spot_progress p;
+	int64_t arrival = 0;
+	bool found;
+
+	/* A beat an hour earlier, the night's strap: another session. */
+	spot_live_beat(live, WAKE - S(3600), 1000, WAKE - S(3600));
+	add_session(b, &spec, 0);
+	for (size_t i = 0; i < b->n; i++) {
+		arrival = c->burst ? WAKE + c->start_ms + (int64_t)i * 20
+				   : b->rr[i].t_ms + 150;
+		spot_live_beat(live, b->rr[i].t_ms, b->rr[i].rr_ms, arrival);
+	}
+	found = spot_live_progress(live, arrival + S(c->now_s), WAKE - S(3600),
+				   WAKE + S(10800), &p);
+	g_assert_cmpint(found, ==, c->found);
+	if (!found)
+		return;
+	g_test_message("%s: %s %d s", c->name, spot_phase_name(p.phase),
+		       p.measured_s);
+	g_assert_cmpint(p.phase, ==, c->phase);
+	g_assert_cmpint(p.measured_s, ==, c->measured_s);
+	if (p.phase == SPOT_PHASE_DONE)
+		g_assert_cmpfloat_with_epsilon(p.rmssd_ms, 100, EPS);
+}
+
+/* A strap worn all night fills the buffer: never a spot check, and the
+ * next beat after a gap starts afresh. */
+static void test_live_overflow(void)
+{
+	g_autofree struct spot_live *live = g_new0(struct spot_live, 1);
+	struct spot_progress p;
+	int64_t t = WAKE + S(60);
+
+	for (int i = 0; i < SPOT_LIVE_MAX_BEATS + 50; i++) {
+		t += 300;
+		spot_live_beat(live, t, 300, t);
+	}
+	g_assert_true(live->too_long);
+	g_assert_cmpuint(live->n, ==, SPOT_LIVE_MAX_BEATS);
+	g_assert_false(
+	    spot_live_progress(live, t, WAKE - S(3600), WAKE + S(10800), &p));
+	t += S(21);
+	spot_live_beat(live, t, 1000, t);
+	g_assert_false(live->too_long);
+	g_assert_cmpuint(live->n, ==, 1);
+	g_assert_true(live->prev_long);
+	/* ... the night's wear taken up again, until 5 minutes off. */
+	g_assert_false(
+	    spot_live_progress(live, t, WAKE - S(3600), WAKE + S(10800), &p));
+	t += S(300);
+	spot_live_beat(live, t, 1000, t);
+	g_assert_true(
+	    spot_live_progress(live, t, WAKE - S(3600), WAKE + S(10800), &p));
+	g_assert_cmpint(p.phase, ==, SPOT_PHASE_SETTLING);
+}
+
+/* The night's strap dropping out for a minute in the morning window and
+ * coming back is the night's wear, not a spot check; five minutes after
+ * it was taken off, a new session is one. */
+static void test_live_rejoin(void)
+{
+	g_autofree struct spot_live *live = g_new0(struct spot_live, 1);
+	struct spot_progress p;
+	int64_t t = WAKE - S(2 * 3600);
+
+	for (; t < WAKE + S(60); t += 1000)
+		spot_live_beat(live, t, 1000, t);
+	t += S(60);
+	spot_live_beat(live, t, 1000, t);
+	g_assert_false(
+	    spot_live_progress(live, t, WAKE - S(3600), WAKE + S(10800), &p));
+	t += S(5 * 60);
+	spot_live_beat(live, t, 1000, t);
+	g_assert_true(
+	    spot_live_progress(live, t, WAKE - S(3600), WAKE + S(10800), &p));
+	g_assert_cmpint(p.phase, ==, SPOT_PHASE_SETTLING);
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
@@ -1035,6 +1188,11 @@ int main(int argc, char **argv)
 	g_test_add_func("/spot/progress/agrees-with-find",
 			test_progress_agrees);
 	g_test_add_func("/spot/progress/errors", test_progress_errors);
+	for (size_t i = 0; i < G_N_ELEMENTS(live_cases); i++)
+		g_test_add_data_func(live_cases[i].name, &live_cases[i],
+				     test_live);
+	g_test_add_func("/spot/live/overflow", test_live_overflow);
+	g_test_add_func("/spot/live/night-strap-rejoins", test_live_rejoin);
 	for (size_t i = 0; i < G_N_ELEMENTS(source_cases); i++)
 		g_test_add_data_func(source_cases[i].name, &source_cases[i],
 				     test_source);

@@ -263,7 +263,11 @@ static void make_v1(const char *path)
 		 " (1, 20053, 71, 'green', 0, 'ready', '{\"score\":71}',"
 		 " 1732600000000);"
 		 "INSERT INTO outbox (topic, payload, qos, retain, created_ms)"
-		 " VALUES ('recovery/alice/state', X'7B7D', 1, 1, 5);");
+		 " VALUES ('recovery/alice/state', X'7B7D', 1, 1, 5);"
+		 "INSERT INTO nights (user_id, day, window_from_bed_sensor,"
+		 " out_of_bed_episodes, rmssd_ms, ln_rmssd, hrv_windows, beats,"
+		 " dropped_beats) VALUES (1, 20052, 0, 0, 50.0, 3.912, 60,"
+		 " 20000, 3), (1, 20053, 0, 0, NULL, NULL, 2, 300, 0);");
 	sqlite3_close(db);
 }
 
@@ -274,11 +278,14 @@ static void test_migrate_from_v1(struct fixture *f, gconstpointer data)
 	g_autoptr(GArray) results =
 	    g_array_new(FALSE, FALSE, sizeof(struct store_result));
 	g_autoptr(GPtrArray) pending = g_ptr_array_new();
+	g_autoptr(GArray) nights =
+	    g_array_new(FALSE, FALSE, sizeof(struct night_metrics));
 	g_autoptr(store) s = NULL;
+	const struct night_metrics *n;
 	struct store_result *r;
 	sqlite3 *db;
 
-	g_assert_cmpint(latest_version(), >=, 2);
+	g_assert_cmpint(latest_version(), >=, 3);
 	make_v1(f->path);
 	s = open_store(f);
 	g_assert_cmpint(store_schema_version(s), ==, latest_version());
@@ -310,6 +317,18 @@ static void test_migrate_from_v1(struct fixture *f, gconstpointer data)
 	g_assert_true(store_outbox_pending(s, 0, 10, pending, &error));
 	g_assert_no_error(error);
 	g_assert_cmpuint(pending->len, ==, 1);
+
+	/* Version 3: every HRV stored before is the night's; no spot. */
+	g_assert_true(store_get_nights(s, 1, DAY0 - 1, DAY0, nights, &error));
+	g_assert_no_error(error);
+	g_assert_cmpuint(nights->len, ==, 2);
+	n = &g_array_index(nights, struct night_metrics, 0);
+	g_assert_cmpint(n->hrv_source, ==, HRV_SOURCE_NIGHT);
+	g_assert_cmpint(n->spot_status, ==, SPOT_NONE);
+	g_assert_true(isnan(n->spot_rmssd_ms));
+	n = &g_array_index(nights, struct night_metrics, 1);
+	g_assert_cmpint(n->hrv_source, ==, HRV_SOURCE_NONE);
+	g_assert_cmpint(n->spot_start_ms, ==, 0);
 
 	db = raw_open(f->path);
 	g_assert_cmpint(raw_int(db, "SELECT alerted_ms FROM results"), ==,
@@ -759,6 +778,12 @@ static void assert_night_equal(const struct night_metrics *a,
 	assert_metric(a->soreness, b->soreness);
 	assert_metric(a->energy, b->energy);
 	assert_metric(a->load_trimp, b->load_trimp);
+	g_assert_cmpint(a->hrv_source, ==, b->hrv_source);
+	g_assert_cmpint(a->spot_status, ==, b->spot_status);
+	g_assert_cmpint(a->spot_start_ms, ==, b->spot_start_ms);
+	assert_metric(a->spot_rmssd_ms, b->spot_rmssd_ms);
+	assert_metric(a->spot_ln_rmssd, b->spot_ln_rmssd);
+	assert_metric(a->spot_hr_bpm, b->spot_hr_bpm);
 }
 
 static void test_nights_round_trip(struct fixture *f, gconstpointer data)
@@ -790,6 +815,13 @@ static void test_nights_round_trip(struct fixture *f, gconstpointer data)
 	full.dropped_beats = 12;
 	full.resting_hr_bpm = 52.3;
 	full.weight_kg = 71.9;
+	full.hrv_source = HRV_SOURCE_NIGHT;
+	/* A clean spot check on a night with HRV: kept for its baseline. */
+	full.spot_status = SPOT_OK;
+	full.spot_start_ms = T0_MS + 600000;
+	full.spot_rmssd_ms = 61.5;
+	full.spot_ln_rmssd = log(61.5);
+	full.spot_hr_bpm = 57.25;
 	/* body fat, check-in and load stay absent */
 
 	g_assert_true(store_put_night(s, alice, &full, &error));
@@ -813,9 +845,51 @@ static void test_nights_round_trip(struct fixture *f, gconstpointer data)
 	g_assert_cmpuint(got->len, ==, 1);
 	assert_night_equal(&g_array_index(got, struct night_metrics, 0), &full);
 
+	/* A day whose HRV is the spot check's, and one with a noisy one. */
+	full.day = DAY0 + 2;
+	full.hrv_source = HRV_SOURCE_SPOT;
+	full.hrv_windows = 2;
+	full.rmssd_ms = full.spot_rmssd_ms;
+	full.ln_rmssd = full.spot_ln_rmssd;
+	g_assert_true(store_put_night(s, alice, &full, &error));
+	empty.day = DAY0 + 3;
+	empty.spot_status = SPOT_TOO_NOISY;
+	empty.spot_start_ms = T0_MS + 3 * DAY_MS;
+	g_assert_true(store_put_night(s, alice, &empty, &error));
+	g_array_set_size(got, 0);
+	g_assert_true(
+	    store_get_nights(s, alice, DAY0 + 2, DAY0 + 3, got, &error));
+	g_assert_no_error(error);
+	g_assert_cmpuint(got->len, ==, 2);
+	assert_night_equal(&g_array_index(got, struct night_metrics, 0), &full);
+	assert_night_equal(&g_array_index(got, struct night_metrics, 1),
+			   &empty);
+	{
+		sqlite3 *db = raw_open(f->path);
+		g_autofree char *source = raw_text(
+		    db, "SELECT hrv_source FROM nights WHERE day = 20055");
+		g_autofree char *status = raw_text(
+		    db, "SELECT spot_status FROM nights WHERE day = 20056");
+
+		/* Names on disk, as in the state message. */
+		g_assert_cmpstr(source, ==, "spot");
+		g_assert_cmpstr(status, ==, "too-noisy");
+		g_assert_cmpint(raw_int(db, "SELECT count(*) FROM nights "
+					    "WHERE day = 20056 AND "
+					    "hrv_source IS NULL"),
+				==, 1);
+		sqlite3_close(db);
+	}
+
 	full.sleep_efficiency_pct = 101;
 	g_assert_false(store_put_night(s, alice, &full, &error));
 	g_assert_error(error, STORE_ERROR, STORE_ERROR_INVALID);
+	g_clear_error(&error);
+	full.sleep_efficiency_pct = 90;
+	full.hrv_source = (enum hrv_source)7;
+	g_assert_false(store_put_night(s, alice, &full, &error));
+	g_assert_error(error, STORE_ERROR, STORE_ERROR_INVALID);
+	g_assert_nonnull(strstr(error->message, "hrv_source 7"));
 	g_clear_error(&error);
 }
 
@@ -1110,6 +1184,15 @@ static const struct corrupt_case corrupt_cases[] = {
 	  "UPDATE nights SET wake_ms = -1",
 	  READ_NIGHTS,
 	  { "column wake_ms", "-1 is outside" } },
+	{ "/store/corrupt/night-source-unknown",
+	  "UPDATE nights SET hrv_source = 'dream'",
+	  READ_NIGHTS,
+	  { "table nights, column hrv_source", "day=20053",
+	    "'dream' is not a name" } },
+	{ "/store/corrupt/night-spot-status-blob",
+	  "UPDATE nights SET spot_status = X'6F6B'",
+	  READ_NIGHTS,
+	  { "table nights, column spot_status", "a blob, not text" } },
 	{ "/store/corrupt/result-zone-long",
 	  "UPDATE results SET zone = 'ultraviolet'",
 	  READ_RESULTS,
