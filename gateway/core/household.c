@@ -15,6 +15,9 @@
  * monotonic clock while the wall clock is not trusted. */
 struct row {
 	int64_t mono_ms;
+	/* The wall time to file at, when it must be an earlier row's to the
+	 * millisecond (a weighing completed); 0: mono_ms and the offset. */
+	int64_t wall_ms;
 	int32_t person;
 	enum store_reading_kind kind;
 	int sub; /* store_state_kind / store_env_kind */
@@ -38,6 +41,8 @@ struct household {
 	 * readings are filed at their monotonic instant plus this, so a step
 	 * of the wall clock moves later rows as a block. */
 	bool offset_known;
+	/* The wall time the last row was filed at (write_row). */
+	int64_t last_filed_ms;
 	double wall_minus_mono_ms;
 	/* After a step back, rows filed up to this wall time may meet rows
 	 * filed before it at the same instant: they are stored as distinct
@@ -267,7 +272,9 @@ static struct store_reading row_reading(household *h, const struct row *r)
 static gboolean write_row(household *h, const struct row *r, GError **error)
 {
 	struct store_reading rd = row_reading(h, r);
-	int64_t t_ms = llround((double)r->mono_ms + h->wall_minus_mono_ms);
+	int64_t t_ms =
+	    r->wall_ms ? r->wall_ms
+		       : llround((double)r->mono_ms + h->wall_minus_mono_ms);
 	GError *local = NULL;
 
 	if (r->kind == STORE_READING_HR) {
@@ -286,6 +293,7 @@ static gboolean write_row(household *h, const struct row *r, GError **error)
 		p->hr_last_wall_ms = t_ms;
 	}
 
+	h->last_filed_ms = t_ms;
 	if (store_add_reading(h->store, &rd, t_ms, t_ms <= h->overlap_until_ms,
 			      &local))
 		return TRUE;
@@ -374,6 +382,7 @@ static void shift_wall_times(household *h, int64_t delta_ms)
 			d->last_seen_ms = MAX(d->last_seen_ms + delta_ms, 1);
 		if (d->last_weight_ms)
 			d->last_weight_ms = d->last_weight_ms + delta_ms;
+		/* last_weight_filed_ms stays: it is where the row is. */
 	}
 }
 
@@ -581,6 +590,7 @@ static gboolean weighing(household *h, struct household_device *dev,
 	size_t n = 0;
 	int who;
 	struct household_person *p;
+	bool completes;
 
 	for (guint i = 0; i < h->people->len && n < G_N_ELEMENTS(cand); i++) {
 		struct household_person *q = household_person(h, i);
@@ -616,15 +626,24 @@ static gboolean weighing(household *h, struct household_device *dev,
 		live_changed(h, index[who], false);
 		return TRUE;
 	}
-	/* @t_ms may be an earlier frame's of the same weighing. */
-	if (!put_row(h,
-		     (struct row){ .mono_ms = mono_ms + (t_ms - r->t_ms),
-				   .person = index[who],
-				   .kind = STORE_READING_BODY,
-				   .v = { w->weight_kg, w->body_fat_pct,
-					  w->impedance_ohm } },
-		     error))
+	/* @t_ms may be an earlier frame's of the same weighing: then the row
+	 * completes that one, at the very millisecond it was filed at (the
+	 * offset between the clocks may have moved a fraction since, and
+	 * the store merges only rows of one instant). */
+	completes =
+	    t_ms != r->t_ms && h->clock_trusted && dev->last_weight_filed_ms;
+	if (!put_row(
+		h,
+		(struct row){
+		    .mono_ms = mono_ms + (t_ms - r->t_ms),
+		    .wall_ms = completes ? dev->last_weight_filed_ms : 0,
+		    .person = index[who],
+		    .kind = STORE_READING_BODY,
+		    .v = { w->weight_kg, w->body_fat_pct, w->impedance_ohm } },
+		error))
 		return FALSE;
+	if (h->clock_trusted && !completes)
+		dev->last_weight_filed_ms = h->last_filed_ms;
 	p->recent_kg = w->weight_kg;
 	p->live.weight_kg = w->weight_kg;
 	p->live.body_fat_pct = w->body_fat_pct;

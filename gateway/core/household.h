@@ -105,6 +105,8 @@ struct household_device {
 	/* The last weighing filed from this scale, to tell its repeats and
 	 * its second parts (sensors/reading.h, struct reading_weighing). */
 	int64_t last_weight_ms;
+	/* ... and the wall time its row was filed at (0: not yet). */
+	int64_t last_weight_filed_ms;
 	double last_weight_kg;
 	uint64_t last_weight_key;
 	bool last_had_impedance;
