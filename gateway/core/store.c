@@ -333,6 +333,7 @@ enum stmt_id {
 	STMT_OUTBOX_MARK_SENT,
 	STMT_OUTBOX_PRUNE,
 	STMT_OUTBOX_BACKLOG,
+	STMT_OUTBOX_FIND,
 	STMT_PUT_DEVICE,
 	STMT_HOLD_ADD,
 	STMT_FIND_RR,
@@ -435,6 +436,7 @@ static const char *const stmt_sql[STMT_COUNT] = {
 				"NULL",
 	/* Unknown battery and RSSI keep the last known values: a device
 	 * seen by an advert without them has not lost its battery. */
+	[STMT_OUTBOX_FIND] = "SELECT 1 FROM outbox WHERE id = ?1",
 	[STMT_PUT_DEVICE] =
 	    "INSERT INTO devices (address, kind, name, user_id, "
 	    "battery_pct, rssi, last_seen_ms) "
@@ -493,19 +495,30 @@ struct store {
 
 	bool in_tx;
 	int64_t batch_start_ms; /* now_ms() when the batch's first row came */
-	unsigned pending_rows;
+	unsigned pending_rows;	/* rows of the batch, written or not */
 	uint64_t commits;
 	uint64_t rows_committed;
 
-	/* The raw rows of the open transaction, oldest first; while failing,
-	 * every raw row not yet written (struct held_row). */
+	/* The raw rows of the batch, oldest first (struct held_row): the
+	 * first rows_written are in the open transaction, the rest only here
+	 * until the batch is written, so that no write lock is held while a
+	 * batch fills (recoveryctl writes beside the daemon). While failing,
+	 * every raw row not yet written. */
 	GArray *rows;
+	guint rows_written;
+	/* Device states of the batch, one per address (struct store_device):
+	 * written with its rows. */
+	GArray *devices;
+	/* Users known to exist (int64_t), so that a raw row for an unknown
+	 * one is refused when it is added, not when its batch is written. */
+	GArray *known_users;
 	int last_code; /* SQLite's extended code of the last failure */
 	bool failing;  /* writes fail: raw rows are only held */
 	int64_t failing_since_ms;
 	int64_t next_retry_ms;
 	int64_t backoff_ms;
 	uint64_t dropped;     /* held rows dropped in this failure */
+	uint64_t refused;     /* batch rows the database refused, ever */
 	uint64_t attempts;    /* retries in this failure */
 	uint64_t reschedules; /* enter_failing calls, ever */
 	uint64_t outages;
@@ -810,8 +823,59 @@ static gboolean tx_begin(store *s, GError **error)
 	if (!run_stmt(s, STMT_BEGIN, "beginning a transaction", error))
 		return FALSE;
 	s->in_tx = true;
-	s->pending_rows = 0;
-	s->batch_start_ms = clock_ms(s);
+	if (s->pending_rows == 0)
+		s->batch_start_ms = clock_ms(s);
+	return TRUE;
+}
+
+static gboolean write_row(store *s, const struct held_row *h, GError **error);
+static gboolean put_device_row(store *s, const struct store_device *d,
+			       GError **error);
+static bool is_storage_failure(int code);
+
+/* Whether the batch has rows or device states not yet in a transaction. */
+static bool batch_unwritten(const store *s)
+{
+	return s->rows_written < s->rows->len || s->devices->len > 0;
+}
+
+/*
+ * Writes the batch's rows that are only in memory into the transaction,
+ * opening it. A row the database refuses (a user removed meanwhile) is
+ * dropped and counted; a storage failure holds every row (enter_failing)
+ * and returns FALSE.
+ */
+static gboolean write_unwritten(store *s, GError **error)
+{
+	if (!batch_unwritten(s))
+		return TRUE;
+	if (!tx_begin(s, error))
+		return FALSE;
+	while (s->rows_written < s->rows->len) {
+		GError *local = NULL;
+
+		if (write_row(s,
+			      &g_array_index(s->rows, struct held_row,
+					     s->rows_written),
+			      &local)) {
+			s->rows_written++;
+			continue;
+		}
+		if (!s->in_tx || is_storage_failure(s->last_code)) {
+			g_propagate_error(error, local);
+			return FALSE;
+		}
+		g_error_free(local);
+		g_array_remove_index(s->rows, s->rows_written);
+		s->pending_rows--;
+		s->refused++;
+	}
+	for (guint i = 0; i < s->devices->len; i++)
+		if (!put_device_row(
+			s, &g_array_index(s->devices, struct store_device, i),
+			error))
+			return FALSE;
+	g_array_set_size(s->devices, 0);
 	return TRUE;
 }
 
@@ -822,9 +886,10 @@ static gboolean tx_begin(store *s, GError **error)
  */
 static gboolean tx_commit(store *s, GError **error)
 {
-	if (!s->in_tx)
+	if (!s->in_tx && !batch_unwritten(s))
 		return TRUE;
-	if (!run_stmt(s, STMT_COMMIT, "committing", error)) {
+	if (!write_unwritten(s, error) ||
+	    !run_stmt(s, STMT_COMMIT, "committing", error)) {
 		if (!s->failing)
 			enter_failing(s);
 		return FALSE;
@@ -834,17 +899,37 @@ static gboolean tx_commit(store *s, GError **error)
 	s->rows_committed += s->pending_rows;
 	s->pending_rows = 0;
 	g_array_set_size(s->rows, 0);
+	s->rows_written = 0;
 	return TRUE;
+}
+
+/*
+ * Before a read of what the batch may hold (raw rows, sent marks): the
+ * batch goes into the database, so that the read sees it. Inside a
+ * transaction of several statements only written, not committed. A
+ * storage failure holds the rows (the read then sees the database alone).
+ */
+static void see_batch(store *s)
+{
+	if (s->failing || (!s->in_tx && !batch_unwritten(s)))
+		return;
+	if (s->in_tx)
+		write_unwritten(s, NULL);
+	else
+		tx_commit(s, NULL);
 }
 
 static bool batch_due(store *s)
 {
-	return s->in_tx && clock_ms(s) - s->batch_start_ms >= s->opts.batch_ms;
+	return (s->in_tx || batch_unwritten(s)) &&
+	       clock_ms(s) - s->batch_start_ms >= s->opts.batch_ms;
 }
 
 /* A row joined the batch: commit when the batch is full or old enough. */
 static gboolean batch_row_added(store *s, GError **error)
 {
+	if (s->pending_rows == 0 && !s->in_tx)
+		s->batch_start_ms = clock_ms(s);
 	s->pending_rows++;
 	if (s->pending_rows >= s->opts.batch_rows || batch_due(s))
 		return tx_commit(s, error);
@@ -962,6 +1047,9 @@ static void enter_failing(store *s)
 		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
 	s->in_tx = false;
 	s->pending_rows = 0;
+	s->rows_written = 0;
+	/* Not held: the next state replaces it anyway. */
+	g_array_set_size(s->devices, 0);
 	if (began) {
 		s->failing = true;
 		s->failing_since_ms = now;
@@ -1055,37 +1143,58 @@ static gboolean write_row(store *s, const struct held_row *h, GError **error)
 	return step_done(s, st, held_inserts[h->kind].what, error);
 }
 
+/* Whether user @id exists: the cache first, the users table when the id
+ * is new to it (a handful of times in a daemon's life). */
+static gboolean user_known(store *s, int64_t id, GError **error)
+{
+	for (int pass = 0; pass < 2; pass++) {
+		for (guint i = 0; i < s->known_users->len; i++)
+			if (g_array_index(s->known_users, int64_t, i) == id)
+				return TRUE;
+		if (pass == 1)
+			break;
+
+		g_autoptr(stmt_lease) st = s->stmts[STMT_USER_LIST];
+		int rc;
+
+		g_array_set_size(s->known_users, 0);
+		while ((rc = step_row(s, st, "listing users", error)) > 0) {
+			int64_t known = sqlite3_column_int64(st, 0);
+
+			g_array_append_val(s->known_users, known);
+		}
+		if (rc < 0)
+			return FALSE;
+	}
+	return invalid(error, "unknown user %" PRId64, id);
+}
+
 /*
- * A raw row joins the batch: kept in s->rows beside the transaction, so
- * that a failed commit can write it again. While writes fail it is only
- * held. TRUE when it is written or held; FALSE with @error when the
- * database refused the row itself (an unknown user): the rest of the batch
- * goes on without it.
+ * A raw row joins the batch in memory; the batch is written in one
+ * transaction when it is full or old enough, or before a read that must
+ * see it. While writes fail it is only held. TRUE when it is kept;
+ * FALSE with @error for an unknown user.
  */
 static gboolean batch_add(store *s, const struct held_row *h, GError **error)
 {
 	GError *local = NULL;
 
 	s->last_code = SQLITE_OK;
+	if (h->kind != HELD_SENT && !user_known(s, h->user, error))
+		return FALSE;
 	if (s->failing) {
 		trim_held(s, 1);
 		g_array_append_val(s->rows, *h);
 		return TRUE;
 	}
 	g_array_append_val(s->rows, *h);
-	if (tx_begin(s, &local) && write_row(s, h, &local) &&
-	    batch_row_added(s, &local))
+	if (batch_row_added(s, &local))
 		return TRUE;
 	if (!s->failing && is_storage_failure(s->last_code))
 		enter_failing(s);
-	if (s->failing) {
-		/* Held with the rest of the batch: nothing is lost. */
-		g_error_free(local);
-		return TRUE;
-	}
-	g_array_set_size(s->rows, s->rows->len - 1);
-	g_propagate_error(error, local);
-	return FALSE;
+	/* Held with the rest of the batch: nothing is lost. */
+	g_error_free(local);
+	return TRUE;
 }
 
 /* A write that proves the disk takes writes, when no row is held: the
@@ -1137,6 +1246,7 @@ static void retry(store *s)
 	s->commits++;
 	s->rows_committed += n - refused;
 	g_array_set_size(s->rows, 0);
+	s->rows_written = 0;
 	s->last_outage = (struct store_outage){
 		.duration_ms = clock_ms(s) - s->failing_since_ms,
 		.written_rows = n - refused,
@@ -1198,7 +1308,7 @@ gboolean store_check_writable(store *s, GError **error)
 	int code, sys_errno;
 	char detail[256];
 
-	if (s->in_tx || s->failing)
+	if (s->in_tx || s->failing || batch_unwritten(s))
 		return store_flush(s, error);
 	if (sqlite3_exec(s->db, sql, NULL, NULL, &msg) == SQLITE_OK)
 		return TRUE;
@@ -1220,7 +1330,7 @@ void store_get_stats(store *s, struct store_stats *ret)
 	*ret = (struct store_stats){
 		.commits = s->commits,
 		.rows_committed = s->rows_committed,
-		.pending_rows = s->in_tx ? s->pending_rows : 0,
+		.pending_rows = s->failing ? 0 : s->pending_rows,
 	};
 }
 
@@ -1597,6 +1707,8 @@ store *store_open(const char *path, const struct store_options *opts,
 		s->opts.busy_timeout_ms = BUSY_TIMEOUT_MS;
 	s->rows = g_array_sized_new(FALSE, FALSE, sizeof(struct held_row),
 				    MIN(s->opts.batch_rows, 4096));
+	s->devices = g_array_new(FALSE, FALSE, sizeof(struct store_device));
+	s->known_users = g_array_new(FALSE, FALSE, sizeof(int64_t));
 	s->damage = g_array_new(FALSE, FALSE, sizeof(struct store_damage));
 
 	/* Health data: a new file is private (0600 exactly, whatever the
@@ -1664,6 +1776,10 @@ void store_close(store *s)
 	sqlite3_close(s->db);
 	if (s->rows)
 		g_array_free(s->rows, TRUE);
+	if (s->devices)
+		g_array_free(s->devices, TRUE);
+	if (s->known_users)
+		g_array_free(s->known_users, TRUE);
 	if (s->damage)
 		g_array_free(s->damage, TRUE);
 	g_free(s);
@@ -1936,6 +2052,7 @@ gboolean store_prune(store *s, int64_t now_ms, GError **error)
 {
 	int64_t cutoff_ms = now_ms - s->opts.retention_days * MS_PER_DAY;
 
+	see_batch(s); /* old rows of the batch go too */
 	if (!check_available(s, error))
 		return FALSE;
 	if (!tx_begin(s, error) ||
@@ -2128,6 +2245,7 @@ gboolean store_load_span(store *s, int64_t user, int64_t from_ms, int64_t to_ms,
 {
 	struct store_span span;
 
+	see_batch(s);
 	store_span_init(&span);
 	if (from_ms > to_ms) {
 		store_span_clear(&span);
@@ -2603,6 +2721,8 @@ static gboolean read_outbox_row(const struct row *r,
 gboolean store_outbox_pending(store *s, int64_t after_id, unsigned limit,
 			      GPtrArray *ret, GError **error)
 {
+	see_batch(s);
+
 	g_autoptr(stmt_lease) st = s->stmts[STMT_OUTBOX_PENDING];
 	struct row r = { st, "outbox", 1 };
 	guint len = ret->len;
@@ -2638,6 +2758,20 @@ gboolean store_outbox_mark_sent(store *s, int64_t id, int64_t sent_ms,
 	/* sent_ms rides in a double: exact to 2^53 ms, past year 285,000. */
 	if (sent_ms < 0 || sent_ms > (INT64_C(1) << 53))
 		return invalid(error, "sent_ms %" PRId64, sent_ms);
+	/* The mark is written with its batch: a wrong id is refused now.
+	 * (While writes fail the mark is held unchecked; a refusal then
+	 * drops it when the rows are written.) */
+	if (!s->failing) {
+		g_autoptr(stmt_lease) st = s->stmts[STMT_OUTBOX_FIND];
+		int rc;
+
+		sqlite3_bind_int64(st, 1, id);
+		rc = step_row(s, st, "looking for a queued message", error);
+		if (rc < 0)
+			return FALSE;
+		if (rc == 0)
+			return invalid(error, "no queued message %" PRId64, id);
+	}
 	return batch_add(s, &h, error);
 }
 
@@ -2651,6 +2785,7 @@ static gboolean outbox_prune_rows(store *s, int64_t before_ms, GError **error)
 
 gboolean store_outbox_prune(store *s, int64_t before_ms, GError **error)
 {
+	see_batch(s); /* its sent marks first */
 	if (!check_available(s, error))
 		return FALSE;
 	if (!tx_begin(s, error) || !outbox_prune_rows(s, before_ms, error) ||
@@ -2661,6 +2796,8 @@ gboolean store_outbox_prune(store *s, int64_t before_ms, GError **error)
 
 gboolean store_outbox_backlog(store *s, uint64_t *ret_rows, GError **error)
 {
+	see_batch(s);
+
 	g_autoptr(stmt_lease) st = s->stmts[STMT_OUTBOX_BACKLOG];
 	int rc = step_row(s, st, "counting queued messages", error);
 
@@ -2705,8 +2842,26 @@ gboolean store_put_device(store *s, const struct store_device *d,
 	/* Not held: the next state replaces it anyway. */
 	if (!check_available(s, error))
 		return FALSE;
-	if (!tx_begin(s, error) || !put_device_row(s, d, error) ||
-	    !batch_row_added(s, error))
+	/* Joins the batch in memory: the newest state of an address wins. */
+	for (guint i = 0; i < s->devices->len; i++) {
+		struct store_device *old =
+		    &g_array_index(s->devices, struct store_device, i);
+
+		if (strcmp(old->address, d->address) == 0) {
+			/* As STMT_PUT_DEVICE's upsert: an unknown battery
+			 * or RSSI keeps the last known one. */
+			int battery_pct = old->battery_pct, rssi = old->rssi;
+
+			*old = *d;
+			if (old->battery_pct < 0)
+				old->battery_pct = battery_pct;
+			if (old->rssi == 0)
+				old->rssi = rssi;
+			return TRUE;
+		}
+	}
+	g_array_append_val(s->devices, *d);
+	if (!batch_row_added(s, error))
 		return write_failed(s);
 	return TRUE;
 }
@@ -2762,6 +2917,7 @@ static int instant_taken(store *s, const struct store_reading *r, int64_t t_ms,
 	struct env_kind_info info;
 	enum stmt_id id;
 
+	see_batch(s);
 	switch (r->kind) {
 	case STORE_READING_RR:
 		id = STMT_FIND_RR;
@@ -2917,7 +3073,9 @@ static void held_rollback(store *s)
 	if (!sqlite3_get_autocommit(s->db))
 		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
 	s->in_tx = false;
-	s->pending_rows = 0;
+	/* The batch's raw rows it took with it are still in memory. */
+	s->rows_written = 0;
+	s->pending_rows = s->rows->len;
 }
 
 struct clock_held_row {
@@ -3100,6 +3258,7 @@ static gboolean newest_of(store *s, const char *sql, const char *kind,
 
 gboolean store_newest_reading_ms(store *s, int64_t *ret_ms, GError **error)
 {
+	see_batch(s);
 	/* Per user (and env kind), so that each max() is one step down a
 	 * primary key instead of a walk over the table. */
 	static const char *const sql[] = {

@@ -1810,6 +1810,109 @@ out:
 	world_free(&w);
 }
 
+/* recoveryctl @args... on the running daemon's database: its exit status
+ * (its output goes to the test log). */
+static int ctl_beside(struct world *w, const char *const *args)
+{
+	const char *argv[16] = { g_getenv("RECOVERYCTL"), args[0], "--db",
+				 w->database };
+	g_autofree char *out = NULL, *err = NULL;
+	size_t n = 4;
+	int status;
+
+	for (int i = 1; args[i] && n < G_N_ELEMENTS(argv) - 1; i++)
+		argv[n++] = args[i];
+	argv[n] = NULL;
+	status = test_spawn(argv, NULL, &out, &err);
+	g_test_message("recoveryctl %s: exit %d\n%.400s%.400s", args[0], status,
+		       out, err);
+	return status;
+}
+
+/*
+ * recoveryctl beside the running daemon while a strap streams: import,
+ * export and history each work at once (the daemon's batch fills in
+ * memory, no write lock held), and both the imported and the streamed
+ * readings are stored.
+ */
+static void test_recoveryctl_beside(void)
+{
+	struct world w;
+	g_autoptr(GSubprocess) daemon = NULL;
+	g_autofree char *file = NULL;
+	g_autofree char *log = NULL;
+	FILE *f;
+
+	if (!world_new(&w, 0))
+		goto out;
+	file = g_build_filename(w.dir, "spot.txt", NULL);
+	f = fopen(file, "w");
+	g_assert_nonnull(f);
+	for (int i = 0; i < 300; i++)
+		fprintf(f, "%d\n", i % 2 ? 980 : 1020);
+	fclose(f);
+
+	daemon = daemon_start(&w, "beside.log");
+	g_assert_true(
+	    wait_log(&w, "beside.log", "connected, receiving", 30000));
+	stream_start(w.bus, 20, 1200);
+	/* Rows flow into the daemon's batch (1,000 rows or 30 s). */
+	for (int i = 0; i < 300; i++) {
+		g_autoptr(GError) error = NULL;
+		g_autoptr(GVariant) reply =
+		    standin_call(w.bus, "GetStreamStats",
+				 g_variant_new("(ss)", STRAP, "2a37"),
+				 G_VARIANT_TYPE("(buuu)"), &error);
+		gboolean running;
+		guint sent, delivered = 0, dropped;
+
+		g_assert_no_error(error);
+		g_variant_get(reply, "(buuu)", &running, &sent, &delivered,
+			      &dropped);
+		if (delivered >= 100)
+			break;
+		g_assert_cmpint(i, <, 299);
+		g_usleep(100000);
+	}
+
+	for (int round = 0; round < 3; round++) {
+		const char *import[] = { "import",
+					 "--timezone",
+					 "UTC",
+					 "--user",
+					 "alice",
+					 "--start",
+					 round == 0
+					     ? "2026-01-02T07:00:00+00:00"
+					 : round == 1
+					     ? "2026-01-03T07:00:00+00:00"
+					     : "2026-01-04T07:00:00+00:00",
+					 file,
+					 NULL };
+		const char *export[] = { "export", "--format", "csv",
+					 "--user", "alice",    NULL };
+		const char *history[] = { "history", "--user", "alice",
+					  "--json", NULL };
+
+		g_assert_cmpint(ctl_beside(&w, import), ==, 0);
+		g_assert_cmpint(ctl_beside(&w, export), ==, 0);
+		g_assert_cmpint(ctl_beside(&w, history), ==, 0);
+		g_usleep(1000 * 1000);
+	}
+	g_assert_cmpint(daemon_stop(daemon), ==, 0);
+	g_assert_cmpint(db_int(&w, "SELECT count(*) FROM rr WHERE t_ms < "
+				   "1767484800000 + 86400000"),
+			==, 900);
+	/* The stream's own rows, from now (the stand-in's clock). */
+	g_assert_cmpint(db_int(&w, "SELECT (SELECT count(*) FROM hr) + "
+				   "(SELECT count(*) FROM held)"),
+			>=, 100);
+	log = read_log(&w, "beside.log");
+	g_assert_null(strstr(log, "locked"));
+out:
+	world_free(&w);
+}
+
 /* recoveryd --check-config as a person runs it: exit status and the one
  * line on stderr that names the file and line. */
 struct check_case {
@@ -2272,5 +2375,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/recoveryd/storage/read-only-start",
 			test_read_only_start);
 	g_test_add_func("/recoveryd/spot-check-live", test_spot_check_live);
+	g_test_add_func("/recoveryd/recoveryctl-beside",
+			test_recoveryctl_beside);
 	return g_test_run();
 }

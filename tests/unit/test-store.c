@@ -635,7 +635,62 @@ static void test_batch_visible(struct fixture *f, gconstpointer data)
 		g_assert_cmpfloat(v->rr_ms, ==, 900 + i);
 	}
 	store_span_clear(&span);
-	g_assert_cmpuint(stats(s).pending_rows, ==, 5);
+	/* The read wrote the batch in one commit (no write lock is left
+	 * open behind it): another connection sees the rows too. */
+	g_assert_cmpuint(stats(s).pending_rows, ==, 0);
+	g_assert_cmpint(path_int(f->path, "SELECT count(*) FROM rr"), ==, 5);
+}
+
+/*
+ * A batch filling in memory holds no write lock: another program (recoveryctl
+ * import) writes at once, without waiting, while the daemon's batch is open
+ * for its full 30 s, and the batch is written after it all the same.
+ */
+static void test_batch_lock_free(struct fixture *f, gconstpointer data)
+{
+	GError *error = NULL;
+	g_autoptr(store) s = open_store(f);
+	int64_t alice = user_id(s, "alice");
+	struct store_device d = {
+		.address = "C4:7C:8D:6A:12:34",
+		.kind = "heart-rate",
+		.name = "Polar H10",
+		.user = alice,
+		.battery_pct = 80,
+		.last_seen_ms = T0_MS,
+	};
+	sqlite3 *db = raw_open(f->path);
+	char *msg = NULL;
+
+	for (int i = 0; i < 50; i++) {
+		g_assert_true(
+		    store_add_hr(s, alice, T0_MS + i * 1000, 60, &error));
+		g_assert_true(
+		    store_add_rr(s, alice, T0_MS + i * 1000, 1000, &error));
+	}
+	g_assert_true(store_put_device(s, &d, &error));
+	g_assert_no_error(error);
+	g_assert_cmpuint(stats(s).pending_rows, ==, 101);
+
+	/* No waiting: a lock held by the daemon would fail here at once. */
+	sqlite3_busy_timeout(db, 0);
+	g_assert_cmpint(
+	    sqlite3_exec(db,
+			 "BEGIN IMMEDIATE; INSERT INTO users (name) "
+			 "VALUES ('imported'); INSERT INTO hr "
+			 "(user_id, t_ms, bpm) VALUES (1, 1, 50); "
+			 "COMMIT",
+			 NULL, NULL, &msg),
+	    ==, SQLITE_OK);
+	g_assert_null(msg);
+	sqlite3_close(db);
+
+	flush(s);
+	g_assert_cmpint(path_int(f->path, "SELECT count(*) FROM hr"), ==, 51);
+	g_assert_cmpint(path_int(f->path, "SELECT count(*) FROM rr"), ==, 50);
+	g_assert_cmpint(path_int(f->path, "SELECT count(*) FROM devices"), ==,
+			1);
+	g_assert_cmpint(path_int(f->path, "SELECT count(*) FROM users"), ==, 2);
 }
 
 /* What must be durable at once takes the open batch with it; marking a
@@ -2096,6 +2151,7 @@ int main(int argc, char **argv)
 	ADD("/store/batch/rows", test_batch_rows);
 	ADD("/store/batch/age", test_batch_age);
 	ADD("/store/batch/visible", test_batch_visible);
+	ADD("/store/batch/lock-free", test_batch_lock_free);
 	ADD("/store/batch/durable", test_batch_durable);
 	ADD("/store/span/states", test_span_states);
 	ADD("/store/nights/round-trip", test_nights_round_trip);
