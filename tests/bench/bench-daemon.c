@@ -13,14 +13,16 @@
  *     simulated day: under a minute). A probe subscribes to
  *     recovery/+/alert and counts the distinct dates of the alerts; at
  *     every 7th date (a simulated week) VmRSS and VmHWM are read from
- *     /proc/PID/status. Goals: RSS after 8 weeks <= 8 MB, and flat over
- *     the last 4 weeks (see FLAT_MB).
+ *     /proc/PID/status, Pss from /proc/PID/smaps_rollup. Goals (DESIGN
+ *     §11): own (anonymous) memory after 8 weeks <= 4 MB, PSS <= 9 MB,
+ *     and RSS flat over the last 4 weeks (see FLAT_MB); VmRSS is
+ *     printed for the record (the libraries' shared pages count whole).
  * (b) idle: recoveryd with one person whose heart-rate strap the stand-in
  *     does not have, so nothing connects. After --settle seconds (default
  *     5) the voluntary and involuntary context switches of every thread
  *     (/proc/PID/task/TID/status) are summed at the start and the end of a
  *     --window (default 30 s): wake-ups a second, overall and per thread.
- *     Goal <= 1/s.
+ *     Goal <= 0.2/s (DESIGN §11).
  * (c) start: --runs (default 7) starts as in (b), each with a fresh broker
  *     (no retained "online" left over) and a fresh database: the time from
  *     just before the spawn to the probe receiving recovery/status
@@ -42,15 +44,18 @@
 #include "tests/fakes/bus.h"
 #include "tests/support/test-support.h"
 
-#define DEMO_DAYS	   56
-#define WEEKS		   (DEMO_DAYS / 7)
-#define DEFAULT_SPEED	   1.0
-#define DEFAULT_SETTLE_S   5
-#define DEFAULT_WINDOW_S   30
-#define DEFAULT_RUNS	   7
-#define MAX_RUNS	   101
-#define RSS_BUDGET_MB	   8.0
-#define WAKEUP_BUDGET_HZ   1.0
+#define DEMO_DAYS	 56
+#define WEEKS		 (DEMO_DAYS / 7)
+#define DEFAULT_SPEED	 1.0
+#define DEFAULT_SETTLE_S 5
+#define DEFAULT_WINDOW_S 30
+#define DEFAULT_RUNS	 7
+#define MAX_RUNS	 101
+/* DESIGN §11: the daemon's own (anonymous) memory and its share of the
+ * pages it shares; VmRSS counts the mandated libraries' pages whole. */
+#define ANON_BUDGET_MB	   4.0
+#define PSS_BUDGET_MB	   9.0
+#define WAKEUP_BUDGET_HZ   0.2
 #define START_BUDGET_MS	   100.0
 #define POLL_US		   10000
 #define ONLINE_TIMEOUT_MS  10000
@@ -539,29 +544,33 @@ static bool bench_rss(const struct opts *o)
 
 	double peak = mb(MAX(last.hwm_kb, weeks[WEEKS].m.hwm_kb));
 	double w4 = mb(weeks[4].m.rss_kb), w8 = mb(weeks[WEEKS].m.rss_kb);
+	double anon = mb(weeks[WEEKS].m.anon_kb);
+	double pss = mb(weeks[WEEKS].pss_kb);
 	double growth = w8 - w4;
-	bool under = w8 <= RSS_BUDGET_MB, flat = growth <= FLAT_MB;
+	bool anon_under = anon <= ANON_BUDGET_MB;
+	bool pss_under = weeks[WEEKS].pss_kb >= 0 && pss <= PSS_BUDGET_MB;
+	bool flat = growth <= FLAT_MB;
 
-	printf("peak (VmHWM, last sample)    %7.2f MB  %s <= %.0f MB "
-	       "(stricter reading)\n",
-	       peak, verdict(peak <= RSS_BUDGET_MB), RSS_BUDGET_MB);
+	printf("peak (VmHWM, last sample)    %7.2f MB  (for the record)\n",
+	       peak);
 	printf("RSS at week 4                %7.2f MB\n", w4);
-	printf("RSS at week 8                %7.2f MB  %s <= %.0f MB\n", w8,
-	       verdict(under), RSS_BUDGET_MB);
-	printf("  of which anonymous         %7.2f MB (heap, stacks, maps)\n",
-	       mb(weeks[WEEKS].m.anon_kb));
-	printf("  of which file-backed       %7.2f MB (libraries' pages, "
+	printf("RSS at week 8                %7.2f MB  (for the record: "
+	       "counts the libraries' shared pages whole)\n",
+	       w8);
+	printf("  anonymous (own) at week 8  %7.2f MB  %s <= %.0f MB "
+	       "(heap, stacks, maps)\n",
+	       anon, verdict(anon_under), ANON_BUDGET_MB);
+	printf("  file-backed at week 8      %7.2f MB  (libraries' pages, "
 	       "shared with other processes)\n",
 	       mb(weeks[WEEKS].m.file_kb));
-	if (weeks[WEEKS].pss_kb >= 0)
-		printf("  PSS at week 8              %7.2f MB (shared pages "
-		       "divided among their users)\n",
-		       mb(weeks[WEEKS].pss_kb));
+	printf("  PSS at week 8              %7.2f MB  %s <= %.0f MB (shared "
+	       "pages divided among their users)\n",
+	       pss, verdict(pss_under), PSS_BUDGET_MB);
 	printf("growth over the last 4 weeks %+7.2f MB (%+.1f %%)  %s flat "
 	       "(<= %.1f MB)\n",
 	       growth, 100.0 * growth / w4, verdict(flat), FLAT_MB);
 	test_remove_tree(dir);
-	return ok && under && flat;
+	return ok && anon_under && pss_under && flat;
 }
 
 /* --- (b) idle wake-ups ---------------------------------------------------- */
@@ -656,7 +665,7 @@ static bool bench_idle(const struct opts *o, StandinBus *bus)
 		       ended);
 	double rate = (double)total / window;
 	printf("all threads: %" G_GUINT64_FORMAT
-	       " switches in %.1f s = %.2f wake-ups/s  %s <= %.0f/s\n",
+	       " switches in %.1f s = %.2f wake-ups/s  %s <= %.1f/s\n",
 	       total, window, rate, verdict(rate <= WAKEUP_BUDGET_HZ),
 	       WAKEUP_BUDGET_HZ);
 	if (read_memory(pid, &mem))
