@@ -325,13 +325,12 @@ static bool migrate(struct mqtt_bridge *b,
 		    const struct mqtt_discovery_message *m)
 {
 	for (char **t = m->legacy; *t; t++) {
-		g_autoptr(GPtrArray) hold = g_ptr_array_new_with_free_func(
-		    (GDestroyNotify)mqtt_discovery_message_free);
 		struct mqtt_discovery_message *step =
 		    mqtt_discovery_migration(*t);
+		bool sent = publish_config(b, step->topic, step->payload);
 
-		g_ptr_array_add(hold, step);
-		if (!publish_config(b, step->topic, step->payload))
+		mqtt_discovery_message_free(step);
+		if (!sent)
 			return false;
 	}
 	if (!publish_config(b, m->topic, m->payload))
