@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "gateway/core/analyze.h"
+#include "gateway/radio.h"
 #include "gateway/version.h"
 #include "mqtt/payload.h"
 #include "mqtt/topic.h"
@@ -264,6 +265,7 @@ static char *gateway_json(struct daemon *d)
 		.devices_configured = (unsigned)nd,
 		.outbox_backlog = -1,
 		.clock_synchronised = household_clock_trusted(d->household),
+		.adapter = radio_adapter_state(d),
 	};
 	struct store_health sh;
 	uint64_t backlog;

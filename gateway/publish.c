@@ -21,11 +21,24 @@ struct publisher {
 	GArray *live_sent_ms; /* int64_t */
 	GArray *live_dirty;   /* gboolean */
 	guint live_timer;
+
+	/* Per device: the connection it was last published with. */
+	GArray *device_sent; /* enum mqtt_connection */
+	guint device_timer;
 };
 
 static int64_t mono_ms(void)
 {
 	return g_get_monotonic_time() / G_TIME_SPAN_MILLISECOND;
+}
+
+static gboolean device_timer_cb(gpointer data)
+{
+	publisher *p = data;
+
+	if (p->household)
+		publish_check_devices(p);
+	return G_SOURCE_CONTINUE;
 }
 
 publisher *publish_new(const struct publish_config *config,
@@ -41,6 +54,9 @@ publisher *publish_new(const struct publish_config *config,
 	p->data = data;
 	p->live_sent_ms = g_array_new(FALSE, TRUE, sizeof(int64_t));
 	p->live_dirty = g_array_new(FALSE, TRUE, sizeof(gboolean));
+	p->device_sent = g_array_new(FALSE, TRUE, sizeof(enum mqtt_connection));
+	p->device_timer =
+	    g_timeout_add(PUBLISH_DEVICE_CHECK_MS, device_timer_cb, p);
 	return p;
 }
 
@@ -49,6 +65,8 @@ void publish_free(publisher *p)
 	if (!p)
 		return;
 	g_clear_handle_id(&p->live_timer, g_source_remove);
+	g_clear_handle_id(&p->device_timer, g_source_remove);
+	g_array_free(p->device_sent, TRUE);
 	g_array_free(p->live_sent_ms, TRUE);
 	g_array_free(p->live_dirty, TRUE);
 	g_free(p->base_topic);
@@ -62,6 +80,10 @@ void publish_set_household(publisher *p, household *h)
 	p->household = h;
 	g_array_set_size(p->live_sent_ms, n);
 	g_array_set_size(p->live_dirty, n);
+	/* A new household's devices are published before they are
+	 * compared. */
+	g_array_set_size(p->device_sent, 0);
+	g_array_set_size(p->device_sent, (guint)household_device_count(h));
 }
 
 static enum mqtt_flag flag_of(int value)
@@ -178,19 +200,35 @@ const char *publish_device_user(household *h,
 	return household_person(h, (size_t)dev->owner)->cfg->name;
 }
 
+/* How @dev stands now: the radio's word, and silence for an advertiser
+ * not heard for PUBLISH_SILENT_AFTER_MS. */
+static enum mqtt_connection
+device_connection(publisher *p, const struct household_device *dev)
+{
+	enum mqtt_connection c = p->ops.connection(p->data, dev);
+
+	if (c == MQTT_CONNECTION_ADVERTISING && dev->last_seen_ms &&
+	    p->ops.now_ms(p->data) - dev->last_seen_ms >=
+		PUBLISH_SILENT_AFTER_MS)
+		return MQTT_CONNECTION_SILENT;
+	return c;
+}
+
 void publish_device(publisher *p, int index)
 {
 	const struct household_device *dev =
 	    household_device(p->household, (size_t)index);
 	struct mqtt_device_state state = {
 		.address = dev->address,
+		.name = p->ops.device_name ? p->ops.device_name(p->data, dev)
+					   : NULL,
 		.kind = publish_device_kind_text(dev->kind),
 		.user = publish_device_user(p->household, dev),
 		.battery_pct =
 		    dev->battery_pct >= 0 ? (double)dev->battery_pct : NAN,
 		.rssi_dbm = NAN,
 		.last_seen_ms = dev->last_seen_ms,
-		.connection = p->ops.connection(p->data, dev),
+		.connection = device_connection(p, dev),
 	};
 	g_autofree char *json = NULL;
 	g_autofree char *topic = mqtt_topic_device(p->base_topic, dev->address);
@@ -198,10 +236,51 @@ void publish_device(publisher *p, int index)
 	/* As for live values: no time while the clock is not trusted. */
 	if (!household_clock_trusted(p->household))
 		state.last_seen_ms = 0;
+	if ((guint)index < p->device_sent->len)
+		g_array_index(p->device_sent, enum mqtt_connection, index) =
+		    state.connection;
 
 	if (mqtt_payload_build_device(&state, &json) < 0)
 		return;
 	p->ops.live(p->data, topic, json);
+}
+
+void publish_check_devices(publisher *p)
+{
+	for (size_t i = 0; i < household_device_count(p->household); i++) {
+		const struct household_device *dev =
+		    household_device(p->household, i);
+
+		/* Never published yet: nothing said that could be stale. */
+		if (i >= p->device_sent->len ||
+		    g_array_index(p->device_sent, enum mqtt_connection, i) ==
+			MQTT_CONNECTION_UNKNOWN)
+			continue;
+		if (device_connection(p, dev) !=
+		    g_array_index(p->device_sent, enum mqtt_connection, i))
+			publish_device(p, (int)i);
+	}
+}
+
+bool publish_checkin(publisher *p, const struct household_person *person,
+		     double mood, double soreness, double energy,
+		     int64_t stored_ms)
+{
+	struct mqtt_checkin_stored c = {
+		.mood = mood,
+		.soreness = soreness,
+		.energy = energy,
+		.stored_ms =
+		    household_clock_trusted(p->household) ? stored_ms : 0,
+	};
+	g_autofree char *json = NULL;
+	g_autofree char *topic =
+	    mqtt_topic_checkin(p->base_topic, person->cfg->name);
+
+	if (mqtt_payload_build_checkin(&c, &json) < 0)
+		return false;
+	p->ops.queue(p->data, topic, json, true);
+	return true;
 }
 
 void publish_all_live(publisher *p)

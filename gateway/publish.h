@@ -22,6 +22,12 @@
 #define PUBLISH_LIVE_MIN_INTERVAL_MS 2000
 /* A heart rate older than this is no longer "live". */
 #define PUBLISH_LIVE_HR_MAX_AGE_MS 30000
+/* An advertiser not heard for this long is "silent" (DESIGN §7), and Home
+ * Assistant shows its entities unavailable. */
+#define PUBLISH_SILENT_AFTER_MS (15 * 60 * 1000)
+/* How often the devices' states are looked at for a change nobody reports
+ * (an advertiser falling silent). */
+#define PUBLISH_DEVICE_CHECK_MS 5000
 
 struct publish_ops {
 	/* A retained live value, newest only (QoS 0; lost when the broker
@@ -35,6 +41,10 @@ struct publish_ops {
 	/* How the radio's link to connectable device @dev stands. */
 	enum mqtt_connection (*connection)(void *data,
 					   const struct household_device *dev);
+	/* The name @dev advertises, or NULL (unknown; also when this op is
+	 * NULL). Valid during the call. */
+	const char *(*device_name)(void *data,
+				   const struct household_device *dev);
 };
 
 struct publish_config {
@@ -64,8 +74,26 @@ void publish_set_household(publisher *p, household *h);
  */
 void publish_live_changed(publisher *p, int person, bool urgent);
 
-/* Device @index's state, now. */
+/* Device @index's state, now. An advertiser last heard
+ * PUBLISH_SILENT_AFTER_MS or more ago is "silent". */
 void publish_device(publisher *p, int index);
+
+/*
+ * Publishes the state of every device whose connection (silence included)
+ * changed since its last publish: run every PUBLISH_DEVICE_CHECK_MS by a
+ * timer of the publisher's, callable directly (tests).
+ */
+void publish_check_devices(publisher *p);
+
+/*
+ * The check-in of @person as stored at @stored_ms (NAN: a value it did not
+ * have), retained through the outbox on <base>/<user>/checkin: what Home
+ * Assistant's check-in numbers show. FALSE when there is nothing to
+ * publish (no value).
+ */
+bool publish_checkin(publisher *p, const struct household_person *person,
+		     double mood, double soreness, double energy,
+		     int64_t stored_ms);
 
 /* Every device's state and every person's live value, now (after the
  * broker came back: retained values it may have lost). */

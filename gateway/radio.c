@@ -3,6 +3,45 @@
 
 #include "gateway/radio.h"
 
+const char *radio_adapter_state(struct daemon *d)
+{
+	g_autoptr(GError) error = NULL;
+
+	if (!d->ble)
+		return NULL;
+	if (ble_client_check(d->ble, &error))
+		return "ready";
+	if (error->domain != BLE_ERROR)
+		return "failing";
+	switch ((enum ble_error)error->code) {
+	case BLE_ERROR_NO_SYSTEM_BUS:
+		return "no-system-bus";
+	case BLE_ERROR_NO_BLUETOOTHD:
+		return "no-bluetoothd";
+	case BLE_ERROR_PERMISSION_DENIED:
+		return "no-permission";
+	case BLE_ERROR_NO_ADAPTER:
+		return "missing";
+	case BLE_ERROR_ADAPTER_OFF:
+		return "off";
+	case BLE_ERROR_STARTING:
+		return "starting";
+	case BLE_ERROR_LINK_LOST:
+	case BLE_ERROR_CONNECT_FAILED:
+	case BLE_ERROR_STALE_CACHE:
+	case BLE_ERROR_FAILED:
+	default:
+		return "failing";
+	}
+}
+
+const char *radio_device_name(void *data, const struct household_device *dev)
+{
+	struct daemon *d = data;
+
+	return d->ble ? ble_client_device_name(d->ble, dev->address) : NULL;
+}
+
 enum mqtt_connection radio_connection(void *data,
 				      const struct household_device *dev)
 {

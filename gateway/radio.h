@@ -19,6 +19,12 @@
 bool radio_start(struct daemon *d, GError **error);
 /* The household's devices, to the BLE client (after start and reload). */
 void radio_set_devices(struct daemon *d);
+/* The adapter as the gateway topic says it: "ready", "off", "missing",
+ * "no-bluetoothd", "no-permission", "no-system-bus", "starting",
+ * "failing", or NULL when there is no radio (demo mode). Static. */
+const char *radio_adapter_state(struct daemon *d);
+/* The name @dev advertises, or NULL (publish_ops). */
+const char *radio_device_name(void *data, const struct household_device *dev);
 /* How the link to @dev stands, as the device topic says it (publish_ops). */
 enum mqtt_connection radio_connection(void *data,
 				      const struct household_device *dev);

@@ -493,8 +493,13 @@ static void on_checkin(void *data, const char *user,
 			       c->soreness, c->energy,
 			       daemon_reading_mono_ms(d, received_ms), &error))
 		daemon_store_failed(d, "storing a check-in", error);
-	else
+	else {
 		g_message("%s: check-in received", user);
+		/* What was stored, back to Home Assistant's numbers. */
+		publish_checkin(d->publish,
+				household_person(d->household, (size_t)person),
+				c->mood, c->soreness, c->energy, received_ms);
+	}
 }
 
 static void on_rejected(void *data, const char *topic, const char *reason)
@@ -644,6 +649,7 @@ static bool start(struct daemon *d, GError **error)
 		.queue = outbox_add,
 		.now_ms = publish_now_ms,
 		.connection = radio_connection,
+		.device_name = radio_device_name,
 	};
 	struct mqtt_client_config mcfg = {
 		.host = d->config->host,
@@ -674,6 +680,9 @@ static bool start(struct daemon *d, GError **error)
 		.base_topic = d->config->base_topic,
 		.discovery_prefix = d->config->discovery_prefix,
 		.sw_version = RECOVERYD_VERSION,
+		/* The dashboard is where to look and where to get help. */
+		.support_url = d->config->dashboard_url,
+		.configuration_url = d->config->dashboard_url,
 	};
 	struct mqtt_bridge_ops bops = {
 		.republish_states = republish_states,

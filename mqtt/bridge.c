@@ -39,16 +39,18 @@ struct mqtt_bridge {
 	char *prefix;
 	char *sw_version;
 	char *support_url;
+	char *configuration_url;
 	struct mqtt_discovery_gateway gateway; /* the strings above */
 	char *ha_status_topic;		       /* <prefix>/status */
-	char *config_filter;		       /* <prefix>/+/+/config */
-	char *config_root;		       /* <prefix>/ */
+	char *config_filter; /* <prefix>/device/recoveryd/+/config */
+	char *config_root;   /* <prefix>/ */
 	unsigned birth_min_ms;
 	unsigned birth_max_ms;
 	unsigned settle_ms;
 	unsigned settle_max_ms;
 
 	/* struct mqtt_discovery_message *; replaced, never changed */
+	GPtrArray *gateway_configs; /* the gateway device's, first */
 	GPtrArray *person_configs;
 	GPtrArray *device_configs;
 	GHashTable *users; /* the configured user names */
@@ -160,9 +162,11 @@ static bool publish_all_of(struct mqtt_bridge *b, GPtrArray *configs)
 	return true;
 }
 
+/* The gateway device first: the others name it as their via_device. */
 static void publish_all(struct mqtt_bridge *b)
 {
-	if (publish_all_of(b, b->person_configs))
+	if (publish_all_of(b, b->gateway_configs) &&
+	    publish_all_of(b, b->person_configs))
 		publish_all_of(b, b->device_configs);
 }
 
@@ -238,7 +242,8 @@ gboolean mqtt_bridge_set_people(mqtt_bridge *b,
 	b->person_configs = g_ptr_array_ref(next);
 	g_hash_table_unref(b->users);
 	b->users = g_steal_pointer(&users);
-	if (mqtt_client_is_connected(b->client))
+	/* While collecting, the sweep publishes the set it then has. */
+	if (mqtt_client_is_connected(b->client) && !b->collecting)
 		apply_change(b, prev, next);
 	return TRUE;
 }
@@ -274,7 +279,7 @@ gboolean mqtt_bridge_set_devices(mqtt_bridge *b,
 	}
 	prev = g_steal_pointer(&b->device_configs);
 	b->device_configs = g_ptr_array_ref(next);
-	if (mqtt_client_is_connected(b->client))
+	if (mqtt_client_is_connected(b->client) && !b->collecting)
 		apply_change(b, prev, next);
 	return TRUE;
 }
@@ -307,13 +312,77 @@ static gint compare_topics(gconstpointer a, gconstpointer b)
 	return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
-/* Deletes every config collected that the current set does not make. */
+/*
+ * Home Assistant's documented migration from per-entity configs to a
+ * device config, for one device: {"migrate_discovery": true} on each old
+ * topic (Home Assistant lets go of those entities but keeps them), then
+ * the device config with the same unique ids (it takes them over), then an
+ * empty payload on each old topic (the old configs are gone from the
+ * broker), and on the old topics of entities that are no more (Home
+ * Assistant removes those). False when the connection went away.
+ */
+static bool migrate(struct mqtt_bridge *b,
+		    const struct mqtt_discovery_message *m)
+{
+	for (char **t = m->legacy; *t; t++) {
+		struct mqtt_discovery_message *step =
+		    mqtt_discovery_migration(*t);
+		bool sent = publish_config(b, step->topic, step->payload);
+
+		mqtt_discovery_message_free(step);
+		if (!sent)
+			return false;
+	}
+	if (!publish_config(b, m->topic, m->payload))
+		return false;
+	for (char **t = m->legacy; *t; t++)
+		if (!publish_config(b, *t, ""))
+			return false;
+	for (char **t = m->retired; t && *t; t++)
+		if (!publish_config(b, *t, ""))
+			return false;
+	return true;
+}
+
+/*
+ * After the settle: the current configs, the gateway's first. A device
+ * whose config was not on the broker before this connect gets it through
+ * the migration (it may have per-entity configs from an earlier version;
+ * an old topic without one is only emptied again); one whose config was
+ * there gets it again as it is now.
+ */
+static bool publish_current(struct mqtt_bridge *b, GHashTable *found)
+{
+	g_autoptr(GPtrArray) people = g_ptr_array_ref(b->person_configs);
+	g_autoptr(GPtrArray) devices = g_ptr_array_ref(b->device_configs);
+	GPtrArray *sets[] = { people, devices };
+
+	if (!publish_all_of(b, b->gateway_configs))
+		return false;
+	for (size_t k = 0; k < G_N_ELEMENTS(sets); k++)
+		for (guint i = 0; i < sets[k]->len; i++) {
+			const struct mqtt_discovery_message *m =
+			    sets[k]->pdata[i];
+			bool ok =
+			    m->legacy && !g_hash_table_contains(found, m->topic)
+				? migrate(b, m)
+				: publish_config(b, m->topic, m->payload);
+
+			if (!ok)
+				return false;
+		}
+	return true;
+}
+
+/* Publishes the current configs and deletes every config collected that
+ * the current set does not make. */
 static void sweep(struct mqtt_bridge *b)
 {
 	/* Taken out first: publishing may bring more messages in. */
 	g_autoptr(GHashTable) found = g_steal_pointer(&b->found);
 	g_autoptr(GHashTable) current =
 	    g_hash_table_new(g_str_hash, g_str_equal);
+	g_autoptr(GPtrArray) gateway = g_ptr_array_ref(b->gateway_configs);
 	g_autoptr(GPtrArray) people = g_ptr_array_ref(b->person_configs);
 	g_autoptr(GPtrArray) devices = g_ptr_array_ref(b->device_configs);
 	g_autoptr(GPtrArray) stale = g_ptr_array_new();
@@ -323,6 +392,9 @@ static void sweep(struct mqtt_bridge *b)
 
 	b->found = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 	stop_collecting(b);
+	if (!publish_current(b, found))
+		return;
+	add_topics(current, gateway);
 	add_topics(current, people);
 	add_topics(current, devices);
 	g_hash_table_iter_init(&it, found);
@@ -339,9 +411,13 @@ static void sweep(struct mqtt_bridge *b)
 	if (deleted)
 		owner_log(
 		    b->ops.log, b->data, G_LOG_LEVEL_INFO,
-		    "deleted %u Home Assistant configs of people, devices or "
-		    "entities no longer configured",
+		    "deleted %u Home Assistant configs of people or devices "
+		    "no longer configured",
 		    deleted);
+	/* After the configs, as Home Assistant asks: their entities
+	 * subscribe to the state topics these fill. */
+	if (b->ops.republish_states)
+		b->ops.republish_states(b->data);
 }
 
 static gboolean settle_cb(gpointer user_data)
@@ -387,16 +463,13 @@ void mqtt_bridge_connected(mqtt_bridge *b)
 	    now + (int64_t)b->settle_max_ms * G_TIME_SPAN_MILLISECOND;
 	b->settle_id =
 	    g_timeout_add(MIN(b->settle_ms, b->settle_max_ms), settle_cb, b);
-	/* Before the configs: the broker answers in order, so what comes
-	 * back retained is what was there before this connect, followed by
-	 * our own configs echoed (current, so never stale). */
+	/* Nothing is published until the settle: which of our configs the
+	 * broker holds decides whether a device's config comes through
+	 * Home Assistant's migration, which must precede it. */
 	if (!mqtt_client_subscribe(b->client, b->config_filter, &error))
 		owner_log(b->ops.log, b->data, G_LOG_LEVEL_WARNING,
 			  "stale discovery configs will not be found: %s",
 			  error->message);
-	publish_all(b);
-	if (b->ops.republish_states)
-		b->ops.republish_states(b->data);
 }
 
 bool mqtt_bridge_is_settling(mqtt_bridge *b)
@@ -411,8 +484,9 @@ static gboolean birth_cb(gpointer user_data)
 	struct mqtt_bridge *b = user_data;
 
 	b->birth_id = 0;
-	/* Away: the next connect sends it all anyway. */
-	if (!mqtt_client_is_connected(b->client))
+	/* Away: the next connect sends it all anyway; collecting: the
+	 * sweep is about to. */
+	if (!mqtt_client_is_connected(b->client) || b->collecting)
 		return G_SOURCE_REMOVE;
 	publish_all(b);
 	if (b->ops.republish_states)
@@ -483,8 +557,9 @@ void mqtt_bridge_message(mqtt_bridge *b, const char *topic, const void *payload,
 		if (!mqtt_discovery_topic_is_ours(&b->gateway, topic))
 			return;
 		/* Empty: deleted since (the broker never sends an empty
-		 * retained message), nothing left to delete. */
-		if (len == 0)
+		 * retained message), nothing left to delete. Only what the
+		 * broker kept from before counts as found. */
+		if (len == 0 || !retained)
 			g_hash_table_remove(b->found, topic);
 		else
 			g_hash_table_add(b->found, g_strdup(topic));
@@ -531,11 +606,13 @@ mqtt_bridge *mqtt_bridge_new(mqtt_client *client,
 						      : DEFAULT_PREFIX);
 	b->sw_version = g_strdup(config->sw_version);
 	b->support_url = g_strdup(config->support_url);
+	b->configuration_url = g_strdup(config->configuration_url);
 	b->gateway = (struct mqtt_discovery_gateway){
 		.base = b->base,
 		.prefix = b->prefix,
 		.sw_version = b->sw_version,
 		.support_url = b->support_url,
+		.configuration_url = b->configuration_url,
 	};
 	b->birth_min_ms = config->birth_delay_min_ms
 			      ? config->birth_delay_min_ms
@@ -556,14 +633,16 @@ mqtt_bridge *mqtt_bridge_new(mqtt_client *client,
 	    g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
 
 	/* The filter is made only for a valid base and prefix, neither
-	 * inside the other. */
+	 * inside the other, and a dashboard URL that is one. */
 	b->config_filter = mqtt_discovery_topic_filter(&b->gateway);
-	if (!b->config_filter) {
+	if (!b->config_filter || mqtt_discovery_build_gateway(
+				     &b->gateway, &b->gateway_configs) < 0) {
 		mqtt_client_invalid(
 		    error,
-		    "base topic \"%s\" and discovery prefix \"%s\": "
-		    "not valid together",
-		    b->base, b->prefix);
+		    "base topic \"%s\", discovery prefix \"%s\" and "
+		    "dashboard URL \"%s\": not valid together",
+		    b->base, b->prefix,
+		    b->configuration_url ? b->configuration_url : "");
 		return NULL;
 	}
 	status = mqtt_topic_status(b->base);
@@ -598,9 +677,11 @@ void mqtt_bridge_free(mqtt_bridge *b)
 	g_free(b->prefix);
 	g_free(b->sw_version);
 	g_free(b->support_url);
+	g_free(b->configuration_url);
 	g_free(b->ha_status_topic);
 	g_free(b->config_filter);
 	g_free(b->config_root);
+	g_clear_pointer(&b->gateway_configs, g_ptr_array_unref);
 	g_clear_pointer(&b->person_configs, g_ptr_array_unref);
 	g_clear_pointer(&b->device_configs, g_ptr_array_unref);
 	g_clear_pointer(&b->users, g_hash_table_unref);

@@ -20,23 +20,28 @@
  * struct mqtt_bridge_ops. It never logs by itself (ops->log).
  *
  * After every connect:
- *   1. subscribe <prefix>/+/+/config, so the broker sends back every
- *      retained discovery config, and publish every config of the current
- *      set (QoS 1, retained); then ops->republish_states, whose outbox rows
- *      follow the configs on the wire;
+ *   1. subscribe <prefix>/device/recoveryd/+/config (our own configs only,
+ *      mqtt/discovery.h), so the broker sends back those it holds;
  *   2. collect the topics of the retained configs that are ours
  *      (mqtt_discovery_topic_is_ours) as they arrive;
  *   3. once none has arrived for settle_ms (at the latest settle_max_ms
- *      after the connect), delete the collected ones the current set does
- *      not produce (a person or device taken out of the config while the
- *      gateway was away, an entity a newer version dropped) with an empty
- *      retained payload, and unsubscribe, so the gateway does not keep
- *      receiving every integration's configs.
+ *      after the connect), unsubscribe and publish (QoS 1, retained) the
+ *      gateway device's config, then each person's and BLE device's. One
+ *      whose config the broker did not hold goes through Home Assistant's
+ *      migration from the per-entity configs of earlier versions:
+ *      {"migrate_discovery": true} on each of its old per-entity topics,
+ *      then its device config, then an empty payload on each old topic.
+ *      Then delete (empty retained payload) the collected configs the
+ *      current set does not produce (a person or device taken out of the
+ *      config while the gateway was away), and call
+ *      ops->republish_states, whose outbox rows follow the configs on the
+ *      wire.
  *
  * Home Assistant's birth ("online" on <prefix>/status) re-publishes every
- * config and calls ops->republish_states after a random 1-5 s delay, so
- * that not every gateway on the broker answers at once; births within the
- * delay make one re-publish.
+ * config (the gateway's first) and calls ops->republish_states after a
+ * random 1-5 s delay, so that not every gateway on the broker answers at
+ * once; births within the delay make one re-publish, and a birth answered
+ * while collecting is left to the sweep.
  *
  * A check-in on <base>/<user>/checkin/set for a configured person goes to
  * ops->checkin once mqtt/inbound.c accepts it; a refused one to
@@ -56,6 +61,9 @@ struct mqtt_bridge_config {
 	const char *discovery_prefix;
 	const char *sw_version;	 /* in every config; NULL: none */
 	const char *support_url; /* in every config's origin; NULL: none */
+	/* The gateway device's configuration_url (the dashboard), http:// or
+	 * https://; NULL: none. */
+	const char *configuration_url;
 	/* The delay before answering Home Assistant's birth, drawn
 	 * uniformly from [min, max]; 0: 1000 and 5000. */
 	unsigned birth_delay_min_ms;
@@ -98,8 +106,9 @@ typedef struct mqtt_bridge mqtt_bridge;
  * with @config (copied) and @ops (copied), and no people or devices yet.
  * Returns NULL with MQTT_CLIENT_ERROR_INVALID in @error when the base
  * topic or the prefix is not valid (mqtt_topic_base_valid, one inside the
- * other), when the base is not the one @client was made with, or when a
- * birth delay minimum exceeds its maximum.
+ * other), when the configuration_url is no http(s) URL, when the base is not
+ * the one @client was made with, or when a birth delay minimum exceeds its
+ * maximum.
  */
 mqtt_bridge *mqtt_bridge_new(mqtt_client *client,
 			     const struct mqtt_bridge_config *config,
@@ -113,7 +122,8 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(mqtt_bridge, mqtt_bridge_free)
 
 /*
  * Replaces the configured people with a copy of @people[0..@count). When
- * connected, publishes at once the configs that are new or changed and
+ * connected and settled, publishes at once the configs that are new or
+ * changed and
  * deletes (empty retained payload) those of people no longer in the set:
  * the daemon's reload. Returns FALSE with MQTT_CLIENT_ERROR_INVALID, the
  * set unchanged, when a user name is not valid (mqtt_topic_user_valid) or
@@ -131,9 +141,9 @@ gboolean mqtt_bridge_set_devices(mqtt_bridge *bridge,
 
 /*
  * The client is connected: call from its ops->connected. Subscribes the
- * discovery filter, publishes every config, calls ops->republish_states
- * and starts the settle timer (see above). A birth answer still pending is
- * dropped: this is the same answer.
+ * discovery filter and starts the settle timer, after which every config
+ * goes out and ops->republish_states is called (see above). A birth answer
+ * still pending is dropped: this is the same answer.
  */
 void mqtt_bridge_connected(mqtt_bridge *bridge);
 

@@ -20,13 +20,17 @@
 #define DEFAULT_PREFIX "homeassistant"
 #define ORIGIN_NAME    "recoveryd"
 #define ID_PREFIX      "recoveryd_"
+/* The node id level of every device config topic. */
+#define NODE_ID "recoveryd"
 
 /* Which of the owner's topics an entity reads. */
 enum source {
-	SOURCE_NONE, /* a control: writes the check-in topic only */
 	SOURCE_STATE,
 	SOURCE_LIVE,
 	SOURCE_DEVICE,
+	SOURCE_CHECKIN, /* the stored check-in; writes the check-in topic */
+	SOURCE_ALERT,	/* the morning alert: an event, not a state */
+	SOURCE_GATEWAY,
 };
 
 /* How the value template turns the JSON value into a state. */
@@ -35,10 +39,11 @@ enum shape {
 	SHAPE_OPTION,	 /* one of the options, anything else unknown */
 	SHAPE_FLAG,	 /* true/false -> ON/OFF */
 	SHAPE_CONNECTED, /* a connection name -> ON/OFF */
+	SHAPE_EVENT,	 /* the alert -> {"event_type": ..., ...} */
 };
 
 struct entity {
-	const char *key; /* the unique id's last part */
+	const char *key; /* the unique id's last part and component id */
 	const char *component;
 	const char *name; /* HA prefixes it with the device name */
 	enum source source;
@@ -73,6 +78,10 @@ static const char *const advice_options[] = {
 static const char *const spot_options[] = {
 	"settling", "measuring", "done", "too-noisy", "too-short", NULL,
 };
+
+/* The alert's event types: the morning's alert, and the same day's alert
+ * sent again because later data changed its advice ("update": true). */
+static const char *const alert_events[] = { "morning", "update", NULL };
 
 /* The state message's score comes with why: its date, whether it is still
  * calibrating, and the weighted components. */
@@ -131,6 +140,10 @@ static const struct entity person_entities[] = {
 	  SHAPE_VALUE, .state_class = "measurement", .unit = "bpm",
 	  .icon = "mdi:heart-pulse", .show_decimals = true, .decimals = 0,
 	  .expire_after_s = MQTT_DISCOVERY_LIVE_EXPIRE_S },
+	/* Whether the strap touches the skin (the Heart Rate Measurement's
+	 * sensor contact bit): a heart rate without it is no reading. */
+	{ "contact", "binary_sensor", "Strap contact", SOURCE_LIVE, "contact",
+	  SHAPE_FLAG, .icon = "mdi:heart-flash" },
 	{ "in_bed", "binary_sensor", "In bed", SOURCE_LIVE, "bed", SHAPE_FLAG,
 	  .device_class = "occupancy" },
 	/* The morning spot check as it goes: how far, and its RMSSD. */
@@ -140,21 +153,25 @@ static const struct entity person_entities[] = {
 	  .attributes = "{{ {'measured_s': value_json.spot_measured_s | "
 			"default(none), 'rmssd_ms': value_json.spot_rmssd_ms "
 			"| default(none)} | tojson }}" },
-	{ "mood", "number", "Mood", SOURCE_NONE, .icon = "mdi:emoticon-outline",
-	  .checkin = "mood" },
-	{ "soreness", "number", "Soreness", SOURCE_NONE, .icon = "mdi:arm-flex",
-	  .checkin = "soreness" },
-	{ "energy", "number", "Energy", SOURCE_NONE,
+	{ "alert", "event", "Morning alert", SOURCE_ALERT, .shape = SHAPE_EVENT,
+	  .icon = "mdi:bell-ring-outline", .options = alert_events },
+	{ "mood", "number", "Mood", SOURCE_CHECKIN, "mood",
+	  .icon = "mdi:emoticon-outline", .checkin = "mood" },
+	{ "soreness", "number", "Soreness", SOURCE_CHECKIN, "soreness",
+	  .icon = "mdi:arm-flex", .checkin = "soreness" },
+	{ "energy", "number", "Energy", SOURCE_CHECKIN, "energy",
 	  .icon = "mdi:lightning-bolt", .checkin = "energy" },
 };
 
+/*
+ * No RSSI entity: the daemon hears an allowlisted device through its
+ * notifications or its decoded adverts, neither of which carries the
+ * signal strength, and an entity that is always unknown helps nobody.
+ */
 static const struct entity device_entities[] = {
 	{ "battery", "sensor", "Battery", SOURCE_DEVICE, "battery_pct",
 	  SHAPE_VALUE, .device_class = "battery", .state_class = "measurement",
 	  .unit = "%", .diagnostic = true },
-	{ "rssi", "sensor", "Signal strength", SOURCE_DEVICE, "rssi_dbm",
-	  SHAPE_VALUE, .device_class = "signal_strength",
-	  .state_class = "measurement", .unit = "dBm", .diagnostic = true },
 	/* An advertiser (scale, bed sensor) is never connected: heard is
 	 * as connected as it gets. */
 	{ "connected", "binary_sensor", "Connected", SOURCE_DEVICE,
@@ -162,20 +179,77 @@ static const struct entity device_entities[] = {
 	  .diagnostic = true },
 	{ "last_seen", "sensor", "Last seen", SOURCE_DEVICE, "last_seen",
 	  SHAPE_VALUE, .device_class = "timestamp", .diagnostic = true },
+	{ "advertised_name", "sensor", "Advertised name", SOURCE_DEVICE, "name",
+	  SHAPE_VALUE, .icon = "mdi:bluetooth", .diagnostic = true },
+};
+
+/* The gateway itself, from <base>/gateway. */
+static const struct entity gateway_entities[] = {
+	{ "version", "sensor", "Version", SOURCE_GATEWAY, "version",
+	  SHAPE_VALUE, .icon = "mdi:tag-outline", .diagnostic = true },
+	{ "adapter", "sensor", "Bluetooth adapter", SOURCE_GATEWAY, "adapter",
+	  SHAPE_VALUE, .icon = "mdi:bluetooth-settings", .diagnostic = true },
+	{ "outbox_backlog", "sensor", "Outbox backlog", SOURCE_GATEWAY,
+	  "outbox_backlog", SHAPE_VALUE, .state_class = "measurement",
+	  .unit = "messages", .icon = "mdi:tray-full", .diagnostic = true },
+	{ "last_analysis", "sensor", "Last analysis", SOURCE_GATEWAY,
+	  "last_analysis", SHAPE_VALUE, .device_class = "timestamp",
+	  .diagnostic = true },
+};
+
+/*
+ * The per-entity configs earlier versions published, as (component, key):
+ * their topics are <prefix>/<component>/<owner id>_<key>/config. Frozen:
+ * migration hands exactly these over to the device configs.
+ */
+struct legacy {
+	const char *component;
+	const char *key;
+	bool retired; /* no longer an entity: deleted, not handed over */
+};
+
+static const struct legacy legacy_person[] = {
+	{ "sensor", "score", false },
+	{ "sensor", "zone", false },
+	{ "sensor", "advice_state", false },
+	{ "sensor", "advice_headline", false },
+	{ "sensor", "resting_hr", false },
+	{ "sensor", "rmssd", false },
+	{ "sensor", "sleep", false },
+	{ "sensor", "sleep_efficiency", false },
+	{ "sensor", "weight", false },
+	{ "sensor", "body_fat", false },
+	{ "sensor", "heart_rate", false },
+	{ "binary_sensor", "in_bed", false },
+	{ "sensor", "spot_check", false },
+	{ "number", "mood", false },
+	{ "number", "soreness", false },
+	{ "number", "energy", false },
+};
+
+static const struct legacy legacy_device[] = {
+	{ "sensor", "battery", false },
+	{ "sensor", "rssi", true },
+	{ "binary_sensor", "connected", false },
+	{ "sensor", "last_seen", false },
 };
 
 /* Check-in controls: the range inbound.c accepts. */
 #define CHECKIN_MIN 1
 #define CHECKIN_MAX 5
 
-/* Who the entities belong to: a person or a BLE device. */
+/* Who the entities belong to: a person, a BLE device or the gateway. */
 struct owner {
 	char *id;	  /* the HA device identifier, unique id stem */
+	char *object_id;  /* the device config's object id */
 	char *entity_ids; /* default_entity_id stem, "recovery_alice" */
 	char *state_topic;
 	char *live_topic;
 	char *device_topic;
 	char *command_topic;
+	char *checkin_topic;
+	char *alert_topic;
+	char *gateway_topic;
 	char *status_topic;
 	JsonNode *device; /* the "device" object */
 };
@@ -183,11 +257,15 @@ struct owner {
 static void owner_clear(struct owner *o)
 {
 	g_free(o->id);
+	g_free(o->object_id);
 	g_free(o->entity_ids);
 	g_free(o->state_topic);
 	g_free(o->live_topic);
 	g_free(o->device_topic);
 	g_free(o->command_topic);
+	g_free(o->checkin_topic);
+	g_free(o->alert_topic);
+	g_free(o->gateway_topic);
 	g_free(o->status_topic);
 	g_clear_pointer(&o->device, json_node_unref);
 }
@@ -198,6 +276,8 @@ void mqtt_discovery_message_free(struct mqtt_discovery_message *message)
 		return;
 	g_free(message->topic);
 	g_free(message->payload);
+	g_strfreev(message->legacy);
+	g_strfreev(message->retired);
 	g_free(message);
 }
 
@@ -216,6 +296,12 @@ struct mqtt_discovery_message *mqtt_discovery_removal(const char *topic)
 	return message_new(g_strdup(topic), g_strdup(""));
 }
 
+struct mqtt_discovery_message *mqtt_discovery_migration(const char *topic)
+{
+	return message_new(g_strdup(topic),
+			   g_strdup("{\"migrate_discovery\": true}"));
+}
+
 static const char *prefix_of(const struct mqtt_discovery_gateway *gw)
 {
 	return gw->prefix ? gw->prefix : DEFAULT_PREFIX;
@@ -229,11 +315,20 @@ static bool under(const char *topic, const char *root)
 	       (topic[len] == '\0' || topic[len] == '/');
 }
 
+/* Home Assistant takes http(s) URLs for configuration_url. */
+static bool url_valid(const char *url)
+{
+	return !url || g_str_has_prefix(url, "http://") ||
+	       g_str_has_prefix(url, "https://");
+}
+
 static bool gateway_valid(const struct mqtt_discovery_gateway *gw)
 {
 	const char *prefix = prefix_of(gw);
 
 	if (!mqtt_topic_base_valid(gw->base) || !mqtt_topic_name_valid(prefix))
+		return false;
+	if (!url_valid(gw->configuration_url))
 		return false;
 	/* Neither may hold the other's topics: <base>/status would be HA's
 	 * birth topic, or a user's topics would sit among the configs. */
@@ -327,6 +422,20 @@ static void append_list(GString *out, const char *const *items)
 	g_string_append_c(out, ']');
 }
 
+/*
+ * The alert as an event: its type, and the alert's own keys as the event's
+ * attributes. Subscripts, not attributes: value_json.update would be the
+ * dict's update method, never the key.
+ */
+#define EVENT_TEMPLATE                                                         \
+	"{{ {'event_type': 'update' if value_json['update'] | default(false) " \
+	"else 'morning', 'date': value_json['date'] | default(none), "         \
+	"'score': value_json['score'] | default(none), "                       \
+	"'zone': value_json['zone'] | default(none), "                         \
+	"'state': value_json['state'] | default(none), "                       \
+	"'headline': value_json['headline'] | default(none), "                 \
+	"'text': value_json['text'] | default(none)} | tojson }}"
+
 static char *value_template(const struct entity *e)
 {
 	static const char *const connected[] = { "connected", "advertising",
@@ -357,6 +466,9 @@ static char *value_template(const struct entity *e)
 		append_list(t, connected);
 		g_string_append(t, " else 'OFF') }}");
 		break;
+	case SHAPE_EVENT:
+		g_string_append(t, EVENT_TEMPLATE);
+		break;
 	case SHAPE_VALUE:
 	default:
 		g_string_append(t, "{{ ");
@@ -376,22 +488,46 @@ static const char *source_topic(const struct owner *o, enum source source)
 		return o->live_topic;
 	case SOURCE_DEVICE:
 		return o->device_topic;
-	case SOURCE_NONE:
+	case SOURCE_CHECKIN:
+		return o->checkin_topic;
+	case SOURCE_ALERT:
+		return o->alert_topic;
+	case SOURCE_GATEWAY:
+		return o->gateway_topic;
 	default:
 		return NULL;
 	}
 }
 
+static void add_availability_entry(JsonBuilder *b, const char *topic,
+				   const char *template)
+{
+	json_builder_begin_object(b);
+	add_string(b, "topic", topic);
+	add_string(b, "payload_available", mqtt_payload_status(true));
+	add_string(b, "payload_not_available", mqtt_payload_status(false));
+	add_string(b, "value_template", template);
+	json_builder_end_object(b);
+}
+
+/*
+ * Every entity is available while the gateway is online; a BLE device's
+ * also only while its device topic does not say "silent" (an advertiser
+ * not heard for 15 minutes): both must hold.
+ */
 static void add_availability(JsonBuilder *b, const struct owner *o)
 {
 	json_builder_set_member_name(b, "availability");
 	json_builder_begin_array(b);
-	json_builder_begin_object(b);
-	add_string(b, "topic", o->status_topic);
-	add_string(b, "payload_available", mqtt_payload_status(true));
-	add_string(b, "payload_not_available", mqtt_payload_status(false));
-	json_builder_end_object(b);
+	add_availability_entry(b, o->status_topic, NULL);
+	if (o->device_topic)
+		add_availability_entry(
+		    b, o->device_topic,
+		    "{{ 'offline' if value_json.connection | default(none) == "
+		    "'silent' else 'online' }}");
 	json_builder_end_array(b);
+	if (o->device_topic)
+		add_string(b, "availability_mode", "all");
 }
 
 static void add_origin(JsonBuilder *b, const struct mqtt_discovery_gateway *gw)
@@ -419,34 +555,35 @@ static void add_number(JsonBuilder *b, const struct entity *e,
 	json_text_member_int(b, "max", CHECKIN_MAX);
 	json_text_member_int(b, "step", 1);
 	add_string(b, "mode", "slider");
-	/* No state topic: HA keeps the last value set (optimistic). A
-	 * check-in is worth a retry, so QoS 1; not retained, or a restart
-	 * would replay yesterday's answer into today. */
+	/* The state topic is the check-in as stored (retained, after it was
+	 * filed), so the slider shows what the database holds, not what
+	 * Home Assistant last sent. A check-in is worth a retry, so QoS 1;
+	 * the command is not retained, or a restart would replay
+	 * yesterday's answer into today. */
 	json_text_member_int(b, "qos", 1);
 }
 
-static char *entity_config(const struct mqtt_discovery_gateway *gw,
-			   const struct owner *o, const struct entity *e,
-			   const char *unique_id)
+/* One component of a device config: the entity's options and its platform;
+ * device, origin and availability are the config's, shared. */
+static void add_component(JsonBuilder *b, const struct owner *o,
+			  const struct entity *e)
 {
-	g_autoptr(JsonBuilder) b = json_builder_new();
-	g_autoptr(JsonNode) root = NULL;
+	g_autofree char *unique_id = g_strdup_printf("%s_%s", o->id, e->key);
 	g_autofree char *entity_id =
 	    g_strdup_printf("%s.%s_%s", e->component, o->entity_ids, e->key);
 	const char *topic = source_topic(o, e->source);
+	g_autofree char *template = value_template(e);
 
+	json_builder_set_member_name(b, e->key);
 	json_builder_begin_object(b);
+	add_string(b, "platform", e->component);
 	add_string(b, "name", e->name);
 	add_string(b, "unique_id", unique_id);
 	/* Since HA 2025.10 (object_id is deprecated); older versions ignore
 	 * it and name the entity from the device and entity names. */
 	add_string(b, "default_entity_id", entity_id);
-	if (topic) {
-		g_autofree char *template = value_template(e);
-
-		add_string(b, "state_topic", topic);
-		add_string(b, "value_template", template);
-	}
+	add_string(b, "state_topic", topic);
+	add_string(b, "value_template", template);
 	if (e->attributes) {
 		add_string(b, "json_attributes_topic", topic);
 		add_string(b, "json_attributes_template", e->attributes);
@@ -455,7 +592,8 @@ static char *entity_config(const struct mqtt_discovery_gateway *gw,
 	add_string(b, "state_class", e->state_class);
 	add_string(b, "unit_of_measurement", e->unit);
 	if (e->options) {
-		json_builder_set_member_name(b, "options");
+		json_builder_set_member_name(
+		    b, e->shape == SHAPE_EVENT ? "event_types" : "options");
 		json_builder_begin_array(b);
 		for (size_t i = 0; e->options[i]; i++)
 			json_builder_add_string_value(b, e->options[i]);
@@ -477,34 +615,116 @@ static char *entity_config(const struct mqtt_discovery_gateway *gw,
 	add_string(b, "icon", e->icon);
 	if (e->diagnostic)
 		add_string(b, "entity_category", "diagnostic");
-	add_availability(b, o);
+	json_builder_end_object(b);
+}
+
+static char *device_config(const struct mqtt_discovery_gateway *gw,
+			   const struct owner *o, const struct entity *entities,
+			   size_t count)
+{
+	g_autoptr(JsonBuilder) b = json_builder_new();
+	g_autoptr(JsonNode) root = NULL;
+
+	json_builder_begin_object(b);
 	json_builder_set_member_name(b, "device");
 	json_builder_add_value(b, json_node_copy(o->device));
 	add_origin(b, gw);
+	add_availability(b, o);
+	json_builder_set_member_name(b, "cmps");
+	json_builder_begin_object(b);
+	for (size_t i = 0; i < count; i++)
+		add_component(b, o, &entities[i]);
+	json_builder_end_object(b);
 	json_builder_end_object(b);
 	root = json_builder_get_root(b);
 	return json_text_from_node(root);
 }
 
+/* <prefix>/device/recoveryd/<object id>/config: the node id level keeps all
+ * of recoveryd's configs under one topic a broker ACL can grant. */
+static char *config_topic(const struct mqtt_discovery_gateway *gw,
+			  const char *object_id)
+{
+	return g_strdup_printf("%s/device/" NODE_ID "/%s/config", prefix_of(gw),
+			       object_id);
+}
+
+/* The old topics of @o whose entity is (@retired false) or is no longer
+ * (true) in its device config. */
+static char **legacy_topics(const struct mqtt_discovery_gateway *gw,
+			    const struct owner *o, const struct legacy *legacy,
+			    size_t count, bool retired)
+{
+	GPtrArray *topics = g_ptr_array_new();
+
+	for (size_t i = 0; i < count; i++)
+		if (legacy[i].retired == retired)
+			g_ptr_array_add(topics,
+					g_strdup_printf("%s/%s/%s_%s/config",
+							prefix_of(gw),
+							legacy[i].component,
+							o->id, legacy[i].key));
+	g_ptr_array_add(topics, NULL);
+	return (char **)g_ptr_array_free(topics, FALSE);
+}
+
+/* The one message of @o: its device config, or with @removal its deletion;
+ * either way with the per-entity topics of earlier versions it replaces. */
 static GPtrArray *build(const struct mqtt_discovery_gateway *gw,
 			const struct owner *o, const struct entity *entities,
-			size_t count, bool removal)
+			size_t count, const struct legacy *legacy,
+			size_t legacy_count, bool removal)
 {
 	GPtrArray *messages = g_ptr_array_new_with_free_func(
 	    (GDestroyNotify)mqtt_discovery_message_free);
+	struct mqtt_discovery_message *m = message_new(
+	    config_topic(gw, o->object_id),
+	    removal ? g_strdup("") : device_config(gw, o, entities, count));
 
-	for (size_t i = 0; i < count; i++) {
-		const struct entity *e = &entities[i];
-		char *unique_id = g_strdup_printf("%s_%s", o->id, e->key);
-		char *topic = g_strdup_printf("%s/%s/%s/config", prefix_of(gw),
-					      e->component, unique_id);
-		char *payload =
-		    removal ? g_strdup("") : entity_config(gw, o, e, unique_id);
-
-		g_ptr_array_add(messages, message_new(topic, payload));
-		g_free(unique_id);
+	if (legacy_count) {
+		m->legacy = legacy_topics(gw, o, legacy, legacy_count, false);
+		m->retired = legacy_topics(gw, o, legacy, legacy_count, true);
 	}
+	g_ptr_array_add(messages, m);
 	return messages;
+}
+
+static void add_identifier(JsonBuilder *b, const char *id)
+{
+	json_builder_set_member_name(b, "identifiers");
+	json_builder_begin_array(b);
+	json_builder_add_string_value(b, id);
+	json_builder_end_array(b);
+}
+
+/* The device keys of a device recoveryd itself is (a person, the
+ * gateway): recoveryd makes it, in this version. */
+static void add_own_device(JsonBuilder *b,
+			   const struct mqtt_discovery_gateway *gw,
+			   const struct owner *o, const char *name,
+			   const char *model)
+{
+	add_identifier(b, o->id);
+	add_string(b, "name", name);
+	add_string(b, "manufacturer", ORIGIN_NAME);
+	add_string(b, "model", model);
+	add_string(b, "sw_version", gw->sw_version);
+}
+
+static char *gateway_id(const struct mqtt_discovery_gateway *gw)
+{
+	g_autofree char *base = escape_base(gw->base);
+
+	return g_strconcat(ID_PREFIX, base, "_gateway", NULL);
+}
+
+/* Persons and BLE devices are reached through the gateway. */
+static void add_via_gateway(JsonBuilder *b,
+			    const struct mqtt_discovery_gateway *gw)
+{
+	g_autofree char *via = gateway_id(gw);
+
+	add_string(b, "via_device", via);
 }
 
 static JsonNode *person_device(const struct mqtt_discovery_gateway *gw,
@@ -518,14 +738,8 @@ static JsonNode *person_device(const struct mqtt_discovery_gateway *gw,
 	g_autofree char *name = g_strconcat("Recovery ", display, NULL);
 
 	json_builder_begin_object(b);
-	json_builder_set_member_name(b, "identifiers");
-	json_builder_begin_array(b);
-	json_builder_add_string_value(b, o->id);
-	json_builder_end_array(b);
-	add_string(b, "name", name);
-	add_string(b, "manufacturer", ORIGIN_NAME);
-	add_string(b, "model", "Personal recovery");
-	add_string(b, "sw_version", gw->sw_version);
+	add_own_device(b, gw, o, name, "Personal recovery");
+	add_via_gateway(b, gw);
 	json_builder_end_object(b);
 	return json_builder_get_root(b);
 }
@@ -539,10 +753,13 @@ static int person_owner(const struct mqtt_discovery_gateway *gw,
 		return -EINVAL;
 	base = escape_base(gw->base);
 	ret->id = g_strconcat(ID_PREFIX, base, "_user_", user, NULL);
+	ret->object_id = g_strconcat(base, "_user_", user, NULL);
 	ret->entity_ids = entity_stem(gw->base, user);
 	ret->state_topic = mqtt_topic_state(gw->base, user);
 	ret->live_topic = mqtt_topic_live(gw->base, user);
 	ret->command_topic = mqtt_topic_checkin_set(gw->base, user);
+	ret->checkin_topic = mqtt_topic_checkin(gw->base, user);
+	ret->alert_topic = mqtt_topic_alert(gw->base, user);
 	ret->status_topic = mqtt_topic_status(gw->base);
 	return 0;
 }
@@ -557,8 +774,9 @@ int mqtt_discovery_build_person(const struct mqtt_discovery_gateway *gateway,
 	if (r < 0)
 		return r;
 	o.device = person_device(gateway, &o, person);
-	*ret_messages = build(gateway, &o, person_entities,
-			      G_N_ELEMENTS(person_entities), false);
+	*ret_messages =
+	    build(gateway, &o, person_entities, G_N_ELEMENTS(person_entities),
+		  legacy_person, G_N_ELEMENTS(legacy_person), false);
 	owner_clear(&o);
 	return 0;
 }
@@ -572,12 +790,13 @@ int mqtt_discovery_remove_person(const struct mqtt_discovery_gateway *gateway,
 	if (r < 0)
 		return r;
 	*ret_messages = build(gateway, &o, person_entities,
-			      G_N_ELEMENTS(person_entities), true);
+			      G_N_ELEMENTS(person_entities), NULL, 0, true);
 	owner_clear(&o);
 	return 0;
 }
 
-static JsonNode *ble_device(const struct owner *o,
+static JsonNode *ble_device(const struct mqtt_discovery_gateway *gw,
+			    const struct owner *o,
 			    const struct mqtt_discovery_device *d)
 {
 	g_autoptr(JsonBuilder) b = json_builder_new();
@@ -595,10 +814,7 @@ static JsonNode *ble_device(const struct owner *o,
 		name = g_utf8_make_valid(made, -1);
 	}
 	json_builder_begin_object(b);
-	json_builder_set_member_name(b, "identifiers");
-	json_builder_begin_array(b);
-	json_builder_add_string_value(b, o->id);
-	json_builder_end_array(b);
+	add_identifier(b, o->id);
 	/* The same connection as HA's own Bluetooth integrations use, so a
 	 * device HA already knows gets these entities too. */
 	json_builder_set_member_name(b, "connections");
@@ -610,6 +826,7 @@ static JsonNode *ble_device(const struct owner *o,
 	json_builder_end_array(b);
 	add_string(b, "name", name);
 	add_string(b, "model", model);
+	add_via_gateway(b, gw);
 	json_builder_end_object(b);
 	return json_builder_get_root(b);
 }
@@ -626,6 +843,7 @@ static int device_owner(const struct mqtt_discovery_gateway *gw,
 	base = escape_base(gw->base);
 	middle = g_strconcat("ble_", slug, NULL);
 	ret->id = g_strconcat(ID_PREFIX, base, "_", middle, NULL);
+	ret->object_id = g_strconcat(base, "_", middle, NULL);
 	ret->entity_ids = entity_stem(gw->base, middle);
 	ret->device_topic = mqtt_topic_device(gw->base, address);
 	ret->status_topic = mqtt_topic_status(gw->base);
@@ -641,9 +859,10 @@ int mqtt_discovery_build_device(const struct mqtt_discovery_gateway *gateway,
 
 	if (r < 0)
 		return r;
-	o.device = ble_device(&o, device);
-	*ret_messages = build(gateway, &o, device_entities,
-			      G_N_ELEMENTS(device_entities), false);
+	o.device = ble_device(gateway, &o, device);
+	*ret_messages =
+	    build(gateway, &o, device_entities, G_N_ELEMENTS(device_entities),
+		  legacy_device, G_N_ELEMENTS(legacy_device), false);
 	owner_clear(&o);
 	return 0;
 }
@@ -657,7 +876,45 @@ int mqtt_discovery_remove_device(const struct mqtt_discovery_gateway *gateway,
 	if (r < 0)
 		return r;
 	*ret_messages = build(gateway, &o, device_entities,
-			      G_N_ELEMENTS(device_entities), true);
+			      G_N_ELEMENTS(device_entities), NULL, 0, true);
+	owner_clear(&o);
+	return 0;
+}
+
+static JsonNode *gateway_device(const struct mqtt_discovery_gateway *gw,
+				const struct owner *o)
+{
+	g_autoptr(JsonBuilder) b = json_builder_new();
+	/* Two gateways on one broker tell themselves apart by base. */
+	g_autofree char *name =
+	    strcmp(gw->base, MQTT_TOPIC_DEFAULT_BASE) == 0
+		? g_strdup("Recovery gateway")
+		: g_strdup_printf("Recovery gateway (%s)", gw->base);
+
+	json_builder_begin_object(b);
+	add_own_device(b, gw, o, name, "BLE to MQTT gateway");
+	add_string(b, "configuration_url", gw->configuration_url);
+	json_builder_end_object(b);
+	return json_builder_get_root(b);
+}
+
+int mqtt_discovery_build_gateway(const struct mqtt_discovery_gateway *gateway,
+				 GPtrArray **ret_messages)
+{
+	struct owner o = { 0 };
+	g_autofree char *base = NULL;
+
+	if (!gateway_valid(gateway))
+		return -EINVAL;
+	base = escape_base(gateway->base);
+	o.id = gateway_id(gateway);
+	o.object_id = g_strconcat(base, "_gateway", NULL);
+	o.entity_ids = entity_stem(gateway->base, "gateway");
+	o.gateway_topic = mqtt_topic_gateway(gateway->base);
+	o.status_topic = mqtt_topic_status(gateway->base);
+	o.device = gateway_device(gateway, &o);
+	*ret_messages = build(gateway, &o, gateway_entities,
+			      G_N_ELEMENTS(gateway_entities), NULL, 0, false);
 	owner_clear(&o);
 	return 0;
 }
@@ -666,7 +923,8 @@ char *mqtt_discovery_topic_filter(const struct mqtt_discovery_gateway *gateway)
 {
 	if (!gateway_valid(gateway))
 		return NULL;
-	return g_strconcat(prefix_of(gateway), "/+/+/config", NULL);
+	return g_strconcat(prefix_of(gateway), "/device/" NODE_ID "/+/config",
+			   NULL);
 }
 
 static bool id_chars(const char *s)
@@ -682,29 +940,28 @@ bool mqtt_discovery_topic_is_ours(const struct mqtt_discovery_gateway *gateway,
 {
 	g_autofree char *base = NULL;
 	g_autofree char *stem = NULL;
-	g_auto(GStrv) levels = NULL;
-	const char *prefix, *rest;
-	size_t prefix_len;
+	g_autofree char *root = NULL;
+	const char *rest, *end;
+	g_autofree char *object_id = NULL;
 
 	if (!topic || !gateway_valid(gateway))
 		return false;
-	prefix = prefix_of(gateway);
-	prefix_len = strlen(prefix);
-	if (strncmp(topic, prefix, prefix_len) != 0 || topic[prefix_len] != '/')
+	root = g_strconcat(prefix_of(gateway), "/device/" NODE_ID "/", NULL);
+	if (!g_str_has_prefix(topic, root))
 		return false;
-	rest = topic + prefix_len + 1;
-	/* <component>/<object id>/config; any component, so configs of an
-	 * entity that changed component in a later version still count. */
-	levels = g_strsplit(rest, "/", 4);
-	if (g_strv_length(levels) != 3 || strcmp(levels[2], "config") != 0)
+	rest = topic + strlen(root);
+	end = strchr(rest, '/');
+	if (!end || strcmp(end, "/config") != 0 || end == rest)
 		return false;
-	if (!*levels[0] || !id_chars(levels[0]) || !id_chars(levels[1]))
+	object_id = g_strndup(rest, (gsize)(end - rest));
+	if (!id_chars(object_id))
 		return false;
 	base = escape_base(gateway->base);
-	stem = g_strconcat(ID_PREFIX, base, "_", NULL);
-	if (!g_str_has_prefix(levels[1], stem))
+	stem = g_strconcat(base, "_", NULL);
+	if (!g_str_has_prefix(object_id, stem))
 		return false;
-	rest = levels[1] + strlen(stem);
+	rest = object_id + strlen(stem);
 	return (g_str_has_prefix(rest, "user_") && rest[5]) ||
-	       (g_str_has_prefix(rest, "ble_") && rest[4]);
+	       (g_str_has_prefix(rest, "ble_") && rest[4]) ||
+	       strcmp(rest, "gateway") == 0;
 }

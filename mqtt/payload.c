@@ -118,6 +118,8 @@ const char *mqtt_payload_connection_name(enum mqtt_connection connection)
 	switch (connection) {
 	case MQTT_CONNECTION_ABSENT:
 		return "absent";
+	case MQTT_CONNECTION_SILENT:
+		return "silent";
 	case MQTT_CONNECTION_ADVERTISING:
 		return "advertising";
 	case MQTT_CONNECTION_CONNECTING:
@@ -160,6 +162,30 @@ int mqtt_payload_build_device(const struct mqtt_device_state *device,
 	add_text(b, "last_seen", last_seen);
 	add_text(b, "connection",
 		 mqtt_payload_connection_name(device->connection));
+	*ret_json = finish(b);
+	return 0;
+}
+
+int mqtt_payload_build_checkin(const struct mqtt_checkin_stored *checkin,
+			       char **ret_json)
+{
+	g_autoptr(JsonBuilder) b = NULL;
+	g_autofree char *stored = NULL;
+
+	if (!present(checkin->mood) && !present(checkin->soreness) &&
+	    !present(checkin->energy))
+		return -EINVAL;
+	if (checkin->stored_ms != 0) {
+		stored = format_time(checkin->stored_ms);
+		if (!stored)
+			return -EINVAL;
+	}
+	b = json_builder_new();
+	json_builder_begin_object(b);
+	add_rounded(b, "mood", checkin->mood, 0);
+	add_rounded(b, "soreness", checkin->soreness, 0);
+	add_rounded(b, "energy", checkin->energy, 0);
+	add_text(b, "stored", stored);
 	*ret_json = finish(b);
 	return 0;
 }
@@ -317,6 +343,7 @@ int mqtt_payload_build_gateway(const struct mqtt_gateway_state *state,
 	json_builder_begin_object(b);
 	add_text(b, "version", state->version);
 	add_texts(b, "people", state->people, state->people_count);
+	add_text(b, "adapter", state->adapter);
 	json_builder_set_member_name(b, "devices");
 	json_builder_begin_object(b);
 	json_text_member_int(b, "configured", state->devices_configured);

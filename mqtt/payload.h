@@ -57,10 +57,13 @@ enum mqtt_connection {
 	MQTT_CONNECTION_CONNECTING,   /* connecting or resolving */
 	MQTT_CONNECTION_CONNECTED,    /* subscribed, data flowing */
 	MQTT_CONNECTION_DISCONNECTED, /* lost; backing off */
+	/* an advertiser not heard for a while (DESIGN §7: 15 min): Home
+	 * Assistant shows its entities unavailable */
+	MQTT_CONNECTION_SILENT,
 };
 
-/* "absent", "advertising", "connecting", "connected", "disconnected"; NULL
- * for MQTT_CONNECTION_UNKNOWN or a value outside the enum. */
+/* "absent", "advertising", "connecting", "connected", "disconnected",
+ * "silent"; NULL for MQTT_CONNECTION_UNKNOWN or a value outside the enum. */
 const char *mqtt_payload_connection_name(enum mqtt_connection connection);
 
 /* recovery/device/<addr>: keys address, name, kind, user, battery_pct,
@@ -84,6 +87,24 @@ struct mqtt_device_state {
  */
 int mqtt_payload_build_device(const struct mqtt_device_state *device,
 			      char **ret_json);
+
+/* recovery/<user>/checkin (retained): the last check-in as it was stored,
+ * which Home Assistant's check-in numbers show. Keys mood, soreness, energy
+ * (those the check-in had, whole numbers 1-5) and stored (UTC). */
+struct mqtt_checkin_stored {
+	double mood; /* NAN: not in the check-in, left out */
+	double soreness;
+	double energy;
+	int64_t stored_ms; /* 0: left out (the clock is not trusted) */
+};
+
+/*
+ * Builds the check-in topic's payload into @ret_json (g_free). Returns 0,
+ * or -EINVAL, @ret_json untouched, when none of the three is present or
+ * stored_ms is out of range.
+ */
+int mqtt_payload_build_checkin(const struct mqtt_checkin_stored *checkin,
+			       char **ret_json);
 
 /* The notification line of an alert is at most this many characters. */
 #define MQTT_PAYLOAD_ALERT_TEXT_MAX 200
@@ -155,6 +176,9 @@ struct mqtt_gateway_state {
 	const char *version; /* required */
 	const char *const *people;
 	size_t people_count;
+	/* The Bluetooth adapter: "ready", or what stands in the way
+	 * ("off", "missing", "no-bluetoothd", ...); NULL: left out. */
+	const char *adapter;
 	unsigned devices_configured;
 	unsigned devices_heard;
 	int64_t outbox_backlog; /* < 0: unknown, left out */

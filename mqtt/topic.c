@@ -133,6 +133,11 @@ char *mqtt_topic_checkin_set(const char *base, const char *user)
 	return user_topic(base, user, "/checkin/set");
 }
 
+char *mqtt_topic_checkin(const char *base, const char *user)
+{
+	return user_topic(base, user, "/checkin");
+}
+
 char *mqtt_topic_device(const char *base, const char *address)
 {
 	char slug[MQTT_TOPIC_ADDRESS_SLUG];

@@ -73,6 +73,9 @@ char *mqtt_topic_state(const char *base, const char *user);
 char *mqtt_topic_alert(const char *base, const char *user);
 char *mqtt_topic_live(const char *base, const char *user);
 char *mqtt_topic_checkin_set(const char *base, const char *user);
+/* <base>/<user>/checkin: the check-in as stored (retained), which Home
+ * Assistant's check-in numbers read back. */
+char *mqtt_topic_checkin(const char *base, const char *user);
 char *mqtt_topic_device(const char *base, const char *address);
 char *mqtt_topic_gateway(const char *base);
 

@@ -207,6 +207,14 @@ struct ble_stats ble_client_get_stats(const ble_client *c);
 gboolean ble_client_check(const ble_client *c, GError **error);
 
 /*
+ * The name the allowlisted device @address (either case) advertises, as
+ * bluetoothd keeps it (Device1.Name), or NULL: not heard, no name, or not
+ * allowlisted. Not validated UTF-8 by us (D-Bus strings are UTF-8); valid
+ * until the client next runs, so copy it.
+ */
+const char *ble_client_device_name(ble_client *c, const char *address);
+
+/*
  * The link state of the allowlisted connectable device @address (either
  * case); BLE_LINK_ABSENT for an advertiser or an address not allowlisted.
  */

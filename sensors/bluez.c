@@ -1197,6 +1197,19 @@ bool ble_client_is_advertiser(const ble_client *c, const char *address)
 	return false;
 }
 
+const char *ble_client_device_name(ble_client *c, const char *address)
+{
+	struct ble_dev *d;
+	GVariant *v;
+
+	g_return_val_if_fail(c != NULL && address != NULL, NULL);
+	d = bluez_find_dev(c, address);
+	if (d == NULL || d->path == NULL)
+		return NULL;
+	v = bluez_prop(c, d->path, BLUEZ_DEVICE, "Name", G_VARIANT_TYPE_STRING);
+	return v != NULL ? g_variant_get_string(v, NULL) : NULL;
+}
+
 enum ble_link_state ble_client_link_state(const ble_client *c,
 					  const char *address)
 {

@@ -32,6 +32,7 @@
 #define WEIGHT_MIN_KG	       20.0
 #define WEIGHT_MAX_KG	       300.0
 #define CLIENT_ID_MAX	       64
+#define URL_MAX		       2000
 
 /* No typedef in the header: every caller names its variable "config". */
 typedef struct config owned_config;
@@ -526,6 +527,25 @@ static gboolean parse_topic(const struct place *at, const struct key_spec *spec,
 	return TRUE;
 }
 
+/* A web address for Home Assistant's "Visit" link: http(s), a host, and no
+ * spaces or control characters (HA refuses the device otherwise). */
+static gboolean parse_url(const struct place *at, const struct key_spec *spec,
+			  void *base, GError **error)
+{
+	const char *v = at->value;
+	const char *host = g_str_has_prefix(v, "http://")    ? v + 7
+			   : g_str_has_prefix(v, "https://") ? v + 8
+							     : NULL;
+
+	if (!host || !*host || *host == '/' || strlen(v) > URL_MAX)
+		return not_a(at, spec, "a web address", error);
+	for (const char *p = v; *p; p++)
+		if (!g_ascii_isgraph(*p))
+			return not_a(at, spec, "a web address", error);
+	set_string(base, spec, v);
+	return TRUE;
+}
+
 static gboolean parse_client_id(const struct place *at,
 				const struct key_spec *spec, void *base,
 				GError **error)
@@ -715,6 +735,8 @@ static const struct key_spec mqtt_keys[] = {
 	  "homeassistant, e.g. recovery" },
 	{ "discovery-prefix", parse_topic, C(discovery_prefix), 0, 0,
 	  "a topic without + or #, e.g. homeassistant" },
+	{ "dashboard-url", parse_url, C(dashboard_url), 0, 0,
+	  "an http:// or https:// address, e.g. https://recovery.local:8081/" },
 	{ "client-id", parse_client_id, C(client_id), 0, 0,
 	  "1-64 printable characters without spaces" },
 	{ "protocol", parse_protocol, C(protocol), 0, 0, "3.1.1 or 5" },
@@ -1352,6 +1374,7 @@ void config_free(struct config *config)
 	g_free(config->password_file);
 	g_free(config->base_topic);
 	g_free(config->discovery_prefix);
+	g_free(config->dashboard_url);
 	g_free(config->client_id);
 	g_free(config);
 }

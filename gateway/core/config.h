@@ -113,9 +113,11 @@ struct config {
 	bool allow_insecure; /* allow-insecure=; default false */
 	char *base_topic;    /* base-topic=; default "recovery" */
 	char *discovery_prefix; /* discovery-prefix=; default "homeassistant" */
-	char *client_id;	/* client-id=; NULL: the client's default */
-	int protocol;		/* protocol= 3.1.1 (311, default) | 5 */
-	int keepalive_s;	/* keepalive= 5-3600 s; default 30 */
+	/* dashboard-url=: Home Assistant's link to the dashboard; NULL: none */
+	char *dashboard_url;
+	char *client_id; /* client-id=; NULL: the client's default */
+	int protocol;	 /* protocol= 3.1.1 (311, default) | 5 */
+	int keepalive_s; /* keepalive= 5-3600 s; default 30 */
 
 	/* [user NAME] sections, in file order. */
 	struct config_person *people;

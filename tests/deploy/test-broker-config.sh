@@ -250,8 +250,9 @@ state='{"date":"2026-03-11","score":78,"zone":"green"}'
 checkin='{"mood":4}'
 pub "${as_recoveryd[@]}" -- recovery/x/state "$state" ||
 	fail "recoveryd could not publish recovery/x/state"
-pub "${as_recoveryd[@]}" -- homeassistant/sensor/recoveryd_x/config '{"name":"Score"}' ||
+pub "${as_recoveryd[@]}" -- homeassistant/device/recoveryd/recovery_x/config '{"name":"Score"}' ||
 	fail "recoveryd could not publish a discovery config"
+pub "${as_recoveryd[@]}" -- homeassistant/sensor/zigbee_x/config from-recoveryd || true
 pub "${as_ha[@]}" -- recovery/x/checkin/set "$checkin" ||
 	fail "homeassistant could not publish a check-in"
 # Refused publishes: the broker drops them without telling the client.
@@ -273,7 +274,9 @@ seen=$(retained "${as_ha[@]}" -- 'recovery/#')
 expect_line "homeassistant reads recovery/#" "$seen" "recovery/x/state $state"
 seen=$(retained "${as_ha[@]}" -- 'homeassistant/#')
 expect_line "homeassistant reads the discovery configs" "$seen" \
-	'homeassistant/sensor/recoveryd_x/config {"name":"Score"}'
+	'homeassistant/device/recoveryd/recovery_x/config {"name":"Score"}'
+expect_no_line "recoveryd cannot write another integration's config" \
+	"$seen" homeassistant/sensor/zigbee_x/config
 
 seen=$(retained "${as_recoveryd[@]}" -- 'recovery/+/checkin/set')
 expect_line "recoveryd reads recovery/x/checkin/set" "$seen" \

@@ -338,6 +338,16 @@ static void append_topics(GPtrArray *to, GPtrArray *from)
 	g_ptr_array_unref(from);
 }
 
+/* The gateway device's config topic. */
+static char *gateway_topic(void)
+{
+	g_autoptr(GPtrArray) built = NULL;
+
+	g_assert_cmpint(mqtt_discovery_build_gateway(&gateway, &built), ==, 0);
+	return g_strdup(
+	    ((const struct mqtt_discovery_message *)built->pdata[0])->topic);
+}
+
 /* The topics of some people and devices (NULL-terminated lists). */
 static GPtrArray *topics_of(const struct mqtt_discovery_person *const *people,
 			    const struct mqtt_discovery_device *const *devices)
@@ -685,41 +695,26 @@ static void check_under_base(JsonObject *o, const char *key)
 }
 
 /*
- * One config as Home Assistant's MQTT discovery would take it, and DESIGN
- * §7's rules. @ids collects the unique ids, which must be unique.
+ * One component of a device config as Home Assistant's MQTT discovery
+ * would take it (@o: the component with the config's shared options), and
+ * DESIGN §7's rules. @ids collects the unique ids, which must be unique.
  */
-static void check_config(const char *topic, const char *payload,
-			 GHashTable *ids)
+static void check_component(const char *topic, const char *component,
+			    JsonObject *o, GHashTable *ids)
 {
-	g_autoptr(JsonParser) parser = json_parser_new();
-	g_autoptr(GError) error = NULL;
-	g_auto(GStrv) levels = g_strsplit(topic, "/", -1);
-	g_autofree char *expected_topic = NULL;
-	const char *unique_id, *component, *device_class, *state_class;
+	const char *unique_id, *device_class, *state_class;
 	const char *unit;
-	JsonObject *o, *device;
+	JsonObject *device;
 	JsonArray *availability;
-	JsonNode *root;
 	bool status_listed = false;
 
-	g_assert_true(json_parser_load_from_data(parser, payload, -1, &error));
-	g_assert_no_error(error);
-	root = json_parser_get_root(parser);
-	g_assert_true(JSON_NODE_HOLDS_OBJECT(root));
-	o = json_node_get_object(root);
-
-	/* <prefix>/<component>/<unique_id>/config, the id unique. */
-	g_assert_cmpuint(g_strv_length(levels), ==, 4);
-	component = levels[1];
 	g_assert_true(strcmp(component, "sensor") == 0 ||
 		      strcmp(component, "binary_sensor") == 0 ||
-		      strcmp(component, "number") == 0);
+		      strcmp(component, "number") == 0 ||
+		      strcmp(component, "event") == 0);
 	unique_id = member_string(o, "unique_id");
 	g_assert_nonnull(unique_id);
 	g_assert_true(g_str_has_prefix(unique_id, "recoveryd_recovery_"));
-	expected_topic =
-	    g_strdup_printf(PREFIX "/%s/%s/config", component, unique_id);
-	g_assert_cmpstr(topic, ==, expected_topic);
 	g_assert_true(g_hash_table_add(ids, g_strdup(unique_id)));
 	g_assert_nonnull(member_string(o, "name"));
 
@@ -782,15 +777,21 @@ static void check_config(const char *topic, const char *payload,
 	if (g_strcmp0(device_class, "enum") == 0)
 		g_assert_true(json_object_has_member(o, "options"));
 
-	/* Its topics are the gateway's. */
+	/* Its topics are the gateway's; a check-in number shows the
+	 * check-in as stored, the alert is an event. */
+	g_assert_nonnull(member_string(o, "state_topic"));
 	if (strcmp(component, "number") == 0) {
 		g_assert_nonnull(member_string(o, "command_topic"));
 		g_assert_true(g_str_has_suffix(
 		    member_string(o, "command_topic"), "/checkin/set"));
+		g_assert_true(g_str_has_suffix(member_string(o, "state_topic"),
+					       "/checkin"));
 		g_assert_cmpint(json_object_get_int_member(o, "min"), ==, 1);
 		g_assert_cmpint(json_object_get_int_member(o, "max"), ==, 5);
-	} else {
-		g_assert_nonnull(member_string(o, "state_topic"));
+	} else if (strcmp(component, "event") == 0) {
+		g_assert_true(g_str_has_suffix(member_string(o, "state_topic"),
+					       "/alert"));
+		g_assert_true(json_object_has_member(o, "event_types"));
 	}
 	check_under_base(o, "state_topic");
 	check_under_base(o, "command_topic");
@@ -813,14 +814,84 @@ static void check_config(const char *topic, const char *payload,
 	}
 }
 
+/* The gateway device's identifier, which every other device names as its
+ * via_device. */
+#define GATEWAY_ID "recoveryd_recovery_gateway"
+
+/*
+ * One device config: <prefix>/device/recoveryd/<object id>/config with
+ * device and origin at the root and its components, each checked as Home
+ * Assistant splits them (the root's device, origin and availability
+ * added). Returns the number of components.
+ */
+static guint check_config(const char *topic, const char *payload,
+			  GHashTable *ids)
+{
+	g_autoptr(JsonParser) parser = json_parser_new();
+	g_autoptr(GError) error = NULL;
+	g_auto(GStrv) levels = g_strsplit(topic, "/", -1);
+	g_autoptr(GList) members = NULL;
+	JsonObject *root, *cmps, *device;
+	guint n = 0;
+
+	g_assert_true(json_parser_load_from_data(parser, payload, -1, &error));
+	g_assert_no_error(error);
+	g_assert_true(JSON_NODE_HOLDS_OBJECT(json_parser_get_root(parser)));
+	root = json_node_get_object(json_parser_get_root(parser));
+	g_assert_cmpuint(g_strv_length(levels), ==, 5);
+	g_assert_cmpstr(levels[0], ==, PREFIX);
+	g_assert_cmpstr(levels[1], ==, "device");
+	g_assert_cmpstr(levels[2], ==, "recoveryd");
+	g_assert_cmpstr(levels[4], ==, "config");
+	device = json_object_get_object_member(root, "device");
+	g_assert_nonnull(device);
+	g_assert_nonnull(json_object_get_object_member(root, "origin"));
+	if (strcmp(levels[3], "recovery_gateway") == 0)
+		g_assert_false(json_object_has_member(device, "via_device"));
+	else
+		g_assert_cmpstr(member_string(device, "via_device"), ==,
+				GATEWAY_ID);
+	cmps = json_object_get_object_member(root, "cmps");
+	g_assert_nonnull(cmps);
+	members = json_object_get_members(cmps);
+	for (GList *l = members; l; l = l->next) {
+		JsonObject *in = json_object_get_object_member(cmps, l->data);
+		g_autoptr(JsonObject) o = json_object_new();
+		g_autoptr(GList) keys = json_object_get_members(in);
+		static const char *const shared[] = { "device", "origin",
+						      "availability",
+						      "availability_mode" };
+
+		for (GList *k = keys; k; k = k->next)
+			if (strcmp(k->data, "platform") != 0)
+				json_object_set_member(
+				    o, k->data,
+				    json_node_copy(
+					json_object_get_member(in, k->data)));
+		for (size_t k = 0; k < G_N_ELEMENTS(shared); k++)
+			if (json_object_has_member(root, shared[k]))
+				json_object_set_member(
+				    o, shared[k],
+				    json_node_copy(json_object_get_member(
+					root, shared[k])));
+		check_component(topic, member_string(in, "platform"), o, ids);
+		n++;
+	}
+	return n;
+}
+
 /* --- (a) every config on connect ------------------------------------------ */
 
+/* Everything the gateway publishes for alice, bob and both devices: the
+ * gateway device first. */
 static GPtrArray *all_topics(void)
 {
 	const struct mqtt_discovery_person *people[] = { alice, bob, NULL };
 	const struct mqtt_discovery_device *devices[] = { strap, scale, NULL };
+	GPtrArray *topics = topics_of(people, devices);
 
-	return topics_of(people, devices);
+	g_ptr_array_insert(topics, 0, gateway_topic());
+	return topics;
 }
 
 static void test_discovery_on_connect(void)
@@ -831,6 +902,7 @@ static void test_discovery_on_connect(void)
 	g_autoptr(GHashTable) view = NULL;
 	g_autoptr(GPtrArray) msgs = NULL;
 	g_autoptr(ha) h = NULL;
+	guint configs = 0, components = 0;
 	struct gw g;
 	int64_t t0;
 
@@ -845,21 +917,28 @@ static void test_discovery_on_connect(void)
 	    states_arrived, &(struct states_wait){ h, 0, &g }, WAIT_MS));
 	g_assert_cmpuint(g.republished, ==, 1);
 
-	/* Each config once, retained, and right by itself. */
+	/* Each config retained and right by itself, the gateway device's
+	 * first; one message per device. */
 	msgs = ha_since(h, 0);
 	for (guint i = 0; i < msgs->len; i++) {
 		const struct ha_message *m = msgs->pdata[i];
 
-		if (!g_str_has_prefix(m->topic, PREFIX "/"))
+		if (!g_str_has_prefix(m->topic, PREFIX "/device/"))
 			continue;
 		g_assert_true(m->retain);
 		g_assert_cmpuint(m->len, >, 0);
-		check_config(m->topic, m->payload, ids);
+		if (!components)
+			g_assert_cmpstr(m->topic, ==, topics->pdata[0]);
+		components += check_config(m->topic, m->payload, ids);
+		configs++;
 	}
-	/* Exactly the configs of the set, and nothing else. */
+	g_test_message("%u device configs, %u entities", configs, components);
+	g_assert_cmpuint(configs, ==, topics->len);
+	/* Exactly the configs of the set, and nothing else: the old
+	 * per-entity topics a first start migrates end up empty. */
 	view = ha_view(h, 0);
 	g_assert_cmpuint(g_hash_table_size(view), ==, topics->len);
-	g_assert_cmpuint(g_hash_table_size(ids), ==, topics->len);
+	g_assert_cmpuint(g_hash_table_size(ids), ==, components);
 	for (guint i = 0; i < topics->len; i++)
 		g_assert_true(g_hash_table_contains(view, topics->pdata[i]));
 	/* Spot checks that do not rely on the builder's word. */
@@ -871,6 +950,10 @@ static void test_discovery_on_connect(void)
 	    ids, "recoveryd_recovery_ble_c47c8d6a1234_battery"));
 	g_assert_true(g_hash_table_contains(
 	    ids, "recoveryd_recovery_ble_a4c1380b5e01_connected"));
+	g_assert_true(
+	    g_hash_table_contains(ids, "recoveryd_recovery_user_alice_alert"));
+	g_assert_true(g_hash_table_contains(
+	    ids, "recoveryd_recovery_gateway_outbox_backlog"));
 
 	/* Nothing of ours was stale: the sweep deletes nothing, and the
 	 * gateway stops listening to configs. */
@@ -974,7 +1057,7 @@ static void test_birth_offline(void)
 /* --- (c) a person and a device taken out ---------------------------------- */
 
 #define FOREIGN	      PREFIX "/sensor/zigbee_kitchen_temperature/config"
-#define OTHER_GATEWAY PREFIX "/sensor/recoveryd_other_user_carol_score/config"
+#define OTHER_GATEWAY PREFIX "/device/recoveryd/other_user_carol/config"
 
 static void test_removed_on_restart(void)
 {
@@ -996,6 +1079,7 @@ static void test_removed_on_restart(void)
 
 	if (!gw_init(&g))
 		return;
+	g_ptr_array_insert(kept, 0, gateway_topic());
 	h = ha_new(g.broker);
 	/* Someone else's configs, which must survive the sweep. */
 	ha_publish_len(h, FOREIGN, "{\"name\":\"t\"}", 12, true);
@@ -1086,9 +1170,8 @@ static void test_reload(void)
 	h = ha_new(g.broker);
 	gw_start(&g, everyone, 2, all_devices, 2);
 	g_assert_true(wait_topics(h, 0, topics, false, WAIT_MS));
-	/* Still collecting: the reload must also keep the sweep from
-	 * deleting bob a second time. */
-	g_assert_true(mqtt_bridge_is_settling(g.bridge));
+	/* The configs go out when the collecting is over. */
+	g_assert_false(mqtt_bridge_is_settling(g.bridge));
 
 	from = ha_count(h);
 	t0 = g_get_monotonic_time();
@@ -1107,10 +1190,8 @@ static void test_reload(void)
 	g_assert_error(error, MQTT_CLIENT_ERROR, MQTT_CLIENT_ERROR_INVALID);
 	g_clear_error(&error);
 
-	g_assert_true(test_run_until(not_settling, &g, WAIT_MS));
 	test_run_for(200);
-	/* Alice did not change: not sent again. Bob once, not again by the
-	 * sweep. */
+	/* Alice did not change: not sent again. Bob once. */
 	for (guint i = 0; i < alice_topics->len; i++)
 		g_assert_cmpuint(
 		    ha_count_on(h, from, alice_topics->pdata[i], false), ==, 0);
@@ -1120,11 +1201,119 @@ static void test_reload(void)
 	for (guint i = 0; i < scale_topics->len; i++)
 		g_assert_cmpuint(
 		    ha_count_on(h, from, scale_topics->pdata[i], true), ==, 1);
-	/* What Home Assistant holds: alice, carol, the strap. */
+	/* What Home Assistant holds: the gateway, alice, carol, the
+	 * strap. */
 	view = ha_view(h, 0);
 	g_assert_cmpuint(g_hash_table_size(view), ==,
-			 alice_topics->len + carol_topics->len +
+			 1 + alice_topics->len + carol_topics->len +
 			     strap_topics->len);
+	gw_clear(&g);
+}
+
+/* --- (c2) from an earlier version's per-entity configs ------------------- */
+
+static bool in_strv(char **list, const char *s)
+{
+	for (; list && *list; list++)
+		if (strcmp(*list, s) == 0)
+			return true;
+	return false;
+}
+
+/*
+ * An earlier version left alice's per-entity configs retained. The first
+ * start does what Home Assistant documents, in this order: the gateway
+ * device; {"migrate_discovery": true} on every old topic; alice's device
+ * config (same unique ids); an empty payload on every old topic. A second
+ * start finds her device config and migrates nothing.
+ */
+static void test_migration(void)
+{
+	g_autoptr(GPtrArray) built = NULL;
+	g_autoptr(GPtrArray) legacy = g_ptr_array_new_with_free_func(g_free);
+	g_autoptr(GPtrArray) config = g_ptr_array_new_with_free_func(g_free);
+	g_autoptr(GPtrArray) msgs = NULL;
+	g_autoptr(GHashTable) view = NULL;
+	g_autoptr(ha) h = NULL;
+	g_autofree char *gw_topic = gateway_topic();
+	const struct mqtt_discovery_message *m;
+	int gateway_at = -1, config_at = -1, first_migrate = -1;
+	int last_migrate = -1, first_empty = -1;
+	unsigned from, migrated = 0, emptied = 0;
+	struct gw g;
+
+	if (!gw_init(&g))
+		return;
+	g_assert_cmpint(mqtt_discovery_build_person(&gateway, alice, &built),
+			==, 0);
+	m = built->pdata[0];
+	for (char **t = m->legacy; *t; t++)
+		g_ptr_array_add(legacy, g_strdup(*t));
+	g_ptr_array_add(config, g_strdup(m->topic));
+	h = ha_new(g.broker);
+	for (guint i = 0; i < legacy->len; i++)
+		ha_publish_len(h, legacy->pdata[i], "{\"name\":\"old\"}", 14,
+			       true);
+	test_run_for(100);
+
+	from = ha_count(h);
+	gw_start(&g, alice, 1, NULL, 0);
+	g_assert_true(wait_topics(h, from, legacy, true, WAIT_MS));
+	g_assert_true(test_run_until(not_settling, &g, WAIT_MS));
+	test_run_for(200);
+	msgs = ha_since(h, from);
+	for (guint i = 0; i < msgs->len; i++) {
+		const struct ha_message *x = msgs->pdata[i];
+
+		if (strcmp(x->topic, gw_topic) == 0 && x->len && gateway_at < 0)
+			gateway_at = (int)i;
+		if (strcmp(x->topic, m->topic) == 0 && x->len)
+			config_at = (int)i;
+		if (!in_strv(m->legacy, x->topic))
+			continue;
+		g_assert_true(x->retain);
+		if (x->len == 0) {
+			emptied++;
+			if (first_empty < 0)
+				first_empty = (int)i;
+		} else {
+			g_assert_nonnull(
+			    strstr(x->payload, "migrate_discovery"));
+			migrated++;
+			if (first_migrate < 0)
+				first_migrate = (int)i;
+			last_migrate = (int)i;
+		}
+	}
+	g_test_message("migration: gateway at %d, migrate %d-%d, config at "
+		       "%d, empties from %d",
+		       gateway_at, first_migrate, last_migrate, config_at,
+		       first_empty);
+	g_assert_cmpuint(migrated, ==, legacy->len);
+	g_assert_cmpuint(emptied, ==, legacy->len);
+	g_assert_cmpint(gateway_at, >=, 0);
+	g_assert_cmpint(gateway_at, <, first_migrate);
+	g_assert_cmpint(last_migrate, <, config_at);
+	g_assert_cmpint(config_at, <, first_empty);
+	/* Home Assistant keeps the device config only. */
+	view = ha_view(h, 0);
+	for (guint i = 0; i < legacy->len; i++)
+		g_assert_false(g_hash_table_contains(view, legacy->pdata[i]));
+	g_assert_true(g_hash_table_contains(view, m->topic));
+
+	/* Started again: nothing to migrate. */
+	gw_stop(&g);
+	from = ha_count(h);
+	gw_start(&g, alice, 1, NULL, 0);
+	g_assert_true(wait_topics(h, from, config, false, WAIT_MS));
+	g_assert_true(test_run_until(not_settling, &g, WAIT_MS));
+	test_run_for(200);
+	for (guint i = 0; i < legacy->len; i++) {
+		g_assert_cmpuint(ha_count_on(h, from, legacy->pdata[i], false),
+				 ==, 0);
+		g_assert_cmpuint(ha_count_on(h, from, legacy->pdata[i], true),
+				 ==, 0);
+	}
 	gw_clear(&g);
 }
 
@@ -1370,6 +1559,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/bridge/birth-offline", test_birth_offline);
 	g_test_add_func("/bridge/removed-on-restart", test_removed_on_restart);
 	g_test_add_func("/bridge/reload", test_reload);
+	g_test_add_func("/bridge/migration", test_migration);
 	g_test_add_func("/bridge/checkins", test_checkins);
 	g_test_add_func("/bridge/checkin-retained", test_checkin_retained);
 	return g_test_run();

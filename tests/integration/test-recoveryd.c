@@ -390,21 +390,23 @@ static bool wait_subscribed(StandinBus *bus, const char *address,
 	return false;
 }
 
-/* The daemon started and ready: online, alice's @entity discovered by
- * Home Assistant, the strap's notifications subscribed. */
+/* The daemon started and ready: online, alice's device (with @entity)
+ * discovered by Home Assistant, the strap's notifications subscribed. */
 static GSubprocess *daemon_start_ready(struct world *w, const char *log_name,
 				       const char *entity)
 {
 	GSubprocess *p = daemon_start(w, log_name);
-	g_autofree char *config = g_strdup_printf(
-	    "homeassistant/sensor/recoveryd_recovery_user_alice_%s/config",
-	    entity);
+	g_autofree char *config = g_strdup_printf("\"%s\":{", entity);
 	int i = wait_message(w->probe, 0, "recovery/status", "online", 10000);
 
 	if (i < 0)
 		daemon_dump_log(w, log_name);
 	g_assert_cmpint(i, >=, 0);
-	g_assert_cmpint(wait_message(w->probe, 0, config, NULL, 5000), >=, 0);
+	g_assert_cmpint(wait_message(w->probe, 0,
+				     "homeassistant/device/recoveryd/"
+				     "recovery_user_alice/config",
+				     config, 5000),
+			>=, 0);
 	g_assert_true(wait_subscribed(w->bus, STRAP, 15000));
 	return p;
 }
@@ -562,9 +564,9 @@ static void test_night_to_alert(void)
 	}
 	g_subprocess_send_signal(daemon, SIGHUP);
 	i = wait_message(w.probe, 0,
-			 "homeassistant/sensor/recoveryd_recovery_user_bob_"
-			 "score/config",
-			 NULL, 5000);
+			 "homeassistant/device/recoveryd/recovery_user_bob/"
+			 "config",
+			 "\"score\":{", 5000);
 	if (i < 0)
 		daemon_dump_log(&w, "first.log");
 	g_assert_cmpint(i, >=, 0);
@@ -728,6 +730,197 @@ static void assert_no_times(struct world *w)
 		}
 	}
 	g_assert_cmpuint(checked, >, 0);
+}
+
+/* --- what Home Assistant receives ------------------------------------------
+ */
+
+#define HA_DEVICE "homeassistant/device/recoveryd/"
+
+/* The component @id of the device config @payload, or NULL. */
+static JsonObject *config_component(JsonParser *parser, const char *payload,
+				    const char *id)
+{
+	g_autoptr(GError) error = NULL;
+	JsonObject *root, *cmps;
+
+	g_assert_true(json_parser_load_from_data(parser, payload, -1, &error));
+	g_assert_no_error(error);
+	root = json_node_get_object(json_parser_get_root(parser));
+	cmps = json_object_get_object_member(root, "cmps");
+	g_assert_nonnull(cmps);
+	return json_object_get_object_member(cmps, id);
+}
+
+/*
+ * The real daemon and mosquitto, as a subscriber to homeassistant/# sees
+ * them: one device config per device (the gateway's first, named by the
+ * others as via_device), the morning alert as an event entity, check-in
+ * numbers whose state topic echoes the check-in as stored, and a bed
+ * sensor not heard for 15 minutes (the daemon's wall clock moved on under
+ * libfaketime) reported silent, which its availability makes unavailable.
+ */
+static void test_home_assistant(void)
+{
+	g_autoptr(GSubprocess) daemon = NULL;
+	g_autoptr(JsonParser) parser = json_parser_new();
+	g_autoptr(GHashTable) configs =
+	    g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	g_autofree char *first = NULL;
+	struct world w = { .notify_fd = -1 };
+	JsonObject *c, *root, *device;
+	JsonArray *availability;
+	int i, person, bed_config;
+	unsigned n;
+
+	if (!faketime_library() || !world_new(&w, 0))
+		goto out;
+	fake_clock(&w, "+0");
+	daemon = daemon_spawn(&w, "ha.log", true);
+	if (wait_message(w.probe, 0, "recovery/status", "online", 10000) < 0)
+		daemon_dump_log(&w, "ha.log");
+	person = wait_message(
+	    w.probe, 0, HA_DEVICE "recovery_user_alice/config", NULL, 10000);
+	g_assert_cmpint(person, >=, 0);
+	bed_config = wait_message(w.probe, 0,
+				  HA_DEVICE "recovery_ble_a4c138000002/config",
+				  NULL, 5000);
+	g_assert_cmpint(bed_config, >=, 0);
+	g_usleep(500000);
+
+	/* Device-based discovery: one retained config per device, the
+	 * gateway's first. */
+	n = probe_count(w.probe);
+	for (unsigned k = 0; k < n; k++) {
+		g_autoptr(probe_message) m = probe_get(w.probe, k);
+
+		if (!g_str_has_prefix(m->topic, HA_DEVICE) || m->len == 0)
+			continue;
+		if (!first)
+			first = g_strdup(m->topic);
+		g_hash_table_add(configs, g_strdup(m->topic));
+	}
+	g_test_message("%u device configs", g_hash_table_size(configs));
+	g_assert_cmpstr(first, ==, HA_DEVICE "recovery_gateway/config");
+	/* The gateway, alice, her strap and her bed sensor. */
+	g_assert_cmpuint(g_hash_table_size(configs), ==, 4);
+	{
+		/* What Home Assistant starting now finds retained under its
+		 * prefix: those four, nothing per entity. */
+		const char *const topics[] = { "homeassistant/#", NULL };
+		g_autoptr(GError) error = NULL;
+		g_autoptr(probe) late = probe_new(broker_probe_port(w.broker),
+						  NULL, NULL, topics, &error);
+
+		g_assert_no_error(error);
+		g_usleep(500000);
+		g_assert_cmpuint(probe_count(late), ==, 4);
+		for (unsigned k = 0; k < 4; k++) {
+			g_autoptr(probe_message) m = probe_get(late, k);
+
+			g_assert_true(m->retain);
+			g_assert_true(g_hash_table_contains(configs, m->topic));
+		}
+	}
+
+	/* Alice: via the gateway, the alert an event, check-ins read back. */
+	{
+		g_autoptr(probe_message) m =
+		    probe_get(w.probe, (unsigned)person);
+
+		c = config_component(parser, m->payload, "alert");
+		g_assert_nonnull(c);
+		g_assert_cmpstr(json_object_get_string_member(c, "platform"),
+				==, "event");
+		g_assert_cmpstr(json_object_get_string_member(c, "state_topic"),
+				==, "recovery/alice/alert");
+		root = json_node_get_object(json_parser_get_root(parser));
+		device = json_object_get_object_member(root, "device");
+		g_assert_cmpstr(
+		    json_object_get_string_member(device, "via_device"), ==,
+		    "recoveryd_recovery_gateway");
+		c = config_component(parser, m->payload, "mood");
+		g_assert_cmpstr(json_object_get_string_member(c, "state_topic"),
+				==, "recovery/alice/checkin");
+		g_assert_nonnull(
+		    config_component(parser, m->payload, "contact"));
+	}
+	/* The bed sensor: available only while not silent, both needed. */
+	{
+		g_autoptr(probe_message) m =
+		    probe_get(w.probe, (unsigned)bed_config);
+
+		g_assert_nonnull(
+		    config_component(parser, m->payload, "battery"));
+		root = json_node_get_object(json_parser_get_root(parser));
+		g_assert_cmpstr(
+		    json_object_get_string_member(root, "availability_mode"),
+		    ==, "all");
+		availability =
+		    json_object_get_array_member(root, "availability");
+		g_assert_cmpuint(json_array_get_length(availability), ==, 2);
+		g_assert_cmpstr(
+		    json_object_get_string_member(
+			json_array_get_object_element(availability, 1),
+			"topic"),
+		    ==, "recovery/device/a4c138000002");
+	}
+
+	/* A check-in: the stored one comes back, retained, after it was
+	 * filed. */
+	g_assert_true(probe_publish(w.probe, "recovery/alice/checkin/set",
+				    "{\"mood\":4,\"energy\":3}", 1, false));
+	i = wait_message(w.probe, 0, "recovery/alice/checkin", "\"mood\":4",
+			 10000);
+	if (i < 0)
+		daemon_dump_log(&w, "ha.log");
+	g_assert_cmpint(i, >=, 0);
+	{
+		/* Retained: a subscriber that comes later gets it too. */
+		const char *const topics[] = { "recovery/alice/checkin", NULL };
+		g_autoptr(GError) error = NULL;
+		g_autoptr(probe) late = probe_new(broker_probe_port(w.broker),
+						  NULL, NULL, topics, &error);
+		g_autoptr(probe_message) m = NULL;
+
+		g_assert_no_error(error);
+		g_assert_cmpint(wait_message(late, 0, "recovery/alice/checkin",
+					     "\"mood\":4", 5000),
+				==, 0);
+		m = probe_get(late, 0);
+		g_assert_true(m->retain);
+		g_assert_nonnull(strstr(m->payload, "\"energy\":3"));
+		g_assert_null(strstr(m->payload, "soreness"));
+	}
+	g_assert_true(wait_log(&w, "ha.log", "alice: check-in received", 5000));
+
+	/* The bed sensor heard, then not for 20 minutes: silent. */
+	bed(w.bus, true);
+	i = wait_message(w.probe, 0, "recovery/device/a4c138000002",
+			 "\"connection\":\"advertising\"", 10000);
+	g_assert_cmpint(i, >=, 0);
+	{
+		/* The advertised name, for the "Advertised name" entity. */
+		g_autoptr(probe_message) m = probe_get(w.probe, (unsigned)i);
+
+		g_assert_nonnull(strstr(m->payload, "\"name\":\"Bed\""));
+	}
+	n = probe_count(w.probe);
+	fake_clock(&w, "+20m");
+	i = wait_message(w.probe, n, "recovery/device/a4c138000002",
+			 "\"connection\":\"silent\"", 15000);
+	if (i < 0)
+		daemon_dump_log(&w, "ha.log");
+	g_assert_cmpint(i, >=, 0);
+	/* Heard again: back. */
+	n = probe_count(w.probe);
+	bed(w.bus, false);
+	g_assert_cmpint(wait_message(w.probe, n, "recovery/device/a4c138000002",
+				     "\"connection\":\"advertising\"", 15000),
+			>=, 0);
+	g_assert_cmpint(daemon_stop(daemon), ==, 0);
+out:
+	world_free(&w);
 }
 
 /*
@@ -2363,6 +2556,7 @@ int main(int argc, char **argv)
 		g_test_add_data_func(check_cases[i].name, &check_cases[i],
 				     test_check_config);
 	g_test_add_func("/recoveryd/night-to-alert", test_night_to_alert);
+	g_test_add_func("/recoveryd/home-assistant", test_home_assistant);
 	g_test_add_func("/recoveryd/kill-drill", test_kill_drill);
 	g_test_add_func("/recoveryd/clock/held", test_clock_held);
 	g_test_add_func("/recoveryd/clock/step-back", test_clock_step_back);

@@ -229,6 +229,7 @@ static void check_default_mqtt_gateway(const struct config *config)
 	g_assert_false(config->allow_insecure);
 	g_assert_cmpstr(config->base_topic, ==, "recovery");
 	g_assert_cmpstr(config->discovery_prefix, ==, "homeassistant");
+	g_assert_null(config->dashboard_url);
 	g_assert_null(config->client_id);
 	g_assert_cmpint(config->protocol, ==, 311);
 	g_assert_cmpint(config->keepalive_s, ==, 30);
@@ -443,8 +444,8 @@ static const struct bad_vector bad_vectors[] = {
 	  CONFIG_ERROR_KEY, 3,
 	  "[mqtt] unknown key \"hots\" (expected host, port, tls, ca-file, "
 	  "ca-dir, cert-file, key-file, username, password-file, "
-	  "allow-insecure, base-topic, discovery-prefix, client-id, protocol "
-	  "or keepalive)" },
+	  "allow-insecure, base-topic, discovery-prefix, dashboard-url, "
+	  "client-id, protocol or keepalive)" },
 	{ "/config/bad/key/unknown-user", "[user alice]\nheartrate=x\n",
 	  CONFIG_ERROR_KEY, 2,
 	  "[user alice] unknown key \"heartrate\" (expected display-name, "
@@ -562,6 +563,16 @@ static const struct bad_vector bad_vectors[] = {
 	  CONFIG_ERROR_VALUE, 2, "\"homeassistant/r\" is not a base topic" },
 	{ "/config/bad/base-topic-wildcard", "[mqtt]\nbase-topic=r/#\n",
 	  CONFIG_ERROR_VALUE, 2, "\"r/#\" is not a base topic" },
+	{ "/config/bad/dashboard-url/scheme",
+	  "[mqtt]\ndashboard-url=ftp://box/\n", CONFIG_ERROR_VALUE, 2,
+	  "[mqtt] dashboard-url: \"ftp://box/\" is not a web address "
+	  "(expected an http:// or https:// address" },
+	{ "/config/bad/dashboard-url/space",
+	  "[mqtt]\ndashboard-url=http://box/a b\n", CONFIG_ERROR_VALUE, 2,
+	  "is not a web address" },
+	{ "/config/bad/dashboard-url/no-host",
+	  "[mqtt]\ndashboard-url=https://\n", CONFIG_ERROR_VALUE, 2,
+	  "is not a web address" },
 	{ "/config/bad/discovery-prefix", "[mqtt]\ndiscovery-prefix=ha/+\n",
 	  CONFIG_ERROR_VALUE, 2, "\"ha/+\" is not an MQTT topic" },
 	{ "/config/bad/client-id", "[mqtt]\nclient-id=my pi\n",
@@ -837,7 +848,8 @@ static void test_example_every_key(void)
 		"ca-file",	  "ca-dir",	"cert-file",
 		"key-file",	  "username",	"password-file",
 		"allow-insecure", "base-topic", "discovery-prefix",
-		"client-id",	  "protocol",	"keepalive",
+		"dashboard-url",  "client-id",	"protocol",
+		"keepalive",
 	};
 	static const char *const user[] = {
 		"display-name",

@@ -4,8 +4,13 @@
  * validates: its real device classes, the units and state classes it
  * accepts per class (sensor/const.py DEVICE_CLASS_UNITS,
  * DEVICE_CLASS_STATE_CLASSES), the keys each platform knows, entity id
- * syntax; plus our own contract: stable, unique ids, availability on the
- * status topic, and check-in controls whose messages inbound.c accepts.
+ * syntax; plus our own contract: one device-based config per HA device
+ * (the gateway's, each person's, each BLE device's) whose components
+ * Home Assistant splits into entity configs (parse() does the same split),
+ * via_device naming the gateway, stable, unique ids, availability on the
+ * status topic (and the device topic for BLE devices), check-in controls
+ * whose messages inbound.c accepts, and the migration from the per-entity
+ * configs of earlier versions.
  */
 #include <errno.h>
 #include <math.h>
@@ -38,23 +43,45 @@ static const struct mqtt_discovery_device scale = { "5c:ca:d3:00:00:01", NULL,
 /* ---- helpers ---- */
 
 struct config {
-	char *topic;
-	char *component;
-	char *object_id;
-	JsonNode *root;
+	char *topic;	 /* the device config's topic */
+	char *device_id; /* its object id, "recovery_user_alice" */
+	char *component; /* the component's platform */
+	char *object_id; /* the component id */
+	JsonNode *root;	 /* the component as HA sees it, see parse() */
 	JsonObject *o;
 };
 
 static void config_free(struct config *c)
 {
 	g_free(c->topic);
+	g_free(c->device_id);
 	g_free(c->component);
 	g_free(c->object_id);
 	json_node_unref(c->root);
 	g_free(c);
 }
 
-/* Parses every message, checking the parts every config must have. */
+static const char *const platforms[] = { "sensor", "binary_sensor", "number",
+					 "event", NULL };
+/* What the root of a device config may hold beside its components. */
+static const char *const root_keys[] = { "device",	 "origin",
+					 "availability", "availability_mode",
+					 "cmps",	 NULL };
+
+static bool in_list(const char *value, const char *const *list)
+{
+	for (size_t i = 0; list[i]; i++)
+		if (g_strcmp0(value, list[i]) == 0)
+			return true;
+	return false;
+}
+
+/*
+ * Parses every message, checking the parts every device config must have,
+ * and splits it as Home Assistant's discovery does: one config per
+ * component, its platform taken out, the root's device, origin and
+ * availability added.
+ */
 static GPtrArray *parse(GPtrArray *messages,
 			const struct mqtt_discovery_gateway *gw)
 {
@@ -67,27 +94,90 @@ static GPtrArray *parse(GPtrArray *messages,
 		g_autoptr(GError) error = NULL;
 		const char *prefix = gw->prefix ? gw->prefix : "homeassistant";
 		g_auto(GStrv) levels = NULL;
-		struct config *c = g_new0(struct config, 1);
+		g_autoptr(GList) members = NULL;
+		g_autoptr(GList) ids = NULL;
+		JsonObject *root, *cmps;
 
 		if (!json_parser_load_from_data(parser, m->payload, -1, &error))
 			g_error("%s: invalid JSON: %s", m->topic,
 				error->message);
 		g_assert_true(g_utf8_validate(m->payload, -1, NULL));
-		c->root = json_node_copy(json_parser_get_root(parser));
-		g_assert_true(JSON_NODE_HOLDS_OBJECT(c->root));
-		c->o = json_node_get_object(c->root);
-		c->topic = g_strdup(m->topic);
-		/* <prefix>/<component>/<object id>/config */
+		g_assert_true(
+		    JSON_NODE_HOLDS_OBJECT(json_parser_get_root(parser)));
+		root = json_node_get_object(json_parser_get_root(parser));
+		/* <prefix>/device/recoveryd/<object id>/config */
 		g_assert_true(g_str_has_prefix(m->topic, prefix));
 		g_assert_cmpint(m->topic[strlen(prefix)], ==, '/');
 		levels = g_strsplit(m->topic + strlen(prefix) + 1, "/", -1);
-		g_assert_cmpuint(g_strv_length(levels), ==, 3);
-		g_assert_cmpstr(levels[2], ==, "config");
-		c->component = g_strdup(levels[0]);
-		c->object_id = g_strdup(levels[1]);
-		g_ptr_array_add(configs, c);
+		g_assert_cmpuint(g_strv_length(levels), ==, 4);
+		g_assert_cmpstr(levels[0], ==, "device");
+		g_assert_cmpstr(levels[1], ==, "recoveryd");
+		g_assert_true(
+		    g_regex_match_simple("^[A-Za-z0-9_-]+$", levels[2], 0, 0));
+		g_assert_cmpstr(levels[3], ==, "config");
+		/* Device and origin are mandatory at the root. */
+		members = json_object_get_members(root);
+		for (GList *l = members; l; l = l->next)
+			if (!in_list(l->data, root_keys))
+				g_error("%s: root key %s", m->topic,
+					(const char *)l->data);
+		g_assert_true(json_object_has_member(root, "device"));
+		g_assert_true(json_object_has_member(root, "origin"));
+		cmps = json_object_get_object_member(root, "cmps");
+		g_assert_nonnull(cmps);
+		g_assert_cmpuint(json_object_get_size(cmps), >, 0);
+		ids = json_object_get_members(cmps);
+		for (GList *l = ids; l; l = l->next) {
+			JsonObject *in =
+			    json_object_get_object_member(cmps, l->data);
+			JsonObject *out = json_object_new();
+			g_autoptr(GList) keys = json_object_get_members(in);
+			const char *platform =
+			    json_object_get_string_member_with_default(
+				in, "platform", NULL);
+			struct config *c = g_new0(struct config, 1);
+
+			if (!in_list(platform, platforms))
+				g_error("%s: component %s: platform %s",
+					m->topic, (const char *)l->data,
+					platform ? platform : "(none)");
+			g_assert_true(g_regex_match_simple("^[a-z0-9_]+$",
+							   l->data, 0, 0));
+			for (GList *k = keys; k; k = k->next)
+				if (strcmp(k->data, "platform") != 0)
+					json_object_set_member(
+					    out, k->data,
+					    json_node_copy(
+						json_object_get_member(
+						    in, k->data)));
+			for (size_t r = 0; root_keys[r]; r++)
+				if (strcmp(root_keys[r], "cmps") != 0 &&
+				    json_object_has_member(root, root_keys[r]))
+					json_object_set_member(
+					    out, root_keys[r],
+					    json_node_copy(
+						json_object_get_member(
+						    root, root_keys[r])));
+			c->root = json_node_init_object(json_node_alloc(), out);
+			json_object_unref(out);
+			c->o = json_node_get_object(c->root);
+			c->topic = g_strdup(m->topic);
+			c->device_id = g_strdup(levels[2]);
+			c->component = g_strdup(platform);
+			c->object_id = g_strdup(l->data);
+			g_ptr_array_add(configs, c);
+		}
 	}
 	return configs;
+}
+
+static GPtrArray *gateway_configs(const struct mqtt_discovery_gateway *gw)
+{
+	g_autoptr(GPtrArray) messages = NULL;
+
+	g_assert_cmpint(mqtt_discovery_build_gateway(gw, &messages), ==, 0);
+	g_assert_cmpuint(messages->len, ==, 1);
+	return parse(messages, gw);
 }
 
 static GPtrArray *person_configs(const struct mqtt_discovery_gateway *gw,
@@ -96,6 +186,8 @@ static GPtrArray *person_configs(const struct mqtt_discovery_gateway *gw,
 	g_autoptr(GPtrArray) messages = NULL;
 
 	g_assert_cmpint(mqtt_discovery_build_person(gw, p, &messages), ==, 0);
+	/* One message per device. */
+	g_assert_cmpuint(messages->len, ==, 1);
 	return parse(messages, gw);
 }
 
@@ -105,15 +197,18 @@ static GPtrArray *device_configs(const struct mqtt_discovery_gateway *gw,
 	g_autoptr(GPtrArray) messages = NULL;
 
 	g_assert_cmpint(mqtt_discovery_build_device(gw, d, &messages), ==, 0);
+	g_assert_cmpuint(messages->len, ==, 1);
 	return parse(messages, gw);
 }
 
-/* Alice, Bob, the strap and the scale: everything one gateway sends. */
+/* The gateway, Alice, Bob, the strap and the scale: everything one gateway
+ * sends. */
 static GPtrArray *all_configs(void)
 {
 	GPtrArray *all =
 	    g_ptr_array_new_with_free_func((GDestroyNotify)config_free);
 	GPtrArray *parts[] = {
+		gateway_configs(&gateway),
 		person_configs(&gateway, &alice),
 		person_configs(&gateway, &bob),
 		device_configs(&gateway, &strap),
@@ -133,14 +228,6 @@ static GPtrArray *all_configs(void)
 static const char *str(JsonObject *o, const char *key)
 {
 	return json_object_get_string_member_with_default(o, key, NULL);
-}
-
-static bool in_list(const char *value, const char *const *list)
-{
-	for (size_t i = 0; list[i]; i++)
-		if (g_strcmp0(value, list[i]) == 0)
-			return true;
-	return false;
 }
 
 static const struct config *find(GPtrArray *configs, const char *unique_id)
@@ -187,6 +274,7 @@ static const char *const common_keys[] = {
 	"unique_id",
 	"default_entity_id",
 	"availability",
+	"availability_mode",
 	"device",
 	"origin",
 	"icon",
@@ -228,6 +316,9 @@ static const char *const number_keys[] = {
 	"optimistic",
 	NULL,
 };
+static const char *const event_keys[] = {
+	"state_topic", "value_template", "event_types", "device_class", NULL,
+};
 
 static void check_keys(const struct config *c)
 {
@@ -240,6 +331,8 @@ static void check_keys(const struct config *c)
 		platform = binary_keys;
 	else if (strcmp(c->component, "number") == 0)
 		platform = number_keys;
+	else if (strcmp(c->component, "event") == 0)
+		platform = event_keys;
 	else
 		g_error("%s: unexpected component %s", c->topic, c->component);
 	for (GList *l = members; l; l = l->next)
@@ -254,6 +347,9 @@ static void check_common(const struct config *c,
 {
 	g_autofree char *status = g_strconcat(gw->base, "/status", NULL);
 	g_autofree char *domain = g_strconcat(c->component, ".", NULL);
+	g_autofree char *device_topic = g_strconcat(gw->base, "/device/", NULL);
+	g_autofree char *gateway_id = NULL;
+	g_autofree char *expected_id = NULL;
 	const char *unique_id = str(c->o, "unique_id");
 	const char *entity_id = str(c->o, "default_entity_id");
 	JsonArray *availability;
@@ -261,9 +357,11 @@ static void check_common(const struct config *c,
 
 	check_keys(c);
 	g_assert_nonnull(str(c->o, "name"));
-	/* The topic's object id is the unique id (HA's best practice) and
-	 * in HA's character class. */
-	g_assert_cmpstr(unique_id, ==, c->object_id);
+	/* The unique id is the device's id and the component id, in HA's
+	 * character class. */
+	expected_id =
+	    g_strconcat("recoveryd_", c->device_id, "_", c->object_id, NULL);
+	g_assert_cmpstr(unique_id, ==, expected_id);
 	g_assert_true(
 	    g_regex_match_simple("^[A-Za-z0-9_-]+$", unique_id, 0, 0));
 	/* valid_entity_id() in homeassistant/core.py. */
@@ -273,14 +371,29 @@ static void check_common(const struct config *c,
 				  entity_id, 0, 0))
 		g_error("%s: %s is not a valid entity id", c->topic, entity_id);
 
-	/* Available exactly while the gateway's status is online. */
+	/* Available while the gateway's status is online; a BLE device's
+	 * entities also only while its device topic is not "silent". */
 	g_assert_false(json_object_has_member(c->o, "availability_topic"));
 	availability = json_object_get_array_member(c->o, "availability");
-	g_assert_cmpuint(json_array_get_length(availability), ==, 1);
 	a = json_array_get_object_element(availability, 0);
 	g_assert_cmpstr(str(a, "topic"), ==, status);
 	g_assert_cmpstr(str(a, "payload_available"), ==, "online");
 	g_assert_cmpstr(str(a, "payload_not_available"), ==, "offline");
+	g_assert_null(str(a, "value_template"));
+	if (strstr(c->device_id, "_ble_")) {
+		g_assert_cmpuint(json_array_get_length(availability), ==, 2);
+		a = json_array_get_object_element(availability, 1);
+		g_assert_true(g_str_has_prefix(str(a, "topic"), device_topic));
+		g_assert_cmpstr(str(a, "topic"), ==, str(c->o, "state_topic"));
+		g_assert_nonnull(strstr(str(a, "value_template"), "'silent'"));
+		g_assert_cmpstr(str(a, "payload_available"), ==, "online");
+		g_assert_cmpstr(str(a, "payload_not_available"), ==, "offline");
+		g_assert_cmpstr(str(c->o, "availability_mode"), ==, "all");
+	} else {
+		g_assert_cmpuint(json_array_get_length(availability), ==, 1);
+		g_assert_false(
+		    json_object_has_member(c->o, "availability_mode"));
+	}
 
 	device = json_object_get_object_member(c->o, "device");
 	g_assert_nonnull(device);
@@ -288,6 +401,14 @@ static void check_common(const struct config *c,
 			     device, "identifiers")),
 			 ==, 1);
 	g_assert_nonnull(str(device, "name"));
+	/* Every person and BLE device is reached through the gateway. */
+	gateway_id =
+	    g_strdup_printf("recoveryd_%.*s_gateway",
+			    (int)strcspn(c->device_id, "_"), c->device_id);
+	if (g_str_has_suffix(c->device_id, "_gateway"))
+		g_assert_false(json_object_has_member(device, "via_device"));
+	else
+		g_assert_cmpstr(str(device, "via_device"), ==, gateway_id);
 	origin = json_object_get_object_member(c->o, "origin");
 	g_assert_cmpstr(str(origin, "name"), ==, "recoveryd");
 	g_assert_cmpstr(str(origin, "sw_version"), ==, gw->sw_version);
@@ -362,10 +483,24 @@ static void check_number(const struct config *c)
 	static const char *const modes[] = { "auto", "box", "slider", NULL };
 
 	g_assert_nonnull(str(c->o, "command_topic"));
+	/* What was stored, not what HA last sent. */
+	g_assert_true(g_str_has_suffix(str(c->o, "state_topic"), "/checkin"));
+	g_assert_nonnull(strstr(str(c->o, "value_template"), "default(none)"));
 	g_assert_cmpint(json_object_get_int_member(c->o, "min"), <,
 			json_object_get_int_member(c->o, "max"));
 	g_assert_cmpint(json_object_get_int_member(c->o, "step"), >=, 1);
 	g_assert_true(in_list(str(c->o, "mode"), modes));
+}
+
+static void check_event(const struct config *c)
+{
+	JsonArray *types = json_object_get_array_member(c->o, "event_types");
+
+	g_assert_true(g_str_has_suffix(str(c->o, "state_topic"), "/alert"));
+	g_assert_cmpuint(json_array_get_length(types), >, 0);
+	/* HA's MQTT event takes a JSON object with event_type. */
+	g_assert_nonnull(strstr(str(c->o, "value_template"), "'event_type'"));
+	g_assert_nonnull(strstr(str(c->o, "value_template"), "tojson"));
 }
 
 static void test_valid_for_ha(void)
@@ -381,6 +516,8 @@ static void test_valid_for_ha(void)
 			check_sensor(c);
 		else if (strcmp(c->component, "binary_sensor") == 0)
 			check_binary(c);
+		else if (strcmp(c->component, "event") == 0)
+			check_event(c);
 		else
 			check_number(c);
 	}
@@ -392,15 +529,16 @@ static void test_unique_ids(void)
 	g_autoptr(GHashTable) seen =
 	    g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 
-	/* Unique ids, config topics and entity ids: each once, across two
-	 * persons and two devices. */
+	/* Unique ids, components and entity ids: each once, across the
+	 * gateway, two persons and two devices. */
 	for (guint i = 0; i < configs->len; i++) {
 		const struct config *c = configs->pdata[i];
 
 		g_assert_true(g_hash_table_add(
 		    seen, g_strconcat("id ", str(c->o, "unique_id"), NULL)));
 		g_assert_true(g_hash_table_add(
-		    seen, g_strconcat("topic ", c->topic, NULL)));
+		    seen, g_strconcat("component ", c->topic, " ", c->object_id,
+				      NULL)));
 		g_assert_true(g_hash_table_add(
 		    seen, g_strconcat("entity ", str(c->o, "default_entity_id"),
 				      NULL)));
@@ -423,6 +561,7 @@ static void test_keys_suffix_free(void)
 			"recoveryd_recovery_user_bob_2_",
 			"recoveryd_recovery_ble_c47c8d6a1234_",
 			"recoveryd_recovery_ble_5ccad3000001_",
+			"recoveryd_recovery_gateway_",
 		};
 		const char *key = NULL;
 
@@ -463,6 +602,7 @@ struct entity_vector {
 
 #define A "recoveryd_recovery_user_alice_"
 #define S "recoveryd_recovery_ble_c47c8d6a1234_"
+#define G "recoveryd_recovery_gateway_"
 
 static const struct entity_vector entities[] = {
 	{ "/discovery/entity/score", A "score", "sensor", NULL, "%",
@@ -487,25 +627,40 @@ static const struct entity_vector entities[] = {
 	  "measurement", "recovery/alice/state" },
 	{ "/discovery/entity/heart-rate", A "heart_rate", "sensor", NULL, "bpm",
 	  "measurement", "recovery/alice/live", .expires = true },
+	{ "/discovery/entity/contact", A "contact", "binary_sensor", NULL, NULL,
+	  NULL, "recovery/alice/live" },
+	{ "/discovery/entity/alert", A "alert", "event", NULL, NULL, NULL,
+	  "recovery/alice/alert" },
 	{ "/discovery/entity/in-bed", A "in_bed", "binary_sensor", "occupancy",
 	  NULL, NULL, "recovery/alice/live" },
 	{ "/discovery/entity/spot-check", A "spot_check", "sensor", "enum",
 	  NULL, NULL, "recovery/alice/live" },
-	{ "/discovery/entity/mood", A "mood", "number", .command = "mood" },
+	{ "/discovery/entity/mood", A "mood", "number",
+	  .state_topic = "recovery/alice/checkin", .command = "mood" },
 	{ "/discovery/entity/soreness", A "soreness", "number",
-	  .command = "soreness" },
+	  .state_topic = "recovery/alice/checkin", .command = "soreness" },
 	{ "/discovery/entity/energy", A "energy", "number",
-	  .command = "energy" },
+	  .state_topic = "recovery/alice/checkin", .command = "energy" },
 	{ "/discovery/entity/battery", S "battery", "sensor", "battery", "%",
 	  "measurement", "recovery/device/c47c8d6a1234", .diagnostic = true },
-	{ "/discovery/entity/rssi", S "rssi", "sensor", "signal_strength",
-	  "dBm", "measurement", "recovery/device/c47c8d6a1234",
-	  .diagnostic = true },
 	{ "/discovery/entity/connected", S "connected", "binary_sensor",
 	  "connectivity", NULL, NULL, "recovery/device/c47c8d6a1234",
 	  .diagnostic = true },
 	{ "/discovery/entity/last-seen", S "last_seen", "sensor", "timestamp",
 	  NULL, NULL, "recovery/device/c47c8d6a1234", .diagnostic = true },
+	{ "/discovery/entity/advertised-name", S "advertised_name", "sensor",
+	  NULL, NULL, NULL, "recovery/device/c47c8d6a1234",
+	  .diagnostic = true },
+	{ "/discovery/entity/gateway-version", G "version", "sensor", NULL,
+	  NULL, NULL, "recovery/gateway", .diagnostic = true },
+	{ "/discovery/entity/gateway-adapter", G "adapter", "sensor", NULL,
+	  NULL, NULL, "recovery/gateway", .diagnostic = true },
+	{ "/discovery/entity/gateway-outbox", G "outbox_backlog", "sensor",
+	  NULL, "messages", "measurement", "recovery/gateway",
+	  .diagnostic = true },
+	{ "/discovery/entity/gateway-last-analysis", G "last_analysis",
+	  "sensor", "timestamp", NULL, NULL, "recovery/gateway",
+	  .diagnostic = true },
 };
 
 static void test_entity(gconstpointer data)
@@ -547,16 +702,22 @@ static void test_entity_list_complete(void)
 {
 	g_autoptr(GPtrArray) persons = person_configs(&gateway, &alice);
 	g_autoptr(GPtrArray) devices = device_configs(&gateway, &strap);
-	guint listed_person = 0, listed_device = 0;
+	g_autoptr(GPtrArray) gw = gateway_configs(&gateway);
+	guint listed_person = 0, listed_device = 0, listed_gateway = 0;
 
 	for (size_t i = 0; i < G_N_ELEMENTS(entities); i++) {
 		if (g_str_has_prefix(entities[i].unique_id, A))
 			listed_person++;
+		else if (g_str_has_prefix(entities[i].unique_id, G))
+			listed_gateway++;
 		else
 			listed_device++;
 	}
 	g_assert_cmpuint(persons->len, ==, listed_person);
 	g_assert_cmpuint(devices->len, ==, listed_device);
+	g_assert_cmpuint(gw->len, ==, listed_gateway);
+	/* No RSSI: no reading carries it, so it would be unknown for ever. */
+	g_assert_null(find(devices, S "rssi"));
 }
 
 /*
@@ -653,9 +814,11 @@ static void test_devices(void)
 	g_assert_cmpstr(str(d, "manufacturer"), ==, "recoveryd");
 	g_assert_cmpstr(str(d, "model"), ==, "Personal recovery");
 	g_assert_cmpstr(str(d, "sw_version"), ==, "0.1.0");
+	g_assert_cmpstr(str(d, "via_device"), ==, "recoveryd_recovery_gateway");
 
 	d = json_object_get_object_member(((struct config *)ble->pdata[0])->o,
 					  "device");
+	g_assert_cmpstr(str(d, "via_device"), ==, "recoveryd_recovery_gateway");
 	g_assert_cmpstr(json_array_get_string_element(
 			    json_object_get_array_member(d, "identifiers"), 0),
 			==, "recoveryd_recovery_ble_c47c8d6a1234");
@@ -681,6 +844,114 @@ static void test_devices(void)
 			((struct config *)person->pdata[i])->o, "device"),
 		    json_object_get_member(
 			((struct config *)person->pdata[0])->o, "device")));
+}
+
+/* The gateway device: what the others name as via_device, with the
+ * dashboard as its configuration URL. */
+static void test_gateway_device(void)
+{
+	struct mqtt_discovery_gateway with_url = gateway;
+	g_autoptr(GPtrArray) plain = gateway_configs(&gateway);
+	g_autoptr(GPtrArray) linked = NULL;
+	g_autoptr(GPtrArray) messages = NULL;
+	JsonObject *d;
+
+	g_assert_cmpint(mqtt_discovery_build_gateway(&gateway, &messages), ==,
+			0);
+	g_assert_cmpstr(
+	    ((struct mqtt_discovery_message *)messages->pdata[0])->topic, ==,
+	    "homeassistant/device/recoveryd/recovery_gateway/config");
+	g_assert_null(
+	    ((struct mqtt_discovery_message *)messages->pdata[0])->legacy);
+	d = json_object_get_object_member(((struct config *)plain->pdata[0])->o,
+					  "device");
+	g_assert_cmpstr(json_array_get_string_element(
+			    json_object_get_array_member(d, "identifiers"), 0),
+			==, "recoveryd_recovery_gateway");
+	g_assert_cmpstr(str(d, "name"), ==, "Recovery gateway");
+	g_assert_cmpstr(str(d, "sw_version"), ==, "0.1.0");
+	g_assert_false(json_object_has_member(d, "configuration_url"));
+	g_assert_false(json_object_has_member(d, "via_device"));
+
+	with_url.configuration_url = "https://recovery.local:8081/";
+	linked = gateway_configs(&with_url);
+	d = json_object_get_object_member(
+	    ((struct config *)linked->pdata[0])->o, "device");
+	g_assert_cmpstr(str(d, "configuration_url"), ==,
+			"https://recovery.local:8081/");
+}
+
+/*
+ * The migration from earlier versions' per-entity configs: every old topic
+ * of an entity that is still there names a unique id the device config
+ * carries (Home Assistant hands the entity over by unique id); the RSSI
+ * sensor is gone and only deleted.
+ */
+static void test_legacy(void)
+{
+	static const struct {
+		const struct mqtt_discovery_person *person;
+		const struct mqtt_discovery_device *device;
+		guint migrated, retired;
+	} owners[] = {
+		{ &alice, NULL, 16, 0 },
+		{ NULL, &strap, 3, 1 },
+	};
+	g_autoptr(JsonParser) parser = json_parser_new();
+	g_autoptr(GError) error = NULL;
+	struct mqtt_discovery_message *migration =
+	    mqtt_discovery_migration("homeassistant/sensor/x/config");
+
+	for (size_t i = 0; i < G_N_ELEMENTS(owners); i++) {
+		g_autoptr(GPtrArray) messages = NULL;
+		g_autoptr(GPtrArray) configs = NULL;
+		const struct mqtt_discovery_message *m;
+
+		if (owners[i].person)
+			g_assert_cmpint(
+			    mqtt_discovery_build_person(
+				&gateway, owners[i].person, &messages),
+			    ==, 0);
+		else
+			g_assert_cmpint(
+			    mqtt_discovery_build_device(
+				&gateway, owners[i].device, &messages),
+			    ==, 0);
+		m = messages->pdata[0];
+		configs = parse(messages, &gateway);
+		g_assert_cmpuint(g_strv_length(m->legacy), ==,
+				 owners[i].migrated);
+		g_assert_cmpuint(g_strv_length(m->retired), ==,
+				 owners[i].retired);
+		for (char **t = m->legacy; *t; t++) {
+			g_auto(GStrv) levels = g_strsplit(*t, "/", -1);
+
+			/* <prefix>/<component>/<unique id>/config, the
+			 * entity of that id in the config, same platform. */
+			g_assert_cmpuint(g_strv_length(levels), ==, 4);
+			g_assert_cmpstr(levels[0], ==, "homeassistant");
+			g_assert_cmpstr(levels[3], ==, "config");
+			g_assert_nonnull(find(configs, levels[2]));
+			g_assert_cmpstr(find(configs, levels[2])->component, ==,
+					levels[1]);
+			/* Not among the configs the sweep looks after. */
+			g_assert_false(
+			    mqtt_discovery_topic_is_ours(&gateway, *t));
+		}
+		for (char **t = m->retired; *t; t++) {
+			g_auto(GStrv) levels = g_strsplit(*t, "/", -1);
+
+			g_assert_null(find(configs, levels[2]));
+		}
+	}
+	g_assert_cmpstr(migration->topic, ==, "homeassistant/sensor/x/config");
+	g_assert_true(
+	    json_parser_load_from_data(parser, migration->payload, -1, &error));
+	g_assert_no_error(error);
+	g_assert_true(json_object_get_boolean_member(
+	    json_node_get_object(json_parser_get_root(parser)),
+	    "migrate_discovery"));
+	mqtt_discovery_message_free(migration);
 }
 
 /* Stable across restarts: the same input gives the same bytes. */
@@ -719,9 +990,8 @@ static void test_other_base(void)
 
 	g_assert_nonnull(score);
 	g_assert_cmpstr(score->topic, ==,
-			"ha/discovery/sensor/"
-			"recoveryd_home-2f-52ecovery_user_-Odd__Name-_score/"
-			"config");
+			"ha/discovery/device/recoveryd/"
+			"home-2f-52ecovery_user_-Odd__Name-/config");
 	g_assert_cmpstr(str(score->o, "default_entity_id"), ==,
 			"sensor.home_recovery_odd_name_score");
 	g_assert_cmpstr(str(score->o, "state_topic"), ==,
@@ -746,58 +1016,46 @@ struct ours_vector {
 	bool ours;
 };
 
+#define DEV "homeassistant/device/recoveryd/"
+
 static const struct ours_vector ours[] = {
-	{ "/discovery/ours/person",
+	{ "/discovery/ours/person", DEV "recovery_user_alice/config", true },
+	{ "/discovery/ours/gone-user", DEV "recovery_user_carol/config", true },
+	{ "/discovery/ours/device", DEV "recovery_ble_c47c8d6a1234/config",
+	  true },
+	{ "/discovery/ours/gateway", DEV "recovery_gateway/config", true },
+	{ "/discovery/ours/gateway-suffix", DEV "recovery_gatewayx/config",
+	  false },
+	/* The per-entity configs of earlier versions are migrated, not
+	 * swept. */
+	{ "/discovery/ours/legacy",
 	  "homeassistant/sensor/recoveryd_recovery_user_alice_score/config",
-	  true },
-	{ "/discovery/ours/gone-user",
-	  "homeassistant/number/recoveryd_recovery_user_carol_mood/config",
-	  true },
-	{ "/discovery/ours/device",
-	  "homeassistant/binary_sensor/"
-	  "recoveryd_recovery_ble_c47c8d6a1234_connected/config",
-	  true },
-	{ "/discovery/ours/old-component",
-	  "homeassistant/select/recoveryd_recovery_user_alice_mood/config",
-	  true },
+	  false },
 	{ "/discovery/ours/other-base-levels",
-	  "homeassistant/sensor/recoveryd_recovery-2fx_user_alice_score/config",
-	  false },
+	  DEV "recovery-2fx_user_alice/config", false },
 	{ "/discovery/ours/other-base-suffix",
-	  "homeassistant/sensor/recoveryd_recoveryx_user_alice_score/config",
+	  DEV "recoveryx_user_alice/config", false },
+	{ "/discovery/ours/other-base-case", DEV "-52ecovery_user_alice/config",
 	  false },
-	{ "/discovery/ours/other-base-case",
-	  "homeassistant/sensor/recoveryd_-52ecovery_user_alice_score/config",
-	  false },
-	{ "/discovery/ours/other-program",
-	  "homeassistant/sensor/otherd_recovery_user_alice_score/config",
-	  false },
+	{ "/discovery/ours/other-node",
+	  "homeassistant/device/otherd/recovery_user_alice/config", false },
+	{ "/discovery/ours/no-node",
+	  "homeassistant/device/recovery_user_alice/config", false },
 	{ "/discovery/ours/other-prefix",
-	  "ha/sensor/recoveryd_recovery_user_alice_score/config", false },
+	  "ha/device/recoveryd/recovery_user_alice/config", false },
 	{ "/discovery/ours/prefix-lookalike",
-	  "homeassistantx/sensor/recoveryd_recovery_user_alice_score/config",
+	  "homeassistantx/device/recoveryd/recovery_user_alice/config", false },
+	{ "/discovery/ours/not-config", DEV "recovery_user_alice/state",
 	  false },
-	{ "/discovery/ours/node-id",
-	  "homeassistant/sensor/node/recoveryd_recovery_user_alice_score/"
-	  "config",
+	{ "/discovery/ours/extra-level", DEV "recovery_user_alice/config/x",
 	  false },
-	{ "/discovery/ours/not-config",
-	  "homeassistant/sensor/recoveryd_recovery_user_alice_score/state",
+	{ "/discovery/ours/no-owner", DEV "recovery_user_/config", false },
+	{ "/discovery/ours/unknown-kind", DEV "recovery_gw_status/config",
 	  false },
-	{ "/discovery/ours/extra-level",
-	  "homeassistant/sensor/recoveryd_recovery_user_alice_score/config/x",
+	{ "/discovery/ours/wildcard", DEV "+/config", false },
+	{ "/discovery/ours/bad-chars", DEV "recovery_user_al.ice/config",
 	  false },
-	{ "/discovery/ours/no-owner",
-	  "homeassistant/sensor/recoveryd_recovery_user_/config", false },
-	{ "/discovery/ours/unknown-kind",
-	  "homeassistant/sensor/recoveryd_recovery_gw_status/config", false },
-	{ "/discovery/ours/wildcard",
-	  "homeassistant/+/recoveryd_recovery_user_alice_score/config", false },
-	{ "/discovery/ours/bad-chars",
-	  "homeassistant/sensor/recoveryd_recovery_user_al.ice_score/config",
-	  false },
-	{ "/discovery/ours/empty-component",
-	  "homeassistant//recoveryd_recovery_user_alice_score/config", false },
+	{ "/discovery/ours/empty-object", DEV "/config", false },
 	{ "/discovery/ours/birth", "homeassistant/status", false },
 	{ "/discovery/ours/empty", "", false },
 	{ "/discovery/ours/null", NULL, false },
@@ -820,7 +1078,8 @@ static void test_ours_built(void)
 	g_autoptr(GPtrArray) configs = all_configs();
 	g_autofree char *filter = mqtt_discovery_topic_filter(&gateway);
 
-	g_assert_cmpstr(filter, ==, "homeassistant/+/+/config");
+	/* Ours only: no other integration's configs come back. */
+	g_assert_cmpstr(filter, ==, "homeassistant/device/recoveryd/+/config");
 	for (guint i = 0; i < configs->len; i++) {
 		const struct config *c = configs->pdata[i];
 
@@ -911,6 +1170,10 @@ static const struct invalid_vector invalids[] = {
 	  { "recovery", "" },
 	  true,
 	  "alice" },
+	{ "/discovery/invalid/configuration-url",
+	  { "recovery", NULL, NULL, NULL, "ftp://box/" },
+	  true,
+	  "alice" },
 	{ "/discovery/invalid/user-level", { "recovery" }, false, "al/ice" },
 	{ "/discovery/invalid/user-empty", { "recovery" }, false, "" },
 	{ "/discovery/invalid/user-device", { "recovery" }, false, "device" },
@@ -958,12 +1221,16 @@ static void test_invalid(gconstpointer data)
 				==, -EINVAL);
 	}
 	g_assert_true(messages == (GPtrArray *)&sentinel);
+	g_assert_cmpint(mqtt_discovery_build_gateway(&v->gateway, &messages),
+			==, v->bad_gateway ? -EINVAL : 0);
+	if (!v->bad_gateway)
+		g_ptr_array_unref(messages);
 	/* An invalid gateway subscribes to nothing and owns nothing. */
 	g_assert_cmpint(filter == NULL, ==, v->bad_gateway);
 	if (v->bad_gateway)
 		g_assert_false(mqtt_discovery_topic_is_ours(
-		    &v->gateway, "homeassistant/sensor/"
-				 "recoveryd_recovery_user_alice_score/config"));
+		    &v->gateway, "homeassistant/device/recoveryd/"
+				 "recovery_user_alice/config"));
 }
 
 int main(int argc, char **argv)
@@ -980,6 +1247,8 @@ int main(int argc, char **argv)
 	g_test_add_func("/discovery/command-template", test_command_template);
 	g_test_add_func("/discovery/enum-options", test_enum_options);
 	g_test_add_func("/discovery/devices", test_devices);
+	g_test_add_func("/discovery/gateway-device", test_gateway_device);
+	g_test_add_func("/discovery/legacy", test_legacy);
 	g_test_add_func("/discovery/stable", test_stable);
 	g_test_add_func("/discovery/other-base", test_other_base);
 	for (size_t i = 0; i < G_N_ELEMENTS(ours); i++)

@@ -417,6 +417,7 @@ static void test_connection_names(void)
 		{ MQTT_CONNECTION_CONNECTING, "connecting" },
 		{ MQTT_CONNECTION_CONNECTED, "connected" },
 		{ MQTT_CONNECTION_DISCONNECTED, "disconnected" },
+		{ MQTT_CONNECTION_SILENT, "silent" },
 		{ (enum mqtt_connection)99, NULL },
 	};
 
@@ -717,6 +718,45 @@ static void test_status(void)
 	g_assert_cmpstr(mqtt_payload_status(false), ==, "offline");
 }
 
+/* The stored check-in echoed for Home Assistant's numbers: only what the
+ * check-in had, whole numbers, the time it was stored. */
+struct checkin_case {
+	const char *name;
+	struct mqtt_checkin_stored in;
+	int rc;
+	const char *json;
+};
+
+static const struct checkin_case checkins[] = {
+	{ "/payload/checkin/all",
+	  { 4, 2, 3, T0 },
+	  0,
+	  "{\"mood\":4,\"soreness\":2,\"energy\":3,"
+	  "\"stored\":\"2026-03-01T22:15:00Z\"}" },
+	{ "/payload/checkin/partial",
+	  { 4, NAN, 3.0, 0 },
+	  0,
+	  "{\"mood\":4,\"energy\":3}" },
+	{ "/payload/checkin/none", { NAN, NAN, NAN, T0 }, -EINVAL, NULL },
+	{ "/payload/checkin/bad-time", { 1, NAN, NAN, -5 }, -EINVAL, NULL },
+};
+
+static void test_checkin(const void *data)
+{
+	const struct checkin_case *c = data;
+	char sentinel[] = "untouched";
+	char *json = sentinel;
+	int rc = mqtt_payload_build_checkin(&c->in, &json);
+
+	g_assert_cmpint(rc, ==, c->rc);
+	if (rc == 0) {
+		g_assert_cmpstr(json, ==, c->json);
+		g_free(json);
+	} else {
+		g_assert_cmpstr(json, ==, "untouched");
+	}
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
@@ -742,6 +782,9 @@ int main(int argc, char **argv)
 			test_connection_names);
 	g_test_add_func("/payload/alert/text-bounds", test_alert_text_bounds);
 	g_test_add_func("/payload/status", test_status);
+	for (size_t i = 0; i < G_N_ELEMENTS(checkins); i++)
+		g_test_add_data_func(checkins[i].name, &checkins[i],
+				     test_checkin);
 	for (size_t i = 0; i < G_N_ELEMENTS(gateways); i++)
 		g_test_add_data_func(gateways[i].name, &gateways[i],
 				     test_gateway);

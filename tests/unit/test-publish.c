@@ -75,10 +75,12 @@ static int64_t on_now(void *data)
 	return ((struct fixture *)data)->now_ms;
 }
 
+/* The scale only advertises; the strap is connected. */
 static enum mqtt_connection on_connection(void *data,
 					  const struct household_device *dev)
 {
-	return MQTT_CONNECTION_CONNECTED;
+	return strcmp(dev->address, SCALE) == 0 ? MQTT_CONNECTION_ADVERTISING
+						: MQTT_CONNECTION_CONNECTED;
 }
 
 static void clear_sent(void *p)
@@ -384,6 +386,80 @@ static void test_alert_update(struct fixture *f, gconstpointer unused)
 	    strstr(json_object_get_string_member(o, "text"), "Check in"));
 }
 
+/* An advertiser not heard for 15 minutes is silent (Home Assistant shows
+ * its entities unavailable), found by the periodic check without anybody
+ * telling, and back to advertising once heard again; a connected device
+ * never goes silent. */
+static void test_device_silent(struct fixture *f, gconstpointer unused)
+{
+	g_autoptr(GError) error = NULL;
+	int scale = household_find_device(f->h, SCALE);
+	int strap = household_find_device(f->h, STRAP);
+	struct reading r = {
+		.address = SCALE,
+		.t_ms = T0,
+		.payload = { .uuid = DECODE_UUID_BATTERY_LEVEL,
+			     .u.battery_pct = 90 },
+	};
+
+	g_assert_true(household_set_clock_trusted(f->h, T0, 1000, &error));
+	g_assert_no_error(error);
+	g_assert_true(household_ingest(f->h, &r, 1000, &error));
+	g_strlcpy(r.address, STRAP, sizeof(r.address));
+	g_assert_true(household_ingest(f->h, &r, 1000, &error));
+	g_assert_no_error(error);
+	publish_device(f->p, scale);
+	publish_device(f->p, strap);
+	g_assert_cmpuint(f->sent->len, ==, 2);
+	g_assert_nonnull(
+	    strstr(sent_at(f, 0)->json, "\"connection\":\"advertising\""));
+
+	/* A minute short: nothing changed, nothing sent. */
+	f->now_ms = T0 + PUBLISH_SILENT_AFTER_MS - 60000;
+	publish_check_devices(f->p);
+	g_assert_cmpuint(f->sent->len, ==, 2);
+	f->now_ms = T0 + PUBLISH_SILENT_AFTER_MS;
+	publish_check_devices(f->p);
+	g_assert_cmpuint(f->sent->len, ==, 3);
+	g_assert_cmpstr(sent_at(f, 2)->topic, ==,
+			"recovery/device/5ccad3000001");
+	g_assert_nonnull(
+	    strstr(sent_at(f, 2)->json, "\"connection\":\"silent\""));
+	g_assert_false(sent_at(f, 2)->queued);
+	/* Said once. */
+	publish_check_devices(f->p);
+	g_assert_cmpuint(f->sent->len, ==, 3);
+
+	/* Heard again. */
+	g_strlcpy(r.address, SCALE, sizeof(r.address));
+	r.t_ms = f->now_ms;
+	g_assert_true(household_ingest(f->h, &r, 2000, &error));
+	publish_check_devices(f->p);
+	g_assert_cmpuint(f->sent->len, ==, 4);
+	g_assert_nonnull(
+	    strstr(sent_at(f, 3)->json, "\"connection\":\"advertising\""));
+}
+
+/* The check-in as stored, retained through the outbox, for Home
+ * Assistant's numbers; nothing without a value. */
+static void test_checkin(struct fixture *f, gconstpointer unused)
+{
+	g_autoptr(GError) error = NULL;
+	const struct household_person *alice = household_person(f->h, 0);
+
+	g_assert_true(household_set_clock_trusted(f->h, T0, 1000, &error));
+	g_assert_true(publish_checkin(f->p, alice, 4, NAN, 2, T0));
+	g_assert_cmpuint(f->sent->len, ==, 1);
+	g_assert_cmpstr(sent_at(f, 0)->topic, ==, "recovery/alice/checkin");
+	g_assert_true(sent_at(f, 0)->queued);
+	g_assert_true(sent_at(f, 0)->retain);
+	g_assert_cmpstr(sent_at(f, 0)->json, ==,
+			"{\"mood\":4,\"energy\":2,"
+			"\"stored\":\"2026-03-02T06:00:00Z\"}");
+	g_assert_false(publish_checkin(f->p, alice, NAN, NAN, NAN, T0));
+	g_assert_cmpuint(f->sent->len, ==, 1);
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
@@ -392,6 +468,8 @@ int main(int argc, char **argv)
 	ADD("/publish/live/rate-limit", test_live_rate_limit);
 	ADD("/publish/live/stale-heart-rate", test_live_stale_heart_rate);
 	ADD("/publish/device/owner-and-link", test_device);
+	ADD("/publish/device/silent", test_device_silent);
+	ADD("/publish/checkin", test_checkin);
 	ADD("/publish/all-live", test_all_live);
 	ADD("/publish/untrusted-clock-no-time", test_untrusted_clock_no_time);
 	ADD("/publish/alert-and-state", test_alert_and_state);
