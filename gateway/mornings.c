@@ -420,6 +420,8 @@ void mornings_spot_check(struct daemon *d, int person, int32_t day,
 	    (day >= pd->analysed_from && day <= pd->analysed_to &&
 	     pd->analysed_ms > last_arrival_ms))
 		return;
+	g_debug("%s: a spot check ended after its morning's analysis",
+		p->cfg->name);
 	late_input(d, pd, day);
 }
 

@@ -1769,14 +1769,16 @@ out:
 /*
  * recoveryd --demo --config FILE where FILE has only [gateway] and [mqtt]
  * (DESIGN §9): the demo brings its people. Against a real mosquitto, a few
- * fast days: exit 0, morning alerts for all three demo people, and every
- * day's check-in in that day's stored result. Without --demo the same file
- * is refused: it has nobody in it.
+ * fast days: exit 0, morning alerts for all four demo people, every
+ * day's check-in in that day's stored result, dora's spot checks on her
+ * live topic (measuring, done) and as her days' HRV (hrv_source "spot",
+ * nobody else's). Without --demo the same file is refused: it has nobody
+ * in it.
  */
 static void test_demo_own_config(void)
 {
 	const char *const topics[] = { "recovery/#", NULL };
-	static const char *const users[] = { "alice", "bob", "carol" };
+	static const char *const users[] = { "alice", "bob", "carol", "dora" };
 	struct broker_config bc = { .allow_anonymous = true };
 	g_autoptr(GError) error = NULL;
 	g_autoptr(broker) b = broker_new(&bc, &error);
@@ -1824,7 +1826,7 @@ static void test_demo_own_config(void)
 
 		g_assert_cmpint(test_spawn(run, NULL, &out, &err), ==, 0);
 	}
-	g_assert_nonnull(strstr(err, "3 people"));
+	g_assert_nonnull(strstr(err, "4 people"));
 	g_assert_nonnull(strstr(err, "demo: 3 simulated days done"));
 	for (size_t u = 0; u < G_N_ELEMENTS(users); u++) {
 		g_autofree char *topic =
@@ -1834,6 +1836,16 @@ static void test_demo_own_config(void)
 			g_printerr("%s", err);
 		g_assert_cmpint(wait_message(pr, 0, topic, NULL, 5000), >=, 0);
 	}
+
+	/* dora sleeps without a strap and spot-checks each morning: her
+	 * live topic follows the check, and her days' HRV is the spot
+	 * check's. */
+	g_assert_cmpint(wait_message(pr, 0, "recovery/dora/live",
+				     "\"spot\":\"measuring\"", 5000),
+			>=, 0);
+	g_assert_cmpint(wait_message(pr, 0, "recovery/dora/live",
+				     "\"spot\":\"done\"", 5000),
+			>=, 0);
 
 	/* Every simulated day's check-in is in its stored result. */
 	s = store_open(db, NULL, &error);
@@ -1853,6 +1865,9 @@ static void test_demo_own_config(void)
 
 			g_assert_nonnull(strstr(r->state_json, "\"mood\""));
 			g_assert_cmpint(r->alerted_ms, >, 0);
+			g_assert_true(
+			    (strstr(r->state_json, "\"hrv_source\":\"spot\"") !=
+			     NULL) == (strcmp(users[u], "dora") == 0));
 		}
 	}
 	store_close(s);
