@@ -1524,6 +1524,20 @@ static char *payload_of(probe *p, int i)
 
 #define SPOT_BEATS 180 /* 3 minutes of beats, about 1 s each */
 
+/* The world (world_new(@alert_delay_s)) with alice's usual wake time at
+ * @wake, and the daemon started and ready, Home Assistant given the spot
+ * check's sensor; NULL when the world is skipped. */
+static GSubprocess *spot_daemon_start(struct world *w, int alert_delay_s,
+				      const char *wake, const char *log_name)
+{
+	g_autofree char *wake_line = g_strdup_printf("wake=%s\n", wake);
+
+	if (!world_new(w, alert_delay_s))
+		return NULL;
+	write_config(w, wake_line);
+	return daemon_start_ready(w, log_name, "spot_check");
+}
+
 /* @count beats from the strap, ten a second: RR of 950 and 1050 ms in
  * turn (973/1024 s and 1075/1024 s: 950.2 and 1049.8 ms). */
 static void send_beats(struct world *w, int count)
@@ -1555,7 +1569,6 @@ static void test_spot_check_live(void)
 	g_autoptr(GError) error = NULL;
 	g_autoptr(GSubprocess) daemon = NULL;
 	g_autofree char *wake = clock_from_now(-10 * 60, "%H:%M");
-	g_autofree char *wake_line = NULL;
 	g_autofree char *alert_at = NULL;
 	g_autofree char *done = NULL, *state = NULL, *alert_text = NULL;
 	struct world w = { .notify_fd = -1 };
@@ -1565,12 +1578,9 @@ static void test_spot_check_live(void)
 		g_test_skip("too close to midnight UTC for a morning window");
 		return;
 	}
-	if (!world_new(&w, 3600))
+	daemon = spot_daemon_start(&w, 3600, wake, "spot.log");
+	if (!daemon)
 		goto out;
-	wake_line = g_strdup_printf("wake=%s\n", wake);
-	write_config(&w, wake_line);
-	/* Home Assistant gets the spot check's sensor. */
-	daemon = daemon_start_ready(&w, "spot.log", "spot_check");
 
 	/* The morning alert falls due in the middle of the spot check. */
 	alert_at = clock_from_now(8, "%H:%M:%S");
@@ -1668,7 +1678,6 @@ static void test_spot_check_late(void)
 	g_autoptr(GSubprocess) daemon = NULL;
 	g_autofree char *wake_far = clock_from_now(2 * 3600, "%H:%M");
 	g_autofree char *wake_near = clock_from_now(-10 * 60, "%H:%M");
-	g_autofree char *wake_line = NULL;
 	g_autofree char *before = NULL, *after = NULL, *state = NULL;
 	g_autofree char *alert_text = NULL;
 	struct world w = { .notify_fd = -1 };
@@ -1679,11 +1688,9 @@ static void test_spot_check_late(void)
 		g_test_skip("too close to midnight UTC for a morning window");
 		return;
 	}
-	if (!world_new(&w, 3))
+	daemon = spot_daemon_start(&w, 3, wake_far, "spot-late.log");
+	if (!daemon)
 		goto out;
-	wake_line = g_strdup_printf("wake=%s\n", wake_far);
-	write_config(&w, wake_line);
-	daemon = daemon_start_ready(&w, "spot-late.log", "spot_check");
 
 	/* The morning: no night, no spot check yet. */
 	alert = wait_message(w.probe, 0, "recovery/alice/alert",
