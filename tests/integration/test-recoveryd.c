@@ -1566,7 +1566,6 @@ static void send_beats(struct world *w, int count)
  */
 static void test_spot_check_live(void)
 {
-	g_autoptr(GError) error = NULL;
 	g_autoptr(GSubprocess) daemon = NULL;
 	g_autofree char *wake = clock_from_now(-10 * 60, "%H:%M");
 	g_autofree char *alert_at = NULL;
