@@ -3,7 +3,7 @@
 #
 # The first command of the README: installs the Debian packages recoveryd
 # needs, builds it, starts a private mosquitto on a free loopback port (or
-# uses the broker given), and runs the demo household: three simulated people
+# uses the broker given), and runs the demo household: four simulated people
 # whose straps, bed sensors and shared scale go through the real decoders,
 # database, analysis and MQTT in accelerated time. Each morning alert is
 # printed as it arrives on the broker. Everything it started is stopped and
@@ -187,10 +187,11 @@ count() { grep -c "^[0-9-]*  $1" "$work/alerts.txt" 2>/dev/null || true; }
 alice=$(count Alice)
 bob=$(count Bob)
 carol=$(count Carol)
-say "Done: $alice morning alerts for Alice, $bob for Bob, $carol for Carol" \
-	"(updates included)"
+dora=$(count Dora)
+say "Done: $alice morning alerts for Alice, $bob for Bob, $carol for Carol," \
+	"$dora for Dora (updates included)"
 if [ "${alice:-0}" -lt 1 ] || [ "${bob:-0}" -lt 1 ] ||
-	[ "${carol:-0}" -lt 1 ]; then
+	[ "${carol:-0}" -lt 1 ] || [ "${dora:-0}" -lt 1 ]; then
 	echo "quickstart: expected at least one alert per person; the log:" >&2
 	tail -n 20 "$work/recoveryd.log" >&2
 	exit 1

@@ -15,7 +15,7 @@
  * simulated morning.
  */
 
-/* The demo household as a configuration: three people
+/* The demo household as a configuration: four people
  * (scenario_demo_story()), a strap and a bed sensor each, one Xiaomi scale
  * they share (told apart by weight). */
 void demo_run_people(struct config *c);
@@ -25,7 +25,8 @@ void demo_run_people(struct config *c);
 void demo_run_start(struct daemon *d, double night_s, int days);
 /* The first simulated day (the day before it is when the run starts). */
 int32_t demo_run_first_day(const struct daemon *d);
-/* The simulated wall clock in ms. */
+/* The simulated wall clock in ms: the packet being sent, else the time
+ * the simulation reached. */
 int64_t demo_run_now_ms(const struct daemon *d);
 /* Starts the run's timer in the main loop. */
 void demo_run_schedule(struct daemon *d);

@@ -74,6 +74,10 @@ struct pending {
 	int32_t late_day;
 	int64_t late_due_ms;
 	int64_t late_last_ms; /* the last re-analysis */
+	/* The last analysis: days analysed_from..analysed_to, at
+	 * analysed_ms; what was stored before it is in it. */
+	int32_t analysed_from, analysed_to;
+	int64_t analysed_ms;
 };
 
 static struct pending *pending_of(struct daemon *d,
@@ -140,6 +144,13 @@ static bool analyse_days(struct daemon *d, struct household_person *p,
 	/* A night's samples were just loaded and freed: give the pages
 	 * back rather than keep the peak for the rest of the day. */
 	malloc_trim(0);
+	{
+		struct pending *pd = pending_of(d, p);
+
+		pd->analysed_from = from;
+		pd->analysed_to = to;
+		pd->analysed_ms = daemon_now_ms(d);
+	}
 	return true;
 }
 
@@ -356,13 +367,25 @@ static void run_pending(struct daemon *d)
 	schedule(d);
 }
 
+/* Day @day of @pd's person is analysed again (with any later day
+ * announced since) once a burst of late data has settled, at most once a
+ * minute. */
+static void late_input(struct daemon *d, struct pending *pd, int32_t day)
+{
+	pd->late_day = pd->late_day ? MIN(pd->late_day, day) : day;
+	if (!pd->late_due_ms)
+		pd->late_due_ms =
+		    MAX(daemon_now_ms(d) + MORNINGS_LATE_SETTLE_MS,
+			pd->late_last_ms + MORNINGS_LATE_MIN_INTERVAL_MS);
+	schedule(d);
+}
+
 void mornings_day_input(struct daemon *d, int person, int64_t t_ms,
 			enum household_input kind)
 {
 	struct household_person *p =
 	    household_person(d->household, (size_t)person);
 	int32_t day = clock_day_of(d->zone, t_ms);
-	int64_t now = daemon_now_ms(d);
 	struct pending *pd;
 
 	/* Its morning is still to come, and will read it. */
@@ -374,14 +397,32 @@ void mornings_day_input(struct daemon *d, int person, int64_t t_ms,
 		 * weigh-in does not release it; the release reads it. */
 		if (kind == HOUSEHOLD_INPUT_CHECKIN)
 			pd->checkin_in = true;
-	} else {
-		pd->late_day = pd->late_day ? MIN(pd->late_day, day) : day;
-		if (!pd->late_due_ms)
-			pd->late_due_ms = MAX(
-			    now + MORNINGS_LATE_SETTLE_MS,
-			    pd->late_last_ms + MORNINGS_LATE_MIN_INTERVAL_MS);
+		schedule(d);
+		return;
 	}
-	schedule(d);
+	late_input(d, pd, day);
+}
+
+void mornings_spot_check(struct daemon *d, int person, int32_t day,
+			 int64_t last_arrival_ms)
+{
+	struct household_person *p =
+	    household_person(d->household, (size_t)person);
+	struct pending *pd;
+
+	if (day > p->morning.done_day)
+		return;
+	pd = pending_of(d, p);
+	/* A held alert's release reads it; an analysis that ran after its
+	 * last beat came (the morning waited for it, or came just after it
+	 * stopped) has it already. */
+	if (pd->held_day == day ||
+	    (day >= pd->analysed_from && day <= pd->analysed_to &&
+	     pd->analysed_ms > last_arrival_ms))
+		return;
+	g_debug("%s: a spot check ended after its morning's analysis",
+		p->cfg->name);
+	late_input(d, pd, day);
 }
 
 void mornings_stop(struct daemon *d)

@@ -13,9 +13,10 @@
  * its state but no alert. Every announced morning is recorded in the store
  * with the advice state its alert told, so a restart sends no second alert.
  *
- * Late data counts (DESIGN §6): a check-in or a weigh-in that arrives after
- * its day's morning was announced analyses that day again (at most once a
- * minute per person, MORNINGS_LATE_SETTLE_MS after the first of a burst):
+ * Late data counts (DESIGN §6): a check-in, a weigh-in or a spot check
+ * that arrives after its day's morning was announced analyses that day
+ * again (at most once a minute per person, MORNINGS_LATE_SETTLE_MS after
+ * the first of a burst):
  * the result and the retained state are updated, and the alert goes out
  * again with "update": true only when the advice state differs from the
  * one the last alert told. With alert-wait-checkin=MIN the morning alert
@@ -37,6 +38,15 @@ void mornings_check(struct daemon *d);
  * data of an announced day schedules its re-analysis. */
 void mornings_day_input(struct daemon *d, int person, int64_t t_ms,
 			enum household_input kind);
+
+/* The spot watch's finished: person @person's spot-check attempt of the
+ * morning of local day @day stopped, its last beat in at @last_arrival_ms
+ * (DESIGN §6: a spot check that arrives after the morning's analysis
+ * counts). A day whose morning is still to come, whose alert is held, or
+ * whose last analysis ran after that beat reads it anyway; else the day is
+ * analysed again as for a late check-in. */
+void mornings_spot_check(struct daemon *d, int person, int32_t day,
+			 int64_t last_arrival_ms);
 
 /* Drops the held alerts and pending re-analyses and their timer (at stop).
  */

@@ -207,6 +207,12 @@ static void on_day_input(void *data, int person, int64_t t_ms,
 	mornings_day_input(data, person, t_ms, kind);
 }
 
+static void on_spot_finished(void *data, int person, int32_t day,
+			     int64_t last_arrival_ms)
+{
+	mornings_spot_check(data, person, day, last_arrival_ms);
+}
+
 /* --- the morning ---------------------------------------------------------- */
 
 static gboolean morning_cb(gpointer data)
@@ -640,6 +646,7 @@ static bool start(struct daemon *d, GError **error)
 	struct spot_watch_ops sops = {
 		.now_ms = publish_now_ms,
 		.live_changed = on_live_changed,
+		.finished = on_spot_finished,
 	};
 	struct publish_config pcfg = {
 		.base_topic = d->config->base_topic,

@@ -11,6 +11,7 @@ struct session {
 	/* The morning window of the session's first beat; until_ms 0: the
 	 * session started outside it, not a spot check. */
 	int64_t from_ms, until_ms;
+	int32_t day; /* the local day of that morning */
 	/* The verdict stays in the live value until the day is over. */
 	int64_t shown_until_ms;
 	bool active; /* an attempt under way: judged each tick */
@@ -79,6 +80,7 @@ static void morning_window(spot_watch *w, int person, int64_t t_ms,
 
 		if (t_ms >= wake - SPOT_BEFORE_WAKE_MS &&
 		    t_ms < wake + SPOT_AFTER_WAKE_MS) {
+			s->day = d;
 			s->from_ms = wake - SPOT_BEFORE_WAKE_MS;
 			s->until_ms = wake + SPOT_AFTER_WAKE_MS;
 			s->shown_until_ms = MAX(
@@ -137,6 +139,10 @@ static void judge(spot_watch *w, int person, struct session *s, int64_t now_ms)
 		return;
 	}
 	s->active = !p.stopped;
+	if (p.stopped && w->ops.finished)
+		/* Judged no more: the only call for this attempt. */
+		w->ops.finished(w->data, person, s->day,
+				s->live.last_arrival_ms);
 	l->spot = true;
 	l->spot_phase = p.phase;
 	l->spot_measured_s = p.measured_s;
@@ -151,9 +157,9 @@ static void judge(spot_watch *w, int person, struct session *s, int64_t now_ms)
 	}
 }
 
-static gboolean tick_cb(gpointer data)
+/* Judges every attempt under way; whether one still is. */
+static bool judge_all(spot_watch *w)
 {
-	spot_watch *w = data;
 	int64_t now = w->ops.now_ms(w->data);
 	bool any = false;
 
@@ -165,7 +171,19 @@ static gboolean tick_cb(gpointer data)
 		judge(w, (int)i, s, now);
 		any |= s->active;
 	}
-	if (any)
+	return any;
+}
+
+void spot_watch_tick(spot_watch *w)
+{
+	judge_all(w);
+}
+
+static gboolean tick_cb(gpointer data)
+{
+	spot_watch *w = data;
+
+	if (judge_all(w))
 		return G_SOURCE_CONTINUE;
 	/* Nothing under way: no wake-ups until the next attempt. */
 	w->timer = 0;

@@ -28,6 +28,14 @@ struct spot_watch_ops {
 	int64_t (*now_ms)(void *data);
 	/* Person @person's live value changed; @urgent: a new phase. */
 	void (*live_changed)(void *data, int person, bool urgent);
+	/* Person @person's spot-check attempt in the morning window of local
+	 * day @day stopped with its verdict (done, too noisy or too short);
+	 * its last beat arrived at @last_arrival_ms (wall clock). Once per
+	 * attempt; never for a session outside the window, one that outgrew
+	 * a spot check (training, the strap kept on) or the night's wear
+	 * taken up again. May be NULL. */
+	void (*finished)(void *data, int person, int32_t day,
+			 int64_t last_arrival_ms);
 };
 
 typedef struct spot_watch spot_watch;
@@ -51,6 +59,11 @@ void spot_watch_set_household(spot_watch *w, household *h);
  * arrived at @arrival_ms. */
 void spot_watch_beat(spot_watch *w, int person, int64_t t_ms, double rr_ms,
 		     int64_t arrival_ms);
+
+/* Judges every attempt under way at ops.now_ms(), as the watch's own
+ * 1 s timer does: for demo mode, whose simulated clock runs days in a
+ * second and calls it every simulated second. */
+void spot_watch_tick(spot_watch *w);
 
 /* Whether person @person's spot check is under way now (judged at the
  * call: not yet stopped, at most 10 minutes and 20 s): the morning waits

@@ -10,9 +10,11 @@ static const char *const addresses[DEMO_DEVICE_COUNT] = {
 	[DEMO_STRAP_0] = "D0:E3:00:00:00:01",
 	[DEMO_STRAP_1] = "D0:E3:00:00:00:02",
 	[DEMO_STRAP_2] = "D0:E3:00:00:00:03",
+	[DEMO_STRAP_3] = "D0:E3:00:00:00:04",
 	[DEMO_BED_0] = "D0:E3:00:00:01:01",
 	[DEMO_BED_1] = "D0:E3:00:00:01:02",
 	[DEMO_BED_2] = "D0:E3:00:00:01:03",
+	[DEMO_BED_3] = "D0:E3:00:00:01:04",
 	[DEMO_SCALE] = "D0:E3:00:00:02:01",
 };
 
@@ -25,6 +27,7 @@ static const char *const names[SCENARIO_DEMO_PEOPLE][2] = {
 	{ "alice", "Alice" },
 	{ "bob", "Bob" },
 	{ "carol", "Carol" },
+	{ "dora", "Dora" },
 };
 
 const char *demo_person_name(int person)

@@ -8,12 +8,12 @@
 #include "gateway/core/scenario.h"
 
 /*
- * Demo mode's household (scenario.h, scenario_demo_story(): three people)
+ * Demo mode's household (scenario.h, scenario_demo_story(): four people)
  * as the bytes its devices would send:
  * each person's strap sends Heart Rate Measurements (0x2A37, heart rate,
- * skin contact and the RR intervals of that second): Alice's all night, Bob's
- * only for his morning spot check (SCENARIO_STORY_SPOT) and his training;
- * each bed sensor BTHome
+ * skin contact and the RR intervals of that second): Alice's, Bob's and
+ * Carol's all night, Dora's only for her morning spot check
+ * (SCENARIO_STORY_SPOT); all four for their training; each bed sensor BTHome
  * v2 service data (occupancy, and motion in the first bedroom), the shared
  * scale Mi Body Composition Scale 2 service data (0x181B). The daemon
  * decodes these with the real decoders, as if they came over the air.
@@ -26,9 +26,11 @@ enum demo_device {
 	DEMO_STRAP_0,
 	DEMO_STRAP_1,
 	DEMO_STRAP_2,
+	DEMO_STRAP_3,
 	DEMO_BED_0,
 	DEMO_BED_1,
 	DEMO_BED_2,
+	DEMO_BED_3,
 	DEMO_SCALE,
 	DEMO_DEVICE_COUNT,
 };
@@ -36,8 +38,8 @@ enum demo_device {
 /* The address of each demo device ("D0:E3:00:00:00:01", ...). */
 const char *demo_device_address(enum demo_device device);
 
-/* The demo's people (scenario_demo_story()), "alice", "bob" and "carol",
- * with display names. */
+/* The demo's people (scenario_demo_story()), "alice", "bob", "carol" and
+ * "dora", with display names. */
 const char *demo_person_name(int person);
 const char *demo_person_display_name(int person);
 

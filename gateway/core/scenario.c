@@ -62,6 +62,8 @@ static const struct person_profile people[SCENARIO_DEMO_PEOPLE] = {
 	{ 40.0, 58.0, 81.5, 19.0, 2, false },
 	/* The demo's third: a rower, heavier than both on the shared scale. */
 	{ 62.0, 50.0, 96.0, 17.0, 3, false },
+	/* The demo's fourth, who spot-checks: the lightest on the scale. */
+	{ 48.0, 56.0, 52.0, 27.0, 4, false },
 };
 
 static enum scenario_event household_event(int index)
@@ -429,12 +431,21 @@ static void emit_spot_night(struct night_state *st, int index,
 		sink->bed(st->data, st->person, spot_ms + 12 * 60000, false);
 }
 
+/* The SPOT story's people are in bed until 13 minutes after waking (the
+ * spot check, then up): their weigh-in and check-in come this much later,
+ * after it, as on the scale and the form they do (the day's analysis reads
+ * them from the time out of bed). */
+#define SPOT_MORNING_LATER_MIN 15
+
 static void emit_morning(struct night_state *st, int index,
-			 const struct night_plan *plan, bool missed)
+			 const struct night_plan *plan, bool missed,
+			 int later_min)
 {
 	const struct person_profile *pp = &people[st->person];
 	int32_t day = st->sc->first_day + index;
-	int64_t wake = clock_local_ms(st->sc->zone, day, plan->wake_min);
+	/* The morning's routine starts at the wake time, or later. */
+	int64_t from = clock_local_ms(st->sc->zone, day, plan->wake_min) +
+		       (int64_t)later_min * 60000;
 	double mood = plan->mood, soreness = plan->soreness;
 	double energy = plan->energy;
 
@@ -447,7 +458,7 @@ static void emit_morning(struct night_state *st, int index,
 	if (!missed && st->sink->weight)
 		st->sink->weight(
 		    st->data, st->person, pp->scale_user,
-		    wake + (12 + st->person * 3) * 60000,
+		    from + (12 + st->person * 3) * 60000,
 		    round((pp->weight_kg + plan->weight_shift_kg +
 			   rng_normal(&st->rng, 0, 0.25)) *
 			  20.0) /
@@ -456,7 +467,7 @@ static void emit_morning(struct night_state *st, int index,
 			  10.0) /
 			10.0);
 	if (st->sink->checkin)
-		st->sink->checkin(st->data, st->person, wake + 25 * 60000, mood,
+		st->sink->checkin(st->data, st->person, from + 25 * 60000, mood,
 				  soreness, energy);
 }
 
@@ -510,7 +521,8 @@ void scenario_emit_story_day(const struct scenario *sc,
 	else if (!missed)
 		emit_night(&st, index, &plan);
 	st.rng = rng_for(seed, person, index, 2);
-	emit_morning(&st, index, &plan, missed);
+	emit_morning(&st, index, &plan, missed,
+		     story == SCENARIO_STORY_SPOT ? SPOT_MORNING_LATER_MIN : 0);
 	st.rng = rng_for(seed, person, index, 3);
 	emit_training(&st, index, &plan);
 }
@@ -530,6 +542,8 @@ enum scenario_story scenario_demo_story(int person)
 		return SCENARIO_STORY_HOUSEHOLD;
 	case 2:
 		return SCENARIO_STORY_OVERREACH;
+	case 3:
+		return SCENARIO_STORY_SPOT;
 	case 1:
 	default:
 		return SCENARIO_STORY_HEALTHY;

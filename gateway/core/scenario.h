@@ -26,9 +26,11 @@
  */
 
 #define SCENARIO_PEOPLE 2
-/* The demo household (demo mode): the two above and a third person whose
- * training block overreaches (SCENARIO_STORY_OVERREACH). */
-#define SCENARIO_DEMO_PEOPLE 3
+/* The demo household (demo mode): the two above, a third person whose
+ * training block overreaches (SCENARIO_STORY_OVERREACH) and a fourth who
+ * sleeps without a strap and spot-checks each morning (SCENARIO_STORY_SPOT).
+ */
+#define SCENARIO_DEMO_PEOPLE 4
 
 enum scenario_event {
 	SCENARIO_NORMAL,
@@ -60,7 +62,8 @@ enum scenario_event {
  *                 morning spot check in bed right after waking: 3.5
  *                 minutes of RR and HR (DESIGN §4); too noisy on the days
  *                 of scenario_spot_noisy(), on day 12 a noisy attempt and
- *                 a clean one after it, none on day 15
+ *                 a clean one after it, none on day 15; weighs in
+ *                 and checks in once up, after it
  *   NO_RR         an optical band that sends heart rate but no RR
  *                 intervals, worn at night; no bed sensor
  * Both last ordinary lives otherwise (check-ins, weigh-ins, training).
@@ -133,8 +136,9 @@ void scenario_emit_story_day(const struct scenario *sc,
  * (SCENARIO_STORY_HOUSEHOLD: a bad night, a slump and its comeback, a
  * missed night, a monotone block), person 1 ordinary variation with no
  * events at all (SCENARIO_STORY_HEALTHY), person 2 a training block that
- * overreaches, then tapers (SCENARIO_STORY_OVERREACH). Between them the 56
- * days of the demo show every advice state but at most one.
+ * overreaches, then tapers (SCENARIO_STORY_OVERREACH), person 3 no strap at
+ * night and a spot check each morning (SCENARIO_STORY_SPOT). Between them
+ * the 56 days of the demo show every advice state but at most one.
  */
 enum scenario_story scenario_demo_story(int person);
 

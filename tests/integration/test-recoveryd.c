@@ -1677,25 +1677,33 @@ out:
 	world_free(&w);
 }
 
-/* The config with its morning-alert line set to @when. */
-static void set_alert(struct world *w, const char *when)
+/* The config with its lines of key @key ("morning-alert") set to
+ * @value. */
+static void set_key(struct world *w, const char *key, const char *value)
 {
 	g_autoptr(GError) error = NULL;
 	g_autofree char *text = NULL;
+	g_autofree char *prefix = g_strconcat(key, "=", NULL);
 	g_auto(GStrv) lines = NULL;
 	g_autofree char *joined = NULL;
 
 	g_assert_true(g_file_get_contents(w->config, &text, NULL, &error));
 	lines = g_strsplit(text, "\n", -1);
 	for (char **l = lines; *l; l++) {
-		if (g_str_has_prefix(*l, "morning-alert=")) {
+		if (g_str_has_prefix(*l, prefix)) {
 			g_free(*l);
-			*l = g_strconcat("morning-alert=", when, NULL);
+			*l = g_strconcat(prefix, value, NULL);
 		}
 	}
 	joined = g_strjoinv("\n", lines);
 	g_assert_true(g_file_set_contents(w->config, joined, -1, &error));
 	g_assert_no_error(error);
+}
+
+/* The config with its morning-alert line set to @when. */
+static void set_alert(struct world *w, const char *when)
+{
+	set_key(w, "morning-alert", when);
 }
 
 /* The payload of message @i. */
@@ -1709,6 +1717,37 @@ static char *payload_of(probe *p, int i)
 
 #define SPOT_BEATS 180 /* 3 minutes of beats, about 1 s each */
 
+/* The world (world_new(@alert_delay_s)) with alice's usual wake time at
+ * @wake, and the daemon started and ready, Home Assistant given the spot
+ * check's sensor; NULL when the world is skipped. */
+static GSubprocess *spot_daemon_start(struct world *w, int alert_delay_s,
+				      const char *wake, const char *log_name)
+{
+	g_autofree char *wake_line = g_strdup_printf("wake=%s\n", wake);
+
+	if (!world_new(w, alert_delay_s))
+		return NULL;
+	write_config(w, wake_line);
+	return daemon_start_ready(w, log_name, "spot_check");
+}
+
+/* @count beats from the strap, ten a second: RR of 950 and 1050 ms in
+ * turn (973/1024 s and 1075/1024 s: 950.2 and 1049.8 ms). */
+static void send_beats(struct world *w, int count)
+{
+	for (int k = 0; k < count; k++) {
+		g_autoptr(GError) error = NULL;
+		guint16 rr = k % 2 ? 1075 : 973;
+		const guint8 beat[] = { 0x16, 60, (guint8)(rr & 0xff),
+					(guint8)(rr >> 8) };
+
+		g_assert_true(standin_notify(w->bus, STRAP, "2a37", beat,
+					     sizeof(beat), &error));
+		g_assert_no_error(error);
+		g_usleep(100000);
+	}
+}
+
 /*
  * A morning spot check as it happens (DESIGN §4): no strap in the night;
  * ten minutes after the usual wake time the strap connects and sends 3
@@ -1720,10 +1759,8 @@ static char *payload_of(probe *p, int i)
  */
 static void test_spot_check_live(void)
 {
-	g_autoptr(GError) error = NULL;
 	g_autoptr(GSubprocess) daemon = NULL;
 	g_autofree char *wake = clock_from_now(-10 * 60, "%H:%M");
-	g_autofree char *wake_line = NULL;
 	g_autofree char *alert_at = NULL;
 	g_autofree char *done = NULL, *state = NULL, *alert_text = NULL;
 	struct world w = { .notify_fd = -1 };
@@ -1733,12 +1770,9 @@ static void test_spot_check_live(void)
 		g_test_skip("too close to midnight UTC for a morning window");
 		return;
 	}
-	if (!world_new(&w, 3600))
+	daemon = spot_daemon_start(&w, 3600, wake, "spot.log");
+	if (!daemon)
 		goto out;
-	wake_line = g_strdup_printf("wake=%s\n", wake);
-	write_config(&w, wake_line);
-	/* Home Assistant gets the spot check's sensor. */
-	daemon = daemon_start_ready(&w, "spot.log", "spot_check");
 
 	/* The morning alert falls due in the middle of the spot check. */
 	alert_at = clock_from_now(8, "%H:%M:%S");
@@ -1750,17 +1784,7 @@ static void test_spot_check_live(void)
 	g_subprocess_send_signal(daemon, SIGHUP);
 	g_usleep(500000);
 
-	for (int k = 0; k < SPOT_BEATS; k++) {
-		/* 973/1024 s and 1075/1024 s: 950.2 and 1049.8 ms. */
-		guint16 rr = k % 2 ? 1075 : 973;
-		const guint8 beat[] = { 0x16, 60, (guint8)(rr & 0xff),
-					(guint8)(rr >> 8) };
-
-		g_assert_true(standin_notify(w.bus, STRAP, "2a37", beat,
-					     sizeof(beat), &error));
-		g_assert_no_error(error);
-		g_usleep(100000);
-	}
+	send_beats(&w, SPOT_BEATS);
 
 	settling = wait_message(w.probe, 0, "recovery/alice/live",
 				"\"spot\":\"settling\"", 5000);
@@ -1803,20 +1827,157 @@ out:
 	world_free(&w);
 }
 
+/* alice's one stored result (the test's only day): its state message,
+ * read while the daemon runs (owned by the caller). */
+static char *alice_result_state(struct world *w)
+{
+	sqlite3 *db = NULL;
+	sqlite3_stmt *st = NULL;
+	char *state;
+
+	g_assert_cmpint(
+	    sqlite3_open_v2(w->database, &db, SQLITE_OPEN_READONLY, NULL), ==,
+	    SQLITE_OK);
+	g_assert_cmpint(sqlite3_prepare_v2(
+			    db,
+			    "SELECT state_json FROM results JOIN users ON "
+			    "users.id = results.user_id WHERE name = 'alice'",
+			    -1, &st, NULL),
+			==, SQLITE_OK);
+	g_assert_cmpint(sqlite3_step(st), ==, SQLITE_ROW);
+	state = g_strdup((const char *)sqlite3_column_text(st, 0));
+	g_assert_cmpint(sqlite3_step(st), ==, SQLITE_DONE);
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	g_assert_nonnull(state);
+	return state;
+}
+
+/*
+ * A spot check that finishes after the morning's analysis is late data
+ * (DESIGN §6). No strap in the night; the morning alert goes out with no
+ * HRV. Then the strap sends a short session while the usual wake time is
+ * two hours away, outside the spot-check window (a session of the day,
+ * not a spot check): nothing is analysed again, the live topic shows no
+ * spot check. Then, the wake time set to ten minutes ago, 3 minutes of
+ * beats: the spot check's verdict (done) analyses the day again, the
+ * stored result and the retained state carry the spot check's HRV
+ * (hrv_source "spot", RMSSD 99.6 ms), and the alert goes out again as an
+ * update: the advice went from no-data to calibrating.
+ */
+static void test_spot_check_late(void)
+{
+	g_autoptr(GSubprocess) daemon = NULL;
+	g_autofree char *wake_far = clock_from_now(2 * 3600, "%H:%M");
+	g_autofree char *wake_near = clock_from_now(-10 * 60, "%H:%M");
+	g_autofree char *before = NULL, *after = NULL, *state = NULL;
+	g_autofree char *alert_text = NULL;
+	struct world w = { .notify_fd = -1 };
+	unsigned from;
+	int alert, finished, i;
+
+	if (!wake_far || !wake_near) {
+		g_test_skip("too close to midnight UTC for a morning window");
+		return;
+	}
+	daemon = spot_daemon_start(&w, 3, wake_far, "spot-late.log");
+	if (!daemon)
+		goto out;
+
+	/* The morning: no night, no spot check yet. */
+	alert = wait_message(w.probe, 0, "recovery/alice/alert",
+			     "\"user\":\"alice\"", 30000);
+	if (alert < 0)
+		daemon_dump_log(&w, "spot-late.log");
+	g_assert_cmpint(alert, >=, 0);
+	alert_text = payload_of(w.probe, alert);
+	g_test_message("alert: %s", alert_text);
+	g_assert_null(strstr(alert_text, "\"hrv_source\":\"spot\""));
+	before = alice_result_state(&w);
+	g_assert_null(strstr(before, "\"hrv_source\":\"spot\""));
+
+	/* A session outside the morning window (ten beats: about 10 s on
+	 * the strap's clock, so that the spot check below is another
+	 * session): stopped 20 s after its last beat, and 5 s more for a
+	 * re-analysis that must not come. */
+	from = probe_count(w.probe);
+	send_beats(&w, 10);
+	g_usleep(28 * G_USEC_PER_SEC);
+	g_assert_cmpint(
+	    wait_message(w.probe, from, "recovery/alice/live", "\"spot\"", 0),
+	    <, 0);
+	g_assert_false(log_has(&w, "spot-late.log", "analysed again"));
+	g_assert_cmpint(
+	    wait_message(w.probe, from, "recovery/alice/state", NULL, 0), <, 0);
+
+	/* The same morning with the usual wake time ten minutes ago: the
+	 * strap now is a spot check. */
+	set_key(&w, "wake", wake_near);
+	g_subprocess_send_signal(daemon, SIGHUP);
+	g_assert_true(wait_log(&w, "spot-late.log", "reloaded", 10000));
+	g_assert_true(wait_subscribed(w.bus, STRAP, 15000));
+	from = probe_count(w.probe);
+	send_beats(&w, SPOT_BEATS);
+	finished = wait_message(w.probe, from, "recovery/alice/live",
+				"\"spot\":\"done\"", 40000);
+	if (finished < 0)
+		daemon_dump_log(&w, "spot-late.log");
+	g_assert_cmpint(finished, >=, 0);
+
+	i = wait_message(w.probe, from, "recovery/alice/state",
+			 "\"hrv_source\":\"spot\"", 20000);
+	if (i < 0)
+		daemon_dump_log(&w, "spot-late.log");
+	g_assert_cmpint(i, >, finished);
+	state = payload_of(w.probe, i);
+	g_test_message("state: %s", state);
+	g_assert_nonnull(strstr(state, "\"rmssd_ms\":99.6"));
+	/* The advice changed (no-data, now calibrating on spot checks):
+	 * the alert again, as an update. */
+	i = wait_message(w.probe, from, "recovery/alice/alert",
+			 "\"update\":true", 5000);
+	g_assert_cmpint(i, >=, 0);
+	g_clear_pointer(&alert_text, g_free);
+	alert_text = payload_of(w.probe, i);
+	g_test_message("update alert: %s", alert_text);
+	g_assert_nonnull(strstr(alert_text, "\"hrv_source\":\"spot\""));
+	g_assert_nonnull(strstr(alert_text, "\"state\":\"calibrating\""));
+	g_assert_true(wait_log(&w, "spot-late.log",
+			       "analysed again with data that came after its "
+			       "morning",
+			       5000));
+	g_assert_cmpint(daemon_stop(daemon), ==, 0);
+	g_assert_cmpuint(count_messages(w.probe, "recovery/alice/alert"), ==,
+			 2);
+	g_assert_cmpuint(log_count(&w, "spot-late.log", "analysed again"), ==,
+			 1);
+
+	/* The stored result row changed with it. */
+	after = alice_result_state(&w);
+	g_test_message("stored: %s", after);
+	g_assert_cmpstr(after, !=, before);
+	g_assert_nonnull(strstr(after, "\"hrv_source\":\"spot\""));
+	g_assert_nonnull(strstr(after, "\"rmssd_ms\":99.6"));
+out:
+	world_free(&w);
+}
+
 /* --- the demo with a configuration of its own ------------------------------
  */
 
 /*
  * recoveryd --demo --config FILE where FILE has only [gateway] and [mqtt]
  * (DESIGN §9): the demo brings its people. Against a real mosquitto, a few
- * fast days: exit 0, morning alerts for all three demo people, and every
- * day's check-in in that day's stored result. Without --demo the same file
- * is refused: it has nobody in it.
+ * fast days: exit 0, morning alerts for all four demo people, every
+ * day's check-in in that day's stored result, dora's spot checks on her
+ * live topic (measuring, done) and as her days' HRV (hrv_source "spot",
+ * nobody else's). Without --demo the same file is refused: it has nobody
+ * in it.
  */
 static void test_demo_own_config(void)
 {
 	const char *const topics[] = { "recovery/#", NULL };
-	static const char *const users[] = { "alice", "bob", "carol" };
+	static const char *const users[] = { "alice", "bob", "carol", "dora" };
 	struct broker_config bc = { .allow_anonymous = true };
 	g_autoptr(GError) error = NULL;
 	g_autoptr(broker) b = broker_new(&bc, &error);
@@ -1864,7 +2025,7 @@ static void test_demo_own_config(void)
 
 		g_assert_cmpint(test_spawn(run, NULL, &out, &err), ==, 0);
 	}
-	g_assert_nonnull(strstr(err, "3 people"));
+	g_assert_nonnull(strstr(err, "4 people"));
 	g_assert_nonnull(strstr(err, "demo: 3 simulated days done"));
 	for (size_t u = 0; u < G_N_ELEMENTS(users); u++) {
 		g_autofree char *topic =
@@ -1874,6 +2035,16 @@ static void test_demo_own_config(void)
 			g_printerr("%s", err);
 		g_assert_cmpint(wait_message(pr, 0, topic, NULL, 5000), >=, 0);
 	}
+
+	/* dora sleeps without a strap and spot-checks each morning: her
+	 * live topic follows the check, and her days' HRV is the spot
+	 * check's. */
+	g_assert_cmpint(wait_message(pr, 0, "recovery/dora/live",
+				     "\"spot\":\"measuring\"", 5000),
+			>=, 0);
+	g_assert_cmpint(wait_message(pr, 0, "recovery/dora/live",
+				     "\"spot\":\"done\"", 5000),
+			>=, 0);
 
 	/* Every simulated day's check-in is in its stored result. */
 	s = store_open(db, NULL, &error);
@@ -1893,6 +2064,9 @@ static void test_demo_own_config(void)
 
 			g_assert_nonnull(strstr(r->state_json, "\"mood\""));
 			g_assert_cmpint(r->alerted_ms, >, 0);
+			g_assert_true(
+			    (strstr(r->state_json, "\"hrv_source\":\"spot\"") !=
+			     NULL) == (strcmp(users[u], "dora") == 0));
 		}
 	}
 	store_close(s);
@@ -2571,5 +2745,6 @@ int main(int argc, char **argv)
 	g_test_add_func("/recoveryd/spot-check-live", test_spot_check_live);
 	g_test_add_func("/recoveryd/recoveryctl-beside",
 			test_recoveryctl_beside);
+	g_test_add_func("/recoveryd/spot-check-late", test_spot_check_late);
 	return g_test_run();
 }

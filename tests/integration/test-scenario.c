@@ -10,7 +10,7 @@
  * burnout, a load-driven dip, and flat motivation, each state's entry and
  * exit. Then three weeks of a person who sleeps without a strap and does
  * the morning spot check, and of one whose band sends no RR (DESIGN §4-§5).
- * Last, the demo household (three people, 56 days): at least 10 of the 11
+ * Last, the demo household (four people, 56 days): at least 10 of the 11
  * states between them. `test-scenario --verbose` prints every day and the
  * share of each state.
  */
@@ -839,12 +839,17 @@ static void test_story(gconstpointer data)
 #define DEMO_SEED 20260302
 #define DEMO_DAYS 56
 
+/* The spot-check story's events are its mornings: noisy checks and a
+ * morning without one (scenario_spot_noisy, scenario_spot_taken). */
 static bool story_has_events(enum scenario_story story, int days)
 {
 	for (int i = 0; i < days; i++) {
 		enum scenario_event e = scenario_story_event(story, i);
 
 		if (e != SCENARIO_NORMAL && e != SCENARIO_CALIBRATION)
+			return true;
+		if (story == SCENARIO_STORY_SPOT &&
+		    (scenario_spot_noisy(i) || !scenario_spot_taken(i)))
 			return true;
 	}
 	return false;
