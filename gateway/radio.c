@@ -85,6 +85,8 @@ static enum ble_device_kind ble_kind(enum household_device_kind kind)
 		return BLE_KIND_SCALE_AUTO;
 	case HOUSEHOLD_STANDARD_SCALE:
 		return BLE_KIND_SCALE;
+	case HOUSEHOLD_QN_SCALE:
+		return BLE_KIND_SCALE_QN;
 	case HOUSEHOLD_MISCALE:
 		return BLE_KIND_MISCALE;
 	case HOUSEHOLD_BED:

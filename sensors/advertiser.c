@@ -37,6 +37,7 @@
 #include "sensors/ble-private.h"
 
 #include "gateway/common/owner-log.h"
+#include "sensors/scale-qn.h"
 
 #include <math.h>
 #include <string.h>
@@ -156,24 +157,6 @@ static bool bthome_is_new(ble_client *c, struct ble_dev *d,
 
 /* The 16-bit alias of a Bluetooth base UUID ("0000180d-0000-1000-8000-
  * 00805f9b34fb" -> 0x180D); FALSE for anything else. */
-static bool uuid16(const char *s, uint16_t *ret)
-{
-	static const char tail[] = "-0000-1000-8000-00805f9b34fb";
-
-	if (strlen(s) != 36 || strncmp(s, "0000", 4) != 0 ||
-	    g_ascii_strcasecmp(s + 8, tail) != 0)
-		return false;
-	for (int i = 4; i < 8; i++) {
-		if (!g_ascii_isxdigit(s[i]))
-			return false;
-	}
-	*ret = (uint16_t)((g_ascii_xdigit_value(s[4]) << 12) |
-			  (g_ascii_xdigit_value(s[5]) << 8) |
-			  (g_ascii_xdigit_value(s[6]) << 4) |
-			  g_ascii_xdigit_value(s[7]));
-	return true;
-}
-
 /* The values a struct advert borrows from, alive until it is done with. */
 #define HELD_MAX (ADVERT_MAX_SERVICE_DATA + ADVERT_MAX_MANUFACTURER)
 
@@ -243,7 +226,7 @@ static void advert_from_device(ble_client *c, const char *path,
 		while (g_variant_iter_next(&it, "&s", &s)) {
 			uint16_t u;
 
-			if (uuid16(s, &u))
+			if (bluez_uuid16(s, &u))
 				advert_add_uuid(a, u);
 		}
 	}
@@ -259,7 +242,7 @@ static void advert_from_device(ble_client *c, const char *path,
 			const guint8 *p = held_bytes(h, value, &n);
 			uint16_t u;
 
-			if (p && uuid16(key, &u))
+			if (p && bluez_uuid16(key, &u))
 				advert_add_service_data(a, u, p, n);
 		}
 	}
@@ -288,8 +271,32 @@ static bool standard_scale(const struct advert *a)
 }
 
 /*
+ * A QN/Renpho scale that weighs only over a connection ([openScale]
+ * QNHandler's names; the "AABB" broadcast relatives are a family of their
+ * own and never get here): its name, or its service 0xFFE0 advertised
+ * beside QN's company id 0xFFFF.
+ */
+static bool has_company(const struct advert *a, uint16_t company_id)
+{
+	for (unsigned i = 0; i < a->manufacturer_count; i++) {
+		if (a->manufacturer[i].company_id == company_id)
+			return true;
+	}
+	return false;
+}
+
+static bool qn_gatt_scale(const struct advert *a)
+{
+	return advert_name_starts(a, "QN-Scale") ||
+	       advert_name_starts(a, "Renpho-Scale") ||
+	       (advert_has_uuid(a, 0xFFE0) &&
+		has_company(a, QN_BROADCAST_COMPANY_ID));
+}
+
+/*
  * An auto scale's advertisement, until it is recognised: a family makes it
- * an advertiser; the standard services and no family, a scale to connect.
+ * an advertiser; the standard services and no family, a scale to connect;
+ * a QN GATT scale's name, a scale to connect and talk to.
  */
 static void recognise(ble_client *c, struct ble_dev *d, const struct advert *a,
 		      enum advert_family family)
@@ -307,6 +314,16 @@ static void recognise(ble_client *c, struct ble_dev *d, const struct advert *a,
 		owner_log(c->ops.log, c->data, G_LOG_LEVEL_MESSAGE,
 			  "scale %s advertises the Weight Scale or Body "
 			  "Composition service: connecting",
+			  d->address);
+		device_recognised(d);
+		return;
+	}
+	if (qn_gatt_scale(a)) {
+		d->adv.role = ADVERTISER_CONNECTING;
+		d->adv.connect_qn = true;
+		owner_log(c->ops.log, c->data, G_LOG_LEVEL_MESSAGE,
+			  "scale %s advertises as a QN/Renpho scale that "
+			  "weighs over a connection: connecting",
 			  d->address);
 		device_recognised(d);
 		return;
@@ -401,6 +418,11 @@ static bool heard_kind(const struct advert *a, enum advert_family family,
 	if (standard_scale(a)) {
 		h->kind = BLE_KIND_SCALE;
 		h->family = "standard";
+		return true;
+	}
+	if (qn_gatt_scale(a)) {
+		h->kind = BLE_KIND_SCALE_QN;
+		h->family = scale_family_name(SCALE_FAMILY_QN_GATT);
 		return true;
 	}
 	return false;

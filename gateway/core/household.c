@@ -159,6 +159,8 @@ static enum household_device_kind scale_kind(const struct config_person *cfg)
 	switch (cfg->scale_protocol) {
 	case CONFIG_SCALE_XIAOMI:
 		return HOUSEHOLD_MISCALE;
+	case CONFIG_SCALE_QN:
+		return HOUSEHOLD_QN_SCALE;
 	case CONFIG_SCALE_STANDARD:
 	default:
 		return HOUSEHOLD_STANDARD_SCALE;

@@ -59,6 +59,9 @@ enum household_device_kind {
 	/* scale-protocol=standard: Weight Scale / Body Composition Service,
 	 * connected */
 	HOUSEHOLD_STANDARD_SCALE,
+	/* scale-protocol=qn: a QN/Renpho scale that weighs over a
+	 * connection, connected */
+	HOUSEHOLD_QN_SCALE,
 };
 
 struct household_live {
