@@ -474,7 +474,7 @@ static void run_actions(struct ble_dev *d, const struct scale_actions *acts)
 			session_weighing(d, &a->weighing);
 			break;
 		case SCALE_ACTION_REGISTERED:
-			owner_log(c->ops.log, c->data, G_LOG_LEVEL_MESSAGE,
+			owner_log(c->ops.log, c->data, G_LOG_LEVEL_DEBUG,
 				  "%s: registered as user %u of the scale",
 				  d->address, a->user_index);
 			if (c->ops.uds_registered != NULL)
@@ -669,6 +669,10 @@ static gboolean fd_ready(gint fd, GIOCondition cond, gpointer data)
 		}
 		if (n > 0) {
 			sub_value(d, s, buf, (size_t)n);
+			/* The scale session may have ended the session (and
+			 * with it this watch and socket) over that value. */
+			if (s->watch == 0)
+				return G_SOURCE_REMOVE;
 			continue;
 		}
 		if (n < 0 && errno == EINTR)

@@ -732,6 +732,8 @@ static const struct key_spec user_keys[] = {
 	  "standard, xiaomi or qn" },
 	{ "scale-user", parse_int, P(scale_user), 1, 254,
 	  "1-254, the user number chosen on the scale" },
+	{ "scale-consent", parse_int, P(scale_consent), 0, 9999,
+	  "0-9999, the consent code (PIN) of the scale's user" },
 	{ "weight-range", parse_weight_range, 0, 0, 0,
 	  "MIN-MAX in kg within 20-300, MIN below MAX, e.g. 55-70 or "
 	  "55.5-70" },

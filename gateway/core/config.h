@@ -62,6 +62,10 @@ struct config_person {
 	enum config_scale_protocol scale_protocol;
 	bool scale_protocol_set;
 	int scale_user; /* scale-user= 1-254; 0: not set */
+	/* scale-consent= 0-9999 (default 0): the consent code a standard
+	 * scale's User Data Service registers this person with, and asks for
+	 * on every connection. */
+	int scale_consent;
 	/* weight-range=55-70 (kg); both 0 when not set. */
 	double weight_min_kg, weight_max_kg;
 	int sleep_need_min; /* sleep-need= minutes 240-720; default 480 */

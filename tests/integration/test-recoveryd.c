@@ -1476,10 +1476,10 @@ static void script_reply(StandinBus *bus, const char *address, const char *chr,
 	g_assert_no_error(error);
 }
 
-/* Whether the device @address was written a value beginning with @hex on
+/* How many values beginning with @hex the device @address was written on
  * @chr (a full UUID). */
-static bool was_written(StandinBus *bus, const char *address, const char *chr,
-			const char *hex)
+static guint count_written(StandinBus *bus, const char *address,
+			   const char *chr, const char *hex)
 {
 	g_autoptr(GError) error = NULL;
 	g_autoptr(GVariant) state = standin_device_state(bus, address, &error);
@@ -1487,6 +1487,7 @@ static bool was_written(StandinBus *bus, const char *address, const char *chr,
 	GVariantIter it;
 	const char *uuid, *type;
 	GVariant *value;
+	guint count = 0;
 
 	g_assert_no_error(error);
 	writes =
@@ -1502,8 +1503,29 @@ static bool was_written(StandinBus *bus, const char *address, const char *chr,
 			g_string_append_printf(got, "%02x", p[i]);
 		g_variant_unref(value);
 		if (strcmp(uuid, chr) == 0 && g_str_has_prefix(got->str, hex))
-			return true;
+			count++;
 	}
+	return count;
+}
+
+static bool was_written(StandinBus *bus, const char *address, const char *chr,
+			const char *hex)
+{
+	return count_written(bus, address, chr, hex) > 0;
+}
+
+/* Waits up to @timeout_ms until @address was written @hex on @chr at least
+ * @count times. */
+static bool wait_written(StandinBus *bus, const char *address, const char *chr,
+			 const char *hex, guint count, unsigned timeout_ms)
+{
+	int64_t end = g_get_monotonic_time() + timeout_ms * (int64_t)1000;
+
+	do {
+		if (count_written(bus, address, chr, hex) >= count)
+			return true;
+		g_usleep(50000);
+	} while (g_get_monotonic_time() < end);
 	return false;
 }
 
@@ -1579,6 +1601,110 @@ static void test_qn_scale(void)
 	g_assert_cmpuint(stored_weights(w.database, "bob", &kg), ==, 1);
 	g_assert_cmpfloat_with_epsilon(kg, 72.35, 1e-9);
 	g_assert_cmpuint(stored_weights(w.database, "alice", &kg), ==, 0);
+out:
+	world_free(&w);
+}
+
+#define UDS_SCALE "AA:BB:CC:DD:EE:07"
+#define UCP	  QN_UUID("2a9f")
+
+/*
+ * A standard scale that tags weighings only for users registered with its
+ * User Data Service, shared by alice (registered on the scale herself:
+ * scale-user=1, scale-consent=1111) and bob (not yet): the first
+ * connection registers bob (consent code 0, the default), who is given
+ * index 3, and consents as him; his weighing, tagged 3, is stored once, his
+ * (no weight ranges: only the index tells them apart). The next connection
+ * consents as alice, the one after as bob again, and after a restart the
+ * stored index is used: bob is never registered twice.
+ */
+static void test_uds_scale(void)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GSubprocess) daemon = NULL;
+	struct world w;
+	g_autofree char *extra = NULL;
+	double kg;
+	static const char *const registered[] = { "20010103", NULL };
+	static const char *const consented[] = { "200201", NULL };
+	/* Weight Measurement, SI, user ID present: 75.00 kg, user 3. */
+	static const guint8 weight3[] = { 0x04, 0x98, 0x3a, 0x03 };
+
+	if (!world_new(&w, 600))
+		goto out;
+	g_free(standin_add_device(
+	    w.bus, UDS_SCALE, "Scale", "weight-scale",
+	    g_variant_new_parsed("{'known': <true>, "
+				 "'gatt': <[('181d', '2a9d', ['indicate']), "
+				 "('181d', '2a9e', ['read']), "
+				 "('181c', '2a9f', ['write', 'indicate'])]>}"),
+	    &error));
+	g_assert_no_error(error);
+	script_reply(w.bus, UDS_SCALE, "2a9f", "01", "2a9f", registered);
+	script_reply(w.bus, UDS_SCALE, "2a9f", "02", "2a9f", consented);
+	extra = g_strdup_printf("scale=%s\n"
+				"scale-user=1\n"
+				"scale-consent=1111\n"
+				"[user bob]\n"
+				"scale=%s\n",
+				UDS_SCALE, UDS_SCALE);
+	write_config(&w, extra);
+
+	daemon = daemon_start(&w, "uds.log");
+	/* Register New User with code 0, then Consent as index 3. */
+	if (!wait_written(w.bus, UDS_SCALE, UCP, "02030000", 1, 15000)) {
+		daemon_dump_log(&w, "uds.log");
+		g_error("no consent as bob");
+	}
+	g_assert_cmpuint(count_written(w.bus, UDS_SCALE, UCP, "010000"), ==, 1);
+	g_usleep(100 * 1000);
+	g_assert_true(standin_notify(w.bus, UDS_SCALE, "2a9d", weight3,
+				     sizeof(weight3), &error));
+	g_assert_no_error(error);
+	if (wait_message(w.probe, 0, "recovery/bob/live", "\"weight_kg\":75",
+			 10000) < 0) {
+		daemon_dump_log(&w, "uds.log");
+		g_error("no weighing for bob");
+	}
+	/* The next connection consents as alice, with her own index. */
+	g_assert_true(standin_drop(w.bus, UDS_SCALE, "remote", &error));
+	g_assert_true(
+	    wait_written(w.bus, UDS_SCALE, UCP, "02015704", 1, 15000));
+	g_assert_cmpint(daemon_stop(daemon), ==, 0);
+	g_clear_object(&daemon);
+	g_assert_true(log_has(&w, "uds.log",
+			      "scale " UDS_SCALE " registered bob as its user "
+			      "3"));
+
+	g_assert_cmpuint(stored_weights(w.database, "bob", &kg), ==, 1);
+	g_assert_cmpfloat_with_epsilon(kg, 75.0, 1e-9);
+	g_assert_cmpuint(stored_weights(w.database, "alice", &kg), ==, 0);
+	{
+		store *st = store_open(w.database, NULL, &error);
+		struct store_scale_user u;
+		int64_t id;
+
+		g_assert_no_error(error);
+		g_assert_true(store_user_id(st, "bob", &id, &error));
+		g_assert_true(store_scale_user(st, UDS_SCALE, id, &u, &error));
+		g_assert_true(u.found);
+		g_assert_cmpint(u.user_index, ==, 3);
+		g_assert_cmpint(u.consent_code, ==, 0);
+		store_close(st);
+	}
+
+	/* Restarted: alice, then bob with the stored index; no new
+	 * registration. */
+	daemon = daemon_start(&w, "uds-again.log");
+	g_assert_true(
+	    wait_written(w.bus, UDS_SCALE, UCP, "02015704", 2, 15000));
+	g_assert_true(standin_drop(w.bus, UDS_SCALE, "remote", &error));
+	if (!wait_written(w.bus, UDS_SCALE, UCP, "02030000", 2, 15000)) {
+		daemon_dump_log(&w, "uds-again.log");
+		g_error("no consent as bob after the restart");
+	}
+	g_assert_cmpint(daemon_stop(daemon), ==, 0);
+	g_assert_cmpuint(count_written(w.bus, UDS_SCALE, UCP, "01"), ==, 1);
 out:
 	world_free(&w);
 }
@@ -2430,6 +2556,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/recoveryd/demo-own-config", test_demo_own_config);
 	g_test_add_func("/recoveryd/broadcast-scale", test_broadcast_scale);
 	g_test_add_func("/recoveryd/qn-scale", test_qn_scale);
+	g_test_add_func("/recoveryd/uds-scale", test_uds_scale);
 	g_test_add_func("/recoveryd/bad-checkins", test_bad_checkins);
 	g_test_add_func("/recoveryd/damaged-night", test_damaged_night);
 	g_test_add_func("/recoveryd/storage/disk-full", test_disk_full);
