@@ -294,6 +294,53 @@ static bool qn_gatt_scale(const struct advert *a)
 }
 
 /*
+ * A vendor scale that weighs over a connection with writes of its own
+ * (scale-session.h), by what it advertises: QN as above; Yunmai SE/Mini
+ * and relatives by their names ([openScale] YunmaiHandler: YUNMAI-ISSE,
+ * -SIGNAL, -ISM, -ISC2P); 1byone classic by its name "Health Scale"
+ * ([openScale] OneByoneHandler). The families that weigh in their
+ * advertisements (Yunmai X, Eufy C1/P1 on the 1byone protocol) are
+ * recognised before this is asked.
+ */
+static bool vendor_scale(const struct advert *a, enum scale_session_kind *ret)
+{
+	static const char *const yunmai[] = { "YUNMAI-ISSE", "YUNMAI-SIGNAL",
+					      "YUNMAI-ISM", "YUNMAI-ISC2P" };
+
+	if (qn_gatt_scale(a)) {
+		*ret = SCALE_SESSION_QN;
+		return true;
+	}
+	for (size_t i = 0; i < G_N_ELEMENTS(yunmai); i++) {
+		if (advert_name_starts(a, yunmai[i])) {
+			*ret = SCALE_SESSION_YUNMAI;
+			return true;
+		}
+	}
+	if (advert_name_starts(a, "Health Scale")) {
+		*ret = SCALE_SESSION_ONEBYONE;
+		return true;
+	}
+	return false;
+}
+
+/* The family a vendor session's weighings carry, for `scan`. */
+static const char *vendor_family_name(enum scale_session_kind kind)
+{
+	switch (kind) {
+	case SCALE_SESSION_QN:
+		return scale_family_name(SCALE_FAMILY_QN_GATT);
+	case SCALE_SESSION_YUNMAI:
+		return scale_family_name(SCALE_FAMILY_YUNMAI_GATT);
+	case SCALE_SESSION_ONEBYONE:
+		return scale_family_name(SCALE_FAMILY_ONEBYONE);
+	case SCALE_SESSION_UDS:
+	default:
+		return "standard";
+	}
+}
+
+/*
  * An auto scale's advertisement, until it is recognised: a family makes it
  * an advertiser; the standard services and no family, a scale to connect;
  * a QN GATT scale's name, a scale to connect and talk to.
@@ -301,6 +348,8 @@ static bool qn_gatt_scale(const struct advert *a)
 static void recognise(ble_client *c, struct ble_dev *d, const struct advert *a,
 		      enum advert_family family)
 {
+	enum scale_session_kind kind;
+
 	if (family != ADVERT_FAMILY_NONE) {
 		d->adv.role = ADVERTISER_BROADCAST;
 		owner_log(c->ops.log, c->data, G_LOG_LEVEL_MESSAGE,
@@ -318,13 +367,14 @@ static void recognise(ble_client *c, struct ble_dev *d, const struct advert *a,
 		device_recognised(d);
 		return;
 	}
-	if (qn_gatt_scale(a)) {
+	if (vendor_scale(a, &kind)) {
 		d->adv.role = ADVERTISER_CONNECTING;
-		d->adv.connect_qn = true;
+		d->adv.connect_vendor = true;
+		d->adv.connect_kind = kind;
 		owner_log(c->ops.log, c->data, G_LOG_LEVEL_MESSAGE,
-			  "scale %s advertises as a QN/Renpho scale that "
-			  "weighs over a connection: connecting",
-			  d->address);
+			  "scale %s advertises as a %s scale that weighs over "
+			  "a connection: connecting",
+			  d->address, vendor_family_name(kind));
 		device_recognised(d);
 		return;
 	}
@@ -401,6 +451,8 @@ static bool heard_kind(const struct advert *a, enum advert_family family,
 		       const struct advert_decoded *dec, bool decoded,
 		       struct ble_heard *h)
 {
+	enum scale_session_kind kind;
+
 	if (family == ADVERT_FAMILY_BTHOME) {
 		h->kind = BLE_KIND_BTHOME;
 		return true;
@@ -420,9 +472,10 @@ static bool heard_kind(const struct advert *a, enum advert_family family,
 		h->family = "standard";
 		return true;
 	}
-	if (qn_gatt_scale(a)) {
-		h->kind = BLE_KIND_SCALE_QN;
-		h->family = scale_family_name(SCALE_FAMILY_QN_GATT);
+	if (vendor_scale(a, &kind)) {
+		h->kind = kind == SCALE_SESSION_QN ? BLE_KIND_SCALE_QN
+						   : BLE_KIND_SCALE;
+		h->family = vendor_family_name(kind);
 		return true;
 	}
 	return false;

@@ -107,8 +107,10 @@ enum advertiser_role {
  */
 struct advertiser_state {
 	enum advertiser_role role;
-	/* CONNECTING: a QN/Renpho GATT scale (its name), not a standard one. */
-	bool connect_qn;
+	/* CONNECTING: a vendor scale that talks (QN, Yunmai, 1byone: its
+	 * name said which), not a standard one. */
+	bool connect_vendor;
+	enum scale_session_kind connect_kind;
 	unsigned unrecognised; /* updates heard without recognising it */
 	bool have_final;       /* the last weighing passed on: */
 	enum advert_family final_family;
@@ -267,10 +269,12 @@ char *bluez_dbus_error_name(const GError *error);
 /* TRUE for the devices device.c connects to: straps, standard scales, and
  * auto scales advertiser.c recognised as standard. */
 bool device_is_connectable(const struct ble_dev *d);
-/* TRUE for a QN/Renpho GATT scale: given as one, or an auto scale
- * recognised by its name. It advertises none of the standard services, so
- * discovery must not filter by them while it is wanted. */
-bool device_is_qn(const struct ble_dev *d);
+/* TRUE with @ret_kind (may be NULL) for a vendor scale connected with its
+ * own session: a QN scale given as one, or an auto scale recognised by its
+ * name. It advertises none of the standard services, so discovery must not
+ * filter by them while it is wanted. */
+bool device_vendor_session(const struct ble_dev *d,
+			   enum scale_session_kind *ret_kind);
 /* advertiser.c recognised @d (an auto scale) as a standard scale: connect
  * it if its object is there. */
 void device_recognised(struct ble_dev *d);

@@ -662,8 +662,8 @@ static bool has_advertiser(ble_client *c)
 	for (guint i = 0; i < c->devices->len; i++) {
 		struct ble_dev *d = c->devices->pdata[i];
 
-		/* A QN GATT scale is found by its name, not by a UUID. */
-		if (!device_is_connectable(d) || device_is_qn(d))
+		/* A vendor scale is found by its name, not by a UUID. */
+		if (!device_is_connectable(d) || device_vendor_session(d, NULL))
 			return true;
 	}
 	return false;

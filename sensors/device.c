@@ -102,10 +102,20 @@ void device_recognised(struct ble_dev *d)
 	}
 }
 
-bool device_is_qn(const struct ble_dev *d)
+bool device_vendor_session(const struct ble_dev *d,
+			   enum scale_session_kind *ret_kind)
 {
-	return d->kind == BLE_KIND_SCALE_QN ||
-	       (d->kind == BLE_KIND_SCALE_AUTO && d->adv.connect_qn);
+	enum scale_session_kind kind;
+
+	if (d->kind == BLE_KIND_SCALE_QN)
+		kind = SCALE_SESSION_QN;
+	else if (d->kind == BLE_KIND_SCALE_AUTO && d->adv.connect_vendor)
+		kind = d->adv.connect_kind;
+	else
+		return false;
+	if (ret_kind != NULL)
+		*ret_kind = kind;
+	return true;
 }
 
 static const struct profile *profile_of(const struct ble_dev *d)
@@ -533,19 +543,20 @@ static void session_take(struct ble_dev *d, uint16_t uuid, const uint8_t *data,
 static void session_start(struct ble_dev *d)
 {
 	struct scale_actions acts = { .n = 0 };
+	enum scale_session_kind kind;
 
-	if (device_is_qn(d)) {
+	if (device_vendor_session(d, &kind)) {
+		size_t n = 0;
+		const struct scale_session_chars *v =
+		    scale_session_variants(kind, &n);
+
 		for (unsigned i = 0; i < d->link.n_subs; i++) {
-			for (unsigned v = 0; v < SCALE_SESSION_QN_VARIANTS;
-			     v++) {
-				const struct scale_session_qn_chars *q =
-				    &scale_session_qn_variants[v];
-
-				if (d->link.subs[i].session_uuid != q->notify)
+			for (size_t k = 0; k < n; k++) {
+				if (d->link.subs[i].session_uuid != v[k].notify)
 					continue;
 				d->link.has_session = true;
-				scale_session_start_qn(
-				    &d->link.session, q,
+				scale_session_start(
+				    &d->link.session, kind, &v[k],
 				    bluez_wall_ms(d->c) / 1000, &acts);
 				run_actions(d, &acts);
 				return;
@@ -805,8 +816,9 @@ static void stale(struct ble_dev *d)
 	g_autoptr(GError) why = g_error_new(
 	    BLE_ERROR, BLE_ERROR_STALE_CACHE,
 	    "services resolved without %s (a stale GATT cache?)",
-	    device_is_qn(d) ? "the QN scale's 0xFFE1 or 0xFFF1"
-			    : decode_uuid_name(profile_of(d)->notify[0]));
+	    device_vendor_session(d, NULL)
+		? "the characteristic the scale's session listens to"
+		: decode_uuid_name(profile_of(d)->notify[0]));
 	g_autofree char *path = g_strdup(d->path);
 
 	c->stats.stale_caches++;
@@ -861,14 +873,19 @@ static void resolved(struct ble_dev *d)
 {
 	ble_client *c = d->c;
 	const struct profile *p = profile_of(d);
+	enum scale_session_kind kind;
 
 	if (d->link.state != BLE_LINK_RESOLVING || d->link.n_subs > 0)
 		return;
 	g_clear_handle_id(&d->link.timer, g_source_remove);
-	if (device_is_qn(d)) {
-		/* The first of the two services it has; nothing to read. */
-		for (unsigned v = 0; v < SCALE_SESSION_QN_VARIANTS; v++) {
-			uint16_t u = scale_session_qn_variants[v].notify;
+	if (device_vendor_session(d, &kind)) {
+		size_t n = 0;
+		const struct scale_session_chars *v =
+		    scale_session_variants(kind, &n);
+
+		/* The first of the services it has; nothing to read. */
+		for (size_t k = 0; k < n; k++) {
+			uint16_t u = v[k].notify;
 			const char *path = bluez_find_char16(c, d->path, u);
 
 			if (path != NULL) {
@@ -887,7 +904,7 @@ static void resolved(struct ble_dev *d)
 	 * Point's indications too, if the owner says whom to consent as. */
 	d->link.uds_wanted = false;
 	if (d->link.n_subs > 0 && d->kind != BLE_KIND_HEART_RATE &&
-	    !device_is_qn(d) && c->ops.uds_user != NULL) {
+	    !device_vendor_session(d, NULL) && c->ops.uds_user != NULL) {
 		const char *path =
 		    bluez_find_char16(c, d->path, UDS_CONTROL_POINT);
 

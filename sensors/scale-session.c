@@ -8,13 +8,43 @@
 #include <string.h>
 
 #include "sensors/reading.h"
+#include "sensors/scale-onebyone.h"
+#include "sensors/scale-yunmai.h"
 #include "sensors/uds.h"
 
-const struct scale_session_qn_chars
+const struct scale_session_chars
     scale_session_qn_variants[SCALE_SESSION_QN_VARIANTS] = {
 	    { 0xFFE0, 0xFFE1, 0xFFE3, 0xFFE4 },
 	    { 0xFFF0, 0xFFF1, 0xFFF2, 0 },
     };
+
+static const struct scale_session_chars yunmai_chars[] = {
+	{ 0xFFE0, 0xFFE4, 0xFFE9, 0 },
+};
+
+static const struct scale_session_chars onebyone_chars[] = {
+	{ 0xFFF0, 0xFFF4, 0xFFF1, 0 },
+};
+
+const struct scale_session_chars *
+scale_session_variants(enum scale_session_kind kind, size_t *ret_count)
+{
+	switch (kind) {
+	case SCALE_SESSION_QN:
+		*ret_count = SCALE_SESSION_QN_VARIANTS;
+		return scale_session_qn_variants;
+	case SCALE_SESSION_YUNMAI:
+		*ret_count = 1;
+		return yunmai_chars;
+	case SCALE_SESSION_ONEBYONE:
+		*ret_count = 1;
+		return onebyone_chars;
+	case SCALE_SESSION_UDS:
+	default:
+		*ret_count = 0;
+		return NULL;
+	}
+}
 
 const char *scale_session_kind_name(enum scale_session_kind kind)
 {
@@ -23,6 +53,10 @@ const char *scale_session_kind_name(enum scale_session_kind kind)
 		return "qn";
 	case SCALE_SESSION_UDS:
 		return "uds";
+	case SCALE_SESSION_YUNMAI:
+		return "yunmai";
+	case SCALE_SESSION_ONEBYONE:
+		return "1byone";
 	default:
 		return "?";
 	}
@@ -73,6 +107,32 @@ static void add_message(struct scale_actions *ret, enum scale_action_kind kind,
 	va_end(ap);
 }
 
+/*
+ * A weighing of a vendor session: live values as they come, the final one
+ * once however often the scale repeats it; a live value that differs
+ * from it means someone new (or the same person again).
+ */
+static void pass_weighing(struct scale_session *s,
+			  const struct scale_weighing *w,
+			  struct scale_actions *ret)
+{
+	bool same = s->final_sent &&
+		    fabs(w->weight_kg - s->final_kg) < READING_SAME_WEIGHT_KG;
+	struct scale_action *a;
+
+	if (same)
+		return;
+	if (w->final) {
+		s->final_sent = true;
+		s->final_kg = w->weight_kg;
+	} else {
+		s->final_sent = false;
+	}
+	a = add(ret, SCALE_ACTION_WEIGHING);
+	if (a != NULL)
+		a->weighing = *w;
+}
+
 /* --- QN/Renpho ---------------------------------------------------------- */
 
 /* The ES-30M 0x10 frame's length byte (scale-qn.c): one more than the
@@ -89,7 +149,7 @@ static void add_message(struct scale_actions *ret, enum scale_action_kind kind,
  * so a reply that does not come is only noted.
  */
 void scale_session_start_qn(struct scale_session *s,
-			    const struct scale_session_qn_chars *chars,
+			    const struct scale_session_chars *chars,
 			    int64_t unix_seconds, struct scale_actions *ret)
 {
 	uint8_t t[QN_TIME_FRAME_SIZE];
@@ -152,29 +212,158 @@ static int qn_value(struct scale_session *s, const uint8_t *data, size_t len,
 				     s->info.weight_divider, &w, ret_err);
 		if (rc < 0)
 			return rc;
-		if (w.weighing.final) {
-			/* The scale repeats its stable frame: once. */
-			if (s->final_sent &&
-			    fabs(w.weighing.weight_kg - s->final_kg) <
-				READING_SAME_WEIGHT_KG)
-				return 0;
-			s->final_sent = true;
-			s->final_kg = w.weighing.weight_kg;
-		} else if (s->final_sent &&
-			   fabs(w.weighing.weight_kg - s->final_kg) <
-			       READING_SAME_WEIGHT_KG) {
-			return 0;
-		} else {
-			/* Someone new, or the same person again. */
-			s->final_sent = false;
-		}
-		struct scale_action *a = add(ret, SCALE_ACTION_WEIGHING);
-		if (a != NULL)
-			a->weighing = w.weighing;
+		pass_weighing(s, &w.weighing, ret);
 		return 0;
 	default:
 		/* History, battery and vendor frames we do not need. */
 		return 0;
+	}
+}
+
+/* --- Yunmai SE/Mini ----------------------------------------------------- */
+
+/*
+ * [openScale] YunmaiHandler.kt: the user (whose profile the scale's own
+ * body-fat figure uses; recoveryd reads only the weight, so a neutral one),
+ * the time, and the start command, written at once; then 0x01 measuring
+ * and 0x02 measured frames. Answers to our writes (other types) are not
+ * needed.
+ */
+static const struct yunmai_user yunmai_neutral_user = {
+	.user_id = 1,
+	.height_cm = 170,
+	.sex = YUNMAI_SEX_MALE,
+	.age_years = 30,
+	.unit = YUNMAI_UNIT_KG,
+	.activity = 1,
+};
+
+static void yunmai_start(struct scale_session *s, int64_t unix_seconds,
+			 struct scale_actions *ret)
+{
+	uint8_t user[YUNMAI_USER_FRAME_SIZE];
+	uint8_t t[YUNMAI_TIME_FRAME_SIZE];
+	uint8_t go[YUNMAI_START_FRAME_SIZE];
+
+	if (yunmai_build_user(&yunmai_neutral_user, user) == 0)
+		add_write(ret, s->qn.write, false, user, sizeof(user));
+	if (yunmai_build_time(unix_seconds, t) == 0)
+		add_write(ret, s->qn.write, false, t, sizeof(t));
+	yunmai_build_start(go);
+	add_write(ret, s->qn.write, false, go, sizeof(go));
+}
+
+static int yunmai_value(struct scale_session *s, const uint8_t *data,
+			size_t len, struct scale_actions *ret,
+			struct parse_error *ret_err)
+{
+	struct yunmai_reading r;
+	int rc = yunmai_parse_notify(data, len, &r, ret_err);
+
+	if (rc == -ENOTSUP)
+		return 0; /* an answer to our writes */
+	if (rc < 0)
+		return rc;
+	pass_weighing(s, &r.weighing, ret);
+	return 0;
+}
+
+/* --- 1byone classic ----------------------------------------------------- */
+
+#define ONEBYONE_RECORD 0xCF
+
+/* Unix seconds as the scale's clock wants them, in UTC (the daemon's
+ * clock has no zone here). */
+static void utc_date_time(int64_t unix_seconds, struct ble_date_time *ret)
+{
+	int64_t days = unix_seconds / 86400, secs = unix_seconds % 86400;
+	int64_t z, era, doe, yoe, doy, mp, y;
+
+	if (secs < 0) {
+		secs += 86400;
+		days--;
+	}
+	/* Days to the civil date (H. Hinnant's algorithm). */
+	z = days + 719468;
+	era = (z >= 0 ? z : z - 146096) / 146097;
+	doe = z - era * 146097;
+	yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+	y = yoe + era * 400;
+	doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+	mp = (5 * doy + 2) / 153;
+	ret->day = (uint8_t)(doy - (153 * mp + 2) / 5 + 1);
+	ret->month = (uint8_t)(mp < 10 ? mp + 3 : mp - 9);
+	ret->year = (uint16_t)(y + (ret->month <= 2));
+	ret->hours = (uint8_t)(secs / 3600);
+	ret->minutes = (uint8_t)(secs / 60 % 60);
+	ret->seconds = (uint8_t)(secs % 60);
+}
+
+/*
+ * [openScale] OneByoneHandler.kt: the unit (kg) and user group, and the
+ * clock. Not the history request: its records carry the scale's own
+ * clock, which a reading cannot pass on, and would be filed as now.
+ */
+static void onebyone_start(struct scale_session *s, int64_t unix_seconds,
+			   struct scale_actions *ret)
+{
+	uint8_t unit[ONEBYONE_UNIT_FRAME_SIZE];
+	uint8_t clock[ONEBYONE_CLOCK_FRAME_SIZE];
+	struct ble_date_time now;
+
+	if (onebyone_build_unit(ONEBYONE_UNIT_KG, 0, unit) == 0)
+		add_write(ret, s->qn.write, false, unit, sizeof(unit));
+	utc_date_time(unix_seconds, &now);
+	if (onebyone_build_clock(&now, clock) == 0)
+		add_write(ret, s->qn.write, false, clock, sizeof(clock));
+}
+
+static int onebyone_value(struct scale_session *s, const uint8_t *data,
+			  size_t len, struct scale_actions *ret,
+			  struct parse_error *ret_err)
+{
+	struct onebyone_measurement m;
+	int rc;
+
+	/* F1 00 answers the clock; other frames are not records. */
+	if (len > 0 && data[0] != ONEBYONE_RECORD)
+		return 0;
+	rc = onebyone_parse_measurement(data, len, &m, ret_err);
+	if (rc < 0)
+		return rc;
+	if (m.has_timestamp)
+		return 0; /* history: see onebyone_start() */
+	pass_weighing(s, &m.weighing, ret);
+	return 0;
+}
+
+void scale_session_start(struct scale_session *s, enum scale_session_kind kind,
+			 const struct scale_session_chars *chars,
+			 int64_t unix_seconds, struct scale_actions *ret)
+{
+	switch (kind) {
+	case SCALE_SESSION_QN:
+		scale_session_start_qn(s, chars, unix_seconds, ret);
+		return;
+	case SCALE_SESSION_YUNMAI:
+	case SCALE_SESSION_ONEBYONE:
+		memset(s, 0, sizeof(*s));
+		ret->n = 0;
+		s->kind = kind;
+		s->qn = *chars;
+		s->phase = SCALE_PHASE_WEIGHING;
+		if (kind == SCALE_SESSION_YUNMAI)
+			yunmai_start(s, unix_seconds, ret);
+		else
+			onebyone_start(s, unix_seconds, ret);
+		return;
+	case SCALE_SESSION_UDS:
+	default:
+		ret->n = 0;
+		add_message(ret, SCALE_ACTION_FAILED,
+			    "a %s session is not started this way",
+			    scale_session_kind_name(kind));
+		return;
 	}
 }
 
@@ -307,6 +496,14 @@ int scale_session_value(struct scale_session *s, uint16_t uuid,
 		if (uuid != UDS_CONTROL_POINT)
 			return 0;
 		return uds_value(s, data, len, ret, ret_err);
+	case SCALE_SESSION_YUNMAI:
+		if (uuid != s->qn.notify)
+			return 0;
+		return yunmai_value(s, data, len, ret, ret_err);
+	case SCALE_SESSION_ONEBYONE:
+		if (uuid != s->qn.notify)
+			return 0;
+		return onebyone_value(s, data, len, ret, ret_err);
 	default:
 		return 0;
 	}
@@ -324,6 +521,7 @@ unsigned scale_session_wait_ms(const struct scale_session *s)
 	case SCALE_PHASE_QN_READY:
 	case SCALE_PHASE_UDS_READY:
 	case SCALE_PHASE_UDS_REFUSED:
+	case SCALE_PHASE_WEIGHING:
 	default:
 		return 0;
 	}
@@ -361,6 +559,7 @@ void scale_session_timeout(struct scale_session *s, struct scale_actions *ret)
 	case SCALE_PHASE_QN_READY:
 	case SCALE_PHASE_UDS_READY:
 	case SCALE_PHASE_UDS_REFUSED:
+	case SCALE_PHASE_WEIGHING:
 	default:
 		break;
 	}

@@ -26,10 +26,17 @@ enum scale_session_kind {
 	/* A standard scale's User Data Service: register a user or consent
 	 * with the stored index, before its weighings. */
 	SCALE_SESSION_UDS,
+	/* Yunmai SE/Mini (0xFFE0 notify 0xFFE4, 0xFFE5 write 0xFFE9): user,
+	 * time and start writes, then measuring and measured frames. */
+	SCALE_SESSION_YUNMAI,
+	/* 1byone classic (0xFFF0 notify 0xFFF4, write 0xFFF1): unit and
+	 * clock writes, then CF records. */
+	SCALE_SESSION_ONEBYONE,
 };
 
-/* Where a QN scale's characteristics are: two services in the field. */
-struct scale_session_qn_chars {
+/* Where a vendor scale's characteristics are (a QN scale has two
+ * services in the field). */
+struct scale_session_chars {
 	uint16_t service;
 	uint16_t notify;     /* 0x10, 0x12, 0x14 frames come here */
 	uint16_t write;	     /* 0x13 unit and 0x20 time sync go here */
@@ -39,8 +46,16 @@ struct scale_session_qn_chars {
 #define SCALE_SESSION_QN_VARIANTS 2
 /* 0xFFE0 (notify 0xFFE1, write 0xFFE3, time 0xFFE4), then 0xFFF0 (notify
  * 0xFFF1, write 0xFFF2). */
-extern const struct scale_session_qn_chars
+extern const struct scale_session_chars
     scale_session_qn_variants[SCALE_SESSION_QN_VARIANTS];
+
+/*
+ * The characteristics a vendor session (QN, Yunmai, 1byone) may use, in
+ * the order to look for them: the first whose notify characteristic the
+ * scale has is the one. Sets @ret_count; NULL (0) for UDS.
+ */
+const struct scale_session_chars *
+scale_session_variants(enum scale_session_kind kind, size_t *ret_count);
 
 /* How long a reply is waited for before scale_session_timeout(). */
 #define SCALE_SESSION_REPLY_MS 5000
@@ -84,16 +99,18 @@ enum scale_session_phase {
 	SCALE_PHASE_UDS_CONSENT,  /* Consent sent */
 	SCALE_PHASE_UDS_READY,	  /* consented */
 	SCALE_PHASE_UDS_REFUSED,  /* refused: weighings come untagged */
+	SCALE_PHASE_WEIGHING,	  /* Yunmai, 1byone: told, weighing */
 };
 
 struct scale_session {
 	enum scale_session_kind kind;
 	enum scale_session_phase phase;
-	/* QN */
-	struct scale_session_qn_chars qn;
-	struct qn_scale_info info; /* divider 100 until a 0x12 frame */
+	/* QN, Yunmai, 1byone */
+	struct scale_session_chars qn; /* the characteristics in use */
+	struct qn_scale_info info;     /* divider 100 until a 0x12 frame */
 	enum qn_weight_layout layout;
-	bool final_sent; /* this weighing's final frame passed on */
+	bool final_sent; /* this weighing's final frame passed on (every
+			    vendor session) */
 	double final_kg;
 	/* UDS */
 	uint16_t consent_code;
@@ -105,8 +122,17 @@ struct scale_session {
  * scale_session_qn_variants), already subscribed, at @unix_seconds.
  */
 void scale_session_start_qn(struct scale_session *s,
-			    const struct scale_session_qn_chars *chars,
+			    const struct scale_session_chars *chars,
 			    int64_t unix_seconds, struct scale_actions *ret);
+
+/*
+ * Starts a vendor session of @kind (QN, Yunmai or 1byone) on @chars (one
+ * of scale_session_variants()), already subscribed, at @unix_seconds.
+ * UDS has its own start.
+ */
+void scale_session_start(struct scale_session *s, enum scale_session_kind kind,
+			 const struct scale_session_chars *chars,
+			 int64_t unix_seconds, struct scale_actions *ret);
 
 /*
  * Starts a User Data Service session: Consent with @user_index when
@@ -133,5 +159,5 @@ unsigned scale_session_wait_ms(const struct scale_session *s);
 /* The awaited reply did not come within scale_session_wait_ms(). */
 void scale_session_timeout(struct scale_session *s, struct scale_actions *ret);
 
-/* "qn", "uds": for logs. */
+/* "qn", "uds", "yunmai", "1byone": for logs. */
 const char *scale_session_kind_name(enum scale_session_kind kind);

@@ -1376,6 +1376,130 @@ static void test_qn_misbehaving(void)
 	teardown(&f);
 }
 
+static guint count_weighings_of(Fixture *f, const char *address, bool final)
+{
+	guint n = 0;
+
+	for (guint i = 0; i < f->readings->len; i++) {
+		const Rec *rec = &g_array_index(f->readings, Rec, i);
+
+		if (strcmp(rec->r.address, address) == 0 &&
+		    rec->r.payload.uuid == DECODE_SCALE_WEIGHING &&
+		    rec->r.payload.u.scale.final == final)
+			n++;
+	}
+	return n;
+}
+
+typedef struct {
+	const char *name;   /* what it advertises */
+	const char *gatt;   /* the 'gatt' prop, GVariant text */
+	const char *write;  /* the characteristic written */
+	guint8 prefix[2];   /* the write the scale answers */
+	const char *notify; /* where it answers */
+	const guint8 *frames[4];
+	gsize sizes[4];
+	guint writes; /* writes on connecting */
+	enum scale_family family;
+	double final_kg;
+} VendorCase;
+
+/* oliexdev/openScale issue #71: a Yunmai Mini's live, then final frame. */
+static const guint8 yunmai_live[] = { 0x0d, 0x1f, 0x0b, 0x01, 0x59, 0xc6,
+				      0x15, 0x2f, 0x26, 0x95, 0x03 };
+static const guint8 yunmai_final[] = { 0x0d, 0x1f, 0x14, 0x02, 0x00, 0x59, 0xc6,
+				       0x15, 0x2f, 0x23, 0xd0, 0xb6, 0x32, 0x26,
+				       0x95, 0x00, 0xa5, 0x08, 0xf2, 0x37 };
+/* tests/unit/test-scale-onebyone.c: built from the documented layout. */
+static const guint8 onebyone_ack[] = { 0xf1, 0x00 };
+static const guint8 onebyone_live[] = { 0xcf, 0x00, 0x00, 0x57, 0x1c, 0x00,
+					0x00, 0x00, 0x00, 0x01, 0x85 };
+static const guint8 onebyone_final[] = { 0xcf, 0x8b, 0x13, 0x57, 0x1c, 0x00,
+					 0x00, 0x00, 0x00, 0x00, 0x1c };
+
+static const VendorCase yunmai_case = {
+	"YUNMAI-ISM2W",
+	"{'known': <true>, 'uuids': <['ffe0']>, "
+	"'gatt': <[('ffe0', 'ffe4', ['notify']), "
+	"('ffe5', 'ffe9', ['write-without-response'])]>}",
+	"ffe9",
+	{ 0x0d, 0x05 },
+	"ffe4",
+	{ yunmai_live, yunmai_final, yunmai_final, yunmai_final },
+	{ sizeof(yunmai_live), sizeof(yunmai_final), sizeof(yunmai_final),
+	  sizeof(yunmai_final) },
+	3,
+	SCALE_FAMILY_YUNMAI_GATT,
+	98.77,
+};
+
+static const VendorCase onebyone_case = {
+	"Health Scale",
+	"{'known': <true>, 'uuids': <['fff0']>, "
+	"'gatt': <[('fff0', 'fff4', ['notify']), "
+	"('fff0', 'fff1', ['write'])]>}",
+	"fff1",
+	{ 0xf1, 0x07 },
+	"fff4",
+	{ onebyone_ack, onebyone_live, onebyone_final, onebyone_final },
+	{ sizeof(onebyone_ack), sizeof(onebyone_live), sizeof(onebyone_final),
+	  sizeof(onebyone_final) },
+	2,
+	SCALE_FAMILY_ONEBYONE,
+	72.55,
+};
+
+/*
+ * A Yunmai SE/Mini or a 1byone classic scale given as scale=: recognised
+ * by its name, connected, told what it needs (user, time and start; unit
+ * and clock); its answer ignored, its live value passed on, its final
+ * weighing once however often it repeats it.
+ */
+static void test_vendor_session(gconstpointer data)
+{
+	const VendorCase *vc = data;
+	Fixture f;
+	static const struct ble_device_config ours[] = {
+		{ QN_SCALE, BLE_KIND_SCALE_AUTO },
+	};
+	g_autoptr(GError) error = NULL;
+	GBytes *values[4];
+
+	if (!setup(&f))
+		return;
+	add_device(&f, QN_SCALE, vc->name, "weight-scale",
+		   g_variant_new_parsed(vc->gatt));
+	for (size_t i = 0; i < 4; i++)
+		values[i] = g_bytes_new_static(vc->frames[i], vc->sizes[i]);
+	g_assert_true(standin_write_reply(f.bus, QN_SCALE, vc->write,
+					  vc->prefix, sizeof(vc->prefix),
+					  vc->notify, values, 4, &error));
+	g_assert_no_error(error);
+	for (size_t i = 0; i < 4; i++)
+		g_bytes_unref(values[i]);
+	client_start(&f, ours, G_N_ELEMENTS(ours));
+	wait_state(&f, QN_SCALE, BLE_LINK_SUBSCRIBED, WAIT_MS);
+	wait_readings(&f, QN_SCALE, DECODE_SCALE_WEIGHING, 2, WAIT_MS);
+	test_run_for(300);
+	g_assert_cmpuint(count_weighings_of(&f, QN_SCALE, true), ==, 1);
+	g_assert_cmpuint(count_weighings_of(&f, QN_SCALE, false), ==, 1);
+	const Rec *rec = last_reading(&f, QN_SCALE, DECODE_SCALE_WEIGHING);
+	g_assert_true(rec->r.payload.u.scale.final);
+	g_assert_cmpint(rec->r.payload.u.scale.family, ==, vc->family);
+	g_assert_cmpfloat_with_epsilon(rec->r.payload.u.scale.weight_kg,
+				       vc->final_kg, 1e-9);
+	g_assert_cmpuint(ble_client_get_stats(f.c).malformed, ==, 0);
+	{
+		g_autoptr(GVariant) st =
+		    standin_device_state(f.bus, QN_SCALE, &error);
+		g_autoptr(GVariant) writes = g_variant_lookup_value(
+		    st, "writes", G_VARIANT_TYPE("a(ssay)"));
+
+		g_assert_cmpuint(g_variant_n_children(writes), ==, vc->writes);
+	}
+	teardown(&f);
+}
+
 /* --- (8) A stale GATT cache --------------------------------------------- */
 
 static void test_stale_cache(void)
@@ -1707,6 +1831,10 @@ int main(int argc, char **argv)
 	g_test_add_func("/ble/uds/refused", test_uds_refused);
 	g_test_add_func("/ble/uds/silent", test_uds_silent);
 	g_test_add_func("/ble/qn/misbehaving", test_qn_misbehaving);
+	g_test_add_data_func("/ble/yunmai/session", &yunmai_case,
+			     test_vendor_session);
+	g_test_add_data_func("/ble/1byone/session", &onebyone_case,
+			     test_vendor_session);
 	g_test_add_func("/ble/connect-failed", test_connect_failed);
 	g_test_add_func("/ble/connect-unanswered", test_connect_unanswered);
 	g_test_add_func("/ble/power-cycle", test_power_cycle);

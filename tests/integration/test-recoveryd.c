@@ -1588,7 +1588,7 @@ static void test_qn_scale(void)
 	g_usleep(500 * 1000);
 	g_assert_cmpint(daemon_stop(daemon), ==, 0);
 	g_assert_true(log_has(&w, "qn.log",
-			      "scale " QN " advertises as a QN/Renpho scale"));
+			      "scale " QN " advertises as a qn-gatt scale"));
 	/* Unit kg with the scale's protocol type 0xff, summed. */
 	g_assert_true(
 	    was_written(w.bus, QN, QN_UUID("ffe3"), "1309ff01100000002c"));
