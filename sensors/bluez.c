@@ -368,29 +368,10 @@ const char *bluez_find_char16(ble_client *c, const char *dev_path,
 const char *bluez_find_char(ble_client *c, const char *dev_path,
 			    enum decode_uuid uuid)
 {
-	GHashTableIter it;
-	gpointer key;
-	const char *best = NULL;
-	gsize n = strlen(dev_path);
-
-	g_hash_table_iter_init(&it, c->objects);
-	while (g_hash_table_iter_next(&it, &key, NULL)) {
-		const char *path = key;
-		enum decode_uuid u;
-
-		if (strncmp(path, dev_path, n) != 0 || path[n] != '/')
-			continue;
-		GVariant *v = bluez_prop(c, path, BLUEZ_GATT_CHAR, "UUID",
-					 G_VARIANT_TYPE_STRING);
-		if (v == NULL ||
-		    decode_uuid_parse(g_variant_get_string(v, NULL), &u) != 0 ||
-		    u != uuid)
-			continue;
-		/* Deterministic when a database has it twice: the first. */
-		if (best == NULL || strcmp(path, best) < 0)
-			best = path;
-	}
-	return best;
+	/* DECODE_SCALE_WEIGHING is no characteristic. */
+	if ((unsigned)uuid > UINT16_MAX)
+		return NULL;
+	return bluez_find_char16(c, dev_path, (uint16_t)uuid);
 }
 
 /* --- Devices: who is who ------------------------------------------------ */

@@ -1242,6 +1242,27 @@ static gboolean logged(Fixture *f, gconstpointer needle)
 	return count_logs(f, needle) > 0;
 }
 
+/* A standard scale with the User Data Service, connected and subscribed,
+ * the client told to identify as @uds; @prefix written to its User Control
+ * Point (if any) answered by @reply. */
+static void uds_scale_start(Fixture *f, const struct ble_uds_user *uds,
+			    const guint8 *prefix, gsize prefix_len,
+			    const guint8 *reply, gsize reply_len)
+{
+	static const struct ble_device_config ours[] = {
+		{ SCALE, BLE_KIND_SCALE },
+	};
+
+	f->uds_on = true;
+	f->uds = *uds;
+	add_device(f, SCALE, "Scale", "weight-scale", uds_scale_props());
+	if (prefix != NULL)
+		script(f, SCALE, "2a9f", prefix, prefix_len, "2a9f", reply,
+		       reply_len);
+	client_start(f, ours, G_N_ELEMENTS(ours));
+	wait_state(f, SCALE, BLE_LINK_SUBSCRIBED, WAIT_MS);
+}
+
 /*
  * A standard scale that refuses the Consent: one log line says why (the
  * response code in words), the link stays up, and its weighings still come
@@ -1250,9 +1271,9 @@ static gboolean logged(Fixture *f, gconstpointer needle)
 static void test_uds_refused(void)
 {
 	Fixture f;
-	static const struct ble_device_config ours[] = {
-		{ SCALE, BLE_KIND_SCALE },
-	};
+	static const struct ble_uds_user uds = { .registered = true,
+						 .user_index = 2,
+						 .consent_code = 42 };
 	static const guint8 consent[] = { 0x02 };
 	static const guint8 not_authorized[] = { 0x20, 0x02, 0x05 };
 	static const guint8 weight[] = { 0x00, 0x98, 0x3a };
@@ -1261,15 +1282,8 @@ static void test_uds_refused(void)
 
 	if (!setup(&f))
 		return;
-	f.uds_on = true;
-	f.uds = (struct ble_uds_user){ .registered = true,
-				       .user_index = 2,
-				       .consent_code = 42 };
-	add_device(&f, SCALE, "Scale", "weight-scale", uds_scale_props());
-	script(&f, SCALE, "2a9f", consent, sizeof(consent), "2a9f",
-	       not_authorized, sizeof(not_authorized));
-	client_start(&f, ours, G_N_ELEMENTS(ours));
-	wait_state(&f, SCALE, BLE_LINK_SUBSCRIBED, WAIT_MS);
+	uds_scale_start(&f, &uds, consent, sizeof(consent), not_authorized,
+			sizeof(not_authorized));
 	g_assert_true(wait_for(&f, logged, why, WAIT_MS));
 	notify(&f, SCALE, "2a9d", weight, sizeof(weight));
 	wait_readings(&f, SCALE, DECODE_UUID_WEIGHT, 1, WAIT_MS);
@@ -1284,24 +1298,18 @@ static void test_uds_refused(void)
 /*
  * A standard scale whose User Control Point never answers: after the
  * bounded wait the session ends with a reason, and the scale is tried
- * again later; a scale without the service is never asked.
+ * again later.
  */
 static void test_uds_silent(void)
 {
 	Fixture f;
-	static const struct ble_device_config ours[] = {
-		{ SCALE, BLE_KIND_SCALE },
-	};
+	static const struct ble_uds_user uds = { .registered = false };
 	static const char why[] =
 	    "no User Control Point response to Register New User within 5 s";
 
 	if (!setup(&f))
 		return;
-	f.uds_on = true;
-	f.uds = (struct ble_uds_user){ .registered = false };
-	add_device(&f, SCALE, "Scale", "weight-scale", uds_scale_props());
-	client_start(&f, ours, G_N_ELEMENTS(ours));
-	wait_state(&f, SCALE, BLE_LINK_SUBSCRIBED, WAIT_MS);
+	uds_scale_start(&f, &uds, NULL, 0, NULL, 0);
 	g_assert_true(wait_for(&f, logged, why, 8000));
 	wait_state(&f, SCALE, BLE_LINK_BACKOFF, WAIT_MS);
 	g_assert_nonnull(strstr(
