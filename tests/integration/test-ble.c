@@ -1384,21 +1384,6 @@ static void test_qn_misbehaving(void)
 	teardown(&f);
 }
 
-static guint count_weighings_of(Fixture *f, const char *address, bool final)
-{
-	guint n = 0;
-
-	for (guint i = 0; i < f->readings->len; i++) {
-		const Rec *rec = &g_array_index(f->readings, Rec, i);
-
-		if (strcmp(rec->r.address, address) == 0 &&
-		    rec->r.payload.uuid == DECODE_SCALE_WEIGHING &&
-		    rec->r.payload.u.scale.final == final)
-			n++;
-	}
-	return n;
-}
-
 typedef struct {
 	const char *name;   /* what it advertises */
 	const char *gatt;   /* the 'gatt' prop, GVariant text */
@@ -1489,8 +1474,8 @@ static void test_vendor_session(gconstpointer data)
 	wait_state(&f, QN_SCALE, BLE_LINK_SUBSCRIBED, WAIT_MS);
 	wait_readings(&f, QN_SCALE, DECODE_SCALE_WEIGHING, 2, WAIT_MS);
 	test_run_for(300);
-	g_assert_cmpuint(count_weighings_of(&f, QN_SCALE, true), ==, 1);
-	g_assert_cmpuint(count_weighings_of(&f, QN_SCALE, false), ==, 1);
+	g_assert_cmpuint(count_weighings(&f, QN_SCALE, true), ==, 1);
+	g_assert_cmpuint(count_weighings(&f, QN_SCALE, false), ==, 1);
 	const Rec *rec = last_reading(&f, QN_SCALE, DECODE_SCALE_WEIGHING);
 	g_assert_true(rec->r.payload.u.scale.final);
 	g_assert_cmpint(rec->r.payload.u.scale.family, ==, vc->family);
