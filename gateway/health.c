@@ -355,6 +355,7 @@ static const char *device_kind(enum household_device_kind kind)
 		return "heart-rate";
 	case HOUSEHOLD_SCALE:
 	case HOUSEHOLD_STANDARD_SCALE:
+	case HOUSEHOLD_QN_SCALE:
 		return "scale";
 	case HOUSEHOLD_MISCALE:
 		return "mi-scale";

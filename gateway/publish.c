@@ -182,6 +182,7 @@ const char *publish_device_kind_text(enum household_device_kind kind)
 		return "heart-rate strap";
 	case HOUSEHOLD_SCALE:
 	case HOUSEHOLD_STANDARD_SCALE:
+	case HOUSEHOLD_QN_SCALE:
 		return "scale";
 	case HOUSEHOLD_MISCALE:
 		return "Xiaomi scale";

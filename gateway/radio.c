@@ -115,6 +115,38 @@ static void on_link(void *data, const char *address, enum ble_link_state state,
 	daemon_update_status(d);
 }
 
+static bool on_uds_user(void *data, const char *address,
+			struct ble_uds_user *ret)
+{
+	struct daemon *d = data;
+	bool registered;
+	int index, code;
+
+	if (!household_scale_uds_user(d->household, address, &registered,
+				      &index, &code))
+		return false;
+	*ret = (struct ble_uds_user){
+		.registered = registered,
+		.user_index = (uint8_t)index,
+		.consent_code = (uint16_t)code,
+	};
+	return true;
+}
+
+static void on_uds_registered(void *data, const char *address,
+			      uint8_t user_index, uint16_t consent_code)
+{
+	struct daemon *d = data;
+	g_autoptr(GError) error = NULL;
+
+	if (!household_scale_registered(d->household, address, user_index,
+					consent_code, g_get_real_time() / 1000,
+					&error))
+		g_warning("scale %s: keeping its user index %u: %s (it is "
+			  "registered again after a restart)",
+			  address, user_index, error->message);
+}
+
 static enum ble_device_kind ble_kind(enum household_device_kind kind)
 {
 	switch (kind) {
@@ -124,6 +156,8 @@ static enum ble_device_kind ble_kind(enum household_device_kind kind)
 		return BLE_KIND_SCALE_AUTO;
 	case HOUSEHOLD_STANDARD_SCALE:
 		return BLE_KIND_SCALE;
+	case HOUSEHOLD_QN_SCALE:
+		return BLE_KIND_SCALE_QN;
 	case HOUSEHOLD_MISCALE:
 		return BLE_KIND_MISCALE;
 	case HOUSEHOLD_BED:
@@ -176,6 +210,8 @@ bool radio_start(struct daemon *d, GError **error)
 		.reading = on_reading,
 		.link = on_link,
 		.log = daemon_log_line,
+		.uds_user = on_uds_user,
+		.uds_registered = on_uds_registered,
 	};
 
 	d->ble = ble_client_new(NULL, &bcfg_ble, &bleops, d, error);

@@ -37,6 +37,7 @@
 #include "sensors/ble-private.h"
 
 #include "gateway/common/owner-log.h"
+#include "sensors/scale-qn.h"
 
 #include <math.h>
 #include <string.h>
@@ -156,24 +157,6 @@ static bool bthome_is_new(ble_client *c, struct ble_dev *d,
 
 /* The 16-bit alias of a Bluetooth base UUID ("0000180d-0000-1000-8000-
  * 00805f9b34fb" -> 0x180D); FALSE for anything else. */
-static bool uuid16(const char *s, uint16_t *ret)
-{
-	static const char tail[] = "-0000-1000-8000-00805f9b34fb";
-
-	if (strlen(s) != 36 || strncmp(s, "0000", 4) != 0 ||
-	    g_ascii_strcasecmp(s + 8, tail) != 0)
-		return false;
-	for (int i = 4; i < 8; i++) {
-		if (!g_ascii_isxdigit(s[i]))
-			return false;
-	}
-	*ret = (uint16_t)((g_ascii_xdigit_value(s[4]) << 12) |
-			  (g_ascii_xdigit_value(s[5]) << 8) |
-			  (g_ascii_xdigit_value(s[6]) << 4) |
-			  g_ascii_xdigit_value(s[7]));
-	return true;
-}
-
 /* The values a struct advert borrows from, alive until it is done with. */
 #define HELD_MAX (ADVERT_MAX_SERVICE_DATA + ADVERT_MAX_MANUFACTURER)
 
@@ -243,7 +226,7 @@ static void advert_from_device(ble_client *c, const char *path,
 		while (g_variant_iter_next(&it, "&s", &s)) {
 			uint16_t u;
 
-			if (uuid16(s, &u))
+			if (bluez_uuid16(s, &u))
 				advert_add_uuid(a, u);
 		}
 	}
@@ -259,7 +242,7 @@ static void advert_from_device(ble_client *c, const char *path,
 			const guint8 *p = held_bytes(h, value, &n);
 			uint16_t u;
 
-			if (p && uuid16(key, &u))
+			if (p && bluez_uuid16(key, &u))
 				advert_add_service_data(a, u, p, n);
 		}
 	}
@@ -288,12 +271,85 @@ static bool standard_scale(const struct advert *a)
 }
 
 /*
+ * A QN/Renpho scale that weighs only over a connection ([openScale]
+ * QNHandler's names; the "AABB" broadcast relatives are a family of their
+ * own and never get here): its name, or its service 0xFFE0 advertised
+ * beside QN's company id 0xFFFF.
+ */
+static bool has_company(const struct advert *a, uint16_t company_id)
+{
+	for (unsigned i = 0; i < a->manufacturer_count; i++) {
+		if (a->manufacturer[i].company_id == company_id)
+			return true;
+	}
+	return false;
+}
+
+static bool qn_gatt_scale(const struct advert *a)
+{
+	return advert_name_starts(a, "QN-Scale") ||
+	       advert_name_starts(a, "Renpho-Scale") ||
+	       (advert_has_uuid(a, 0xFFE0) &&
+		has_company(a, QN_BROADCAST_COMPANY_ID));
+}
+
+/*
+ * A vendor scale that weighs over a connection with writes of its own
+ * (scale-session.h), by what it advertises: QN as above; Yunmai SE/Mini
+ * and relatives by their names ([openScale] YunmaiHandler: YUNMAI-ISSE,
+ * -SIGNAL, -ISM, -ISC2P); 1byone classic by its name "Health Scale"
+ * ([openScale] OneByoneHandler). The families that weigh in their
+ * advertisements (Yunmai X, Eufy C1/P1 on the 1byone protocol) are
+ * recognised before this is asked.
+ */
+static bool vendor_scale(const struct advert *a, enum scale_session_kind *ret)
+{
+	static const char *const yunmai[] = { "YUNMAI-ISSE", "YUNMAI-SIGNAL",
+					      "YUNMAI-ISM", "YUNMAI-ISC2P" };
+
+	if (qn_gatt_scale(a)) {
+		*ret = SCALE_SESSION_QN;
+		return true;
+	}
+	for (size_t i = 0; i < G_N_ELEMENTS(yunmai); i++) {
+		if (advert_name_starts(a, yunmai[i])) {
+			*ret = SCALE_SESSION_YUNMAI;
+			return true;
+		}
+	}
+	if (advert_name_starts(a, "Health Scale")) {
+		*ret = SCALE_SESSION_ONEBYONE;
+		return true;
+	}
+	return false;
+}
+
+/* The family a vendor session's weighings carry, for `scan`. */
+static const char *vendor_family_name(enum scale_session_kind kind)
+{
+	switch (kind) {
+	case SCALE_SESSION_QN:
+		return scale_family_name(SCALE_FAMILY_QN_GATT);
+	case SCALE_SESSION_YUNMAI:
+		return scale_family_name(SCALE_FAMILY_YUNMAI_GATT);
+	case SCALE_SESSION_ONEBYONE:
+		return scale_family_name(SCALE_FAMILY_ONEBYONE);
+	case SCALE_SESSION_UDS:
+	default:
+		return "standard";
+	}
+}
+
+/*
  * An auto scale's advertisement, until it is recognised: a family makes it
- * an advertiser; the standard services and no family, a scale to connect.
+ * an advertiser; the standard services and no family, a scale to connect;
+ * a QN GATT scale's name, a scale to connect and talk to.
  */
 static void recognise(ble_client *c, struct ble_dev *d, const struct advert *a,
 		      enum advert_family family)
 {
+	enum scale_session_kind kind;
+
 	if (family != ADVERT_FAMILY_NONE) {
 		d->adv.role = ADVERTISER_BROADCAST;
 		owner_log(c->ops.log, c->data, G_LOG_LEVEL_MESSAGE,
@@ -308,6 +364,17 @@ static void recognise(ble_client *c, struct ble_dev *d, const struct advert *a,
 			  "scale %s advertises the Weight Scale or Body "
 			  "Composition service: connecting",
 			  d->address);
+		device_recognised(d);
+		return;
+	}
+	if (vendor_scale(a, &kind)) {
+		d->adv.role = ADVERTISER_CONNECTING;
+		d->adv.connect_vendor = true;
+		d->adv.connect_kind = kind;
+		owner_log(c->ops.log, c->data, G_LOG_LEVEL_MESSAGE,
+			  "scale %s advertises as a %s scale that weighs over "
+			  "a connection: connecting",
+			  d->address, vendor_family_name(kind));
 		device_recognised(d);
 		return;
 	}
@@ -384,6 +451,8 @@ static bool heard_kind(const struct advert *a, enum advert_family family,
 		       const struct advert_decoded *dec, bool decoded,
 		       struct ble_heard *h)
 {
+	enum scale_session_kind kind;
+
 	if (family == ADVERT_FAMILY_BTHOME) {
 		h->kind = BLE_KIND_BTHOME;
 		return true;
@@ -401,6 +470,12 @@ static bool heard_kind(const struct advert *a, enum advert_family family,
 	if (standard_scale(a)) {
 		h->kind = BLE_KIND_SCALE;
 		h->family = "standard";
+		return true;
+	}
+	if (vendor_scale(a, &kind)) {
+		h->kind = kind == SCALE_SESSION_QN ? BLE_KIND_SCALE_QN
+						   : BLE_KIND_SCALE;
+		h->family = vendor_family_name(kind);
 		return true;
 	}
 	return false;

@@ -35,6 +35,7 @@
 #include "sensors/advert-decode.h"
 #include "sensors/ble.h"
 #include "sensors/bcs.h"
+#include "sensors/scale-session.h"
 
 #define BLUEZ_NAME	   "org.bluez"
 #define BLUEZ_ADAPTER	   "org.bluez.Adapter1"
@@ -43,8 +44,9 @@
 #define DBUS_PROPERTIES	   "org.freedesktop.DBus.Properties"
 #define DBUS_OBJECTMANAGER "org.freedesktop.DBus.ObjectManager"
 
-/* Characteristics one connectable device subscribes to (at most). */
-#define DEVICE_MAX_SUBS 2
+/* Characteristics one connectable device subscribes to (at most): a
+ * standard scale's two and its User Control Point. */
+#define DEVICE_MAX_SUBS 3
 /* ... and reads once per connection. */
 #define DEVICE_MAX_READS 2
 
@@ -55,6 +57,9 @@ struct ble_dev;
  * session. */
 struct device_sub {
 	enum decode_uuid uuid;
+	/* Nonzero: a characteristic of the scale session (its 16-bit UUID),
+	 * whose values go to the session, not to decode_payload(). */
+	uint16_t session_uuid;
 	char *path;	  /* GattCharacteristic1 object, this session only */
 	int fd;		  /* AcquireNotify socket, -1: none (StartNotify) */
 	guint watch;	  /* g_unix_fd_add() source on @fd */
@@ -80,6 +85,12 @@ struct device_link {
 	unsigned n_subs;
 	unsigned subs_pending; /* subscriptions not yet confirmed */
 	struct bcs_assembler bcs;
+	/* A scale's conversation (scale-session.h), this session only. */
+	bool has_session;
+	struct scale_session session;
+	bool uds_wanted; /* the owner's answer to uds_user, at resolving */
+	struct ble_uds_user uds;
+	guint reply_timer; /* the reply the session waits for */
 };
 
 /* advertiser.c's: what a BLE_KIND_SCALE_AUTO scale turned out to be. */
@@ -96,6 +107,10 @@ enum advertiser_role {
  */
 struct advertiser_state {
 	enum advertiser_role role;
+	/* CONNECTING: a vendor scale that talks (QN, Yunmai, 1byone: its
+	 * name said which), not a standard one. */
+	bool connect_vendor;
+	enum scale_session_kind connect_kind;
 	unsigned unrecognised; /* updates heard without recognising it */
 	bool have_final;       /* the last weighing passed on: */
 	enum advert_family final_family;
@@ -186,6 +201,14 @@ bool bluez_prop_bool(ble_client *c, const char *path, const char *iface,
 		     const char *name);
 bool bluez_has_iface(ble_client *c, const char *path, const char *iface);
 
+/* TRUE and @ret for a 16-bit UUID in BlueZ's 128-bit form
+ * ("0000180d-0000-1000-8000-00805f9b34fb", either case). */
+bool bluez_uuid16(const char *s, uint16_t *ret);
+
+/* As bluez_find_char(), for any 16-bit UUID (a vendor's 0xFFE1). */
+const char *bluez_find_char16(ble_client *c, const char *dev_path,
+			      uint16_t uuid);
+
 /*
  * Finds the GattCharacteristic1 with @uuid under @dev_path. Returns the
  * path (borrowed from the cache) or NULL.
@@ -246,6 +269,12 @@ char *bluez_dbus_error_name(const GError *error);
 /* TRUE for the devices device.c connects to: straps, standard scales, and
  * auto scales advertiser.c recognised as standard. */
 bool device_is_connectable(const struct ble_dev *d);
+/* TRUE with @ret_kind (may be NULL) for a vendor scale connected with its
+ * own session: a QN scale given as one, or an auto scale recognised by its
+ * name. It advertises none of the standard services, so discovery must not
+ * filter by them while it is wanted. */
+bool device_vendor_session(const struct ble_dev *d,
+			   enum scale_session_kind *ret_kind);
 /* advertiser.c recognised @d (an auto scale) as a standard scale: connect
  * it if its object is there. */
 void device_recognised(struct ble_dev *d);

@@ -41,6 +41,10 @@ enum ble_device_kind {
 	 * advertiser is never connected.
 	 */
 	BLE_KIND_SCALE_AUTO,
+	/* A QN/Renpho scale that weighs only over a connection (services
+	 * 0xFFE0/0xFFF0): connected, told its unit and time
+	 * (sensors/scale-session.h). */
+	BLE_KIND_SCALE_QN,
 };
 
 /* One allowlisted device. @address in either case; it is compared upper. */
@@ -103,6 +107,19 @@ struct ble_heard {
 };
 
 /*
+ * How to identify to a standard scale's User Data Service (0x181C):
+ * ble_ops.uds_user fills it in on each connection of a scale that offers
+ * the User Control Point.
+ */
+struct ble_uds_user {
+	/* Consent with @user_index; FALSE: register a new user first (its
+	 * index comes back through ble_ops.uds_registered). */
+	bool registered;
+	uint8_t user_index;
+	uint16_t consent_code; /* 0-9999 */
+};
+
+/*
  * What the client tells its owner. Every member may be NULL. @data is the
  * pointer given to ble_client_new(). A callback must not call
  * ble_client_free() or ble_client_set_devices(): defer those to an idle.
@@ -126,6 +143,18 @@ struct ble_ops {
 	 * "malformed payload from X" is rate-limited per device. No health
 	 * values at levels above G_LOG_LEVEL_DEBUG. */
 	void (*log)(void *data, GLogLevelFlags level, const char *message);
+	/*
+	 * The standard scale @address offers the User Data Service: FALSE
+	 * (or no op) to leave it alone, TRUE with @ret saying whom to consent
+	 * as or that a user is to be registered. Asked once per connection,
+	 * before its weighings are read.
+	 */
+	bool (*uds_user)(void *data, const char *address,
+			 struct ble_uds_user *ret);
+	/* The scale @address registered a user for us: @user_index with
+	 * @consent_code, to keep for every later connection. */
+	void (*uds_registered)(void *data, const char *address,
+			       uint8_t user_index, uint16_t consent_code);
 };
 
 /* Counters since ble_client_new(). */

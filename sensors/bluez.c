@@ -319,8 +319,26 @@ static void cache_remove(ble_client *c, const char *path,
 		g_hash_table_remove(c->objects, path);
 }
 
-const char *bluez_find_char(ble_client *c, const char *dev_path,
-			    enum decode_uuid uuid)
+bool bluez_uuid16(const char *s, uint16_t *ret)
+{
+	static const char tail[] = "-0000-1000-8000-00805f9b34fb";
+
+	if (strlen(s) != 36 || strncmp(s, "0000", 4) != 0 ||
+	    g_ascii_strcasecmp(s + 8, tail) != 0)
+		return false;
+	for (int i = 4; i < 8; i++) {
+		if (!g_ascii_isxdigit(s[i]))
+			return false;
+	}
+	*ret = (uint16_t)((g_ascii_xdigit_value(s[4]) << 12) |
+			  (g_ascii_xdigit_value(s[5]) << 8) |
+			  (g_ascii_xdigit_value(s[6]) << 4) |
+			  g_ascii_xdigit_value(s[7]));
+	return true;
+}
+
+const char *bluez_find_char16(ble_client *c, const char *dev_path,
+			      uint16_t uuid)
 {
 	GHashTableIter it;
 	gpointer key;
@@ -330,14 +348,14 @@ const char *bluez_find_char(ble_client *c, const char *dev_path,
 	g_hash_table_iter_init(&it, c->objects);
 	while (g_hash_table_iter_next(&it, &key, NULL)) {
 		const char *path = key;
-		enum decode_uuid u;
+		uint16_t u;
 
 		if (strncmp(path, dev_path, n) != 0 || path[n] != '/')
 			continue;
 		GVariant *v = bluez_prop(c, path, BLUEZ_GATT_CHAR, "UUID",
 					 G_VARIANT_TYPE_STRING);
 		if (v == NULL ||
-		    decode_uuid_parse(g_variant_get_string(v, NULL), &u) != 0 ||
+		    !bluez_uuid16(g_variant_get_string(v, NULL), &u) ||
 		    u != uuid)
 			continue;
 		/* Deterministic when a database has it twice: the first. */
@@ -345,6 +363,15 @@ const char *bluez_find_char(ble_client *c, const char *dev_path,
 			best = path;
 	}
 	return best;
+}
+
+const char *bluez_find_char(ble_client *c, const char *dev_path,
+			    enum decode_uuid uuid)
+{
+	/* DECODE_SCALE_WEIGHING is no characteristic. */
+	if ((unsigned)uuid > UINT16_MAX)
+		return NULL;
+	return bluez_find_char16(c, dev_path, (uint16_t)uuid);
 }
 
 /* --- Devices: who is who ------------------------------------------------ */
@@ -614,7 +641,10 @@ static void adapter_props_changed(ble_client *c, GVariant *changed)
 static bool has_advertiser(ble_client *c)
 {
 	for (guint i = 0; i < c->devices->len; i++) {
-		if (!device_is_connectable(c->devices->pdata[i]))
+		struct ble_dev *d = c->devices->pdata[i];
+
+		/* A vendor scale is found by its name, not by a UUID. */
+		if (!device_is_connectable(d) || device_vendor_session(d, NULL))
 			return true;
 	}
 	return false;

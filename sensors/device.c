@@ -23,6 +23,7 @@
 #include "sensors/ble-private.h"
 
 #include "gateway/common/owner-log.h"
+#include "sensors/uds.h"
 
 #include <errno.h>
 #include <string.h>
@@ -77,6 +78,7 @@ bool device_is_connectable(const struct ble_dev *d)
 	switch (d->kind) {
 	case BLE_KIND_HEART_RATE:
 	case BLE_KIND_SCALE:
+	case BLE_KIND_SCALE_QN:
 		return true;
 	case BLE_KIND_SCALE_AUTO:
 		/* advertiser.c's verdict: an advertiser is never connected. */
@@ -98,6 +100,22 @@ void device_recognised(struct ble_dev *d)
 	} else {
 		bluez_update_discovery(d->c);
 	}
+}
+
+bool device_vendor_session(const struct ble_dev *d,
+			   enum scale_session_kind *ret_kind)
+{
+	enum scale_session_kind kind;
+
+	if (d->kind == BLE_KIND_SCALE_QN)
+		kind = SCALE_SESSION_QN;
+	else if (d->kind == BLE_KIND_SCALE_AUTO && d->adv.connect_vendor)
+		kind = d->adv.connect_kind;
+	else
+		return false;
+	if (ret_kind != NULL)
+		*ret_kind = kind;
+	return true;
 }
 
 static const struct profile *profile_of(const struct ble_dev *d)
@@ -145,6 +163,8 @@ static void session_end(struct ble_dev *d)
 	d->link.subs_pending = 0;
 	d->link.grace = false;
 	bcs_assembler_reset(&d->link.bcs);
+	g_clear_handle_id(&d->link.reply_timer, g_source_remove);
+	d->link.has_session = false;
 }
 
 struct ble_dev *device_new(ble_client *c, const char *address,
@@ -228,6 +248,19 @@ static void deliver(struct ble_dev *d, enum decode_uuid uuid,
 	bluez_emit_reading(c, &r, d->address, via);
 }
 
+static void session_take(struct ble_dev *d, uint16_t uuid, const uint8_t *data,
+			 size_t len);
+
+/* One value of subscription @s: the session's, or a profile's. */
+static void sub_value(struct ble_dev *d, const struct device_sub *s,
+		      const uint8_t *data, size_t len)
+{
+	if (s->session_uuid != 0)
+		session_take(d, s->session_uuid, data, len);
+	else
+		deliver(d, s->uuid, data, len, READING_VIA_NOTIFICATION);
+}
+
 bool device_value_changed(struct ble_dev *d, const char *path, GVariant *value)
 {
 	for (unsigned i = 0; i < d->link.n_subs; i++) {
@@ -237,7 +270,7 @@ bool device_value_changed(struct ble_dev *d, const char *path, GVariant *value)
 		if (!s->started || strcmp(s->path, path) != 0)
 			continue;
 		const guint8 *p = g_variant_get_fixed_array(value, &n, 1);
-		deliver(d, s->uuid, p, n, READING_VIA_NOTIFICATION);
+		sub_value(d, s, p, n);
 		return true;
 	}
 	return false;
@@ -333,6 +366,213 @@ static void session_failed(struct ble_dev *d, const GError *reason)
 	disconnect(d);
 }
 
+/* --- Scale sessions (scale-session.h) ---------------------------------- */
+
+static void run_actions(struct ble_dev *d, const struct scale_actions *acts);
+
+static gboolean reply_due(gpointer data)
+{
+	struct ble_dev *d = data;
+	struct scale_actions acts;
+
+	d->link.reply_timer = 0;
+	scale_session_timeout(&d->link.session, &acts);
+	run_actions(d, &acts);
+	return G_SOURCE_REMOVE;
+}
+
+/* After each step: wait (again) for the reply the session expects. */
+static void arm_reply(struct ble_dev *d)
+{
+	unsigned wait_ms;
+
+	g_clear_handle_id(&d->link.reply_timer, g_source_remove);
+	if (!d->link.has_session)
+		return;
+	wait_ms = scale_session_wait_ms(&d->link.session);
+	if (wait_ms > 0)
+		d->link.reply_timer = g_timeout_add(wait_ms, reply_due, d);
+}
+
+static void write_done(ble_client *c, struct ble_dev *d, GVariant *reply,
+		       GUnixFDList *fds, const GError *error, intptr_t tag)
+{
+	if (error == NULL)
+		return;
+	g_autoptr(GError) e = bluez_error_from_dbus(error, BLE_ERROR_LINK_LOST);
+	g_autoptr(GError) why =
+	    g_error_new(BLE_ERROR, e->code, "writing 0x%04X failed: %s",
+			(unsigned)tag, e->message);
+	owner_log(c->ops.log, c->data, G_LOG_LEVEL_WARNING, "%s: %s",
+		  d->address, why->message);
+	session_failed(d, why);
+}
+
+/* WriteValue as a request (answered by the ATT layer) or a command; what
+ * the characteristic offers wins over what was asked for. */
+static bool write_value(struct ble_dev *d, const struct scale_action *a)
+{
+	ble_client *c = d->c;
+	const char *path = bluez_find_char16(c, d->path, a->uuid);
+	GVariant *flags;
+	bool request = a->with_response;
+	GVariantBuilder opts;
+
+	if (path == NULL)
+		return false;
+	flags = bluez_prop(c, path, BLUEZ_GATT_CHAR, "Flags",
+			   G_VARIANT_TYPE_STRING_ARRAY);
+	if (flags != NULL) {
+		g_autofree const char **strv = g_variant_get_strv(flags, NULL);
+		bool req = g_strv_contains(strv, "write");
+		bool cmd = g_strv_contains(strv, "write-without-response");
+
+		if (request && !req && cmd)
+			request = false;
+		else if (!request && !cmd && req)
+			request = true;
+	}
+	g_variant_builder_init(&opts, G_VARIANT_TYPE_VARDICT);
+	g_variant_builder_add(
+	    &opts, "{sv}", "type",
+	    g_variant_new_string(request ? "request" : "command"));
+	bluez_call(c, d, path, BLUEZ_GATT_CHAR, "WriteValue",
+		   g_variant_new("(@ay@a{sv})",
+				 g_variant_new_fixed_array(G_VARIANT_TYPE_BYTE,
+							   a->data, a->len, 1),
+				 g_variant_builder_end(&opts)),
+		   G_VARIANT_TYPE_UNIT, CALL_TIMEOUT_MS, false, write_done,
+		   a->uuid);
+	return true;
+}
+
+static void session_weighing(struct ble_dev *d, const struct scale_weighing *w)
+{
+	g_autofree struct reading *r = g_new0(struct reading, 1);
+
+	r->payload.uuid = DECODE_SCALE_WEIGHING;
+	r->payload.u.scale = *w;
+	bluez_emit_reading(d->c, r, d->address, READING_VIA_NOTIFICATION);
+}
+
+/* Does what the session asked for, in order; a failure ends the session
+ * (and the rest with it). */
+static void run_actions(struct ble_dev *d, const struct scale_actions *acts)
+{
+	ble_client *c = d->c;
+	const char *kind = scale_session_kind_name(d->link.session.kind);
+
+	for (size_t i = 0; i < acts->n && d->link.has_session; i++) {
+		const struct scale_action *a = &acts->a[i];
+
+		switch (a->kind) {
+		case SCALE_ACTION_WRITE:
+			if (!write_value(d, a)) {
+				g_autoptr(GError) why = g_error_new(
+				    BLE_ERROR, BLE_ERROR_STALE_CACHE,
+				    "%s session: the scale has no "
+				    "characteristic 0x%04X to write",
+				    kind, a->uuid);
+				owner_log(c->ops.log, c->data,
+					  G_LOG_LEVEL_WARNING, "%s: %s",
+					  d->address, why->message);
+				session_failed(d, why);
+				return;
+			}
+			break;
+		case SCALE_ACTION_WEIGHING:
+			session_weighing(d, &a->weighing);
+			break;
+		case SCALE_ACTION_REGISTERED:
+			owner_log(c->ops.log, c->data, G_LOG_LEVEL_DEBUG,
+				  "%s: registered as user %u of the scale",
+				  d->address, a->user_index);
+			if (c->ops.uds_registered != NULL)
+				c->ops.uds_registered(c->data, d->address,
+						      a->user_index,
+						      d->link.uds.consent_code);
+			break;
+		case SCALE_ACTION_NOTE:
+			owner_log(c->ops.log, c->data, G_LOG_LEVEL_MESSAGE,
+				  "%s: %s", d->address, a->message);
+			break;
+		case SCALE_ACTION_REFUSED:
+			owner_log(c->ops.log, c->data, G_LOG_LEVEL_WARNING,
+				  "%s: %s", d->address, a->message);
+			break;
+		case SCALE_ACTION_FAILED: {
+			g_autoptr(GError) why = g_error_new(
+			    BLE_ERROR, BLE_ERROR_FAILED, "%s", a->message);
+			owner_log(c->ops.log, c->data, G_LOG_LEVEL_WARNING,
+				  "%s: %s session: %s", d->address, kind,
+				  a->message);
+			session_failed(d, why);
+			return;
+		}
+		default:
+			break;
+		}
+	}
+	arm_reply(d);
+}
+
+/* A value of one of the session's characteristics. */
+static void session_take(struct ble_dev *d, uint16_t uuid, const uint8_t *data,
+			 size_t len)
+{
+	ble_client *c = d->c;
+	struct scale_actions acts;
+	struct parse_error err = { 0 };
+	int rc;
+
+	c->stats.notifications++;
+	if (!d->link.has_session)
+		return; /* before the session starts: nothing asked yet */
+	rc = scale_session_value(&d->link.session, uuid, data, len,
+				 bluez_wall_ms(c) / 1000, &acts, &err);
+	if (rc < 0) {
+		bluez_malformed(c, d,
+				scale_session_kind_name(d->link.session.kind),
+				rc, &err);
+		return;
+	}
+	run_actions(d, &acts);
+}
+
+/* Subscribed: start the scale's conversation, if it has one. */
+static void session_start(struct ble_dev *d)
+{
+	struct scale_actions acts = { .n = 0 };
+	enum scale_session_kind kind;
+
+	if (device_vendor_session(d, &kind)) {
+		size_t n = 0;
+		const struct scale_session_chars *v =
+		    scale_session_variants(kind, &n);
+
+		for (unsigned i = 0; i < d->link.n_subs; i++) {
+			for (size_t k = 0; k < n; k++) {
+				if (d->link.subs[i].session_uuid != v[k].notify)
+					continue;
+				d->link.has_session = true;
+				scale_session_start(
+				    &d->link.session, kind, &v[k],
+				    bluez_wall_ms(d->c) / 1000, &acts);
+				run_actions(d, &acts);
+				return;
+			}
+		}
+		return;
+	}
+	if (d->link.uds_wanted) {
+		d->link.has_session = true;
+		scale_session_start_uds(
+		    &d->link.session, d->link.uds.registered,
+		    d->link.uds.user_index, d->link.uds.consent_code, &acts);
+		run_actions(d, &acts);
+	}
+}
+
 /* --- Subscribing -------------------------------------------------------- */
 
 static void sub_done(struct ble_dev *d)
@@ -348,6 +588,7 @@ static void sub_done(struct ble_dev *d)
 	d->link.stale_count = 0;
 	set_state(d, BLE_LINK_SUBSCRIBED, NULL);
 	bluez_update_discovery(c);
+	session_start(d);
 }
 
 static void start_done(ble_client *c, struct ble_dev *d, GVariant *reply,
@@ -429,13 +670,20 @@ static gboolean fd_ready(gint fd, GIOCondition cond, gpointer data)
 			n = read(fd, buf, size);
 		if (n > 0 && (size_t)n > size) {
 			d->c->stats.notifications++;
-			bluez_malformed(d->c, d, decode_uuid_name(s->uuid),
-					-EMSGSIZE, NULL);
+			bluez_malformed(
+			    d->c, d,
+			    s->session_uuid != 0
+				? scale_session_kind_name(d->link.session.kind)
+				: decode_uuid_name(s->uuid),
+			    -EMSGSIZE, NULL);
 			continue;
 		}
 		if (n > 0) {
-			deliver(d, s->uuid, buf, (size_t)n,
-				READING_VIA_NOTIFICATION);
+			sub_value(d, s, buf, (size_t)n);
+			/* The scale session may have ended the session (and
+			 * with it this watch and socket) over that value. */
+			if (s->watch == 0)
+				return G_SOURCE_REMOVE;
 			continue;
 		}
 		if (n < 0 && errno == EINTR)
@@ -565,10 +813,12 @@ static void stale(struct ble_dev *d)
 {
 	ble_client *c = d->c;
 	bool paired = bluez_prop_bool(c, d->path, BLUEZ_DEVICE, "Paired");
-	g_autoptr(GError) why =
-	    g_error_new(BLE_ERROR, BLE_ERROR_STALE_CACHE,
-			"services resolved without %s (a stale GATT cache?)",
-			decode_uuid_name(profile_of(d)->notify[0]));
+	g_autoptr(GError) why = g_error_new(
+	    BLE_ERROR, BLE_ERROR_STALE_CACHE,
+	    "services resolved without %s (a stale GATT cache?)",
+	    device_vendor_session(d, NULL)
+		? "the characteristic the scale's session listens to"
+		: decode_uuid_name(profile_of(d)->notify[0]));
 	g_autofree char *path = g_strdup(d->path);
 
 	c->stats.stale_caches++;
@@ -598,24 +848,71 @@ static void stale(struct ble_dev *d)
 	disconnect(d);
 }
 
+/* Nothing to subscribe to or read by profile: a QN scale's are its own. */
+static const struct profile no_profile = { { 0 }, 0, { 0 }, 0 };
+
+/* One more characteristic to subscribe to, at @path (copied); a
+ * @session_uuid one's values go to the scale session. */
+static void add_sub(struct ble_dev *d, enum decode_uuid uuid,
+		    uint16_t session_uuid, const char *path)
+{
+	struct device_sub *s;
+
+	if (d->link.n_subs >= DEVICE_MAX_SUBS)
+		return;
+	s = &d->link.subs[d->link.n_subs++];
+	s->uuid = uuid;
+	s->session_uuid = session_uuid;
+	s->path = g_strdup(path);
+	s->fd = -1;
+	s->d = d;
+}
+
 /* ServicesResolved is true: find ours by UUID, subscribe, read. */
 static void resolved(struct ble_dev *d)
 {
 	ble_client *c = d->c;
 	const struct profile *p = profile_of(d);
+	enum scale_session_kind kind;
 
 	if (d->link.state != BLE_LINK_RESOLVING || d->link.n_subs > 0)
 		return;
 	g_clear_handle_id(&d->link.timer, g_source_remove);
+	if (device_vendor_session(d, &kind)) {
+		size_t n = 0;
+		const struct scale_session_chars *v =
+		    scale_session_variants(kind, &n);
+
+		/* The first of the services it has; nothing to read. */
+		for (size_t k = 0; k < n; k++) {
+			uint16_t u = v[k].notify;
+			const char *path = bluez_find_char16(c, d->path, u);
+
+			if (path != NULL) {
+				add_sub(d, DECODE_UUID_HEART_RATE, u, path);
+				break;
+			}
+		}
+		p = &no_profile;
+	}
 	for (unsigned i = 0; i < p->n_notify; i++) {
 		const char *path = bluez_find_char(c, d->path, p->notify[i]);
-		if (path == NULL)
-			continue;
-		struct device_sub *s = &d->link.subs[d->link.n_subs++];
-		s->uuid = p->notify[i];
-		s->path = g_strdup(path);
-		s->fd = -1;
-		s->d = d;
+		if (path != NULL)
+			add_sub(d, p->notify[i], 0, path);
+	}
+	/* A standard scale with the User Data Service: its User Control
+	 * Point's indications too, if the owner says whom to consent as. */
+	d->link.uds_wanted = false;
+	if (d->link.n_subs > 0 && d->kind != BLE_KIND_HEART_RATE &&
+	    !device_vendor_session(d, NULL) && c->ops.uds_user != NULL) {
+		const char *path =
+		    bluez_find_char16(c, d->path, UDS_CONTROL_POINT);
+
+		if (path != NULL &&
+		    c->ops.uds_user(c->data, d->address, &d->link.uds)) {
+			d->link.uds_wanted = true;
+			add_sub(d, DECODE_UUID_WEIGHT, UDS_CONTROL_POINT, path);
+		}
 	}
 	if (d->link.n_subs == 0) {
 		/* The objects normally come before ServicesResolved; give

@@ -585,6 +585,8 @@ static gboolean parse_scale_protocol(const struct place *at,
 		*field = CONFIG_SCALE_STANDARD;
 	else if (!strcmp(at->value, "xiaomi"))
 		*field = CONFIG_SCALE_XIAOMI;
+	else if (!strcmp(at->value, "qn"))
+		*field = CONFIG_SCALE_QN;
 	else
 		return not_a(at, spec, "a scale protocol", error);
 	p->scale_protocol_set = true;
@@ -749,9 +751,11 @@ static const struct key_spec user_keys[] = {
 	{ "heart-rate", parse_address, P(heart_rate), 0, 0, ADDRESS },
 	{ "scale", parse_address, P(scale), 0, 0, ADDRESS },
 	{ "scale-protocol", parse_scale_protocol, P(scale_protocol), 0, 0,
-	  "standard or xiaomi" },
+	  "standard, xiaomi or qn" },
 	{ "scale-user", parse_int, P(scale_user), 1, 254,
 	  "1-254, the user number chosen on the scale" },
+	{ "scale-consent", parse_int, P(scale_consent), 0, 9999,
+	  "0-9999, the consent code (PIN) of the scale's user" },
 	{ "weight-range", parse_weight_range, 0, 0, 0,
 	  "MIN-MAX in kg within 20-300, MIN below MAX, e.g. 55-70 or "
 	  "55.5-70" },
@@ -1039,6 +1043,8 @@ static const char *scale_protocol_name(enum config_scale_protocol protocol)
 		return "standard";
 	case CONFIG_SCALE_XIAOMI:
 		return "xiaomi";
+	case CONFIG_SCALE_QN:
+		return "qn";
 	default:
 		return "?";
 	}

@@ -42,6 +42,7 @@ enum config_scale_protocol {
 	CONFIG_SCALE_STANDARD, /* connect: Weight Scale / Body Composition */
 	CONFIG_SCALE_XIAOMI,   /* advertisements only: the Mi scales and every
 				  broadcast family */
+	CONFIG_SCALE_QN, /* connect: QN/Renpho 0xFFE0/0xFFF0, with its writes */
 };
 
 /* When the morning alert of a person goes out. */
@@ -54,13 +55,17 @@ struct config_person {
 	char heart_rate[18]; /* heart-rate= */
 	char scale[18];	     /* scale= (may be shared) */
 	char bed_sensor[18]; /* bed-sensor= (BTHome v2) */
-	/* scale-protocol=standard|xiaomi, given here or on the line of
+	/* scale-protocol=standard|xiaomi|qn, given here or on the line of
 	 * another person with the same scale; when not (@scale_protocol_set
 	 * false, @scale_protocol STANDARD) the scale is recognised by what it
 	 * advertises. */
 	enum config_scale_protocol scale_protocol;
 	bool scale_protocol_set;
 	int scale_user; /* scale-user= 1-254; 0: not set */
+	/* scale-consent= 0-9999 (default 0): the consent code a standard
+	 * scale's User Data Service registers this person with, and asks for
+	 * on every connection. */
+	int scale_consent;
 	/* weight-range=55-70 (kg); both 0 when not set. */
 	double weight_min_kg, weight_max_kg;
 	int sleep_need_min; /* sleep-need= minutes 240-720; default 480 */

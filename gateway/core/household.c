@@ -69,6 +69,7 @@ static void add_device(household *h, const char *address,
 		.kind = kind,
 		.owner = person,
 		.battery_pct = -1,
+		.uds_registering = -1,
 	};
 	int i;
 
@@ -96,6 +97,7 @@ static void person_setup(struct household_person *p,
 		.rr_end_mono_ms = -INFINITY,
 		.hr_last_mono_ms = INT64_MIN,
 		.hr_last_wall_ms = INT64_MIN,
+		.uds_index = -1,
 	};
 	analyze_person_defaults(&p->analysis, user_id);
 	p->analysis.recovery.score.sleep_need_min = cfg->sleep_need_min;
@@ -159,6 +161,8 @@ static enum household_device_kind scale_kind(const struct config_person *cfg)
 	switch (cfg->scale_protocol) {
 	case CONFIG_SCALE_XIAOMI:
 		return HOUSEHOLD_MISCALE;
+	case CONFIG_SCALE_QN:
+		return HOUSEHOLD_QN_SCALE;
 	case CONFIG_SCALE_STANDARD:
 	default:
 		return HOUSEHOLD_STANDARD_SCALE;
@@ -194,6 +198,16 @@ household *household_new(const struct config *config, store *s, int32_t today,
 		person_setup(p, cfg, id);
 		if (!person_history(h, p, today, error))
 			return NULL;
+		if (cfg->scale[0]) {
+			struct store_scale_user u;
+
+			if (!store_scale_user(s, cfg->scale, id, &u, error))
+				return NULL;
+			if (u.found) {
+				p->uds_index = u.user_index;
+				p->uds_consent = u.consent_code;
+			}
+		}
 		add_device(h, cfg->heart_rate, HOUSEHOLD_STRAP, (int)i);
 		add_device(h, cfg->scale, scale_kind(cfg), (int)i);
 		add_device(h, cfg->bed_sensor, HOUSEHOLD_BED, (int)i);
@@ -575,6 +589,84 @@ static gboolean heart_rate(household *h, int person, const struct reading *r,
 	return TRUE;
 }
 
+/* The index the scale knows @p by: scale-user=, else the one its User
+ * Data Service gave (index 0, valid there, reads as unknown in a weighing:
+ * then the weight decides); 0: none. */
+static int person_scale_user(const struct household_person *p)
+{
+	if (p->cfg->scale_user)
+		return p->cfg->scale_user;
+	return p->uds_index > 0 ? p->uds_index : 0;
+}
+
+bool household_scale_uds_user(household *h, const char *address,
+			      bool *ret_registered, int *ret_index,
+			      int *ret_consent_code)
+{
+	int d = household_find_device(h, address);
+	struct household_device *dev;
+	int people[64];
+	unsigned n = 0;
+
+	if (d < 0)
+		return false;
+	dev = &g_array_index(h->devices, struct household_device, d);
+	for (guint i = 0; i < h->people->len && n < G_N_ELEMENTS(people); i++) {
+		if (g_ascii_strcasecmp(household_person(h, i)->cfg->scale,
+				       address) == 0)
+			people[n++] = (int)i;
+	}
+	if (n == 0)
+		return false;
+	for (unsigned i = 0; i < n; i++) {
+		struct household_person *p = household_person(h, people[i]);
+
+		if (!p->cfg->scale_user && p->uds_index < 0) {
+			dev->uds_registering = people[i];
+			*ret_registered = false;
+			*ret_index = 0;
+			*ret_consent_code = p->cfg->scale_consent;
+			return true;
+		}
+	}
+	struct household_person *p =
+	    household_person(h, people[dev->uds_turn++ % n]);
+
+	*ret_registered = true;
+	if (p->cfg->scale_user) {
+		*ret_index = p->cfg->scale_user;
+		*ret_consent_code = p->cfg->scale_consent;
+	} else {
+		*ret_index = p->uds_index;
+		*ret_consent_code = p->uds_consent;
+	}
+	return true;
+}
+
+gboolean household_scale_registered(household *h, const char *address,
+				    int user_index, int consent_code,
+				    int64_t t_ms, GError **error)
+{
+	int d = household_find_device(h, address);
+	struct household_device *dev;
+	struct household_person *p;
+
+	if (d < 0)
+		return TRUE;
+	dev = &g_array_index(h->devices, struct household_device, d);
+	if (dev->uds_registering < 0)
+		return TRUE;
+	p = household_person(h, (size_t)dev->uds_registering);
+	dev->uds_registering = -1;
+	p->uds_index = user_index;
+	p->uds_consent = consent_code;
+	owner_log(h->ops.log, h->data, G_LOG_LEVEL_MESSAGE,
+		  "scale %s registered %s as its user %d", dev->address,
+		  p->cfg->name, user_index);
+	return store_put_scale_user(h->store, dev->address, p->user_id,
+				    user_index, consent_code, t_ms, error);
+}
+
 /*
  * A weighing on the scale @dev at @t_ms: whose it is, then stored. A live
  * value (@w not final) goes to the live values only, and only when it fits
@@ -598,7 +690,7 @@ static gboolean weighing(household *h, struct household_device *dev,
 		if (g_ascii_strcasecmp(q->cfg->scale, dev->address) != 0)
 			continue;
 		cand[n] = (struct assign_person){
-			.scale_user = q->cfg->scale_user,
+			.scale_user = person_scale_user(q),
 			.min_kg = q->cfg->weight_min_kg,
 			.max_kg = q->cfg->weight_max_kg,
 			.recent_kg = q->recent_kg,

@@ -59,6 +59,9 @@ enum household_device_kind {
 	/* scale-protocol=standard: Weight Scale / Body Composition Service,
 	 * connected */
 	HOUSEHOLD_STANDARD_SCALE,
+	/* scale-protocol=qn: a QN/Renpho scale that weighs over a
+	 * connection, connected */
+	HOUSEHOLD_QN_SCALE,
 };
 
 struct household_live {
@@ -94,6 +97,10 @@ struct household_person {
 	int64_t hr_last_mono_ms;
 	/* ... and the wall time the last heart rate was filed at. */
 	int64_t hr_last_wall_ms;
+	/* The user index and consent code the scale's User Data Service
+	 * registered this person with (the store keeps them); -1: none. */
+	int uds_index;
+	int uds_consent;
 };
 
 struct household_device {
@@ -111,6 +118,11 @@ struct household_device {
 	uint64_t last_weight_key;
 	bool last_had_impedance;
 	bool last_had_fat;
+	/* A standard scale's User Data Service: whose turn it is to consent
+	 * (its people take turns, one a connection), and the person a
+	 * registration under way is for (-1: none). */
+	unsigned uds_turn;
+	int uds_registering;
 };
 
 /* What kind of reading a day's analysis reads beside the night. */
@@ -165,6 +177,29 @@ size_t household_device_count(const household *h);
 int household_find_device(const household *h, const char *address);
 const struct household_device *household_device(const household *h,
 						size_t index);
+
+/*
+ * Whom the standard scale @address is to know this connection, for its
+ * User Data Service (DESIGN §3): the first of its people without a user
+ * index is registered (@ret_registered FALSE); once all have one, they
+ * consent in turn, one a connection (a scale tags and hands over only the
+ * consenting user's weighings, and keeps the others' for their turn). A
+ * person's index is scale-user= (with scale-consent=) if given, else the
+ * one the scale gave at registration. FALSE: @address is no scale of ours.
+ */
+bool household_scale_uds_user(household *h, const char *address,
+			      bool *ret_registered, int *ret_index,
+			      int *ret_consent_code);
+
+/*
+ * The scale @address registered the person household_scale_uds_user() chose
+ * as @user_index with @consent_code: kept in the store and used from now
+ * on, also to tell its weighings apart. FALSE with @error if it cannot be
+ * stored (it is then kept for this run only).
+ */
+gboolean household_scale_registered(household *h, const char *address,
+				    int user_index, int consent_code,
+				    int64_t t_ms, GError **error);
 
 /*
  * One reading from an allowlisted device, received at r->t_ms on the wall

@@ -197,6 +197,18 @@ static const char *const migrations[] = {
 	 "ALTER TABLE nights ADD COLUMN spot_hr_bpm REAL;\n"
 	 "UPDATE nights SET hrv_source = 'night' WHERE ln_rmssd IS NOT "
 	 "NULL;\n"),
+
+	/* 6: the user index a standard scale's User Data Service gave each
+	 * person it registered, and the consent code registered with it,
+	 * for the Consent on every later connection. */
+	("CREATE TABLE scale_users (\n"
+	 "  address TEXT NOT NULL,\n"
+	 "  user_id INTEGER NOT NULL REFERENCES users (id),\n"
+	 "  user_index INTEGER NOT NULL,\n"
+	 "  consent_code INTEGER NOT NULL,\n"
+	 "  registered_ms INTEGER NOT NULL,\n"
+	 "  PRIMARY KEY (address, user_id)\n"
+	 ") WITHOUT ROWID;\n"),
 };
 
 #define SCHEMA_LATEST ((int)G_N_ELEMENTS(migrations))
@@ -335,6 +347,8 @@ enum stmt_id {
 	STMT_OUTBOX_BACKLOG,
 	STMT_OUTBOX_FIND,
 	STMT_PUT_DEVICE,
+	STMT_SCALE_USER_GET,
+	STMT_SCALE_USER_PUT,
 	STMT_HOLD_ADD,
 	STMT_FIND_RR,
 	STMT_FIND_HR,
@@ -434,9 +448,19 @@ static const char *const stmt_sql[STMT_COUNT] = {
 	/* Walks the outbox_unsent index, not the table. */
 	[STMT_OUTBOX_BACKLOG] = "SELECT count(*) FROM outbox WHERE sent_ms IS "
 				"NULL",
+	[STMT_OUTBOX_FIND] = "SELECT 1 FROM outbox WHERE id = ?1",
+	[STMT_SCALE_USER_GET] =
+	    "SELECT address, user_id, user_index, consent_code FROM "
+	    "scale_users WHERE address = ?1 AND user_id = ?2",
+	[STMT_SCALE_USER_PUT] =
+	    "INSERT INTO scale_users (address, user_id, user_index, "
+	    "consent_code, registered_ms) VALUES (?1, ?2, ?3, ?4, ?5) "
+	    "ON CONFLICT (address, user_id) DO UPDATE SET "
+	    "user_index = excluded.user_index, "
+	    "consent_code = excluded.consent_code, "
+	    "registered_ms = excluded.registered_ms",
 	/* Unknown battery and RSSI keep the last known values: a device
 	 * seen by an advert without them has not lost its battery. */
-	[STMT_OUTBOX_FIND] = "SELECT 1 FROM outbox WHERE id = ?1",
 	[STMT_PUT_DEVICE] =
 	    "INSERT INTO devices (address, kind, name, user_id, "
 	    "battery_pct, rssi, last_seen_ms) "
@@ -2862,6 +2886,71 @@ gboolean store_put_device(store *s, const struct store_device *d,
 	}
 	g_array_append_val(s->devices, *d);
 	if (!batch_row_added(s, error))
+		return write_failed(s);
+	return TRUE;
+}
+
+/* --- scale users (User Data Service) ----------------------------------- */
+
+gboolean store_scale_user(store *s, const char *address, int64_t user,
+			  struct store_scale_user *ret, GError **error)
+{
+	g_autoptr(stmt_lease) st = s->stmts[STMT_SCALE_USER_GET];
+	struct row r = { st, "scale_users", 2 };
+	struct store_scale_user u = { .found = false };
+	int64_t index = 0, code = 0;
+	int found;
+
+	if (!check_text(address, 18, false, "address", error))
+		return FALSE;
+	sqlite3_bind_text(st, 1, address, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, user);
+	found = step_row(s, st, "looking up a scale user", error);
+	if (found < 0)
+		return FALSE;
+	if (found) {
+		/* A damaged row is no index: the scale registers anew. */
+		GError *bad = NULL;
+
+		if (!row_int(&r, 2, 0, 254, false, 0, &index, &bad) ||
+		    !row_int(&r, 3, 0, 9999, false, 0, &code, &bad)) {
+			skip_row(s, &r, bad);
+		} else {
+			u.found = true;
+			u.user_index = (int)index;
+			u.consent_code = (int)code;
+		}
+	}
+	*ret = u;
+	return TRUE;
+}
+
+gboolean store_put_scale_user(store *s, const char *address, int64_t user,
+			      int user_index, int consent_code, int64_t t_ms,
+			      GError **error)
+{
+	g_autoptr(stmt_lease) st = s->stmts[STMT_SCALE_USER_PUT];
+
+	if (!check_text(address, 18, false, "address", error))
+		return FALSE;
+	if (user <= 0 || user_index < 0 || user_index > 254 ||
+	    consent_code < 0 || consent_code > 9999)
+		return invalid(error,
+			       "scale user %" PRId64 ", index %d, consent "
+			       "code %d (expected an index 0-254, a code "
+			       "0-9999)",
+			       user, user_index, consent_code);
+	if (!check_available(s, error))
+		return FALSE;
+	sqlite3_bind_text(st, 1, address, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, user);
+	sqlite3_bind_int(st, 3, user_index);
+	sqlite3_bind_int(st, 4, consent_code);
+	sqlite3_bind_int64(st, 5, t_ms);
+	/* At once, not batched: the scale holds the registration now. */
+	if (!tx_begin(s, error) ||
+	    !step_done(s, st, "storing a scale user", error) ||
+	    !tx_commit(s, error))
 		return write_failed(s);
 	return TRUE;
 }

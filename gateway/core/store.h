@@ -361,6 +361,31 @@ gboolean store_outbox_prune(store *s, int64_t before_ms, GError **error);
 /* How many rows are not sent yet (the backlog the broker has to take). */
 gboolean store_outbox_backlog(store *s, uint64_t *ret_rows, GError **error);
 
+/* --- scale users (User Data Service) ----------------------------------- */
+
+/* What a standard scale registered for one person (DESIGN §3). */
+struct store_scale_user {
+	bool found;
+	int user_index;	  /* 0-254 */
+	int consent_code; /* 0-9999 */
+};
+
+/*
+ * The user index the scale @address gave @user, if any (@ret->found). A
+ * damaged row reads as none (and is reported as damage). FALSE with
+ * @error only when the database cannot be read.
+ */
+gboolean store_scale_user(store *s, const char *address, int64_t user,
+			  struct store_scale_user *ret, GError **error);
+/*
+ * Keeps @user_index and @consent_code as @user's on the scale @address
+ * (replacing an earlier one), committed at once. STORE_ERROR_INVALID for an
+ * index outside 0-254 or a code outside 0-9999.
+ */
+gboolean store_put_scale_user(store *s, const char *address, int64_t user,
+			      int user_index, int consent_code, int64_t t_ms,
+			      GError **error);
+
 /* --- devices ----------------------------------------------------------- */
 
 struct store_device {

@@ -39,6 +39,8 @@ static const char *kind_name(enum ble_device_kind kind)
 		return "bthome";
 	case BLE_KIND_SCALE_AUTO:
 		return "scale-auto";
+	case BLE_KIND_SCALE_QN:
+		return "qn-scale";
 	default:
 		return "?";
 	}
@@ -51,6 +53,7 @@ static const char *scan_kind_name(enum ble_device_kind kind)
 	case BLE_KIND_SCALE:
 	case BLE_KIND_MISCALE:
 	case BLE_KIND_SCALE_AUTO:
+	case BLE_KIND_SCALE_QN:
 		return "scale";
 	case BLE_KIND_HEART_RATE:
 	case BLE_KIND_BTHOME:

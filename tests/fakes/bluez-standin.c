@@ -202,6 +202,9 @@ struct Device {
 	GPtrArray *specs;    /* ChrSpec* */
 	GHashTable *values;  /* chr uuid -> GBytes, the peripheral's values */
 	GHashTable *written; /* chr uuid -> GBytes, last value written */
+	GPtrArray *writes;   /* Written*: every write, in order */
+	GPtrArray *replies;  /* WriteReply*: SetWriteReply's scripts */
+	GPtrArray *pending;  /* Pending*: replies on their way */
 	guint reg;
 	guint reg_batt;
 	guint temp_timer;
@@ -265,6 +268,32 @@ struct GattDsc {
 	guint reg;
 	GBytes *value;
 };
+
+/* One write as it came (GetDeviceState "writes"). */
+typedef struct {
+	char *uuid;
+	GBytes *value;
+	char *type; /* "request" or "command" */
+} Written;
+
+/*
+ * SetWriteReply: a write to @chr whose value starts with @prefix is answered
+ * by each of @values, notified or indicated on @notify in order.
+ */
+typedef struct {
+	char *chr;
+	GBytes *prefix;
+	char *notify;
+	GPtrArray *values; /* GBytes* */
+} WriteReply;
+
+/* A reply due a moment after its write was answered. */
+typedef struct {
+	Device *d;
+	char *notify;
+	GPtrArray *values; /* GBytes* */
+	guint timer;
+} Pending;
 
 struct Stream {
 	Device *d;
@@ -466,6 +495,13 @@ static const char introspection_tail[] =
     "  <arg name='address' type='s' direction='in'/>"
     "  <arg name='char_uuid' type='s' direction='in'/>"
     "  <arg name='value' type='ay' direction='in'/>"
+    " </method>"
+    " <method name='SetWriteReply'>"
+    "  <arg name='address' type='s' direction='in'/>"
+    "  <arg name='char_uuid' type='s' direction='in'/>"
+    "  <arg name='prefix' type='ay' direction='in'/>"
+    "  <arg name='notify_uuid' type='s' direction='in'/>"
+    "  <arg name='values' type='aay' direction='in'/>"
     " </method>"
     " <method name='Notify'>"
     "  <arg name='address' type='s' direction='in'/>"
@@ -1527,6 +1563,65 @@ static gboolean chr_deliver(GattChr *c, GBytes *value)
 	return TRUE;
 }
 
+static void written_free(Written *x)
+{
+	g_free(x->uuid);
+	g_bytes_unref(x->value);
+	g_free(x->type);
+	g_free(x);
+}
+
+static void write_reply_free(WriteReply *r)
+{
+	g_free(r->chr);
+	g_bytes_unref(r->prefix);
+	g_free(r->notify);
+	g_ptr_array_unref(r->values);
+	g_free(r);
+}
+
+static void pending_free(Pending *p)
+{
+	g_clear_handle_id(&p->timer, g_source_remove);
+	g_free(p->notify);
+	g_ptr_array_unref(p->values);
+	g_free(p);
+}
+
+/* A scripted reply is due: each value in turn, as a notification (dropped,
+ * as a real peripheral's would be, if nobody listens or the link is gone). */
+static gboolean pending_due(gpointer data)
+{
+	Pending *p = data;
+	Device *d = p->d;
+	GattChr *c = device_find_chr(d, p->notify);
+
+	p->timer = 0;
+	for (guint i = 0; c != NULL && i < p->values->len; i++)
+		chr_deliver(c, p->values->pdata[i]);
+	g_ptr_array_remove(d->pending, p);
+	return G_SOURCE_REMOVE;
+}
+
+/* The first script whose characteristic and prefix match a write. */
+static const WriteReply *write_reply_for(Device *d, const char *chr,
+					 GBytes *value)
+{
+	gsize n = 0;
+	const guint8 *v = g_bytes_get_data(value, &n);
+
+	for (guint i = 0; i < d->replies->len; i++) {
+		const WriteReply *r = d->replies->pdata[i];
+		gsize m = 0;
+		const guint8 *pre = g_bytes_get_data(r->prefix, &m);
+
+		if (strcmp(r->chr, chr) == 0 && m <= n &&
+		    (m == 0 || memcmp(pre, v, m) == 0))
+			return r;
+	}
+	return NULL;
+}
+
 static void stream_free(Stream *st)
 {
 	g_clear_handle_id(&st->timer, g_source_remove);
@@ -2237,6 +2332,22 @@ static void chr_write(GattChr *c, GVariant *params, GDBusMethodInvocation *inv)
 	}
 	g_hash_table_insert(d->written, g_strdup(c->uuid),
 			    variant_bytes(value));
+	Written *x = g_new0(Written, 1);
+	x->uuid = g_strdup(c->uuid);
+	x->value = variant_bytes(value);
+	x->type = g_strdup(type);
+	g_ptr_array_add(d->writes, x);
+	const WriteReply *r = write_reply_for(d, c->uuid, x->value);
+	if (r != NULL) {
+		/* After the write's own answer, as a peripheral's reply
+		 * follows the ATT Write Response. */
+		Pending *p = g_new0(Pending, 1);
+		p->d = d;
+		p->notify = g_strdup(r->notify);
+		p->values = g_ptr_array_ref(r->values);
+		p->timer = g_timeout_add(5, pending_due, p);
+		g_ptr_array_add(d->pending, p);
+	}
 	g_dbus_method_invocation_return_value(inv, NULL);
 }
 
@@ -2856,6 +2967,12 @@ static Device *device_new(Adapter *a, const char *address, const char *name)
 					  (GDestroyNotify)g_bytes_unref);
 	d->written = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
 					   (GDestroyNotify)g_bytes_unref);
+	d->writes =
+	    g_ptr_array_new_with_free_func((GDestroyNotify)written_free);
+	d->replies =
+	    g_ptr_array_new_with_free_func((GDestroyNotify)write_reply_free);
+	d->pending =
+	    g_ptr_array_new_with_free_func((GDestroyNotify)pending_free);
 	d->disconnect_invs = g_ptr_array_new();
 	d->svcs = g_ptr_array_new_with_free_func((GDestroyNotify)gatt_svc_free);
 	d->streams =
@@ -2902,6 +3019,9 @@ static void device_free(Device *d)
 	g_ptr_array_unref(d->specs);
 	g_hash_table_unref(d->values);
 	g_hash_table_unref(d->written);
+	g_ptr_array_unref(d->pending);
+	g_ptr_array_unref(d->replies);
+	g_ptr_array_unref(d->writes);
 	g_free(d->address);
 	g_free(d->path);
 	g_free(d->name);
@@ -3034,6 +3154,15 @@ static GVariant *device_state(Device *d)
 			      bytes_dict(d->written, FALSE));
 	g_variant_builder_add(&b, "{sv}", "streams",
 			      g_variant_builder_end(&streams));
+	GVariantBuilder writes;
+	g_variant_builder_init(&writes, G_VARIANT_TYPE("a(ssay)"));
+	for (guint i = 0; i < d->writes->len; i++) {
+		const Written *x = d->writes->pdata[i];
+		g_variant_builder_add(&writes, "(ss@ay)", x->uuid, x->type,
+				      bytes_variant(x->value));
+	}
+	g_variant_builder_add(&b, "{sv}", "writes",
+			      g_variant_builder_end(&writes));
 	return g_variant_new("(a{sv})", &b);
 }
 
@@ -3225,6 +3354,48 @@ static void control_method(World *w, const char *method, GVariant *params,
 		g_hash_table_insert(d->values, u, variant_bytes(data));
 		if (battery && d->reg_batt != 0)
 			changed1(w, d->path, IF_BATTERY, d, "Percentage");
+		g_dbus_method_invocation_return_value(inv, NULL);
+	} else if (strcmp(method, "SetWriteReply") == 0 &&
+		   g_variant_is_of_type(params, G_VARIANT_TYPE("(ssaysaay)"))) {
+		const char *chr = NULL;
+		const char *notify = NULL;
+		g_autoptr(GVariant) prefix = NULL;
+		g_autoptr(GVariant) values = NULL;
+		g_variant_get(params, "(&s&s@ay&s@aay)", NULL, &chr, &prefix,
+			      &notify, &values);
+		g_autofree char *cu = uuid_normalise(chr);
+		const ChrSpec *spec = cu ? device_find_spec(d, cu) : NULL;
+		if (spec == NULL || !(spec->flags & (CF_WRITE | CF_WRITE_NR))) {
+			return_error(inv, CTL_ERR "InvalidArgs",
+				     "no such characteristic that is written");
+			return;
+		}
+		WriteReply *r = g_new0(WriteReply, 1);
+		r->values = g_ptr_array_new_with_free_func(
+		    (GDestroyNotify)g_bytes_unref);
+		for (gsize i = 0; i < g_variant_n_children(values); i++) {
+			g_autoptr(GVariant) v =
+			    g_variant_get_child_value(values, i);
+			g_autoptr(GBytes) b = variant_bytes(v);
+			r->notify = notify_target(d, notify, b, &error);
+			if (r->notify == NULL) {
+				write_reply_free(r);
+				g_dbus_method_invocation_return_gerror(inv,
+								       error);
+				return;
+			}
+			g_free(r->notify);
+			g_ptr_array_add(r->values, g_bytes_ref(b));
+		}
+		r->notify = uuid_normalise(notify);
+		if (r->notify == NULL) {
+			write_reply_free(r);
+			return_error(inv, CTL_ERR "InvalidArgs", "bad UUID");
+			return;
+		}
+		r->chr = g_steal_pointer(&cu);
+		r->prefix = variant_bytes(prefix);
+		g_ptr_array_add(d->replies, r);
 		g_dbus_method_invocation_return_value(inv, NULL);
 	} else if (strcmp(method, "Notify") == 0 &&
 		   g_variant_is_of_type(params, G_VARIANT_TYPE("(ssay)"))) {

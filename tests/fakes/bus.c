@@ -380,6 +380,32 @@ gboolean standin_notify(StandinBus *bus, const char *address,
 	return delivered;
 }
 
+gboolean standin_write_reply(StandinBus *bus, const char *address,
+			     const char *char_uuid, const guint8 *prefix,
+			     gsize prefix_len, const char *notify_uuid,
+			     GBytes *const *values, gsize count, GError **error)
+{
+	GVariantBuilder b;
+
+	g_variant_builder_init(&b, G_VARIANT_TYPE("aay"));
+	for (gsize i = 0; i < count; i++) {
+		gsize n = 0;
+		const void *p = g_bytes_get_data(values[i], &n);
+		g_variant_builder_add_value(
+		    &b,
+		    g_variant_new_fixed_array(G_VARIANT_TYPE_BYTE, p, n, 1));
+	}
+	g_autoptr(GVariant) r = standin_call(
+	    bus, "SetWriteReply",
+	    g_variant_new("(ss@ays@aay)", address, char_uuid,
+			  g_variant_new_fixed_array(G_VARIANT_TYPE_BYTE, prefix,
+						    prefix_len, 1),
+			  notify_uuid, g_variant_builder_end(&b)),
+	    NULL, error);
+
+	return r != NULL;
+}
+
 gboolean standin_drop(StandinBus *bus, const char *address, const char *reason,
 		      GError **error)
 {

@@ -91,6 +91,17 @@ char *standin_add_device(StandinBus *bus, const char *address, const char *name,
 gboolean standin_notify(StandinBus *bus, const char *address,
 			const char *char_uuid, const guint8 *value, gsize len,
 			GError **error);
+/*
+ * SetWriteReply: a write to char_uuid whose value starts with @prefix
+ * (@prefix_len 0: any write) is answered by each of @values (@count) in
+ * order, notified or indicated on notify_uuid. Scripts are matched in the
+ * order given; the first match answers.
+ */
+gboolean standin_write_reply(StandinBus *bus, const char *address,
+			     const char *char_uuid, const guint8 *prefix,
+			     gsize prefix_len, const char *notify_uuid,
+			     GBytes *const *values, gsize count,
+			     GError **error);
 /* DropConnection: reason "remote", "timeout", "local", ... */
 gboolean standin_drop(StandinBus *bus, const char *address, const char *reason,
 		      GError **error);

@@ -48,6 +48,11 @@ typedef struct {
 	const char *feed_address;
 	guint8 feed_value[8];
 	gsize feed_len;
+	GPtrArray *logs; /* char *: every log line */
+	/* What ble_ops.uds_user answers (NULL op when !uds_on). */
+	bool uds_on;
+	struct ble_uds_user uds;
+	int registered; /* the index uds_registered gave; -1: none */
 } Fixture;
 
 static const guint8 hr_72_rr_1000[] = { 0x10, 0x48, 0x00, 0x04 };
@@ -95,6 +100,35 @@ static void on_link(void *data, const char *address, enum ble_link_state state,
 			   reason ? reason->message : "");
 }
 
+static bool on_uds_user(void *data, const char *address,
+			struct ble_uds_user *ret)
+{
+	Fixture *f = data;
+
+	*ret = f->uds;
+	return f->uds_on;
+}
+
+static void on_uds_registered(void *data, const char *address,
+			      uint8_t user_index, uint16_t consent_code)
+{
+	Fixture *f = data;
+
+	f->registered = user_index;
+}
+
+/* How many log lines hold @needle. */
+static guint count_logs(Fixture *f, const char *needle)
+{
+	guint n = 0;
+
+	for (guint i = 0; i < f->logs->len; i++) {
+		if (strstr(f->logs->pdata[i], needle))
+			n++;
+	}
+	return n;
+}
+
 static void on_heard(void *data, const struct ble_heard *h)
 {
 	Fixture *f = data;
@@ -105,6 +139,9 @@ static void on_heard(void *data, const struct ble_heard *h)
 
 static void on_log(void *data, GLogLevelFlags level, const char *message)
 {
+	Fixture *f = data;
+
+	g_ptr_array_add(f->logs, g_strdup(message));
 	if (g_test_verbose())
 		g_printerr("log %d: %s\n", (int)level, message);
 }
@@ -240,6 +277,8 @@ static gboolean setup_full(Fixture *f, const char *const *extra, gboolean start)
 	f->readings = g_array_new(FALSE, TRUE, sizeof(Rec));
 	f->links = g_ptr_array_new_with_free_func(link_event_free);
 	f->heard = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	f->logs = g_ptr_array_new_with_free_func(g_free);
+	f->registered = -1;
 	return TRUE;
 }
 
@@ -263,6 +302,8 @@ static void client_start_cfg(Fixture *f, const struct ble_device_config *devs,
 		.link = on_link,
 		.heard = on_heard,
 		.log = on_log,
+		.uds_user = on_uds_user,
+		.uds_registered = on_uds_registered,
 	};
 
 	f->c = ble_client_new(f->conn, &cfg, &ops, f, &error);
@@ -306,6 +347,7 @@ static void teardown(Fixture *f)
 	g_array_unref(f->readings);
 	g_ptr_array_unref(f->links);
 	g_hash_table_unref(f->heard);
+	g_ptr_array_unref(f->logs);
 	standin_bus_free(f->bus);
 }
 
@@ -1167,6 +1209,290 @@ static void test_scale(void)
 	teardown(&f);
 }
 
+/* --- (7b) Scales that talk back ---------------------------------------- */
+
+#define QN_SCALE "AA:BB:CC:DD:EE:06"
+
+/* A SetWriteReply script: @prefix written to @chr, @reply notified on
+ * @notify. */
+static void script(Fixture *f, const char *address, const char *chr,
+		   const guint8 *prefix, gsize prefix_len, const char *notify,
+		   const guint8 *reply, gsize reply_len)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GBytes) b = g_bytes_new(reply, reply_len);
+	GBytes *values[] = { b };
+
+	g_assert_true(standin_write_reply(f->bus, address, chr, prefix,
+					  prefix_len, notify, values, 1,
+					  &error));
+	g_assert_no_error(error);
+}
+
+static GVariant *uds_scale_props(void)
+{
+	return g_variant_new_parsed(
+	    "{'known': <true>, "
+	    "'gatt': <[('181d', '2a9d', ['indicate']), "
+	    "('181c', '2a9f', ['write', 'indicate'])]>}");
+}
+
+static gboolean logged(Fixture *f, gconstpointer needle)
+{
+	return count_logs(f, needle) > 0;
+}
+
+/* A standard scale with the User Data Service, connected and subscribed,
+ * the client told to identify as @uds; @prefix written to its User Control
+ * Point (if any) answered by @reply. */
+static void uds_scale_start(Fixture *f, const struct ble_uds_user *uds,
+			    const guint8 *prefix, gsize prefix_len,
+			    const guint8 *reply, gsize reply_len)
+{
+	static const struct ble_device_config ours[] = {
+		{ SCALE, BLE_KIND_SCALE },
+	};
+
+	f->uds_on = true;
+	f->uds = *uds;
+	add_device(f, SCALE, "Scale", "weight-scale", uds_scale_props());
+	if (prefix != NULL)
+		script(f, SCALE, "2a9f", prefix, prefix_len, "2a9f", reply,
+		       reply_len);
+	client_start(f, ours, G_N_ELEMENTS(ours));
+	wait_state(f, SCALE, BLE_LINK_SUBSCRIBED, WAIT_MS);
+}
+
+/*
+ * A standard scale that refuses the Consent: one log line says why (the
+ * response code in words), the link stays up, and its weighings still come
+ * (untagged: the household decides by weight).
+ */
+static void test_uds_refused(void)
+{
+	Fixture f;
+	static const struct ble_uds_user uds = { .registered = true,
+						 .user_index = 2,
+						 .consent_code = 42 };
+	static const guint8 consent[] = { 0x02 };
+	static const guint8 not_authorized[] = { 0x20, 0x02, 0x05 };
+	static const guint8 weight[] = { 0x00, 0x98, 0x3a };
+	static const char why[] = "the scale refused Consent for user index 2: "
+				  "user not authorized (wrong consent code)";
+
+	if (!setup(&f))
+		return;
+	uds_scale_start(&f, &uds, consent, sizeof(consent), not_authorized,
+			sizeof(not_authorized));
+	g_assert_true(wait_for(&f, logged, why, WAIT_MS));
+	notify(&f, SCALE, "2a9d", weight, sizeof(weight));
+	wait_readings(&f, SCALE, DECODE_UUID_WEIGHT, 1, WAIT_MS);
+	test_run_for(200);
+	g_assert_cmpuint(count_logs(&f, why), ==, 1);
+	g_assert_cmpint(ble_client_link_state(f.c, SCALE), ==,
+			BLE_LINK_SUBSCRIBED);
+	g_assert_cmpint(f.registered, ==, -1);
+	teardown(&f);
+}
+
+/*
+ * A standard scale whose User Control Point never answers: after the
+ * bounded wait the session ends with a reason, and the scale is tried
+ * again later.
+ */
+static void test_uds_silent(void)
+{
+	Fixture f;
+	static const struct ble_uds_user uds = { .registered = false };
+	static const char why[] =
+	    "no User Control Point response to Register New User within 5 s";
+
+	if (!setup(&f))
+		return;
+	uds_scale_start(&f, &uds, NULL, 0, NULL, 0);
+	g_assert_true(wait_for(&f, logged, why, 8000));
+	wait_state(&f, SCALE, BLE_LINK_BACKOFF, WAIT_MS);
+	g_assert_nonnull(strstr(
+	    ((LinkEvent *)f.links->pdata[f.links->len - 1])->reason, why));
+	g_assert_cmpint(f.registered, ==, -1);
+	teardown(&f);
+}
+
+/*
+ * QN scales that misbehave: a malformed reply is counted and logged, a
+ * scale-info frame that never comes is a note (the weighing still reads),
+ * and one without the characteristic the unit is written to ends the
+ * session with a reason instead of weighing at the wrong resolution.
+ */
+static void test_qn_misbehaving(void)
+{
+	Fixture f;
+	static const struct ble_device_config ours[] = {
+		{ QN_SCALE, BLE_KIND_SCALE_QN },
+	};
+	static const guint8 time_prefix[] = { 0x02 };
+	static const guint8 short_info[] = { 0x12, 0x0d, 0xff };
+	static const guint8 stable[] = { 0x10, 0x0a, 0xff, 0x1c, 0x43,
+					 0x01, 0x02, 0x08, 0x01, 0xfe };
+	static const guint8 info[] = { 0x12, 0x0d, 0xff, 0, 0, 0, 0,
+				       0,    0,	   0,	 1, 0, 0 };
+
+	if (!setup(&f))
+		return;
+	/* Only the notify and the time characteristics: no 0xFFE3. */
+	add_device(&f, QN_SCALE, "QN-Scale", "weight-scale",
+		   g_variant_new_parsed(
+		       "{'known': <true>, "
+		       "'gatt': <[('ffe0', 'ffe1', ['notify']), "
+		       "('ffe0', 'ffe4', ['write-without-response'])]>}"));
+	script(&f, QN_SCALE, "ffe4", time_prefix, sizeof(time_prefix), "ffe1",
+	       short_info, sizeof(short_info));
+	client_start(&f, ours, G_N_ELEMENTS(ours));
+	wait_state(&f, QN_SCALE, BLE_LINK_SUBSCRIBED, WAIT_MS);
+	g_assert_true(wait_for(&f, logged, "malformed", WAIT_MS));
+	g_assert_cmpuint(ble_client_get_stats(f.c).malformed, >=, 1);
+	/* Written as a command: the characteristic offers nothing else. */
+	{
+		g_autoptr(GError) error = NULL;
+		g_autoptr(GVariant) st =
+		    standin_device_state(f.bus, QN_SCALE, &error);
+		g_autoptr(GVariant) writes = g_variant_lookup_value(
+		    st, "writes", G_VARIANT_TYPE("a(ssay)"));
+		const char *uuid, *type;
+		g_autoptr(GVariant) value = NULL;
+
+		g_assert_cmpuint(g_variant_n_children(writes), >=, 1);
+		g_variant_get_child(writes, 0, "(&s&s@ay)", &uuid, &type,
+				    &value);
+		g_assert_cmpstr(uuid, ==, UUID("ffe4"));
+		g_assert_cmpstr(type, ==, "command");
+	}
+	/* No good 0x12 frame: after the wait, a note; weights at 0.01 kg. */
+	g_assert_true(wait_for(&f, logged, "no scale-info frame", 8000));
+	notify(&f, QN_SCALE, "ffe1", stable, sizeof(stable));
+	wait_readings(&f, QN_SCALE, DECODE_SCALE_WEIGHING, 1, WAIT_MS);
+	const Rec *rec = last_reading(&f, QN_SCALE, DECODE_SCALE_WEIGHING);
+	g_assert_true(rec->r.payload.u.scale.final);
+	g_assert_cmpfloat_with_epsilon(rec->r.payload.u.scale.weight_kg, 72.35,
+				       1e-9);
+	/* A real 0x12 frame now: its unit is to be written to 0xFFE3, which
+	 * this scale lacks. */
+	notify(&f, QN_SCALE, "ffe1", info, sizeof(info));
+	g_assert_true(
+	    wait_for(&f, logged, "has no characteristic 0xFFE3", WAIT_MS));
+	wait_state(&f, QN_SCALE, BLE_LINK_BACKOFF, WAIT_MS);
+	teardown(&f);
+}
+
+typedef struct {
+	const char *name;   /* what it advertises */
+	const char *gatt;   /* the 'gatt' prop, GVariant text */
+	const char *write;  /* the characteristic written */
+	guint8 prefix[2];   /* the write the scale answers */
+	const char *notify; /* where it answers */
+	const guint8 *frames[4];
+	gsize sizes[4];
+	guint writes; /* writes on connecting */
+	enum scale_family family;
+	double final_kg;
+} VendorCase;
+
+/* oliexdev/openScale issue #71: a Yunmai Mini's live, then final frame. */
+static const guint8 yunmai_live[] = { 0x0d, 0x1f, 0x0b, 0x01, 0x59, 0xc6,
+				      0x15, 0x2f, 0x26, 0x95, 0x03 };
+static const guint8 yunmai_final[] = { 0x0d, 0x1f, 0x14, 0x02, 0x00, 0x59, 0xc6,
+				       0x15, 0x2f, 0x23, 0xd0, 0xb6, 0x32, 0x26,
+				       0x95, 0x00, 0xa5, 0x08, 0xf2, 0x37 };
+/* tests/unit/test-scale-onebyone.c: built from the documented layout. */
+static const guint8 onebyone_ack[] = { 0xf1, 0x00 };
+static const guint8 onebyone_live[] = { 0xcf, 0x00, 0x00, 0x57, 0x1c, 0x00,
+					0x00, 0x00, 0x00, 0x01, 0x85 };
+static const guint8 onebyone_final[] = { 0xcf, 0x8b, 0x13, 0x57, 0x1c, 0x00,
+					 0x00, 0x00, 0x00, 0x00, 0x1c };
+
+static const VendorCase yunmai_case = {
+	"YUNMAI-ISM2W",
+	"{'known': <true>, 'uuids': <['ffe0']>, "
+	"'gatt': <[('ffe0', 'ffe4', ['notify']), "
+	"('ffe5', 'ffe9', ['write-without-response'])]>}",
+	"ffe9",
+	{ 0x0d, 0x05 },
+	"ffe4",
+	{ yunmai_live, yunmai_final, yunmai_final, yunmai_final },
+	{ sizeof(yunmai_live), sizeof(yunmai_final), sizeof(yunmai_final),
+	  sizeof(yunmai_final) },
+	3,
+	SCALE_FAMILY_YUNMAI_GATT,
+	98.77,
+};
+
+static const VendorCase onebyone_case = {
+	"Health Scale",
+	"{'known': <true>, 'uuids': <['fff0']>, "
+	"'gatt': <[('fff0', 'fff4', ['notify']), "
+	"('fff0', 'fff1', ['write'])]>}",
+	"fff1",
+	{ 0xf1, 0x07 },
+	"fff4",
+	{ onebyone_ack, onebyone_live, onebyone_final, onebyone_final },
+	{ sizeof(onebyone_ack), sizeof(onebyone_live), sizeof(onebyone_final),
+	  sizeof(onebyone_final) },
+	2,
+	SCALE_FAMILY_ONEBYONE,
+	72.55,
+};
+
+/*
+ * A Yunmai SE/Mini or a 1byone classic scale given as scale=: recognised
+ * by its name, connected, told what it needs (user, time and start; unit
+ * and clock); its answer ignored, its live value passed on, its final
+ * weighing once however often it repeats it.
+ */
+static void test_vendor_session(gconstpointer data)
+{
+	const VendorCase *vc = data;
+	Fixture f;
+	static const struct ble_device_config ours[] = {
+		{ QN_SCALE, BLE_KIND_SCALE_AUTO },
+	};
+	g_autoptr(GError) error = NULL;
+	GBytes *values[4];
+
+	if (!setup(&f))
+		return;
+	add_device(&f, QN_SCALE, vc->name, "weight-scale",
+		   g_variant_new_parsed(vc->gatt));
+	for (size_t i = 0; i < 4; i++)
+		values[i] = g_bytes_new_static(vc->frames[i], vc->sizes[i]);
+	g_assert_true(standin_write_reply(f.bus, QN_SCALE, vc->write,
+					  vc->prefix, sizeof(vc->prefix),
+					  vc->notify, values, 4, &error));
+	g_assert_no_error(error);
+	for (size_t i = 0; i < 4; i++)
+		g_bytes_unref(values[i]);
+	client_start(&f, ours, G_N_ELEMENTS(ours));
+	wait_state(&f, QN_SCALE, BLE_LINK_SUBSCRIBED, WAIT_MS);
+	wait_readings(&f, QN_SCALE, DECODE_SCALE_WEIGHING, 2, WAIT_MS);
+	test_run_for(300);
+	g_assert_cmpuint(count_weighings(&f, QN_SCALE, true), ==, 1);
+	g_assert_cmpuint(count_weighings(&f, QN_SCALE, false), ==, 1);
+	const Rec *rec = last_reading(&f, QN_SCALE, DECODE_SCALE_WEIGHING);
+	g_assert_true(rec->r.payload.u.scale.final);
+	g_assert_cmpint(rec->r.payload.u.scale.family, ==, vc->family);
+	g_assert_cmpfloat_with_epsilon(rec->r.payload.u.scale.weight_kg,
+				       vc->final_kg, 1e-9);
+	g_assert_cmpuint(ble_client_get_stats(f.c).malformed, ==, 0);
+	{
+		g_autoptr(GVariant) st =
+		    standin_device_state(f.bus, QN_SCALE, &error);
+		g_autoptr(GVariant) writes = g_variant_lookup_value(
+		    st, "writes", G_VARIANT_TYPE("a(ssay)"));
+
+		g_assert_cmpuint(g_variant_n_children(writes), ==, vc->writes);
+	}
+	teardown(&f);
+}
+
 /* --- (8) A stale GATT cache --------------------------------------------- */
 
 static void test_stale_cache(void)
@@ -1495,6 +1821,13 @@ int main(int argc, char **argv)
 	g_test_add_func("/ble/auto/okok", test_auto_okok);
 	g_test_add_func("/ble/scale/body-composition", test_scale);
 	g_test_add_func("/ble/stale-cache", test_stale_cache);
+	g_test_add_func("/ble/uds/refused", test_uds_refused);
+	g_test_add_func("/ble/uds/silent", test_uds_silent);
+	g_test_add_func("/ble/qn/misbehaving", test_qn_misbehaving);
+	g_test_add_data_func("/ble/yunmai/session", &yunmai_case,
+			     test_vendor_session);
+	g_test_add_data_func("/ble/1byone/session", &onebyone_case,
+			     test_vendor_session);
 	g_test_add_func("/ble/connect-failed", test_connect_failed);
 	g_test_add_func("/ble/connect-unanswered", test_connect_unanswered);
 	g_test_add_func("/ble/power-cycle", test_power_cycle);

@@ -1613,6 +1613,295 @@ out:
 	world_free(&w);
 }
 
+/* The weighings stored for @name: their count, and the first one's weight
+ * in @ret_kg (NAN: none). */
+static guint stored_weights(const char *database, const char *name,
+			    double *ret_kg)
+{
+	g_autoptr(GError) error = NULL;
+	struct store_span span = { 0 };
+	store *s = store_open(database, NULL, &error);
+	int64_t id;
+	guint n;
+
+	g_assert_no_error(error);
+	g_assert_true(store_user_id(s, name, &id, &error));
+	g_assert_true(store_load_span(s, id, 0, INT64_MAX / 2, &span, &error));
+	g_assert_no_error(error);
+	n = span.weights->len;
+	*ret_kg =
+	    n ? g_array_index(span.weights, struct weight_sample, 0).weight_kg
+	      : NAN;
+	store_span_clear(&span);
+	store_close(s);
+	return n;
+}
+
+/* One SetWriteReply script: @prefix_hex written to @chr is answered by
+ * each of the NULL-terminated @values_hex on @notify. */
+static void script_reply(StandinBus *bus, const char *address, const char *chr,
+			 const char *prefix_hex, const char *notify,
+			 const char *const *values_hex)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GPtrArray) values =
+	    g_ptr_array_new_with_free_func((GDestroyNotify)g_bytes_unref);
+	guint8 prefix[32];
+	gsize prefix_len = 0;
+
+	for (const char *p = prefix_hex; p[0] && p[1]; p += 2)
+		prefix[prefix_len++] =
+		    (guint8)(g_ascii_xdigit_value(p[0]) * 16 +
+			     g_ascii_xdigit_value(p[1]));
+	for (size_t i = 0; values_hex[i]; i++) {
+		const char *h = values_hex[i];
+		gsize n = strlen(h) / 2;
+		guint8 *b = g_malloc(n);
+
+		for (gsize k = 0; k < n; k++)
+			b[k] = (guint8)(g_ascii_xdigit_value(h[2 * k]) * 16 +
+					g_ascii_xdigit_value(h[2 * k + 1]));
+		g_ptr_array_add(values, g_bytes_new_take(b, n));
+	}
+	g_assert_true(standin_write_reply(
+	    bus, address, chr, prefix, prefix_len, notify,
+	    (GBytes *const *)values->pdata, values->len, &error));
+	g_assert_no_error(error);
+}
+
+/* How many values beginning with @hex the device @address was written on
+ * @chr (a full UUID). */
+static guint count_written(StandinBus *bus, const char *address,
+			   const char *chr, const char *hex)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GVariant) state = standin_device_state(bus, address, &error);
+	g_autoptr(GVariant) writes = NULL;
+	GVariantIter it;
+	const char *uuid, *type;
+	GVariant *value;
+	guint count = 0;
+
+	g_assert_no_error(error);
+	writes =
+	    g_variant_lookup_value(state, "writes", G_VARIANT_TYPE("a(ssay)"));
+	g_assert_nonnull(writes);
+	g_variant_iter_init(&it, writes);
+	while (g_variant_iter_next(&it, "(&s&s@ay)", &uuid, &type, &value)) {
+		gsize n = 0;
+		const guint8 *p = g_variant_get_fixed_array(value, &n, 1);
+		g_autoptr(GString) got = g_string_new(NULL);
+
+		for (gsize i = 0; i < n; i++)
+			g_string_append_printf(got, "%02x", p[i]);
+		g_variant_unref(value);
+		if (strcmp(uuid, chr) == 0 && g_str_has_prefix(got->str, hex))
+			count++;
+	}
+	return count;
+}
+
+static bool was_written(StandinBus *bus, const char *address, const char *chr,
+			const char *hex)
+{
+	return count_written(bus, address, chr, hex) > 0;
+}
+
+/* Waits up to @timeout_ms until @address was written @hex on @chr at least
+ * @count times. */
+static bool wait_written(StandinBus *bus, const char *address, const char *chr,
+			 const char *hex, guint count, unsigned timeout_ms)
+{
+	int64_t end = g_get_monotonic_time() + timeout_ms * (int64_t)1000;
+
+	do {
+		if (count_written(bus, address, chr, hex) >= count)
+			return true;
+		g_usleep(50000);
+	} while (g_get_monotonic_time() < end);
+	return false;
+}
+
+#define QN	   "AA:BB:CC:DD:EE:06"
+#define QN_UUID(x) "0000" x "-0000-1000-8000-00805f9b34fb"
+
+/*
+ * A QN/Renpho scale that weighs over a connection, given as scale= with no
+ * scale-protocol= and shared by two people: recognised by its name,
+ * connected, told the time, its unit (kg) after its 0x12 scale-info frame
+ * and the time sync after its 0x14 answer; of its live frame and its stable
+ * frame, sent three times, one row is stored, the right person's (by weight
+ * range), at the 0x12 frame's divider.
+ */
+static void test_qn_scale(void)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GSubprocess) daemon = NULL;
+	struct world w;
+	g_autofree char *extra = NULL;
+	double kg;
+	/* Scale info, divider flag (byte 10) 1: 0.01 kg. */
+	static const char *const info[] = { "120dff00000000000000010000",
+					    NULL };
+	static const char *const ack[] = { "1405ff0018", NULL };
+	/* 71.20 kg settling; 72.35 kg stable, three times. */
+	static const char *const weighing[] = { "100aff1bd00000000000",
+						"100aff1c4301020801fe",
+						"100aff1c4301020801fe",
+						"100aff1c4301020801fe", NULL };
+
+	if (!world_new(&w, 600))
+		goto out;
+	g_free(standin_add_device(
+	    w.bus, QN, "QN-Scale", "weight-scale",
+	    g_variant_new_parsed(
+		"{'uuids': <['ffe0']>, "
+		"'gatt': <[('ffe0', 'ffe1', ['notify']), "
+		"('ffe0', 'ffe3', ['write', 'write-without-response']), "
+		"('ffe0', 'ffe4', ['write', 'write-without-response'])]>}"),
+	    &error));
+	g_assert_no_error(error);
+	script_reply(w.bus, QN, "ffe4", "02", "ffe1", info);
+	script_reply(w.bus, QN, "ffe3", "13", "ffe1", ack);
+	script_reply(w.bus, QN, "ffe3", "20", "ffe1", weighing);
+	extra = g_strdup_printf("scale=%s\n"
+				"weight-range=40-50\n"
+				"[user bob]\n"
+				"scale=%s\n"
+				"weight-range=70-80\n",
+				QN, QN);
+	write_config(&w, extra);
+
+	daemon = daemon_start(&w, "qn.log");
+	if (wait_message(w.probe, 0, "recovery/bob/live", "\"weight_kg\":72.35",
+			 15000) < 0) {
+		daemon_dump_log(&w, "qn.log");
+		g_error("no weighing for bob");
+	}
+	g_usleep(500 * 1000);
+	g_assert_cmpint(daemon_stop(daemon), ==, 0);
+	g_assert_true(log_has(&w, "qn.log",
+			      "scale " QN " advertises as a qn-gatt scale"));
+	/* Unit kg with the scale's protocol type 0xff, summed. */
+	g_assert_true(
+	    was_written(w.bus, QN, QN_UUID("ffe3"), "1309ff01100000002c"));
+	/* The time, and the time sync that answers 0x14. */
+	g_assert_true(was_written(w.bus, QN, QN_UUID("ffe4"), "02"));
+	g_assert_true(was_written(w.bus, QN, QN_UUID("ffe3"), "2008ff"));
+	g_assert_cmpuint(standin_calls(w.bus, "Connect:" QN), >=, 1);
+	if (stored_weights(w.database, "bob", &kg) != 1)
+		daemon_dump_log(&w, "qn.log");
+	g_assert_cmpuint(stored_weights(w.database, "bob", &kg), ==, 1);
+	g_assert_cmpfloat_with_epsilon(kg, 72.35, 1e-9);
+	g_assert_cmpuint(stored_weights(w.database, "alice", &kg), ==, 0);
+out:
+	world_free(&w);
+}
+
+#define UDS_SCALE "AA:BB:CC:DD:EE:07"
+#define UCP	  QN_UUID("2a9f")
+
+/*
+ * A standard scale that tags weighings only for users registered with its
+ * User Data Service, shared by alice (registered on the scale herself:
+ * scale-user=1, scale-consent=1111) and bob (not yet): the first
+ * connection registers bob (consent code 0, the default), who is given
+ * index 3, and consents as him; his weighing, tagged 3, is stored once, his
+ * (no weight ranges: only the index tells them apart). The next connection
+ * consents as alice, the one after as bob again, and after a restart the
+ * stored index is used: bob is never registered twice.
+ */
+static void test_uds_scale(void)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GSubprocess) daemon = NULL;
+	struct world w;
+	g_autofree char *extra = NULL;
+	double kg;
+	static const char *const registered[] = { "20010103", NULL };
+	static const char *const consented[] = { "200201", NULL };
+	/* Weight Measurement, SI, user ID present: 75.00 kg, user 3. */
+	static const guint8 weight3[] = { 0x04, 0x98, 0x3a, 0x03 };
+
+	if (!world_new(&w, 600))
+		goto out;
+	g_free(standin_add_device(
+	    w.bus, UDS_SCALE, "Scale", "weight-scale",
+	    g_variant_new_parsed("{'known': <true>, "
+				 "'gatt': <[('181d', '2a9d', ['indicate']), "
+				 "('181d', '2a9e', ['read']), "
+				 "('181c', '2a9f', ['write', 'indicate'])]>}"),
+	    &error));
+	g_assert_no_error(error);
+	script_reply(w.bus, UDS_SCALE, "2a9f", "01", "2a9f", registered);
+	script_reply(w.bus, UDS_SCALE, "2a9f", "02", "2a9f", consented);
+	extra = g_strdup_printf("scale=%s\n"
+				"scale-user=1\n"
+				"scale-consent=1111\n"
+				"[user bob]\n"
+				"scale=%s\n",
+				UDS_SCALE, UDS_SCALE);
+	write_config(&w, extra);
+
+	daemon = daemon_start(&w, "uds.log");
+	/* Register New User with code 0, then Consent as index 3. */
+	if (!wait_written(w.bus, UDS_SCALE, UCP, "02030000", 1, 15000)) {
+		daemon_dump_log(&w, "uds.log");
+		g_error("no consent as bob");
+	}
+	g_assert_cmpuint(count_written(w.bus, UDS_SCALE, UCP, "010000"), ==, 1);
+	g_usleep(100 * 1000);
+	g_assert_true(standin_notify(w.bus, UDS_SCALE, "2a9d", weight3,
+				     sizeof(weight3), &error));
+	g_assert_no_error(error);
+	if (wait_message(w.probe, 0, "recovery/bob/live", "\"weight_kg\":75",
+			 10000) < 0) {
+		daemon_dump_log(&w, "uds.log");
+		g_error("no weighing for bob");
+	}
+	/* The next connection consents as alice, with her own index. */
+	g_assert_true(standin_drop(w.bus, UDS_SCALE, "remote", &error));
+	g_assert_true(
+	    wait_written(w.bus, UDS_SCALE, UCP, "02015704", 1, 15000));
+	g_assert_cmpint(daemon_stop(daemon), ==, 0);
+	g_clear_object(&daemon);
+	g_assert_true(log_has(&w, "uds.log",
+			      "scale " UDS_SCALE " registered bob as its user "
+			      "3"));
+
+	g_assert_cmpuint(stored_weights(w.database, "bob", &kg), ==, 1);
+	g_assert_cmpfloat_with_epsilon(kg, 75.0, 1e-9);
+	g_assert_cmpuint(stored_weights(w.database, "alice", &kg), ==, 0);
+	{
+		store *st = store_open(w.database, NULL, &error);
+		struct store_scale_user u;
+		int64_t id;
+
+		g_assert_no_error(error);
+		g_assert_true(store_user_id(st, "bob", &id, &error));
+		g_assert_true(store_scale_user(st, UDS_SCALE, id, &u, &error));
+		g_assert_true(u.found);
+		g_assert_cmpint(u.user_index, ==, 3);
+		g_assert_cmpint(u.consent_code, ==, 0);
+		store_close(st);
+	}
+
+	/* Restarted: alice, then bob with the stored index; no new
+	 * registration. */
+	daemon = daemon_start(&w, "uds-again.log");
+	g_assert_true(
+	    wait_written(w.bus, UDS_SCALE, UCP, "02015704", 2, 15000));
+	g_assert_true(standin_drop(w.bus, UDS_SCALE, "remote", &error));
+	if (!wait_written(w.bus, UDS_SCALE, UCP, "02030000", 2, 15000)) {
+		daemon_dump_log(&w, "uds-again.log");
+		g_error("no consent as bob after the restart");
+	}
+	g_assert_cmpint(daemon_stop(daemon), ==, 0);
+	g_assert_cmpuint(count_written(w.bus, UDS_SCALE, UCP, "01"), ==, 1);
+out:
+	world_free(&w);
+}
+
 /*
  * The wall clock steps back 10 minutes in the middle of a strap's stream:
  * logged once; the beats after it are filed 10 minutes earlier as a block,
@@ -2737,6 +3026,8 @@ int main(int argc, char **argv)
 	g_test_add_func("/recoveryd/late-data", test_late_data);
 	g_test_add_func("/recoveryd/demo-own-config", test_demo_own_config);
 	g_test_add_func("/recoveryd/broadcast-scale", test_broadcast_scale);
+	g_test_add_func("/recoveryd/qn-scale", test_qn_scale);
+	g_test_add_func("/recoveryd/uds-scale", test_uds_scale);
 	g_test_add_func("/recoveryd/bad-checkins", test_bad_checkins);
 	g_test_add_func("/recoveryd/damaged-night", test_damaged_night);
 	g_test_add_func("/recoveryd/storage/disk-full", test_disk_full);

@@ -552,7 +552,7 @@ static const struct bad_vector bad_vectors[] = {
 	  "names \"\", which is not a day" },
 	{ "/config/bad/scale-protocol", "[user alice]\nscale-protocol=mi\n",
 	  CONFIG_ERROR_VALUE, 2,
-	  "\"mi\" is not a scale protocol (expected standard or xiaomi)" },
+	  "\"mi\" is not a scale protocol (expected standard, xiaomi or qn)" },
 	{ "/config/bad/sex", "[user alice]\nsex=other\n", CONFIG_ERROR_VALUE, 2,
 	  "\"other\" is not one of the choices (expected female, male or "
 	  "unspecified)" },

@@ -506,6 +506,55 @@ static void test_users(struct fixture *f, gconstpointer data)
 	g_assert_cmpint(g_array_index(ids, int64_t, 1), ==, bob);
 }
 
+/* A scale's User Data Service index per person: kept across a reopen,
+ * replaced by a new registration, refused out of range. */
+static void test_scale_users(struct fixture *f, gconstpointer data)
+{
+	GError *error = NULL;
+	store *s = open_store(f);
+	int64_t bob = user_id(s, "bob");
+	int64_t alice = user_id(s, "alice");
+	struct store_scale_user u;
+
+	g_assert_true(
+	    store_scale_user(s, "AA:BB:CC:DD:EE:07", bob, &u, &error));
+	g_assert_no_error(error);
+	g_assert_false(u.found);
+	g_assert_true(store_put_scale_user(s, "AA:BB:CC:DD:EE:07", bob, 3, 0,
+					   1000, &error));
+	g_assert_no_error(error);
+	g_assert_false(store_put_scale_user(s, "AA:BB:CC:DD:EE:07", alice, 255,
+					    0, 1000, &error));
+	g_assert_error(error, STORE_ERROR, STORE_ERROR_INVALID);
+	g_clear_error(&error);
+	g_assert_false(store_put_scale_user(s, "AA:BB:CC:DD:EE:07", alice, 1,
+					    10000, 1000, &error));
+	g_assert_error(error, STORE_ERROR, STORE_ERROR_INVALID);
+	g_clear_error(&error);
+	store_close(s);
+
+	s = open_store(f);
+	g_assert_true(
+	    store_scale_user(s, "AA:BB:CC:DD:EE:07", bob, &u, &error));
+	g_assert_true(u.found);
+	g_assert_cmpint(u.user_index, ==, 3);
+	g_assert_cmpint(u.consent_code, ==, 0);
+	g_assert_true(
+	    store_scale_user(s, "AA:BB:CC:DD:EE:07", alice, &u, &error));
+	g_assert_false(u.found);
+	g_assert_true(
+	    store_scale_user(s, "AA:BB:CC:DD:EE:08", bob, &u, &error));
+	g_assert_false(u.found);
+	g_assert_true(store_put_scale_user(s, "AA:BB:CC:DD:EE:07", bob, 4, 1234,
+					   2000, &error));
+	g_assert_true(
+	    store_scale_user(s, "AA:BB:CC:DD:EE:07", bob, &u, &error));
+	g_assert_cmpint(u.user_index, ==, 4);
+	g_assert_cmpint(u.consent_code, ==, 1234);
+	g_assert_no_error(error);
+	store_close(s);
+}
+
 static void test_devices(struct fixture *f, gconstpointer data)
 {
 	GError *error = NULL;
@@ -2148,6 +2197,7 @@ int main(int argc, char **argv)
 	ADD("/store/ingest/invalid", test_ingest_invalid);
 	ADD("/store/users", test_users);
 	ADD("/store/devices", test_devices);
+	ADD("/store/scale-users", test_scale_users);
 	ADD("/store/batch/rows", test_batch_rows);
 	ADD("/store/batch/age", test_batch_age);
 	ADD("/store/batch/visible", test_batch_visible);
