@@ -7,7 +7,10 @@
 // own text.
 //
 // URL parameters: base (the base topic, default "recovery"), weeks (how
-// many weeks the charts show, default 8). Credentials come from the login
+// many weeks the charts show, default 8), wss (a port: connect to
+// wss://<this host>:PORT instead of this page's own listener, for a page
+// served over plain HTTP whose broker takes logins over TLS only; see
+// deploy/mosquitto/recoveryd.conf). Credentials come from the login
 // form, which appears only when the broker refuses an anonymous client.
 /* global mqtt, uPlot */
 (function () {
@@ -16,12 +19,15 @@
   const params = new URLSearchParams(location.search);
   const base = params.get('base') || 'recovery';
   const weeks = Math.min(Math.max(parseInt(params.get('weeks') || '8', 10) || 8, 1), 13);
+  const wssPort = /^\d{1,5}$/.test(params.get('wss') || '') ? Number(params.get('wss')) : 0;
   const DAY_S = 86400;
   const CREDENTIALS_KEY = 'recoveryd-dashboard-login';
 
   const people = new Map(); // user -> person
   const devices = new Map(); // slug -> device payload
-  const stats = { firstChartMs: null, messages: 0, connects: 0 };
+  // fresh: messages published while the page was connected (not the
+  // retained ones handed over at subscribe).
+  const stats = { firstChartMs: null, firstConnectMs: null, messages: 0, fresh: 0, connects: 0 };
   window.recoverydDashboard = stats; // read by the browser tests
 
   const $ = (sel, root) => (root || document).querySelector(sel);
@@ -239,8 +245,9 @@
 
   // --- MQTT ------------------------------------------------------------
 
-  function onMessage(topic, payload) {
+  function onMessage(topic, payload, packet) {
     stats.messages++;
+    if (packet && !packet.retain) stats.fresh++;
     if (!topic.startsWith(`${base}/`)) return;
     const rest = topic.slice(base.length + 1).split('/');
     if (rest.length === 1 && rest[0] === 'status') {
@@ -297,7 +304,9 @@
   let client = null;
 
   function connect(credentials) {
-    const url = `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/mqtt`;
+    const url = wssPort > 0 && wssPort < 65536
+      ? `wss://${location.hostname}:${wssPort}/mqtt`
+      : `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/mqtt`;
     text($('#broker'), url);
     text($('#base'), base);
     if (client) client.end(true);
@@ -315,6 +324,7 @@
     client = mqtt.connect(url, opts);
     client.on('connect', () => {
       stats.connects++;
+      if (stats.firstConnectMs === null) stats.firstConnectMs = Math.round(performance.now());
       setConnection('connected', 'connected');
       $('#login').hidden = true;
       client.subscribe(`${base}/#`, { qos: 0 });
