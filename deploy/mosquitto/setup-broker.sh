@@ -88,6 +88,14 @@ need_value() {
 	fi
 }
 
+# Option $1's value $2 is a port number.
+need_port() {
+	need_value "$@"
+	if ! [[ $2 =~ ^[0-9]{1,5}$ ]] || [ "$2" -lt 1 ] || [ "$2" -gt 65535 ]; then
+		usage_error "$1: '$2' is not a port number (1-65535)"
+	fi
+}
+
 while [ $# -gt 0 ]; do
 	case $1 in
 	--host)
@@ -96,26 +104,17 @@ while [ $# -gt 0 ]; do
 		shift 2
 		;;
 	--port)
-		need_value "$@"
-		if ! [[ $2 =~ ^[0-9]{1,5}$ ]] || [ "$2" -lt 1 ] || [ "$2" -gt 65535 ]; then
-			usage_error "--port: '$2' is not a port number (1-65535)"
-		fi
+		need_port "$@"
 		port=$2
 		shift 2
 		;;
 	--ws-port)
-		need_value "$@"
-		if ! [[ $2 =~ ^[0-9]{1,5}$ ]] || [ "$2" -lt 1 ] || [ "$2" -gt 65535 ]; then
-			usage_error "--ws-port: '$2' is not a port number (1-65535)"
-		fi
+		need_port "$@"
 		ws_port=$2
 		shift 2
 		;;
 	--http-port)
-		need_value "$@"
-		if ! [[ $2 =~ ^[0-9]{1,5}$ ]] || [ "$2" -lt 1 ] || [ "$2" -gt 65535 ]; then
-			usage_error "--http-port: '$2' is not a port number (1-65535)"
-		fi
+		need_port "$@"
 		http_port=$2
 		shift 2
 		;;
