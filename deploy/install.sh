@@ -126,6 +126,9 @@ unit=$root/etc/systemd/system/$unit_name
 bindir=$root${prefix%/}/bin
 # What cmake --install wrote, kept for --uninstall (the build may be gone).
 manifest=$root${prefix%/}/share/recoveryd/install-manifest.txt
+# The dashboard's page, mosquitto's http_dir (setup-broker.sh's default
+# --dashboard-dir with the default prefix).
+dashboard=$root${prefix%/}/share/recoveryd/dashboard
 
 umask 022
 
@@ -158,6 +161,10 @@ if $uninstall; then
 			echo "removed $f"
 		fi
 	done
+	if [ -d "$dashboard" ]; then
+		rm -rf "$dashboard"
+		echo "removed $dashboard"
+	fi
 	rmdir "$(dirname "$manifest")" 2>/dev/null || true
 	if $purge; then
 		rm -rf "$etc" "$state"
@@ -213,6 +220,18 @@ if [ -f "$build_dir/install_manifest.txt" ]; then
 	while IFS= read -r f || [ -n "$f" ]; do
 		echo "${f#"$root"}"
 	done <"$build_dir/install_manifest.txt" >"$manifest"
+fi
+
+# --- dashboard -----------------------------------------------------------
+
+# Its two libraries come through npm once (deploy/dashboard/build.sh); the
+# daemon does not need it, so a machine without npm or the registry only
+# hears how to add it later.
+if "$src/deploy/dashboard/build.sh" "$dashboard" >/dev/null 2>&1; then
+	echo "installed the dashboard into $dashboard"
+else
+	echo "the dashboard was not installed (it needs npm and the npm" \
+		"registry once): deploy/dashboard/build.sh $dashboard"
 fi
 
 # --- user ----------------------------------------------------------------

@@ -6,7 +6,8 @@
 # uses the broker given), and runs the demo household: four simulated people
 # whose straps, bed sensors and shared scale go through the real decoders,
 # database, analysis and MQTT in accelerated time. Each morning alert is
-# printed as it arrives on the broker. Everything it started is stopped and
+# printed as it arrives on the broker, and the private broker serves the
+# dashboard (deploy/dashboard) on a loopback address it prints. Everything it started is stopped and
 # its temporary files removed on exit.
 set -euo pipefail
 
@@ -26,6 +27,8 @@ Options:
   --broker HOST:PORT use this broker (plain MQTT) instead of starting one
   --keep-broker      leave the private broker running at the end, so that a
                      dashboard can still read the retained states
+  --no-dashboard     do not build and serve the dashboard (it needs npm
+                     once, to fetch its two pinned libraries)
   -h, --help         this text
 EOF
 }
@@ -36,6 +39,7 @@ speed=3
 days=56
 broker=""
 keep_broker=0
+dashboard=1
 
 while [ $# -gt 0 ]; do
 	case "$1" in
@@ -44,6 +48,7 @@ while [ $# -gt 0 ]; do
 	--days) days=${2:?--days needs a number}; shift 2 ;;
 	--broker) broker=${2:?--broker needs HOST:PORT}; shift 2 ;;
 	--keep-broker) keep_broker=1; shift ;;
+	--no-dashboard) dashboard=0; shift ;;
 	-h | --help) usage; exit 0 ;;
 	*) echo "quickstart: unknown option $1 (try --help)" >&2; exit 2 ;;
 	esac
@@ -66,6 +71,11 @@ for p in "${packages[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null |
 		grep -q 'install ok installed' || missing+=("$p")
 done
+# The dashboard's libraries come through npm (Debian's nodejs and npm,
+# unless a node with its npm is there already).
+if [ "$dashboard" = 1 ] && ! command -v npm >/dev/null; then
+	missing+=(nodejs npm)
+fi
 if [ ${#missing[@]} -gt 0 ]; then
 	if [ "$(id -u)" -ne 0 ]; then
 		echo "quickstart: missing packages; as root run:" >&2
@@ -90,17 +100,34 @@ cmake --build build --target recoveryd recoveryctl -- -j"$(nproc)" |
 # --- broker ------------------------------------------------------------------
 work=$(mktemp -d /tmp/recoveryd-quickstart.XXXXXX)
 pids=()
+cleanup_dirs=()
 cleanup() {
 	local rc=$?
 	for pid in "${pids[@]}"; do
 		kill "$pid" 2>/dev/null || true
 	done
 	wait 2>/dev/null || true
-	rm -rf "$work"
+	rm -rf "$work" "${cleanup_dirs[@]}"
 	exit "$rc"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
+
+# The dashboard's files, for the private broker's http_dir: outside $work
+# (0700, with the database), readable by the user mosquitto drops to when
+# started as root; left in place when the broker stays.
+dashboard_dir=$(mktemp -d /tmp/recoveryd-dashboard.XXXXXX)
+chmod 0755 "$dashboard_dir"
+[ "$keep_broker" = 1 ] || cleanup_dirs+=("$dashboard_dir")
+if [ -z "$broker" ] && [ "$dashboard" = 1 ]; then
+	if ! "$here/deploy/dashboard/build.sh" "$dashboard_dir" \
+		>"$work/dashboard-build.log" 2>&1; then
+		echo "quickstart: the dashboard could not be built (is the npm" \
+			"registry reachable?); going on without it:" >&2
+		tail -n 5 "$work/dashboard-build.log" >&2
+		dashboard=0
+	fi
+fi
 
 if [ -n "$broker" ]; then
 	host=${broker%:*}
@@ -108,11 +135,18 @@ if [ -n "$broker" ]; then
 else
 	host=127.0.0.1
 	port=""
-	# A free port is one that a new mosquitto manages to bind.
+	# A free port is one that a new mosquitto manages to bind (the
+	# dashboard's websockets listener takes the next one).
 	for _ in 1 2 3 4 5 6 7 8 9 10; do
 		try=$((20000 + RANDOM % 40000))
 		printf 'listener %s 127.0.0.1\nallow_anonymous true\n' "$try" \
 			>"$work/mosquitto.conf"
+		# Plain loopback: the page and its data over one websockets
+		# listener, next to the MQTT one (mosquitto 2.0.11 does not
+		# start with a websockets listener alone).
+		[ "$dashboard" = 0 ] ||
+			printf 'listener %s 127.0.0.1\nprotocol websockets\nhttp_dir %s\n' \
+				"$((try + 1))" "$dashboard_dir" >>"$work/mosquitto.conf"
 		mosquitto -c "$work/mosquitto.conf" >"$work/mosquitto.log" 2>&1 &
 		mpid=$!
 		sleep 0.3
@@ -128,6 +162,8 @@ else
 		exit 1
 	fi
 	say "Started a private mosquitto on 127.0.0.1:$port"
+	[ "$dashboard" = 0 ] ||
+		say "Dashboard: http://127.0.0.1:$((port + 1))/ (served while the demo runs)"
 fi
 
 cat >"$work/recoveryd.conf" <<EOF

@@ -6,7 +6,9 @@
 #include <malloc.h>
 #include <string.h>
 
+#include "gateway/common/json-text.h"
 #include "gateway/core/analyze.h"
+#include "gateway/core/report.h"
 #include "gateway/engine/morning.h"
 #include "gateway/spot-watch.h"
 
@@ -42,7 +44,35 @@ static void send_alert(struct daemon *d, struct household_person *p,
 		  p->cfg->name, date);
 }
 
-/* The latest stored state message of @p, queued again (retained). */
+/* The retained history of @p: the last REPORT_HISTORY_DAYS up to today
+ * (not @to_day: a day analysed again later must not cut the days after
+ * it from the charts). */
+static void publish_history_of(struct daemon *d, struct household_person *p)
+{
+	int32_t today = clock_day_of(d->zone, daemon_now_ms(d));
+	int32_t from = today - (REPORT_HISTORY_DAYS - 1);
+	g_autoptr(GArray) results =
+	    g_array_new(FALSE, FALSE, sizeof(struct store_result));
+	g_autoptr(GArray) nights =
+	    g_array_new(FALSE, FALSE, sizeof(struct night_metrics));
+	g_autoptr(GError) error = NULL;
+	g_autoptr(JsonNode) history = NULL;
+	g_autofree char *json = NULL;
+
+	if (!store_get_results(d->store, p->user_id, from, today, results,
+			       &error) ||
+	    !store_get_nights(d->store, p->user_id, from, today, nights,
+			      &error)) {
+		daemon_store_failed(d, "reading the history", error);
+		return;
+	}
+	history = report_history_build(results, nights, false);
+	json = json_text_from_node(history);
+	publish_history(d->publish, p, json);
+}
+
+/* The latest stored state message of @p, queued again (retained), and
+ * the history the dashboard draws. */
 void mornings_queue_state(struct daemon *d, struct household_person *p,
 			  int32_t from_day, int32_t to_day)
 {
@@ -60,6 +90,7 @@ void mornings_queue_state(struct daemon *d, struct household_person *p,
 		return;
 	last = &g_array_index(results, struct store_result, results->len - 1);
 	publish_state(d->publish, p, last->state_json);
+	publish_history_of(d, p);
 }
 
 /* Per person, what is still to do for a morning already announced. */

@@ -346,3 +346,13 @@ void publish_state(publisher *p, const struct household_person *person,
 
 	p->ops.queue(p->data, topic, state_json, true);
 }
+
+void publish_history(publisher *p, const struct household_person *person,
+		     const char *history_json)
+{
+	g_autofree char *topic =
+	    mqtt_topic_history(p->base_topic, person->cfg->name);
+
+	if (topic)
+		p->ops.live(p->data, topic, history_json);
+}

@@ -112,6 +112,13 @@ bool publish_alert(publisher *p, const struct household_person *person,
 void publish_state(publisher *p, const struct household_person *person,
 		   const char *state_json);
 
+/* The retained history of @person (the last days a dashboard draws):
+ * @history_json as report_history_build made it. A live value, not an
+ * outbox row: the database rebuilds it after any restart, and only the
+ * newest matters. */
+void publish_history(publisher *p, const struct household_person *person,
+		     const char *history_json);
+
 /* "heart-rate strap", "scale", … as the device topics and discovery say. */
 const char *publish_device_kind_text(enum household_device_kind kind);
 /* The name of the person who owns @dev, NULL for a shared scale. */

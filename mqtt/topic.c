@@ -128,6 +128,11 @@ char *mqtt_topic_live(const char *base, const char *user)
 	return user_topic(base, user, "/live");
 }
 
+char *mqtt_topic_history(const char *base, const char *user)
+{
+	return user_topic(base, user, "/history");
+}
+
 char *mqtt_topic_checkin_set(const char *base, const char *user)
 {
 	return user_topic(base, user, "/checkin/set");

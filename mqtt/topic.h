@@ -13,6 +13,7 @@
  *   <base>/<user>/state            the day's result (retained)
  *   <base>/<user>/alert            the morning alert (QoS 1, not retained)
  *   <base>/<user>/live             live values (retained)
+ *   <base>/<user>/history          the last 90 days (retained)
  *   <base>/<user>/checkin/set      inbound check-in
  *   <base>/device/<addr>           one BLE device (retained)
  *   <base>/gateway                 the gateway's own state (retained)
@@ -72,6 +73,7 @@ char *mqtt_topic_status(const char *base);
 char *mqtt_topic_state(const char *base, const char *user);
 char *mqtt_topic_alert(const char *base, const char *user);
 char *mqtt_topic_live(const char *base, const char *user);
+char *mqtt_topic_history(const char *base, const char *user);
 char *mqtt_topic_checkin_set(const char *base, const char *user);
 /* <base>/<user>/checkin: the check-in as stored (retained), which Home
  * Assistant's check-in numbers read back. */

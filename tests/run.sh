@@ -30,6 +30,7 @@ packages=(
 	libglib2.0-dev libbluetooth-dev libmosquitto-dev mosquitto
 	mosquitto-clients libsqlite3-dev sqlite3 libjson-glib-dev
 	libsystemd-dev dbus openssl tzdata libfaketime
+	chromium curl
 )
 
 install_packages() {
@@ -38,6 +39,9 @@ install_packages() {
 		dpkg-query -W -f='${Status}' "$p" 2>/dev/null |
 			grep -q 'install ok installed' || missing+=("$p")
 	done
+	# The dashboard's libraries and the browser tests' driver come
+	# through npm (Debian's, unless a node with its own npm is there).
+	command -v npm >/dev/null || missing+=(nodejs npm)
 	[ ${#missing[@]} -eq 0 ] && return 0
 	echo "installing: ${missing[*]}"
 	if [ "$(id -u)" -ne 0 ]; then
@@ -55,6 +59,17 @@ if [ "${SKIP_INSTALL:-0}" != 1 ]; then
 	step "Debian packages"
 	install_packages || { echo "package install failed" >&2; exit 1; }
 fi
+
+# The browser tests (ctest -L browser) need the dashboard's pinned libraries
+# and playwright-core, from package-lock.json; never a browser download
+# (they drive Debian's chromium). About 10 s; without the npm registry the
+# run fails here rather than skipping those tests unseen.
+step "npm ci: deploy/dashboard, tests/browser"
+for dir in deploy/dashboard tests/browser; do
+	(cd "$dir" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci \
+		--ignore-scripts --no-audit --no-fund --loglevel=error) ||
+		failed+=("npm-$dir")
+done
 
 step "Formatting (.clang-format, clang-format $(clang-format --version | grep -o '[0-9][0-9.]*' | head -1))"
 mapfile -t sources < <(git ls-files '*.c' '*.h' 2>/dev/null ||

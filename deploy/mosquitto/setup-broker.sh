@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
 #
-# Sets up Debian 12's mosquitto 2.0 as the broker between recoveryd and Home
-# Assistant: a small CA and a server certificate, one random password each
-# for the users "recoveryd" and "homeassistant", the ACL, and
-# conf.d/recoveryd.conf with a TLS listener. Safe to run again: what exists
+# Sets up Debian 12's mosquitto 2.0 as the broker between recoveryd, Home
+# Assistant and the dashboard: a small CA and a server certificate, one
+# random password each for the users "recoveryd", "homeassistant" and
+# "dashboard", the ACL, and conf.d/recoveryd.conf with a TLS MQTT listener,
+# a TLS websockets listener for the dashboard and a plain one that serves
+# the dashboard's page (http_dir). Safe to run again: what exists
 # is kept (the CA, passwords, and any file an administrator changed), a
 # server certificate is reissued only when a host name is missing from it or
 # it expires within 30 days. Run --help for the options.
@@ -24,6 +26,13 @@ certificate from a CA of its own, password logins, and an ACL. Run as root.
                  in the certificate with localhost, 127.0.0.1 and ::1.
                  May be given more than once. Default: $(default_host)
   --port N       the TLS listener's port (default 8883)
+  --ws-port N    the dashboard's MQTT over secure websockets (default 8884)
+  --http-port N  where the dashboard's page is served, plain HTTP: the
+                 page only, its data comes over --ws-port (default 8880)
+  --dashboard-dir DIR
+                 the folder the dashboard is served from (default
+                 /usr/local/share/recoveryd/dashboard; fill it with
+                 deploy/dashboard/build.sh DIR)
   --listen ADDR  listen on this address only (default: every address)
   --root DIR     install under DIR instead of /, leave users, file owners
                  and services alone, and write paths under DIR into the
@@ -37,6 +46,7 @@ Files (under DIR with --root):
   /etc/mosquitto/certs/                  ca.crt, server.crt, server.key
   /etc/mosquitto/ca/ca.key               the CA's key (root only)
   /etc/mosquitto/credentials/homeassistant   Home Assistant's password
+  /etc/mosquitto/credentials/dashboard       the dashboard's password
   /etc/recoveryd/mqtt-password           recoveryd's password
   /etc/recoveryd/ca.crt                  the CA, for recoveryd's ca-file=
 
@@ -65,6 +75,9 @@ usage_error() {
 
 hosts=()
 port=8883
+ws_port=8884
+http_port=8880
+dashboard_dir=/usr/local/share/recoveryd/dashboard
 listen=
 root=
 
@@ -72,6 +85,14 @@ root=
 need_value() {
 	if [ $# -lt 2 ] || [ -z "$2" ]; then
 		usage_error "$1 needs a value"
+	fi
+}
+
+# Option $1's value $2 is a port number.
+need_port() {
+	need_value "$@"
+	if ! [[ $2 =~ ^[0-9]{1,5}$ ]] || [ "$2" -lt 1 ] || [ "$2" -gt 65535 ]; then
+		usage_error "$1: '$2' is not a port number (1-65535)"
 	fi
 }
 
@@ -83,11 +104,24 @@ while [ $# -gt 0 ]; do
 		shift 2
 		;;
 	--port)
-		need_value "$@"
-		if ! [[ $2 =~ ^[0-9]{1,5}$ ]] || [ "$2" -lt 1 ] || [ "$2" -gt 65535 ]; then
-			usage_error "--port: '$2' is not a port number (1-65535)"
-		fi
+		need_port "$@"
 		port=$2
+		shift 2
+		;;
+	--ws-port)
+		need_port "$@"
+		ws_port=$2
+		shift 2
+		;;
+	--http-port)
+		need_port "$@"
+		http_port=$2
+		shift 2
+		;;
+	--dashboard-dir)
+		need_value "$@"
+		case $2 in /*) ;; *) usage_error "--dashboard-dir must be absolute" ;; esac
+		dashboard_dir=${2%/}
 		shift 2
 		;;
 	--listen)
@@ -115,6 +149,10 @@ done
 staging=false
 [ -n "${root}" ] && staging=true
 [ ${#hosts[@]} -gt 0 ] || hosts=("$(default_host)")
+if [ "$ws_port" = "$port" ] || [ "$http_port" = "$port" ] ||
+	[ "$http_port" = "$ws_port" ]; then
+	usage_error "--port, --ws-port and --http-port must differ"
+fi
 
 if ! $staging && [ "$(id -u)" -ne 0 ]; then
 	die "run as root (or with --root DIR to stage the files)"
@@ -283,6 +321,7 @@ set_password() { # user, password file
 
 set_password recoveryd "$recoveryd_etc/mqtt-password"
 set_password homeassistant "$cred_dir/homeassistant"
+set_password dashboard "$cred_dir/dashboard"
 # The daemon reads its password as user recoveryd (install.sh creates it
 # and, if this ran first, hands the file over then).
 if ! $staging && getent passwd recoveryd >/dev/null; then
@@ -311,13 +350,25 @@ install_kept() { # src, dst
 
 conf_tmp=$(mktemp)
 trap 'rm -f "$conf_tmp"' EXIT
-# Paths follow --root, the listener --port and --listen.
+# Paths follow --root and --dashboard-dir, the listeners --port,
+# --ws-port, --http-port and --listen.
 sed -e "s|/etc/mosquitto/|$etc/|g" \
+	-e "s|^http_dir .*\$|http_dir $root$dashboard_dir|" \
 	-e "s|^listener 8883\$|listener $port${listen:+ $listen}|" \
+	-e "s|^listener 8884\$|listener $ws_port${listen:+ $listen}|" \
+	-e "s|^listener 8880\$|listener $http_port${listen:+ $listen}|" \
+	-e "s|8880/?wss=8884|$http_port/?wss=$ws_port|" \
 	"$here/recoveryd.conf" >"$conf_tmp"
 grep -q "^listener $port" "$conf_tmp" ||
 	die "$here/recoveryd.conf has no 'listener 8883' line to adapt"
+grep -q "^listener $ws_port" "$conf_tmp" ||
+	die "$here/recoveryd.conf has no 'listener 8884' line to adapt"
+grep -q "^listener $http_port" "$conf_tmp" ||
+	die "$here/recoveryd.conf has no 'listener 8880' line to adapt"
 
+# mosquitto refuses an http_dir that does not exist; an empty one serves
+# nothing until build.sh fills it.
+mkdir -p "$root$dashboard_dir"
 install_kept "$here/recoveryd.acl" "$acl_file"
 ! $written || changed_auth=true
 install_kept "$conf_tmp" "$conf_file"
@@ -364,4 +415,8 @@ Home Assistant (Settings > Devices & services > MQTT): broker ${hosts[0]},
 port $port, user homeassistant, the password in
 $cred_dir/homeassistant; under the advanced options use a custom
 CA certificate: $certs/ca.crt.
+Dashboard: http://${hosts[0]}:$http_port/?wss=$ws_port (user dashboard, the
+password in $cred_dir/dashboard; the browser must trust $certs/ca.crt for
+wss://${hosts[0]}:$ws_port).
+Its files: deploy/dashboard/build.sh $dashboard_dir
 EOF

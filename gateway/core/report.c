@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 #include "gateway/core/report.h"
 
+#include <math.h>
+
 #include "gateway/core/clock.h"
 #include "gateway/common/json-text.h"
 #include "gateway/engine/spot.h"
@@ -107,6 +109,31 @@ static void add_strings(JsonBuilder *b, const char *key,
 	json_builder_end_array(b);
 }
 
+/* What the day was measured against: the dashboard draws the RMSSD
+ * normal band from it. ±1 SD of ln RMSSD is where the HRV component's z
+ * stays within ±1. */
+static void add_baseline(JsonBuilder *b, const struct score_baseline *bl)
+{
+	json_builder_set_member_name(b, "baseline");
+	json_builder_begin_object(b);
+	json_builder_set_member_name(b, "hrv_source");
+	json_builder_add_string_value(b, hrv_source_name(bl->hrv_source));
+	json_builder_set_member_name(b, "nights");
+	json_builder_add_int_value(b, bl->nights);
+	if (bl->nights > 0 && metric_present(bl->ln_rmssd_mean) &&
+	    metric_present(bl->ln_rmssd_sd)) {
+		add_metric(b, "rmssd_normal_low_ms",
+			   exp(bl->ln_rmssd_mean - bl->ln_rmssd_sd), 1);
+		add_metric(b, "rmssd_normal_high_ms",
+			   exp(bl->ln_rmssd_mean + bl->ln_rmssd_sd), 1);
+	}
+	if (bl->rhr_nights > 0) {
+		add_metric(b, "resting_hr_mean_bpm", bl->rhr_mean, 1);
+		add_metric(b, "resting_hr_sd_bpm", bl->rhr_sd, 1);
+	}
+	json_builder_end_object(b);
+}
+
 JsonNode *report_state_build(const struct recovery_day *d)
 {
 	g_autoptr(JsonBuilder) b = json_builder_new();
@@ -142,6 +169,7 @@ JsonNode *report_state_build(const struct recovery_day *d)
 	add_component(b, "checkin", &s->checkin);
 	add_component(b, "load", &s->load);
 	json_builder_end_object(b);
+	add_baseline(b, &s->baseline);
 
 	json_builder_set_member_name(b, "metrics");
 	json_builder_begin_object(b);
@@ -194,5 +222,91 @@ JsonNode *report_stored_advice(const struct store_result *r)
 	json_builder_set_member_name(b, "state");
 	json_builder_add_string_value(b, r->advice_state);
 	json_builder_end_object(b);
+	return json_builder_get_root(b);
+}
+
+/* The member @key of object @o when it is a number. */
+static bool number_member(JsonObject *o, const char *key, double *ret)
+{
+	JsonNode *n = json_object_get_member(o, key);
+	GType type;
+
+	if (!n || !JSON_NODE_HOLDS_VALUE(n))
+		return false;
+	type = json_node_get_value_type(n);
+	if (type == G_TYPE_INT64)
+		*ret = (double)json_node_get_int(n);
+	else if (type == G_TYPE_DOUBLE)
+		*ret = json_node_get_double(n);
+	else
+		return false;
+	return true;
+}
+
+/* The normal band of the stored state message's baseline, as it was
+ * computed then (rows of older versions have none). */
+static void add_stored_band(JsonBuilder *b, const struct store_result *r)
+{
+	static const char *const keys[] = { "rmssd_normal_low_ms",
+					    "rmssd_normal_high_ms",
+					    "resting_hr_mean_bpm" };
+	g_autoptr(JsonParser) parser = json_parser_new();
+	JsonNode *root, *bl;
+	JsonObject *o;
+
+	if (!r->state_json ||
+	    !json_parser_load_from_data(parser, r->state_json, -1, NULL) ||
+	    !(root = json_parser_get_root(parser)) ||
+	    !JSON_NODE_HOLDS_OBJECT(root) ||
+	    !(bl = json_object_get_member(json_node_get_object(root),
+					  "baseline")) ||
+	    !JSON_NODE_HOLDS_OBJECT(bl))
+		return;
+	o = json_node_get_object(bl);
+	for (size_t i = 0; i < G_N_ELEMENTS(keys); i++) {
+		double v;
+
+		if (number_member(o, keys[i], &v))
+			add_metric(b, keys[i], v, 1);
+	}
+}
+
+const struct night_metrics *report_find_night(GArray *nights, int32_t day)
+{
+	for (guint i = 0; nights && i < nights->len; i++) {
+		const struct night_metrics *n =
+		    &g_array_index(nights, struct night_metrics, i);
+
+		if (n->day == day)
+			return n;
+	}
+	return NULL;
+}
+
+JsonNode *report_history_build(GArray *results, GArray *nights,
+			       bool with_advice)
+{
+	g_autoptr(JsonBuilder) b = json_builder_new();
+
+	json_builder_begin_array(b);
+	for (guint i = 0; i < results->len; i++) {
+		const struct store_result *r =
+		    &g_array_index(results, struct store_result, i);
+		const struct night_metrics *n =
+		    report_find_night(nights, r->day);
+		struct night_metrics empty = night_metrics_empty(r->day);
+
+		json_builder_begin_object(b);
+		report_add_metrics(b, n ? n : &empty);
+		report_add_result(b, r);
+		add_stored_band(b, r);
+		if (with_advice) {
+			/* What the day's advice said, as it was told then. */
+			json_builder_set_member_name(b, "advice");
+			json_builder_add_value(b, report_stored_advice(r));
+		}
+		json_builder_end_object(b);
+	}
+	json_builder_end_array(b);
 	return json_builder_get_root(b);
 }

@@ -45,6 +45,30 @@ JsonNode *report_stored_advice(const struct store_result *r);
  * hrv_source ("night", "spot", or "none": no HRV in the day or its score),
  * spot {status, reason, rmssd_ms, ln_rmssd, mean_hr_bpm} when a morning
  * spot check was tried, components, metrics, advice {state, headline,
- * detail, actions, reasons}. Returns a new node.
+ * detail, actions, reasons}, and baseline {hrv_source, nights,
+ * rmssd_normal_low_ms, rmssd_normal_high_ms, resting_hr_mean_bpm,
+ * resting_hr_sd_bpm} with what the score measured against (the normal
+ * band is exp(mean ± SD) of the 60-night ln RMSSD baseline; members
+ * without a baseline are left out). Returns a new node.
  */
 JsonNode *report_state_build(const struct recovery_day *d);
+
+/* The night of @day in @nights (night_metrics, any order; NULL-safe), or
+ * NULL. */
+const struct night_metrics *report_find_night(GArray *nights, int32_t day);
+
+/* The days the retained <base>/<user>/history topic carries. */
+#define REPORT_HISTORY_DAYS 90
+
+/*
+ * A person's days as a JSON array, oldest first, one object per stored
+ * result in @results (store_result; oldest first): the night's metrics
+ * (report_add_metrics; date alone when @nights, night_metrics sorted or
+ * not, has none for the day), the result (report_add_result), and the
+ * normal band the day was scored against (rmssd_normal_low_ms,
+ * rmssd_normal_high_ms, resting_hr_mean_bpm from the stored state
+ * message's baseline, when it has one). @with_advice adds each day's
+ * whole advice as it was told (report_stored_advice). Returns a new node.
+ */
+JsonNode *report_history_build(GArray *results, GArray *nights,
+			       bool with_advice);

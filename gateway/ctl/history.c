@@ -23,18 +23,6 @@ struct history_row {
 	const struct store_result *result;
 };
 
-static const struct night_metrics *find_night(GArray *nights, int32_t day)
-{
-	for (guint i = 0; i < nights->len; i++) {
-		const struct night_metrics *n =
-		    &g_array_index(nights, struct night_metrics, i);
-
-		if (n->day == day)
-			return n;
-	}
-	return NULL;
-}
-
 static void print_metric(double value, int width, int decimals)
 {
 	if (metric_present(value))
@@ -115,27 +103,18 @@ static void print_table(const struct history_row *rows, size_t count)
 	}
 }
 
-static void print_json(const struct history_row *rows, size_t count)
+static void print_json(GArray *results, GArray *nights, guint first)
 {
-	g_autoptr(JsonBuilder) b = json_builder_new();
+	g_autoptr(GArray) days =
+	    g_array_new(FALSE, FALSE, sizeof(struct store_result));
 	g_autoptr(JsonNode) root = NULL;
 	g_autofree char *text = NULL;
 
-	json_builder_begin_array(b);
-	for (size_t i = 0; i < count; i++) {
-		const struct store_result *r = rows[i].result;
-		struct night_metrics empty = night_metrics_empty(r->day);
-
-		json_builder_begin_object(b);
-		report_add_metrics(b, rows[i].night ? rows[i].night : &empty);
-		report_add_result(b, r);
-		/* What the day's advice said, as it was told then. */
-		json_builder_set_member_name(b, "advice");
-		json_builder_add_value(b, report_stored_advice(r));
-		json_builder_end_object(b);
-	}
-	json_builder_end_array(b);
-	root = json_builder_get_root(b);
+	/* Borrowed rows: the state messages stay owned by @results. */
+	g_array_append_vals(days,
+			    &g_array_index(results, struct store_result, first),
+			    results->len - first);
+	root = report_history_build(days, nights, true);
 	text = json_text_from_node(root);
 	printf("%s\n", text);
 }
@@ -209,12 +188,12 @@ int ctl_history(int argc, char **argv)
 		    &g_array_index(results, struct store_result, i);
 
 		rows[i - first] = (struct history_row){
-			.night = find_night(nights, r->day),
+			.night = report_find_night(nights, r->day),
 			.result = r,
 		};
 	}
 	if (json)
-		print_json(rows, results->len - first);
+		print_json(results, nights, (guint)first);
 	else if (results->len == 0)
 		printf("no results for %s yet\n", user);
 	else

@@ -65,8 +65,12 @@ random_port() {
 }
 
 port=$(random_port)
+ws_port=$((port + 1))
+http_port=$((port + 2))
 stage() {
 	timeout 60 "$setup" --root "$root" --host broker.test --port "$port" \
+		--ws-port "$ws_port" --http-port "$http_port" \
+		--dashboard-dir /srv/dashboard \
 		--listen 127.0.0.1 >"$tmp/setup.out" 2>&1
 }
 if ! stage; then
@@ -79,6 +83,7 @@ pass "setup-broker.sh --root staged the broker"
 ca=$etc/certs/ca.crt
 rpass=$(head -n 1 "$root/etc/recoveryd/mqtt-password")
 hpass=$(head -n 1 "$etc/credentials/homeassistant")
+dpass=$(head -n 1 "$etc/credentials/dashboard")
 
 mode_is() { # file, octal mode
 	local m
@@ -91,6 +96,7 @@ mode_is() { # file, octal mode
 }
 mode_is "$root/etc/recoveryd/mqtt-password" 600
 mode_is "$etc/credentials/homeassistant" 600
+mode_is "$etc/credentials/dashboard" 600
 mode_is "$etc/ca/ca.key" 600
 mode_is "$etc/certs/server.key" 640
 mode_is "$etc/recoveryd.passwd" 640
@@ -191,6 +197,8 @@ for _ in 1 2 3; do
 	fi
 	# Port taken: stage the conf.d file again for another port.
 	port=$(random_port)
+	ws_port=$((port + 1))
+	http_port=$((port + 2))
 	rm -f "$etc/conf.d/recoveryd.conf"
 	stage || break
 done
@@ -206,6 +214,7 @@ pass "mosquitto runs the staged config on 127.0.0.1:$port"
 tls=(-h 127.0.0.1 -p "$port" --cafile "$ca")
 as_recoveryd=(-u recoveryd -P "$rpass")
 as_ha=(-u homeassistant -P "$hpass")
+as_dashboard=(-u dashboard -P "$dpass")
 as_admin=(-u testadmin -P "$apass")
 
 # Publishes retained, QoS 1, so a later subscriber sees what was accepted.
@@ -268,6 +277,56 @@ if grep -q spoofed <<<"$seen"; then
 	fail "homeassistant overwrote recovery/x/state"
 else
 	pass "homeassistant cannot publish to recovery/x/state"
+fi
+
+# The dashboard: reads recovery/#, may send check-ins and nothing else.
+pub "${as_dashboard[@]}" -- recovery/y/checkin/set "$checkin" ||
+	fail "dashboard could not publish a check-in"
+pub "${as_dashboard[@]}" -- recovery/y/state '{"from-dashboard":true}' || true
+pub "${as_dashboard[@]}" -- homeassistant/sensor/d/config '{"from-dashboard":true}' || true
+seen=$(retained "${as_admin[@]}" -- '#')
+expect_line "dashboard can send a check-in" "$seen" \
+	"recovery/y/checkin/set $checkin"
+if grep -q from-dashboard <<<"$seen"; then
+	fail "dashboard published beyond check-ins: $(grep from-dashboard <<<"$seen")"
+else
+	pass "dashboard cannot publish states or discovery configs"
+fi
+seen=$(retained "${as_dashboard[@]}" -- 'recovery/#')
+expect_line "dashboard reads recovery/#" "$seen" "recovery/x/state $state"
+
+# The dashboard's listeners: the page from http_dir over plain HTTP (see
+# recoveryd.conf for why not HTTPS), MQTT over websockets only with TLS
+# (ctest -L browser drives a browser through both).
+printf '<!DOCTYPE html><title>dashboard-test</title>\n' >"$root/srv/dashboard/index.html"
+if command -v curl >/dev/null; then
+	page=$(curl -sS --max-time 10 "http://127.0.0.1:$http_port/index.html" 2>&1 || true)
+	case $page in
+	*dashboard-test*) pass "the page is served from http_dir" ;;
+	*) fail "http://127.0.0.1:$http_port/index.html: $page" ;;
+	esac
+	# A websocket upgrade answered only with TLS: 101 Switching
+	# Protocols over wss, nothing over plain ws.
+	upgrade=(-sS --max-time 5 -o /dev/null -w '%{http_code}' --http1.1
+		-H 'Connection: Upgrade' -H 'Upgrade: websocket'
+		-H 'Sec-WebSocket-Version: 13' -H 'Sec-WebSocket-Protocol: mqtt'
+		-H 'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==')
+	code=$(curl "${upgrade[@]}" --cacert "$ca" \
+		--resolve "broker.test:$ws_port:127.0.0.1" \
+		"https://broker.test:$ws_port/mqtt" 2>/dev/null || true)
+	if [ "$code" = 101 ]; then
+		pass "MQTT over secure websockets on $ws_port (HTTP $code)"
+	else
+		fail "no websocket upgrade over TLS on $ws_port (HTTP '$code')"
+	fi
+	code=$(curl "${upgrade[@]}" "http://127.0.0.1:$ws_port/mqtt" 2>/dev/null || true)
+	if [ "$code" = 101 ]; then
+		fail "plain websockets accepted on the TLS listener $ws_port"
+	else
+		pass "no plain websockets on $ws_port"
+	fi
+else
+	echo "curl not found: the dashboard listener checks are left out (apt-get install curl)"
 fi
 
 seen=$(retained "${as_ha[@]}" -- 'recovery/#')

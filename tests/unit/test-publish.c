@@ -313,6 +313,21 @@ static void test_alert_and_state(struct fixture *f, gconstpointer unused)
 	g_assert_cmpstr(sent_at(f, 1)->json, ==, "{\"date\":\"2026-03-02\"}");
 }
 
+/* The history goes out as a retained live value (QoS 0, newest only: the
+ * database rebuilds it), as given, on the person's history topic. */
+static void test_history(struct fixture *f, gconstpointer unused)
+{
+	const struct household_person *bob = household_person(f->h, 1);
+	const char *history = "[{\"date\":\"2026-03-02\",\"score\":70}]";
+
+	publish_history(f->p, bob, history);
+	g_assert_cmpuint(f->sent->len, ==, 1);
+	g_assert_cmpstr(sent_at(f, 0)->topic, ==, "recovery/bob/history");
+	g_assert_false(sent_at(f, 0)->queued);
+	g_assert_true(sent_at(f, 0)->retain);
+	g_assert_cmpstr(sent_at(f, 0)->json, ==, history);
+}
+
 /* While the clock is not trusted no payload carries a time (it may read
  * 1970); once it is, live values and device states carry times of the
  * trusted clock. */
@@ -474,6 +489,7 @@ int main(int argc, char **argv)
 	ADD("/publish/untrusted-clock-no-time", test_untrusted_clock_no_time);
 	ADD("/publish/alert-and-state", test_alert_and_state);
 	ADD("/publish/alert-update", test_alert_update);
+	ADD("/publish/history", test_history);
 #undef ADD
 	return g_test_run();
 }
