@@ -208,11 +208,11 @@ async function main() {
     check(await page.$eval('#broker', (e) => e.textContent.startsWith('wss://localhost:')),
       'the page connected as "dashboard" over MQTT over secure websockets to its own host');
 
-    // The demo household: alice, bob and carol, each with a score once
+    // The demo household: alice, bob, carol and dora, each with a score once
     // calibrated (7 nights) and charts drawn from the history topic.
-    await page.waitForFunction(() => document.querySelectorAll('.person').length >= 3, null, { timeout: 30000 });
+    await page.waitForFunction(() => document.querySelectorAll('.person').length >= 4, null, { timeout: 30000 });
     const names = await page.$$eval('.person .name', (els) => els.map((e) => e.textContent));
-    check(['Alice', 'Bob', 'Carol'].every((n) => names.includes(n)), `the demo people are shown: ${names.join(', ')}`);
+    check(['Alice', 'Bob', 'Carol', 'Dora'].every((n) => names.includes(n)), `the demo people are shown: ${names.join(', ')}`);
     await page.waitForFunction(() => [...document.querySelectorAll('.person .score')].some((e) => /^\d+$/.test(e.textContent)), null, { timeout: 45000 });
     const scores = await page.$$eval('.person .score', (els) => els.map((e) => e.textContent));
     check(scores.some((s) => /^\d+$/.test(s)), `a score is shown: ${scores.join(', ')}`);
