@@ -5,7 +5,8 @@
 # checks formatting, builds a normal (gcc) and a sanitizer (clang, ASan+UBSan)
 # build, runs every test in both (the e2e tests, which boot a VM with real
 # bluetoothd, in the normal build only), replays the fuzz seeds and gives
-# each fuzz target a short libFuzzer run. Exits non-zero on any failure;
+# each fuzz target a short libFuzzer run, and runs the unit and fuzz-seed
+# tests of an arm64 cross build under qemu-user (tests/cross/run-qemu.sh). Exits non-zero on any failure;
 # ctest's summary of the normal build comes last.
 #
 #   FUZZ_RUNS=N      libFuzzer executions per target (default 1000000)
@@ -30,6 +31,7 @@ packages=(
 	libglib2.0-dev libbluetooth-dev libmosquitto-dev mosquitto
 	mosquitto-clients libsqlite3-dev sqlite3 libjson-glib-dev
 	libsystemd-dev dbus openssl tzdata libfaketime
+	debhelper lintian fakeroot
 )
 
 install_packages() {
@@ -54,6 +56,8 @@ install_packages() {
 if [ "${SKIP_INSTALL:-0}" != 1 ]; then
 	step "Debian packages"
 	install_packages || { echo "package install failed" >&2; exit 1; }
+	# arm64 cross toolchain, multiarch -dev packages, qemu-user-static.
+	deploy/cross/setup.sh arm64 || failed+=(cross-setup)
 fi
 
 step "Formatting (.clang-format, clang-format $(clang-format --version | grep -o '[0-9][0-9.]*' | head -1))"
@@ -108,6 +112,9 @@ for fuzzer in build-fuzz/tests/fuzz/fuzz-*; do
 	fi
 	rm -rf "$corpus"
 done
+
+step "Cross build: arm64, unit and fuzz-seed tests under qemu-user"
+JOBS=$jobs tests/cross/run-qemu.sh arm64 || failed+=(tests-arm64)
 
 export G_DEBUG=fatal-warnings
 step "Tests: ASan+UBSan build"
