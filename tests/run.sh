@@ -6,8 +6,9 @@
 # build, runs every test in both (the e2e tests, which boot a VM with real
 # bluetoothd, in the normal build only), replays the fuzz seeds and gives
 # each fuzz target a short libFuzzer run, and runs the unit and fuzz-seed
-# tests of an arm64 cross build under qemu-user (tests/cross/run-qemu.sh). Exits non-zero on any failure;
-# ctest's summary of the normal build comes last.
+# tests of an arm64 cross build under qemu-user (tests/cross/run-qemu.sh).
+# Exits non-zero on any failure; ctest's summary of the normal build comes
+# last.
 #
 #   FUZZ_RUNS=N      libFuzzer executions per target (default 1000000)
 #   FUZZ_SECONDS=N   at most this long per target (default 60): the whole
