@@ -20,10 +20,8 @@ set -euo pipefail
 
 src=${1:-$(cd "$(dirname "$0")/../.." && pwd)}
 
-skip() {
-	echo "SKIP: $*"
-	exit 77
-}
+# skip, fail, pass and $failures.
+. "$(dirname "$0")/checks.sh"
 
 [ "$(id -u)" -eq 0 ] ||
 	skip "not root: this test installs the package into the system"
@@ -37,15 +35,6 @@ fi
 for d in /var/lib/recoveryd /etc/recoveryd; do
 	[ ! -e "$d" ] || skip "$d exists (install.sh?): a purge would remove it"
 done
-
-failures=0
-fail() {
-	echo "FAIL: $*"
-	failures=$((failures + 1))
-}
-pass() {
-	echo "ok: $*"
-}
 
 tmp=$(mktemp -d)
 made_user=false
