@@ -6,8 +6,9 @@
 # `apt-get install ./recoveryd_….deb` on this machine, checks the programs,
 # the unit (installed, not enabled), /etc/recoveryd, the system user in
 # group bluetooth and the man pages, that a remove keeps the database and
-# the configuration and a purge takes both; then builds the arm64 package
-# and runs its recoveryd --version under qemu-user.
+# the configuration and a purge takes both, that an install over a
+# configuration that passes --check-config enables the unit; then builds
+# the arm64 package and runs its recoveryd --version under qemu-user.
 #
 #   test-package.sh [SOURCE_DIR]
 #
@@ -180,6 +181,25 @@ fi
 [ ! -e /var/lib/recoveryd ] && [ ! -e /etc/recoveryd ] &&
 	pass "purge: /var/lib/recoveryd (the database) and /etc/recoveryd gone" ||
 	fail "purge left /var/lib/recoveryd or /etc/recoveryd"
+
+# --- a configuration that passes --check-config: enabled at install ----------
+
+mkdir -p /etc/recoveryd
+cp "$src/deploy/recoveryd.conf.example" /etc/recoveryd/recoveryd.conf
+wants=/etc/systemd/system/multi-user.target.wants/recoveryd.service
+if DEBIAN_FRONTEND=noninteractive apt-get install -y -q \
+	--no-install-recommends "$deb" >"$tmp/install2.out" 2>&1; then
+	[ -L "$wants" ] &&
+		pass "installed over a recoveryd.conf that passes --check-config: enabled" ||
+		fail "installed over a good recoveryd.conf: the unit is not enabled"
+else
+	sed 's/^/    /' "$tmp/install2.out"
+	fail "apt-get install over a good recoveryd.conf"
+fi
+apt-get purge -y -qq recoveryd >/dev/null 2>&1 || fail "the second purge"
+[ ! -e "$wants" ] && [ ! -L "$wants" ] && [ ! -e /etc/recoveryd ] &&
+	pass "purge: the enablement and /etc/recoveryd gone" ||
+	fail "purge left $wants or /etc/recoveryd"
 
 # --- arm64 --------------------------------------------------------------------
 
