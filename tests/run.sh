@@ -32,7 +32,7 @@ packages=(
 	libglib2.0-dev libbluetooth-dev libmosquitto-dev mosquitto
 	mosquitto-clients libsqlite3-dev sqlite3 libjson-glib-dev
 	libsystemd-dev dbus openssl tzdata libfaketime
-	debhelper lintian fakeroot
+	debhelper lintian fakeroot help2man
 )
 
 install_packages() {
@@ -115,7 +115,13 @@ for fuzzer in build-fuzz/tests/fuzz/fuzz-*; do
 done
 
 step "Cross build: arm64, unit and fuzz-seed tests under qemu-user"
-JOBS=$jobs tests/cross/run-qemu.sh arm64 || failed+=(tests-arm64)
+# It skips (77, saying why) without the cross packages: a failure here,
+# where they were installed above, unless SKIP_INSTALL=1 left them out.
+JOBS=$jobs tests/cross/run-qemu.sh arm64
+rc=$?
+if [ $rc -ne 0 ] && { [ $rc -ne 77 ] || [ "${SKIP_INSTALL:-0}" != 1 ]; }; then
+	failed+=(tests-arm64)
+fi
 
 export G_DEBUG=fatal-warnings
 step "Tests: ASan+UBSan build"
