@@ -15,10 +15,8 @@ set -euo pipefail
 src=${1:-$(cd "$(dirname "$0")/../.." && pwd)}
 setup=$src/deploy/mosquitto/setup-broker.sh
 
-skip() {
-	echo "SKIP: $*"
-	exit 77
-}
+# skip, fail, pass and $failures.
+. "$(dirname "$0")/checks.sh"
 
 mosquitto_bin=$(command -v mosquitto || true)
 for d in /usr/sbin /usr/local/sbin /sbin; do
@@ -30,15 +28,6 @@ for tool in mosquitto_pub mosquitto_sub mosquitto_passwd openssl timeout; do
 		skip "$tool not found (apt-get install mosquitto-clients openssl)"
 done
 [ -x "$setup" ] || { echo "FAIL: $setup is missing or not executable"; exit 1; }
-
-failures=0
-fail() {
-	echo "FAIL: $*"
-	failures=$((failures + 1))
-}
-pass() {
-	echo "ok: $*"
-}
 
 tmp=$(mktemp -d)
 broker_pid=

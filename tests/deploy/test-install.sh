@@ -23,10 +23,8 @@ example=$src/deploy/recoveryd.conf.example
 # was 2.0 when the unit was written (see its header).
 max_exposure=2.5
 
-skip() {
-	echo "SKIP: $*"
-	exit 77
-}
+# skip, fail, pass and $failures.
+. "$(dirname "$0")/checks.sh"
 
 command -v cmake >/dev/null || skip "cmake not found"
 [ -f "$build/CMakeCache.txt" ] || skip "$build is not a configured build"
@@ -38,15 +36,6 @@ done
 for f in "$install_sh" "$unit_src"; do
 	[ -f "$f" ] || { echo "FAIL: $f is missing"; exit 1; }
 done
-
-failures=0
-fail() {
-	echo "FAIL: $*"
-	failures=$((failures + 1))
-}
-pass() {
-	echo "ok: $*"
-}
 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
