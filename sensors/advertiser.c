@@ -469,6 +469,30 @@ void advertiser_update(ble_client *c, const char *path, bool added,
 	held_clear(&held);
 }
 
+enum ble_advert_fate ble_client_take_advert(ble_client *c,
+					    const struct advert *a)
+{
+	char address[18];
+	struct ble_dev *d;
+	g_autofree struct reading *r = NULL;
+
+	if (!a->has_address)
+		return BLE_ADVERT_FOREIGN;
+	advert_address_text(a, address);
+	d = bluez_find_dev(c, address);
+	if (d == NULL)
+		return BLE_ADVERT_FOREIGN;
+	if (d->kind == BLE_KIND_SCALE_AUTO && d->adv.role == ADVERTISER_UNKNOWN)
+		recognise(c, d, a, advert_recognise(a));
+	if (device_is_connectable(d) || (d->kind == BLE_KIND_SCALE_AUTO &&
+					 d->adv.role == ADVERTISER_UNKNOWN))
+		return BLE_ADVERT_NOT_LISTENED;
+	/* Large (BTHome holds 128 objects): on the heap. */
+	r = g_new0(struct reading, 1);
+	take(c, d, a, r);
+	return BLE_ADVERT_TAKEN;
+}
+
 void advertiser_forget(struct ble_dev *d)
 {
 	g_clear_handle_id(&d->adv.merge_timer, g_source_remove);
