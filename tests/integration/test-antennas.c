@@ -308,9 +308,63 @@ out:
 	world_free(&w);
 }
 
+/*
+ * A reload that changes topics=: the old filters are unsubscribed, the
+ * new ones subscribed, without a restart.
+ */
+static void test_reload(void)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GSubprocess) daemon = NULL;
+	g_autofree char *old = NULL;
+	g_autofree char *text = NULL;
+	g_auto(GStrv) parts = NULL;
+	struct store_span alice = { 0 };
+	struct world w;
+	bool heard = false;
+	store *s;
+	int64_t id;
+
+	if (!world_new(&w))
+		goto out;
+	daemon = daemon_spawn(&w);
+	if (!log_within(&w, "antennas: listening on 4 topic filters", 10000))
+		g_error("not listening:\n%s", daemon_log(&w));
+	g_assert_true(g_file_get_contents(w.config, &old, NULL, &error));
+	parts = g_strsplit(old, "topics=", 2);
+	text = g_strconcat(parts[0], "topics=garden/+/ble\n#", parts[1], NULL);
+	g_assert_true(g_file_set_contents(w.config, text, -1, &error));
+	g_subprocess_send_signal(daemon, SIGHUP);
+	g_assert_true(log_within(&w, "reloaded", 5000));
+	/* Subscribed to the new filter once a message on it is read. */
+	for (int i = 0; i < 100 && !heard; i++) {
+		publish(&w, "garden/shed/ble", malformed);
+		heard =
+		    log_within(&w, "antenna message on 'garden/shed/ble'", 100);
+	}
+	g_assert_true(heard);
+	publish(&w, ESPHOME, esphome_occupied);
+	publish(&w, "garden/shed/ble", shelly_empty);
+	g_usleep(1000 * 1000);
+	g_assert_cmpint(daemon_stop(daemon), ==, 0);
+	/* Only the Shelly message, on the new topic: the bed empty. */
+	s = store_open(w.database, NULL, &error);
+	g_assert_no_error(error);
+	g_assert_true(store_user_id(s, "alice", &id, &error));
+	g_assert_true(store_load_span(s, id, 0, INT64_MAX / 2, &alice, &error));
+	g_assert_no_error(error);
+	g_assert_cmpuint(alice.bed->len, ==, 1);
+	g_assert_false(g_array_index(alice.bed, struct state_sample, 0).on);
+	store_span_clear(&alice);
+	store_close(s);
+out:
+	world_free(&w);
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
 	g_test_add_func("/antennas/no-adapter", test_antennas);
+	g_test_add_func("/antennas/reload", test_reload);
 	return g_test_run();
 }
