@@ -150,7 +150,16 @@ bool antennas_message(struct daemon *d, const char *topic, const void *payload,
 		an->msg = g_new(struct antenna_message, 1);
 	rc = antenna_parse(payload, len, an->msg, &reason);
 	if (rc < 0) {
-		bad_message(d, topic, rc, reason);
+		char address[18];
+
+		/* A neighbour's device may send what no decoder wants: not
+		 * ours to complain about. */
+		advert_address_text(&an->msg->adverts[0], address);
+		if (an->msg->adverts[0].has_address &&
+		    household_find_device(d->household, address) < 0)
+			an->stats.foreign++;
+		else
+			bad_message(d, topic, rc, reason);
 		return true;
 	}
 	for (size_t i = 0; i < an->msg->count; i++)

@@ -564,14 +564,13 @@ static int json_message(const char *text, size_t len, struct antenna_message *m,
 		    "Shelly message)");
 }
 
-int antenna_parse(const void *payload, size_t len, struct antenna_message *ret,
-		  char **ret_reason)
+static int parse(const void *payload, size_t len, struct antenna_message *ret,
+		 char **ret_reason)
 {
 	const char *text = payload;
 	g_autofree char *copy = NULL;
 	size_t start = 0;
 
-	ret->count = 0;
 	ret->used = 0;
 	ret->format = ANTENNA_FORMAT_GATEWAY_JSON;
 	/* Size first: nothing over the limit is even looked at. */
@@ -592,4 +591,19 @@ int antenna_parse(const void *payload, size_t len, struct antenna_message *ret,
 	copy = g_strstrip(g_strndup(text + start, len - start));
 	ret->format = ANTENNA_FORMAT_HCI;
 	return hci_text(copy, ret, ret_reason);
+}
+
+int antenna_parse(const void *payload, size_t len, struct antenna_message *ret,
+		  char **ret_reason)
+{
+	int rc;
+
+	ret->count = 0;
+	advert_init(&ret->adverts[0]);
+	rc = parse(payload, len, ret, ret_reason);
+	/* Only the gateways' JSON names its sender before anything else: a
+	 * Shelly message's first result may not be the one that failed. */
+	if (rc < 0 && ret->format != ANTENNA_FORMAT_GATEWAY_JSON)
+		ret->adverts[0].has_address = false;
+	return rc;
 }

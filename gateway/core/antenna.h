@@ -63,9 +63,12 @@ struct antenna_message {
  * Reads one MQTT message (@payload, @len bytes, not NUL-terminated) in
  * whichever format above it is. Returns 0 with @ret filled: every
  * advertisement has an address, and an RSSI when the antenna gave one.
- * On error @ret is left in an unspecified state and the negative errno
- * says why, with @ret_reason (may be NULL; g_free) one line naming the
- * field and what was expected:
+ * On error @ret is left in an unspecified state but for
+ * @ret->adverts[0].has_address, which says whether the sender's address was
+ * read (an OpenMQTTGateway or Theengs message whose other fields are
+ * wrong: a caller may drop a foreign device's quietly), and the negative
+ * errno says why, with @ret_reason (may be NULL; g_free) one line naming
+ * the field and what was expected:
  * -E2BIG: over ANTENNA_MESSAGE_MAX, or more entries than struct advert or
  *  @ret holds; -EBADMSG: not UTF-8 text, not JSON or hex, a field of the
  *  wrong type, hex or base64 that does not read, AD structures that do not

@@ -303,6 +303,7 @@ struct bad_vector {
 	size_t len; /* 0: strlen(payload) */
 	int rc;
 	const char *fragment;
+	bool sender; /* the sender's address was read before the fault */
 };
 
 static const struct bad_vector bad_vectors[] = {
@@ -325,7 +326,8 @@ static const struct bad_vector bad_vectors[] = {
 	  "\"servicedata\":\"a2f45be607020c092d23\"}",
 	  0, -EBADMSG,
 	  "servicedata without servicedatauuid (expected both: turn "
-	  "OpenMQTTGateway's pubadvdata or Theengs' publish_advdata on)" },
+	  "OpenMQTTGateway's pubadvdata or Theengs' publish_advdata on)",
+	  true },
 	{ "/antenna/bad/id-not-address", "{\"id\":\"DF:DE:44:82:14\"}", 0,
 	  -EINVAL, "id \"DF:DE:44:82:14\" is not a Bluetooth address" },
 	{ "/antenna/bad/id-ibeacon-uuid",
@@ -335,24 +337,25 @@ static const struct bad_vector bad_vectors[] = {
 	  "id a number is not a Bluetooth address" },
 	{ "/antenna/bad/rssi-string",
 	  "{\"id\":\"DF:DE:44:82:14:EF\",\"rssi\":\"-70\"}", 0, -EBADMSG,
-	  "rssi is a string (expected a whole number of dBm" },
+	  "rssi is a string (expected a whole number of dBm", true },
 	{ "/antenna/bad/rssi-range",
 	  "{\"id\":\"DF:DE:44:82:14:EF\",\"rssi\":-300}", 0, -EINVAL,
-	  "rssi -300 is out of range" },
+	  "rssi -300 is out of range", true },
 	{ "/antenna/bad/servicedata-odd",
 	  "{\"id\":\"DF:DE:44:82:14:EF\",\"servicedata\":\"0226b\","
 	  "\"servicedatauuid\":\"181b\"}",
-	  0, -EBADMSG, "servicedata: \"0226b\" is not hex at character 5" },
+	  0, -EBADMSG, "servicedata: \"0226b\" is not hex at character 5",
+	  true },
 	{ "/antenna/bad/servicedatauuid",
 	  "{\"id\":\"DF:DE:44:82:14:EF\",\"servicedata\":\"02\","
 	  "\"servicedatauuid\":\"0x18\"}",
-	  0, -EBADMSG, "servicedatauuid \"0x18\" is not a service UUID" },
+	  0, -EBADMSG, "servicedatauuid \"0x18\" is not a service UUID", true },
 	{ "/antenna/bad/manufacturerdata-short",
 	  "{\"id\":\"DF:DE:44:82:14:EF\",\"manufacturerdata\":\"57\"}", 0,
-	  -EBADMSG, "manufacturerdata has 1 bytes (expected the 2-byte" },
+	  -EBADMSG, "manufacturerdata has 1 bytes (expected the 2-byte", true },
 	{ "/antenna/bad/name-number",
 	  "{\"id\":\"DF:DE:44:82:14:EF\",\"name\":7}", 0, -EBADMSG,
-	  "name is a number (expected a string)" },
+	  "name is a number (expected a string)", true },
 	{ "/antenna/bad/packet-ad-only", "{\"packet\":\"0201060302\"}", 0,
 	  -EBADMSG, "packet is no HCI event" },
 	{ "/antenna/bad/packet-number", "{\"packet\":43}", 0, -EBADMSG,
@@ -386,6 +389,8 @@ static void test_bad(gconstpointer data)
 	int rc = antenna_parse(v->payload, len, m, &reason);
 
 	g_assert_cmpint(rc, ==, v->rc);
+	/* Whose message it was, when the gateways' JSON said that much. */
+	g_assert_cmpint(m->adverts[0].has_address, ==, v->sender);
 	g_assert_nonnull(reason);
 	g_test_message("%s", reason);
 	if (!strstr(reason, v->fragment))
