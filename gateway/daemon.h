@@ -24,6 +24,7 @@
 #include "mqtt/client.h"
 #include "sensors/ble.h"
 
+struct antennas;
 struct demo_run;
 struct health;
 struct spot_watch;
@@ -40,6 +41,7 @@ struct daemon {
 	mqtt_client *mqtt;
 	mqtt_bridge *bridge;
 	ble_client *ble;
+	struct antennas *antennas; /* antennas.c: [antennas] topics= */
 	publisher *publish;
 	struct spot_watch *spot; /* spot-watch.c: spot checks as they go */
 	char *tmpdir;		 /* demo database directory, removed at exit */

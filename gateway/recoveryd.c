@@ -21,6 +21,7 @@
 #include <glib/gstdio.h>
 #include <systemd/sd-daemon.h>
 
+#include "gateway/antennas.h"
 #include "gateway/core/clock.h"
 #include "gateway/core/config.h"
 #include "gateway/core/household.h"
@@ -462,6 +463,8 @@ static void on_message(void *data, const char *topic, const void *payload,
 {
 	struct daemon *d = data;
 
+	if (antennas_message(d, topic, payload, len, retained))
+		return;
 	mqtt_bridge_message(d->bridge, topic, payload, len, retained);
 }
 
@@ -553,7 +556,7 @@ static gboolean reload_cb(gpointer data)
 {
 	struct daemon *d = data;
 	g_autoptr(GError) error = NULL;
-	struct config *fresh;
+	struct config *fresh, *before;
 	household *next;
 	int32_t today = clock_day_of(d->zone, daemon_now_ms(d));
 	struct household_ops ops;
@@ -602,9 +605,12 @@ static gboolean reload_cb(gpointer data)
 	publish_set_household(d->publish, next);
 	spot_watch_set_household(d->spot, next);
 	household_free(d->household);
-	config_free(d->config);
+	before = d->config;
 	d->household = next;
 	d->config = fresh;
+	if (d->antennas)
+		antennas_reload(d, before);
+	config_free(before);
 	health_devices_reset(d);
 	radio_set_devices(d);
 	if (!bridge_set_household(d, &error))
@@ -756,7 +762,7 @@ static bool start(struct daemon *d, GError **error)
 		if (clock_cb(d))
 			d->clock_timer = g_timeout_add_seconds(5, clock_cb, d);
 	}
-	if (!mqtt_client_start(d->mqtt, error))
+	if (!antennas_start(d, error) || !mqtt_client_start(d->mqtt, error))
 		return false;
 
 	d->store_timer = g_timeout_add_seconds(10, store_cb, d);
@@ -810,6 +816,7 @@ static void stop(struct daemon *d)
 		    "database until the clock is trusted: a start in this "
 		    "boot files them then",
 		    household_held_rows(d->household));
+	antennas_stop(d);
 	g_clear_pointer(&d->ble, ble_client_free);
 	g_clear_pointer(&d->bridge, mqtt_bridge_free);
 	if (d->mqtt)

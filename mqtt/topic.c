@@ -180,3 +180,53 @@ bool mqtt_topic_parse_checkin(const char *base, const char *topic,
 	memcpy(ret_user, user, user_len + 1);
 	return true;
 }
+
+bool mqtt_topic_filter_valid(const char *filter)
+{
+	size_t len;
+
+	if (!filter)
+		return false;
+	len = strlen(filter);
+	if (len == 0 || len > TOPIC_NAME_MAX || filter[0] == '$' ||
+	    !g_utf8_validate(filter, (gssize)len, NULL))
+		return false;
+	for (size_t i = 0; i < len; i++) {
+		guchar c = (guchar)filter[i];
+		bool level_start = i == 0 || filter[i - 1] == '/';
+		bool level_end = i + 1 == len || filter[i + 1] == '/';
+
+		if (c < 0x20 || c == 0x7f)
+			return false;
+		if (c == '+' && !(level_start && level_end))
+			return false;
+		if (c == '#' && !(level_start && i + 1 == len))
+			return false;
+	}
+	return true;
+}
+
+bool mqtt_topic_matches(const char *filter, const char *topic)
+{
+	const char *f = filter, *t = topic;
+
+	for (;;) {
+		const char *f_end = strchrnul(f, '/');
+		const char *t_end = strchrnul(t, '/');
+
+		if (strcmp(f, "#") == 0)
+			return true;
+		if (!(f_end - f == 1 && f[0] == '+') &&
+		    (f_end - f != t_end - t ||
+		     strncmp(f, t, (size_t)(f_end - f))))
+			return false;
+		if (*f_end == '\0' || *t_end == '\0') {
+			/* "a/#" matches its parent "a" too. */
+			if (*f_end == '/' && *t_end == '\0')
+				return strcmp(f_end + 1, "#") == 0;
+			return *f_end == '\0' && *t_end == '\0';
+		}
+		f = f_end + 1;
+		t = t_end + 1;
+	}
+}

@@ -90,3 +90,18 @@ char *mqtt_topic_gateway(const char *base);
  */
 bool mqtt_topic_parse_checkin(const char *base, const char *topic,
 			      char *ret_user, size_t size);
+
+/*
+ * Whether @filter can be subscribed to (MQTT 3.1.1 §4.7.1): 1 to 256 bytes
+ * of UTF-8 without control characters, '+' only as a whole level, '#' only
+ * as the whole last level, and no leading '$' (broker topics). Empty levels
+ * are allowed, as MQTT allows them.
+ */
+bool mqtt_topic_filter_valid(const char *filter);
+
+/*
+ * Whether the topic name @topic matches the valid filter @filter (§4.7.1:
+ * '+' one level, '#' this level and every one below it, including the
+ * parent: "a/#" matches "a").
+ */
+bool mqtt_topic_matches(const char *filter, const char *topic);

@@ -19,7 +19,9 @@
  *   measurements (settling, load removed) are never readings.
  * - BTHome: the packet id (object 0x00) when the frame has one, as
  *   bthome.io says receivers should (the same id as the last one is the same
- *   packet); without one, identical bytes within 2 s of their last repeat.
+ *   packet, and so is one of the last few passed on within 10 s: antennas
+ *   relay a packet late, after the next one); without one, identical bytes
+ *   within 2 s of their last repeat.
  *
  * A Eufy C20 sends one weighing's weight, impedance and heart rate in
  * separate advertisements: the dispatcher merges them in the device's
@@ -44,7 +46,9 @@
 
 #define WEIGHING_REPEAT_MS (2 * 60 * 1000)
 #define BTHOME_REPEAT_MS   2000
-#define BTHOME_PACKET_ID   0x00
+/* A packet id seen again this soon after it was passed on is a repeat. */
+#define BTHOME_LATE_MS	 10000
+#define BTHOME_PACKET_ID 0x00
 /* A C20 measures impedance and heart rate after the weight, with the
  * person still on it: this long after the final weight, what came is the
  * weighing. */
@@ -130,13 +134,29 @@ static bool bthome_is_new(ble_client *c, struct ble_dev *d,
 		if (o->type->id != BTHOME_PACKET_ID)
 			continue;
 		uint8_t pid = (uint8_t)o->raw;
-		if (d->adv.bt_have_pid && d->adv.bt_pid == pid) {
+		struct advertiser_state *s = &d->adv;
+
+		if (s->bt_have_pid && s->bt_pid == pid) {
 			c->stats.duplicates++;
 			return false;
 		}
-		d->adv.bt_have_pid = true;
-		d->adv.bt_pid = pid;
-		d->adv.bt_have_bytes = false;
+		/* Heard through several antennas, a packet may come again
+		 * after the next one: a packet id passed on within
+		 * BTHOME_LATE_MS is that packet (ids wrap after 256). */
+		for (unsigned k = 0; k < ADVERTISER_RECENT_PIDS; k++) {
+			if (s->bt_recent_ms[k] && s->bt_recent_pid[k] == pid &&
+			    within(now, s->bt_recent_ms[k], BTHOME_LATE_MS)) {
+				c->stats.duplicates++;
+				return false;
+			}
+		}
+		s->bt_have_pid = true;
+		s->bt_pid = pid;
+		s->bt_recent_pid[s->bt_recent_next] = pid;
+		s->bt_recent_ms[s->bt_recent_next] = now ? now : 1;
+		s->bt_recent_next =
+		    (s->bt_recent_next + 1) % ADVERTISER_RECENT_PIDS;
+		s->bt_have_bytes = false;
 		return true;
 	}
 	if (d->adv.bt_have_bytes && d->adv.bt_len == len &&
@@ -542,6 +562,30 @@ void advertiser_update(ble_client *c, const char *path, bool added,
 		}
 	}
 	held_clear(&held);
+}
+
+enum ble_advert_fate ble_client_take_advert(ble_client *c,
+					    const struct advert *a)
+{
+	char address[18];
+	struct ble_dev *d;
+	g_autofree struct reading *r = NULL;
+
+	if (!a->has_address)
+		return BLE_ADVERT_FOREIGN;
+	advert_address_text(a, address);
+	d = bluez_find_dev(c, address);
+	if (d == NULL)
+		return BLE_ADVERT_FOREIGN;
+	if (d->kind == BLE_KIND_SCALE_AUTO && d->adv.role == ADVERTISER_UNKNOWN)
+		recognise(c, d, a, advert_recognise(a));
+	if (device_is_connectable(d) || (d->kind == BLE_KIND_SCALE_AUTO &&
+					 d->adv.role == ADVERTISER_UNKNOWN))
+		return BLE_ADVERT_NOT_LISTENED;
+	/* Large (BTHome holds 128 objects): on the heap. */
+	r = g_new0(struct reading, 1);
+	take(c, d, a, r);
+	return BLE_ADVERT_TAKEN;
 }
 
 void advertiser_forget(struct ble_dev *d)

@@ -93,6 +93,9 @@ struct device_link {
 	guint reply_timer; /* the reply the session waits for */
 };
 
+/* BTHome packet ids advertiser.c remembers per device. */
+#define ADVERTISER_RECENT_PIDS 4
+
 /* advertiser.c's: what a BLE_KIND_SCALE_AUTO scale turned out to be. */
 enum advertiser_role {
 	ADVERTISER_UNKNOWN,    /* not recognised yet: neither */
@@ -121,7 +124,12 @@ struct advertiser_state {
 	struct advert_merge merge;
 	guint merge_timer; /* ends a merge the scale left unfinished */
 	bool bt_have_pid;
-	uint8_t bt_pid;
+	uint8_t bt_pid; /* the last packet id passed on */
+	/* The packet ids passed on lately, and when each was last heard
+	 * (window clock): a repeat that another antenna relays late. */
+	uint8_t bt_recent_pid[ADVERTISER_RECENT_PIDS];
+	int64_t bt_recent_ms[ADVERTISER_RECENT_PIDS];
+	unsigned bt_recent_next;
 	bool bt_have_bytes;
 	uint8_t bt_bytes[255];
 	size_t bt_len;

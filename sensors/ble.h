@@ -259,6 +259,30 @@ enum ble_link_state ble_client_link_state(const ble_client *c,
  */
 bool ble_client_is_advertiser(const ble_client *c, const char *address);
 
+/* What ble_client_take_advert() did with an advertisement. */
+enum ble_advert_fate {
+	BLE_ADVERT_FOREIGN,	 /* no address, or not allowlisted: dropped */
+	BLE_ADVERT_NOT_LISTENED, /* a connectable device (a strap, a standard
+				    scale): its values come over the link */
+	BLE_ADVERT_TAKEN,	 /* decoded, and passed on if new */
+};
+
+struct advert;
+
+/*
+ * An advertisement heard by something other than the adapter: a remote
+ * antenna relaying it over MQTT (DESIGN §13). For an allowlisted
+ * advertiser (a scale heard in its advertisements, a BTHome sensor, an
+ * auto scale it recognises) it goes through the same dispatcher and the
+ * same per-device de-duplication as an advertisement bluetoothd reports,
+ * so a weighing heard by several antennas and the local radio is one
+ * reading through ops.reading, and a value that does not decode is
+ * "malformed" (logged rate-limited, counted). @a is borrowed for the call.
+ * Works with or without bluetoothd and an adapter.
+ */
+enum ble_advert_fate ble_client_take_advert(ble_client *c,
+					    const struct advert *a);
+
 /*
  * Cancels every pending call, closes every notification socket, ends our
  * StartNotify sessions and discovery (fire and forget: they are bound to a

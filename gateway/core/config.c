@@ -546,6 +546,49 @@ static gboolean parse_url(const struct place *at, const struct key_spec *spec,
 	return TRUE;
 }
 
+/* Comma-separated subscription filters, each valid and given once. */
+static gboolean parse_antenna_topics(const struct place *at,
+				     const struct key_spec *spec, void *base,
+				     GError **error)
+{
+	g_auto(GStrv) parts = g_strsplit(at->value, ",", -1);
+	g_autoptr(GPtrArray) topics = g_ptr_array_new_with_free_func(g_free);
+	char ***field = field_of(base, spec);
+
+	for (size_t i = 0; parts[i]; i++) {
+		const char *f = g_strstrip(parts[i]);
+		g_autofree char *q = quote(f);
+
+		if (!*f)
+			return bad_value(at, CONFIG_ERROR_VALUE, error,
+					 "has an empty filter at position %zu "
+					 "(expected %s)",
+					 i + 1, spec->expected);
+		if (!mqtt_topic_filter_valid(f))
+			return bad_value(at, CONFIG_ERROR_VALUE, error,
+					 "has %s, which is not an MQTT topic "
+					 "filter ('+' and '#' only as whole "
+					 "levels, '#' last; expected %s)",
+					 q, spec->expected);
+		for (guint j = 0; j < topics->len; j++)
+			if (!strcmp(topics->pdata[j], f))
+				return bad_value(at, CONFIG_ERROR_VALUE, error,
+						 "has %s twice (expected each "
+						 "filter once)",
+						 q);
+		if (topics->len == (guint)spec->max)
+			return bad_value(at, CONFIG_ERROR_VALUE, error,
+					 "has more than %d filters (expected "
+					 "at most %d)",
+					 spec->max, spec->max);
+		g_ptr_array_add(topics, g_strdup(f));
+	}
+	g_ptr_array_add(topics, NULL);
+	g_strfreev(*field);
+	*field = (char **)g_ptr_array_steal(topics, NULL);
+	return TRUE;
+}
+
 static gboolean parse_client_id(const struct place *at,
 				const struct key_spec *spec, void *base,
 				GError **error)
@@ -745,6 +788,13 @@ static const struct key_spec mqtt_keys[] = {
 	{ "keepalive", parse_int, C(keepalive_s), 5, 3600, "5-3600 seconds" },
 };
 
+static const struct key_spec antenna_keys[] = {
+	{ "topics", parse_antenna_topics, C(antenna_topics), 0,
+	  CONFIG_ANTENNA_TOPICS_MAX,
+	  "MQTT topic filters separated by commas, e.g. "
+	  "home/OpenMQTTGateway/BTtoMQTT/+,home/TheengsGateway/BTtoMQTT/+" },
+};
+
 static const struct key_spec user_keys[] = {
 	{ "display-name", parse_text, P(display_name), 0, 0,
 	  "a name without control characters" },
@@ -789,6 +839,7 @@ static const struct key_spec user_keys[] = {
 enum group_kind {
 	GROUP_GATEWAY,
 	GROUP_MQTT,
+	GROUP_ANTENNAS,
 	GROUP_USER,
 };
 
@@ -808,6 +859,9 @@ static const struct key_spec *keys_of(enum group_kind kind, size_t *ret_n)
 	case GROUP_MQTT:
 		*ret_n = G_N_ELEMENTS(mqtt_keys);
 		return mqtt_keys;
+	case GROUP_ANTENNAS:
+		*ret_n = G_N_ELEMENTS(antenna_keys);
+		return antenna_keys;
 	case GROUP_USER:
 		*ret_n = G_N_ELEMENTS(user_keys);
 		return user_keys;
@@ -849,6 +903,9 @@ static gboolean enter_group(struct loader *ld, const struct line *l,
 	} else if (!strcmp(l->group, "mqtt")) {
 		ret->kind = GROUP_MQTT;
 		id = g_strdup(l->group);
+	} else if (!strcmp(l->group, "antennas")) {
+		ret->kind = GROUP_ANTENNAS;
+		id = g_strdup(l->group);
 	} else if (!strncmp(l->group, "user", 4) &&
 		   (l->group[4] == '\0' || g_ascii_isspace(l->group[4]))) {
 		g_autofree char *q = NULL;
@@ -873,8 +930,8 @@ static gboolean enter_group(struct loader *ld, const struct line *l,
 		id = g_strconcat("user ", name, NULL);
 	} else {
 		return fail(error, CONFIG_ERROR_KEY, ld->path, l->number,
-			    "unknown group [%s] (expected [gateway], [mqtt] "
-			    "or [user NAME])",
+			    "unknown group [%s] (expected [gateway], [mqtt], "
+			    "[antennas] or [user NAME])",
 			    l->group);
 	}
 
@@ -1183,6 +1240,34 @@ static gboolean require_key(const struct loader *ld, const char *have,
 		    needs_key, why);
 }
 
+/* An antenna filter that covers our own topics would feed recoveryd its
+ * own messages (and Home Assistant's) as advertisements. */
+static gboolean check_antennas(const struct loader *ld, GError **error)
+{
+	const struct config *config = ld->config;
+	g_autofree char *status =
+	    g_strconcat(config->base_topic, "/status", NULL);
+	g_autofree char *checkin =
+	    g_strconcat(config->base_topic, "/user/checkin/set", NULL);
+	g_autofree char *ha =
+	    g_strconcat(config->discovery_prefix, "/status", NULL);
+
+	for (char **f = config->antenna_topics; f && *f; f++) {
+		if (!mqtt_topic_matches(*f, status) &&
+		    !mqtt_topic_matches(*f, checkin) &&
+		    !mqtt_topic_matches(*f, ha))
+			continue;
+		return fail(
+		    error, CONFIG_ERROR_CONFLICT, ld->path,
+		    key_line(ld->lines, "antennas", "topics"),
+		    "[antennas] topics: \"%s\" covers recoveryd's own "
+		    "topics under %s/ or %s/ (expected the antennas' "
+		    "topics only, e.g. home/OpenMQTTGateway/BTtoMQTT/+)",
+		    *f, config->base_topic, config->discovery_prefix);
+	}
+	return TRUE;
+}
+
 static gboolean check_mqtt(struct loader *ld, GError **error)
 {
 	struct config *config = ld->config;
@@ -1382,6 +1467,7 @@ void config_free(struct config *config)
 	g_free(config->discovery_prefix);
 	g_free(config->dashboard_url);
 	g_free(config->client_id);
+	g_strfreev(config->antenna_topics);
 	g_free(config);
 }
 
@@ -1485,7 +1571,8 @@ struct config *config_load_data_full(const char *path, const char *data,
 	}
 
 	if (!read_groups(&ld, error) || !check_people(&ld, error) ||
-	    !check_mqtt(&ld, error) || !check_files(&ld, error))
+	    !check_mqtt(&ld, error) || !check_antennas(&ld, error) ||
+	    !check_files(&ld, error))
 		return NULL;
 	share_scale_protocols(config);
 	return g_steal_pointer(&config);

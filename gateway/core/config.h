@@ -45,6 +45,9 @@ enum config_scale_protocol {
 	CONFIG_SCALE_QN, /* connect: QN/Renpho 0xFFE0/0xFFF0, with its writes */
 };
 
+/* [antennas] topics= holds at most this many filters. */
+#define CONFIG_ANTENNA_TOPICS_MAX 16
+
 /* When the morning alert of a person goes out. */
 #define CONFIG_ALERT_AT_WAKE (-1)
 
@@ -124,6 +127,10 @@ struct config {
 	int protocol;	 /* protocol= 3.1.1 (311, default) | 5 */
 	int keepalive_s; /* keepalive= 5-3600 s; default 30 */
 
+	/* [antennas] (DESIGN §13): topics= the MQTT filters remote antennas
+	 * publish advertisements on, NULL-terminated; NULL: none. */
+	char **antenna_topics;
+
 	/* [user NAME] sections, in file order. */
 	struct config_person *people;
 	size_t person_count;
@@ -144,6 +151,8 @@ struct config {
  *     scale shared by two people with the same protocol; a scale user
  *     index not used twice on one scale; weight ranges min < max;
  *   - password-file given only with username; key-file with cert-file;
+ *   - antenna topics valid MQTT filters, none twice, at most
+ *     CONFIG_ANTENNA_TOPICS_MAX, none that covers recoveryd's own topics;
  *   - the password file, CA file and client certificate readable (the
  *     message says which and why) — checked here so that --check-config
  *     catches them, as the daemon would at start;

@@ -646,3 +646,18 @@ bool probe_publish(probe *p, const char *topic, const char *payload, int qos,
 		return false;
 	return wait_locked(p, has_mid, &mid, 5000);
 }
+
+bool probe_new_with_broker(const struct broker_config *config,
+			   const char *const *topics, broker **ret_broker,
+			   probe **ret_probe)
+{
+	g_autoptr(GError) error = NULL;
+
+	*ret_broker = broker_new(config, &error);
+	if (!broker_check(error))
+		return false;
+	*ret_probe = probe_new(broker_probe_port(*ret_broker), NULL, NULL,
+			       topics, &error);
+	g_assert_no_error(error);
+	return true;
+}

@@ -117,6 +117,15 @@ unsigned probe_count(probe *p);
 /* A copy of message @i (free with probe_message_free), or NULL. */
 struct probe_message *probe_get(probe *p, unsigned i);
 void probe_message_free(struct probe_message *m);
+
+/*
+ * A test's broker (@config) and a probe subscribed to @topics on it: TRUE
+ * with both set, or FALSE after broker_check() skipped the test (no
+ * mosquitto); any other failure fails the test.
+ */
+bool probe_new_with_broker(const struct broker_config *config,
+			   const char *const *topics, broker **ret_broker,
+			   probe **ret_probe);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(probe_message, probe_message_free)
 /* Forgets the messages received so far. */
 void probe_clear(probe *p);

@@ -10,6 +10,7 @@
 #include <gio/gio.h>
 #include <glib.h>
 
+#include "sensors/advert.h"
 #include "sensors/ble.h"
 #include "tests/fakes/bus.h"
 #include "tests/integration/okok-frames.h"
@@ -977,6 +978,91 @@ static void test_bthome(void)
 	teardown(&f);
 }
 
+/* What an antenna relays (DESIGN §13): @address in its own case, one
+ * service data. */
+static enum ble_advert_fate antenna(Fixture *f, const char *address,
+				    uint16_t uuid, const guint8 *p, gsize n)
+{
+	struct advert a;
+
+	advert_init(&a);
+	g_assert_cmpint(advert_set_address(&a, address), ==, 0);
+	g_assert_cmpint(advert_add_service_data(&a, uuid, p, n), ==, 0);
+	return ble_client_take_advert(f->c, &a);
+}
+
+/*
+ * Advertisements from antennas go the local radio's way: a weighing the
+ * radio heard and antennas relay again is one reading; one heard only by
+ * an antenna is one; a foreign device and a strap are not taken; a BTHome
+ * packet relayed late, after the next one, is no new packet.
+ */
+static void test_antenna(void)
+{
+	Fixture f;
+	static const struct ble_device_config ours[] = {
+		{ STRAP, BLE_KIND_HEART_RATE },
+		{ MISCALE, BLE_KIND_MISCALE },
+		{ BTHOME, BLE_KIND_BTHOME },
+	};
+
+	if (!setup(&f))
+		return;
+	add_device(
+	    &f, MISCALE, "MIBFS", "advertiser",
+	    service_data_props("181b", miscale_95kg, sizeof(miscale_95kg)));
+	client_start(&f, ours, G_N_ELEMENTS(ours));
+	wait_readings(&f, MISCALE, DECODE_UUID_MISCALE_V2, 1, WAIT_MS);
+
+	/* Two antennas relay what the radio heard, in either case. */
+	for (int i = 0; i < 3; i++) {
+		g_assert_cmpint(antenna(&f, "aa:bb:cc:dd:ee:03", 0x181B,
+					miscale_95kg, sizeof(miscale_95kg)),
+				==, BLE_ADVERT_TAKEN);
+		g_assert_cmpint(antenna(&f, MISCALE, 0x181B, miscale_95kg,
+					sizeof(miscale_95kg)),
+				==, BLE_ADVERT_TAKEN);
+	}
+	test_run_for(100);
+	g_assert_cmpuint(count_readings(&f, MISCALE, DECODE_UUID_MISCALE_V2),
+			 ==, 1);
+
+	/* The next weighing reaches an antenna first, then the radio. */
+	g_assert_cmpint(
+	    antenna(&f, MISCALE, 0x181B, miscale_85kg, sizeof(miscale_85kg)),
+	    ==, BLE_ADVERT_TAKEN);
+	g_assert_cmpuint(count_readings(&f, MISCALE, DECODE_UUID_MISCALE_V2),
+			 ==, 2);
+	g_assert_cmpuint(last_reading(&f, MISCALE, DECODE_UUID_MISCALE_V2)
+			     ->r.payload.u.miscale.weight.raw,
+			 ==, 17030);
+	service_data(&f, MISCALE, "181b", miscale_85kg, sizeof(miscale_85kg));
+	test_run_for(300);
+	g_assert_cmpuint(count_readings(&f, MISCALE, DECODE_UUID_MISCALE_V2),
+			 ==, 2);
+
+	/* Not ours, and not an advertiser. */
+	g_assert_cmpint(antenna(&f, "C4:7C:8D:00:00:99", 0x181B, miscale_85kg,
+				sizeof(miscale_85kg)),
+			==, BLE_ADVERT_FOREIGN);
+	g_assert_cmpint(
+	    antenna(&f, STRAP, 0x181B, miscale_85kg, sizeof(miscale_85kg)), ==,
+	    BLE_ADVERT_NOT_LISTENED);
+
+	/* Packet 9, 10, then 9 again from a slower antenna. */
+	antenna(&f, BTHOME, 0xFCD2, bthome_pid9, sizeof(bthome_pid9));
+	antenna(&f, BTHOME, 0xFCD2, bthome_pid10, sizeof(bthome_pid10));
+	antenna(&f, BTHOME, 0xFCD2, bthome_pid9, sizeof(bthome_pid9));
+	g_assert_cmpuint(count_readings(&f, BTHOME, DECODE_UUID_BTHOME), ==, 2);
+	/* Long after, packet 9 is a new one (the id wrapped). */
+	f.clock_ms += 11000;
+	antenna(&f, BTHOME, 0xFCD2, bthome_pid9, sizeof(bthome_pid9));
+	g_assert_cmpuint(count_readings(&f, BTHOME, DECODE_UUID_BTHOME), ==, 3);
+	g_assert_cmpuint(count_readings(&f, STRAP, DECODE_UUID_MISCALE_V2), ==,
+			 0);
+	teardown(&f);
+}
+
 /* --- (6b) Scales recognised by what they advertise ---------------------- */
 
 #define OKOK "AA:BB:CC:DD:EE:05"
@@ -1816,6 +1902,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/ble/foreign", test_foreign);
 	g_test_add_func("/ble/advert/miscale", test_miscale);
 	g_test_add_func("/ble/advert/bthome", test_bthome);
+	g_test_add_func("/ble/advert/antenna", test_antenna);
 	g_test_add_func("/ble/auto/miscale", test_auto_miscale);
 	g_test_add_func("/ble/auto/standard", test_auto_standard);
 	g_test_add_func("/ble/auto/okok", test_auto_okok);

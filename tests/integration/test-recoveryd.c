@@ -140,12 +140,8 @@ static bool world_new_full(struct world *w, int alert_delay_s,
 	w->bus = standin_bus_new_or_skip();
 	if (!w->bus)
 		return false;
-	w->broker = broker_new(&bc, &error);
-	if (!broker_check(error))
+	if (!probe_new_with_broker(&bc, topics, &w->broker, &w->probe))
 		return false;
-	w->probe =
-	    probe_new(broker_probe_port(w->broker), NULL, NULL, topics, &error);
-	g_assert_no_error(error);
 	g_assert_true(standin_start(w->bus, NULL, &error));
 	g_assert_no_error(error);
 	g_free(standin_add_device(w->bus, STRAP, "HRM-Sim", "heart-rate", NULL,
@@ -295,13 +291,7 @@ static void daemon_dump_log(struct world *w, const char *log_name)
 
 static int daemon_stop(GSubprocess *p)
 {
-	g_autoptr(GError) error = NULL;
-
-	g_subprocess_send_signal(p, SIGTERM);
-	g_assert_true(g_subprocess_wait(p, NULL, &error));
-	g_assert_no_error(error);
-	g_assert_true(g_subprocess_get_if_exited(p));
-	return g_subprocess_get_exit_status(p);
+	return test_stop(p);
 }
 
 /* Index of the first message from @from on @topic whose payload holds
@@ -668,15 +658,10 @@ static char *read_log(struct world *w, const char *log_name)
 static bool wait_log(struct world *w, const char *log_name, const char *needle,
 		     unsigned timeout_ms)
 {
-	int64_t end = g_get_monotonic_time() + timeout_ms * (int64_t)1000;
+	g_autofree char *log = g_build_filename(w->dir, log_name, NULL);
 
-	do {
-		g_autofree char *text = read_log(w, log_name);
-
-		if (strstr(text, needle))
-			return true;
-		g_usleep(50000);
-	} while (g_get_monotonic_time() < end);
+	if (test_wait_file_text(log, needle, timeout_ms))
+		return true;
 	daemon_dump_log(w, log_name);
 	return false;
 }

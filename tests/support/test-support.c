@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: MIT
 #include "tests/support/test-support.h"
 
+#include <signal.h>
 #include <stdint.h>
+#include <string.h>
 
 #include <gio/gio.h>
 #include <glib/gstdio.h>
@@ -94,4 +96,31 @@ int test_spawn(const char *const *argv, const char *stdin_path, char **ret_out,
 	g_assert_no_error(error);
 	g_assert_true(g_subprocess_get_if_exited(child));
 	return g_subprocess_get_exit_status(child);
+}
+
+int test_stop(GSubprocess *p)
+{
+	g_autoptr(GError) error = NULL;
+
+	g_subprocess_send_signal(p, SIGTERM);
+	g_assert_true(g_subprocess_wait(p, NULL, &error));
+	g_assert_no_error(error);
+	g_assert_true(g_subprocess_get_if_exited(p));
+	return g_subprocess_get_exit_status(p);
+}
+
+bool test_wait_file_text(const char *path, const char *needle,
+			 unsigned timeout_ms)
+{
+	int64_t end = g_get_monotonic_time() + timeout_ms * (int64_t)1000;
+
+	do {
+		g_autofree char *text = NULL;
+
+		if (g_file_get_contents(path, &text, NULL, NULL) &&
+		    strstr(text, needle))
+			return true;
+		g_usleep(50000);
+	} while (g_get_monotonic_time() < end);
+	return false;
 }

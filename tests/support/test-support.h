@@ -17,6 +17,7 @@
 
 #include <stdbool.h>
 
+#include <gio/gio.h>
 #include <glib.h>
 
 /*
@@ -60,3 +61,17 @@ void test_run_pending(void);
  */
 int test_spawn(const char *const *argv, const char *stdin_path, char **ret_out,
 	       char **ret_err);
+
+/*
+ * Stops @p with SIGTERM and waits for it. Aborts the test unless it exited
+ * by itself (a crash on the way out is a failure); returns its exit
+ * status.
+ */
+int test_stop(GSubprocess *p);
+
+/*
+ * Waits at most @timeout_ms, looking every 50 ms, until the file @path (a
+ * log a program writes) holds @needle. Returns whether it does.
+ */
+bool test_wait_file_text(const char *path, const char *needle,
+			 unsigned timeout_ms);

@@ -387,7 +387,39 @@ struct bad_vector {
 	size_t len; /* 0: strlen(text); texts with NUL bytes set it */
 };
 
+#define ANTENNA_USER "[user alice]\nheart-rate=C4:7C:8D:6A:12:34\n"
+
 static const struct bad_vector bad_vectors[] = {
+	/* [antennas] topics=. */
+	{ "/config/bad/antennas/empty-entry",
+	  "[antennas]\ntopics=home/a/+,,home/b/+\n" ANTENNA_USER,
+	  CONFIG_ERROR_VALUE, 2,
+	  "[antennas] topics: \"home/a/+,,home/b/+\" has an empty filter at "
+	  "position 2" },
+	{ "/config/bad/antennas/plus-inside",
+	  "[antennas]\ntopics=home/gw+/BTtoMQTT\n" ANTENNA_USER,
+	  CONFIG_ERROR_VALUE, 2,
+	  "has \"home/gw+/BTtoMQTT\", which is not an MQTT topic filter" },
+	{ "/config/bad/antennas/hash-not-last",
+	  "[antennas]\ntopics=home/#/BTtoMQTT\n" ANTENNA_USER,
+	  CONFIG_ERROR_VALUE, 2, "which is not an MQTT topic filter" },
+	{ "/config/bad/antennas/twice",
+	  "[antennas]\ntopics=home/a/+, home/a/+\n" ANTENNA_USER,
+	  CONFIG_ERROR_VALUE, 2, "has \"home/a/+\" twice" },
+	{ "/config/bad/antennas/too-many",
+	  "[antennas]\ntopics=a/1,a/2,a/3,a/4,a/5,a/6,a/7,a/8,a/9,a/10,a/11,"
+	  "a/12,a/13,a/14,a/15,a/16,a/17\n" ANTENNA_USER,
+	  CONFIG_ERROR_VALUE, 2, "has more than 16 filters" },
+	{ "/config/bad/antennas/everything",
+	  "\n[antennas]\ntopics=#\n" ANTENNA_USER, CONFIG_ERROR_CONFLICT, 3,
+	  "[antennas] topics: \"#\" covers recoveryd's own topics under "
+	  "recovery/ or homeassistant/" },
+	{ "/config/bad/antennas/own-checkins",
+	  "[antennas]\ntopics=+/+/checkin/set\n" ANTENNA_USER,
+	  CONFIG_ERROR_CONFLICT, 2, "covers recoveryd's own topics" },
+	{ "/config/bad/antennas/unknown-key",
+	  "[antennas]\ntopic=home/a/+\n" ANTENNA_USER, CONFIG_ERROR_KEY, 2,
+	  "[antennas] unknown key \"topic\" (expected topics)" },
 	/* Addresses. */
 	{ "/config/bad/address/short", "[user alice]\nheart-rate=C4:7C:8D\n",
 	  CONFIG_ERROR_VALUE, 2,
@@ -456,7 +488,8 @@ static const struct bad_vector bad_vectors[] = {
 	  CONFIG_ERROR_KEY, 2, "[gateway] unknown key \"host\"" },
 	{ "/config/bad/group/unknown", "[user alice]\n\n[mqqt]\nhost=x\n",
 	  CONFIG_ERROR_KEY, 3,
-	  "unknown group [mqqt] (expected [gateway], [mqtt] or [user NAME])" },
+	  "unknown group [mqqt] (expected [gateway], [mqtt], [antennas] or "
+	  "[user NAME])" },
 	{ "/config/bad/group/case", "[Gateway]\n[user alice]\n",
 	  CONFIG_ERROR_KEY, 1, "unknown group [Gateway]" },
 	{ "/config/bad/key/repeated",
@@ -710,6 +743,32 @@ static const struct bad_vector bad_vectors[] = {
 	  CONFIG_ERROR_VALUE, 2, "wake: \"7\" is not a time of day" },
 };
 
+/* [antennas] topics=: each filter as given, blanks around it gone. */
+static void test_antenna_topics(void)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(owned_config) config =
+	    load_text("[antennas]\ntopics= home/OpenMQTTGateway/BTtoMQTT/+ ,"
+		      "home/TheengsGateway/BTtoMQTT/#,shellyplus1-a8032ab12345/"
+		      "events/rpc\n"
+		      "[user alice]\nscale=5C:CA:D3:7A:00:01\n",
+		      &error);
+	g_autoptr(owned_config) none = NULL;
+
+	g_assert_no_error(error);
+	g_assert_nonnull(config->antenna_topics);
+	g_assert_cmpuint(g_strv_length(config->antenna_topics), ==, 3);
+	g_assert_cmpstr(config->antenna_topics[0], ==,
+			"home/OpenMQTTGateway/BTtoMQTT/+");
+	g_assert_cmpstr(config->antenna_topics[1], ==,
+			"home/TheengsGateway/BTtoMQTT/#");
+	g_assert_cmpstr(config->antenna_topics[2], ==,
+			"shellyplus1-a8032ab12345/events/rpc");
+	none = load_text("[user alice]\nscale=5C:CA:D3:7A:00:01\n", &error);
+	g_assert_no_error(error);
+	g_assert_null(none->antenna_topics);
+}
+
 static void test_bad(gconstpointer data)
 {
 	const struct bad_vector *v = data;
@@ -851,6 +910,7 @@ static void test_example_every_key(void)
 		"dashboard-url",  "client-id",	"protocol",
 		"keepalive",
 	};
+	static const char *const antennas[] = { "topics" };
 	static const char *const user[] = {
 		"display-name",
 		"heart-rate",
@@ -877,6 +937,7 @@ static void test_example_every_key(void)
 	} groups[] = {
 		{ "[gateway]", gateway, G_N_ELEMENTS(gateway) },
 		{ "[mqtt]", mqtt, G_N_ELEMENTS(mqtt) },
+		{ "[antennas]", antennas, G_N_ELEMENTS(antennas) },
 		{ "[user alice]", user, G_N_ELEMENTS(user) },
 	};
 	g_autofree char *here = g_path_get_dirname(__FILE__);
@@ -947,6 +1008,7 @@ int main(int argc, char **argv)
 			test_scale_protocol_shared);
 	g_test_add_func("/config/defaults/new", test_new_defaults);
 	g_test_add_func("/config/people-optional", test_people_optional);
+	g_test_add_func("/config/antennas/topics", test_antenna_topics);
 	for (size_t i = 0; i < G_N_ELEMENTS(tls_vectors); i++)
 		g_test_add_data_func(tls_vectors[i].name, &tls_vectors[i],
 				     test_tls);

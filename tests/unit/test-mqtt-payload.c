@@ -80,6 +80,63 @@ static void test_base(gconstpointer data)
 	g_assert_cmpint(mqtt_topic_base_valid(v->value), ==, v->valid);
 }
 
+/* Subscription filters (MQTT 3.1.1 §4.7.1), as [antennas] topics= takes
+ * them. */
+static const struct name_vector filters[] = {
+	{ "/topic/filter/omg", "home/OpenMQTTGateway/BTtoMQTT/+", true },
+	{ "/topic/filter/hash", "home/#", true },
+	{ "/topic/filter/all", "#", true },
+	{ "/topic/filter/plus-only", "+", true },
+	{ "/topic/filter/empty-level", "a//b", true },
+	{ "/topic/filter/null", NULL, false },
+	{ "/topic/filter/empty", "", false },
+	{ "/topic/filter/plus-inside", "home/gw+/x", false },
+	{ "/topic/filter/hash-inside", "home/#/x", false },
+	{ "/topic/filter/hash-suffix", "home/x#", false },
+	{ "/topic/filter/dollar", "$SYS/#", false },
+	{ "/topic/filter/control", "home/\x01", false },
+	{ "/topic/filter/not-utf8", "home/\xff", false },
+};
+
+static void test_filter(gconstpointer data)
+{
+	const struct name_vector *v = data;
+
+	g_assert_cmpint(mqtt_topic_filter_valid(v->value), ==, v->valid);
+}
+
+struct match_vector {
+	const char *name;
+	const char *filter;
+	const char *topic;
+	bool matches;
+};
+
+static const struct match_vector matches[] = {
+	{ "/topic/match/exact", "a/b", "a/b", true },
+	{ "/topic/match/plus", "home/+/BTtoMQTT/+", "home/omg/BTtoMQTT/AABB",
+	  true },
+	{ "/topic/match/plus-one-level", "home/+", "home/a/b", false },
+	{ "/topic/match/plus-empty-level", "a/+/c", "a//c", true },
+	{ "/topic/match/hash", "home/#", "home/a/b/c", true },
+	{ "/topic/match/hash-parent", "home/#", "home", true },
+	{ "/topic/match/hash-all", "#", "recovery/status", true },
+	{ "/topic/match/shorter-topic", "a/b/c", "a/b", false },
+	{ "/topic/match/longer-topic", "a/b", "a/b/c", false },
+	{ "/topic/match/prefix", "a/bc", "a/b", false },
+	{ "/topic/match/other", "home/omg/+", "recovery/alice/checkin/set",
+	  false },
+	{ "/topic/match/plus-last", "a/+", "a/", true },
+};
+
+static void test_match(gconstpointer data)
+{
+	const struct match_vector *v = data;
+
+	g_assert_cmpint(mqtt_topic_matches(v->filter, v->topic), ==,
+			v->matches);
+}
+
 static const struct name_vector users[] = {
 	{ "/topic/user/plain", "alice", true },
 	{ "/topic/user/mixed", "Alice_1-b", true },
@@ -762,6 +819,10 @@ int main(int argc, char **argv)
 	g_test_init(&argc, &argv, NULL);
 	for (size_t i = 0; i < G_N_ELEMENTS(bases); i++)
 		g_test_add_data_func(bases[i].name, &bases[i], test_base);
+	for (size_t i = 0; i < G_N_ELEMENTS(filters); i++)
+		g_test_add_data_func(filters[i].name, &filters[i], test_filter);
+	for (size_t i = 0; i < G_N_ELEMENTS(matches); i++)
+		g_test_add_data_func(matches[i].name, &matches[i], test_match);
 	for (size_t i = 0; i < G_N_ELEMENTS(users); i++)
 		g_test_add_data_func(users[i].name, &users[i], test_user);
 	for (size_t i = 0; i < G_N_ELEMENTS(addresses); i++)
