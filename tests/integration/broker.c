@@ -136,6 +136,8 @@ static void write_conf(broker *b)
 	if (b->probe_port != b->port)
 		g_string_append_printf(s, "listener %d 127.0.0.1\n",
 				       b->probe_port);
+	if (cfg->extra)
+		g_string_append_printf(s, "%s\n", cfg->extra);
 	if (!g_file_set_contents(b->conf_path, s->str, (gssize)s->len, &error))
 		g_error("writing %s: %s", b->conf_path, error->message);
 }

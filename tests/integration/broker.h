@@ -38,6 +38,10 @@ struct broker_config {
 	const char *certfile;
 	const char *keyfile;
 	bool require_certificate; /* clients must present one (from cafile) */
+	/* More lines for the end of mosquitto.conf (a bridge's
+	 * "connection" section), or NULL; borrowed: it must outlive the
+	 * broker, which writes it again at each start. */
+	const char *extra;
 };
 
 typedef struct broker broker;
