@@ -86,6 +86,28 @@ static bool write_all(int fd, const char *buf, size_t len)
 	return true;
 }
 
+/* A listening socket on 127.0.0.1:@port (0: any free one). */
+static int relay_listen(int port)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET };
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	int one = 1;
+
+	g_assert_cmpint(fd, >=, 0);
+	g_assert_cmpint(
+	    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)), ==, 0);
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	sa.sin_port = htons((uint16_t)port);
+	g_assert_cmpint(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), ==, 0);
+	g_assert_cmpint(listen(fd, 8), ==, 0);
+	return fd;
+}
+
+/*
+ * Relays each connection to the target. While cut, the connections are
+ * closed and the port is closed too (a connect is refused at once, as to
+ * a site whose link is down), and opened again on the same port after.
+ */
 static gpointer relay_thread(gpointer data)
 {
 	struct relay *r = data;
@@ -104,7 +126,13 @@ static gpointer relay_thread(gpointer data)
 				close(pairs[i][1]);
 			}
 			n = 0;
+			if (r->listen_fd >= 0)
+				close(r->listen_fd);
+			r->listen_fd = -1;
+		} else if (r->listen_fd < 0) {
+			r->listen_fd = relay_listen(r->port);
 		}
+		/* poll() skips a negative descriptor. */
 		fds[0] =
 		    (struct pollfd){ .fd = r->listen_fd, .events = POLLIN };
 		for (unsigned i = 0; i < n; i++)
@@ -137,10 +165,9 @@ static gpointer relay_thread(gpointer data)
 			kept++;
 		}
 		n = kept;
-		if (fds[0].revents & POLLIN) {
+		if (r->listen_fd >= 0 && (fds[0].revents & POLLIN)) {
 			int c = accept4(r->listen_fd, NULL, NULL, SOCK_CLOEXEC);
-			int t = c >= 0 && !g_atomic_int_get(&r->cut) &&
-					n < RELAY_PAIRS
+			int t = c >= 0 && n < RELAY_PAIRS
 				    ? connect_loopback(r->target_port)
 				    : -1;
 
@@ -168,12 +195,7 @@ static struct relay *relay_new(int target_port)
 	socklen_t len = sizeof(sa);
 
 	r->target_port = target_port;
-	r->listen_fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	g_assert_cmpint(r->listen_fd, >=, 0);
-	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	g_assert_cmpint(bind(r->listen_fd, (struct sockaddr *)&sa, sizeof(sa)),
-			==, 0);
-	g_assert_cmpint(listen(r->listen_fd, 8), ==, 0);
+	r->listen_fd = relay_listen(0);
 	g_assert_cmpint(getsockname(r->listen_fd, (struct sockaddr *)&sa, &len),
 			==, 0);
 	r->port = ntohs(sa.sin_port);
@@ -187,7 +209,8 @@ static void relay_free(struct relay *r)
 		return;
 	g_atomic_int_set(&r->stop, 1);
 	g_thread_join(r->thread);
-	close(r->listen_fd);
+	if (r->listen_fd >= 0)
+		close(r->listen_fd);
 	g_free(r);
 }
 
@@ -256,7 +279,7 @@ static bool world_new(struct world *w)
 				    "topic recovery/satellite/# out 1\n"
 				    "cleansession false\n"
 				    "remote_clientid satellite-" SAT_NAME "\n"
-				    "restart_timeout 1\n"
+				    "restart_timeout 1 2\n"
 				    "keepalive_interval 5\n",
 				    w->relay->port);
 	bc.extra = w->bridge;
@@ -623,7 +646,7 @@ static void test_bridge_cut(void)
 	/* 3. Back: every reading arrives. */
 	g_atomic_int_set(&w.relay->cut, 0);
 	restored_us = g_get_monotonic_time();
-	g_assert_true(wait_heart_rates(w.home_probe, mark, sent_during, 20000,
+	g_assert_true(wait_heart_rates(w.home_probe, mark, sent_during, 30000,
 				       wall_minus_mono_us));
 	caught_up_us = g_get_monotonic_time();
 	count_readings(w.home_probe, mark, wall_minus_mono_us, &after);
@@ -665,6 +688,27 @@ static void test_bridge_cut(void)
 		if (!g_str_has_prefix(m->topic,
 				      "recovery/satellite/" SAT_NAME "/"))
 			g_error("the satellite published on %s", m->topic);
+	}
+
+	/* recoveryctl status shows the home gateway's satellites (its
+	 * retained state outlives the daemon). */
+	{
+		g_autofree char *address =
+		    g_strdup_printf("127.0.0.1:%d", broker_port(w.home_broker));
+		const char *argv[] = { g_getenv("RECOVERYCTL"),
+				       "status",
+				       "--db",
+				       w.home_db,
+				       "--broker",
+				       address,
+				       NULL };
+		g_autofree char *out = NULL, *err = NULL;
+
+		g_assert_cmpint(test_spawn(argv, NULL, &out, &err), ==, 0);
+		g_test_message("recoveryctl status:\n%s%s", out, err);
+		g_assert_nonnull(strstr(out, "  satellites:\n    " SAT_NAME));
+		g_assert_nonnull(strstr(out, "last heard "));
+		g_assert_null(strstr(out, "last heard never"));
 	}
 
 	/* The same rows in both databases: nothing lost, nothing doubled. */
