@@ -459,8 +459,8 @@ static guint stream_delivered(StandinBus *bus, guint count, int timeout_s)
 struct seen {
 	unsigned messages;
 	unsigned heart_rates, rrs;
-	/* Delivery delay of each reading: its arrival at the home broker's
-	 * probe minus its time (ms). */
+	/* Delivery delay of each heart rate: its arrival at the home
+	 * broker's probe minus its time (ms). */
 	GArray *delays_ms; /* double */
 	int last;	   /* index of the last readings message, or -1 */
 };
@@ -499,7 +499,12 @@ static void count_readings(probe *p, unsigned from, int64_t wall_minus_mono_us,
 
 			ret->heart_rates += !strcmp(kind, "heart_rate");
 			ret->rrs += !strcmp(kind, "rr");
-			g_array_append_val(ret->delays_ms, delay_ms);
+			/* A heart rate is timed at its arrival; an RR at
+			 * the end of its beat, which the chain of beats
+			 * may put ahead of the clock (the stand-in sends
+			 * 968 ms beats ten times a second). */
+			if (!strcmp(kind, "heart_rate"))
+				g_array_append_val(ret->delays_ms, delay_ms);
 		}
 	}
 }
@@ -612,12 +617,8 @@ static void test_bridge_cut(void)
 				       wall_minus_mono_us));
 	count_readings(w.home_probe, mark, wall_minus_mono_us, &before);
 	summary(before.delays_ms, &median, &max);
-	g_test_message("bridge up: %u readings in %u messages, delay from a "
-		       "reading to the home broker: median %.0f ms, max %.0f "
-		       "ms",
-		       before.delays_ms->len, before.messages, median, max);
 	g_printerr("# bridge up: delivery delay median %.0f ms, max %.0f ms "
-		   "(%u readings, %u messages)\n",
+		   "(%u heart rates, %u messages)\n",
 		   median, max, before.delays_ms->len, before.messages);
 	/* The batch interval (2 s) plus the bridge: well within 10 s. */
 	g_assert_cmpfloat(max, <, 10000);
@@ -651,7 +652,7 @@ static void test_bridge_cut(void)
 	caught_up_us = g_get_monotonic_time();
 	count_readings(w.home_probe, mark, wall_minus_mono_us, &after);
 	summary(after.delays_ms, &median, &max);
-	g_printerr("# bridge cut %d s: %u readings in %u messages held, all "
+	g_printerr("# bridge cut %d s: %u heart rates in %u messages held, all "
 		   "at home %.1f s after the bridge was back; delay median "
 		   "%.0f ms, max %.0f ms\n",
 		   CUT_S, after.delays_ms->len, after.messages,

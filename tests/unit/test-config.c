@@ -843,6 +843,26 @@ static void test_file_line(void)
 }
 
 /* deploy/recoveryd.conf.example must load as shipped. */
+/* deploy/satellite/recoveryd.conf: a satellite with what it needs and no
+ * more (README, "Satellites"). */
+static void test_satellite_example(void)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(owned_config) config = NULL;
+	g_autofree char *here = g_path_get_dirname(__FILE__);
+	g_autofree char *path = g_build_filename(
+	    here, "..", "..", "deploy", "satellite", "recoveryd.conf", NULL);
+
+	config = config_load(path, &error);
+	g_assert_no_error(error);
+	g_assert_cmpint(config->role, ==, CONFIG_ROLE_SATELLITE);
+	g_assert_cmpstr(config->satellite_name, ==, "bedroom");
+	g_assert_cmpuint(config->person_count, ==, 2);
+	g_assert_cmpstr(config_find_person(config, "alice")->heart_rate, !=,
+			"");
+	g_assert_cmpstr(config_find_person(config, "bob")->scale, !=, "");
+}
+
 static void test_example(void)
 {
 	g_autoptr(GError) error = NULL;
@@ -995,6 +1015,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/config/file/unreadable", test_file_unreadable);
 	g_test_add_func("/config/file/line", test_file_line);
 	g_test_add_func("/config/example/loads", test_example);
+	g_test_add_func("/config/example/satellite", test_satellite_example);
 	g_test_add_func("/config/example/every-key", test_example_every_key);
 
 	r = g_test_run();
