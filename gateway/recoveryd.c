@@ -678,6 +678,10 @@ static bool start(struct daemon *d, GError **error)
 		.allow_insecure = d->config->allow_insecure,
 		.protocol = d->config->protocol,
 		.keepalive_s = d->config->keepalive_s,
+		/* A home gateway's satellites keep sending while it or its
+		 * broker restarts: the broker queues their readings for it
+		 * (without, a bridge back before the gateway loses them). */
+		.persistent_session = !d->satellite,
 	};
 	struct mqtt_client_ops mops = {
 		.outbox_pending = outbox_pending,

@@ -103,7 +103,6 @@ static void write_conf(broker *b)
 	g_autoptr(GError) error = NULL;
 
 	g_string_append(s, "per_listener_settings false\n"
-			   "persistence false\n"
 			   "log_type error\nlog_type warning\n"
 			   "log_type notice\nlog_type information\n"
 			   "connection_messages true\n"
@@ -117,6 +116,13 @@ static void write_conf(broker *b)
 	if (pw)
 		g_string_append_printf(s, "user %s\n", pw->pw_name);
 	g_string_append_printf(s, "log_dest file %s\n", b->log_path);
+	if (cfg->persistence)
+		g_string_append_printf(s,
+				       "persistence true\n"
+				       "persistence_location %s/\n",
+				       b->dir);
+	else
+		g_string_append(s, "persistence false\n");
 	g_string_append_printf(s, "allow_anonymous %s\n",
 			       cfg->allow_anonymous ? "true" : "false");
 	if (b->users_file)

@@ -38,6 +38,9 @@ struct broker_config {
 	const char *certfile;
 	const char *keyfile;
 	bool require_certificate; /* clients must present one (from cafile) */
+	/* Sessions, queued and retained messages saved in the broker's
+	 * directory at a stop (SIGTERM) and read at the next start. */
+	bool persistence;
 	/* More lines for the end of mosquitto.conf (a bridge's
 	 * "connection" section), or NULL; borrowed: it must outlive the
 	 * broker, which writes it again at each start. */

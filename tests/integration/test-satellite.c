@@ -12,8 +12,12 @@
  * delivered twice included. The satellite publishes only under
  * recovery/satellite/bedroom/; the home gateway's state lists it.
  *
- * It prints the delivery delay through the bridge (a reading's time to its
- * arrival at the home broker) and how long the backlog took after the cut.
+ * Then the home broker is stopped for 20 s instead (its persistence on, as
+ * deployed): every reading arrives once all the same.
+ *
+ * It prints the delivery delay through the bridge (a heart rate's time to
+ * its arrival at the home broker), how long the backlog took after the cut,
+ * and when each side was back after the home broker's restart.
  */
 #include <errno.h>
 #include <netinet/in.h>
@@ -253,7 +257,9 @@ static void write_file(const char *path, const char *text)
 	g_assert_no_error(error);
 }
 
-static bool world_new(struct world *w)
+/* The world; with @persistence the home broker keeps sessions and queued
+ * messages across a stop (as deploy/mosquitto/recoveryd.conf does). */
+static bool world_new(struct world *w, bool persistence)
 {
 	const char *const home_topics[] = { "recovery/#", NULL };
 	const char *const sat_topics[] = { "#", NULL };
@@ -268,7 +274,9 @@ static bool world_new(struct world *w)
 	w->home_bus = standin_bus_new_or_skip();
 	if (!w->home_bus)
 		return false;
+	bc.persistence = persistence;
 	w->home_broker = broker_new(&bc, &error);
+	bc.persistence = false;
 	if (!broker_check(error))
 		return false;
 	w->relay = relay_new(broker_port(w->home_broker));
@@ -572,7 +580,56 @@ static char *db_rows(const char *path, const char *sql, unsigned *ret_count)
 	return g_string_free(out, FALSE);
 }
 
-/* --- the test ------------------------------------------------------------- */
+/* --- the tests ------------------------------------------------------------ */
+
+/* Both daemons started, the satellite's status through the bridge, the
+ * strap's notifications subscribed by the satellite. */
+static void start_daemons(struct world *w, GSubprocess **ret_home,
+			  GSubprocess **ret_sat)
+{
+	int i;
+
+	*ret_home = daemon_spawn(w, w->home_bus, w->home_conf, "home.log");
+	i = wait_message(w->home_probe, 0, "recovery/status", "online", 10000);
+	if (i < 0)
+		dump_log(w, "home.log");
+	g_assert_cmpint(i, >=, 0);
+	*ret_sat = daemon_spawn(w, w->sat_bus, w->sat_conf, "satellite.log");
+	i = wait_message(w->home_probe, 0, SAT_STATUS, "online", 15000);
+	if (i < 0) {
+		g_autofree char *tail = broker_log_tail(w->sat_broker);
+
+		dump_log(w, "satellite.log");
+		g_printerr("%s", tail);
+	}
+	g_assert_cmpint(i, >=, 0);
+	g_assert_true(wait_subscribed(w->sat_bus, STRAP, 15000));
+}
+
+/* After both daemons stopped: the satellite filed @sent heart rates and
+ * RR intervals, and the home database holds the very same rows. */
+static void assert_same_rows(struct world *w, guint sent)
+{
+	g_autofree char *hr_rows_home = NULL, *hr_rows_sat = NULL;
+	g_autofree char *rr_rows_home = NULL, *rr_rows_sat = NULL;
+	unsigned hr_home, hr_sat, rr_home, rr_sat;
+
+	hr_rows_sat = db_rows(
+	    w->sat_db, "SELECT t_ms, bpm FROM hr ORDER BY t_ms", &hr_sat);
+	hr_rows_home = db_rows(
+	    w->home_db, "SELECT t_ms, bpm FROM hr ORDER BY t_ms", &hr_home);
+	rr_rows_sat = db_rows(
+	    w->sat_db, "SELECT t_ms, rr_ms FROM rr ORDER BY t_ms", &rr_sat);
+	rr_rows_home = db_rows(
+	    w->home_db, "SELECT t_ms, rr_ms FROM rr ORDER BY t_ms", &rr_home);
+	g_printerr("# heart rates: %u on the satellite, %u at home; RR: %u, "
+		   "%u; notifications sent %u\n",
+		   hr_sat, hr_home, rr_sat, rr_home, sent);
+	g_assert_cmpuint(hr_sat, ==, sent);
+	g_assert_cmpuint(rr_sat, ==, sent);
+	g_assert_cmpstr(hr_rows_home, ==, hr_rows_sat);
+	g_assert_cmpstr(rr_rows_home, ==, rr_rows_sat);
+}
 
 static void test_bridge_cut(void)
 {
@@ -583,30 +640,14 @@ static void test_bridge_cut(void)
 	struct seen before, during, after;
 	double median, max;
 	guint sent_before, sent_during;
-	unsigned mark, hr_home, hr_sat, rr_home, rr_sat;
+	unsigned mark;
 	int64_t cut_us, restored_us, caught_up_us;
-	g_autofree char *hr_rows_home = NULL, *hr_rows_sat = NULL;
-	g_autofree char *rr_rows_home = NULL, *rr_rows_sat = NULL;
-	int i;
 
-	if (!world_new(&w)) {
+	if (!world_new(&w, false)) {
 		world_free(&w);
 		return;
 	}
-	home = daemon_spawn(&w, w.home_bus, w.home_conf, "home.log");
-	i = wait_message(w.home_probe, 0, "recovery/status", "online", 10000);
-	if (i < 0)
-		dump_log(&w, "home.log");
-	g_assert_cmpint(i, >=, 0);
-	sat = daemon_spawn(&w, w.sat_bus, w.sat_conf, "satellite.log");
-	/* Its status, through the bridge. */
-	i = wait_message(w.home_probe, 0, SAT_STATUS, "online", 15000);
-	if (i < 0) {
-		dump_log(&w, "satellite.log");
-		g_printerr("%s", broker_log_tail(w.sat_broker));
-	}
-	g_assert_cmpint(i, >=, 0);
-	g_assert_true(wait_subscribed(w.sat_bus, STRAP, 15000));
+	start_daemons(&w, &home, &sat);
 
 	/* 1. The bridge up: readings arrive, are filed, are live at home. */
 	mark = probe_count(w.home_probe);
@@ -713,21 +754,81 @@ static void test_bridge_cut(void)
 	}
 
 	/* The same rows in both databases: nothing lost, nothing doubled. */
-	hr_rows_sat = db_rows(
-	    w.sat_db, "SELECT t_ms, bpm FROM hr ORDER BY t_ms", &hr_sat);
-	hr_rows_home = db_rows(
-	    w.home_db, "SELECT t_ms, bpm FROM hr ORDER BY t_ms", &hr_home);
-	rr_rows_sat = db_rows(
-	    w.sat_db, "SELECT t_ms, rr_ms FROM rr ORDER BY t_ms", &rr_sat);
-	rr_rows_home = db_rows(
-	    w.home_db, "SELECT t_ms, rr_ms FROM rr ORDER BY t_ms", &rr_home);
-	g_printerr("# heart rates: %u on the satellite, %u at home; RR: %u, "
-		   "%u; notifications sent %u\n",
-		   hr_sat, hr_home, rr_sat, rr_home, sent_before + sent_during);
-	g_assert_cmpuint(hr_sat, ==, sent_before + sent_during);
-	g_assert_cmpuint(rr_sat, ==, sent_before + sent_during);
-	g_assert_cmpstr(hr_rows_home, ==, hr_rows_sat);
-	g_assert_cmpstr(rr_rows_home, ==, rr_rows_sat);
+	assert_same_rows(&w, sent_before + sent_during);
+	world_free(&w);
+}
+
+/*
+ * The home broker stopped for HOME_DOWN_S while the strap streams to the
+ * satellite, then started again (its persistence on): the satellite's
+ * broker holds the readings for the bridge, the home broker holds them for
+ * the home gateway's kept session if the bridge is back first, and every
+ * reading is in the home database once.
+ */
+#define HOME_DOWN_S	20
+#define HOME_DOWN_COUNT 100 /* 10 s inside the outage */
+
+static void test_home_broker_down(void)
+{
+	struct world w;
+	g_autoptr(GSubprocess) home = NULL;
+	g_autoptr(GSubprocess) sat = NULL;
+	g_autoptr(GError) error = NULL;
+	int64_t down_us, up_us;
+	guint sent_before, sent_during;
+	unsigned mark;
+	int online, readings;
+
+	if (!world_new(&w, true)) {
+		world_free(&w);
+		return;
+	}
+	start_daemons(&w, &home, &sat);
+	stream_start(w.sat_bus, STREAM_HZ, 20);
+	sent_before = stream_delivered(w.sat_bus, 20, 30);
+	g_assert_cmpuint(sent_before, ==, 20);
+
+	broker_stop(w.home_broker);
+	down_us = g_get_monotonic_time();
+	stream_start(w.sat_bus, STREAM_HZ, HOME_DOWN_COUNT);
+	sent_during = stream_delivered(w.sat_bus, HOME_DOWN_COUNT, 30);
+	g_assert_cmpuint(sent_during, ==, HOME_DOWN_COUNT);
+	while (g_get_monotonic_time() < down_us + HOME_DOWN_S * G_USEC_PER_SEC)
+		g_usleep(100000);
+	mark = probe_count(w.home_probe);
+	g_assert_true(broker_start(w.home_broker, &error));
+	g_assert_no_error(error);
+	up_us = g_get_monotonic_time();
+
+	/* Both back: the home gateway (its "online" again) and the bridge
+	 * (the satellite's readings again), in either order. */
+	online = wait_message(w.home_probe, mark, "recovery/status", "online",
+			      45000);
+	readings = wait_message(w.home_probe, mark, SAT_READINGS, NULL, 45000);
+	if (online < 0 || readings < 0) {
+		g_autofree char *tail = broker_log_tail(w.home_broker);
+
+		dump_log(&w, "home.log");
+		g_printerr("%s", tail);
+	}
+	g_assert_cmpint(online, >=, 0);
+	g_assert_cmpint(readings, >=, 0);
+	{
+		g_autoptr(probe_message) a =
+		    probe_get(w.home_probe, (unsigned)online);
+		g_autoptr(probe_message) b =
+		    probe_get(w.home_probe, (unsigned)readings);
+
+		g_printerr("# home broker down %d s: the home gateway back "
+			   "%.1f s and the bridge %.1f s after its start\n",
+			   HOME_DOWN_S, (double)(a->received_us - up_us) / 1e6,
+			   (double)(b->received_us - up_us) / 1e6);
+	}
+	/* Two batches more for what was queued, then goodbye. */
+	g_usleep(5 * G_USEC_PER_SEC);
+	g_assert_cmpint(daemon_stop(sat), ==, 0);
+	g_assert_cmpint(daemon_stop(home), ==, 0);
+	assert_same_rows(&w, sent_before + sent_during);
 	world_free(&w);
 }
 
@@ -735,5 +836,6 @@ int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
 	g_test_add_func("/satellite/bridge-cut", test_bridge_cut);
+	g_test_add_func("/satellite/home-broker-down", test_home_broker_down);
 	return g_test_run();
 }
