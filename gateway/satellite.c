@@ -46,89 +46,52 @@ struct satellites {
 
 /* --- the satellite end ---------------------------------------------------- */
 
+/* Each kind of the payload and the store's kind (and sub-kind) it is. */
+static const struct {
+	enum mqtt_satellite_kind message;
+	enum store_reading_kind kind;
+	int sub;
+} kinds[] = {
+	{ MQTT_SATELLITE_HEART_RATE, STORE_READING_HR, 0 },
+	{ MQTT_SATELLITE_RR, STORE_READING_RR, 0 },
+	{ MQTT_SATELLITE_BED, STORE_READING_STATE, STORE_STATE_BED },
+	{ MQTT_SATELLITE_MOTION, STORE_READING_STATE, STORE_STATE_MOTION },
+	{ MQTT_SATELLITE_TEMPERATURE_C, STORE_READING_ENV,
+	  STORE_ENV_TEMPERATURE_C },
+	{ MQTT_SATELLITE_HUMIDITY_PCT, STORE_READING_ENV,
+	  STORE_ENV_HUMIDITY_PCT },
+	{ MQTT_SATELLITE_CO2_PPM, STORE_READING_ENV, STORE_ENV_CO2_PPM },
+	{ MQTT_SATELLITE_ILLUMINANCE_LX, STORE_READING_ENV,
+	  STORE_ENV_ILLUMINANCE_LX },
+	{ MQTT_SATELLITE_BODY, STORE_READING_BODY, 0 },
+};
+
+/* The payload's kind of a filed reading; false for one not sent (a
+ * check-in: the satellite takes none). */
 static bool to_message_kind(const struct store_reading *r,
 			    enum mqtt_satellite_kind *ret)
 {
-	switch (r->kind) {
-	case STORE_READING_RR:
-		*ret = MQTT_SATELLITE_RR;
-		return true;
-	case STORE_READING_HR:
-		*ret = MQTT_SATELLITE_HEART_RATE;
-		return true;
-	case STORE_READING_STATE:
-		*ret = r->sub == STORE_STATE_BED ? MQTT_SATELLITE_BED
-						 : MQTT_SATELLITE_MOTION;
-		return r->sub == STORE_STATE_BED ||
-		       r->sub == STORE_STATE_MOTION;
-	case STORE_READING_ENV:
-		switch ((enum store_env_kind)r->sub) {
-		case STORE_ENV_TEMPERATURE_C:
-			*ret = MQTT_SATELLITE_TEMPERATURE_C;
+	for (size_t i = 0; i < G_N_ELEMENTS(kinds); i++)
+		if (kinds[i].kind == r->kind &&
+		    (kinds[i].sub == 0 || kinds[i].sub == r->sub)) {
+			*ret = kinds[i].message;
 			return true;
-		case STORE_ENV_HUMIDITY_PCT:
-			*ret = MQTT_SATELLITE_HUMIDITY_PCT;
-			return true;
-		case STORE_ENV_CO2_PPM:
-			*ret = MQTT_SATELLITE_CO2_PPM;
-			return true;
-		case STORE_ENV_ILLUMINANCE_LX:
-			*ret = MQTT_SATELLITE_ILLUMINANCE_LX;
-			return true;
-		default:
-			return false;
 		}
-	case STORE_READING_BODY:
-		*ret = MQTT_SATELLITE_BODY;
-		return true;
-	case STORE_READING_CHECKIN:
-	default:
-		return false;
-	}
+	return false;
 }
 
-/* The message's kind as the store files it. */
+/* The message's kind as the store files it (mqtt_satellite_decode gave
+ * a known kind). */
 static void from_message_kind(enum mqtt_satellite_kind kind,
 			      enum store_reading_kind *ret_kind, int *ret_sub)
 {
+	*ret_kind = STORE_READING_BODY;
 	*ret_sub = 0;
-	switch (kind) {
-	case MQTT_SATELLITE_HEART_RATE:
-		*ret_kind = STORE_READING_HR;
-		return;
-	case MQTT_SATELLITE_RR:
-		*ret_kind = STORE_READING_RR;
-		return;
-	case MQTT_SATELLITE_BED:
-		*ret_kind = STORE_READING_STATE;
-		*ret_sub = STORE_STATE_BED;
-		return;
-	case MQTT_SATELLITE_MOTION:
-		*ret_kind = STORE_READING_STATE;
-		*ret_sub = STORE_STATE_MOTION;
-		return;
-	case MQTT_SATELLITE_TEMPERATURE_C:
-		*ret_kind = STORE_READING_ENV;
-		*ret_sub = STORE_ENV_TEMPERATURE_C;
-		return;
-	case MQTT_SATELLITE_HUMIDITY_PCT:
-		*ret_kind = STORE_READING_ENV;
-		*ret_sub = STORE_ENV_HUMIDITY_PCT;
-		return;
-	case MQTT_SATELLITE_CO2_PPM:
-		*ret_kind = STORE_READING_ENV;
-		*ret_sub = STORE_ENV_CO2_PPM;
-		return;
-	case MQTT_SATELLITE_ILLUMINANCE_LX:
-		*ret_kind = STORE_READING_ENV;
-		*ret_sub = STORE_ENV_ILLUMINANCE_LX;
-		return;
-	case MQTT_SATELLITE_BODY:
-	case MQTT_SATELLITE_KIND_COUNT:
-	default:
-		*ret_kind = STORE_READING_BODY;
-		return;
-	}
+	for (size_t i = 0; i < G_N_ELEMENTS(kinds); i++)
+		if (kinds[i].message == kind) {
+			*ret_kind = kinds[i].kind;
+			*ret_sub = kinds[i].sub;
+		}
 }
 
 /* The device of person @p that sends readings of @kind. */

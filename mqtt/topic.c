@@ -53,24 +53,6 @@ bool mqtt_topic_base_valid(const char *base)
 	return true;
 }
 
-bool mqtt_topic_user_valid(const char *user)
-{
-	size_t len;
-
-	if (!user)
-		return false;
-	len = strlen(user);
-	if (len == 0 || len > MQTT_TOPIC_USER_MAX)
-		return false;
-	for (size_t i = 0; i < len; i++)
-		if (!g_ascii_isalnum(user[i]) && user[i] != '-' &&
-		    user[i] != '_')
-			return false;
-	/* <base>/device/<addr> is the BLE devices' namespace,
-	 * <base>/satellite/ the satellites'. */
-	return strcmp(user, "device") != 0 && strcmp(user, "satellite") != 0;
-}
-
 bool mqtt_topic_satellite_name_valid(const char *name)
 {
 	size_t len;
@@ -85,6 +67,14 @@ bool mqtt_topic_satellite_name_valid(const char *name)
 		    name[i] != '_')
 			return false;
 	return true;
+}
+
+bool mqtt_topic_user_valid(const char *user)
+{
+	/* <base>/device/<addr> is the BLE devices' namespace,
+	 * <base>/satellite/ the satellites'. */
+	return mqtt_topic_satellite_name_valid(user) &&
+	       strcmp(user, "device") != 0 && strcmp(user, "satellite") != 0;
 }
 
 char *mqtt_topic_satellite_base(const char *base, const char *name)

@@ -654,3 +654,23 @@ bool probe_publish(probe *p, const char *topic, const char *payload, int qos,
 		return false;
 	return wait_locked(p, has_mid, &mid, 5000);
 }
+
+int probe_wait_message(probe *p, unsigned from, const char *topic,
+		       const char *needle, unsigned timeout_ms)
+{
+	int64_t end = g_get_monotonic_time() + timeout_ms * (int64_t)1000;
+
+	do {
+		unsigned n = probe_count(p);
+
+		for (unsigned i = from; i < n; i++) {
+			g_autoptr(probe_message) m = probe_get(p, i);
+
+			if (m && strcmp(m->topic, topic) == 0 &&
+			    (!needle || strstr(m->payload, needle)))
+				return (int)i;
+		}
+		g_usleep(20000);
+	} while (g_get_monotonic_time() < end);
+	return -1;
+}

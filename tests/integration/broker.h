@@ -125,6 +125,10 @@ unsigned probe_count(probe *p);
 struct probe_message *probe_get(probe *p, unsigned i);
 void probe_message_free(struct probe_message *m);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(probe_message, probe_message_free)
+/* Index of the first message from index @from on @topic whose payload
+ * holds @needle (NULL: any), waiting at most @timeout_ms; -1 if none came. */
+int probe_wait_message(probe *p, unsigned from, const char *topic,
+		       const char *needle, unsigned timeout_ms);
 /* Forgets the messages received so far. */
 void probe_clear(probe *p);
 /* Publishes and waits (at most 5 s) until it is written (QoS 0) or

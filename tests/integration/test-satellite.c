@@ -372,93 +372,16 @@ static int daemon_stop(GSubprocess *p)
 	return g_subprocess_get_exit_status(p);
 }
 
-/* Index of the first message from @from on @topic whose payload holds
- * @needle (NULL: any), waiting at most @timeout_ms; -1 if none came. */
-static int wait_message(probe *p, unsigned from, const char *topic,
-			const char *needle, unsigned timeout_ms)
-{
-	int64_t end = g_get_monotonic_time() + timeout_ms * (int64_t)1000;
-
-	do {
-		unsigned n = probe_count(p);
-
-		for (unsigned i = from; i < n; i++) {
-			g_autoptr(probe_message) m = probe_get(p, i);
-
-			if (m && strcmp(m->topic, topic) == 0 &&
-			    (!needle || strstr(m->payload, needle)))
-				return (int)i;
-		}
-		g_usleep(20000);
-	} while (g_get_monotonic_time() < end);
-	return -1;
-}
-
-static bool wait_subscribed(StandinBus *bus, const char *address,
-			    unsigned timeout_ms)
-{
-	int64_t end = g_get_monotonic_time() + timeout_ms * (int64_t)1000;
-
-	do {
-		g_autoptr(GError) error = NULL;
-		g_autoptr(GVariant) state =
-		    standin_device_state(bus, address, &error);
-		g_autoptr(GVariant) sessions = NULL;
-		g_autoptr(GVariant) acquired = NULL;
-
-		if (state) {
-			sessions = g_variant_lookup_value(
-			    state, "notify-sessions", NULL);
-			acquired = g_variant_lookup_value(
-			    state, "notify-acquired", NULL);
-			if ((acquired && g_variant_n_children(acquired) > 0) ||
-			    (sessions && g_variant_n_children(sessions) > 0))
-				return true;
-		}
-		g_usleep(50000);
-	} while (g_get_monotonic_time() < end);
-	return false;
-}
-
 /* The strap sends @count heart rates (62 bpm, one RR each) at @hz. */
 static void stream_start(StandinBus *bus, guint hz, guint count)
 {
-	g_autoptr(GError) error = NULL;
-	g_autoptr(GVariant) reply = standin_call(
-	    bus, "StartNotifyStream",
-	    g_variant_new("(ss@ayuu)", STRAP, "2a37",
-			  g_variant_new_fixed_array(G_VARIANT_TYPE_BYTE, hrm,
-						    sizeof(hrm), 1),
-			  hz, count),
-	    NULL, &error);
-
-	g_assert_no_error(error);
-	(void)reply;
+	standin_stream_start(bus, STRAP, "2a37", hrm, sizeof(hrm), hz, count);
 }
 
 /* Waits for the stream of @count to end; how many reached the daemon. */
 static guint stream_delivered(StandinBus *bus, guint count, int timeout_s)
 {
-	int64_t end = g_get_monotonic_time() + timeout_s * G_USEC_PER_SEC;
-	gboolean running = TRUE;
-	guint sent = 0, delivered = 0, dropped = 0;
-
-	while (g_get_monotonic_time() < end) {
-		g_autoptr(GError) error = NULL;
-		g_autoptr(GVariant) reply = standin_call(
-		    bus, "GetStreamStats", g_variant_new("(ss)", STRAP, "2a37"),
-		    G_VARIANT_TYPE("(buuu)"), &error);
-
-		g_assert_no_error(error);
-		g_variant_get(reply, "(buuu)", &running, &sent, &delivered,
-			      &dropped);
-		if (!running)
-			break;
-		g_usleep(50000);
-	}
-	g_assert_false(running);
-	g_assert_cmpuint(sent, ==, count);
-	return delivered;
+	return standin_stream_delivered(bus, STRAP, "2a37", count, timeout_s);
 }
 
 /* --- what the home broker saw ----------------------------------------------
@@ -590,12 +513,13 @@ static void start_daemons(struct world *w, GSubprocess **ret_home,
 	int i;
 
 	*ret_home = daemon_spawn(w, w->home_bus, w->home_conf, "home.log");
-	i = wait_message(w->home_probe, 0, "recovery/status", "online", 10000);
+	i = probe_wait_message(w->home_probe, 0, "recovery/status", "online",
+			       10000);
 	if (i < 0)
 		dump_log(w, "home.log");
 	g_assert_cmpint(i, >=, 0);
 	*ret_sat = daemon_spawn(w, w->sat_bus, w->sat_conf, "satellite.log");
-	i = wait_message(w->home_probe, 0, SAT_STATUS, "online", 15000);
+	i = probe_wait_message(w->home_probe, 0, SAT_STATUS, "online", 15000);
 	if (i < 0) {
 		g_autofree char *tail = broker_log_tail(w->sat_broker);
 
@@ -603,7 +527,7 @@ static void start_daemons(struct world *w, GSubprocess **ret_home,
 		g_printerr("%s", tail);
 	}
 	g_assert_cmpint(i, >=, 0);
-	g_assert_true(wait_subscribed(w->sat_bus, STRAP, 15000));
+	g_assert_true(standin_wait_subscribed(w->sat_bus, STRAP, 15000));
 }
 
 /* After both daemons stopped: the satellite filed @sent heart rates and
@@ -663,8 +587,9 @@ static void test_bridge_cut(void)
 		   median, max, before.delays_ms->len, before.messages);
 	/* The batch interval (2 s) plus the bridge: well within 10 s. */
 	g_assert_cmpfloat(max, <, 10000);
-	g_assert_cmpint(wait_message(w.home_probe, mark, "recovery/alice/live",
-				     "\"heart_rate_bpm\":62", 10000),
+	g_assert_cmpint(probe_wait_message(w.home_probe, mark,
+					   "recovery/alice/live",
+					   "\"heart_rate_bpm\":62", 10000),
 			>=, 0);
 
 	/* 2. The bridge cut for CUT_S while the strap streams. */
@@ -682,8 +607,9 @@ static void test_bridge_cut(void)
 	g_assert_cmpuint(during.messages, ==, 0);
 	g_array_unref(during.delays_ms);
 	/* ... while the satellite kept sending to its own broker. */
-	g_assert_cmpint(wait_message(w.sat_probe, 0, SAT_READINGS, NULL, 1000),
-			>=, 0);
+	g_assert_cmpint(
+	    probe_wait_message(w.sat_probe, 0, SAT_READINGS, NULL, 1000), >=,
+	    0);
 
 	/* 3. Back: every reading arrives. */
 	g_atomic_int_set(&w.relay->cut, 0);
@@ -715,8 +641,8 @@ static void test_bridge_cut(void)
 	g_array_unref(before.delays_ms);
 
 	/* The home gateway's state lists the satellite. */
-	g_assert_cmpint(wait_message(w.home_probe, 0, "recovery/gateway",
-				     "\"name\":\"" SAT_NAME "\"", 5000),
+	g_assert_cmpint(probe_wait_message(w.home_probe, 0, "recovery/gateway",
+					   "\"name\":\"" SAT_NAME "\"", 5000),
 			>=, 0);
 	g_usleep(1000000);
 
@@ -802,9 +728,10 @@ static void test_home_broker_down(void)
 
 	/* Both back: the home gateway (its "online" again) and the bridge
 	 * (the satellite's readings again), in either order. */
-	online = wait_message(w.home_probe, mark, "recovery/status", "online",
-			      45000);
-	readings = wait_message(w.home_probe, mark, SAT_READINGS, NULL, 45000);
+	online = probe_wait_message(w.home_probe, mark, "recovery/status",
+				    "online", 45000);
+	readings =
+	    probe_wait_message(w.home_probe, mark, SAT_READINGS, NULL, 45000);
 	if (online < 0 || readings < 0) {
 		g_autofree char *tail = broker_log_tail(w.home_broker);
 
