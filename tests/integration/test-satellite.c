@@ -355,21 +355,13 @@ static GSubprocess *daemon_spawn(struct world *w, StandinBus *bus,
 static void dump_log(struct world *w, const char *log_name)
 {
 	g_autofree char *log = g_build_filename(w->dir, log_name, NULL);
-	g_autofree char *text = NULL;
 
-	if (g_file_get_contents(log, &text, NULL, NULL))
-		g_printerr("--- %s ---\n%s---\n", log_name, text);
+	test_print_file(log, log_name);
 }
 
 static int daemon_stop(GSubprocess *p)
 {
-	g_autoptr(GError) error = NULL;
-
-	g_subprocess_send_signal(p, SIGTERM);
-	g_assert_true(g_subprocess_wait(p, NULL, &error));
-	g_assert_no_error(error);
-	g_assert_true(g_subprocess_get_if_exited(p));
-	return g_subprocess_get_exit_status(p);
+	return test_subprocess_stop(p);
 }
 
 /* The strap sends @count heart rates (62 bpm, one RR each) at @hz. */

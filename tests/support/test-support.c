@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include "tests/support/test-support.h"
 
+#include <signal.h>
 #include <stdint.h>
 
 #include <gio/gio.h>
@@ -94,4 +95,23 @@ int test_spawn(const char *const *argv, const char *stdin_path, char **ret_out,
 	g_assert_no_error(error);
 	g_assert_true(g_subprocess_get_if_exited(child));
 	return g_subprocess_get_exit_status(child);
+}
+
+int test_subprocess_stop(GSubprocess *p)
+{
+	g_autoptr(GError) error = NULL;
+
+	g_subprocess_send_signal(p, SIGTERM);
+	g_assert_true(g_subprocess_wait(p, NULL, &error));
+	g_assert_no_error(error);
+	g_assert_true(g_subprocess_get_if_exited(p));
+	return g_subprocess_get_exit_status(p);
+}
+
+void test_print_file(const char *path, const char *label)
+{
+	g_autofree char *text = NULL;
+
+	if (g_file_get_contents(path, &text, NULL, NULL))
+		g_printerr("--- %s ---\n%s---\n", label, text);
 }

@@ -17,6 +17,7 @@
 
 #include <stdbool.h>
 
+#include <gio/gio.h>
 #include <glib.h>
 
 /*
@@ -60,3 +61,14 @@ void test_run_pending(void);
  */
 int test_spawn(const char *const *argv, const char *stdin_path, char **ret_out,
 	       char **ret_err);
+
+/*
+ * Stops a program started with GSubprocess as systemd would (SIGTERM) and
+ * waits for it; aborts the test unless it exited by itself (a crash, a
+ * signal it did not handle). Returns its exit status.
+ */
+int test_subprocess_stop(GSubprocess *p);
+
+/* Prints the file @path to standard error between "--- @label ---"
+ * lines, for a failing test's log (nothing when it cannot be read). */
+void test_print_file(const char *path, const char *label);
