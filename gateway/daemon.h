@@ -27,6 +27,7 @@
 struct antennas;
 struct demo_run;
 struct health;
+struct satellites;
 struct spot_watch;
 
 struct daemon {
@@ -45,6 +46,12 @@ struct daemon {
 	publisher *publish;
 	struct spot_watch *spot; /* spot-watch.c: spot checks as they go */
 	char *tmpdir;		 /* demo database directory, removed at exit */
+	/* The base topic this gateway publishes under: [mqtt] base-topic=,
+	 * or <base>/satellite/<name> on a satellite (DESIGN §13). */
+	char *base_topic;
+	bool satellite; /* [gateway] role=satellite: the radio only */
+	/* satellite.c: readings to the home gateway, or from satellites. */
+	struct satellites *satellites;
 
 	/* demo-run.c: the simulated household, NULL outside demo mode. */
 	struct demo_run *demo;

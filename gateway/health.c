@@ -8,6 +8,7 @@
 
 #include "gateway/core/analyze.h"
 #include "gateway/radio.h"
+#include "gateway/satellite.h"
 #include "gateway/version.h"
 #include "mqtt/payload.h"
 #include "mqtt/topic.h"
@@ -291,6 +292,8 @@ static char *gateway_json(struct daemon *d)
 		state.dropped_readings = sh.dropped_rows;
 	}
 	state.last_analysis_ms = last_analysis_ms(d);
+	state.satellite_count =
+	    satellites_list(d->satellites, &state.satellites);
 	if (mqtt_payload_build_gateway(&state, &json) < 0)
 		return NULL;
 	return json;
@@ -327,9 +330,7 @@ void health_publish_gateway(struct daemon *d, bool urgent)
 	json = gateway_json(d);
 	if (!json || g_strcmp0(json, h->gateway_sent) == 0)
 		return;
-	topic =
-	    mqtt_topic_gateway(d->config->base_topic ? d->config->base_topic
-						     : MQTT_TOPIC_DEFAULT_BASE);
+	topic = mqtt_topic_gateway(d->base_topic);
 	/* A live value: newest only, kept while the broker is away, and no
 	 * outbox row (the outbox may be what cannot be written). */
 	if (!topic || !mqtt_client_publish_live(d->mqtt, topic, json,

@@ -33,11 +33,13 @@
 #include "gateway/outbox.h"
 #include "gateway/publish.h"
 #include "gateway/radio.h"
+#include "gateway/satellite.h"
 #include "gateway/spot-watch.h"
 #include "gateway/version.h"
 #include "mqtt/bridge.h"
 #include "mqtt/client.h"
 #include "mqtt/payload.h"
+#include "mqtt/topic.h"
 #include "sensors/ble.h"
 
 #define DEFAULT_CONFIG "/etc/recoveryd/recoveryd.conf"
@@ -101,9 +103,11 @@ void daemon_update_status(struct daemon *d)
 			heard++;
 	/* The database first when it fails: that is the news. */
 	text = g_strdup_printf(
-	    "STATUS=%s%s%s%zu %s, %zu of %zu devices heard, broker %s, "
+	    "STATUS=%s%s%s%s%s%s%zu %s, %zu of %zu devices heard, broker %s, "
 	    "%" G_GUINT64_FORMAT " morning alerts sent%s",
-	    d->demo ? "demo: " : "", storage ? storage : "",
+	    d->demo ? "demo: " : "", d->satellite ? "satellite " : "",
+	    d->satellite ? d->config->satellite_name : "",
+	    d->satellite ? ": " : "", storage ? storage : "",
 	    storage ? "; " : "", household_person_count(d->household),
 	    household_person_count(d->household) == 1 ? "person" : "people",
 	    heard, devices, d->mqtt_up ? "connected" : "not connected",
@@ -182,7 +186,9 @@ static void on_live_changed(void *data, int person, bool urgent)
 {
 	struct daemon *d = data;
 
-	publish_live_changed(d->publish, person, urgent);
+	/* A satellite's live values are the home gateway's to show. */
+	if (!d->satellite)
+		publish_live_changed(d->publish, person, urgent);
 }
 
 static void on_beat(void *data, int person, int64_t t_ms, double rr_ms,
@@ -205,7 +211,10 @@ static void on_device_changed(void *data, int index)
 static void on_day_input(void *data, int person, int64_t t_ms,
 			 enum household_input kind)
 {
-	mornings_day_input(data, person, t_ms, kind);
+	struct daemon *d = data;
+
+	if (!d->satellite)
+		mornings_day_input(data, person, t_ms, kind);
 }
 
 static void on_spot_finished(void *data, int person, int32_t day,
@@ -434,7 +443,8 @@ static void on_connected(void *data)
 	d->mqtt_up = true;
 	d->mqtt_failures = 0;
 	g_clear_pointer(&d->last_mqtt_error, g_free);
-	mqtt_bridge_connected(d->bridge);
+	if (d->bridge)
+		mqtt_bridge_connected(d->bridge);
 	daemon_update_status(d);
 	health_publish_gateway(d, true);
 }
@@ -465,7 +475,10 @@ static void on_message(void *data, const char *topic, const void *payload,
 
 	if (antennas_message(d, topic, payload, len, retained))
 		return;
-	mqtt_bridge_message(d->bridge, topic, payload, len, retained);
+	if (satellites_message(d->satellites, topic, payload, len, retained))
+		return;
+	if (d->bridge)
+		mqtt_bridge_message(d->bridge, topic, payload, len, retained);
 }
 
 static void republish_states(void *data)
@@ -603,7 +616,8 @@ static gboolean reload_cb(gpointer data)
 		g_clear_error(&error);
 	}
 	publish_set_household(d->publish, next);
-	spot_watch_set_household(d->spot, next);
+	if (d->spot)
+		spot_watch_set_household(d->spot, next);
 	household_free(d->household);
 	before = d->config;
 	d->household = next;
@@ -613,7 +627,7 @@ static gboolean reload_cb(gpointer data)
 	config_free(before);
 	health_devices_reset(d);
 	radio_set_devices(d);
-	if (!bridge_set_household(d, &error))
+	if (d->bridge && !bridge_set_household(d, &error))
 		g_warning("reload: %s", error->message);
 	g_message("reloaded %s: %zu people, %zu devices ([gateway] and "
 		  "[mqtt] changes take effect at the next start)",
@@ -641,6 +655,9 @@ static bool start(struct daemon *d, GError **error)
 		.retention_days = d->config->retention_days,
 		.health_changed = health_store_changed,
 		.health_data = d,
+		/* A satellite forwards every reading it files. */
+		.filed = d->satellite ? satellites_filed : NULL,
+		.filed_data = d,
 	};
 	struct household_ops hops = {
 		.live_changed = on_live_changed,
@@ -655,7 +672,7 @@ static bool start(struct daemon *d, GError **error)
 		.finished = on_spot_finished,
 	};
 	struct publish_config pcfg = {
-		.base_topic = d->config->base_topic,
+		.base_topic = d->base_topic,
 	};
 	struct publish_ops pops = {
 		.live = send_live,
@@ -668,7 +685,7 @@ static bool start(struct daemon *d, GError **error)
 		.host = d->config->host,
 		.port = d->config->port,
 		.client_id = d->config->client_id,
-		.base_topic = d->config->base_topic,
+		.base_topic = d->base_topic,
 		.discovery_prefix = d->config->discovery_prefix,
 		.username = d->config->username,
 		.password_file = d->config->password_file,
@@ -680,6 +697,10 @@ static bool start(struct daemon *d, GError **error)
 		.allow_insecure = d->config->allow_insecure,
 		.protocol = d->config->protocol,
 		.keepalive_s = d->config->keepalive_s,
+		/* A home gateway's satellites keep sending while it or its
+		 * broker restarts: the broker queues their readings for it
+		 * (without, a bridge back before the gateway loses them). */
+		.persistent_session = !d->satellite,
 	};
 	struct mqtt_client_ops mops = {
 		.outbox_pending = outbox_pending,
@@ -733,14 +754,23 @@ static bool start(struct daemon *d, GError **error)
 	health_repair(d);
 	d->publish = publish_new(&pcfg, &pops, d);
 	publish_set_household(d->publish, d->household);
-	d->spot = spot_watch_new(d->household, d->zone, &sops, d);
+	if (!d->satellite)
+		d->spot = spot_watch_new(d->household, d->zone, &sops, d);
 
 	d->mqtt = mqtt_client_new(&mcfg, &mops, d, error);
 	if (!d->mqtt)
 		return false;
-	d->bridge = mqtt_bridge_new(d->mqtt, &bcfg, &bops, d, error);
-	if (!d->bridge || !bridge_set_household(d, error))
+	/* Before the radio and the clock: they file readings. */
+	d->satellites = satellites_new(d, error);
+	if (!d->satellites)
 		return false;
+	/* A satellite speaks to the home gateway only: no discovery, no
+	 * check-ins. */
+	if (!d->satellite) {
+		d->bridge = mqtt_bridge_new(d->mqtt, &bcfg, &bops, d, error);
+		if (!d->bridge || !bridge_set_household(d, error))
+			return false;
+	}
 
 	if (d->demo) {
 		GError *ignored = NULL;
@@ -768,7 +798,7 @@ static bool start(struct daemon *d, GError **error)
 	d->store_timer = g_timeout_add_seconds(10, store_cb, d);
 	if (d->demo)
 		demo_run_schedule(d);
-	else
+	else if (!d->satellite)
 		d->morning_timer = g_timeout_add_seconds(10, morning_cb, d);
 	d->housekeeping_timer = g_timeout_add_seconds(3600, housekeeping_cb, d);
 	if (sd_watchdog_enabled(0, &watchdog_us) > 0 && watchdog_us)
@@ -778,9 +808,11 @@ static bool start(struct daemon *d, GError **error)
 	g_unix_signal_add(SIGINT, quit_cb, d);
 	g_unix_signal_add(SIGHUP, reload_cb, d);
 
-	g_message("recoveryd %s%s: %zu people, %zu devices, database %s, "
+	g_message("recoveryd %s%s%s%s%s: %zu people, %zu devices, database %s, "
 		  "broker %s:%d%s",
 		  RECOVERYD_VERSION, d->demo ? " (demo)" : "",
+		  d->satellite ? " (satellite, publishing under " : "",
+		  d->satellite ? d->base_topic : "", d->satellite ? ")" : "",
 		  household_person_count(d->household),
 		  household_device_count(d->household), d->config->database,
 		  d->config->host,
@@ -805,6 +837,8 @@ static void stop(struct daemon *d)
 	g_clear_handle_id(&d->housekeeping_timer, g_source_remove);
 	g_clear_handle_id(&d->status_timer, g_source_remove);
 	g_clear_pointer(&d->status_sent, g_free);
+	/* A satellite's last readings into the outbox first. */
+	g_clear_pointer(&d->satellites, satellites_free);
 	if (d->store && !store_flush(d->store, &error))
 		g_warning("database %s: the last readings could not be "
 			  "committed: %s",
@@ -829,6 +863,7 @@ static void stop(struct daemon *d)
 	g_clear_pointer(&d->zone, clock_zone_free);
 	g_clear_pointer(&d->publish, publish_free);
 	g_free(d->last_mqtt_error);
+	g_free(d->base_topic);
 	if (d->tmpdir) {
 		g_autofree char *db =
 		    g_build_filename(d->tmpdir, "demo.db", NULL);
@@ -953,6 +988,19 @@ int main(int argc, char **argv)
 		}
 	}
 
+	d.satellite = d.config->role == CONFIG_ROLE_SATELLITE;
+	if (d.satellite && demo) {
+		g_printerr("recoveryd: --demo runs a home gateway; %s says "
+			   "role=satellite\n",
+			   d.config_path);
+		config_free(d.config);
+		return 1;
+	}
+	/* config_load checked that it fits. */
+	d.base_topic = d.satellite
+			   ? mqtt_topic_satellite_base(d.config->base_topic,
+						       d.config->satellite_name)
+			   : g_strdup(d.config->base_topic);
 	d.loop = g_main_loop_new(NULL, FALSE);
 	d.want_demo = demo;
 	d.demo_speed = demo_speed;

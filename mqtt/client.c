@@ -124,6 +124,7 @@ struct mqtt_client {
 	unsigned reconnect_max_ms;
 	unsigned stop_timeout_ms;
 	unsigned connect_timeout_ms;
+	bool persistent_session;
 	char *status_topic;
 	char *subscriptions[2];
 	GPtrArray *extra_subs; /* char *: mqtt_client_subscribe's filters */
@@ -449,6 +450,7 @@ mqtt_client *mqtt_client_new(const struct mqtt_client_config *cfg,
 				    ? cfg->connect_timeout_ms
 				    : DEFAULT_CONNECT_TIMEOUT;
 	c->backoff_ms = c->reconnect_min_ms;
+	c->persistent_session = cfg->persistent_session;
 
 	base = cfg->base_topic ? cfg->base_topic : DEFAULT_BASE;
 	prefix = cfg->discovery_prefix ? cfg->discovery_prefix : DEFAULT_PREFIX;
@@ -1192,8 +1194,9 @@ static void session_begin(struct mqtt_client *c)
 	c->attempt_started_us = g_get_monotonic_time();
 
 	/* Clean session: the broker keeps nothing for us between
-	 * connections; the outbox is the only queue. */
-	mosq = mosquitto_new(c->client_id, true, c);
+	 * connections; the outbox is the only queue of what we send.
+	 * Persistent: it keeps what others send us while we are away. */
+	mosq = mosquitto_new(c->client_id, !c->persistent_session, c);
 	if (!mosq) {
 		session_fail(
 		    c, g_error_new(MQTT_CLIENT_ERROR, MQTT_CLIENT_ERROR_FAILED,

@@ -11,7 +11,8 @@
  * The MQTT client (DESIGN §7): libmosquitto driven by the GLib main loop of
  * the thread that calls mqtt_client_start, with no thread of its own.
  *
- * - Connection: MQTT 3.1.1 (or 5) with a clean session, asynchronous
+ * - Connection: MQTT 3.1.1 (or 5) with a clean session (or a kept one:
+ *   persistent_session), asynchronous
  *   connect, reconnect with jittered exponential backoff. Last will
  *   <base>/status = "offline" (retained, QoS 1); "online" (retained) after
  *   every CONNACK; "offline" again on mqtt_client_stop.
@@ -123,6 +124,17 @@ struct mqtt_client_config {
 	/* How long a connection attempt may take from TCP connect to
 	 * CONNACK; 0: 10000. */
 	unsigned connect_timeout_ms;
+	/*
+	 * Asks the broker to keep the session (clean session off, MQTT
+	 * 3.1.1): the subscriptions stay and QoS 1 messages for them are
+	 * queued while the client is away (a home gateway's satellites'
+	 * readings, check-ins), as the broker's max_queued_messages allows,
+	 * and across a broker restart with its persistence on. The client id
+	 * must then be this client's alone. With MQTT 5 libmosquitto's
+	 * asynchronous connect sends no session expiry interval, so the
+	 * broker ends the session at the disconnect.
+	 */
+	bool persistent_session;
 };
 
 /*

@@ -367,6 +367,29 @@ int mqtt_payload_build_gateway(const struct mqtt_gateway_state *state,
 	add_text(b, "clock",
 		 state->clock_synchronised ? "synchronised" : "waiting");
 	add_text(b, "last_analysis", analysed);
+	if (state->satellite_count) {
+		json_builder_set_member_name(b, "satellites");
+		json_builder_begin_array(b);
+		for (size_t i = 0; i < state->satellite_count; i++) {
+			const struct mqtt_gateway_satellite *sat =
+			    &state->satellites[i];
+			g_autofree char *heard =
+			    format_time(sat->last_heard_ms);
+
+			json_builder_begin_object(b);
+			add_text(b, "name", sat->name);
+			add_text(b, "status", sat->status);
+			add_text(b, "last_heard", heard);
+			json_text_member_int(
+			    b, "readings",
+			    (gint64)MIN(sat->readings, (uint64_t)G_MAXINT64));
+			json_text_member_int(
+			    b, "dropped",
+			    (gint64)MIN(sat->dropped, (uint64_t)G_MAXINT64));
+			json_builder_end_object(b);
+		}
+		json_builder_end_array(b);
+	}
 	*ret_json = finish(b);
 	return 0;
 }

@@ -172,6 +172,16 @@ const char *mqtt_payload_status(bool online);
  *   clock           "synchronised" or "waiting" (readings are held)
  *   last_analysis   TIME of the last night analysed (left out: none yet)
  */
+/* A satellite gateway as the home gateway knows it (DESIGN §13). */
+struct mqtt_gateway_satellite {
+	const char *name;
+	const char *status;    /* its last will's word: "online", "offline";
+				  NULL: not heard */
+	int64_t last_heard_ms; /* its last readings message; 0: none yet */
+	uint64_t readings;     /* readings filed from it since start */
+	uint64_t dropped;      /* readings not filed (foreign, bad) */
+};
+
 struct mqtt_gateway_state {
 	const char *version; /* required */
 	const char *const *people;
@@ -189,6 +199,10 @@ struct mqtt_gateway_state {
 	uint64_t dropped_readings;
 	bool clock_synchronised;
 	int64_t last_analysis_ms; /* 0: none */
+	/* A home gateway's satellites ("satellites": [...], left out when
+	 * none is known). */
+	const struct mqtt_gateway_satellite *satellites;
+	size_t satellite_count;
 };
 
 /*

@@ -53,21 +53,82 @@ bool mqtt_topic_base_valid(const char *base)
 	return true;
 }
 
-bool mqtt_topic_user_valid(const char *user)
+bool mqtt_topic_satellite_name_valid(const char *name)
 {
 	size_t len;
 
-	if (!user)
+	if (!name)
 		return false;
-	len = strlen(user);
+	len = strlen(name);
 	if (len == 0 || len > MQTT_TOPIC_USER_MAX)
 		return false;
 	for (size_t i = 0; i < len; i++)
-		if (!g_ascii_isalnum(user[i]) && user[i] != '-' &&
-		    user[i] != '_')
+		if (!g_ascii_isalnum(name[i]) && name[i] != '-' &&
+		    name[i] != '_')
 			return false;
-	/* <base>/device/<addr> is the BLE devices' namespace. */
-	return strcmp(user, "device") != 0;
+	return true;
+}
+
+bool mqtt_topic_user_valid(const char *user)
+{
+	/* <base>/device/<addr> is the BLE devices' namespace,
+	 * <base>/satellite/ the satellites'. */
+	return mqtt_topic_satellite_name_valid(user) &&
+	       strcmp(user, "device") != 0 && strcmp(user, "satellite") != 0;
+}
+
+char *mqtt_topic_satellite_base(const char *base, const char *name)
+{
+	g_autofree char *t = NULL;
+
+	if (!mqtt_topic_base_valid(base) ||
+	    !mqtt_topic_satellite_name_valid(name))
+		return NULL;
+	t = g_strconcat(base, "/satellite/", name, NULL);
+	return mqtt_topic_base_valid(t) ? g_steal_pointer(&t) : NULL;
+}
+
+char *mqtt_topic_satellite_readings(const char *base, const char *name)
+{
+	g_autofree char *sat = mqtt_topic_satellite_base(base, name);
+
+	return sat ? g_strconcat(sat, "/readings", NULL) : NULL;
+}
+
+char *mqtt_topic_satellite_filter(const char *base, const char *leaf)
+{
+	if (!mqtt_topic_base_valid(base) || !leaf || !*leaf ||
+	    strpbrk(leaf, "/+#"))
+		return NULL;
+	return g_strconcat(base, "/satellite/+/", leaf, NULL);
+}
+
+bool mqtt_topic_parse_satellite(const char *base, const char *topic,
+				char *ret_name, size_t size,
+				const char **ret_leaf)
+{
+	size_t blen;
+	const char *name, *slash;
+	char buf[MQTT_TOPIC_USER_MAX + 1];
+
+	if (!mqtt_topic_base_valid(base) || !topic)
+		return false;
+	blen = strlen(base);
+	if (strncmp(topic, base, blen) != 0 ||
+	    strncmp(topic + blen, "/satellite/", 11) != 0)
+		return false;
+	name = topic + blen + 11;
+	slash = strchr(name, '/');
+	if (!slash || (size_t)(slash - name) >= sizeof(buf) || !slash[1] ||
+	    strchr(slash + 1, '/'))
+		return false;
+	memcpy(buf, name, (size_t)(slash - name));
+	buf[slash - name] = '\0';
+	if (!mqtt_topic_satellite_name_valid(buf) || strlen(buf) >= size)
+		return false;
+	memcpy(ret_name, buf, strlen(buf) + 1);
+	*ret_leaf = slash + 1;
+	return true;
 }
 
 bool mqtt_topic_address_slug(const char *address,

@@ -51,7 +51,8 @@ bool mqtt_topic_base_valid(const char *base);
 /*
  * Whether @user can name a person in topics: 1 to MQTT_TOPIC_USER_MAX
  * ASCII letters, digits, '-' or '_' (the rule of the CSV import), and not
- * "device", whose topics would sit among the BLE devices'. Stricter than
+ * "device", whose topics would sit among the BLE devices', nor "satellite",
+ * the satellites' namespace (DESIGN §13). Stricter than
  * MQTT needs on purpose: the name also goes into Home Assistant unique ids
  * and discovery topics, which allow only [A-Za-z0-9_-].
  */
@@ -88,6 +89,30 @@ char *mqtt_topic_gateway(const char *base);
  * for any other topic, an invalid @base, or a name that does not fit.
  * Whether the user exists is the caller's question.
  */
+/* --- satellites (DESIGN §13): everything of satellite NAME is under
+ * <base>/satellite/NAME/, so that a bridge forwards <base>/satellite/#. */
+
+/* Whether @name can name a satellite: the rule of mqtt_topic_user_valid's
+ * characters and length ("device" and "satellite" allowed). */
+bool mqtt_topic_satellite_name_valid(const char *name);
+/* "<base>/satellite/<name>": the base topic a satellite publishes under
+ * (its status, gateway, devices and readings). NULL when @base or @name is
+ * not valid, or the result would not be a valid base topic (too long). */
+char *mqtt_topic_satellite_base(const char *base, const char *name);
+/* "<base>/satellite/<name>/readings": the satellite's readings (QoS 1). */
+char *mqtt_topic_satellite_readings(const char *base, const char *name);
+/* "<base>/satellite/+/<leaf>": what the home gateway subscribes to. */
+char *mqtt_topic_satellite_filter(const char *base, const char *leaf);
+/*
+ * Whether @topic is <base>/satellite/<name>/<leaf> with a valid satellite
+ * name and a leaf of one level; if so copies the name to @ret_name (@size
+ * bytes, MQTT_TOPIC_USER_MAX + 1 always fits) and points @ret_leaf into
+ * @topic. Returns false, the outputs untouched, otherwise.
+ */
+bool mqtt_topic_parse_satellite(const char *base, const char *topic,
+				char *ret_name, size_t size,
+				const char **ret_leaf);
+
 bool mqtt_topic_parse_checkin(const char *base, const char *topic,
 			      char *ret_user, size_t size);
 

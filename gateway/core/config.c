@@ -602,6 +602,32 @@ static gboolean parse_client_id(const struct place *at,
 	return TRUE;
 }
 
+static gboolean parse_role(const struct place *at, const struct key_spec *spec,
+			   void *base, GError **error)
+{
+	enum config_role *field = field_of(base, spec);
+
+	if (!strcmp(at->value, "home"))
+		*field = CONFIG_ROLE_HOME;
+	else if (!strcmp(at->value, "satellite"))
+		*field = CONFIG_ROLE_SATELLITE;
+	else
+		return not_a(at, spec, "a role", error);
+	return TRUE;
+}
+
+/* A satellite's name is one topic level under <base>/satellite/: the
+ * characters of a user name. */
+static gboolean parse_satellite_name(const struct place *at,
+				     const struct key_spec *spec, void *base,
+				     GError **error)
+{
+	if (!mqtt_topic_satellite_name_valid(at->value))
+		return not_a(at, spec, "a satellite name", error);
+	set_string(base, spec, at->value);
+	return TRUE;
+}
+
 static gboolean parse_protocol(const struct place *at,
 			       const struct key_spec *spec, void *base,
 			       GError **error)
@@ -757,6 +783,9 @@ static const struct key_spec gateway_keys[] = {
 	  "7-3650 days" },
 	{ "require-clock-sync", parse_bool, C(require_clock_sync), 0, 0,
 	  "true or false" },
+	{ "role", parse_role, C(role), 0, 0, "home or satellite" },
+	{ "name", parse_satellite_name, C(satellite_name), 0, 0,
+	  "1-32 letters, digits, '-' or '_', e.g. bedroom" },
 };
 
 static const struct key_spec mqtt_keys[] = {
@@ -924,7 +953,7 @@ static gboolean enter_group(struct loader *ld, const struct line *l,
 				    l->number,
 				    "[%s]: %s is not a user name (expected "
 				    "1-%d letters, digits, '-' or '_', and not "
-				    "\"device\")",
+				    "\"device\" or \"satellite\")",
 				    l->group, q, MQTT_TOPIC_USER_MAX);
 		}
 		id = g_strconcat("user ", name, NULL);
@@ -1268,6 +1297,40 @@ static gboolean check_antennas(const struct loader *ld, GError **error)
 	return TRUE;
 }
 
+/* name= and role=satellite go together. */
+static gboolean check_role(const struct loader *ld, GError **error)
+{
+	const struct config *config = ld->config;
+
+	if (config->role == CONFIG_ROLE_SATELLITE && !config->satellite_name)
+		return fail(error, CONFIG_ERROR_MISSING, ld->path,
+			    key_line(ld->lines, "gateway", "role"),
+			    "[gateway] role: \"satellite\" given without "
+			    "name= (expected the satellite's name, e.g. "
+			    "name=bedroom: its topics are "
+			    "<base>/satellite/NAME/)");
+	if (config->role == CONFIG_ROLE_SATELLITE) {
+		g_autofree char *sat = mqtt_topic_satellite_base(
+		    config->base_topic, config->satellite_name);
+
+		if (!sat)
+			return fail(error, CONFIG_ERROR_VALUE, ld->path,
+				    key_line(ld->lines, "gateway", "name"),
+				    "[gateway] name: %s/satellite/%s is too "
+				    "long a topic (expected at most %d bytes: "
+				    "a shorter name or base-topic=)",
+				    config->base_topic, config->satellite_name,
+				    MQTT_TOPIC_BASE_MAX);
+	}
+	if (config->role == CONFIG_ROLE_HOME && config->satellite_name)
+		return fail(error, CONFIG_ERROR_CONFLICT, ld->path,
+			    key_line(ld->lines, "gateway", "name"),
+			    "[gateway] name: names a satellite, but this "
+			    "gateway is role=home (expected role=satellite "
+			    "with name=, or no name=)");
+	return TRUE;
+}
+
 static gboolean check_mqtt(struct loader *ld, GError **error)
 {
 	struct config *config = ld->config;
@@ -1464,6 +1527,7 @@ void config_free(struct config *config)
 	g_free(config->username);
 	g_free(config->password_file);
 	g_free(config->base_topic);
+	g_free(config->satellite_name);
 	g_free(config->discovery_prefix);
 	g_free(config->dashboard_url);
 	g_free(config->client_id);
@@ -1571,7 +1635,8 @@ struct config *config_load_data_full(const char *path, const char *data,
 	}
 
 	if (!read_groups(&ld, error) || !check_people(&ld, error) ||
-	    !check_mqtt(&ld, error) || !check_antennas(&ld, error) ||
+	    !check_role(&ld, error) || !check_mqtt(&ld, error) ||
+	    !check_antennas(&ld, error) ||
 	    !check_files(&ld, error))
 		return NULL;
 	share_scale_protocols(config);

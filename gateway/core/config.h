@@ -94,6 +94,12 @@ struct config_person {
 	int line;
 };
 
+/* [gateway] role=: what this gateway does. */
+enum config_role {
+	CONFIG_ROLE_HOME,      /* analyses, mornings, Home Assistant */
+	CONFIG_ROLE_SATELLITE, /* radio only: readings to the home gateway */
+};
+
 struct config {
 	char *path; /* as given */
 
@@ -106,6 +112,12 @@ struct config {
 	/* require-clock-sync=; default false: the clock is trusted when
 	 * synchronised or later than its floor (clock_trust) */
 	bool require_clock_sync;
+	/* role=home (default) | satellite: a satellite runs its radio only
+	 * and sends every reading to the home gateway (DESIGN §13) */
+	enum config_role role;
+	/* name=: the satellite's name, a topic level under
+	 * <base>/satellite/; required for (and only for) a satellite */
+	char *satellite_name;
 
 	/* [mqtt] (the section may be absent: localhost:1883) */
 	char *host;	     /* host=; default localhost */

@@ -894,6 +894,149 @@ gboolean household_ingest(household *h, const struct reading *r,
 	}
 }
 
+/* Whether a reading of @kind can come from a device of @dev_kind. */
+static bool remote_kind_fits(enum store_reading_kind kind,
+			     enum household_device_kind dev_kind)
+{
+	switch (kind) {
+	case STORE_READING_RR:
+	case STORE_READING_HR:
+		return dev_kind == HOUSEHOLD_STRAP;
+	case STORE_READING_STATE:
+	case STORE_READING_ENV:
+		return dev_kind == HOUSEHOLD_BED;
+	case STORE_READING_BODY:
+		return dev_kind == HOUSEHOLD_SCALE ||
+		       dev_kind == HOUSEHOLD_MISCALE ||
+		       dev_kind == HOUSEHOLD_STANDARD_SCALE;
+	case STORE_READING_CHECKIN:
+	default:
+		return false;
+	}
+}
+
+/* The person a satellite's reading of @dev is for: the device's owner,
+ * or on a shared scale the person @user names if that person shares it;
+ * -1 for nobody. */
+static int remote_person(household *h, const struct household_device *dev,
+			 const char *user)
+{
+	int named = user ? household_find_person(h, user) : -1;
+
+	if (dev->owner >= 0)
+		return dev->owner;
+	if (named >= 0 &&
+	    g_ascii_strcasecmp(household_person(h, (size_t)named)->cfg->scale,
+			       dev->address) == 0)
+		return named;
+	return -1;
+}
+
+/* What a satellite's filed reading changes beside its row. */
+static void remote_effects(household *h, int person,
+			   const struct household_remote_reading *r)
+{
+	struct household_person *p = household_person(h, (size_t)person);
+
+	switch (r->kind) {
+	case STORE_READING_HR:
+		if (h->clock_trusted)
+			morning_strap(&p->morning, r->t_ms);
+		if (r->t_ms < p->live.heart_rate_ms)
+			return;
+		p->live.contact = 1;
+		p->live.heart_rate_bpm = r->v[0];
+		p->live.heart_rate_ms = r->t_ms;
+		p->live.updated_ms = MAX(p->live.updated_ms, r->t_ms);
+		live_changed(h, person, false);
+		return;
+	case STORE_READING_RR:
+		beat_heard(h, person, r->t_ms, r->v[0], r->t_ms);
+		return;
+	case STORE_READING_STATE:
+		if (r->sub != STORE_STATE_BED)
+			return;
+		if (h->clock_trusted)
+			morning_bed(&p->morning, r->t_ms, r->v[0] != 0);
+		if (p->live.bed != (r->v[0] != 0)) {
+			p->live.bed = r->v[0] != 0;
+			p->live.updated_ms = MAX(p->live.updated_ms, r->t_ms);
+			live_changed(h, person, true);
+		}
+		return;
+	case STORE_READING_BODY:
+		if (isfinite(r->v[0])) {
+			p->recent_kg = r->v[0];
+			p->live.weight_kg = r->v[0];
+		}
+		if (isfinite(r->v[1]))
+			p->live.body_fat_pct = r->v[1];
+		p->live.updated_ms = MAX(p->live.updated_ms, r->t_ms);
+		live_changed(h, person, true);
+		day_input(h, person, r->t_ms, HOUSEHOLD_INPUT_WEIGHING);
+		return;
+	case STORE_READING_ENV:
+	case STORE_READING_CHECKIN:
+	default:
+		return;
+	}
+}
+
+gboolean household_file_remote(household *h,
+			       const struct household_remote_reading *r,
+			       enum household_remote_result *ret,
+			       GError **error)
+{
+	int index = household_find_device(h, r->address);
+	struct household_device *dev;
+	struct store_reading rd;
+	GError *local = NULL;
+	int person;
+
+	*ret = HOUSEHOLD_REMOTE_FOREIGN;
+	if (index < 0)
+		return TRUE;
+	dev = &g_array_index(h->devices, struct household_device, index);
+	*ret = HOUSEHOLD_REMOTE_MISMATCH;
+	if (!remote_kind_fits(r->kind, dev->kind))
+		return TRUE;
+	person = remote_person(h, dev, r->user);
+	if (person < 0)
+		return TRUE;
+	rd = (struct store_reading){
+		.user = household_person(h, (size_t)person)->user_id,
+		.kind = r->kind,
+		.sub = r->sub,
+		.v = { r->v[0], r->v[1], r->v[2] },
+	};
+	if (!store_add_reading(h->store, &rd, r->t_ms, false, &local)) {
+		if (!g_error_matches(local, STORE_ERROR, STORE_ERROR_INVALID)) {
+			g_propagate_error(error, local);
+			return FALSE;
+		}
+		if (h->invalid++ % 1000 == 0)
+			owner_log(
+			    h->ops.log, h->data, G_LOG_LEVEL_WARNING,
+			    "a satellite's reading of %s was not "
+			    "stored: %s (%u such so far)",
+			    household_person(h, (size_t)person)->cfg->name,
+			    local->message, h->invalid);
+		g_error_free(local);
+		*ret = HOUSEHOLD_REMOTE_INVALID;
+		return TRUE;
+	}
+	*ret = HOUSEHOLD_REMOTE_FILED;
+	if (r->t_ms > dev->last_seen_ms) {
+		bool first = dev->last_seen_ms == 0;
+
+		dev->last_seen_ms = r->t_ms;
+		if (first && h->ops.device_changed)
+			h->ops.device_changed(h->data, index);
+	}
+	remote_effects(h, person, r);
+	return TRUE;
+}
+
 gboolean household_checkin(household *h, int person, int64_t t_ms, double mood,
 			   double soreness, double energy, int64_t mono_ms,
 			   GError **error)

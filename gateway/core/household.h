@@ -211,6 +211,43 @@ gboolean household_scale_registered(household *h, const char *address,
 gboolean household_ingest(household *h, const struct reading *r,
 			  int64_t mono_ms, GError **error);
 
+/*
+ * A reading a satellite gateway filed (DESIGN §13), already on its wall
+ * clock: device @address, for person @user (the satellite's word, which
+ * only a shared scale needs), at @t_ms.
+ */
+struct household_remote_reading {
+	const char *address;
+	const char *user;
+	int64_t t_ms;
+	enum store_reading_kind kind; /* not STORE_READING_CHECKIN */
+	int sub;		      /* store_state_kind / store_env_kind */
+	double v[3];
+};
+
+/* What household_file_remote did with a reading. */
+enum household_remote_result {
+	HOUSEHOLD_REMOTE_FILED,	   /* stored, or its key was (one row) */
+	HOUSEHOLD_REMOTE_FOREIGN,  /* no device of this household: dropped */
+	HOUSEHOLD_REMOTE_MISMATCH, /* the device is no such kind, or of
+				      nobody here that fits: dropped */
+	HOUSEHOLD_REMOTE_INVALID,  /* a value the store refuses: dropped */
+};
+
+/*
+ * Files @r as if the radio here had heard it: by its natural key (the
+ * device's person, the time, the kind), so a reading filed twice is one
+ * row; the device's last-seen time, the live values, the morning tracker
+ * (strap and bed) and day_input (a weighing) follow it as for a local
+ * reading. The device must be configured here; its person is its owner,
+ * or for a shared scale the person @r->user names if that person shares
+ * it. @ret says which. FALSE with @error only when the store fails.
+ */
+gboolean household_file_remote(household *h,
+			       const struct household_remote_reading *r,
+			       enum household_remote_result *ret,
+			       GError **error);
+
 /* A check-in of person @person at @t_ms (wall clock) and @mono_ms
  * (monotonic clock), the same instant. */
 gboolean household_checkin(household *h, int person, int64_t t_ms, double mood,

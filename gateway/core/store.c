@@ -3040,6 +3040,32 @@ static int instant_taken(store *s, const struct store_reading *r, int64_t t_ms,
 	}
 }
 
+static gboolean add_reading(store *s, const struct store_reading *r,
+			    int64_t t_ms, GError **error)
+{
+	switch (r->kind) {
+	case STORE_READING_RR:
+		return store_add_rr(s, r->user, t_ms, r->v[0], error);
+	case STORE_READING_HR:
+		return store_add_hr(s, r->user, t_ms, r->v[0], error);
+	case STORE_READING_STATE:
+		return store_add_state(s, r->user,
+				       (enum store_state_kind)r->sub, t_ms,
+				       r->v[0] != 0, error);
+	case STORE_READING_ENV:
+		return store_add_env(s, r->user, (enum store_env_kind)r->sub,
+				     t_ms, r->v[0], error);
+	case STORE_READING_BODY:
+		return store_add_body(s, r->user, t_ms, r->v[0], r->v[1],
+				      r->v[2], error);
+	case STORE_READING_CHECKIN:
+		return store_add_checkin(s, r->user, t_ms, r->v[0], r->v[1],
+					 r->v[2], error);
+	default:
+		return invalid(error, "unknown reading kind %d", (int)r->kind);
+	}
+}
+
 gboolean store_add_reading(store *s, const struct store_reading *r,
 			   int64_t t_ms, bool distinct, GError **error)
 {
@@ -3062,27 +3088,11 @@ gboolean store_add_reading(store *s, const struct store_reading *r,
 				       "%" PRId64,
 				       STORE_DISTINCT_MAX_MS, t_ms);
 	}
-	switch (r->kind) {
-	case STORE_READING_RR:
-		return store_add_rr(s, r->user, t_ms, r->v[0], error);
-	case STORE_READING_HR:
-		return store_add_hr(s, r->user, t_ms, r->v[0], error);
-	case STORE_READING_STATE:
-		return store_add_state(s, r->user,
-				       (enum store_state_kind)r->sub, t_ms,
-				       r->v[0] != 0, error);
-	case STORE_READING_ENV:
-		return store_add_env(s, r->user, (enum store_env_kind)r->sub,
-				     t_ms, r->v[0], error);
-	case STORE_READING_BODY:
-		return store_add_body(s, r->user, t_ms, r->v[0], r->v[1],
-				      r->v[2], error);
-	case STORE_READING_CHECKIN:
-		return store_add_checkin(s, r->user, t_ms, r->v[0], r->v[1],
-					 r->v[2], error);
-	default:
-		return invalid(error, "unknown reading kind %d", (int)r->kind);
-	}
+	if (!add_reading(s, r, t_ms, error))
+		return FALSE;
+	if (s->opts.filed)
+		s->opts.filed(s->opts.filed_data, r, t_ms);
+	return TRUE;
 }
 
 gboolean store_hold_reading(store *s, const char *boot_id, int64_t mono_ms,

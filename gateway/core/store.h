@@ -45,6 +45,8 @@ enum store_error_code {
 
 typedef struct store store;
 
+struct store_reading;
+
 struct store_options {
 	unsigned batch_rows; /* default 1000 (0: default) */
 	int64_t batch_ms;    /* default 30000 (0: default) */
@@ -66,6 +68,16 @@ struct store_options {
 	 */
 	void (*health_changed)(void *health_data);
 	void *health_data;
+	/*
+	 * Called (may be NULL) for each raw reading store_add_reading added
+	 * to the batch, at the instant it was filed under (after a move to a
+	 * free millisecond), held readings filed later included; a repeat
+	 * of a stored key is reported too. A satellite forwards its readings
+	 * from here (DESIGN §13). Must not call the store.
+	 */
+	void (*filed)(void *filed_data, const struct store_reading *r,
+		      int64_t t_ms);
+	void *filed_data;
 };
 
 /*

@@ -648,6 +648,44 @@ static char *format_ago(int64_t ms, int64_t now_ms)
 	return g_strdup_printf("%" PRId64 " days ago", s / 86400);
 }
 
+/* A home gateway's satellites, from its state's "satellites" array
+ * (DESIGN §13): nothing when it has none. */
+static void print_satellites(JsonNode *gateway, int64_t now)
+{
+	JsonNode *list = NULL;
+	JsonArray *a;
+
+	if (gateway && JSON_NODE_HOLDS_OBJECT(gateway))
+		list = json_object_get_member(json_node_get_object(gateway),
+					      "satellites");
+	if (!list || !JSON_NODE_HOLDS_ARRAY(list))
+		return;
+	a = json_node_get_array(list);
+	printf("  satellites:%s\n",
+	       json_array_get_length(a) ? "" : " none heard yet");
+	for (guint i = 0; i < json_array_get_length(a); i++) {
+		JsonNode *item = json_array_get_element(a, i);
+		const char *name = member_string(item, NULL, "name");
+		const char *state = member_string(item, NULL, "status");
+		const char *heard = member_string(item, NULL, "last_heard");
+		g_autoptr(GDateTime) t =
+		    heard ? g_date_time_new_from_iso8601(heard, NULL) : NULL;
+		g_autofree char *ago =
+		    t ? format_ago(g_date_time_to_unix(t) * 1000, now)
+		      : g_strdup("never");
+		int64_t filed = 0, dropped = 0;
+
+		if (!name)
+			continue;
+		member_int(item, NULL, "readings", &filed);
+		member_int(item, NULL, "dropped", &dropped);
+		printf("    %-16s %s, last heard %s, %" PRId64
+		       " readings filed, %" PRId64 " dropped\n",
+		       name, state ? state : "status unknown", ago, filed,
+		       dropped);
+	}
+}
+
 static void print_human(const char *db_path, const struct db_view *v,
 			const struct broker_view *b,
 			const struct broker_target *t)
@@ -772,6 +810,7 @@ static void print_human(const char *db_path, const struct db_view *v,
 		       d->user ? d->user : "shared", ago, extra->str,
 		       now - d->last_seen_ms > SILENT_MS ? " (silent)" : "");
 	}
+	print_satellites(b->gateway, now);
 	if (member_int(b->gateway, NULL, "outbox_backlog", &n) &&
 	    n != v->backlog)
 		printf("  (the daemon counted %" PRId64
@@ -1027,9 +1066,14 @@ int ctl_status(int argc, char **argv)
 			target.config = config;
 		}
 	}
-	target.base = g_strdup(base	? base
-			       : config ? config->base_topic
-					: MQTT_TOPIC_DEFAULT_BASE);
+	/* A satellite's state is under its own subtree. */
+	if (!base && config && config->role == CONFIG_ROLE_SATELLITE)
+		target.base = mqtt_topic_satellite_base(config->base_topic,
+							config->satellite_name);
+	else
+		target.base = g_strdup(base	? base
+				       : config ? config->base_topic
+						: MQTT_TOPIC_DEFAULT_BASE);
 
 	if (!read_database(db, &dbv, &error)) {
 		fprintf(stderr, "recoveryctl status: %s: %s\n", db,

@@ -440,3 +440,73 @@ GVariant *standin_device_state(StandinBus *bus, const char *address,
 
 	return r ? g_variant_get_child_value(r, 0) : NULL;
 }
+
+gboolean standin_wait_subscribed(StandinBus *bus, const char *address,
+				 guint timeout_ms)
+{
+	gint64 end = g_get_monotonic_time() + timeout_ms * (gint64)1000;
+
+	do {
+		g_autoptr(GError) error = NULL;
+		g_autoptr(GVariant) state =
+		    standin_device_state(bus, address, &error);
+		g_autoptr(GVariant) sessions = NULL;
+		g_autoptr(GVariant) acquired = NULL;
+
+		if (state) {
+			sessions = g_variant_lookup_value(
+			    state, "notify-sessions", NULL);
+			acquired = g_variant_lookup_value(
+			    state, "notify-acquired", NULL);
+			if ((acquired && g_variant_n_children(acquired) > 0) ||
+			    (sessions && g_variant_n_children(sessions) > 0))
+				return TRUE;
+		}
+		g_usleep(50000);
+	} while (g_get_monotonic_time() < end);
+	return FALSE;
+}
+
+void standin_stream_start(StandinBus *bus, const char *address,
+			  const char *char_uuid, const guint8 *value, gsize len,
+			  guint hz, guint count)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GVariant) reply =
+	    standin_call(bus, "StartNotifyStream",
+			 g_variant_new("(ss@ayuu)", address, char_uuid,
+				       g_variant_new_fixed_array(
+					   G_VARIANT_TYPE_BYTE, value, len, 1),
+				       hz, count),
+			 NULL, &error);
+
+	g_assert_no_error(error);
+	(void)reply;
+}
+
+guint standin_stream_delivered(StandinBus *bus, const char *address,
+			       const char *char_uuid, guint count,
+			       int timeout_s)
+{
+	gint64 end = g_get_monotonic_time() + timeout_s * G_USEC_PER_SEC;
+	gboolean running = TRUE;
+	guint sent = 0, delivered = 0, dropped = 0;
+
+	while (g_get_monotonic_time() < end) {
+		g_autoptr(GError) error = NULL;
+		g_autoptr(GVariant) reply =
+		    standin_call(bus, "GetStreamStats",
+				 g_variant_new("(ss)", address, char_uuid),
+				 G_VARIANT_TYPE("(buuu)"), &error);
+
+		g_assert_no_error(error);
+		g_variant_get(reply, "(buuu)", &running, &sent, &delivered,
+			      &dropped);
+		if (!running)
+			break;
+		g_usleep(50000);
+	}
+	g_assert_false(running);
+	g_assert_cmpuint(sent, ==, count);
+	return delivered;
+}

@@ -110,3 +110,24 @@ guint standin_calls(StandinBus *bus, const char *key);
 /* GetDeviceState as an a{sv}, or NULL with error. */
 GVariant *standin_device_state(StandinBus *bus, const char *address,
 			       GError **error);
+
+/*
+ * Waits (at most @timeout_ms) until a client subscribed to @address's
+ * notifications (a StartNotify session or an AcquireNotify fd).
+ */
+gboolean standin_wait_subscribed(StandinBus *bus, const char *address,
+				 guint timeout_ms);
+/*
+ * StartNotifyStream: @address's characteristic @char_uuid ("2a37") sends
+ * @value (@len bytes) @count times at @hz. Aborts the test on failure.
+ */
+void standin_stream_start(StandinBus *bus, const char *address,
+			  const char *char_uuid, const guint8 *value, gsize len,
+			  guint hz, guint count);
+/*
+ * Waits (at most @timeout_s) for that stream to end; asserts that it ended
+ * and sent @count; returns how many notifications BlueZ passed on.
+ */
+guint standin_stream_delivered(StandinBus *bus, const char *address,
+			       const char *char_uuid, guint count,
+			       int timeout_s);

@@ -103,7 +103,6 @@ static void write_conf(broker *b)
 	g_autoptr(GError) error = NULL;
 
 	g_string_append(s, "per_listener_settings false\n"
-			   "persistence false\n"
 			   "log_type error\nlog_type warning\n"
 			   "log_type notice\nlog_type information\n"
 			   "connection_messages true\n"
@@ -117,6 +116,13 @@ static void write_conf(broker *b)
 	if (pw)
 		g_string_append_printf(s, "user %s\n", pw->pw_name);
 	g_string_append_printf(s, "log_dest file %s\n", b->log_path);
+	if (cfg->persistence)
+		g_string_append_printf(s,
+				       "persistence true\n"
+				       "persistence_location %s/\n",
+				       b->dir);
+	else
+		g_string_append(s, "persistence false\n");
 	g_string_append_printf(s, "allow_anonymous %s\n",
 			       cfg->allow_anonymous ? "true" : "false");
 	if (b->users_file)
@@ -136,6 +142,8 @@ static void write_conf(broker *b)
 	if (b->probe_port != b->port)
 		g_string_append_printf(s, "listener %d 127.0.0.1\n",
 				       b->probe_port);
+	if (cfg->extra)
+		g_string_append_printf(s, "%s\n", cfg->extra);
 	if (!g_file_set_contents(b->conf_path, s->str, (gssize)s->len, &error))
 		g_error("writing %s: %s", b->conf_path, error->message);
 }
@@ -660,4 +668,24 @@ bool probe_new_with_broker(const struct broker_config *config,
 			       topics, &error);
 	g_assert_no_error(error);
 	return true;
+}
+
+int probe_wait_message(probe *p, unsigned from, const char *topic,
+		       const char *needle, unsigned timeout_ms)
+{
+	int64_t end = g_get_monotonic_time() + timeout_ms * (int64_t)1000;
+
+	do {
+		unsigned n = probe_count(p);
+
+		for (unsigned i = from; i < n; i++) {
+			g_autoptr(probe_message) m = probe_get(p, i);
+
+			if (m && strcmp(m->topic, topic) == 0 &&
+			    (!needle || strstr(m->payload, needle)))
+				return (int)i;
+		}
+		g_usleep(20000);
+	} while (g_get_monotonic_time() < end);
+	return -1;
 }

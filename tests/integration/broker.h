@@ -38,6 +38,13 @@ struct broker_config {
 	const char *certfile;
 	const char *keyfile;
 	bool require_certificate; /* clients must present one (from cafile) */
+	/* Sessions, queued and retained messages saved in the broker's
+	 * directory at a stop (SIGTERM) and read at the next start. */
+	bool persistence;
+	/* More lines for the end of mosquitto.conf (a bridge's
+	 * "connection" section), or NULL; borrowed: it must outlive the
+	 * broker, which writes it again at each start. */
+	const char *extra;
 };
 
 typedef struct broker broker;
@@ -127,6 +134,10 @@ bool probe_new_with_broker(const struct broker_config *config,
 			   const char *const *topics, broker **ret_broker,
 			   probe **ret_probe);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(probe_message, probe_message_free)
+/* Index of the first message from index @from on @topic whose payload
+ * holds @needle (NULL: any), waiting at most @timeout_ms; -1 if none came. */
+int probe_wait_message(probe *p, unsigned from, const char *topic,
+		       const char *needle, unsigned timeout_ms);
 /* Forgets the messages received so far. */
 void probe_clear(probe *p);
 /* Publishes and waits (at most 5 s) until it is written (QoS 0) or

@@ -283,10 +283,8 @@ static GSubprocess *daemon_start(struct world *w, const char *log_name)
 static void daemon_dump_log(struct world *w, const char *log_name)
 {
 	g_autofree char *log = g_build_filename(w->dir, log_name, NULL);
-	g_autofree char *text = NULL;
 
-	if (g_file_get_contents(log, &text, NULL, NULL))
-		g_printerr("--- %s ---\n%s---\n", log_name, text);
+	test_print_file(log, log_name);
 }
 
 static int daemon_stop(GSubprocess *p)
@@ -299,21 +297,7 @@ static int daemon_stop(GSubprocess *p)
 static int wait_message(probe *p, unsigned from, const char *topic,
 			const char *needle, unsigned timeout_ms)
 {
-	int64_t end = g_get_monotonic_time() + timeout_ms * (int64_t)1000;
-
-	do {
-		unsigned n = probe_count(p);
-
-		for (unsigned i = from; i < n; i++) {
-			g_autoptr(probe_message) m = probe_get(p, i);
-
-			if (m && strcmp(m->topic, topic) == 0 &&
-			    (!needle || strstr(m->payload, needle)))
-				return (int)i;
-		}
-		g_usleep(20000);
-	} while (g_get_monotonic_time() < end);
-	return -1;
+	return probe_wait_message(p, from, topic, needle, timeout_ms);
 }
 
 /* Everything sent to NOTIFY_SOCKET so far, one datagram per line. */
@@ -357,27 +341,7 @@ static unsigned count_messages(probe *p, const char *topic)
 static bool wait_subscribed(StandinBus *bus, const char *address,
 			    unsigned timeout_ms)
 {
-	int64_t end = g_get_monotonic_time() + timeout_ms * (int64_t)1000;
-
-	do {
-		g_autoptr(GError) error = NULL;
-		g_autoptr(GVariant) state =
-		    standin_device_state(bus, address, &error);
-		g_autoptr(GVariant) sessions = NULL;
-		g_autoptr(GVariant) acquired = NULL;
-
-		if (state) {
-			sessions = g_variant_lookup_value(
-			    state, "notify-sessions", NULL);
-			acquired = g_variant_lookup_value(
-			    state, "notify-acquired", NULL);
-			if ((acquired && g_variant_n_children(acquired) > 0) ||
-			    (sessions && g_variant_n_children(sessions) > 0))
-				return true;
-		}
-		g_usleep(50000);
-	} while (g_get_monotonic_time() < end);
-	return false;
+	return standin_wait_subscribed(bus, address, timeout_ms);
 }
 
 /* The daemon started and ready: online, alice's device (with @entity)
@@ -422,26 +386,7 @@ static void bed(StandinBus *bus, bool occupied)
  * returns how many notifications reached the daemon. */
 static guint stream_delivered(StandinBus *bus, guint count, int timeout_s)
 {
-	int64_t end = g_get_monotonic_time() + timeout_s * G_USEC_PER_SEC;
-	gboolean running = TRUE;
-	guint sent = 0, delivered = 0, dropped = 0;
-
-	while (g_get_monotonic_time() < end) {
-		g_autoptr(GError) error = NULL;
-		g_autoptr(GVariant) reply = standin_call(
-		    bus, "GetStreamStats", g_variant_new("(ss)", STRAP, "2a37"),
-		    G_VARIANT_TYPE("(buuu)"), &error);
-
-		g_assert_no_error(error);
-		g_variant_get(reply, "(buuu)", &running, &sent, &delivered,
-			      &dropped);
-		if (!running)
-			break;
-		g_usleep(50000);
-	}
-	g_assert_false(running);
-	g_assert_cmpuint(sent, ==, count);
-	return delivered;
+	return standin_stream_delivered(bus, STRAP, "2a37", count, timeout_s);
 }
 
 /* Whether an NTP client synchronised this machine's clock (adjtimex). */
@@ -456,17 +401,7 @@ static bool kernel_synchronised(void)
 /* The strap sends @count heart rates (62 bpm, one RR each) at @hz. */
 static void stream_start(StandinBus *bus, guint hz, guint count)
 {
-	g_autoptr(GError) error = NULL;
-	g_autoptr(GVariant) reply = standin_call(
-	    bus, "StartNotifyStream",
-	    g_variant_new("(ss@ayuu)", STRAP, "2a37",
-			  g_variant_new_fixed_array(G_VARIANT_TYPE_BYTE, hrm,
-						    sizeof(hrm), 1),
-			  hz, count),
-	    NULL, &error);
-
-	g_assert_no_error(error);
-	(void)reply;
+	standin_stream_start(bus, STRAP, "2a37", hrm, sizeof(hrm), hz, count);
 }
 
 /* The strap's usual stream: STREAM_COUNT heart rates at STREAM_HZ. */

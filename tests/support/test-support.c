@@ -124,3 +124,11 @@ bool test_wait_file_text(const char *path, const char *needle,
 	} while (g_get_monotonic_time() < end);
 	return false;
 }
+
+void test_print_file(const char *path, const char *label)
+{
+	g_autofree char *text = NULL;
+
+	if (g_file_get_contents(path, &text, NULL, NULL))
+		g_printerr("--- %s ---\n%s---\n", label, text);
+}

@@ -75,3 +75,7 @@ int test_stop(GSubprocess *p);
  */
 bool test_wait_file_text(const char *path, const char *needle,
 			 unsigned timeout_ms);
+
+/* Prints the file @path to standard error between "--- @label ---"
+ * lines, for a failing test's log (nothing when it cannot be read). */
+void test_print_file(const char *path, const char *label);

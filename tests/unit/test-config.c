@@ -307,6 +307,30 @@ static void test_new_defaults(void)
 	config_free(NULL);
 }
 
+/* role=satellite with name=: only the devices of its people needed; the
+ * default is a home gateway without a name. */
+static void test_satellite_role(void)
+{
+	static const char text[] =
+	    "[gateway]\nrole=satellite\nname=bedroom\n"
+	    "[user alice]\nheart-rate=c4:7c:8d:6a:12:34\n";
+	static const char home[] =
+	    "[user alice]\nheart-rate=C4:7C:8D:6A:12:34\n";
+	g_autoptr(GError) error = NULL;
+	g_autoptr(owned_config) config =
+	    config_load_data("sat.conf", text, strlen(text), &error);
+	g_autoptr(owned_config) home_config = NULL;
+
+	g_assert_no_error(error);
+	g_assert_cmpint(config->role, ==, CONFIG_ROLE_SATELLITE);
+	g_assert_cmpstr(config->satellite_name, ==, "bedroom");
+	g_assert_cmpstr(config->people[0].heart_rate, ==, "C4:7C:8D:6A:12:34");
+	home_config = config_load_data("home.conf", home, strlen(home), &error);
+	g_assert_no_error(error);
+	g_assert_cmpint(home_config->role, ==, CONFIG_ROLE_HOME);
+	g_assert_null(home_config->satellite_name);
+}
+
 /* recoveryd --demo --config FILE: [gateway] and [mqtt] alone are a good
  * file when the caller brings the people; everything else is still
  * checked, and without the flag the same file is refused. */
@@ -388,6 +412,8 @@ struct bad_vector {
 };
 
 #define ANTENNA_USER "[user alice]\nheart-rate=C4:7C:8D:6A:12:34\n"
+/* The person a satellite serves, for the role cases. */
+#define SAT_USER "[user alice]\nheart-rate=C4:7C:8D:6A:12:34\n"
 
 static const struct bad_vector bad_vectors[] = {
 	/* [antennas] topics=. */
@@ -626,9 +652,30 @@ static const struct bad_vector bad_vectors[] = {
 	{ "/config/bad/user/slash", "[gateway]\n[user al/ice]\n",
 	  CONFIG_ERROR_VALUE, 2,
 	  "[user al/ice]: \"al/ice\" is not a user name (expected 1-32 "
-	  "letters, digits, '-' or '_', and not \"device\")" },
+	  "letters, digits, '-' or '_', and not \"device\" or \"satellite\")" },
 	{ "/config/bad/user/device", "[user device]\n", CONFIG_ERROR_VALUE, 1,
 	  "\"device\" is not a user name" },
+	{ "/config/bad/user/satellite", "[user satellite]\n",
+	  CONFIG_ERROR_VALUE, 1, "\"satellite\" is not a user name" },
+
+	/* Satellites (DESIGN §13): a person with a device after the
+	 * [gateway] lines, so that only the role is wrong. */
+	{ "/config/bad/role/unknown", "[gateway]\nrole=hub\n" SAT_USER,
+	  CONFIG_ERROR_VALUE, 2,
+	  "role: \"hub\" is not a role (expected home or satellite)" },
+	{ "/config/bad/role/no-name", "[gateway]\nrole=satellite\n" SAT_USER,
+	  CONFIG_ERROR_MISSING, 2,
+	  "[gateway] role: \"satellite\" given without name=" },
+	{ "/config/bad/role/name-at-home", "[gateway]\nname=bedroom\n" SAT_USER,
+	  CONFIG_ERROR_CONFLICT, 2,
+	  "[gateway] name: names a satellite, but this gateway is role=home" },
+	{ "/config/bad/role/name-slash",
+	  "[gateway]\nrole=satellite\nname=bed/room\n" SAT_USER,
+	  CONFIG_ERROR_VALUE, 3, "name: \"bed/room\" is not a satellite name" },
+	{ "/config/bad/role/name-too-long",
+	  "[gateway]\nrole=satellite\n"
+	  "name=abcdefghijabcdefghijabcdefghijabc\n" SAT_USER,
+	  CONFIG_ERROR_VALUE, 3, "is not a satellite name" },
 	{ "/config/bad/user/no-name", "[user]\n", CONFIG_ERROR_KEY, 1,
 	  "[user] has no name (expected [user NAME], e.g. [user alice])" },
 	{ "/config/bad/user/duplicate",
@@ -865,6 +912,26 @@ static void test_file_line(void)
 }
 
 /* deploy/recoveryd.conf.example must load as shipped. */
+/* deploy/satellite/recoveryd.conf: a satellite with what it needs and no
+ * more (README, "Satellites"). */
+static void test_satellite_example(void)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(owned_config) config = NULL;
+	g_autofree char *here = g_path_get_dirname(__FILE__);
+	g_autofree char *path = g_build_filename(
+	    here, "..", "..", "deploy", "satellite", "recoveryd.conf", NULL);
+
+	config = config_load(path, &error);
+	g_assert_no_error(error);
+	g_assert_cmpint(config->role, ==, CONFIG_ROLE_SATELLITE);
+	g_assert_cmpstr(config->satellite_name, ==, "bedroom");
+	g_assert_cmpuint(config->person_count, ==, 2);
+	g_assert_cmpstr(config_find_person(config, "alice")->heart_rate, !=,
+			"");
+	g_assert_cmpstr(config_find_person(config, "bob")->scale, !=, "");
+}
+
 static void test_example(void)
 {
 	g_autoptr(GError) error = NULL;
@@ -1009,6 +1076,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/config/defaults/new", test_new_defaults);
 	g_test_add_func("/config/people-optional", test_people_optional);
 	g_test_add_func("/config/antennas/topics", test_antenna_topics);
+	g_test_add_func("/config/satellite/role", test_satellite_role);
 	for (size_t i = 0; i < G_N_ELEMENTS(tls_vectors); i++)
 		g_test_add_data_func(tls_vectors[i].name, &tls_vectors[i],
 				     test_tls);
@@ -1020,6 +1088,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/config/file/unreadable", test_file_unreadable);
 	g_test_add_func("/config/file/line", test_file_line);
 	g_test_add_func("/config/example/loads", test_example);
+	g_test_add_func("/config/example/satellite", test_satellite_example);
 	g_test_add_func("/config/example/every-key", test_example_every_key);
 
 	r = g_test_run();

@@ -648,6 +648,108 @@ static void test_scale_kinds(struct fixture *f, gconstpointer unused)
 			HOUSEHOLD_STANDARD_SCALE);
 }
 
+/* Files a satellite's reading; returns what the household did. */
+static enum household_remote_result
+remote(struct fixture *f, const char *address, const char *user, int64_t t_ms,
+       enum store_reading_kind kind, int sub, double v0)
+{
+	struct household_remote_reading r = {
+		.address = address,
+		.user = user,
+		.t_ms = t_ms,
+		.kind = kind,
+		.sub = sub,
+		.v = { v0, NAN, NAN },
+	};
+	enum household_remote_result result;
+	g_autoptr(GError) error = NULL;
+
+	g_assert_true(household_file_remote(f->h, &r, &result, &error));
+	g_assert_no_error(error);
+	return result;
+}
+
+/* A satellite's readings (DESIGN §13): filed by their natural key, so one
+ * heard twice is one row; live values, day input and the device follow as
+ * for a local reading; a foreign device, a reading of the wrong kind for
+ * its device, or a shared scale's weighing for nobody who shares it are
+ * dropped; the person on a shared scale is the one the satellite named. */
+static void test_remote(struct fixture *f, gconstpointer unused)
+{
+	struct store_span alice = { 0 }, bob = { 0 };
+	int dev = household_find_device(f->h, STRAP);
+
+	trust(f, T0, 0);
+	for (int twice = 0; twice < 2; twice++) {
+		g_assert_cmpint(remote(f, STRAP, "alice", T0 + 1000,
+				       STORE_READING_HR, 0, 55),
+				==, HOUSEHOLD_REMOTE_FILED);
+		g_assert_cmpint(remote(f, "c4:7c:8d:6a:12:34", "alice",
+				       T0 + 1001, STORE_READING_RR, 0, 968.75),
+				==, HOUSEHOLD_REMOTE_FILED);
+		g_assert_cmpint(remote(f, BED, "alice", T0 + 2000,
+				       STORE_READING_STATE, STORE_STATE_BED, 1),
+				==, HOUSEHOLD_REMOTE_FILED);
+	}
+	g_assert_cmpfloat(household_person(f->h, 0)->live.heart_rate_bpm, ==,
+			  55);
+	g_assert_cmpint(household_person(f->h, 0)->live.bed, ==, 1);
+	g_assert_cmpint(household_device(f->h, (size_t)dev)->last_seen_ms, ==,
+			T0 + 1001);
+
+	/* The shared scale: the person the satellite named, once. */
+	{
+		struct household_remote_reading w = {
+			.address = SCALE,
+			.user = "bob",
+			.t_ms = T0 + 60000,
+			.kind = STORE_READING_BODY,
+			.v = { 81.5, NAN, 480 },
+		};
+		enum household_remote_result result;
+		g_autoptr(GError) error = NULL;
+
+		for (int twice = 0; twice < 2; twice++) {
+			g_assert_true(
+			    household_file_remote(f->h, &w, &result, &error));
+			g_assert_cmpint(result, ==, HOUSEHOLD_REMOTE_FILED);
+		}
+		w.user = "carol";
+		g_assert_true(household_file_remote(f->h, &w, &result, &error));
+		g_assert_cmpint(result, ==, HOUSEHOLD_REMOTE_MISMATCH);
+	}
+	g_assert_cmpuint(f->inputs->len, >=, 1);
+	g_assert_cmpint(g_array_index(f->inputs, struct input, 0).person, ==,
+			1);
+	g_assert_cmpfloat(household_person(f->h, 1)->live.weight_kg, ==, 81.5);
+
+	/* Dropped: a heart rate from the scale, a foreign strap, a
+	 * check-in, a value no strap sends. */
+	g_assert_cmpint(
+	    remote(f, SCALE, "alice", T0 + 3000, STORE_READING_HR, 0, 60), ==,
+	    HOUSEHOLD_REMOTE_MISMATCH);
+	g_assert_cmpint(remote(f, "C4:7C:8D:00:00:99", "alice", T0 + 3000,
+			       STORE_READING_HR, 0, 60),
+			==, HOUSEHOLD_REMOTE_FOREIGN);
+	g_assert_cmpint(
+	    remote(f, STRAP, "alice", T0 + 3000, STORE_READING_CHECKIN, 0, 3),
+	    ==, HOUSEHOLD_REMOTE_MISMATCH);
+	g_assert_cmpint(
+	    remote(f, STRAP, "alice", T0 + 4000, STORE_READING_HR, 0, -5), ==,
+	    HOUSEHOLD_REMOTE_INVALID);
+
+	load(f, "alice", &alice);
+	load(f, "bob", &bob);
+	g_assert_cmpuint(alice.hr->len, ==, 1);
+	g_assert_cmpuint(alice.rr->len, ==, 1);
+	g_assert_cmpfloat(g_array_index(alice.rr, struct rr_sample, 0).rr_ms,
+			  ==, 968.75);
+	g_assert_cmpuint(alice.weights->len, ==, 0);
+	g_assert_cmpuint(bob.weights->len, ==, 1);
+	store_span_clear(&alice);
+	store_span_clear(&bob);
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
@@ -667,5 +769,6 @@ int main(int argc, char **argv)
 	ADD("/household/day-input", test_day_input);
 	ADD("/household/vendor-weighing", test_vendor_weighing);
 	ADD("/household/scale-kinds", test_scale_kinds);
+	ADD("/household/remote", test_remote);
 	return g_test_run();
 }

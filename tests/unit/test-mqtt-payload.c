@@ -701,7 +701,30 @@ struct gateway_vector {
 	const char *json;
 };
 
+/* A home gateway's satellites: one heard, one known only by its status. */
+static const struct mqtt_gateway_satellite two_satellites[] = {
+	{ .name = "bedroom",
+	  .status = "online",
+	  .last_heard_ms = T0,
+	  .readings = 51234,
+	  .dropped = 2 },
+	{ .name = "bath" },
+};
+
 static const struct gateway_vector gateways[] = {
+	{ "/payload/gateway/satellites",
+	  { .version = "1",
+	    .outbox_backlog = -1,
+	    .clock_synchronised = true,
+	    .satellites = two_satellites,
+	    .satellite_count = 2 },
+	  0,
+	  "{\"version\":\"1\",\"people\":[],\"devices\":{\"configured\":0,"
+	  "\"heard\":0},\"storage\":{\"state\":\"ok\"},"
+	  "\"clock\":\"synchronised\",\"satellites\":[{\"name\":\"bedroom\","
+	  "\"status\":\"online\",\"last_heard\":\"2026-03-01T22:15:00Z\","
+	  "\"readings\":51234,\"dropped\":2},{\"name\":\"bath\","
+	  "\"readings\":0,\"dropped\":0}]}" },
 	{ "/payload/gateway/ok",
 	  { .version = "0.4.0",
 	    .people = two_people,
