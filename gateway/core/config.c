@@ -1636,8 +1636,7 @@ struct config *config_load_data_full(const char *path, const char *data,
 
 	if (!read_groups(&ld, error) || !check_people(&ld, error) ||
 	    !check_role(&ld, error) || !check_mqtt(&ld, error) ||
-	    !check_antennas(&ld, error) ||
-	    !check_files(&ld, error))
+	    !check_antennas(&ld, error) || !check_files(&ld, error))
 		return NULL;
 	share_scale_protocols(config);
 	return g_steal_pointer(&config);
