@@ -275,9 +275,12 @@ async function main() {
     check(scoresAfter.some((s) => /^\d+$/.test(s)), 'the scores are still shown after the restart');
     // recoveryd reconnects too, after its backoff: a check-in sent
     // before then is not delivered to it (not retained, on purpose). A
-    // message it published after the restart says it is back.
+    // message it published after the restart says it is back. Its backoff
+    // doubles from 1 s while the broker is away (1, 2, 4, 8, 16, 32 s):
+    // a restart that takes a few seconds on a loaded machine can put its
+    // next attempt 32 s out, so the wait covers one full step more.
     const fresh = await page.evaluate(() => window.recoverydDashboard.fresh);
-    await page.waitForFunction((n) => window.recoverydDashboard.fresh > n, fresh, { timeout: 30000 });
+    await page.waitForFunction((n) => window.recoverydDashboard.fresh > n, fresh, { timeout: 75000 });
     await sendCheckin('after the broker restart');
     check(errors.length === 0, `no errors in the page's console${errors.length ? `: ${errors.join(' | ')}` : ''}`);
 
