@@ -52,6 +52,11 @@ const char antenna_malformed[] =
     "{\"id\":\"DF:DE:44:82:14:EF\",\"servicedata\":\"02zz\","
     "\"servicedatauuid\":\"0x181b\"}";
 
+void antenna_publish(probe *p, const char *topic, const char *payload)
+{
+	g_assert_true(probe_publish(p, topic, payload, 0, false));
+}
+
 bool antenna_wait_listening(probe *p, const char *topic, const char *log_path,
 			    unsigned tries)
 {
@@ -59,8 +64,7 @@ bool antenna_wait_listening(probe *p, const char *topic, const char *log_path,
 	    g_strdup_printf("antenna message on '%s'", topic);
 
 	for (unsigned i = 0; i < tries; i++) {
-		g_assert_true(
-		    probe_publish(p, topic, antenna_malformed, 0, false));
+		antenna_publish(p, topic, antenna_malformed);
 		if (test_wait_file_text(log_path, needle, 100))
 			return true;
 	}

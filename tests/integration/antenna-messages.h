@@ -40,6 +40,10 @@ extern const char antenna_neighbour_malformed[];
 /* The household scale's message whose servicedata is no hex. */
 extern const char antenna_malformed[];
 
+/* Publishes @payload on @topic through @p (QoS 0, not retained), as an
+ * antenna does; aborts the test if it cannot. */
+void antenna_publish(probe *p, const char *topic, const char *payload);
+
 /*
  * Publishes antenna_malformed on @topic through @p every 100 ms until the
  * daemon's log @log_path says it dropped a message on @topic, at most

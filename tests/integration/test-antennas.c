@@ -110,10 +110,8 @@ static GSubprocess *daemon_spawn(struct world *w)
 static char *daemon_log(struct world *w)
 {
 	g_autofree char *log = g_build_filename(w->dir, LOG, NULL);
-	char *text = NULL;
 
-	return g_file_get_contents(log, &text, NULL, NULL) ? text
-							   : g_strdup("");
+	return test_read_file(log);
 }
 
 static unsigned count_in(const char *text, const char *needle)
@@ -135,7 +133,7 @@ static bool log_within(struct world *w, const char *needle, unsigned timeout_ms)
 
 static void publish(struct world *w, const char *topic, const char *payload)
 {
-	g_assert_true(probe_publish(w->probe, topic, payload, 0, false));
+	antenna_publish(w->probe, topic, payload);
 }
 
 /*

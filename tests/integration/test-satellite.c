@@ -825,18 +825,11 @@ static int wait_live(struct world *w, unsigned from, const char *needle,
 				  needle, timeout_ms);
 }
 
-static void publish_to(probe *p, const char *topic, const char *payload)
-{
-	g_assert_true(probe_publish(p, topic, payload, 0, false));
-}
-
 static char *read_log(struct world *w, const char *log_name)
 {
 	g_autofree char *log = g_build_filename(w->dir, log_name, NULL);
-	char *text = NULL;
 
-	return g_file_get_contents(log, &text, NULL, NULL) ? text
-							   : g_strdup("");
+	return test_read_file(log);
 }
 
 #define BODY_ROWS "SELECT count(*) FROM body"
@@ -888,15 +881,15 @@ static void test_antennas_no_adapter(void)
 	/* 1. Home broker up: the weighing through two gateways at home, the
 	 * bed through ESPHome on the satellite, the neighbour on both. */
 	for (int i = 0; i < 3; i++) {
-		publish_to(w.home_probe, OMG_SCALE, antenna_omg_weighing);
-		publish_to(w.home_probe, ANTENNA_THEENGS "DFDE448214EF",
-			   antenna_theengs_weighing);
-		publish_to(w.home_probe, ANTENNA_OMG "112233445566",
-			   antenna_omg_neighbour);
-		publish_to(w.sat_probe, ANTENNA_OMG "112233445566",
-			   antenna_omg_neighbour);
+		antenna_publish(w.home_probe, OMG_SCALE, antenna_omg_weighing);
+		antenna_publish(w.home_probe, ANTENNA_THEENGS "DFDE448214EF",
+				antenna_theengs_weighing);
+		antenna_publish(w.home_probe, ANTENNA_OMG "112233445566",
+				antenna_omg_neighbour);
+		antenna_publish(w.sat_probe, ANTENNA_OMG "112233445566",
+				antenna_omg_neighbour);
 	}
-	publish_to(w.sat_probe, ANTENNA_ESPHOME, antenna_esphome_occupied);
+	antenna_publish(w.sat_probe, ANTENNA_ESPHOME, antenna_esphome_occupied);
 	/* The bed state filed at home. */
 	if (wait_live(&w, 0, "\"bed\":true", 15000) < 0) {
 		dump_log(&w, "home.log");
@@ -908,7 +901,7 @@ static void test_antennas_no_adapter(void)
 	mark = probe_count(w.sat_probe);
 	broker_stop(w.home_broker);
 	down_us = g_get_monotonic_time();
-	publish_to(w.sat_probe, OMG_SCALE, antenna_omg_weighing_86);
+	antenna_publish(w.sat_probe, OMG_SCALE, antenna_omg_weighing_86);
 	/* Filed by the satellite and sent to its own broker for the bridge
 	 * to hold. */
 	g_assert_cmpint(probe_wait_message(w.sat_probe, mark, SAT_READINGS,
@@ -964,8 +957,7 @@ static void test_antennas_no_adapter(void)
 	g_assert_true(g_array_index(alice.bed, struct state_sample, 0).on);
 	store_span_clear(&alice);
 	/* Nobody else at home: the neighbour's scale made no row. */
-	g_assert_cmpuint(db_count(w.home_db, "SELECT count(*) FROM body"), ==,
-			 2);
+	g_assert_cmpuint(db_count(w.home_db, BODY_ROWS), ==, 2);
 	store_close(s);
 	/* Nor was it logged, or sent home by the satellite. */
 	g_assert_null(strstr(home_text, ANTENNA_NEIGHBOUR));
