@@ -13,62 +13,19 @@
 #include <glib.h>
 
 #include "gateway/core/store.h"
+#include "tests/integration/antenna-messages.h"
 #include "tests/fakes/bus.h"
 #include "tests/integration/broker.h"
 #include "tests/support/test-support.h"
 
-/* The household's Mi Body Composition Scale 2 and bed sensor. */
-#define SCALE	  "DF:DE:44:82:14:EF"
-#define BED	  "A4:C1:38:5E:00:02"
+#define SCALE	  ANTENNA_SCALE
+#define BED	  ANTENNA_BED
 #define LOG	  "antennas.log"
-#define OMG	  "home/OpenMQTTGateway/BTtoMQTT/"
-#define THEENGS	  "home/TheengsGateway/BTtoMQTT/"
-#define ESPHOME	  "esphome/bedroom/ble"
-#define SHELLY	  "shellyplus1pm-a8032ab12345/events/rpc"
+#define OMG	  ANTENNA_OMG
+#define THEENGS	  ANTENNA_THEENGS
+#define ESPHOME	  ANTENNA_ESPHOME
+#define SHELLY	  ANTENNA_SHELLY
 #define BAD_TOPIC OMG "C47C8D6A1234"
-
-/* ble_monitor test_miscale_v2_impedance: 85.15 kg, 428 ohm, stabilised. */
-#define MI_V2_SD "0226b20705040f0201ac018642"
-
-/* OpenMQTTGateway with pubadvdata (reference/antennas.md §1.1): NimBLE's
- * lowercase address, "0x181b". */
-static const char omg_weighing[] =
-    "{\"id\":\"df:de:44:82:14:ef\",\"mac_type\":1,\"adv_type\":0,"
-    "\"rssi\":-81,\"servicedata\":\"" MI_V2_SD "\","
-    "\"servicedatauuid\":\"0x181b\"}";
-/* Theengs Gateway with publish_advdata (§1.2): BlueZ's upper case, "181b",
- * and its decoder's fields beside the raw ones. */
-static const char theengs_weighing[] =
-    "{\"servicedata\":\"" MI_V2_SD "\",\"servicedatauuid\":\"181b\","
-    "\"id\":\"DF:DE:44:82:14:EF\",\"rssi\":-64,\"brand\":\"Xiaomi\","
-    "\"model\":\"Mi body composition scale 2\",\"type\":\"SCALE\","
-    "\"weight\":85.15,\"impedance\":428}";
-/* A neighbour's scale of the same kind, heard through the wall. */
-static const char omg_neighbour[] =
-    "{\"id\":\"11:22:33:44:55:66\",\"rssi\":-95,\"servicedata\":\"" MI_V2_SD
-    "\",\"servicedatauuid\":\"0x181b\"}";
-/* The ESPHome BLE gateway's HCI report (§1.3) of a BTHome v2 frame: packet
- * id 0x0A, occupancy 1. */
-static const char esphome_occupied[] = "{\"packet\":\"043E1802010000"
-				       "02005E38C1A4"
-				       "0C"
-				       "020106"
-				       "0816D2FC40000A2301"
-				       "C4\"}";
-/* A Shelly script's scan result (§1.4) of the same sensor: packet id 0x0B,
- * occupancy 0 (AgEGCBbS/EAACyMA = 02 01 06 08 16 D2 FC 40 00 0B 23 00). */
-static const char shelly_empty[] =
-    "{\"src\":\"shellyplus1pm-a8032ab12345\",\"method\":\"NotifyEvent\","
-    "\"params\":{\"ts\":1733476800.1,\"events\":[{\"component\":"
-    "\"script:1\",\"id\":1,\"event\":\"ble.scan_result\",\"data\":[2,"
-    "[[\"a4:c1:38:5e:00:02\",-70,\"AgEGCBbS/EAACyMA\",\"\"]]]}]}}";
-/* A neighbour's device with an RSSI no radio reports: not ours to log. */
-static const char neighbour_malformed[] =
-    "{\"id\":\"11:22:33:44:55:66\",\"rssi\":-300}";
-/* servicedata that is no hex. */
-static const char malformed[] =
-    "{\"id\":\"DF:DE:44:82:14:EF\",\"servicedata\":\"02zz\","
-    "\"servicedatauuid\":\"0x181b\"}";
 
 struct world {
 	char *dir;
@@ -153,10 +110,8 @@ static GSubprocess *daemon_spawn(struct world *w)
 static char *daemon_log(struct world *w)
 {
 	g_autofree char *log = g_build_filename(w->dir, LOG, NULL);
-	char *text = NULL;
 
-	return g_file_get_contents(log, &text, NULL, NULL) ? text
-							   : g_strdup("");
+	return test_read_file(log);
 }
 
 static unsigned count_in(const char *text, const char *needle)
@@ -178,7 +133,7 @@ static bool log_within(struct world *w, const char *needle, unsigned timeout_ms)
 
 static void publish(struct world *w, const char *topic, const char *payload)
 {
-	g_assert_true(probe_publish(w->probe, topic, payload, 0, false));
+	antenna_publish(w->probe, topic, payload);
 }
 
 /*
@@ -209,26 +164,26 @@ static void test_antennas(void)
 	/* The malformed message until the daemon is subscribed and says so:
 	 * then five more, which the log keeps quiet about for a minute. */
 	for (int i = 0; i < 100 && !heard; i++) {
-		publish(&w, OMG "112233445566", neighbour_malformed);
-		publish(&w, BAD_TOPIC, malformed);
+		publish(&w, OMG "112233445566", antenna_neighbour_malformed);
+		publish(&w, BAD_TOPIC, antenna_malformed);
 		heard = log_within(&w, "antenna message on", 100);
 	}
 	if (!heard)
 		g_error("no line about the malformed message:\n%s",
 			daemon_log(&w));
 	for (int i = 0; i < 5; i++)
-		publish(&w, BAD_TOPIC, malformed);
+		publish(&w, BAD_TOPIC, antenna_malformed);
 
 	for (int i = 0; i < 3; i++) {
-		publish(&w, OMG "DFDE448214EF", omg_weighing);
-		publish(&w, THEENGS "DFDE448214EF", theengs_weighing);
-		publish(&w, OMG "112233445566", omg_neighbour);
+		publish(&w, OMG "DFDE448214EF", antenna_omg_weighing);
+		publish(&w, THEENGS "DFDE448214EF", antenna_theengs_weighing);
+		publish(&w, OMG "112233445566", antenna_omg_neighbour);
 	}
-	publish(&w, ESPHOME, esphome_occupied);
-	publish(&w, ESPHOME, esphome_occupied);
+	publish(&w, ESPHOME, antenna_esphome_occupied);
+	publish(&w, ESPHOME, antenna_esphome_occupied);
 	g_usleep(300 * 1000);
-	publish(&w, SHELLY, shelly_empty);
-	publish(&w, ESPHOME, esphome_occupied);
+	publish(&w, SHELLY, antenna_shelly_empty);
+	publish(&w, ESPHOME, antenna_esphome_occupied);
 	g_assert_true(log_within(&w, "advertises as mi-scale-v2", 5000));
 	/* Time for the last messages to be filed. */
 	g_usleep(1000 * 1000);
@@ -281,8 +236,8 @@ static void test_reload(void)
 	g_autofree char *text = NULL;
 	g_auto(GStrv) parts = NULL;
 	struct store_span alice = { 0 };
+	g_autofree char *log = NULL;
 	struct world w;
-	bool heard = false;
 	store *s;
 	int64_t id;
 
@@ -298,14 +253,11 @@ static void test_reload(void)
 	g_subprocess_send_signal(daemon, SIGHUP);
 	g_assert_true(log_within(&w, "reloaded", 5000));
 	/* Subscribed to the new filter once a message on it is read. */
-	for (int i = 0; i < 100 && !heard; i++) {
-		publish(&w, "garden/shed/ble", malformed);
-		heard =
-		    log_within(&w, "antenna message on 'garden/shed/ble'", 100);
-	}
-	g_assert_true(heard);
-	publish(&w, ESPHOME, esphome_occupied);
-	publish(&w, "garden/shed/ble", shelly_empty);
+	log = g_build_filename(w.dir, LOG, NULL);
+	g_assert_true(
+	    antenna_wait_listening(w.probe, "garden/shed/ble", log, 100));
+	publish(&w, ESPHOME, antenna_esphome_occupied);
+	publish(&w, "garden/shed/ble", antenna_shelly_empty);
 	g_usleep(1000 * 1000);
 	g_assert_cmpint(test_stop(daemon), ==, 0);
 	/* Only the Shelly message, on the new topic: the bed empty. */

@@ -15,6 +15,12 @@
  * Then the home broker is stopped for 20 s instead (its persistence on, as
  * deployed): every reading arrives once all the same.
  *
+ * Then the same without any Bluetooth adapter (no bluetoothd on either
+ * bus): each daemon listens to antenna topics on its own broker; a
+ * weighing relayed by two gateways at home is one row, a bed state heard
+ * by the satellite is stored at home, a neighbour's scale nowhere, and a
+ * weighing the satellite hears while the home broker is down arrives once.
+ *
  * It prints the delivery delay through the bridge (a heart rate's time to
  * its arrival at the home broker), how long the backlog took after the cut,
  * and when each side was back after the home broker's restart.
@@ -33,7 +39,9 @@
 #include <glib/gstdio.h>
 #include <json-glib/json-glib.h>
 
+#include "gateway/core/store.h"
 #include "tests/fakes/bus.h"
+#include "tests/integration/antenna-messages.h"
 #include "tests/integration/broker.h"
 #include "tests/support/test-support.h"
 
@@ -228,6 +236,8 @@ struct world {
 	struct relay *relay;
 	probe *home_probe, *sat_probe;
 	char *home_conf, *sat_conf, *home_db, *sat_db;
+	/* No Bluetooth at all: the readings come from antenna messages. */
+	bool antennas;
 };
 
 static void world_free(struct world *w)
@@ -257,9 +267,37 @@ static void write_file(const char *path, const char *text)
 	g_assert_no_error(error);
 }
 
+/* The configurations of a world with @antennas: each daemon listens to
+ * antenna topics on its own broker, alice's scale and bed sensor its
+ * devices (the satellite needs only their addresses). */
+static void write_antenna_configs(struct world *w)
+{
+	g_autofree char *home = NULL, *sat = NULL;
+
+	home = g_strdup_printf(
+	    "[gateway]\ndatabase=%s\ntimezone=UTC\n"
+	    "[mqtt]\nhost=127.0.0.1\nport=%d\nclient-id=home\n"
+	    "[antennas]\ntopics=" ANTENNA_OMG "+," ANTENNA_THEENGS "+\n"
+	    "[user alice]\nscale=" ANTENNA_SCALE "\nweight-range=80-90\n"
+	    "bed-sensor=" ANTENNA_BED "\n",
+	    w->home_db, broker_port(w->home_broker));
+	write_file(w->home_conf, home);
+	sat = g_strdup_printf(
+	    "[gateway]\nrole=satellite\nname=" SAT_NAME "\ndatabase=%s\n"
+	    "[mqtt]\nhost=127.0.0.1\nport=%d\nclient-id=satellite\n"
+	    "[antennas]\ntopics=" ANTENNA_OMG "+," ANTENNA_THEENGS
+	    "+," ANTENNA_ESPHOME "\n"
+	    "[user alice]\nscale=" ANTENNA_SCALE "\nweight-range=80-90\n"
+	    "bed-sensor=" ANTENNA_BED "\n",
+	    w->sat_db, broker_port(w->sat_broker));
+	write_file(w->sat_conf, sat);
+}
+
 /* The world; with @persistence the home broker keeps sessions and queued
- * messages across a stop (as deploy/mosquitto/recoveryd.conf does). */
-static bool world_new(struct world *w, bool persistence)
+ * messages across a stop (as deploy/mosquitto/recoveryd.conf does); with
+ * @antennas no bluetoothd on either bus (no adapter at all) and the
+ * daemons listening to antenna topics instead of a strap. */
+static bool world_new(struct world *w, bool persistence, bool antennas)
 {
 	const char *const home_topics[] = { "recovery/#", NULL };
 	const char *const sat_topics[] = { "#", NULL };
@@ -300,6 +338,17 @@ static bool world_new(struct world *w, bool persistence)
 				 sat_topics, &error);
 	g_assert_no_error(error);
 
+	w->dir = test_tmp_dir_new("test-satellite-XXXXXX");
+	w->home_db = g_build_filename(w->dir, "home.db", NULL);
+	w->sat_db = g_build_filename(w->dir, "satellite.db", NULL);
+	w->home_conf = g_build_filename(w->dir, "home.conf", NULL);
+	w->sat_conf = g_build_filename(w->dir, "satellite.conf", NULL);
+	w->antennas = antennas;
+	if (antennas) {
+		write_antenna_configs(w);
+		return true;
+	}
+
 	/* The strap is the satellite's; the home radio hears nothing. */
 	g_assert_true(standin_start(w->sat_bus, NULL, &error));
 	g_assert_no_error(error);
@@ -309,11 +358,6 @@ static bool world_new(struct world *w, bool persistence)
 	g_assert_true(standin_start(w->home_bus, NULL, &error));
 	g_assert_no_error(error);
 
-	w->dir = test_tmp_dir_new("test-satellite-XXXXXX");
-	w->home_db = g_build_filename(w->dir, "home.db", NULL);
-	w->sat_db = g_build_filename(w->dir, "satellite.db", NULL);
-	w->home_conf = g_build_filename(w->dir, "home.conf", NULL);
-	w->sat_conf = g_build_filename(w->dir, "satellite.conf", NULL);
 	text = g_strdup_printf("[gateway]\ndatabase=%s\ntimezone=UTC\n"
 			       "[mqtt]\nhost=127.0.0.1\nport=%d\n"
 			       "client-id=home\n"
@@ -519,7 +563,9 @@ static void start_daemons(struct world *w, GSubprocess **ret_home,
 		g_printerr("%s", tail);
 	}
 	g_assert_cmpint(i, >=, 0);
-	g_assert_true(standin_wait_subscribed(w->sat_bus, STRAP, 15000));
+	if (!w->antennas)
+		g_assert_true(
+		    standin_wait_subscribed(w->sat_bus, STRAP, 15000));
 }
 
 /* After both daemons stopped: the satellite filed @sent heart rates and
@@ -559,7 +605,7 @@ static void test_bridge_cut(void)
 	unsigned mark;
 	int64_t cut_us, restored_us, caught_up_us;
 
-	if (!world_new(&w, false)) {
+	if (!world_new(&w, false, false)) {
 		world_free(&w);
 		return;
 	}
@@ -697,7 +743,7 @@ static void test_home_broker_down(void)
 	unsigned mark;
 	int online, readings;
 
-	if (!world_new(&w, true)) {
+	if (!world_new(&w, true, false)) {
 		world_free(&w);
 		return;
 	}
@@ -754,10 +800,190 @@ static void test_home_broker_down(void)
 	world_free(&w);
 }
 
+/* --- antennas, no adapter ------------------------------------------------ */
+
+/* The number @sql counts in the database @path; 0 if it cannot be read. */
+static unsigned db_count(const char *path, const char *sql)
+{
+	sqlite3 *db = NULL;
+	sqlite3_stmt *st = NULL;
+	unsigned n = 0;
+
+	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) ==
+		SQLITE_OK &&
+	    sqlite3_busy_timeout(db, 1000) == SQLITE_OK &&
+	    sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK &&
+	    sqlite3_step(st) == SQLITE_ROW)
+		n = (unsigned)sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	return n;
+}
+
+/* Waits at most @timeout_ms from probe index @from on for alice's live
+ * values at home to hold @needle: a reading filed at home (the database
+ * commits its batch later). Returns the message's index, or -1. */
+static int wait_live(struct world *w, unsigned from, const char *needle,
+		     unsigned timeout_ms)
+{
+	return probe_wait_message(w->home_probe, from, "recovery/alice/live",
+				  needle, timeout_ms);
+}
+
+static char *read_log(struct world *w, const char *log_name)
+{
+	g_autofree char *log = g_build_filename(w->dir, log_name, NULL);
+
+	return test_read_file(log);
+}
+
+#define BODY_ROWS "SELECT count(*) FROM body"
+#define OMG_SCALE ANTENNA_OMG "DFDE448214EF"
+
+/*
+ * The issue's first "done when" (DESIGN §13): no Bluetooth adapter at all
+ * (no bluetoothd on either private bus), a home gateway and a satellite
+ * each listening to antenna topics on its own mosquitto, the satellite's
+ * broker bridged to the home broker. A weighing relayed by an
+ * OpenMQTTGateway and a Theengs gateway at once (each repeating it) to the
+ * home broker is one row at home; a bed occupancy from an ESPHome HCI
+ * report on the satellite's broker is stored at home; a neighbour's scale,
+ * heard on both, is stored nowhere and sent nowhere; a weighing the
+ * satellite hears while the home broker is down for HOME_DOWN_S arrives
+ * at home once after it is back.
+ */
+static void test_antennas_no_adapter(void)
+{
+	struct world w;
+	g_autoptr(GSubprocess) home = NULL;
+	g_autoptr(GSubprocess) sat = NULL;
+	g_autoptr(GError) error = NULL;
+	g_autofree char *home_log = NULL, *sat_log = NULL;
+	g_autofree char *home_text = NULL, *sat_text = NULL;
+	struct store_span alice = { 0 };
+	int64_t down_us, up_us;
+	unsigned mark, home_mark;
+	int filed;
+	store *s;
+	int64_t id;
+
+	if (!world_new(&w, true, true)) {
+		world_free(&w);
+		return;
+	}
+	start_daemons(&w, &home, &sat);
+	home_log = g_build_filename(w.dir, "home.log", NULL);
+	sat_log = g_build_filename(w.dir, "satellite.log", NULL);
+	/* Each daemon subscribed to its antenna topics (it logs a dropped
+	 * message on them). */
+	if (!antenna_wait_listening(w.home_probe, ANTENNA_OMG "C47C8D6A1234",
+				    home_log, 100))
+		g_error("home not listening:\n%s", read_log(&w, "home.log"));
+	if (!antenna_wait_listening(w.sat_probe, ANTENNA_ESPHOME, sat_log, 100))
+		g_error("satellite not listening:\n%s",
+			read_log(&w, "satellite.log"));
+
+	/* 1. Home broker up: the weighing through two gateways at home, the
+	 * bed through ESPHome on the satellite, the neighbour on both. */
+	for (int i = 0; i < 3; i++) {
+		antenna_publish(w.home_probe, OMG_SCALE, antenna_omg_weighing);
+		antenna_publish(w.home_probe, ANTENNA_THEENGS "DFDE448214EF",
+				antenna_theengs_weighing);
+		antenna_publish(w.home_probe, ANTENNA_OMG "112233445566",
+				antenna_omg_neighbour);
+		antenna_publish(w.sat_probe, ANTENNA_OMG "112233445566",
+				antenna_omg_neighbour);
+	}
+	antenna_publish(w.sat_probe, ANTENNA_ESPHOME, antenna_esphome_occupied);
+	/* The bed state filed at home. */
+	if (wait_live(&w, 0, "\"bed\":true", 15000) < 0) {
+		dump_log(&w, "home.log");
+		g_error("the bed state not filed at home:\n%s",
+			read_log(&w, "satellite.log"));
+	}
+
+	/* 2. The home broker down; the satellite hears a new weighing. */
+	mark = probe_count(w.sat_probe);
+	broker_stop(w.home_broker);
+	down_us = g_get_monotonic_time();
+	antenna_publish(w.sat_probe, OMG_SCALE, antenna_omg_weighing_86);
+	/* Filed by the satellite and sent to its own broker for the bridge
+	 * to hold. */
+	g_assert_cmpint(probe_wait_message(w.sat_probe, mark, SAT_READINGS,
+					   "\"weight_kg\":86", 10000),
+			>=, 0);
+	while (g_get_monotonic_time() < down_us + HOME_DOWN_S * G_USEC_PER_SEC)
+		g_usleep(100000);
+	home_mark = probe_count(w.home_probe);
+	g_assert_true(broker_start(w.home_broker, &error));
+	g_assert_no_error(error);
+	up_us = g_get_monotonic_time();
+
+	/* 3. Back: the weighing arrives, once. */
+	filed = wait_live(&w, home_mark, "\"weight_kg\":86", 45000);
+	if (filed < 0) {
+		g_autofree char *tail = broker_log_tail(w.home_broker);
+
+		dump_log(&w, "home.log");
+		dump_log(&w, "satellite.log");
+		g_printerr("%s", tail);
+		g_error("the satellite's weighing not filed at home");
+	}
+	{
+		g_autoptr(probe_message) m =
+		    probe_get(w.home_probe, (unsigned)filed);
+
+		g_printerr("# home broker down %d s: the satellite's weighing "
+			   "filed at home %.1f s after its start\n",
+			   HOME_DOWN_S, (double)(m->received_us - up_us) / 1e6);
+	}
+	/* Time for a second copy, were there one. */
+	g_usleep(3 * G_USEC_PER_SEC);
+	g_assert_cmpint(daemon_stop(sat), ==, 0);
+	g_assert_cmpint(daemon_stop(home), ==, 0);
+
+	home_text = read_log(&w, "home.log");
+	sat_text = read_log(&w, "satellite.log");
+	s = store_open(w.home_db, NULL, &error);
+	g_assert_no_error(error);
+	g_assert_true(store_user_id(s, "alice", &id, &error));
+	g_assert_true(store_load_span(s, id, 0, INT64_MAX / 2, &alice, &error));
+	g_assert_no_error(error);
+	if (alice.weights->len != 2)
+		g_error("%u weighings at home:\n%s", alice.weights->len,
+			home_text);
+	g_assert_cmpfloat_with_epsilon(
+	    g_array_index(alice.weights, struct weight_sample, 0).weight_kg,
+	    85.15, 1e-9);
+	g_assert_cmpfloat_with_epsilon(
+	    g_array_index(alice.weights, struct weight_sample, 1).weight_kg,
+	    86.0, 1e-9);
+	g_assert_cmpuint(alice.bed->len, ==, 1);
+	g_assert_true(g_array_index(alice.bed, struct state_sample, 0).on);
+	store_span_clear(&alice);
+	/* Nobody else: the neighbour's scale made no row at home, nor on
+	 * the satellite (which filed its one weighing). */
+	g_assert_cmpuint(db_count(w.home_db, BODY_ROWS), ==, 2);
+	g_assert_cmpuint(db_count(w.sat_db, BODY_ROWS), ==, 1);
+	store_close(s);
+	/* Nor was it logged, or sent home by the satellite. */
+	g_assert_null(strstr(home_text, ANTENNA_NEIGHBOUR));
+	g_assert_null(strstr(sat_text, ANTENNA_NEIGHBOUR));
+	for (unsigned k = 0; k < probe_count(w.sat_probe); k++) {
+		g_autoptr(probe_message) m = probe_get(w.sat_probe, k);
+
+		if (!strcmp(m->topic, SAT_READINGS))
+			g_assert_null(strstr(m->payload, ANTENNA_NEIGHBOUR));
+	}
+	world_free(&w);
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
 	g_test_add_func("/satellite/bridge-cut", test_bridge_cut);
 	g_test_add_func("/satellite/home-broker-down", test_home_broker_down);
+	g_test_add_func("/satellite/antennas-no-adapter",
+			test_antennas_no_adapter);
 	return g_test_run();
 }

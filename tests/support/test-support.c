@@ -125,6 +125,14 @@ bool test_wait_file_text(const char *path, const char *needle,
 	return false;
 }
 
+char *test_read_file(const char *path)
+{
+	char *text = NULL;
+
+	return g_file_get_contents(path, &text, NULL, NULL) ? text
+							    : g_strdup("");
+}
+
 void test_print_file(const char *path, const char *label)
 {
 	g_autofree char *text = NULL;

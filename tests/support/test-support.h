@@ -76,6 +76,10 @@ int test_stop(GSubprocess *p);
 bool test_wait_file_text(const char *path, const char *needle,
 			 unsigned timeout_ms);
 
+/* The text of the file @path (a log a program writes), or "" when it
+ * cannot be read; the caller frees it. */
+char *test_read_file(const char *path);
+
 /* Prints the file @path to standard error between "--- @label ---"
  * lines, for a failing test's log (nothing when it cannot be read). */
 void test_print_file(const char *path, const char *label);
