@@ -12,6 +12,7 @@
  *                (update_state_from_advertisement_data() and the
  *                _handle_* functions), used by Home Assistant's eufylife_ble
  *   [eufylife#6] its PR #6: a T9120 advertisement with the CF record
+ *   [eufylife#8] its issue #8: two P2 Pro T9149 advertisements
  *   [eufylife#9] its PR #9: C20 byte 10 is a bit field
  *   [openScale]  oliexdev/openScale .../scales/EufyC20Handler.kt
  */
@@ -63,10 +64,13 @@ int eufy_parse_c1_adv(const uint8_t *data, size_t len,
  *   9-10   weight, le16, 0.01 kg
  *   11-14  unknown
  *   15     0 = final
- *   16-18  unknown
+ *   16-17  unknown
+ *   18     in both frames of [eufylife#8], the XOR of bytes 6-17
  *
- * eufylife checks no checksum here and neither do we. Impedance is not in
- * the advertisement: it needs the AES handshake over GATT.
+ * The two real frames ([eufylife#8]) agree with these offsets. eufylife
+ * checks no checksum here and neither do we: byte 18 is seen on one P2 Pro
+ * only, none from a P2. Impedance is not in the advertisement: it needs
+ * the AES handshake over GATT.
  */
 int eufy_parse_p2_adv(const uint8_t *data, size_t len,
 		      struct scale_weighing *ret, struct parse_error *ret_err)

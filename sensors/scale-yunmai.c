@@ -9,6 +9,9 @@
  * Sources:
  *   [openScale]  oliexdev/openScale .../bluetooth/scales/YunmaiXHandler.kt
  *                (and its test YunmaiXHandlerTest.kt), YunmaiHandler.kt
+ *   [#1418]      openScale PR #1418's branch, pagarsky/openScale commit
+ *                9b50c115: YunmaiXHandlerTest.kt with a captured weighing,
+ *                which these offsets decode to its 70.80 kg and 531 ohm
  *   [#71]        openScale issue #71, Yunmai Mini captures
  *   [#1286]      openScale issue #1286, YUNMAI-SIGNAL live frames
  *   [conoro]     gist conoro/f0c1d96c450a8f5cce70e2846c3686c4 (cited by

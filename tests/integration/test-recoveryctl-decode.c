@@ -190,6 +190,23 @@ static const struct adv_case adv_cases[] = {
 	  "02 01 06 15 ff cf e5 0c 03 01 ec cf a2 12 8c 23 26 24 54 01 00 87 "
 	  "4a 91 46 0b 09 65 75 66 79 20 54 39 31 34 36",
 	  "eufy-c1", 91.00, NONE, true },
+	/* pagarsky/openScale commit 9b50c115 YunmaiXHandlerTest.kt (the
+	 * branch of oliexdev/openScale PR #1418): a Yunmai X's final frame,
+	 * 70.80 kg and 531 ohm, as the manufacturer data it captured (the
+	 * first two bytes are the "company id") after the service UUID 0x1320
+	 * that PR says the scale advertises. */
+	{ "/recoveryctl/decode/adv/published/yunmai-x",
+	  "03 03 20 13 11 ff 45 5d 8b 01 68 ed 0b 74 17 04 03 1b a8 02 13 a5",
+	  "yunmai-x", 70.80, 531, true },
+	/* bdr99/eufylife-ble-client issue #8 (fft1010, 2025-08-15): a P2 Pro
+	 * T9149's 19 bytes of manufacturer data, final, 0e 29 = 105.10 kg
+	 * (the owner confirms the decoded weight, without printing it). The
+	 * issue shows no company id or name: here eufylife's 0xFF48 and the
+	 * name "eufy T9149" that client matches on. */
+	{ "/recoveryctl/decode/adv/published/eufy-p2-pro",
+	  "16 ff 48 ff cf e8 12 18 33 ee cf 51 c0 0e 29 dc d6 97 00 00 00 00 "
+	  "e4 0b 09 65 75 66 79 20 54 39 31 34 39",
+	  "eufy-p2", 105.10, NONE, true },
 	/* bdr99/eufylife-ble-client issue #3 (branda92, 2025-05-11): a P3
 	 * T9150 frame (company 53075) that client logged as weight_kg=68.85,
 	 * with its name. */

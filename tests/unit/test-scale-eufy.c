@@ -17,6 +17,7 @@ static int test_parse(int variant, const uint8_t *data, size_t len,
 #define F_P2	 SCALE_FAMILY_EUFY_P2
 #define T9120	 "b7 15 69 5f cf 00 00 60 27 00 00 00 00 01 89 64 91 46"
 #define C1_FINAL "b7 15 69 5f cf 8b 13 57 1c 00 00 00 00 00 1c 64 91 46"
+#define P2_REAL	 "cf e8 12 18 33 ee cf 51 c0 0e 29 dc d6 97 00 00 00 00 e4"
 #define P2_PRO	 "01 02 03 04 05 06 cf 48 c0 17 20 00 00 00 00 00 00 00 00"
 
 static const struct scale_vector valid[] = {
@@ -30,9 +31,18 @@ static const struct scale_vector valid[] = {
 	{ "/scale/eufy/c1/built-72.55kg-final", C1_ADV, C1_FINAL, F_C1, 72.55,
 	  true, 500.3, NONE },
 	/*
-	 * P2 / P2 Pro: no advertisement with its reading is published; built
-	 * from eufylife's _handle_advertisement_weight_update_t9148_t9149().
+	 * bdr99/eufylife-ble-client issue #8 (fft1010, 2025-08-15): a P2 Pro
+	 * T9149's manufacturer data, two final frames of one weighing, whose
+	 * weight and heart rate the owner confirms; the values are not
+	 * printed there: 0e 29 is 105.10 kg, 51 and 4c are 81 and 76 bpm.
 	 */
+	{ "/scale/eufy/p2/real-pro-105.10kg-81bpm", P2_ADV, P2_REAL, F_P2,
+	  105.10, true, NONE, 81 },
+	{ "/scale/eufy/p2/real-pro-105.10kg-76bpm", P2_ADV,
+	  "cf e8 12 18 33 ee cf 4c c0 0e 29 04 03 2c 00 00 00 00 4f", F_P2,
+	  105.10, true, NONE, 76 },
+	/* Built from eufylife's
+	 * _handle_advertisement_weight_update_t9148_t9149(). */
 	{ "/scale/eufy/p2/built-82.15kg-final", P2_ADV,
 	  "01 02 03 04 05 06 cf 00 00 17 20 00 00 00 00 00 00 00 00", F_P2,
 	  82.15, true, NONE, NONE },
@@ -84,6 +94,8 @@ static const struct scale_bad_vector invalid[] = {
 static const struct scale_prefix_vector prefixes[] = {
 	{ "/scale/eufy/c1/every-prefix", C1_ADV, T9120, EUFY_C1_ADV_SIZE },
 	{ "/scale/eufy/p2/every-prefix", P2_ADV, P2_PRO, EUFY_P2_ADV_SIZE },
+	{ "/scale/eufy/p2/every-prefix-real", P2_ADV, P2_REAL,
+	  EUFY_P2_ADV_SIZE },
 };
 
 /* C20: frames, then the merge. */

@@ -19,16 +19,29 @@ static int test_parse(int variant, const uint8_t *data, size_t len,
 	return err;
 }
 
-#define F_X	   SCALE_FAMILY_YUNMAI_X
-#define F_G	   SCALE_FAMILY_YUNMAI_GATT
-#define MINI_FINAL "0d 1f 14 02 00 59 c6 15 2f 23 d0 b6 32 26 95 00 a5 08 f2 37"
+#define F_X	     SCALE_FAMILY_YUNMAI_X
+#define F_G	     SCALE_FAMILY_YUNMAI_GATT
+#define X_REAL_FINAL "8b 01 68 ed 0b 74 17 04 03 1b a8 02 13 a5"
+#define MINI_FINAL   "0d 1f 14 02 00 59 c6 15 2f 23 d0 b6 32 26 95 00 a5 08 f2 37"
 
 static const struct scale_vector valid[] = {
 	/*
-	 * Yunmai X: no capture is published (openScale's YunmaiXHandlerTest
-	 * builds its frames too). Built from the table in scale-yunmai.c with
-	 * the same placeholder address as that test.
+	 * Yunmai X, a real weighing: pagarsky/openScale commit 9b50c115,
+	 * YunmaiXHandlerTest.kt (the branch of oliexdev/openScale PR #1418),
+	 * captured with nRF Connect from a YMBS-M268: live 70.55 kg, stable
+	 * 70.80 kg, final 70.80 kg with 531 ohm. The merged test replaced
+	 * them with built frames, like the rows after these.
 	 */
+	{ "/scale/yunmai/x/real-70.55kg-live", X_ADV,
+	  "8b 01 68 ed 0b 74 17 04 01 1b 8f 00 00 91", F_X, 70.55, false, NONE,
+	  NONE },
+	{ "/scale/yunmai/x/real-70.80kg-stable", X_ADV,
+	  "8b 01 68 ed 0b 74 17 04 02 1b a8 00 00 b5", F_X, 70.80, false, NONE,
+	  NONE },
+	{ "/scale/yunmai/x/real-70.80kg-final-531ohm", X_ADV, X_REAL_FINAL, F_X,
+	  70.80, true, 531, NONE },
+	/* Built from the table in scale-yunmai.c with the placeholder
+	 * address of openScale's merged YunmaiXHandlerTest. */
 	{ "/scale/yunmai/x/built-79.55kg-live", X_ADV,
 	  "12 ee ff c0 0b 74 17 04 01 1f 13 00 00 09", F_X, 79.55, false, NONE,
 	  NONE },
@@ -74,6 +87,10 @@ static const struct scale_bad_vector invalid[] = {
 	{ "/scale/yunmai/x/bad/reserved-state", X_ADV,
 	  "12 ee ff c0 0b 74 17 04 04 1f 40 00 00 5f", -ENOTSUP,
 	  PARSE_FAULT_RESERVED, "state", 8 },
+	/* The same capture (pagarsky/openScale 9b50c115): the empty scale. */
+	{ "/scale/yunmai/x/bad/real-idle-0kg", X_ADV,
+	  "8b 01 68 ed 0b 74 17 04 01 00 00 00 00 05", -EINVAL,
+	  PARSE_FAULT_OUT_OF_RANGE, "weight", 9 },
 	{ "/scale/yunmai/x/bad/idle-0kg", X_ADV,
 	  "12 ee ff c0 0b 74 17 04 01 00 00 00 00 05", -EINVAL,
 	  PARSE_FAULT_OUT_OF_RANGE, "weight", 9 },
@@ -107,6 +124,8 @@ static const struct scale_bad_vector invalid[] = {
 };
 
 static const struct scale_prefix_vector prefixes[] = {
+	{ "/scale/yunmai/x/every-prefix-real", X_ADV, X_REAL_FINAL,
+	  YUNMAI_X_SIZE },
 	{ "/scale/yunmai/x/every-prefix", X_ADV,
 	  "12 ee ff c0 0b 74 17 04 03 1f 40 01 f4 ad", YUNMAI_X_SIZE },
 	{ "/scale/yunmai/gatt/every-prefix-live", NOTIFY,
