@@ -42,10 +42,10 @@ static int test_parse(int variant, const uint8_t *data, size_t len,
 #define AABB_72 "aa bb c0 ff ee 12 34 56 00 00 00 00 00 00 00 25 00 43 1c"
 
 /*
- * No capture of an "AABB" frame with its weight is published in full (the
- * one in openScale issue #1308 is cut after the magic), nor of a QN GATT
- * frame with its reading: every vector here is built from the field tables
- * in scale-qn.c, with a placeholder address.
+ * One "AABB" frame below is a real capture (see its row); openScale issue
+ * #1308's is cut after the magic, and no QN GATT frame has been published
+ * with its reading: the other vectors are built from the field tables in
+ * scale-qn.c, with a placeholder address.
  */
 static const struct scale_vector valid[] = {
 	{ "/scale/qn/aabb/built-72.35kg-stable", BROADCAST, AABB_72, F_B, 72.35,
@@ -60,6 +60,18 @@ static const struct scale_vector valid[] = {
 	/* A 31-byte advertisement's trailing bytes are ignored. */
 	{ "/scale/qn/aabb/built-trailing", BROADCAST, AABB_72 " 4c 15 00 01",
 	  F_B, 72.35, true, NONE, NONE },
+	/*
+	 * Real FITINDEX FT-26R-W frame, settled; the scale's display read
+	 * 155.0 lb (70.30 kg). oliexdev/openScale android_app/app/src/test/
+	 * java/com/health/openscale/core/bluetooth/scales/
+	 * QNHandlerBroadcastFT26RTest.kt ("settled1", commit 61fe5a1f; address
+	 * bytes 2-7 replaced there by the RFC 7042 documentation address).
+	 * Status 0x15 has bit 5 clear: read as live here (see scale-qn.c).
+	 */
+	{ "/scale/qn/aabb/real-ft26r-70.30kg", BROADCAST,
+	  "aa bb 00 00 5e 00 53 01 72 00 00 00 ff ff ff 15 00 76 1b 51 0e 03 "
+	  "23 00",
+	  F_B, 70.30, false, NONE, NONE },
 
 	{ "/scale/qn/gatt/built-classic-stable", GATT_CLASSIC,
 	  "10 0a ff 1c 43 01 02 08 01 fe", F_G, 72.35, true, NONE, NONE },
