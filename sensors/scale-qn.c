@@ -18,6 +18,7 @@
 
 #define QN_MAGIC	     0xAABB
 #define QN_STATUS_STABLE     0x20 /* status byte bit 5 */
+#define QN_STATUS_SETTLED    0x01 /* bit 0, on the FT-26R-W */
 #define QN_BROADCAST_DIVIDER 100.0
 
 /*
@@ -31,12 +32,15 @@
  *   15     status: bit 5 = stable
  *   16     unknown
  *   17-18  weight, le16, 0.01 kg
+ *   19-21  51 0E 03 on the FITINDEX FT-26R-W (a model signature)
  *
  * [#1521]: the FITINDEX FT-26R-W never sets bit 5 and latches bit 0
- * instead (status 0x14 moving, 0x15 settled); openScale honours bit 0 only
- * for that model's signature in bytes 19-21, which is not published, so
- * its settled frames read as live here. Bytes 19-20 are no impedance: an
- * owner saw them constant across bodies [#1522]. Trailing bytes ignored.
+ * instead (status 0x14 moving, 0x15 settled). Its real frames in
+ * openScale's QNHandlerBroadcastFT26RTest.kt carry 51 0E 03 in bytes
+ * 19-21; as openScale does, bit 0 means settled only behind that
+ * signature (elsewhere bit 0's meaning is unknown). Bytes 19-20 are no
+ * impedance: an owner saw them constant across bodies [#1522]. Other
+ * trailing bytes are ignored.
  */
 int qn_parse_broadcast(const uint8_t *data, size_t len,
 		       struct scale_weighing *ret, struct parse_error *ret_err)
@@ -66,7 +70,11 @@ int qn_parse_broadcast(const uint8_t *data, size_t len,
 	err = scale_check_weight(&c, w.weight_kg, raw, 17);
 	if (err < 0)
 		return err;
-	w.final = status & QN_STATUS_STABLE;
+	if (len >= 22 && data[19] == 0x51 && data[20] == 0x0e &&
+	    data[21] == 0x03)
+		w.final = status & QN_STATUS_SETTLED;
+	else
+		w.final = status & QN_STATUS_STABLE;
 
 	*ret = w;
 	return 0;

@@ -162,11 +162,12 @@ static const struct adv_case adv_cases[] = {
 	  "mi-scale-v1", 87.4, NONE, false },
 	/* oliexdev/openScale QNHandlerBroadcastFT26RTest.kt, session 2
 	 * "settled3" of a FITINDEX FT-26R-W, "settles at 70.35 kg", in the
-	 * advertisement that test builds (bit 5 unset: live here). */
+	 * advertisement that test builds (status bit 0 behind the model's
+	 * signature 51 0E 03: settled). */
 	{ "/recoveryctl/decode/adv/published/qn-broadcast",
 	  "02 01 06 1b ff ff ff aa bb 00 00 5e 00 53 01 f0 00 00 00 "
 	  "ff ff ff 15 00 7b 1b 51 0e 03 44 00",
-	  "qn-broadcast", 70.35, NONE, false },
+	  "qn-broadcast", 70.35, NONE, true },
 	/* oliexdev/openScale issue #930 (rrooggiieerr, 2023-02-21): a
 	 * "Chipsea-BLE" scale, company 0xF0FF, "98,7 Kg"; its published name
 	 * and manufacturer data as AD structures. */

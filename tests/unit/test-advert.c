@@ -73,8 +73,8 @@
 /* oliexdev/openScale QNHandlerBroadcastFT26RTest.kt, session 1 "settled1"
  * of a FITINDEX FT-26R-W (display 155.0 lb), in the advertisement that test
  * builds around it (flags, manufacturer data 0xFFFF): 70.30 kg. This model
- * marks settled with bit 0, which only that model's signature enables in
- * openScale: status 0x15 reads as live here (scale-qn.c). */
+ * marks settled with bit 0 (status 0x15) behind its signature 51 0E 03 in
+ * bytes 19-21, as openScale reads it (scale-qn.c). */
 #define QN_FT26R_AD                                                            \
 	"02 01 06 1b ff ff ff aa bb 00 00 5e 00 53 01 72 00 00 00 ff "         \
 	"ff ff 15 00 76 1b 51 0e 03 23 00"
@@ -462,8 +462,9 @@ static const struct dispatch_vector dispatch_vectors[] = {
 	  DECODE_SCALE_WEIGHING, "okok-c0", 113.35, true, NONE, NONE },
 	{ "/advert/dispatch/okok-v20", OKOK_V20_AD, ADVERT_FAMILY_OKOK,
 	  DECODE_SCALE_WEIGHING, "okok-v20", 53.10, true, 600.0, NONE },
-	{ "/advert/dispatch/qn-live", QN_FT26R_AD, ADVERT_FAMILY_QN_BROADCAST,
-	  DECODE_SCALE_WEIGHING, "qn-broadcast", 70.30, false, NONE, NONE },
+	{ "/advert/dispatch/qn-ft26r-settled", QN_FT26R_AD,
+	  ADVERT_FAMILY_QN_BROADCAST, DECODE_SCALE_WEIGHING, "qn-broadcast",
+	  70.30, true, NONE, NONE },
 	{ "/advert/dispatch/eufy-c1", EUFY_T9120_AD, ADVERT_FAMILY_EUFY_C1,
 	  DECODE_SCALE_WEIGHING, "eufy-c1", 100.8, false, NONE, NONE },
 	{ "/advert/dispatch/eufy-p3-as-c20", EUFY_T9150_AD,

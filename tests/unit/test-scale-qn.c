@@ -66,12 +66,18 @@ static const struct scale_vector valid[] = {
 	 * java/com/health/openscale/core/bluetooth/scales/
 	 * QNHandlerBroadcastFT26RTest.kt ("settled1", commit 61fe5a1f; address
 	 * bytes 2-7 replaced there by the RFC 7042 documentation address).
-	 * Status 0x15 has bit 5 clear: read as live here (see scale-qn.c).
+	 * Status 0x15 has bit 5 clear; bit 0 set behind the model's
+	 * signature 51 0E 03 (bytes 19-21): settled (see scale-qn.c).
 	 */
-	{ "/scale/qn/aabb/real-ft26r-70.30kg", BROADCAST,
+	{ "/scale/qn/aabb/real-ft26r-70.30kg-settled", BROADCAST,
 	  "aa bb 00 00 5e 00 53 01 72 00 00 00 ff ff ff 15 00 76 1b 51 0e 03 "
 	  "23 00",
-	  F_B, 70.30, false, NONE, NONE },
+	  F_B, 70.30, true, NONE, NONE },
+	/* The same file: the second weighing settled at 70.35 kg. */
+	{ "/scale/qn/aabb/real-ft26r-70.35kg-settled", BROADCAST,
+	  "aa bb 00 00 5e 00 53 01 f0 00 00 00 ff ff ff 15 00 7b 1b 51 0e 03 "
+	  "44 00",
+	  F_B, 70.35, true, NONE, NONE },
 
 	{ "/scale/qn/gatt/built-classic-stable", GATT_CLASSIC,
 	  "10 0a ff 1c 43 01 02 08 01 fe", F_G, 72.35, true, NONE, NONE },
