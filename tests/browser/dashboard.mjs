@@ -154,8 +154,13 @@ async function main() {
   let broker = await startBroker();
 
   const db = path.join(workDir, 'demo.db');
+  // 127.0.0.1, the address the broker listens on (the certificate names it
+  // too): "localhost" resolves to ::1 first, and libmosquitto's
+  // asynchronous connect does not go on to the next address when ::1
+  // refuses late, so a reconnect after the broker restart could fail for
+  // good.
   writeFileSync(path.join(workDir, 'recoveryd.conf'), [
-    '[gateway]', `database=${db}`, '[mqtt]', 'host=localhost', `port=${mqttPort}`,
+    '[gateway]', `database=${db}`, '[mqtt]', 'host=127.0.0.1', `port=${mqttPort}`,
     `ca-file=${path.join(root, 'etc/recoveryd/ca.crt')}`, 'username=recoveryd',
     `password-file=${path.join(root, 'etc/recoveryd/mqtt-password')}`, ''].join('\n'));
   // 90 simulated days, 1.5 s each after the first week: the demo outlives
