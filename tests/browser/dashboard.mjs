@@ -63,9 +63,15 @@ function check(ok, what) {
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const children = [];
+// tests/run.sh exports G_DEBUG=fatal-warnings for the test programs; a
+// daemon under test must not inherit it, or its first warning (the broker
+// gone while it restarts) aborts it, as the C tests unset it too.
+const childEnv = { ...process.env };
+delete childEnv.G_DEBUG;
+
 function start(cmd, args, log) {
   const out = log ? ['ignore', 'pipe', 'pipe'] : 'ignore';
-  const child = spawn(cmd, args, { stdio: out });
+  const child = spawn(cmd, args, { stdio: out, env: childEnv });
   if (log) {
     const chunks = [];
     child.stdout.on('data', (d) => chunks.push(d));
