@@ -11,7 +11,7 @@
 # last.
 #
 #   FUZZ_RUNS=N      libFuzzer executions per target (default 1000000)
-#   FUZZ_SECONDS=N   at most this long per target (default 20), one target
+#   FUZZ_SECONDS=N   at most this long per target (default 10), one target
 #                    per core at a time: the whole suite stays within CI's
 #                    30 minutes on 2 cores as targets are added
 #   SKIP_INSTALL=1   do not look for missing Debian packages
@@ -21,7 +21,7 @@ here=$(cd "$(dirname "$0")/.." && pwd)
 cd "$here"
 jobs=$(nproc 2>/dev/null || echo 2)
 fuzz_runs=${FUZZ_RUNS:-1000000}
-fuzz_seconds=${FUZZ_SECONDS:-20}
+fuzz_seconds=${FUZZ_SECONDS:-10}
 failed=()
 
 step() { printf '\n=== %s\n' "$*"; }
