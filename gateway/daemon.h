@@ -58,6 +58,8 @@ struct daemon {
 	bool want_demo;
 	double demo_speed;
 	int demo_days;
+	/* --demo-radio: the BlueZ client runs in demo mode too. */
+	bool demo_radio;
 
 	/* recoveryd.c: the broker and the radio, for the logs and STATUS. */
 	int64_t last_republish_ms;

@@ -72,7 +72,13 @@ enum mqtt_connection radio_connection(void *data,
 
 static void on_reading(void *data, const struct reading *r)
 {
-	daemon_ingest(data, r);
+	struct daemon *d = data;
+
+	/* Demo mode (--demo-radio): the household and its clock are
+	 * simulated; a reading on the wall clock does not belong in it. */
+	if (d->demo)
+		return;
+	daemon_ingest(d, r);
 }
 
 static void on_link(void *data, const char *address, enum ble_link_state state,

@@ -786,6 +786,10 @@ static bool start(struct daemon *d, GError **error)
 		    d->household, daemon_now_ms(d),
 		    daemon_reading_mono_ms(d, daemon_now_ms(d)), &ignored);
 		g_clear_error(&ignored);
+		/* A soak test's way to keep the BlueZ client running (and
+		 * bluetoothd restarting under it) for simulated months. */
+		if (d->demo_radio && !radio_start(d, error))
+			return false;
 	} else {
 		if (!radio_start(d, error))
 			return false;
@@ -800,7 +804,15 @@ static bool start(struct daemon *d, GError **error)
 		demo_run_schedule(d);
 	else if (!d->satellite)
 		d->morning_timer = g_timeout_add_seconds(10, morning_cb, d);
-	d->housekeeping_timer = g_timeout_add_seconds(3600, housekeeping_cb, d);
+	/* Hourly on the daemon's clock: in demo mode a simulated hour, so
+	 * that retention prunes within a demo as it would in its days. */
+	if (d->demo)
+		d->housekeeping_timer = g_timeout_add(
+		    (guint)MAX(d->demo_speed * 1000.0 / 24.0, 50.0),
+		    housekeeping_cb, d);
+	else
+		d->housekeeping_timer =
+		    g_timeout_add_seconds(3600, housekeeping_cb, d);
 	if (sd_watchdog_enabled(0, &watchdog_us) > 0 && watchdog_us)
 		d->watchdog_timer = g_timeout_add(
 		    (guint)MAX(watchdog_us / 2000, 500), watchdog_cb, d);
@@ -884,6 +896,7 @@ int main(int argc, char **argv)
 {
 	g_autofree char *config_path = NULL;
 	gboolean check_config = FALSE, demo = FALSE, version = FALSE;
+	gboolean demo_radio = FALSE;
 	double demo_speed = 3.0;
 	int demo_days = 56;
 	GOptionEntry entries[] = {
@@ -899,6 +912,10 @@ int main(int argc, char **argv)
 		  "SECONDS" },
 		{ "demo-days", 0, 0, G_OPTION_ARG_INT, &demo_days,
 		  "Simulated days in demo mode (default 56)", "DAYS" },
+		{ "demo-radio", 0, 0, G_OPTION_ARG_NONE, &demo_radio,
+		  "In demo mode, run the Bluetooth client too (for soak "
+		  "tests; what it receives is not filed)",
+		  NULL },
 		{ "version", 'V', 0, G_OPTION_ARG_NONE, &version,
 		  "Print the version and exit", NULL },
 		G_OPTION_ENTRY_NULL
@@ -944,6 +961,10 @@ int main(int argc, char **argv)
 		     demo_days < 1 || demo_days > 3650)) {
 		g_printerr("recoveryd: --demo-speed takes 0.05-86400 seconds "
 			   "and --demo-days 1-3650\n");
+		return 2;
+	}
+	if (demo_radio && !demo) {
+		g_printerr("recoveryd: --demo-radio needs --demo\n");
 		return 2;
 	}
 	d.config_path = config_path ? config_path : DEFAULT_CONFIG;
@@ -1005,6 +1026,7 @@ int main(int argc, char **argv)
 	d.want_demo = demo;
 	d.demo_speed = demo_speed;
 	d.demo_days = demo_days;
+	d.demo_radio = demo_radio;
 	if (!start(&d, &error)) {
 		g_printerr("recoveryd: %s\n", error->message);
 		d.exit_code = 1;

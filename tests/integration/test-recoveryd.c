@@ -2282,6 +2282,84 @@ static void test_demo_own_config(void)
 	g_assert_true(test_remove_tree(dir));
 }
 
+/* --- the demo with the radio running ----------------------------------------
+ */
+
+/*
+ * --demo-radio (for soak tests): the demo runs as always and the BlueZ
+ * client runs beside it, against the stand-in as the system bus. The
+ * stand-in has alice's demo strap: the daemon connects to it and
+ * subscribes, and the demo still ends by itself with exit 0. Without
+ * --demo the option is refused.
+ */
+static void test_demo_radio(void)
+{
+	const char *const standin_args[] = {
+		"--device=heart-rate,D0:E3:00:00:00:01,Demo strap", NULL
+	};
+	struct broker_config bc = { .allow_anonymous = true };
+	g_autoptr(GError) error = NULL;
+	g_autoptr(broker) b = broker_new(&bc, &error);
+	g_autoptr(StandinBus) bus = NULL;
+	g_autoptr(GSubprocessLauncher) launcher = NULL;
+	g_autoptr(GSubprocess) p = NULL;
+	g_autofree char *dir = NULL, *conf = NULL, *text = NULL;
+	g_autofree char *out = NULL, *err = NULL;
+
+	if (!broker_check(error))
+		return;
+	bus = standin_bus_new_or_skip();
+	if (!bus)
+		return;
+	g_assert_true(standin_start(bus, standin_args, &error));
+	g_assert_no_error(error);
+	dir = test_tmp_dir_new("test-recoveryd-demo-radio-XXXXXX");
+	conf = g_build_filename(dir, "demo.conf", NULL);
+	text = g_strdup_printf("[gateway]\n"
+			       "database=%s/demo.db\n"
+			       "timezone=UTC\n"
+			       "[mqtt]\n"
+			       "host=127.0.0.1\n"
+			       "port=%d\n",
+			       dir, broker_port(b));
+	g_assert_true(g_file_set_contents(conf, text, -1, &error));
+	{
+		const char *run[] = { g_getenv("RECOVERYD"), "--config", conf,
+				      "--demo-radio", NULL };
+
+		g_assert_cmpint(test_spawn(run, NULL, &out, &err), ==, 2);
+		g_assert_nonnull(strstr(err, "--demo-radio needs --demo"));
+		g_clear_pointer(&out, g_free);
+		g_clear_pointer(&err, g_free);
+	}
+
+	launcher = g_subprocess_launcher_new(G_SUBPROCESS_FLAGS_STDOUT_PIPE |
+					     G_SUBPROCESS_FLAGS_STDERR_MERGE);
+	g_subprocess_launcher_setenv(launcher, "DBUS_SYSTEM_BUS_ADDRESS",
+				     standin_bus_address(bus), TRUE);
+	/* The daemon warns on its way (no bed sensor in the stand-in's
+	 * world): not fatal for it as for this test. */
+	g_subprocess_launcher_unsetenv(launcher, "G_DEBUG");
+	p = g_subprocess_launcher_spawn(
+	    launcher, &error, g_getenv("RECOVERYD"), "--demo", "--demo-radio",
+	    "--config", conf, "--demo-days", "2", "--demo-speed", "5", NULL);
+	g_assert_no_error(error);
+	g_assert_true(
+	    g_subprocess_communicate_utf8(p, NULL, NULL, &out, NULL, &error));
+	g_assert_no_error(error);
+	if (!g_subprocess_get_if_exited(p) ||
+	    g_subprocess_get_exit_status(p) != 0 ||
+	    !strstr(out, "of alice: connected, receiving"))
+		g_printerr("%s", out);
+	g_assert_true(g_subprocess_get_if_exited(p));
+	g_assert_cmpint(g_subprocess_get_exit_status(p), ==, 0);
+	g_assert_nonnull(strstr(out, "of alice: connected, receiving"));
+	g_assert_nonnull(strstr(out, "demo: 2 simulated days done"));
+	g_assert_cmpuint(standin_calls(bus, "Connect:D0:E3:00:00:00:01"), >=,
+			 1);
+	g_assert_true(test_remove_tree(dir));
+}
+
 /* Every outbox payload in the database and every JSON message the broker
  * carried parses as JSON; returns how many were checked. */
 static unsigned assert_json_valid(struct world *w)
@@ -2947,6 +3025,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/recoveryd/clock/step-back", test_clock_step_back);
 	g_test_add_func("/recoveryd/late-data", test_late_data);
 	g_test_add_func("/recoveryd/demo-own-config", test_demo_own_config);
+	g_test_add_func("/recoveryd/demo-radio", test_demo_radio);
 	g_test_add_func("/recoveryd/broadcast-scale", test_broadcast_scale);
 	g_test_add_func("/recoveryd/qn-scale", test_qn_scale);
 	g_test_add_func("/recoveryd/uds-scale", test_uds_scale);
