@@ -35,13 +35,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
 
 #include <gio/gio.h>
 #include <glib.h>
 
-#include "tests/integration/broker.h"
-#include "tests/fakes/bus.h"
+#include "tests/bench/daemon-proc.h"
 #include "tests/support/test-support.h"
 
 #define DEMO_DAYS	 56
@@ -59,12 +57,9 @@
 #define START_BUDGET_MS	   100.0
 #define POLL_US		   10000
 #define ONLINE_TIMEOUT_MS  10000
-#define STOP_TIMEOUT_MS	   10000
 #define STATUS_TOPIC	   "recovery/status"
 #define ALERT_TOPICS	   "recovery/+/alert"
 #define STRAP		   "00:AA:01:01:00:01" /* not in the stand-in */
-#define LOG_NAME	   "recoveryd.log"
-#define LOG_TAIL_LINES	   25
 #define DEMO_EXIT_GRACE_US (2 * G_USEC_PER_SEC)
 
 /*
@@ -87,229 +82,6 @@ struct opts {
 	int runs;
 	bool rss, idle, start;
 };
-
-G_NORETURN static void die(const char *what, const GError *error)
-{
-	fprintf(stderr, "bench-daemon: %s%s%s\n", what, error ? ": " : "",
-		error ? error->message : "");
-	exit(1);
-}
-
-static void die_with_parent(gpointer data)
-{
-	prctl(PR_SET_PDEATHSIG, SIGKILL);
-}
-
-static char *make_dir(void)
-{
-	g_autoptr(GError) error = NULL;
-	char *dir = g_dir_make_tmp("bench-daemon-XXXXXX", &error);
-
-	if (!dir)
-		die("temporary directory", error);
-	return dir;
-}
-
-/* Writes @dir/recoveryd.conf and returns its path. */
-static char *write_config(const char *dir, int port, const char *people)
-{
-	g_autoptr(GError) error = NULL;
-	g_autofree char *db = g_build_filename(dir, "recoveryd.db", NULL);
-	char *path = g_build_filename(dir, "recoveryd.conf", NULL);
-	g_autofree char *text = g_strdup_printf("[gateway]\n"
-						"database=%s\n"
-						"timezone=UTC\n"
-						"require-clock-sync=false\n"
-						"[mqtt]\n"
-						"host=127.0.0.1\n"
-						"port=%d\n"
-						"%s",
-						db, port, people);
-
-	if (!g_file_set_contents(path, text, -1, &error))
-		die("writing the configuration", error);
-	return path;
-}
-
-static void print_log_tail(const char *dir)
-{
-	g_autofree char *path = g_build_filename(dir, LOG_NAME, NULL);
-	g_autofree char *text = NULL;
-	g_auto(GStrv) lines = NULL;
-	guint n, from;
-
-	if (!g_file_get_contents(path, &text, NULL, NULL))
-		return;
-	lines = g_strsplit(text, "\n", -1);
-	n = g_strv_length(lines);
-	from = n > LOG_TAIL_LINES ? n - LOG_TAIL_LINES : 0;
-	fprintf(stderr, "--- the end of %s ---\n", path);
-	for (guint i = from; i < n; i++)
-		if (lines[i][0])
-			fprintf(stderr, "%s\n", lines[i]);
-	fprintf(stderr, "---\n");
-}
-
-/*
- * Starts recoveryd --config @config @extra..., output to @dir/recoveryd.log,
- * DBUS_SYSTEM_BUS_ADDRESS the stand-in's bus if @bus. *@t0_us (if not NULL)
- * is the monotonic time just before the spawn.
- */
-static GSubprocess *spawn_daemon(const char *dir, const char *config,
-				 StandinBus *bus, const char *const *extra,
-				 gint64 *t0_us)
-{
-	g_autoptr(GSubprocessLauncher) l =
-	    g_subprocess_launcher_new(G_SUBPROCESS_FLAGS_STDERR_MERGE);
-	g_autoptr(GStrvBuilder) sb = g_strv_builder_new();
-	g_autofree char *log = g_build_filename(dir, LOG_NAME, NULL);
-	g_autoptr(GError) error = NULL;
-	GSubprocess *p;
-
-	g_strv_builder_add_many(sb, g_getenv("RECOVERYD"), "--config", config,
-				NULL);
-	for (gsize i = 0; extra && extra[i]; i++)
-		g_strv_builder_add(sb, extra[i]);
-	g_auto(GStrv) argv = g_strv_builder_end(sb);
-
-	g_subprocess_launcher_set_child_setup(l, die_with_parent, NULL, NULL);
-	g_subprocess_launcher_set_stdout_file_path(l, log);
-	if (bus)
-		g_subprocess_launcher_setenv(l, "DBUS_SYSTEM_BUS_ADDRESS",
-					     standin_bus_address(bus), TRUE);
-	if (t0_us)
-		*t0_us = g_get_monotonic_time();
-	p = g_subprocess_launcher_spawnv(l, (const char *const *)argv, &error);
-	if (!p)
-		die("starting recoveryd", error);
-	return p;
-}
-
-/* GSubprocess reaps its child in GLib's worker thread: no identifier once
- * it has exited. */
-static bool running(GSubprocess *p)
-{
-	return g_subprocess_get_identifier(p) != NULL;
-}
-
-static GPid daemon_pid(GSubprocess *p)
-{
-	const char *id = g_subprocess_get_identifier(p);
-
-	return id ? (GPid)atoi(id) : 0;
-}
-
-/* How it ended, as text: "exit 0", "signal 9", ... */
-static char *ending(GSubprocess *p)
-{
-	if (g_subprocess_get_if_exited(p))
-		return g_strdup_printf("exit %d",
-				       g_subprocess_get_exit_status(p));
-	if (g_subprocess_get_if_signaled(p))
-		return g_strdup_printf("signal %d",
-				       g_subprocess_get_term_sig(p));
-	return g_strdup("?");
-}
-
-/* SIGTERM, at most STOP_TIMEOUT_MS for it to go, then SIGKILL; waits.
- * Whether it exited 0. */
-static bool stop_daemon(GSubprocess *p, const char *dir)
-{
-	gint64 end = g_get_monotonic_time() + STOP_TIMEOUT_MS * 1000;
-	g_autofree char *how = NULL;
-
-	if (running(p))
-		g_subprocess_send_signal(p, SIGTERM);
-	while (running(p) && g_get_monotonic_time() < end)
-		g_usleep(POLL_US);
-	if (running(p)) {
-		fprintf(stderr,
-			"bench-daemon: recoveryd did not stop within "
-			"%d ms of SIGTERM: killed\n",
-			STOP_TIMEOUT_MS);
-		g_subprocess_force_exit(p);
-	}
-	g_subprocess_wait(p, NULL, NULL);
-	if (g_subprocess_get_if_exited(p) &&
-	    g_subprocess_get_exit_status(p) == 0)
-		return true;
-	how = ending(p);
-	fprintf(stderr, "bench-daemon: recoveryd ended with %s\n", how);
-	print_log_tail(dir);
-	return false;
-}
-
-/* --- /proc ---------------------------------------------------------------- */
-
-struct proc_status {
-	long rss_kb;
-	long hwm_kb;
-	long anon_kb; /* RssAnon: heap, stacks, anonymous maps */
-	long file_kb; /* RssFile: mapped files, the libraries' pages */
-	guint64 voluntary;
-	guint64 involuntary;
-};
-
-static const struct proc_status no_status = {
-	.rss_kb = -1,
-	.hwm_kb = -1,
-	.anon_kb = -1,
-	.file_kb = -1,
-};
-
-static bool read_status(const char *path, struct proc_status *ret)
-{
-	g_autofree char *text = NULL;
-	g_auto(GStrv) lines = NULL;
-
-	*ret = no_status;
-	if (!g_file_get_contents(path, &text, NULL, NULL))
-		return false;
-	lines = g_strsplit(text, "\n", -1);
-	for (guint i = 0; lines[i]; i++) {
-		const char *l = lines[i];
-
-		if (g_str_has_prefix(l, "VmRSS:"))
-			ret->rss_kb = strtol(l + 6, NULL, 10);
-		else if (g_str_has_prefix(l, "VmHWM:"))
-			ret->hwm_kb = strtol(l + 6, NULL, 10);
-		else if (g_str_has_prefix(l, "RssAnon:"))
-			ret->anon_kb = strtol(l + 8, NULL, 10);
-		else if (g_str_has_prefix(l, "RssFile:"))
-			ret->file_kb = strtol(l + 8, NULL, 10);
-		else if (g_str_has_prefix(l, "voluntary_ctxt_switches:"))
-			ret->voluntary = g_ascii_strtoull(
-			    l + strlen("voluntary_ctxt_switches:"), NULL, 10);
-		else if (g_str_has_prefix(l, "nonvoluntary_ctxt_switches:"))
-			ret->involuntary = g_ascii_strtoull(
-			    l + strlen("nonvoluntary_ctxt_switches:"), NULL,
-			    10);
-	}
-	return true;
-}
-
-/* VmRSS and VmHWM of @pid; false once its memory is gone (exited). */
-static bool read_memory(GPid pid, struct proc_status *ret)
-{
-	g_autofree char *path = g_strdup_printf("/proc/%d/status", (int)pid);
-
-	return pid > 0 && read_status(path, ret) && ret->rss_kb >= 0 &&
-	       ret->hwm_kb >= 0;
-}
-
-/* Pss of @pid (its shares of the pages it shares), or -1. */
-static long read_pss(GPid pid)
-{
-	g_autofree char *path =
-	    g_strdup_printf("/proc/%d/smaps_rollup", (int)pid);
-	g_autofree char *text = NULL;
-	const char *at;
-
-	if (pid <= 0 || !g_file_get_contents(path, &text, NULL, NULL))
-		return -1;
-	at = strstr(text, "\nPss:");
-	return at ? strtol(at + 5, NULL, 10) : -1;
-}
 
 struct thread_sample {
 	int tid;
@@ -340,9 +112,9 @@ static GArray *sample_threads(GPid pid)
 		    g_build_filename(task, name, "comm", NULL);
 		g_autofree char *text = NULL;
 		struct thread_sample t = { .tid = atoi(name) };
-		struct proc_status st;
+		struct bench_proc_status st;
 
-		if (!read_status(status, &st))
+		if (!bench_read_status(status, &st))
 			continue; /* the thread ended meanwhile */
 		t.voluntary = st.voluntary;
 		t.involuntary = st.involuntary;
@@ -373,47 +145,11 @@ static gint64 wait_online(probe *pr, GSubprocess *p, unsigned timeout_ms)
 			    strcmp(m->payload, "online") == 0)
 				return m->received_us;
 		}
-		if (!running(p))
+		if (!bench_running(p))
 			return 0;
 		g_usleep(1000);
 	} while (g_get_monotonic_time() < end);
 	return 0;
-}
-
-/* The "date" of an alert's JSON, or NULL. */
-static char *alert_date(const char *json)
-{
-	const char *key = "\"date\":\"";
-	const char *at = strstr(json, key);
-	const char *close;
-
-	if (!at)
-		return NULL;
-	at += strlen(key);
-	close = strchr(at, '"');
-	return close ? g_strndup(at, (gsize)(close - at)) : NULL;
-}
-
-static broker *start_broker(void)
-{
-	struct broker_config bc = { .allow_anonymous = true };
-	g_autoptr(GError) error = NULL;
-	broker *b = broker_new(&bc, &error);
-
-	if (!b)
-		die("mosquitto", error);
-	return b;
-}
-
-static probe *start_probe(broker *b, const char *topic)
-{
-	const char *const topics[] = { topic, NULL };
-	g_autoptr(GError) error = NULL;
-	probe *pr = probe_new(broker_probe_port(b), NULL, NULL, topics, &error);
-
-	if (!pr)
-		die("probe", error);
-	return pr;
 }
 
 static double mb(long kb)
@@ -430,19 +166,19 @@ static const char *verdict(bool pass)
 
 struct week_sample {
 	char date[16];
-	double elapsed_s;     /* since the spawn */
-	struct proc_status m; /* rss_kb < 0: none */
-	long pss_kb;	      /* -1: none */
-	bool stale;	      /* gone by then: the last sample before */
+	double elapsed_s;	    /* since the spawn */
+	struct bench_proc_status m; /* rss_kb < 0: none */
+	long pss_kb;		    /* -1: none */
+	bool stale;		    /* gone by then: the last sample before */
 };
 
 static bool bench_rss(const struct opts *o)
 {
-	g_autoptr(broker) b = start_broker();
-	g_autoptr(probe) pr = start_probe(b, ALERT_TOPICS);
-	g_autofree char *dir = make_dir();
+	g_autoptr(broker) b = bench_start_broker();
+	g_autoptr(probe) pr = bench_start_probe(b, ALERT_TOPICS);
+	g_autofree char *dir = bench_make_dir("bench-daemon-XXXXXX");
 	g_autofree char *config =
-	    write_config(dir, broker_port(b), "[user alice]\n");
+	    bench_write_config(dir, broker_port(b), NULL, "[user alice]\n");
 	g_autofree char *days = g_strdup_printf("%d", DEMO_DAYS);
 	g_autofree char *speed = g_strdup_printf("%g", o->speed);
 	const char *const extra[] = { "--demo",	      "--demo-days", days,
@@ -450,7 +186,7 @@ static bool bench_rss(const struct opts *o)
 	g_autoptr(GHashTable) dates =
 	    g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 	struct week_sample weeks[WEEKS + 1];
-	struct proc_status last = no_status;
+	struct bench_proc_status last = bench_no_status;
 	/* The first week's days go five times faster (calibration). */
 	double expect_s = o->speed * (7 / 5.0 + (DEMO_DAYS - 7));
 	gint64 t0 = 0, exited_at = 0, deadline;
@@ -465,22 +201,24 @@ static bool bench_rss(const struct opts *o)
 	       "RSS MB", "anon MB", "file MB", "peak MB");
 	fflush(stdout);
 	for (int i = 0; i <= WEEKS; i++)
-		weeks[i] = (struct week_sample){ .m = no_status, .pss_kb = -1 };
-	g_autoptr(GSubprocess) p = spawn_daemon(dir, config, NULL, extra, &t0);
-	GPid pid = daemon_pid(p);
+		weeks[i] =
+		    (struct week_sample){ .m = bench_no_status, .pss_kb = -1 };
+	g_autoptr(GSubprocess) p =
+	    bench_spawn_daemon(dir, config, NULL, extra, &t0);
+	GPid pid = bench_daemon_pid(p);
 	deadline = t0 + (gint64)((expect_s * 2 + 60) * G_USEC_PER_SEC);
 
 	for (;;) {
 		gint64 now = g_get_monotonic_time();
 		unsigned n = probe_count(pr);
-		struct proc_status m;
+		struct bench_proc_status m;
 
-		if (read_memory(pid, &m))
+		if (bench_read_memory(pid, &m))
 			last = m;
 		for (; seen < n; seen++) {
 			g_autoptr(probe_message) msg = probe_get(pr, seen);
 			g_autofree char *date =
-			    msg ? alert_date(msg->payload) : NULL;
+			    msg ? bench_alert_date(msg->payload) : NULL;
 			guint count;
 			struct week_sample *w;
 
@@ -495,11 +233,11 @@ static bool bench_rss(const struct opts *o)
 			g_strlcpy(w->date, date, sizeof(w->date));
 			g_hash_table_add(dates, g_steal_pointer(&date));
 			w->elapsed_s = (double)(now - t0) / G_USEC_PER_SEC;
-			w->stale = !read_memory(pid, &w->m);
+			w->stale = !bench_read_memory(pid, &w->m);
 			if (w->stale)
 				w->m = last;
 			else
-				w->pss_kb = read_pss(pid);
+				w->pss_kb = bench_read_pss(pid);
 			sampled = (int)(count / 7);
 			printf("%5u %-11s %6.1f %7.2f %8.2f %8.2f %8.2f%s\n",
 			       count / 7, w->date, w->elapsed_s,
@@ -510,7 +248,7 @@ static bool bench_rss(const struct opts *o)
 					: "");
 			fflush(stdout);
 		}
-		if (!running(p) && !exited_at)
+		if (!bench_running(p) && !exited_at)
 			exited_at = now;
 		/* Alerts sent just before the end may still be on the way. */
 		if (exited_at && now - exited_at > DEMO_EXIT_GRACE_US)
@@ -524,7 +262,7 @@ static bool bench_rss(const struct opts *o)
 		g_usleep(POLL_US);
 	}
 	/* On failure stop_daemon prints the end of the log. */
-	logged = !stop_daemon(p, dir);
+	logged = !bench_stop_daemon(p, dir);
 	if (logged)
 		ok = false;
 	printf("demo ended after %.1f s; alerts for %u distinct dates "
@@ -537,7 +275,7 @@ static bool bench_rss(const struct opts *o)
 		fprintf(stderr, "bench-daemon: only %d of %d weeks sampled\n",
 			sampled, WEEKS);
 		if (!logged)
-			print_log_tail(dir);
+			bench_print_log_tail(dir);
 		test_remove_tree(dir);
 		return false;
 	}
@@ -601,11 +339,12 @@ static const struct thread_sample *find_thread(GArray *a, int tid)
 
 static bool bench_idle(const struct opts *o, StandinBus *bus)
 {
-	g_autoptr(broker) b = start_broker();
-	g_autoptr(probe) pr = start_probe(b, STATUS_TOPIC);
-	g_autofree char *dir = make_dir();
+	g_autoptr(broker) b = bench_start_broker();
+	g_autoptr(probe) pr = bench_start_probe(b, STATUS_TOPIC);
+	g_autofree char *dir = bench_make_dir("bench-daemon-XXXXXX");
 	g_autofree char *people = idle_people();
-	g_autofree char *config = write_config(dir, broker_port(b), people);
+	g_autofree char *config =
+	    bench_write_config(dir, broker_port(b), NULL, people);
 	guint64 total = 0;
 	unsigned ended = 0;
 	bool ok = true;
@@ -614,13 +353,14 @@ static bool bench_idle(const struct opts *o, StandinBus *bus)
 	       "settle, then %d s\n",
 	       o->settle_s, o->window_s);
 	fflush(stdout);
-	g_autoptr(GSubprocess) p = spawn_daemon(dir, config, bus, NULL, NULL);
-	GPid pid = daemon_pid(p);
+	g_autoptr(GSubprocess) p =
+	    bench_spawn_daemon(dir, config, bus, NULL, NULL);
+	GPid pid = bench_daemon_pid(p);
 	if (!wait_online(pr, p, ONLINE_TIMEOUT_MS)) {
 		fprintf(stderr, "bench-daemon: no \"online\" from recoveryd\n");
 		/* On failure stop_daemon prints the end of the log. */
-		if (stop_daemon(p, dir))
-			print_log_tail(dir);
+		if (bench_stop_daemon(p, dir))
+			bench_print_log_tail(dir);
 		test_remove_tree(dir);
 		return false;
 	}
@@ -632,10 +372,10 @@ static bool bench_idle(const struct opts *o, StandinBus *bus)
 	g_autoptr(GArray) after = sample_threads(pid);
 	gint64 t1 = g_get_monotonic_time();
 	double window = (double)(t1 - t0) / G_USEC_PER_SEC;
-	struct proc_status mem;
-	long pss = read_pss(pid);
+	struct bench_proc_status mem;
+	long pss = bench_read_pss(pid);
 
-	if (!running(p) || !after->len) {
+	if (!bench_running(p) || !after->len) {
 		fprintf(stderr, "bench-daemon: recoveryd ended while idle\n");
 		ok = false;
 	}
@@ -668,12 +408,12 @@ static bool bench_idle(const struct opts *o, StandinBus *bus)
 	       " switches in %.1f s = %.2f wake-ups/s  %s <= %.1f/s\n",
 	       total, window, rate, verdict(rate <= WAKEUP_BUDGET_HZ),
 	       WAKEUP_BUDGET_HZ);
-	if (read_memory(pid, &mem))
+	if (bench_read_memory(pid, &mem))
 		printf("memory at the end: RSS %.2f MB (anon %.2f, file %.2f), "
 		       "PSS %.2f MB, peak %.2f MB\n",
 		       mb(mem.rss_kb), mb(mem.anon_kb), mb(mem.file_kb),
 		       mb(pss), mb(mem.hwm_kb));
-	if (!stop_daemon(p, dir))
+	if (!bench_stop_daemon(p, dir))
 		ok = false;
 	test_remove_tree(dir);
 	return ok && rate <= WAKEUP_BUDGET_HZ;
@@ -691,24 +431,26 @@ static int cmp_double(const void *a, const void *b)
 /* One start: ms from the spawn to "online", or a negative number. */
 static double start_once(StandinBus *bus)
 {
-	g_autoptr(broker) b = start_broker();
-	g_autoptr(probe) pr = start_probe(b, STATUS_TOPIC);
-	g_autofree char *dir = make_dir();
+	g_autoptr(broker) b = bench_start_broker();
+	g_autoptr(probe) pr = bench_start_probe(b, STATUS_TOPIC);
+	g_autofree char *dir = bench_make_dir("bench-daemon-XXXXXX");
 	g_autofree char *people = idle_people();
-	g_autofree char *config = write_config(dir, broker_port(b), people);
+	g_autofree char *config =
+	    bench_write_config(dir, broker_port(b), NULL, people);
 	gint64 t0 = 0, online;
 	double ms = -1;
 
-	g_autoptr(GSubprocess) p = spawn_daemon(dir, config, bus, NULL, &t0);
+	g_autoptr(GSubprocess) p =
+	    bench_spawn_daemon(dir, config, bus, NULL, &t0);
 	online = wait_online(pr, p, ONLINE_TIMEOUT_MS);
 	if (online)
 		ms = (double)(online - t0) / 1000.0;
 	else
 		fprintf(stderr, "bench-daemon: no \"online\" from recoveryd\n");
-	if (!stop_daemon(p, dir))
+	if (!bench_stop_daemon(p, dir))
 		ms = -1;
 	else if (!online)
-		print_log_tail(dir);
+		bench_print_log_tail(dir);
 	test_remove_tree(dir);
 	return ms;
 }
@@ -813,7 +555,7 @@ int main(int argc, char **argv)
 	g_setenv("BLUEZ_STANDIN", BLUEZ_STANDIN_PATH, FALSE);
 #endif
 	if (!g_getenv("RECOVERYD"))
-		die("set RECOVERYD to the recoveryd binary", NULL);
+		bench_die("set RECOVERYD to the recoveryd binary", NULL);
 	printf("bench-daemon: %s\n", g_getenv("RECOVERYD"));
 
 	if (o.rss && !bench_rss(&o))
@@ -821,9 +563,9 @@ int main(int argc, char **argv)
 	if (o.idle || o.start) {
 		bus = standin_bus_new(&error);
 		if (!bus)
-			die("private bus", error);
+			bench_die("private bus", error);
 		if (!standin_start(bus, NULL, &error))
-			die("starting the stand-in", error);
+			bench_die("starting the stand-in", error);
 	}
 	if (o.idle && !bench_idle(&o, bus))
 		ok = false;
