@@ -51,16 +51,15 @@
 #define MAX_RUNS	 101
 /* DESIGN §11: the daemon's own (anonymous) memory and its share of the
  * pages it shares; VmRSS counts the mandated libraries' pages whole. */
-#define ANON_BUDGET_MB	   4.0
-#define PSS_BUDGET_MB	   9.0
-#define WAKEUP_BUDGET_HZ   0.2
-#define START_BUDGET_MS	   100.0
-#define POLL_US		   10000
-#define ONLINE_TIMEOUT_MS  10000
-#define STATUS_TOPIC	   "recovery/status"
-#define ALERT_TOPICS	   "recovery/+/alert"
-#define STRAP		   "00:AA:01:01:00:01" /* not in the stand-in */
-#define DEMO_EXIT_GRACE_US (2 * G_USEC_PER_SEC)
+#define ANON_BUDGET_MB	  4.0
+#define PSS_BUDGET_MB	  9.0
+#define WAKEUP_BUDGET_HZ  0.2
+#define START_BUDGET_MS	  100.0
+#define POLL_US		  10000
+#define ONLINE_TIMEOUT_MS 10000
+#define STATUS_TOPIC	  "recovery/status"
+#define ALERT_TOPICS	  "recovery/+/alert"
+#define STRAP		  "00:AA:01:01:00:01" /* not in the stand-in */
 
 /*
  * "Flat": RSS at week 8 at most this much above RSS at week 4. By week 4
@@ -192,7 +191,7 @@ static bool bench_rss(const struct opts *o)
 	gint64 t0 = 0, exited_at = 0, deadline;
 	unsigned seen = 0;
 	int sampled = 0;
-	bool ok = true, logged;
+	bool ok = true, logged, timed_out = false;
 
 	printf("(a) resident memory: recoveryd --demo --demo-days %d "
 	       "--demo-speed %s (about %.0f s)\n",
@@ -248,19 +247,12 @@ static bool bench_rss(const struct opts *o)
 					: "");
 			fflush(stdout);
 		}
-		if (!bench_running(p) && !exited_at)
-			exited_at = now;
-		/* Alerts sent just before the end may still be on the way. */
-		if (exited_at && now - exited_at > DEMO_EXIT_GRACE_US)
+		if (bench_demo_done(p, now, deadline, &exited_at, &timed_out))
 			break;
-		if (now > deadline) {
-			fprintf(stderr, "bench-daemon: the demo did not end "
-					"in time\n");
-			ok = false;
-			break;
-		}
 		g_usleep(POLL_US);
 	}
+	if (timed_out)
+		ok = false;
 	/* On failure stop_daemon prints the end of the log. */
 	logged = !bench_stop_daemon(p, dir);
 	if (logged)
@@ -548,14 +540,7 @@ int main(int argc, char **argv)
 				"--runs 1-101\n");
 		return 2;
 	}
-#ifdef RECOVERYD_PATH
-	g_setenv("RECOVERYD", RECOVERYD_PATH, FALSE);
-#endif
-#ifdef BLUEZ_STANDIN_PATH
-	g_setenv("BLUEZ_STANDIN", BLUEZ_STANDIN_PATH, FALSE);
-#endif
-	if (!g_getenv("RECOVERYD"))
-		bench_die("set RECOVERYD to the recoveryd binary", NULL);
+	bench_find_programs();
 	printf("bench-daemon: %s\n", g_getenv("RECOVERYD"));
 
 	if (o.rss && !bench_rss(&o))

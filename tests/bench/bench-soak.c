@@ -76,20 +76,19 @@
 #include "tests/bench/daemon-proc.h"
 #include "tests/support/test-support.h"
 
-#define DEFAULT_DAYS	   30
-#define DEFAULT_SPEED	   12.0
-#define DEFAULT_RETENTION  14
-#define DEFAULT_OUTAGE_H   12
-#define OUTAGE_START_H	   3  /* 03:00, before the first wake */
-#define RESTART_AT_H	   15 /* bluetoothd restarts at 15:00 */
-#define JUDGED_DAYS	   14.0
-#define POLL_US		   2000
-#define DEMO_EXIT_GRACE_US (2 * G_USEC_PER_SEC)
-#define HOUR_MS		   (3600 * INT64_C(1000))
-#define DAY_MS		   (24 * HOUR_MS)
-#define STATUS_TOPIC	   "recovery/status"
-#define DEMO_STRAPS	   4
-#define CONNECTED_TEXT	   ": connected, receiving"
+#define DEFAULT_DAYS	  30
+#define DEFAULT_SPEED	  12.0
+#define DEFAULT_RETENTION 14
+#define DEFAULT_OUTAGE_H  12
+#define OUTAGE_START_H	  3  /* 03:00, before the first wake */
+#define RESTART_AT_H	  15 /* bluetoothd restarts at 15:00 */
+#define JUDGED_DAYS	  14.0
+#define POLL_US		  2000
+#define HOUR_MS		  (3600 * INT64_C(1000))
+#define DAY_MS		  (24 * HOUR_MS)
+#define STATUS_TOPIC	  "recovery/status"
+#define DEMO_STRAPS	  4
+#define CONNECTED_TEXT	  ": connected, receiving"
 /* Where on the computed clock the mornings' analyses must fall: the
  * demo's people get up from about 05:30, alerts go at the latest at
  * 11:00. A drift of the sampling clock over the month would show. */
@@ -744,7 +743,7 @@ static bool soak(struct run *r, const char *dir)
 	gint64 t0 = 0, exited_at = 0, deadline;
 	unsigned seen = 0, restarts = 0, outages = 0;
 	const char *pending_event = NULL;
-	bool ok = true;
+	bool ok = true, timed_out = false;
 
 	bus = standin_bus_new(&error);
 	if (!bus)
@@ -858,18 +857,12 @@ static bool soak(struct run *r, const char *dir)
 				}
 			}
 		}
-		if (!bench_running(p) && !exited_at)
-			exited_at = now;
-		if (exited_at && now - exited_at > DEMO_EXIT_GRACE_US)
+		if (bench_demo_done(p, now, deadline, &exited_at, &timed_out))
 			break;
-		if (now > deadline) {
-			fprintf(stderr, "bench-soak: the demo did not end in "
-					"time\n");
-			ok = false;
-			break;
-		}
 		g_usleep(POLL_US);
 	}
+	if (timed_out)
+		ok = false;
 	fclose(csv);
 	if (!bench_stop_daemon(p, dir))
 		ok = false;
@@ -1093,17 +1086,10 @@ int main(int argc, char **argv)
 				"--outage-hours 1-20\n");
 		return 2;
 	}
-#ifdef RECOVERYD_PATH
-	g_setenv("RECOVERYD", RECOVERYD_PATH, FALSE);
-#endif
-#ifdef BLUEZ_STANDIN_PATH
-	g_setenv("BLUEZ_STANDIN", BLUEZ_STANDIN_PATH, FALSE);
-#endif
+	bench_find_programs();
 #ifdef SOAK_GP_PATH
 	g_setenv("SOAK_GP", SOAK_GP_PATH, FALSE);
 #endif
-	if (!g_getenv("RECOVERYD"))
-		bench_die("set RECOVERYD to the recoveryd binary", NULL);
 	if (!o.out)
 		o.out = bench_make_dir("bench-soak-XXXXXX");
 	else if (g_mkdir_with_parents(o.out, 0755) != 0)

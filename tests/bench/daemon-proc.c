@@ -7,9 +7,10 @@
 #include <string.h>
 #include <sys/prctl.h>
 
-#define POLL_US		10000
-#define STOP_TIMEOUT_MS 10000
-#define LOG_TAIL_LINES	25
+#define POLL_US		   10000
+#define STOP_TIMEOUT_MS	   10000
+#define LOG_TAIL_LINES	   25
+#define DEMO_EXIT_GRACE_US (2 * G_USEC_PER_SEC)
 
 void bench_die(const char *what, const GError *error)
 {
@@ -21,6 +22,18 @@ void bench_die(const char *what, const GError *error)
 static void die_with_parent(gpointer data)
 {
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
+}
+
+void bench_find_programs(void)
+{
+#ifdef RECOVERYD_PATH
+	g_setenv("RECOVERYD", RECOVERYD_PATH, FALSE);
+#endif
+#ifdef BLUEZ_STANDIN_PATH
+	g_setenv("BLUEZ_STANDIN", BLUEZ_STANDIN_PATH, FALSE);
+#endif
+	if (!g_getenv("RECOVERYD"))
+		bench_die("set RECOVERYD to the recoveryd binary", NULL);
 }
 
 char *bench_make_dir(const char *tmpl)
@@ -152,6 +165,22 @@ bool bench_stop_daemon(GSubprocess *p, const char *dir)
 	how = ending(p);
 	fprintf(stderr, "%s: recoveryd ended with %s\n", g_get_prgname(), how);
 	bench_print_log_tail(dir);
+	return false;
+}
+
+bool bench_demo_done(GSubprocess *p, gint64 now, gint64 deadline,
+		     gint64 *exited_at, bool *timed_out)
+{
+	if (!bench_running(p) && !*exited_at)
+		*exited_at = now;
+	if (*exited_at && now - *exited_at > DEMO_EXIT_GRACE_US)
+		return true;
+	if (now > deadline) {
+		fprintf(stderr, "%s: the demo did not end in time\n",
+			g_get_prgname());
+		*timed_out = true;
+		return true;
+	}
 	return false;
 }
 

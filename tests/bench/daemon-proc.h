@@ -22,6 +22,13 @@
 /* Prints "PRGNAME: @what: @error's message" and exits 1. */
 G_NORETURN void bench_die(const char *what, const GError *error);
 
+/*
+ * RECOVERYD and BLUEZ_STANDIN from the build (RECOVERYD_PATH and
+ * BLUEZ_STANDIN_PATH, compiled in) unless the environment has them; ends
+ * the program if RECOVERYD is still unknown.
+ */
+void bench_find_programs(void);
+
 /* A new temporary directory from @tmpl ("name-XXXXXX"). */
 char *bench_make_dir(const char *tmpl);
 
@@ -53,6 +60,15 @@ GPid bench_daemon_pid(GSubprocess *p);
 /* SIGTERM, at most 10 s for it to go, then SIGKILL; waits. Whether it
  * exited 0 (if not, says how it ended and prints the log's end). */
 bool bench_stop_daemon(GSubprocess *p, const char *dir);
+
+/*
+ * One turn of a loop that follows a demo run to its end, at @now: true
+ * once it has been over for 2 s (*@exited_at, 0 until then: messages
+ * sent just before the exit may still be on the way) or when @deadline
+ * passed (then *@timed_out, said on standard error); false to go on.
+ */
+bool bench_demo_done(GSubprocess *p, gint64 now, gint64 deadline,
+		     gint64 *exited_at, bool *timed_out);
 
 /* --- /proc ---------------------------------------------------------------- */
 
