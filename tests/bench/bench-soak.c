@@ -39,12 +39,13 @@
  * keeps up by a wide margin, so the simulated time is computed from the
  * real time since the spawn (its start takes a few ms: a few simulated
  * minutes off at most): a sample per simulated hour is one per S/24 real
- * seconds, approximated. (At 2 s a day it no longer keeps up, and the
- * cross-check below says so.) As a cross-check, the daemon logs each morning's
- * analysis ("night of DATE analysed", with the wall time of day): placed
- * on the computed clock, every one must fall in its date's morning.
- * (The daemon's MQTT messages are no clock: the morning alerts wait for
- * the store's commit every 10 real seconds, live values for a 2 s limit.)
+ * seconds, approximated. The daemon needs about one CPU second a
+ * simulated day: at 2 or 3 s a day on a busy machine it falls behind.
+ * The cross-check: the daemon logs each morning's analysis ("night of
+ * DATE analysed", with the wall time of day); placed on the computed
+ * clock, every one must fall in its date's morning. (The daemon's MQTT
+ * messages are no clock: the morning alerts wait for the store's commit
+ * every 10 real seconds, live values for a 2 s limit.)
  *
  * Once per simulated hour it writes a row of soak.csv: the simulated
  * time, the daemon's CPU seconds (utime + stime of all threads,
