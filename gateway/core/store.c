@@ -13,6 +13,7 @@
 #include <sqlite3.h>
 
 #include "gateway/common/quote.h"
+#include "gateway/core/beats.h"
 
 GQuark store_error_quark(void)
 {
@@ -54,6 +55,14 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(stmt_lease, stmt_lease_release)
 	"  v0 REAL,\n"                                                         \
 	"  v1 REAL,\n"                                                         \
 	"  v2 REAL\n"
+
+/* A packed minute's table (migration 7). */
+#define MINUTES_COLUMNS                                                        \
+	"  user_id INTEGER NOT NULL REFERENCES users (id),\n"                  \
+	"  minute INTEGER NOT NULL,\n"                                         \
+	"  beats BLOB NOT NULL,\n"                                             \
+	"  PRIMARY KEY (user_id, minute)\n"
+#define MINUTE_OF_T_MS "(t_ms - (t_ms % 60000 + 60000) % 60000) / 60000"
 
 /*
  * Forward migrations: migrations[i] takes user_version i to i + 1, in its
@@ -209,6 +218,28 @@ static const char *const migrations[] = {
 	 "  registered_ms INTEGER NOT NULL,\n"
 	 "  PRIMARY KEY (address, user_id)\n"
 	 ") WITHOUT ROWID;\n"),
+
+	/* 7: raw RR intervals and heart rates a minute a row (DESIGN §11,
+	 * gateway/core/beats.h): a row a reading cost SQLite more CPU than
+	 * the rest of a notification's path. A rowid table: a minute at
+	 * 1 Hz with two RR a beat is some 1.2 KB, over the size WITHOUT
+	 * ROWID suits. pack_beats() is the store's own aggregate (registered
+	 * on every connection before migrating); instants beyond +-2^62 ms,
+	 * which no reader of ours ever stored, cannot be packed and are not
+	 * carried over. The minute is floor(t_ms / 60000), before 1970 too
+	 * (SQLite's % keeps the dividend's sign). */
+	("CREATE TABLE rr_minutes (\n" MINUTES_COLUMNS ");\n"
+	 "CREATE TABLE hr_minutes (\n" MINUTES_COLUMNS ");\n"
+	 "INSERT INTO rr_minutes (user_id, minute, beats) "
+	 "SELECT user_id, " MINUTE_OF_T_MS ", pack_beats(t_ms, rr_ms) "
+	 "FROM rr WHERE abs(t_ms) < 4611686018427387904 "
+	 "GROUP BY user_id, " MINUTE_OF_T_MS ";\n"
+	 "INSERT INTO hr_minutes (user_id, minute, beats) "
+	 "SELECT user_id, " MINUTE_OF_T_MS ", pack_beats(t_ms, bpm) "
+	 "FROM hr WHERE abs(t_ms) < 4611686018427387904 "
+	 "GROUP BY user_id, " MINUTE_OF_T_MS ";\n"
+	 "DROP TABLE rr;\n"
+	 "DROP TABLE hr;\n"),
 };
 
 #define SCHEMA_LATEST ((int)G_N_ELEMENTS(migrations))
@@ -368,10 +399,16 @@ static const char *const stmt_sql[STMT_COUNT] = {
 	[STMT_USER_LIST] = "SELECT id, name FROM users ORDER BY name",
 	/* ON CONFLICT DO NOTHING rather than INSERT OR IGNORE: only a
 	 * repeated key is skipped, a NOT NULL failure still fails. */
-	[STMT_ADD_RR] = "INSERT INTO rr (user_id, t_ms, rr_ms) "
-			"VALUES (?1, ?2, ?3) ON CONFLICT DO NOTHING",
-	[STMT_ADD_HR] = "INSERT INTO hr (user_id, t_ms, bpm) "
-			"VALUES (?1, ?2, ?3) ON CONFLICT DO NOTHING",
+	/* A minute's beats join those stored before; at an instant
+	 * already stored the stored beat stays (beats_merge). */
+	[STMT_ADD_RR] = "INSERT INTO rr_minutes (user_id, minute, beats) "
+			"VALUES (?1, ?2, ?3) ON CONFLICT (user_id, minute) "
+			"DO UPDATE SET beats = beats_merge(rr_minutes.beats, "
+			"excluded.beats)",
+	[STMT_ADD_HR] = "INSERT INTO hr_minutes (user_id, minute, beats) "
+			"VALUES (?1, ?2, ?3) ON CONFLICT (user_id, minute) "
+			"DO UPDATE SET beats = beats_merge(hr_minutes.beats, "
+			"excluded.beats)",
 	[STMT_ADD_ENV] = "INSERT INTO env (user_id, kind, t_ms, value) "
 			 "VALUES (?1, ?2, ?3, ?4) ON CONFLICT DO NOTHING",
 	[STMT_ADD_BODY] =
@@ -392,14 +429,16 @@ static const char *const stmt_sql[STMT_COUNT] = {
 	    "energy = COALESCE(excluded.energy, checkins.energy)",
 	/* Per user, so the delete walks the primary key instead of the
 	 * whole table. */
-	[STMT_PRUNE_RR] = "DELETE FROM rr WHERE user_id IN (SELECT id FROM "
-			  "users) AND t_ms < ?1",
-	[STMT_PRUNE_HR] = "DELETE FROM hr WHERE user_id IN (SELECT id FROM "
-			  "users) AND t_ms < ?1",
-	[STMT_SPAN_RR] = "SELECT user_id, t_ms, rr_ms FROM rr WHERE user_id = "
-			 "?1 AND t_ms >= ?2 AND t_ms < ?3 ORDER BY t_ms",
-	[STMT_SPAN_HR] = "SELECT user_id, t_ms, bpm FROM hr WHERE user_id = "
-			 "?1 AND t_ms >= ?2 AND t_ms < ?3 ORDER BY t_ms",
+	[STMT_PRUNE_RR] = "DELETE FROM rr_minutes WHERE user_id IN (SELECT "
+			  "id FROM users) AND minute < ?1",
+	[STMT_PRUNE_HR] = "DELETE FROM hr_minutes WHERE user_id IN (SELECT "
+			  "id FROM users) AND minute < ?1",
+	[STMT_SPAN_RR] = "SELECT user_id, minute, beats FROM rr_minutes WHERE "
+			 "user_id = ?1 AND minute >= ?2 AND minute <= ?3 "
+			 "ORDER BY minute",
+	[STMT_SPAN_HR] = "SELECT user_id, minute, beats FROM hr_minutes WHERE "
+			 "user_id = ?1 AND minute >= ?2 AND minute <= ?3 "
+			 "ORDER BY minute",
 	[STMT_SPAN_ENV] =
 	    "SELECT user_id, kind, t_ms, value FROM env WHERE user_id = ?1 "
 	    "AND kind = ?2 AND t_ms >= ?3 AND t_ms < ?4 ORDER BY t_ms",
@@ -474,8 +513,10 @@ static const char *const stmt_sql[STMT_COUNT] = {
 	[STMT_HOLD_ADD] =
 	    "INSERT INTO held (boot_id, mono_ms, user_id, kind, sub, v0, v1, "
 	    "v2) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-	[STMT_FIND_RR] = "SELECT 1 FROM rr WHERE user_id = ?1 AND t_ms = ?2",
-	[STMT_FIND_HR] = "SELECT 1 FROM hr WHERE user_id = ?1 AND t_ms = ?2",
+	[STMT_FIND_RR] = "SELECT user_id, minute, beats FROM rr_minutes "
+			 "WHERE user_id = ?1 AND minute = ?2",
+	[STMT_FIND_HR] = "SELECT user_id, minute, beats FROM hr_minutes "
+			 "WHERE user_id = ?1 AND minute = ?2",
 	[STMT_FIND_ENV] = "SELECT 1 FROM env WHERE user_id = ?1 AND kind = ?2 "
 			  "AND t_ms = ?3",
 };
@@ -492,6 +533,7 @@ enum held_kind {
 	HELD_BODY,    /* v0 weight_kg, v1 body_fat_pct, v2 impedance_ohm */
 	HELD_CHECKIN, /* v0 mood, v1 soreness, v2 energy */
 	HELD_SENT,    /* an outbox row sent: t_ms the id, v0 sent_ms */
+	HELD_REFUSED, /* an RR or HR row whose minute the database refused */
 };
 
 struct held_row {
@@ -856,6 +898,12 @@ static gboolean write_row(store *s, const struct held_row *h, GError **error);
 static gboolean put_device_row(store *s, const struct store_device *d,
 			       GError **error);
 static bool is_storage_failure(int code);
+static gboolean write_beats(store *s, GError **error);
+
+static bool is_beat(const struct held_row *h)
+{
+	return h->kind == HELD_RR || h->kind == HELD_HR;
+}
 
 /* Whether the batch has rows or device states not yet in a transaction. */
 static bool batch_unwritten(const store *s)
@@ -873,11 +921,23 @@ static gboolean write_unwritten(store *s, GError **error)
 {
 	if (!batch_unwritten(s))
 		return TRUE;
-	if (!tx_begin(s, error))
+	if (!tx_begin(s, error) || !write_beats(s, error))
 		return FALSE;
 	while (s->rows_written < s->rows->len) {
+		struct held_row *h =
+		    &g_array_index(s->rows, struct held_row, s->rows_written);
 		GError *local = NULL;
 
+		if (is_beat(h)) { /* written by write_beats */
+			s->rows_written++;
+			continue;
+		}
+		if (h->kind == HELD_REFUSED) {
+			g_array_remove_index(s->rows, s->rows_written);
+			s->pending_rows--;
+			s->refused++;
+			continue;
+		}
 		if (write_row(s,
 			      &g_array_index(s->rows, struct held_row,
 					     s->rows_written),
@@ -1120,8 +1180,7 @@ static const struct {
 	const char *what;
 	bool three_values; /* v0..v2, each NULL when absent; else v0 */
 } held_inserts[] = {
-	[HELD_RR] = { STMT_ADD_RR, "adding an RR interval", false },
-	[HELD_HR] = { STMT_ADD_HR, "adding a heart rate", false },
+	/* RR and HR rows go a minute at a time (write_beats). */
 	[HELD_ENV] = { STMT_ADD_ENV, "adding a sensor reading", false },
 	[HELD_BODY] = { STMT_ADD_BODY, "adding a body reading", true },
 	[HELD_CHECKIN] = { STMT_ADD_CHECKIN, "adding a check-in", true },
@@ -1147,7 +1206,8 @@ static gboolean write_row(store *s, const struct held_row *h, GError **error)
 
 	if (h->kind == HELD_SENT)
 		return write_sent(s, h, error);
-	if (h->kind >= G_N_ELEMENTS(held_inserts))
+	if (h->kind >= G_N_ELEMENTS(held_inserts) ||
+	    !held_inserts[h->kind].what)
 		return invalid(error, "unknown held row kind %d", h->kind);
 
 	g_autoptr(stmt_lease) st = s->stmts[held_inserts[h->kind].stmt];
@@ -1165,6 +1225,118 @@ static gboolean write_row(store *s, const struct held_row *h, GError **error)
 		sqlite3_bind_double(st, param, h->v0);
 	}
 	return step_done(s, st, held_inserts[h->kind].what, error);
+}
+
+/* A beat row of the batch by its minute's key, for write_beats. */
+struct beat_ref {
+	int64_t minute;
+	int32_t user;
+	uint8_t kind;
+	guint index; /* in s->rows: the order the rows came in */
+};
+
+static int compare_beat_refs(const void *a, const void *b)
+{
+	const struct beat_ref *x = a, *y = b;
+
+	if (x->kind != y->kind)
+		return x->kind < y->kind ? -1 : 1;
+	if (x->user != y->user)
+		return x->user < y->user ? -1 : 1;
+	if (x->minute != y->minute)
+		return x->minute < y->minute ? -1 : 1;
+	return x->index < y->index ? -1 : x->index > y->index;
+}
+
+/* Packs and writes one minute of one person's beats, @refs[0..n). */
+static gboolean write_minute(store *s, const struct beat_ref *refs, size_t n,
+			     GError **error)
+{
+	g_autofree uint8_t *blob = g_malloc(n * BEATS_ENTRY_SIZE);
+	enum stmt_id id = refs[0].kind == HELD_RR ? STMT_ADD_RR : STMT_ADD_HR;
+	g_autoptr(stmt_lease) st = s->stmts[id];
+	long kept;
+
+	for (size_t i = 0; i < n; i++) {
+		const struct held_row *h =
+		    &g_array_index(s->rows, struct held_row, refs[i].index);
+		struct beat b = { .value = h->v0 };
+		int64_t minute;
+
+		beats_split(h->t_ms, &minute, &b.offset_ms);
+		beats_put(blob + i * BEATS_ENTRY_SIZE, &b);
+	}
+	kept = beats_pack(blob, n);
+	if (kept < 0)
+		return invalid(error, "packing a minute of beats: %s",
+			       g_strerror((int)-kept));
+	sqlite3_bind_int64(st, 1, refs[0].user);
+	sqlite3_bind_int64(st, 2, refs[0].minute);
+	sqlite3_bind_blob(st, 3, blob, (int)(kept * BEATS_ENTRY_SIZE),
+			  SQLITE_STATIC);
+	return step_done(s, st,
+			 id == STMT_ADD_RR ? "adding RR intervals"
+					   : "adding heart rates",
+			 error);
+}
+
+/*
+ * The batch's unwritten RR and heart-rate rows go in a statement a minute:
+ * grouped by (kind, person, minute), in the order they came (the first
+ * reading at an instant is the one kept, as the row-a-reading layout's
+ * ON CONFLICT DO NOTHING kept it), merged into the minute stored. A minute
+ * the database refuses (its person removed meanwhile) has its rows marked
+ * HELD_REFUSED, for write_unwritten to drop and count. A storage failure
+ * returns FALSE: the rows stay, and are written again whole after the
+ * rollback (a merge repeated is the merge done once).
+ */
+static gboolean write_beats(store *s, GError **error)
+{
+	g_autofree struct beat_ref *refs = NULL;
+	size_t n = 0;
+
+	for (guint i = s->rows_written; i < s->rows->len; i++)
+		if (is_beat(&g_array_index(s->rows, struct held_row, i)))
+			n++;
+	if (n == 0)
+		return TRUE;
+	refs = g_new(struct beat_ref, n);
+	n = 0;
+	for (guint i = s->rows_written; i < s->rows->len; i++) {
+		const struct held_row *h =
+		    &g_array_index(s->rows, struct held_row, i);
+		uint16_t offset_ms;
+
+		if (!is_beat(h))
+			continue;
+		refs[n] = (struct beat_ref){ .user = h->user,
+					     .kind = h->kind,
+					     .index = i };
+		beats_split(h->t_ms, &refs[n].minute, &offset_ms);
+		n++;
+	}
+	qsort(refs, n, sizeof(*refs), compare_beat_refs);
+	for (size_t start = 0, end; start < n; start = end) {
+		GError *local = NULL;
+
+		for (end = start + 1;
+		     end < n && refs[end].kind == refs[start].kind &&
+		     refs[end].user == refs[start].user &&
+		     refs[end].minute == refs[start].minute;
+		     end++)
+			;
+		if (write_minute(s, refs + start, end - start, &local))
+			continue;
+		if (!s->in_tx || is_storage_failure(s->last_code)) {
+			g_propagate_error(error, local);
+			return FALSE;
+		}
+		g_error_free(local);
+		for (size_t i = start; i < end; i++)
+			g_array_index(s->rows, struct held_row, refs[i].index)
+			    .kind = HELD_REFUSED;
+	}
+	return TRUE;
 }
 
 /* Whether user @id exists: the cache first, the users table when the id
@@ -1251,12 +1423,20 @@ static void retry(store *s)
 
 	s->attempts++;
 	s->last_code = SQLITE_OK;
-	if (!tx_begin(s, &local))
+	if (!tx_begin(s, &local) || !write_beats(s, &local))
 		goto failed;
 	for (guint i = 0; i < n; i++) {
-		if (write_row(s, &g_array_index(s->rows, struct held_row, i),
-			      &local))
+		const struct held_row *h =
+		    &g_array_index(s->rows, struct held_row, i);
+
+		if (is_beat(h))
+			continue; /* written by write_beats */
+		if (h->kind != HELD_REFUSED && write_row(s, h, &local))
 			continue;
+		if (h->kind == HELD_REFUSED) {
+			refused++;
+			continue;
+		}
 		if (!s->in_tx || is_storage_failure(s->last_code))
 			goto failed;
 		/* A row the database refuses now: dropped, counted. */
@@ -1489,9 +1669,15 @@ static int table_exists(store *s, const char *name)
  */
 static gboolean check_ours(store *s, GError **error)
 {
+	/* The tables every version has, and those of versions before and
+	 * from 7 (a minute a row). */
 	static const char *const tables[] = {
-		"users", "devices",  "rr",     "hr",	  "env",
-		"body",	 "checkins", "nights", "results", "outbox",
+		"users",    "devices", "env",	  "body",
+		"checkins", "nights",  "results", "outbox",
+	};
+	static const char *const beat_tables[2][2] = {
+		{ "rr", "hr" },
+		{ "rr_minutes", "hr_minutes" },
 	};
 	g_autoptr(sqlite3_stmt) st = NULL;
 	int version, rc;
@@ -1530,10 +1716,12 @@ static gboolean check_ours(store *s, GError **error)
 			    name);
 		return FALSE;
 	}
-	/* Every version so far has the same tables (migrations add
-	 * columns and indexes). */
-	for (size_t i = 0; i < G_N_ELEMENTS(tables); i++) {
-		int exists = table_exists(s, tables[i]);
+	for (size_t i = 0; i < G_N_ELEMENTS(tables) + 2; i++) {
+		const char *name =
+		    i < G_N_ELEMENTS(tables)
+			? tables[i]
+			: beat_tables[version >= 7][i - G_N_ELEMENTS(tables)];
+		int exists = table_exists(s, name);
 
 		if (exists < 0) {
 			g_set_error(error, STORE_ERROR, STORE_ERROR_OPEN,
@@ -1545,7 +1733,7 @@ static gboolean check_ours(store *s, GError **error)
 			g_set_error(error, STORE_ERROR, STORE_ERROR_SCHEMA,
 				    "the tables are not recoveryd's schema "
 				    "version %d (no table %s): not touched",
-				    version, tables[i]);
+				    version, name);
 			return FALSE;
 		}
 	}
@@ -1704,6 +1892,129 @@ static void open_failed(store *s, const char *path, GError **error)
 	g_error_free(plain);
 }
 
+/* --- the SQL functions of packed minutes (beats.h) --------------------- */
+
+static void merge_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+	const uint8_t *old = sqlite3_value_blob(argv[0]);
+	size_t old_size = (size_t)sqlite3_value_bytes(argv[0]);
+	const uint8_t *add = sqlite3_value_blob(argv[1]);
+	size_t add_size = (size_t)sqlite3_value_bytes(argv[1]);
+	g_autofree uint8_t *out = NULL;
+	size_t bad;
+	long n;
+
+	(void)argc;
+	if (beats_check(add, add_size, &bad) < 0) {
+		sqlite3_result_error(ctx, "beats_merge: new beats malformed",
+				     -1);
+		return;
+	}
+	/* A damaged stored minute keeps what is readable of it (what
+	 * read_minute reads); the rest could not be read anyway. */
+	if (beats_check(old, old_size, &bad) < 0)
+		old_size = bad * BEATS_ENTRY_SIZE;
+	out = g_malloc(old_size + add_size + 1);
+	n = beats_merge(old, old_size, add, add_size, out);
+	if (n < 0) {
+		sqlite3_result_error(ctx, "beats_merge: malformed", -1);
+		return;
+	}
+	sqlite3_result_blob(ctx, g_steal_pointer(&out), (int)n, g_free);
+}
+
+static void last_ms_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+	int64_t minute = sqlite3_value_int64(argv[0]);
+	const uint8_t *blob = sqlite3_value_blob(argv[1]);
+	size_t size = (size_t)sqlite3_value_bytes(argv[1]);
+	struct beat b;
+	size_t bad;
+
+	(void)argc;
+	if (beats_check(blob, size, &bad) < 0)
+		size = bad * BEATS_ENTRY_SIZE;
+	if (size == 0 || minute <= -BEATS_T_MS_LIMIT / BEATS_MINUTE_MS ||
+	    minute >= BEATS_T_MS_LIMIT / BEATS_MINUTE_MS ||
+	    beats_get(blob, size, size / BEATS_ENTRY_SIZE - 1, &b) < 0) {
+		sqlite3_result_null(ctx);
+		return;
+	}
+	sqlite3_result_int64(ctx, beats_join(minute, b.offset_ms));
+}
+
+/* pack_beats(t_ms, value): the aggregate migration 7 packs with. */
+static void pack_step(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+	GByteArray **acc = sqlite3_aggregate_context(ctx, sizeof(*acc));
+	int64_t t_ms = sqlite3_value_int64(argv[0]);
+	int type = sqlite3_value_type(argv[1]);
+	uint8_t entry[BEATS_ENTRY_SIZE];
+	struct beat b = { .value = sqlite3_value_double(argv[1]) };
+	int64_t minute;
+
+	(void)argc;
+	if (!acc) {
+		sqlite3_result_error_nomem(ctx);
+		return;
+	}
+	/* A value that is no number was never read as a beat: not carried
+	 * over, as the old layout's reader skipped it. */
+	if (type != SQLITE_FLOAT && type != SQLITE_INTEGER)
+		return;
+	if (t_ms <= -BEATS_T_MS_LIMIT || t_ms >= BEATS_T_MS_LIMIT) {
+		sqlite3_result_error(ctx, "pack_beats: t_ms out of range", -1);
+		return;
+	}
+	if (!*acc)
+		*acc = g_byte_array_new();
+	beats_split(t_ms, &minute, &b.offset_ms);
+	beats_put(entry, &b);
+	g_byte_array_append(*acc, entry, sizeof(entry));
+}
+
+static void pack_final(sqlite3_context *ctx)
+{
+	GByteArray **acc = sqlite3_aggregate_context(ctx, 0);
+	g_autoptr(GByteArray) bytes = acc ? *acc : NULL;
+	long n;
+
+	if (!bytes) {
+		sqlite3_result_zeroblob(ctx, 0);
+		return;
+	}
+	/* The rows came in no promised order. */
+	n = beats_pack(bytes->data, bytes->len / BEATS_ENTRY_SIZE);
+	if (n < 0) {
+		sqlite3_result_error(ctx, "pack_beats: bad beats", -1);
+		return;
+	}
+	sqlite3_result_blob(ctx, bytes->data, (int)(n * BEATS_ENTRY_SIZE),
+			    SQLITE_TRANSIENT);
+}
+
+/* Registers the functions the schema's statements and migrations use, on
+ * this connection only (DIRECTONLY: never from a trigger or view a
+ * damaged file might bring). */
+static gboolean add_functions(store *s, GError **error)
+{
+	const int flags =
+	    SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_DIRECTONLY;
+
+	if (sqlite3_create_function(s->db, "beats_merge", 2, flags, NULL,
+				    merge_fn, NULL, NULL) != SQLITE_OK ||
+	    sqlite3_create_function(s->db, "beats_last_ms", 2, flags, NULL,
+				    last_ms_fn, NULL, NULL) != SQLITE_OK ||
+	    sqlite3_create_function(s->db, "pack_beats", 2, flags, NULL, NULL,
+				    pack_step, pack_final) != SQLITE_OK) {
+		g_set_error(error, STORE_ERROR, STORE_ERROR_OPEN,
+			    "registering the store's SQL functions: %s",
+			    sqlite3_errmsg(s->db));
+		return FALSE;
+	}
+	return TRUE;
+}
+
 store *store_open(const char *path, const struct store_options *opts,
 		  GError **error)
 {
@@ -1767,6 +2078,7 @@ store *store_open(const char *path, const struct store_options *opts,
 	sqlite3_busy_timeout(s->db, s->opts.busy_timeout_ms);
 
 	if (!check_ours(s, error) || !set_wal(s, error) ||
+	    !add_functions(s, error) ||
 	    !exec_sql(s,
 		      /* FULL, not NORMAL: in WAL mode NORMAL commits are
 		       * not synced, and a power cut could take back every
@@ -1911,12 +2223,24 @@ static gboolean held_user(int64_t user, int32_t *ret, GError **error)
 	return TRUE;
 }
 
+/* An instant a packed minute can keep (beats.h). */
+static gboolean check_beat_time(int64_t t_ms, GError **error)
+{
+	if (t_ms > -BEATS_T_MS_LIMIT && t_ms < BEATS_T_MS_LIMIT)
+		return TRUE;
+	return invalid(error,
+		       "t_ms %" PRId64 " is out of range (expected within "
+		       "+-2^62 ms of 1970)",
+		       t_ms);
+}
+
 gboolean store_add_rr(store *s, int64_t user, int64_t t_ms, double rr_ms,
 		      GError **error)
 {
 	struct held_row h = { .t_ms = t_ms, .v0 = rr_ms, .kind = HELD_RR };
 
-	if (!check_range(rr_ms, 0, RR_MS_MAX, false, "rr_ms", error) ||
+	if (!check_beat_time(t_ms, error) ||
+	    !check_range(rr_ms, 0, RR_MS_MAX, false, "rr_ms", error) ||
 	    !held_user(user, &h.user, error))
 		return FALSE;
 	return batch_add(s, &h, error);
@@ -1927,7 +2251,8 @@ gboolean store_add_hr(store *s, int64_t user, int64_t t_ms, double bpm,
 {
 	struct held_row h = { .t_ms = t_ms, .v0 = bpm, .kind = HELD_HR };
 
-	if (!check_range(bpm, 0, BPM_MAX, false, "bpm", error) ||
+	if (!check_beat_time(t_ms, error) ||
+	    !check_range(bpm, 0, BPM_MAX, false, "bpm", error) ||
 	    !held_user(user, &h.user, error))
 		return FALSE;
 	return batch_add(s, &h, error);
@@ -2063,25 +2388,32 @@ gboolean store_add_checkin(store *s, int64_t user, int64_t t_ms, double mood,
 	return batch_add(s, &h, error);
 }
 
-static gboolean prune_table(store *s, enum stmt_id id, int64_t cutoff_ms,
+static gboolean prune_table(store *s, enum stmt_id id, int64_t cutoff,
 			    GError **error)
 {
 	g_autoptr(stmt_lease) st = s->stmts[id];
 
-	sqlite3_bind_int64(st, 1, cutoff_ms);
+	sqlite3_bind_int64(st, 1, cutoff);
 	return step_done(s, st, "pruning old readings", error);
 }
 
 gboolean store_prune(store *s, int64_t now_ms, GError **error)
 {
 	int64_t cutoff_ms = now_ms - s->opts.retention_days * MS_PER_DAY;
+	int64_t cutoff_minute;
+	uint16_t offset_ms;
 
+	/* Whole minutes: one goes when all of it is older than the
+	 * retention, so raw beats are kept up to a minute longer. */
+	beats_split(
+	    CLAMP(cutoff_ms, -BEATS_T_MS_LIMIT + 1, BEATS_T_MS_LIMIT - 1),
+	    &cutoff_minute, &offset_ms);
 	see_batch(s); /* old rows of the batch go too */
 	if (!check_available(s, error))
 		return FALSE;
 	if (!tx_begin(s, error) ||
-	    !prune_table(s, STMT_PRUNE_RR, cutoff_ms, error) ||
-	    !prune_table(s, STMT_PRUNE_HR, cutoff_ms, error) ||
+	    !prune_table(s, STMT_PRUNE_RR, cutoff_minute, error) ||
+	    !prune_table(s, STMT_PRUNE_HR, cutoff_minute, error) ||
 	    !tx_commit(s, error))
 		return write_failed(s);
 	return TRUE;
@@ -2097,50 +2429,117 @@ static void bind_span(sqlite3_stmt *st, int64_t user, int64_t from_ms,
 	sqlite3_bind_int64(st, 3, to_ms);
 }
 
+/* What a column holding a packed minute holds: its bytes, or FALSE with
+ * @error for a row of another type. */
+static gboolean row_beats(const struct row *r, int col, const uint8_t **ret,
+			  size_t *ret_size, GError **error)
+{
+	int type = sqlite3_column_type(r->st, col);
+
+	if (type != SQLITE_BLOB)
+		return row_fail(r, col, error, "holds %s, not packed beats",
+				type_name(type));
+	*ret = sqlite3_column_blob(r->st, col);
+	*ret_size = (size_t)sqlite3_column_bytes(r->st, col);
+	return TRUE;
+}
+
+/*
+ * Appends the beats of one stored minute (a row of @r: user_id, minute,
+ * beats) that fall in [@from_ms, @to_ms) to @ret, as struct rr_sample or
+ * struct hr_sample (the same layout). What is damaged is reported once a
+ * row and skipped: the entries before it are kept.
+ */
+static void read_minute(store *s, const struct row *r, int64_t from_ms,
+			int64_t to_ms, double max, GArray *ret)
+{
+	const uint8_t *blob = NULL;
+	size_t size = 0, bad = SIZE_MAX, n;
+	int64_t minute;
+	GError *why = NULL;
+
+	if (!row_int(r, 1, -BEATS_T_MS_LIMIT / BEATS_MINUTE_MS,
+		     BEATS_T_MS_LIMIT / BEATS_MINUTE_MS, false, 0, &minute,
+		     &why) ||
+	    !row_beats(r, 2, &blob, &size, &why)) {
+		skip_row(s, r, why);
+		return;
+	}
+	if (beats_check(blob, size, &bad) < 0 && bad < size / BEATS_ENTRY_SIZE)
+		row_fail(r, 2, &why,
+			 "entry %zu of %zu is not a beat after the one before "
+			 "(an offset over 59999 ms or out of order)",
+			 bad, size / BEATS_ENTRY_SIZE);
+	else if (bad != SIZE_MAX)
+		row_fail(r, 2, &why,
+			 "%zu bytes are not a whole number of %d-byte beats",
+			 size, BEATS_ENTRY_SIZE);
+	n = bad != SIZE_MAX ? bad : size / BEATS_ENTRY_SIZE;
+	for (size_t i = 0; i < n; i++) {
+		struct beat b;
+		struct rr_sample v;
+
+		beats_get(blob, size, i, &b);
+		v.t_ms = beats_join(minute, b.offset_ms);
+		if (!isfinite(b.value) || b.value < 0 || b.value > max) {
+			if (!why)
+				row_fail(r, 2, &why,
+					 "entry %zu: %g is outside [0, %g]", i,
+					 b.value, max);
+			continue;
+		}
+		v.rr_ms = b.value;
+		if (v.t_ms >= from_ms && v.t_ms < to_ms)
+			g_array_append_val(ret, v);
+	}
+	if (why)
+		skip_row(s, r, why);
+}
+
+G_STATIC_ASSERT(sizeof(struct rr_sample) == sizeof(struct hr_sample) &&
+		offsetof(struct rr_sample, rr_ms) ==
+		    offsetof(struct hr_sample, bpm));
+
+/* The beats of [@from_ms, @to_ms) of table @id's kind into @ret. */
+static gboolean load_beats(store *s, enum stmt_id id, int64_t user,
+			   int64_t from_ms, int64_t to_ms, GArray *ret,
+			   GError **error)
+{
+	g_autoptr(stmt_lease) st = s->stmts[id];
+	bool rr = id == STMT_SPAN_RR;
+	struct row r = { st, rr ? "rr_minutes" : "hr_minutes", 2 };
+	int64_t first, last;
+	uint16_t offset_ms;
+	int rc;
+
+	if (from_ms >= to_ms)
+		return TRUE;
+	beats_split(CLAMP(from_ms, -BEATS_T_MS_LIMIT + 1, BEATS_T_MS_LIMIT - 1),
+		    &first, &offset_ms);
+	beats_split(
+	    CLAMP(to_ms - 1, -BEATS_T_MS_LIMIT + 1, BEATS_T_MS_LIMIT - 1),
+	    &last, &offset_ms);
+	sqlite3_bind_int64(st, 1, user);
+	sqlite3_bind_int64(st, 2, first);
+	sqlite3_bind_int64(st, 3, last);
+	while ((rc = step_row(
+		    s, st, rr ? "loading RR intervals" : "loading heart rates",
+		    error)) > 0)
+		read_minute(s, &r, from_ms, to_ms, rr ? RR_MS_MAX : BPM_MAX,
+			    ret);
+	return rc == 0;
+}
+
 static gboolean load_rr(store *s, int64_t user, int64_t from_ms, int64_t to_ms,
 			GArray *ret, GError **error)
 {
-	g_autoptr(stmt_lease) st = s->stmts[STMT_SPAN_RR];
-	struct row r = { st, "rr", 2 };
-	int rc;
-
-	bind_span(st, user, from_ms, to_ms);
-	while ((rc = step_row(s, st, "loading RR intervals", error)) > 0) {
-		struct rr_sample v;
-		GError *bad = NULL;
-
-		if (!row_int(&r, 1, INT64_MIN, INT64_MAX, false, 0, &v.t_ms,
-			     &bad) ||
-		    !row_real(&r, 2, 0, RR_MS_MAX, false, &v.rr_ms, &bad)) {
-			skip_row(s, &r, bad);
-			continue;
-		}
-		g_array_append_val(ret, v);
-	}
-	return rc == 0;
+	return load_beats(s, STMT_SPAN_RR, user, from_ms, to_ms, ret, error);
 }
 
 static gboolean load_hr(store *s, int64_t user, int64_t from_ms, int64_t to_ms,
 			GArray *ret, GError **error)
 {
-	g_autoptr(stmt_lease) st = s->stmts[STMT_SPAN_HR];
-	struct row r = { st, "hr", 2 };
-	int rc;
-
-	bind_span(st, user, from_ms, to_ms);
-	while ((rc = step_row(s, st, "loading heart rates", error)) > 0) {
-		struct hr_sample v;
-		GError *bad = NULL;
-
-		if (!row_int(&r, 1, INT64_MIN, INT64_MAX, false, 0, &v.t_ms,
-			     &bad) ||
-		    !row_real(&r, 2, 0, BPM_MAX, false, &v.bpm, &bad)) {
-			skip_row(s, &r, bad);
-			continue;
-		}
-		g_array_append_val(ret, v);
-	}
-	return rc == 0;
+	return load_beats(s, STMT_SPAN_HR, user, from_ms, to_ms, ret, error);
 }
 
 /* States from a query of (user_id, kind, t_ms, value). */
@@ -2820,14 +3219,20 @@ gboolean store_outbox_prune(store *s, int64_t before_ms, GError **error)
 
 gboolean store_outbox_backlog(store *s, uint64_t *ret_rows, GError **error)
 {
-	see_batch(s);
-
+	/* The database's count less the sent marks only in memory: not
+	 * see_batch(), which would commit the batch each time the gateway's
+	 * state is told. */
 	g_autoptr(stmt_lease) st = s->stmts[STMT_OUTBOX_BACKLOG];
 	int rc = step_row(s, st, "counting queued messages", error);
+	int64_t rows;
 
 	if (rc < 0)
 		return FALSE;
-	*ret_rows = rc > 0 ? (uint64_t)MAX(sqlite3_column_int64(st, 0), 0) : 0;
+	rows = rc > 0 ? sqlite3_column_int64(st, 0) : 0;
+	for (guint i = s->rows_written; i < s->rows->len; i++)
+		rows -= g_array_index(s->rows, struct held_row, i).kind ==
+			HELD_SENT;
+	*ret_rows = (uint64_t)MAX(rows, 0);
 	return TRUE;
 }
 
@@ -2998,6 +3403,34 @@ static gboolean check_reading_kind(const struct store_reading *r,
 	}
 }
 
+/* Whether table @id's minute of @t_ms has a beat at @t_ms: 1 yes, 0 no,
+ * -1 failed. A damaged minute has whatever its valid entries say. */
+static int beat_taken(store *s, enum stmt_id id, int64_t user, int64_t t_ms,
+		      GError **error)
+{
+	g_autoptr(stmt_lease) st = s->stmts[id];
+	int64_t minute;
+	uint16_t offset_ms;
+	size_t bad;
+	int rc;
+
+	if (t_ms <= -BEATS_T_MS_LIMIT || t_ms >= BEATS_T_MS_LIMIT)
+		return 0; /* refused by store_add_* */
+	beats_split(t_ms, &minute, &offset_ms);
+	sqlite3_bind_int64(st, 1, user);
+	sqlite3_bind_int64(st, 2, minute);
+	rc = step_row(s, st, "looking for a free instant", error);
+	if (rc <= 0 || sqlite3_column_type(st, 2) != SQLITE_BLOB)
+		return rc;
+
+	const uint8_t *blob = sqlite3_column_blob(st, 2);
+	size_t size = (size_t)sqlite3_column_bytes(st, 2);
+
+	if (beats_check(blob, size, &bad) < 0)
+		size = bad * BEATS_ENTRY_SIZE;
+	return beats_has(blob, size, offset_ms);
+}
+
 /* Whether a row of @r's table stands at @t_ms: 1 yes, 0 no, -1 failed.
  * Kinds that merge by instant (body, check-in) are never "taken". */
 static int instant_taken(store *s, const struct store_reading *r, int64_t t_ms,
@@ -3023,6 +3456,8 @@ static int instant_taken(store *s, const struct store_reading *r, int64_t t_ms,
 	default:
 		return 0;
 	}
+	if (id != STMT_FIND_ENV)
+		return beat_taken(s, id, r->user, t_ms, error);
 	{
 		g_autoptr(stmt_lease) st = s->stmts[id];
 
@@ -3361,10 +3796,12 @@ gboolean store_newest_reading_ms(store *s, int64_t *ret_ms, GError **error)
 	/* Per user (and env kind), so that each max() is one step down a
 	 * primary key instead of a walk over the table. */
 	static const char *const sql[] = {
-		"SELECT max((SELECT max(t_ms) FROM rr WHERE user_id = "
-		"users.id)) FROM users",
-		"SELECT max((SELECT max(t_ms) FROM hr WHERE user_id = "
-		"users.id)) FROM users",
+		"SELECT max((SELECT beats_last_ms(minute, beats) FROM "
+		"rr_minutes WHERE user_id = users.id ORDER BY minute DESC "
+		"LIMIT 1)) FROM users",
+		"SELECT max((SELECT beats_last_ms(minute, beats) FROM "
+		"hr_minutes WHERE user_id = users.id ORDER BY minute DESC "
+		"LIMIT 1)) FROM users",
 		"SELECT max((SELECT max(t_ms) FROM body WHERE user_id = "
 		"users.id)) FROM users",
 		"SELECT max((SELECT max(t_ms) FROM checkins WHERE user_id = "

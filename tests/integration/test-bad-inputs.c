@@ -17,6 +17,7 @@
 #include <glib/gstdio.h>
 #include <sqlite3.h>
 
+#include "tests/support/test-db.h"
 #include "tests/support/test-support.h"
 
 /* An earlier import: three heart rates of alice, all good. */
@@ -237,6 +238,7 @@ static int64_t db_int(const char *path, const char *sql)
 
 	g_assert_cmpint(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL),
 			==, SQLITE_OK);
+	test_db_unpack_for(db, sql);
 	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK &&
 	    sqlite3_step(st) == SQLITE_ROW)
 		n = sqlite3_column_int64(st, 0);
@@ -457,13 +459,20 @@ static void test_damaged_row(void)
 
 	g_assert_true(g_file_set_contents(csv, earlier_csv, -1, NULL));
 	g_assert_cmpint(run(import, &out, &err), ==, 0);
-	make_db(db, "UPDATE hr SET bpm = 'fifty-six' WHERE bpm = 56");
+	/* The three share a minute (beats.h: 10 bytes each, ms 0, 1000 and
+	 * 2000): the middle one's value becomes -56.0. */
+	make_db(db, "UPDATE hr_minutes SET beats = CAST(substr(beats, 1, 10) "
+		    "|| X'e803000000000000' || X'4cc0' || substr(beats, 21) "
+		    "AS BLOB)");
 	g_assert_cmpint(run(export, &out2, &err2), ==, 1);
 	g_assert_nonnull(strstr(err2, "recoveryctl export: skipped a damaged "
-				      "row: table hr, column bpm"));
+				      "row: table hr_minutes, column beats"));
+	g_test_message("%s", err2);
+	g_assert_nonnull(strstr(err2, "entry 1: -56 is outside"));
 	g_assert_nonnull(strstr(out2, ",alice,hr_bpm,55"));
 	g_assert_nonnull(strstr(out2, ",alice,hr_bpm,57"));
-	g_assert_null(strstr(out2, "fifty"));
+	g_assert_null(strstr(out2, "hr_bpm,56"));
+	g_assert_null(strstr(out2, "hr_bpm,-56"));
 	g_assert_cmpint(run(history, &out3, &err3), ==, 0);
 	test_remove_tree(dir);
 }

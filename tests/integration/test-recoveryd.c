@@ -31,6 +31,7 @@
 #include <glib/gstdio.h>
 #include <json-glib/json-glib.h>
 
+#include "tests/support/test-db.h"
 #include "tests/integration/broker.h"
 #include "tests/fakes/bus.h"
 #include "gateway/core/analyze.h"
@@ -611,6 +612,7 @@ static GArray *db_ints(struct world *w, const char *sql)
 	g_assert_cmpint(
 	    sqlite3_open_v2(w->database, &db, SQLITE_OPEN_READONLY, NULL), ==,
 	    SQLITE_OK);
+	test_db_unpack_for(db, sql);
 	g_assert_cmpint(sqlite3_prepare_v2(db, sql, -1, &st, NULL), ==,
 			SQLITE_OK);
 	while (sqlite3_step(st) == SQLITE_ROW) {
@@ -2699,6 +2701,7 @@ static int64_t db_count(const char *path, const char *sql)
 
 	g_assert_cmpint(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL),
 			==, SQLITE_OK);
+	test_db_unpack_for(db, sql);
 	g_assert_cmpint(sqlite3_prepare_v2(db, sql, -1, &st, NULL), ==,
 			SQLITE_OK);
 	g_assert_cmpint(sqlite3_step(st), ==, SQLITE_ROW);

@@ -40,6 +40,7 @@
 #include <json-glib/json-glib.h>
 
 #include "gateway/core/store.h"
+#include "tests/support/test-db.h"
 #include "tests/fakes/bus.h"
 #include "tests/integration/antenna-messages.h"
 #include "tests/integration/broker.h"
@@ -526,6 +527,7 @@ static char *db_rows(const char *path, const char *sql, unsigned *ret_count)
 	*ret_count = 0;
 	g_assert_cmpint(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL),
 			==, SQLITE_OK);
+	test_db_unpack_for(db, sql);
 	g_assert_cmpint(sqlite3_prepare_v2(db, sql, -1, &st, NULL), ==,
 			SQLITE_OK);
 	while (sqlite3_step(st) == SQLITE_ROW) {
@@ -812,6 +814,7 @@ static unsigned db_count(const char *path, const char *sql)
 	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) ==
 		SQLITE_OK &&
 	    sqlite3_busy_timeout(db, 1000) == SQLITE_OK &&
+	    (test_db_unpack_for(db, sql), true) &&
 	    sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK &&
 	    sqlite3_step(st) == SQLITE_ROW)
 		n = (unsigned)sqlite3_column_int64(st, 0);

@@ -18,6 +18,7 @@
 #include <sqlite3.h>
 
 #include "gateway/core/store.h"
+#include "tests/support/test-db.h"
 #include "tests/support/test-support.h"
 
 #define T0_MS	  INT64_C(1732600000000) /* 2024-11-26 */
@@ -118,6 +119,7 @@ static int64_t raw_int(sqlite3 *db, const char *sql)
 	sqlite3_stmt *st = NULL;
 	int64_t value;
 
+	test_db_unpack_for(db, sql);
 	g_assert_cmpint(sqlite3_prepare_v2(db, sql, -1, &st, NULL), ==,
 			SQLITE_OK);
 	g_assert_cmpint(sqlite3_step(st), ==, SQLITE_ROW);
@@ -269,6 +271,136 @@ static void make_v1(const char *path)
 		 " dropped_beats) VALUES (1, 20052, 0, 0, 50.0, 3.912, 60,"
 		 " 20000, 3), (1, 20053, 0, 0, NULL, NULL, 2, 300, 0);");
 	sqlite3_close(db);
+}
+
+/*
+ * A database at version 6, the last with a row a reading, holding two
+ * nights of beats of two people (a strap's RR: whole 1/1024 s, as ms;
+ * heart rates, some not whole, as an import brings them), beats before
+ * 1970 and on minute edges, and a damaged value: version 7 packs them a
+ * minute a row, and every one reads back the same to the last bit.
+ */
+#define MIGRATE_BEATS 6000
+
+static double migrate_rr(int i)
+{
+	return (double)(600 + (i * 37) % 700) * 1000.0 / 1024.0;
+}
+
+static double migrate_bpm(int i)
+{
+	return 40.0 + (double)(i % 90) + (i % 3 ? 0.0 : 1.0 / 3.0);
+}
+
+static int64_t migrate_t(int i)
+{
+	/* Some 900 ms apart, so minutes hold 66 or 67; the first few before
+	 * 1970 (negative instants), the rest in November 2024. */
+	return i < 100 ? -INT64_C(60000) * 3 + i * 901
+		       : T0_MS + (int64_t)i * 901;
+}
+
+static void test_migrate_beats(struct fixture *f, gconstpointer data)
+{
+	GError *error = NULL;
+	struct store_span span = { 0 };
+	g_autoptr(store) s = NULL;
+	sqlite3 *db = raw_open(f->path);
+	sqlite3_stmt *rr = NULL, *hr = NULL;
+
+	raw_exec(db, "PRAGMA journal_mode = WAL");
+	for (int v = 1; v <= 6; v++)
+		raw_exec(db, store_migration_sql(v));
+	raw_exec(db, "PRAGMA user_version = 6;"
+		     "INSERT INTO users (id, name) VALUES (1, 'alice'), "
+		     "(2, 'bob');"
+		     "BEGIN");
+	g_assert_cmpint(sqlite3_prepare_v2(db,
+					   "INSERT INTO rr VALUES (?1, ?2, ?3)",
+					   -1, &rr, NULL),
+			==, SQLITE_OK);
+	g_assert_cmpint(sqlite3_prepare_v2(db,
+					   "INSERT INTO hr VALUES (?1, ?2, ?3)",
+					   -1, &hr, NULL),
+			==, SQLITE_OK);
+	for (int user = 1; user <= 2; user++)
+		for (int i = 0; i < MIGRATE_BEATS; i++) {
+			sqlite3_bind_int64(rr, 1, user);
+			sqlite3_bind_int64(rr, 2, migrate_t(i) + user);
+			sqlite3_bind_double(rr, 3, migrate_rr(i + user));
+			g_assert_cmpint(sqlite3_step(rr), ==, SQLITE_DONE);
+			sqlite3_reset(rr);
+			sqlite3_bind_int64(hr, 1, user);
+			sqlite3_bind_int64(hr, 2, migrate_t(i) + user);
+			sqlite3_bind_double(hr, 3, migrate_bpm(i + user));
+			g_assert_cmpint(sqlite3_step(hr), ==, SQLITE_DONE);
+			sqlite3_reset(hr);
+		}
+	sqlite3_finalize(rr);
+	sqlite3_finalize(hr);
+	/* Minute edges: the last ms of a minute and the first of the
+	 * next; and a value no reader took for a beat (text). */
+	raw_exec(db, "INSERT INTO rr VALUES (1, 1799999999999, 1000.0), "
+		     "(1, 1800000000000, 999.0), (1, 1800000000001, 'x');"
+		     "COMMIT");
+	sqlite3_close(db);
+
+	s = open_store(f);
+	g_assert_cmpint(store_schema_version(s), ==, latest_version());
+	g_assert_cmpint(path_int(f->path, "SELECT count(*) FROM sqlite_master "
+					  "WHERE name IN ('rr', 'hr')"),
+			==, 0);
+	/* A minute a row: some 91 s of beats in 1.5 minutes... */
+	g_assert_cmpint(path_int(f->path, "SELECT count(*) FROM rr_minutes"), <,
+			2 * MIGRATE_BEATS / 60);
+
+	for (int user = 1; user <= 2; user++) {
+		g_assert_true(store_load_span(s, user, -(INT64_C(1) << 40),
+					      INT64_C(1) << 42, &span, &error));
+		g_assert_no_error(error);
+		g_assert_cmpuint(span.rr->len, ==,
+				 MIGRATE_BEATS + (user == 1 ? 2 : 0));
+		g_assert_cmpuint(span.hr->len, ==, MIGRATE_BEATS);
+		for (int i = 0; i < MIGRATE_BEATS; i++) {
+			const struct rr_sample *r =
+			    &g_array_index(span.rr, struct rr_sample, i);
+			const struct hr_sample *h =
+			    &g_array_index(span.hr, struct hr_sample, i);
+			double want_rr = migrate_rr(i + user);
+			double want_bpm = migrate_bpm(i + user);
+
+			g_assert_cmpint(r->t_ms, ==, migrate_t(i) + user);
+			g_assert_true(
+			    memcmp(&r->rr_ms, &want_rr, sizeof(double)) == 0);
+			g_assert_cmpint(h->t_ms, ==, migrate_t(i) + user);
+			g_assert_true(
+			    memcmp(&h->bpm, &want_bpm, sizeof(double)) == 0);
+		}
+		if (user == 1) {
+			const struct rr_sample *edge = &g_array_index(
+			    span.rr, struct rr_sample, MIGRATE_BEATS);
+
+			g_assert_cmpint(edge[0].t_ms, ==, 1799999999999);
+			g_assert_cmpfloat(edge[0].rr_ms, ==, 1000.0);
+			g_assert_cmpint(edge[1].t_ms, ==, 1800000000000);
+			g_assert_cmpfloat(edge[1].rr_ms, ==, 999.0);
+		}
+		store_span_clear(&span);
+	}
+	/* Beats stored after the migration join the packed minutes, and an
+	 * instant already stored keeps its first value. */
+	g_assert_true(store_add_rr(s, 1, migrate_t(200) + 1, 5.0, &error));
+	g_assert_true(store_add_rr(s, 1, migrate_t(200) + 2, 6.0, &error));
+	g_assert_no_error(error);
+	flush(s);
+	g_assert_true(store_load_span(s, 1, migrate_t(200) + 1,
+				      migrate_t(200) + 3, &span, &error));
+	g_assert_cmpuint(span.rr->len, ==, 2);
+	g_assert_cmpfloat(g_array_index(span.rr, struct rr_sample, 0).rr_ms, ==,
+			  migrate_rr(201));
+	g_assert_cmpfloat(g_array_index(span.rr, struct rr_sample, 1).rr_ms, ==,
+			  6.0);
+	store_span_clear(&span);
 }
 
 static void test_migrate_from_v1(struct fixture *f, gconstpointer data)
@@ -726,8 +858,10 @@ static void test_batch_lock_free(struct fixture *f, gconstpointer data)
 	g_assert_cmpint(
 	    sqlite3_exec(db,
 			 "BEGIN IMMEDIATE; INSERT INTO users (name) "
-			 "VALUES ('imported'); INSERT INTO hr "
-			 "(user_id, t_ms, bpm) VALUES (1, 1, 50); "
+			 "VALUES ('imported'); INSERT INTO hr_minutes "
+			 /* 1 ms into minute 0: 50.0 bpm (beats.h) */
+			 "(user_id, minute, beats) VALUES (1, 0, "
+			 "X'01000000000000004940'); "
 			 "COMMIT",
 			 NULL, NULL, &msg),
 	    ==, SQLITE_OK);
@@ -1139,7 +1273,7 @@ static void test_outbox(struct fixture *f, gconstpointer data)
 	    outbox_add(s, "recovery/alice/alert", binary, sizeof(binary));
 	int64_t c = outbox_add(s, "recovery/status", NULL, 0);
 	int64_t d;
-	uint64_t backlog = 99;
+	uint64_t backlog = 99, commits;
 	struct store_outbox_row *row;
 
 	g_assert_cmpint(a, <, b);
@@ -1164,9 +1298,13 @@ static void test_outbox(struct fixture *f, gconstpointer data)
 	g_assert_cmpuint(backlog, ==, 3);
 	g_assert_true(store_outbox_mark_sent(s, b, T0_MS + 10, &error));
 	g_assert_no_error(error);
-	/* The mark joins the batch, and the count sees it. */
+	/* The mark joins the batch, and the count sees it without writing
+	 * the batch (the gateway's state asks often). */
+	commits = stats(s).commits;
 	g_assert_true(store_outbox_backlog(s, &backlog, &error));
 	g_assert_cmpuint(backlog, ==, 2);
+	g_assert_cmpuint(stats(s).commits, ==, commits);
+	g_assert_cmpuint(stats(s).pending_rows, ==, 1);
 	assert_pending(s, 0, 10, (const int64_t[]){ a, c }, 2);
 	assert_pending(s, a, 1, (const int64_t[]){ c }, 1);
 	assert_pending(s, 0, 1, (const int64_t[]){ a }, 1);
@@ -1252,18 +1390,26 @@ struct corrupt_case {
 };
 
 static const struct corrupt_case corrupt_cases[] = {
+	/* The one beat, 1732600000000 ms, is 40,000 ms (0x9c40) into minute
+	 * 28876666 (gateway/core/beats.h's format). */
 	{ "/store/corrupt/rr-text",
-	  "UPDATE rr SET rr_ms = 'x'",
+	  "UPDATE rr_minutes SET beats = 'x'",
 	  READ_SPAN,
-	  { "table rr, column rr_ms", "t_ms=1732600000000", "text" } },
+	  { "table rr_minutes, column beats", "minute=28876666", "text" } },
 	{ "/store/corrupt/rr-negative",
-	  "UPDATE rr SET rr_ms = -5",
+	  "UPDATE rr_minutes SET beats = X'409c00000000000014c0'",
 	  READ_SPAN,
-	  { "table rr, column rr_ms", "user_id=1", "-5 is outside" } },
-	{ "/store/corrupt/hr-blob",
-	  "UPDATE hr SET bpm = X'00'",
+	  { "table rr_minutes, column beats", "user_id=1", "-5 is outside" } },
+	{ "/store/corrupt/rr-offset",
+	  "UPDATE rr_minutes SET beats = X'60ea0000000000208c40'",
 	  READ_SPAN,
-	  { "table hr, column bpm", "t_ms=1732600000000", "blob" } },
+	  { "table rr_minutes, column beats", "minute=28876666",
+	    "entry 0 of 1 is not a beat" } },
+	{ "/store/corrupt/hr-short",
+	  "UPDATE hr_minutes SET beats = X'00'",
+	  READ_SPAN,
+	  { "table hr_minutes, column beats", "minute=28876666",
+	    "1 bytes are not a whole number" } },
 	{ "/store/corrupt/bed-half",
 	  "UPDATE env SET value = 0.5",
 	  READ_SPAN,
@@ -2185,6 +2331,7 @@ int main(int argc, char **argv)
 	ADD("/store/open/reopen", test_open_reopen);
 	ADD("/store/open/not-a-database", test_open_not_a_database);
 	ADD("/store/migrate/from-v1", test_migrate_from_v1);
+	ADD("/store/migrate/beats", test_migrate_beats);
 	ADD("/store/migrate/atomic", test_migrate_atomic);
 	ADD("/store/migrate/newer-refused", test_migrate_newer_refused);
 	ADD("/store/migrate/from-v2", test_migrate_from_v2);
