@@ -5,6 +5,7 @@
  *
  *   build/tests/bench/bench-ble [--runs N] [--count N] [--rate HZ]
  *                               [--only MODE,...]
+ *                               [--daemon-before RECOVERYD]
  *
  * To profile one receiver, run the children under a profiler, e.g.
  *   BENCH_BLE_WRAP='perf record -g -o /tmp/ble.data' \
@@ -42,6 +43,9 @@
  *                   SIGTERM (it commits its batch) and what it stored is
  *                   read back with the store API (gateway/core/store.h):
  *                   every notification's heart rate and both RR intervals.
+ *   daemon-before   the same with another recoveryd (--daemon-before PATH,
+ *                   e.g. a copy of an earlier build): before and after a
+ *                   change in one run.
  *
  * For each, the stand-in streams --count notifications (default 10,000) at
  * --rate a second (default 1,000), each with a heart rate and 2 RR
@@ -114,6 +118,7 @@ enum mode {
 	MODE_CLIENT_ACQUIRE,
 	MODE_FULL,
 	MODE_DAEMON,
+	MODE_DAEMON_BEFORE,
 	N_MODES,
 };
 
@@ -131,6 +136,7 @@ static const struct mode_info modes[N_MODES] = {
 	{ "client-acquire", "client, AcquireNotify", STRAP_NTF, true },
 	{ "full", "full path (AcquireNotify+store+live)", STRAP_NTF, true },
 	{ "daemon", "daemon (recoveryd, whole process)", STRAP_NTF, true },
+	{ "daemon-before", "daemon, --daemon-before PATH", STRAP_NTF, true },
 };
 
 G_NORETURN static void die(const char *what, const GError *error)
@@ -619,6 +625,7 @@ static int child_main(int argc, char **argv)
 		client_start(&ch, c);
 		break;
 	case MODE_DAEMON: /* not a child of this program */
+	case MODE_DAEMON_BEFORE:
 	case N_MODES:
 	default:
 		die("child: bad mode", NULL);
@@ -699,6 +706,7 @@ struct bench {
 	guint only;	/* modes to run, a bit each */
 	char **wrap;	/* $BENCH_BLE_WRAP: a profiler to run the child under */
 	broker *broker; /* for the daemon, started at its first run */
+	char *daemon_before; /* --daemon-before: an older build, compared */
 };
 
 static void die_with_parent(gpointer data)
@@ -1048,8 +1056,8 @@ static char *daemon_config(const char *dir, int port)
 	return path;
 }
 
-static GSubprocess *spawn_daemon(struct bench *b, const char *dir,
-				 const char *config)
+static GSubprocess *spawn_daemon(struct bench *b, const char *exe,
+				 const char *dir, const char *config)
 {
 	g_autoptr(GSubprocessLauncher) l =
 	    g_subprocess_launcher_new(G_SUBPROCESS_FLAGS_STDERR_MERGE);
@@ -1060,7 +1068,7 @@ static GSubprocess *spawn_daemon(struct bench *b, const char *dir,
 
 	for (guint i = 0; b->wrap != NULL && b->wrap[i] != NULL; i++)
 		g_strv_builder_add(sb, b->wrap[i]);
-	g_strv_builder_add_many(sb, RECOVERYD_PATH, "--config", config, NULL);
+	g_strv_builder_add_many(sb, exe, "--config", config, NULL);
 	g_auto(GStrv) argv = g_strv_builder_end(sb);
 
 	g_subprocess_launcher_set_child_setup(l, die_with_parent, NULL, NULL);
@@ -1093,7 +1101,8 @@ static bool wait_idle(GPid pid, gint64 deadline_us, struct proc_cpu *ret)
 	return true;
 }
 
-static struct result run_daemon(struct bench *b)
+/* @exe: the recoveryd to run, a full path without symbolic links. */
+static struct result run_daemon(struct bench *b, const char *exe)
 {
 	const struct mode_info *mi = &modes[MODE_DAEMON];
 	struct result res = { 0 };
@@ -1113,14 +1122,14 @@ static struct result run_daemon(struct bench *b)
 	g_autofree char *dir = test_tmp_dir_new("bench-ble-daemon-XXXXXX");
 	g_autofree char *config = daemon_config(dir, broker_port(b->broker));
 	g_autofree char *db = g_build_filename(dir, "recoveryd.db", NULL);
-	g_autoptr(GSubprocess) p = spawn_daemon(b, dir, config);
+	g_autoptr(GSubprocess) p = spawn_daemon(b, exe, dir, config);
 	GPid top = (GPid)atoi(g_subprocess_get_identifier(p));
 	GPid pid = 0;
 	bool ok = wait_log(p, dir, RECEIVING, SETUP_MS);
 	for (gint64 end = g_get_monotonic_time() + SETUP_MS * 1000;
 	     ok && pid == 0 && g_get_monotonic_time() < end;
 	     g_usleep(POLL_MS * 1000))
-		pid = find_daemon(top, RECOVERYD_PATH, 0);
+		pid = find_daemon(top, exe, 0);
 	if (!ok || pid == 0) {
 		fprintf(stderr, "bench-ble: daemon: no \"%s\" in its log\n",
 			RECEIVING);
@@ -1196,7 +1205,9 @@ static struct result run_daemon(struct bench *b)
 static struct result run_one(struct bench *b, enum mode mode)
 {
 	if (mode == MODE_DAEMON)
-		return run_daemon(b);
+		return run_daemon(b, RECOVERYD_PATH);
+	if (mode == MODE_DAEMON_BEFORE)
+		return run_daemon(b, b->daemon_before);
 
 	const struct mode_info *mi = &modes[mode];
 	struct result res = { 0 };
@@ -1340,6 +1351,10 @@ static const struct ratio ratios[] = {
 	  "(for scale)" },
 	{ "daemon / GDBus floor", MODE_DAEMON, MODE_FLOOR_GDBUS, 1.0, false,
 	  "(for scale)" },
+	{ "daemon-before / AcquireNotify floor", MODE_DAEMON_BEFORE,
+	  MODE_FLOOR_FD, 1.5, false, "issue 20, DESIGN 11" },
+	{ "daemon / daemon-before", MODE_DAEMON, MODE_DAEMON_BEFORE, 1.0, false,
+	  "(for scale)" },
 };
 
 static void report(struct bench *b, struct result r[][N_MODES])
@@ -1439,6 +1454,12 @@ int main(int argc, char **argv)
 				b.only |= 1u << mode_by_name(names[k]);
 			continue;
 		}
+		if (strcmp(argv[i], "--daemon-before") == 0 && i + 1 < argc) {
+			b.daemon_before = realpath(argv[++i], NULL);
+			if (b.daemon_before == NULL)
+				die("--daemon-before: no such program", NULL);
+			continue;
+		}
 		if (strcmp(argv[i], "--runs") == 0)
 			what = &b.runs;
 		else if (strcmp(argv[i], "--count") == 0)
@@ -1448,7 +1469,8 @@ int main(int argc, char **argv)
 		if (what == NULL || i + 1 >= argc) {
 			fprintf(stderr,
 				"usage: bench-ble [--runs N] [--count N] "
-				"[--rate HZ] [--only MODE,...]\n");
+				"[--rate HZ] [--only MODE,...] "
+				"[--daemon-before RECOVERYD]\n");
 			return 2;
 		}
 		*what = (guint)strtoul(argv[++i], NULL, 10);
@@ -1457,6 +1479,9 @@ int main(int argc, char **argv)
 	    b.rate < 1 || b.rate > 100000)
 		die("runs 1..15, count 2..65536, rate 1..100000", NULL);
 
+	/* daemon-before runs only when it is given a program. */
+	if (b.daemon_before == NULL)
+		b.only &= ~(1u << MODE_DAEMON_BEFORE);
 	const char *wrap = g_getenv("BENCH_BLE_WRAP");
 	if (wrap != NULL && *wrap != '\0' &&
 	    !g_shell_parse_argv(wrap, NULL, &b.wrap, &error))
@@ -1516,7 +1541,7 @@ int main(int argc, char **argv)
 			       res->wakeups, res->hwm_mb);
 			/* The ticks' resolution, against the threads' run
 			 * time in ns. */
-			if (m == MODE_DAEMON)
+			if (m == MODE_DAEMON || m == MODE_DAEMON_BEFORE)
 				printf(" (threads' run time %.2f us/notif)",
 				       res->run_us);
 			printf("\n");
@@ -1530,6 +1555,7 @@ int main(int argc, char **argv)
 		g_free(b.paths[m]);
 	g_free(b.self);
 	g_strfreev(b.wrap);
+	free(b.daemon_before);
 	broker_free(b.broker);
 	standin_bus_free(b.bus);
 	return 0;
