@@ -817,7 +817,7 @@ static bool stream_end(struct bench *b, const struct mode_info *mi,
 #define STOP_TIMEOUT_MS	 10000
 #define LOG_TAIL_BYTES	 2000
 #define SPAN_BEFORE_MS	 (60 * 1000)
-#define SPAN_AFTER_MS	 (2 * 24 * 3600 * 1000) /* RR chains run ahead */
+#define SPAN_AFTER_MS	 (3600 * 1000)
 
 /* The whole process's CPU and wake-ups at one instant. */
 struct proc_cpu {
@@ -993,9 +993,15 @@ static bool count_stored(const char *db, guint count, int64_t from_ms,
 			error->message);
 		return false;
 	}
+	/* The beats run ahead of the clock (n/1024 s longer each): the sum
+	 * of every RR interval the stream sent is how far. */
+	int64_t ahead_ms = (int64_t)count *
+			   (RR_SEQ_BASE + RR_FIXED + (int64_t)count / 2) *
+			   1000 / 1024;
 	store_span_init(&span);
 	if (!store_load_span(s, user, from_ms - SPAN_BEFORE_MS,
-			     from_ms + SPAN_AFTER_MS, &span, &error)) {
+			     from_ms + ahead_ms + SPAN_AFTER_MS, &span,
+			     &error)) {
 		fprintf(stderr, "bench-ble: daemon: reading %s: %s\n", db,
 			error->message);
 		store_span_clear(&span);
