@@ -48,10 +48,9 @@
  *                   change in one run.
  *
  * For each, the stand-in streams --count notifications (default 10,000) at
- * --rate a second (default 1,000), each with a heart rate and 2 RR
- * intervals: the first carries a sequence number (1,000 ms + n/1024 s, so
- * it is never 0, which is no beat), so losses are counted; the second is
- * 800.8 ms. Each child measures CPU from the first
+ * --rate a second (default 1,000), each with a u16 heart rate that
+ * carries a sequence number (40 + n, never 0: off the skin), so losses are
+ * counted, and 2 RR intervals. Each child measures CPU from the first
  * notification to the last (or to 0.5 s without one), and peak RSS as
  * VmHWM: ru_maxrss carries the pre-exec peak across execve(), so in a
  * child it would report this parent's size. The receivers take turns,
@@ -91,15 +90,19 @@
 /* 0x2A37 indicates only: the client has to use StartNotify. */
 #define STRAP_IND "AA:BB:CC:DD:EE:01"
 /* The stand-in's heart-rate kind as it is: 0x2A37 notifies. */
-#define STRAP_NTF  "AA:BB:CC:DD:EE:02"
-#define UUID_HRM   "00002a37-0000-1000-8000-00805f9b34fb"
-#define GATT_CHAR  "org.bluez.GattCharacteristic1"
-#define SEQ_OFFSET 2 /* the first RR interval of flags 0x10, u8 bpm */
-/* The first RR interval is RR_SEQ_BASE + the sequence number (1/1024 s),
- * the second RR_FIXED: told apart by value when read back. */
-#define RR_SEQ_BASE	1024 /* 1,000 ms */
-#define RR_FIXED	820  /* 800.8 ms */
-#define HR_BPM		72
+#define STRAP_NTF "AA:BB:CC:DD:EE:02"
+#define UUID_HRM  "00002a37-0000-1000-8000-00805f9b34fb"
+#define GATT_CHAR "org.bluez.GattCharacteristic1"
+/* Flags 0x17: a u16 heart rate, contact supported and detected (as the
+ * usual chest straps send it), RR intervals. The heart rate carries the
+ * sequence number as HR_SEQ_BASE + n (the stand-in adds n to the u16 at
+ * SEQ_OFFSET; never 0, which is off the skin); the RR intervals are two
+ * plausible beats, told apart by value when read back. */
+#define HRM_FLAGS	0x17
+#define SEQ_OFFSET	1
+#define HR_SEQ_BASE	40
+#define RR_A		800 /* 781.3 ms */
+#define RR_B		820 /* 800.8 ms */
 #define SETUP_MS	20000
 #define SETTLE_MS	200
 #define IDLE_END_MS	500
@@ -152,7 +155,7 @@ static guint value_seq(const guint8 *p, gsize n)
 	if (n < SEQ_OFFSET + 2)
 		return G_MAXUINT;
 	return (guint)(guint16)((p[SEQ_OFFSET] | p[SEQ_OFFSET + 1] << 8) -
-				RR_SEQ_BASE);
+				HR_SEQ_BASE);
 }
 
 /* --- The child: one receiver ---------------------------------------------- */
@@ -468,8 +471,7 @@ static void client_on_reading(void *data, const struct reading *r)
 	ch->touched += m->heart_rate_bpm;
 	if (ch->mode == MODE_FULL)
 		full_path(ch, r);
-	got(ch, m->rr_count > 0 ? (guint)(guint16)(m->rr_raw[0] - RR_SEQ_BASE)
-				: G_MAXUINT);
+	got(ch, (guint)(guint16)(m->heart_rate_bpm - HR_SEQ_BASE));
 }
 
 static void client_on_log(void *data, GLogLevelFlags level, const char *message)
@@ -750,17 +752,13 @@ static char *read_line(GDataInputStream *in)
 	return line;
 }
 
-/* One heart rate and two RR intervals: the first the sequence number's
- * base (the stand-in adds n to it), the second RR_FIXED. */
+/* A heart rate, the sequence number's base (the stand-in adds n to it),
+ * and two RR intervals. */
 static void start_stream(struct bench *b, const struct mode_info *mi)
 {
 	static const guint8 value[] = {
-		0x10,
-		HR_BPM,
-		RR_SEQ_BASE & 0xff,
-		RR_SEQ_BASE >> 8,
-		RR_FIXED & 0xff,
-		RR_FIXED >> 8,
+		HRM_FLAGS, HR_SEQ_BASE & 0xff, HR_SEQ_BASE >> 8, RR_A & 0xff,
+		RR_A >> 8, RR_B & 0xff,	       RR_B >> 8,
 	};
 	g_autoptr(GVariant) started = control(
 	    b, "StartNotifyStreamSeq",
@@ -971,10 +969,10 @@ static bool stop_daemon(GSubprocess *p, GPid pid)
 
 /* What the daemon stored of the stream, read back with the store API. */
 struct stored {
-	guint hr;	/* heart rates of HR_BPM */
-	guint rr_fixed; /* second RR intervals */
-	guint rr_seq;	/* first RR intervals */
-	guint distinct; /* distinct sequence numbers < count among them */
+	guint hr;	/* heart rates that carry a sequence number < count */
+	guint distinct; /* distinct sequence numbers among them */
+	guint rr_a;	/* first RR intervals */
+	guint rr_b;	/* second RR intervals */
 	guint others;	/* rows that are none of these */
 };
 
@@ -993,11 +991,9 @@ static bool count_stored(const char *db, guint count, int64_t from_ms,
 			error->message);
 		return false;
 	}
-	/* The beats run ahead of the clock (n/1024 s longer each): the sum
-	 * of every RR interval the stream sent is how far. */
-	int64_t ahead_ms = (int64_t)count *
-			   (RR_SEQ_BASE + RR_FIXED + (int64_t)count / 2) *
-			   1000 / 1024;
+	/* 1,000 notifications a second carry 1,600 s of beats: their chain
+	 * runs ahead of the clock by the sum of every interval sent. */
+	int64_t ahead_ms = (int64_t)count * (RR_A + RR_B) * 1000 / 1024;
 	store_span_init(&span);
 	if (!store_load_span(s, user, from_ms - SPAN_BEFORE_MS,
 			     from_ms + ahead_ms + SPAN_AFTER_MS, &span,
@@ -1010,27 +1006,27 @@ static bool count_stored(const char *db, guint count, int64_t from_ms,
 	for (guint i = 0; i < span.hr->len; i++) {
 		const struct hr_sample *h =
 		    &g_array_index(span.hr, struct hr_sample, i);
-		if (h->bpm == HR_BPM)
-			ret->hr++;
-		else
+		double seq = h->bpm - HR_SEQ_BASE;
+		if (seq < 0 || seq >= count || seq != floor(seq)) {
 			ret->others++;
+			continue;
+		}
+		ret->hr++;
+		if (!seen[(guint)seq]) {
+			seen[(guint)seq] = 1;
+			ret->distinct++;
+		}
 	}
 	for (guint i = 0; i < span.rr->len; i++) {
 		const struct rr_sample *r =
 		    &g_array_index(span.rr, struct rr_sample, i);
 		long raw = lround(r->rr_ms * 1024.0 / 1000.0);
-		if (raw == RR_FIXED) {
-			ret->rr_fixed++;
-		} else if (raw >= RR_SEQ_BASE && raw - RR_SEQ_BASE < count) {
-			guint seq = (guint)(raw - RR_SEQ_BASE);
-			ret->rr_seq++;
-			if (!seen[seq]) {
-				seen[seq] = 1;
-				ret->distinct++;
-			}
-		} else {
+		if (raw == RR_A)
+			ret->rr_a++;
+		else if (raw == RR_B)
+			ret->rr_b++;
+		else
 			ret->others++;
-		}
 	}
 	store_span_clear(&span);
 	return true;
@@ -1179,16 +1175,16 @@ static struct result run_daemon(struct bench *b, const char *exe)
 		test_remove_tree(dir);
 		return res;
 	}
-	guint stored = MIN(got.distinct, MIN(got.hr, got.rr_fixed));
-	if (got.hr != b->count || got.rr_fixed != b->count ||
-	    got.rr_seq != b->count || got.distinct != b->count ||
-	    got.others != 0)
+	/* Stored: a notification whose heart rate and both intervals are. */
+	guint stored = MIN(got.distinct, MIN(got.rr_a, got.rr_b));
+	if (got.hr != b->count || got.distinct != b->count ||
+	    got.rr_a != b->count || got.rr_b != b->count || got.others != 0)
 		fprintf(stderr,
-			"bench-ble: daemon stored %u heart rates, %u + %u RR "
-			"intervals (%u distinct sequence numbers), %u other "
+			"bench-ble: daemon stored %u heart rates (%u distinct "
+			"sequence numbers), %u + %u RR intervals, %u other "
 			"rows, of %u notifications\n",
-			got.hr, got.rr_seq, got.rr_fixed, got.distinct,
-			got.others, b->count);
+			got.hr, got.distinct, got.rr_a, got.rr_b, got.others,
+			b->count);
 	test_remove_tree(dir);
 
 	double per_tick_us = 1e6 / (double)tck;
