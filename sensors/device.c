@@ -46,10 +46,8 @@
 /* An ATT value is at most 512 bytes; the largest ATT MTU is 517. */
 #define ATT_MTU_MAX 517
 #define ATT_MTU_MIN 23
-/* Values read from an AcquireNotify socket per wake-up, at most, and per
- * recvmmsg() call. */
+/* Values read from an AcquireNotify socket per wake-up, at most. */
 #define FD_BATCH 64
-#define FD_MMSG	 16
 
 struct profile {
 	/* Subscribed to; at least one must be there. */
@@ -658,111 +656,45 @@ static void socket_ended(struct device_sub *s)
 		    g_timeout_add(SOCKET_END_GRACE_MS, socket_end_due, d);
 }
 
-/* A value longer than the socket's MTU: cut short, not decoded. */
-static void value_too_long(struct device_sub *s)
-{
-	struct ble_dev *d = s->d;
-
-	d->c->stats.notifications++;
-	bluez_malformed(d->c, d,
-			s->session_uuid != 0
-			    ? scale_session_kind_name(d->link.session.kind)
-			    : decode_uuid_name(s->uuid),
-			-EMSGSIZE, NULL);
-}
-
-/* How fd_ready goes on after a batch of values. */
-enum socket_next {
-	SOCKET_MORE, /* there may be more to read */
-	SOCKET_DRAINED,
-	SOCKET_GONE,  /* the watch ended over a value: stop, remove it */
-	SOCKET_ENDED, /* EOF or an error: the link went down */
-};
-
-/* The @n values recvmmsg() put in @buf, as @msgs say how long each is
- * (MSG_TRUNC: longer than the room it had). */
-static enum socket_next take_values(struct device_sub *s,
-				    uint8_t (*buf)[ATT_MTU_MAX],
-				    const struct mmsghdr *msgs, unsigned n)
-{
-	for (unsigned i = 0; i < n; i++) {
-		if (msgs[i].msg_hdr.msg_flags & MSG_TRUNC) {
-			value_too_long(s);
-			continue;
-		}
-		/* A stream socket's end reads as an empty message. */
-		if (msgs[i].msg_len == 0)
-			return SOCKET_ENDED;
-		sub_value(s->d, s, buf[i], msgs[i].msg_len);
-		/* The scale session may have ended the session (and with
-		 * it this watch and socket) over that value. */
-		if (s->watch == 0)
-			return SOCKET_GONE;
-	}
-	return SOCKET_MORE;
-}
-
-/* One value with read(): @fd is not a socket (a pipe in a test). */
-static enum socket_next read_value(struct device_sub *s, int fd, size_t size)
-{
-	uint8_t buf[ATT_MTU_MAX];
-	ssize_t n = read(fd, buf, size);
-
-	if (n < 0 && errno == EINTR)
-		return SOCKET_MORE;
-	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-		return SOCKET_DRAINED;
-	if (n <= 0)
-		return SOCKET_ENDED;
-	sub_value(s->d, s, buf, (size_t)n);
-	return s->watch == 0 ? SOCKET_GONE : SOCKET_MORE;
-}
-
 static gboolean fd_ready(gint fd, GIOCondition cond, gpointer data)
 {
 	struct device_sub *s = data;
-	/* Several values a system call: at 1,000 a second the calls, not
-	 * the bytes, were most of what reading cost. */
-	uint8_t buf[FD_MMSG][ATT_MTU_MAX];
-	struct iovec iov[FD_MMSG];
-	struct mmsghdr msgs[FD_MMSG];
+	struct ble_dev *d = s->d;
+	uint8_t buf[ATT_MTU_MAX];
 	size_t size = CLAMP(s->mtu, ATT_MTU_MIN, ATT_MTU_MAX);
-	enum socket_next next = SOCKET_MORE;
 
-	/* One message is one value; its length is what recvmmsg() says. */
-	for (int read_n = 0; read_n < FD_BATCH && next == SOCKET_MORE;) {
-		int n;
-
-		memset(msgs, 0, sizeof(msgs));
-		for (unsigned i = 0; i < FD_MMSG; i++) {
-			iov[i] = (struct iovec){ .iov_base = buf[i],
-						 .iov_len = size };
-			msgs[i].msg_hdr.msg_iov = &iov[i];
-			msgs[i].msg_hdr.msg_iovlen = 1;
+	/* One message is one value; its length is what recv() says. */
+	for (int i = 0; i < FD_BATCH; i++) {
+		ssize_t n = recv(fd, buf, size, MSG_DONTWAIT | MSG_TRUNC);
+		if (n < 0 && errno == ENOTSOCK)
+			n = read(fd, buf, size);
+		if (n > 0 && (size_t)n > size) {
+			d->c->stats.notifications++;
+			bluez_malformed(
+			    d->c, d,
+			    s->session_uuid != 0
+				? scale_session_kind_name(d->link.session.kind)
+				: decode_uuid_name(s->uuid),
+			    -EMSGSIZE, NULL);
+			continue;
 		}
-		n = recvmmsg(fd, msgs, FD_MMSG, MSG_DONTWAIT, NULL);
-		if (n < 0 && errno == ENOTSOCK) {
-			next = read_value(s, fd, size);
-			read_n++;
+		if (n > 0) {
+			sub_value(d, s, buf, (size_t)n);
+			/* The scale session may have ended the session (and
+			 * with it this watch and socket) over that value. */
+			if (s->watch == 0)
+				return G_SOURCE_REMOVE;
 			continue;
 		}
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
 			break;
-		if (n <= 0) {
-			next = SOCKET_ENDED;
-			break;
-		}
-		next = take_values(s, buf, msgs, (unsigned)n);
-		read_n += n;
-		if (next == SOCKET_MORE && n < (int)FD_MMSG)
-			break; /* drained: saves the call that says so */
-	}
-	if (next == SOCKET_GONE)
+		/* EOF: bluetoothd closed it (the link went down). */
+		socket_ended(s);
 		return G_SOURCE_REMOVE;
-	/* EOF: bluetoothd closed it (the link went down). */
-	if (next == SOCKET_ENDED || (cond & (G_IO_ERR | G_IO_NVAL))) {
+	}
+	if (cond & (G_IO_ERR | G_IO_NVAL)) {
 		socket_ended(s);
 		return G_SOURCE_REMOVE;
 	}
