@@ -1365,7 +1365,9 @@ static const struct ratio ratios[] = {
 static void report(struct bench *b, struct result r[][N_MODES])
 {
 	printf("\nmedians of %u runs; %u notifications at %u/s each; CPU "
-	       "from the first notification to the last\n",
+	       "from the first notification to the last\n(daemon: the whole "
+	       "process from just before the first to idle after the last, "
+	       "per notification sent; its user/sys in 10 ms ticks)\n",
 	       b->runs, b->count, b->rate);
 	printf("%-38s %6s %5s %8s %17s %6s %6s %6s %7s %6s\n", "receiver",
 	       "recv", "lost", "us/notif", "(min-max)", "user", "sys", "wake",
