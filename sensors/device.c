@@ -701,6 +701,27 @@ static gboolean fd_ready(gint fd, GIOCondition cond, gpointer data)
 	return G_SOURCE_CONTINUE;
 }
 
+/*
+ * g_unix_fd_add() for an AcquireNotify socket, but a source that GLib need
+ * not block while fd_ready runs: blocking takes the fd out of the poll set
+ * and puts it back, and each of the two wakes the context (GLib 2.74 writes
+ * its eventfd), so every wake-up cost two write()s and a second, empty
+ * poll(). Recursion is harmless: an owner's callback that ran a nested
+ * main loop would have fd_ready read the next values there, in order, and
+ * the s->watch check after each value covers a socket ended in it.
+ */
+static guint watch_socket(int fd, struct device_sub *s)
+{
+	GSource *src = g_unix_fd_source_new(fd, G_IO_IN | G_IO_HUP | G_IO_ERR);
+	guint id;
+
+	g_source_set_callback(src, G_SOURCE_FUNC(fd_ready), s, NULL);
+	g_source_set_can_recurse(src, TRUE);
+	id = g_source_attach(src, NULL);
+	g_source_unref(src);
+	return id;
+}
+
 static void acquire_done(ble_client *c, struct ble_dev *d, GVariant *reply,
 			 GUnixFDList *fds, const GError *error, intptr_t tag)
 {
@@ -735,8 +756,7 @@ static void acquire_done(ble_client *c, struct ble_dev *d, GVariant *reply,
 	g_unix_set_fd_nonblocking(fd, TRUE, NULL);
 	s->fd = fd;
 	s->mtu = mtu;
-	s->watch =
-	    g_unix_fd_add(fd, G_IO_IN | G_IO_HUP | G_IO_ERR, fd_ready, s);
+	s->watch = watch_socket(fd, s);
 	sub_done(d);
 }
 

@@ -552,11 +552,17 @@ static gboolean heart_rate(household *h, int person, const struct reading *r,
 	const struct hrs_measurement *m = &r->payload.u.heart_rate;
 	struct household_person *p = household_person(h, (size_t)person);
 	int64_t t = mono_ms;
+	/* As live.contact keeps it: a strap that cannot tell (-1) stays
+	 * so, and its every value is not a change to send at once. */
+	int contact = m->contact == HRS_CONTACT_NOT_DETECTED  ? 0
+		      : m->contact == HRS_CONTACT_UNSUPPORTED ? -1
+							      : 1;
 	bool contact_changed;
 
-	contact_changed =
-	    p->live.contact != (m->contact == HRS_CONTACT_NOT_DETECTED ? 0 : 1);
-	if (m->contact == HRS_CONTACT_NOT_DETECTED || m->heart_rate_bpm == 0) {
+	if (m->contact == HRS_CONTACT_NOT_DETECTED || m->heart_rate_bpm == 0)
+		contact = 0;
+	contact_changed = p->live.contact != contact;
+	if (contact == 0) {
 		/* Off the skin: the value is noise, not a heart rate. */
 		p->live.contact = 0;
 		p->live.heart_rate_bpm = NAN;
@@ -581,7 +587,7 @@ static gboolean heart_rate(household *h, int person, const struct reading *r,
 		return FALSE;
 	if (h->clock_trusted)
 		morning_strap(&p->morning, r->t_ms);
-	p->live.contact = m->contact == HRS_CONTACT_UNSUPPORTED ? -1 : 1;
+	p->live.contact = contact;
 	p->live.heart_rate_bpm = m->heart_rate_bpm;
 	p->live.heart_rate_ms = r->t_ms;
 	p->live.updated_ms = r->t_ms;

@@ -5,11 +5,13 @@
  *
  *   build/tests/bench/bench-ble [--runs N] [--count N] [--rate HZ]
  *                               [--only MODE,...]
+ *                               [--daemon-before RECOVERYD]
  *
  * To profile one receiver, run the children under a profiler, e.g.
  *   BENCH_BLE_WRAP='perf record -g -o /tmp/ble.data' \
  *       build/tests/bench/bench-ble --runs 1 --only client-acquire
- * (figures taken that way include the profiler's cost: do not quote them).
+ * (figures taken that way include the profiler's cost: do not quote them;
+ * with --only daemon it is recoveryd that runs under the profiler).
  *
  * One run starts a private bus and the BlueZ stand-in (tests/fakes/bus.h),
  * adds two heart-rate straps, and measures each receiver below in a child
@@ -28,10 +30,31 @@
  *                   heart-rate path: every reading into a real store batch
  *                   (default batching, store_tick every second) and kept as
  *                   the live value (a JSON text made every 5 s)
+ *   daemon          the real recoveryd (issue 20), not a child of ours but
+ *                   spawned as shipped: a configuration in a temporary
+ *                   directory with one person whose heart-rate strap is the
+ *                   notifying one, its database there, a real mosquitto
+ *                   (tests/integration/broker.h), defaults otherwise. Once
+ *                   it logs "connected, receiving" and has settled, its
+ *                   whole-process CPU is taken from just before the stream
+ *                   starts to when it has gone idle after the stream's end
+ *                   (no CPU for IDLE_PROBE_MS), divided by --count: the
+ *                   sum of its threads' run times (schedstat, in ns), as
+ *                   utime + stime of /proc/PID/stat count them but not
+ *                   rounded to 10 ms ticks (at 5,000 notifications a tick
+ *                   is 2 us a notification); utime + stime are printed
+ *                   beside it, and split user and sys. Then
+ *                   SIGTERM (it commits its batch) and what it stored is
+ *                   read back with the store API (gateway/core/store.h):
+ *                   every notification's heart rate and both RR intervals.
+ *   daemon-before   the same with another recoveryd (--daemon-before PATH,
+ *                   e.g. a copy of an earlier build): before and after a
+ *                   change in one run.
  *
  * For each, the stand-in streams --count notifications (default 10,000) at
- * --rate a second (default 1,000) with a sequence number in the RR field,
- * so losses are counted. The child measures CPU from the first
+ * --rate a second (default 1,000), each with a u16 heart rate that
+ * carries a sequence number (40 + n, never 0: off the skin), so losses are
+ * counted, and 2 RR intervals. Each child measures CPU from the first
  * notification to the last (or to 0.5 s without one), and peak RSS as
  * VmHWM: ru_maxrss carries the pre-exec peak across execve(), so in a
  * child it would report this parent's size. The receivers take turns,
@@ -65,14 +88,25 @@
 #include "sensors/ble.h"
 #include "tests/fakes/bus.h"
 #include "gateway/core/store.h"
+#include "tests/integration/broker.h"
+#include "tests/support/test-support.h"
 
 /* 0x2A37 indicates only: the client has to use StartNotify. */
 #define STRAP_IND "AA:BB:CC:DD:EE:01"
 /* The stand-in's heart-rate kind as it is: 0x2A37 notifies. */
-#define STRAP_NTF	"AA:BB:CC:DD:EE:02"
-#define UUID_HRM	"00002a37-0000-1000-8000-00805f9b34fb"
-#define GATT_CHAR	"org.bluez.GattCharacteristic1"
-#define SEQ_OFFSET	2 /* the RR interval of flags 0x10, u8 bpm, one RR */
+#define STRAP_NTF "AA:BB:CC:DD:EE:02"
+#define UUID_HRM  "00002a37-0000-1000-8000-00805f9b34fb"
+#define GATT_CHAR "org.bluez.GattCharacteristic1"
+/* Flags 0x17: a u16 heart rate, contact supported and detected (as the
+ * usual chest straps send it), RR intervals. The heart rate carries the
+ * sequence number as HR_SEQ_BASE + n (the stand-in adds n to the u16 at
+ * SEQ_OFFSET; never 0, which is off the skin); the RR intervals are two
+ * plausible beats, told apart by value when read back. */
+#define HRM_FLAGS	0x17
+#define SEQ_OFFSET	1
+#define HR_SEQ_BASE	40
+#define RR_A		800 /* 781.3 ms */
+#define RR_B		820 /* 800.8 ms */
 #define SETUP_MS	20000
 #define SETTLE_MS	200
 #define IDLE_END_MS	500
@@ -90,6 +124,8 @@ enum mode {
 	MODE_CLIENT_START,
 	MODE_CLIENT_ACQUIRE,
 	MODE_FULL,
+	MODE_DAEMON,
+	MODE_DAEMON_BEFORE,
 	N_MODES,
 };
 
@@ -106,6 +142,8 @@ static const struct mode_info modes[N_MODES] = {
 	{ "client-start", "client, StartNotify", STRAP_IND, false },
 	{ "client-acquire", "client, AcquireNotify", STRAP_NTF, true },
 	{ "full", "full path (AcquireNotify+store+live)", STRAP_NTF, true },
+	{ "daemon", "daemon (recoveryd, whole process)", STRAP_NTF, true },
+	{ "daemon-before", "daemon, --daemon-before PATH", STRAP_NTF, true },
 };
 
 G_NORETURN static void die(const char *what, const GError *error)
@@ -113,6 +151,15 @@ G_NORETURN static void die(const char *what, const GError *error)
 	fprintf(stderr, "bench-ble: %s%s%s\n", what, error ? ": " : "",
 		error ? error->message : "");
 	exit(1);
+}
+
+/* The sequence number of a notification's value, G_MAXUINT if none. */
+static guint value_seq(const guint8 *p, gsize n)
+{
+	if (n < SEQ_OFFSET + 2)
+		return G_MAXUINT;
+	return (guint)(guint16)((p[SEQ_OFFSET] | p[SEQ_OFFSET + 1] << 8) -
+				HR_SEQ_BASE);
 }
 
 /* --- The child: one receiver ---------------------------------------------- */
@@ -321,9 +368,7 @@ static void floor_on_signal(GDBusConnection *c, const char *sender,
 		return;
 	const guint8 *p = g_variant_get_fixed_array(value, &n, 1);
 	ch->touched += n;
-	got(ch, n >= SEQ_OFFSET + 2
-		    ? (guint)(p[SEQ_OFFSET] | p[SEQ_OFFSET + 1] << 8)
-		    : G_MAXUINT);
+	got(ch, value_seq(p, n));
 }
 
 static void floor_gdbus_start(struct child *ch, GDBusConnection *c,
@@ -351,10 +396,7 @@ static gboolean floor_on_fd(gint fd, GIOCondition cond, gpointer data)
 		ssize_t n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
 		if (n > 0) {
 			ch->touched += (guint64)n;
-			got(ch, n >= SEQ_OFFSET + 2
-				    ? (guint)(buf[SEQ_OFFSET] |
-					      buf[SEQ_OFFSET + 1] << 8)
-				    : G_MAXUINT);
+			got(ch, value_seq(buf, (gsize)n));
 			continue;
 		}
 		if (n < 0 && errno == EINTR)
@@ -433,7 +475,7 @@ static void client_on_reading(void *data, const struct reading *r)
 	ch->touched += m->heart_rate_bpm;
 	if (ch->mode == MODE_FULL)
 		full_path(ch, r);
-	got(ch, m->rr_count > 0 ? m->rr_raw[0] : G_MAXUINT);
+	got(ch, (guint)(guint16)(m->heart_rate_bpm - HR_SEQ_BASE));
 }
 
 static void client_on_log(void *data, GLogLevelFlags level, const char *message)
@@ -588,6 +630,8 @@ static int child_main(int argc, char **argv)
 	case MODE_FULL:
 		client_start(&ch, c);
 		break;
+	case MODE_DAEMON: /* not a child of this program */
+	case MODE_DAEMON_BEFORE:
 	case N_MODES:
 	default:
 		die("child: bad mode", NULL);
@@ -647,13 +691,14 @@ struct result {
 	bool ok;
 	guint received;
 	guint lost;
-	double us;	/* CPU per notification */
-	double user_us; /* ... of which user */
-	double sys_us;	/* ... and system */
-	double hwm_mb;	/* peak RSS (VmHWM) */
-	double rss_mb;	/* RSS at the end */
-	guint dropped;	/* by the stand-in: the socket was full */
-	double wakeups; /* voluntary context switches per notification */
+	double us;	 /* CPU per notification */
+	double user_us;	 /* ... of which user */
+	double sys_us;	 /* ... and system */
+	double hwm_mb;	 /* peak RSS (VmHWM) */
+	double rss_mb;	 /* RSS at the end */
+	guint dropped;	 /* by the stand-in: the socket was full */
+	double wakeups;	 /* voluntary context switches per notification */
+	double ticks_us; /* daemon: utime + stime in ticks, for a check */
 };
 
 struct bench {
@@ -663,8 +708,10 @@ struct bench {
 	guint count;
 	guint rate;
 	guint runs;
-	guint only;  /* modes to run, a bit each */
-	char **wrap; /* $BENCH_BLE_WRAP: a profiler to run the child under */
+	guint only;	/* modes to run, a bit each */
+	char **wrap;	/* $BENCH_BLE_WRAP: a profiler to run the child under */
+	broker *broker; /* for the daemon, started at its first run */
+	char *daemon_before; /* --daemon-before: an older build, compared */
 };
 
 static void die_with_parent(gpointer data)
@@ -708,9 +755,465 @@ static char *read_line(GDataInputStream *in)
 	return line;
 }
 
+/* A heart rate, the sequence number's base (the stand-in adds n to it),
+ * and two RR intervals. */
+static void start_stream(struct bench *b, const struct mode_info *mi)
+{
+	static const guint8 value[] = {
+		HRM_FLAGS, HR_SEQ_BASE & 0xff, HR_SEQ_BASE >> 8, RR_A & 0xff,
+		RR_A >> 8, RR_B & 0xff,	       RR_B >> 8,
+	};
+	g_autoptr(GVariant) started = control(
+	    b, "StartNotifyStreamSeq",
+	    g_variant_new("(ss@ayuuu)", mi->address, "2a37",
+			  g_variant_new_fixed_array(G_VARIANT_TYPE_BYTE, value,
+						    sizeof(value), 1),
+			  b->rate, b->count, (guint)SEQ_OFFSET));
+	(void)started; /* the reply is only checked for errors */
+}
+
+/* What the stand-in sent and had to drop (the socket was full), the stream
+ * stopped if it still runs; whether the path taken is the one @mi is
+ * about. */
+static bool stream_end(struct bench *b, const struct mode_info *mi,
+		       guint *ret_dropped)
+{
+	g_autoptr(GVariant) stats = control(
+	    b, "GetStreamStats", g_variant_new("(ss)", mi->address, "2a37"));
+	gboolean running = FALSE;
+	guint sent = 0, delivered = 0, dropped = 0;
+	g_variant_get(stats, "(buuu)", &running, &sent, &delivered, &dropped);
+	if (running) {
+		g_autoptr(GVariant) stop =
+		    control(b, "StopNotifyStream",
+			    g_variant_new("(ss)", mi->address, "2a37"));
+		(void)stop; /* the reply is only checked for errors */
+	}
+	*ret_dropped = dropped;
+
+	g_autofree char *acq_key =
+	    g_strdup_printf("AcquireNotify:%s:%s", mi->address, UUID_HRM);
+	g_autofree char *start_key =
+	    g_strdup_printf("StartNotify:%s:%s", mi->address, UUID_HRM);
+	guint acq = standin_calls(b->bus, acq_key);
+	guint start = standin_calls(b->bus, start_key);
+	if (mi->acquire ? (acq == 0 || start != 0) : (start == 0)) {
+		fprintf(stderr,
+			"bench-ble: %s: wrong path (AcquireNotify %u, "
+			"StartNotify %u)\n",
+			mi->name, acq, start);
+		return false;
+	}
+	return true;
+}
+
+/* --- The daemon: the real recoveryd --------------------------------------- */
+
+#define DAEMON_LOG	 "recoveryd.log"
+#define DAEMON_USER	 "bench"
+#define RECEIVING	 ": connected, receiving" /* gateway/radio.c */
+#define DAEMON_SETTLE_MS 1000
+#define IDLE_PROBE_MS	 50
+#define POLL_MS		 10
+#define STOP_TIMEOUT_MS	 10000
+#define LOG_TAIL_BYTES	 2000
+#define SPAN_BEFORE_MS	 (60 * 1000)
+#define SPAN_AFTER_MS	 (3600 * 1000)
+
+/* The whole process's CPU and wake-ups at one instant. */
+struct proc_cpu {
+	gint64
+	    user_ticks;	  /* /proc/PID/stat utime: every thread, live or gone */
+	gint64 sys_ticks; /* ... stime */
+	gint64 run_ns;	  /* sum of the live threads' schedstat run times */
+	guint64 voluntary; /* sum of the live threads' voluntary switches */
+};
+
+static bool read_proc_cpu(GPid pid, struct proc_cpu *ret)
+{
+	g_autofree char *stat_path = g_strdup_printf("/proc/%d/stat", pid);
+	g_autofree char *task = g_strdup_printf("/proc/%d/task", pid);
+	g_autofree char *text = NULL;
+	const char *name;
+
+	*ret = (struct proc_cpu){ 0 };
+	if (!g_file_get_contents(stat_path, &text, NULL, NULL))
+		return false;
+	/* After "(comm)": state is field 3; utime 14 and stime 15. */
+	const char *p = strrchr(text, ')');
+	g_auto(GStrv) f = p ? g_strsplit(p + 2, " ", 0) : NULL;
+	if (f == NULL || g_strv_length(f) < 13)
+		return false;
+	ret->user_ticks = g_ascii_strtoll(f[11], NULL, 10);
+	ret->sys_ticks = g_ascii_strtoll(f[12], NULL, 10);
+
+	g_autoptr(GDir) d = g_dir_open(task, 0, NULL);
+	while (d != NULL && (name = g_dir_read_name(d)) != NULL) {
+		g_autofree char *sched =
+		    g_build_filename(task, name, "schedstat", NULL);
+		g_autofree char *status =
+		    g_build_filename(task, name, "status", NULL);
+		g_autofree char *t1 = NULL, *t2 = NULL;
+		if (g_file_get_contents(sched, &t1, NULL, NULL))
+			ret->run_ns += g_ascii_strtoll(t1, NULL, 10);
+		if (!g_file_get_contents(status, &t2, NULL, NULL))
+			continue; /* the thread ended meanwhile */
+		const char *v = strstr(t2, "\nvoluntary_ctxt_switches:");
+		if (v != NULL)
+			ret->voluntary += g_ascii_strtoull(
+			    v + strlen("\nvoluntary_ctxt_switches:"), NULL, 10);
+	}
+	return true;
+}
+
+/* VmHWM and VmRSS of @pid in kB, -1 when unknown. */
+static void pid_memory(GPid pid, long *hwm_kb, long *rss_kb)
+{
+	g_autofree char *path = g_strdup_printf("/proc/%d/status", pid);
+	g_autofree char *text = NULL;
+	const char *at;
+
+	*hwm_kb = *rss_kb = -1;
+	if (!g_file_get_contents(path, &text, NULL, NULL))
+		return;
+	if ((at = strstr(text, "VmHWM:")) != NULL)
+		*hwm_kb = strtol(at + 6, NULL, 10);
+	if ((at = strstr(text, "VmRSS:")) != NULL)
+		*rss_kb = strtol(at + 6, NULL, 10);
+}
+
+/* Whether @pid runs the program at @exe. */
+static bool pid_is(GPid pid, const char *exe)
+{
+	g_autofree char *link = g_strdup_printf("/proc/%d/exe", pid);
+	g_autofree char *target = g_file_read_link(link, NULL);
+
+	return target != NULL && strcmp(target, exe) == 0;
+}
+
+/* recoveryd's process: @top itself, or under BENCH_BLE_WRAP a descendant
+ * of the profiler's; 0 if none (yet). */
+static GPid find_daemon(GPid top, const char *exe, int depth)
+{
+	if (pid_is(top, exe))
+		return top;
+	if (depth > 3)
+		return 0;
+	g_autofree char *path =
+	    g_strdup_printf("/proc/%d/task/%d/children", top, top);
+	g_autofree char *text = NULL;
+	if (!g_file_get_contents(path, &text, NULL, NULL))
+		return 0;
+	g_auto(GStrv) kids = g_strsplit(g_strstrip(text), " ", 0);
+	for (guint i = 0; kids[i] != NULL; i++) {
+		GPid kid = (GPid)atoi(kids[i]);
+		GPid found = kid > 0 ? find_daemon(kid, exe, depth + 1) : 0;
+		if (found > 0)
+			return found;
+	}
+	return 0;
+}
+
+static void print_log_tail(const char *dir)
+{
+	g_autofree char *path = g_build_filename(dir, DAEMON_LOG, NULL);
+	g_autofree char *text = NULL;
+	gsize n = 0;
+
+	if (!g_file_get_contents(path, &text, &n, NULL))
+		return;
+	fprintf(stderr, "--- the end of %s ---\n%s---\n", path,
+		n > LOG_TAIL_BYTES ? text + n - LOG_TAIL_BYTES : text);
+}
+
+/* Waits (at most @timeout_ms) until @dir's log holds @needle; false if the
+ * daemon ended first. */
+static bool wait_log(GSubprocess *p, const char *dir, const char *needle,
+		     unsigned timeout_ms)
+{
+	g_autofree char *path = g_build_filename(dir, DAEMON_LOG, NULL);
+	gint64 end = g_get_monotonic_time() + (gint64)timeout_ms * 1000;
+
+	while (g_get_monotonic_time() < end &&
+	       g_subprocess_get_identifier(p) != NULL) {
+		g_autofree char *text = NULL;
+		if (g_file_get_contents(path, &text, NULL, NULL) &&
+		    strstr(text, needle) != NULL)
+			return true;
+		g_usleep(POLL_MS * 1000);
+	}
+	return false;
+}
+
+/* SIGTERM to recoveryd (@pid), then waits for @p (it or its profiler);
+ * SIGKILL after STOP_TIMEOUT_MS. Whether recoveryd's side exited 0. */
+static bool stop_daemon(GSubprocess *p, GPid pid)
+{
+	gint64 end = g_get_monotonic_time() + STOP_TIMEOUT_MS * 1000;
+
+	if (pid > 0)
+		kill(pid, SIGTERM);
+	while (g_subprocess_get_identifier(p) != NULL &&
+	       g_get_monotonic_time() < end)
+		g_usleep(POLL_MS * 1000);
+	if (g_subprocess_get_identifier(p) != NULL) {
+		fprintf(stderr,
+			"bench-ble: daemon: not gone %d ms after "
+			"SIGTERM: killed\n",
+			STOP_TIMEOUT_MS);
+		if (pid > 0)
+			kill(pid, SIGKILL);
+		g_subprocess_force_exit(p);
+	}
+	g_subprocess_wait(p, NULL, NULL);
+	return g_subprocess_get_if_exited(p) &&
+	       g_subprocess_get_exit_status(p) == 0;
+}
+
+/* What the daemon stored of the stream, read back with the store API. */
+struct stored {
+	guint hr;	/* heart rates that carry a sequence number < count */
+	guint distinct; /* distinct sequence numbers among them */
+	guint rr_a;	/* first RR intervals */
+	guint rr_b;	/* second RR intervals */
+	guint others;	/* rows that are none of these */
+};
+
+static bool count_stored(const char *db, guint count, int64_t from_ms,
+			 struct stored *ret)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(store) s = store_open(db, NULL, &error);
+	g_autofree guint8 *seen = g_malloc0(count);
+	struct store_span span;
+	int64_t user = 0;
+
+	*ret = (struct stored){ 0 };
+	if (s == NULL || !store_user_id(s, DAEMON_USER, &user, &error)) {
+		fprintf(stderr, "bench-ble: daemon: %s: %s\n", db,
+			error->message);
+		return false;
+	}
+	/* 1,000 notifications a second carry 1,600 s of beats: their chain
+	 * runs ahead of the clock by the sum of every interval sent. */
+	int64_t ahead_ms = (int64_t)count * (RR_A + RR_B) * 1000 / 1024;
+	store_span_init(&span);
+	if (!store_load_span(s, user, from_ms - SPAN_BEFORE_MS,
+			     from_ms + ahead_ms + SPAN_AFTER_MS, &span,
+			     &error)) {
+		fprintf(stderr, "bench-ble: daemon: reading %s: %s\n", db,
+			error->message);
+		store_span_clear(&span);
+		return false;
+	}
+	for (guint i = 0; i < span.hr->len; i++) {
+		const struct hr_sample *h =
+		    &g_array_index(span.hr, struct hr_sample, i);
+		double seq = h->bpm - HR_SEQ_BASE;
+		if (seq < 0 || seq >= count || seq != floor(seq)) {
+			ret->others++;
+			continue;
+		}
+		ret->hr++;
+		if (!seen[(guint)seq]) {
+			seen[(guint)seq] = 1;
+			ret->distinct++;
+		}
+	}
+	for (guint i = 0; i < span.rr->len; i++) {
+		const struct rr_sample *r =
+		    &g_array_index(span.rr, struct rr_sample, i);
+		long raw = lround(r->rr_ms * 1024.0 / 1000.0);
+		if (raw == RR_A)
+			ret->rr_a++;
+		else if (raw == RR_B)
+			ret->rr_b++;
+		else
+			ret->others++;
+	}
+	store_span_clear(&span);
+	return true;
+}
+
+static char *daemon_config(const char *dir, int port)
+{
+	g_autoptr(GError) error = NULL;
+	g_autofree char *db = g_build_filename(dir, "recoveryd.db", NULL);
+	char *path = g_build_filename(dir, "recoveryd.conf", NULL);
+	/* morning-latest at the day's end: otherwise, run after 11:00, the
+	 * first morning check (10 s after the start) announces today's
+	 * empty night during the burst, a once-a-day cost that is not the
+	 * heart-rate path's (as bench-daemon does). */
+	g_autofree char *text = g_strdup_printf("[gateway]\n"
+						"database=%s\n"
+						"timezone=UTC\n"
+						"require-clock-sync=false\n"
+						"[mqtt]\n"
+						"host=127.0.0.1\n"
+						"port=%d\n"
+						"[user " DAEMON_USER "]\n"
+						"heart-rate=" STRAP_NTF "\n"
+						"morning-latest=23:59:59\n",
+						db, port);
+
+	if (!g_file_set_contents(path, text, -1, &error))
+		die("writing the daemon's configuration", error);
+	return path;
+}
+
+static GSubprocess *spawn_daemon(struct bench *b, const char *exe,
+				 const char *dir, const char *config)
+{
+	g_autoptr(GSubprocessLauncher) l =
+	    g_subprocess_launcher_new(G_SUBPROCESS_FLAGS_STDERR_MERGE);
+	g_autoptr(GStrvBuilder) sb = g_strv_builder_new();
+	g_autofree char *log = g_build_filename(dir, DAEMON_LOG, NULL);
+	g_autoptr(GError) error = NULL;
+	GSubprocess *p;
+
+	for (guint i = 0; b->wrap != NULL && b->wrap[i] != NULL; i++)
+		g_strv_builder_add(sb, b->wrap[i]);
+	g_strv_builder_add_many(sb, exe, "--config", config, NULL);
+	g_auto(GStrv) argv = g_strv_builder_end(sb);
+
+	g_subprocess_launcher_set_child_setup(l, die_with_parent, NULL, NULL);
+	g_subprocess_launcher_set_stdout_file_path(l, log);
+	g_subprocess_launcher_setenv(l, "DBUS_SYSTEM_BUS_ADDRESS",
+				     standin_bus_address(b->bus), TRUE);
+	p = g_subprocess_launcher_spawnv(l, (const char *const *)argv, &error);
+	if (p == NULL)
+		die("starting recoveryd", error);
+	return p;
+}
+
+/* After the stream has ended: the last sample before the daemon spent no
+ * CPU for IDLE_PROBE_MS (the backlog read and filed, the batch's commit
+ * and what goes out once a second included). */
+static bool wait_idle(GPid pid, gint64 deadline_us, struct proc_cpu *ret)
+{
+	struct proc_cpu now;
+
+	if (!read_proc_cpu(pid, ret))
+		return false;
+	while (g_get_monotonic_time() < deadline_us) {
+		g_usleep(IDLE_PROBE_MS * 1000);
+		if (!read_proc_cpu(pid, &now))
+			return false;
+		if (now.run_ns == ret->run_ns)
+			return true;
+		*ret = now;
+	}
+	return true;
+}
+
+/* @exe: the recoveryd to run, a full path without symbolic links. */
+static struct result run_daemon(struct bench *b, const char *exe)
+{
+	const struct mode_info *mi = &modes[MODE_DAEMON];
+	struct result res = { 0 };
+	g_autoptr(GError) error = NULL;
+	long tck = sysconf(_SC_CLK_TCK);
+
+	if (b->broker == NULL) {
+		struct broker_config bc = { .allow_anonymous = true };
+		b->broker = broker_new(&bc, &error);
+		if (b->broker == NULL)
+			die("mosquitto", error);
+	}
+	drop_links(b);
+	g_autoptr(GVariant) reset = control(b, "ResetCalls", NULL);
+	(void)reset; /* the reply is only checked for errors */
+
+	g_autofree char *dir = test_tmp_dir_new("bench-ble-daemon-XXXXXX");
+	g_autofree char *config = daemon_config(dir, broker_port(b->broker));
+	g_autofree char *db = g_build_filename(dir, "recoveryd.db", NULL);
+	g_autoptr(GSubprocess) p = spawn_daemon(b, exe, dir, config);
+	GPid top = (GPid)atoi(g_subprocess_get_identifier(p));
+	GPid pid = 0;
+	bool ok = wait_log(p, dir, RECEIVING, SETUP_MS);
+	for (gint64 end = g_get_monotonic_time() + SETUP_MS * 1000;
+	     ok && pid == 0 && g_get_monotonic_time() < end;
+	     g_usleep(POLL_MS * 1000))
+		pid = find_daemon(top, exe, 0);
+	if (!ok || pid == 0) {
+		fprintf(stderr, "bench-ble: daemon: no \"%s\" in its log\n",
+			RECEIVING);
+		stop_daemon(p, pid);
+		print_log_tail(dir);
+		return res;
+	}
+	/* Its start's stragglers: discovery and states going out. */
+	g_usleep(DAEMON_SETTLE_MS * 1000);
+
+	struct proc_cpu c0, c1;
+	gint64 deadline = g_get_monotonic_time() +
+			  (gint64)b->count * G_USEC_PER_SEC / b->rate +
+			  10 * G_USEC_PER_SEC;
+	int64_t wall0_ms = g_get_real_time() / 1000;
+	ok = read_proc_cpu(pid, &c0);
+	start_stream(b, mi);
+	for (;;) {
+		g_autoptr(GVariant) st =
+		    control(b, "GetStreamStats",
+			    g_variant_new("(ss)", mi->address, "2a37"));
+		gboolean running = FALSE;
+		g_variant_get(st, "(buuu)", &running, NULL, NULL, NULL);
+		if (!running || g_get_monotonic_time() > deadline)
+			break;
+		g_usleep(POLL_MS * 1000);
+	}
+	ok = ok && wait_idle(pid, deadline, &c1);
+	long hwm = -1, rss = -1;
+	pid_memory(pid, &hwm, &rss);
+
+	guint dropped = 0;
+	bool path_ok = stream_end(b, mi, &dropped);
+	bool exited = stop_daemon(p, pid);
+	if (!exited)
+		fprintf(stderr, "bench-ble: daemon: did not exit 0\n");
+	struct stored got = { 0 };
+	bool read_back = count_stored(db, b->count, wall0_ms, &got);
+	if (!ok || !path_ok || !exited || !read_back) {
+		print_log_tail(dir);
+		test_remove_tree(dir);
+		return res;
+	}
+	/* Stored: a notification whose heart rate and both intervals are. */
+	guint stored = MIN(got.distinct, MIN(got.rr_a, got.rr_b));
+	if (got.hr != b->count || got.distinct != b->count ||
+	    got.rr_a != b->count || got.rr_b != b->count || got.others != 0)
+		fprintf(stderr,
+			"bench-ble: daemon stored %u heart rates (%u distinct "
+			"sequence numbers), %u + %u RR intervals, %u other "
+			"rows, of %u notifications\n",
+			got.hr, got.distinct, got.rr_a, got.rr_b, got.others,
+			b->count);
+	test_remove_tree(dir);
+
+	double per_tick_us = 1e6 / (double)tck;
+	res.ok = true;
+	res.received = stored;
+	res.lost = b->count - stored;
+	res.user_us =
+	    (double)(c1.user_ticks - c0.user_ticks) * per_tick_us / b->count;
+	res.sys_us =
+	    (double)(c1.sys_ticks - c0.sys_ticks) * per_tick_us / b->count;
+	res.ticks_us = res.user_us + res.sys_us;
+	res.us = (double)(c1.run_ns - c0.run_ns) / 1000.0 / b->count;
+	res.hwm_mb = (double)hwm / 1024.0;
+	res.rss_mb = (double)rss / 1024.0;
+	res.dropped = dropped;
+	res.wakeups = (double)(c1.voluntary - c0.voluntary) / b->count;
+	return res;
+}
+
 static struct result run_one(struct bench *b, enum mode mode)
 {
-	static const guint8 value[] = { 0x10, 72, 0x00, 0x00 };
+	if (mode == MODE_DAEMON)
+		return run_daemon(b, RECOVERYD_PATH);
+	if (mode == MODE_DAEMON_BEFORE)
+		return run_daemon(b, b->daemon_before);
+
 	const struct mode_info *mi = &modes[mode];
 	struct result res = { 0 };
 	g_autoptr(GError) error = NULL;
@@ -750,13 +1253,7 @@ static struct result run_one(struct bench *b, enum mode mode)
 		g_subprocess_wait(p, NULL, NULL);
 		return res;
 	}
-	g_autoptr(GVariant) started = control(
-	    b, "StartNotifyStreamSeq",
-	    g_variant_new("(ss@ayuuu)", mi->address, "2a37",
-			  g_variant_new_fixed_array(G_VARIANT_TYPE_BYTE, value,
-						    sizeof(value), 1),
-			  b->rate, b->count, (guint)SEQ_OFFSET));
-	(void)started; /* the reply is only checked for errors */
+	start_stream(b, mi);
 
 	g_autofree char *line = read_line(in);
 	guint received = 0, distinct = 0, intervals = 0;
@@ -778,33 +1275,10 @@ static struct result run_one(struct bench *b, enum mode mode)
 		fprintf(stderr, "bench-ble: %s: %s\n", mi->name,
 			error->message);
 
-	/* What the stand-in sent, and whether it had to drop any. */
-	g_autoptr(GVariant) stats = control(
-	    b, "GetStreamStats", g_variant_new("(ss)", mi->address, "2a37"));
-	gboolean running = FALSE;
-	guint sent = 0, delivered = 0, dropped = 0;
-	g_variant_get(stats, "(buuu)", &running, &sent, &delivered, &dropped);
-	if (running) {
-		g_autoptr(GVariant) stop =
-		    control(b, "StopNotifyStream",
-			    g_variant_new("(ss)", mi->address, "2a37"));
-		(void)stop; /* the reply is only checked for errors */
-	}
-
 	/* The path taken must be the one this mode is about. */
-	g_autofree char *acq_key =
-	    g_strdup_printf("AcquireNotify:%s:%s", mi->address, UUID_HRM);
-	g_autofree char *start_key =
-	    g_strdup_printf("StartNotify:%s:%s", mi->address, UUID_HRM);
-	guint acq = standin_calls(b->bus, acq_key);
-	guint start = standin_calls(b->bus, start_key);
-	if (mi->acquire ? (acq == 0 || start != 0) : (start == 0)) {
-		fprintf(stderr,
-			"bench-ble: %s: wrong path (AcquireNotify %u, "
-			"StartNotify %u)\n",
-			mi->name, acq, start);
+	guint dropped = 0;
+	if (!stream_end(b, mi, &dropped))
 		return res;
-	}
 	if (line == NULL || received < 2)
 		return res;
 
@@ -876,12 +1350,24 @@ static const struct ratio ratios[] = {
 	  false, "DESIGN 11" },
 	{ "full path / GDBus floor", MODE_FULL, MODE_FLOOR_GDBUS, 1.0, true,
 	  "(for scale)" },
+	{ "daemon / AcquireNotify floor", MODE_DAEMON, MODE_FLOOR_FD, 1.5,
+	  false, "issue 20, DESIGN 11" },
+	{ "daemon / full path", MODE_DAEMON, MODE_FULL, 1.0, false,
+	  "(for scale)" },
+	{ "daemon / GDBus floor", MODE_DAEMON, MODE_FLOOR_GDBUS, 1.0, false,
+	  "(for scale)" },
+	{ "daemon-before / AcquireNotify floor", MODE_DAEMON_BEFORE,
+	  MODE_FLOOR_FD, 1.5, false, "issue 20, DESIGN 11" },
+	{ "daemon / daemon-before", MODE_DAEMON, MODE_DAEMON_BEFORE, 1.0, false,
+	  "(for scale)" },
 };
 
 static void report(struct bench *b, struct result r[][N_MODES])
 {
 	printf("\nmedians of %u runs; %u notifications at %u/s each; CPU "
-	       "from the first notification to the last\n",
+	       "from the first notification to the last\n(daemon: the whole "
+	       "process from just before the first to idle after the last, "
+	       "per notification sent; its user/sys in 10 ms ticks)\n",
 	       b->runs, b->count, b->rate);
 	printf("%-38s %6s %5s %8s %17s %6s %6s %6s %7s %6s\n", "receiver",
 	       "recv", "lost", "us/notif", "(min-max)", "user", "sys", "wake",
@@ -975,6 +1461,12 @@ int main(int argc, char **argv)
 				b.only |= 1u << mode_by_name(names[k]);
 			continue;
 		}
+		if (strcmp(argv[i], "--daemon-before") == 0 && i + 1 < argc) {
+			b.daemon_before = realpath(argv[++i], NULL);
+			if (b.daemon_before == NULL)
+				die("--daemon-before: no such program", NULL);
+			continue;
+		}
 		if (strcmp(argv[i], "--runs") == 0)
 			what = &b.runs;
 		else if (strcmp(argv[i], "--count") == 0)
@@ -984,7 +1476,8 @@ int main(int argc, char **argv)
 		if (what == NULL || i + 1 >= argc) {
 			fprintf(stderr,
 				"usage: bench-ble [--runs N] [--count N] "
-				"[--rate HZ] [--only MODE,...]\n");
+				"[--rate HZ] [--only MODE,...] "
+				"[--daemon-before RECOVERYD]\n");
 			return 2;
 		}
 		*what = (guint)strtoul(argv[++i], NULL, 10);
@@ -993,6 +1486,9 @@ int main(int argc, char **argv)
 	    b.rate < 1 || b.rate > 100000)
 		die("runs 1..15, count 2..65536, rate 1..100000", NULL);
 
+	/* daemon-before runs only when it is given a program. */
+	if (b.daemon_before == NULL)
+		b.only &= ~(1u << MODE_DAEMON_BEFORE);
 	const char *wrap = g_getenv("BENCH_BLE_WRAP");
 	if (wrap != NULL && *wrap != '\0' &&
 	    !g_shell_parse_argv(wrap, NULL, &b.wrap, &error))
@@ -1046,10 +1542,16 @@ int main(int argc, char **argv)
 			printf("run %u %-15s %5u received %4u lost (%u "
 			       "dropped by the stand-in) %7.2f us/notif "
 			       "(user %.2f sys %.2f) %.2f wake-ups/notif, "
-			       "peak %.2f MB\n",
+			       "peak %.2f MB",
 			       i + 1, modes[m].name, res->received, res->lost,
 			       res->dropped, res->us, res->user_us, res->sys_us,
 			       res->wakeups, res->hwm_mb);
+			/* The ticks' resolution, against the threads' run
+			 * time in ns. */
+			if (m == MODE_DAEMON || m == MODE_DAEMON_BEFORE)
+				printf(" (utime+stime %.2f us/notif)",
+				       res->ticks_us);
+			printf("\n");
 			fflush(stdout);
 		}
 	}
@@ -1060,6 +1562,8 @@ int main(int argc, char **argv)
 		g_free(b.paths[m]);
 	g_free(b.self);
 	g_strfreev(b.wrap);
+	free(b.daemon_before);
+	broker_free(b.broker);
 	standin_bus_free(b.bus);
 	return 0;
 }

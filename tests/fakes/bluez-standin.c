@@ -1647,8 +1647,13 @@ static GBytes *stream_value(Stream *st)
 	if (st->seq_offset < 0 || (gsize)st->seq_offset + 2 > n)
 		return g_bytes_ref(st->value);
 	guint8 *buf = g_memdup2(p, n);
-	buf[st->seq_offset] = (guint8)(st->sent & 0xff);
-	buf[st->seq_offset + 1] = (guint8)((st->sent >> 8) & 0xff);
+	/* Added to the value's own u16 there (mod 2^16): a field that must
+	 * not be 0, an RR interval, carries it as base + n. */
+	guint16 seq =
+	    (guint16)(buf[st->seq_offset] | buf[st->seq_offset + 1] << 8);
+	seq = (guint16)(seq + st->sent);
+	buf[st->seq_offset] = (guint8)(seq & 0xff);
+	buf[st->seq_offset + 1] = (guint8)(seq >> 8);
 	return g_bytes_new_take(buf, n);
 }
 

@@ -1064,7 +1064,8 @@ static void test_stream(void)
 	test_run_for(50);
 	g_assert_cmpuint(count_signals(&f, "PropertiesChanged", hrm, "Value"),
 			 ==, 100);
-	/* The sequence number at offset 1, little-endian, in order. */
+	/* The sequence number added to the u16 at offset 1 (0x0040, the
+	 * heart rate's byte and the next), little-endian, in order. */
 	guint expect = 0;
 	for (guint i = f.mark; i < f.events->len; i++) {
 		Event *v = f.events->pdata[i];
@@ -1074,7 +1075,7 @@ static void test_stream(void)
 		gsize n = 0;
 		const guint8 *p = g_variant_get_fixed_array(val, &n, 1);
 		g_assert_cmpuint(n, ==, 3);
-		g_assert_cmpuint(p[1] | (p[2] << 8), ==, expect);
+		g_assert_cmpuint(p[1] | (p[2] << 8), ==, 0x40 + expect);
 		expect++;
 	}
 	teardown(&f);

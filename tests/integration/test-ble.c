@@ -543,6 +543,43 @@ static void test_acquire_notify(void)
 	teardown(&f);
 }
 
+/* Values that wait in the socket many at a time (the stand-in sends 50 a
+ * 10 ms tick at 5,000/s: more than one recvmmsg() batch a wake-up, more
+ * than fd_ready reads in one): every one, in order, none twice. */
+static void test_acquire_burst(void)
+{
+	Fixture f;
+	/* u16 heart rate 40 + n: the stand-in adds n at offset 1. */
+	static const guint8 hr_seq[] = { 0x01, 40, 0x00 };
+	const guint count = 300;
+
+	if (!setup(&f))
+		return;
+	add_device(&f, STRAP, "Polar H10", "heart-rate", known());
+	client_start(&f, strap_only, 1);
+	wait_state(&f, STRAP, BLE_LINK_SUBSCRIBED, WAIT_MS);
+	control(&f, "StartNotifyStreamSeq",
+		g_variant_new("(ss@ayuuu)", STRAP, "2a37",
+			      bytes(hr_seq, sizeof(hr_seq)), 5000, count, 1));
+	wait_readings(&f, STRAP, DECODE_UUID_HEART_RATE, count, WAIT_MS);
+	test_run_for(100);
+	g_assert_cmpuint(count_readings(&f, STRAP, DECODE_UUID_HEART_RATE), ==,
+			 count);
+	guint next = 0;
+	for (guint i = 0; i < f.readings->len; i++) {
+		const Rec *rec = &g_array_index(f.readings, Rec, i);
+		if (rec->r.payload.uuid != DECODE_UUID_HEART_RATE)
+			continue;
+		g_assert_cmpuint(rec->r.payload.u.heart_rate.heart_rate_bpm, ==,
+				 40 + next);
+		next++;
+	}
+	g_assert_cmpuint(next, ==, count);
+	g_assert_cmpuint(ble_client_get_stats(f.c).notifications, ==, count);
+	g_assert_cmpuint(ble_client_get_stats(f.c).malformed, ==, 0);
+	teardown(&f);
+}
+
 /* --- (2) ... and through StartNotify ------------------------------------ */
 
 static void test_start_notify(void)
@@ -1894,6 +1931,7 @@ int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
 	g_test_add_func("/ble/strap/acquire-notify", test_acquire_notify);
+	g_test_add_func("/ble/strap/acquire-burst", test_acquire_burst);
 	g_test_add_func("/ble/strap/start-notify", test_start_notify);
 	g_test_add_func("/ble/strap/acquire-refused", test_acquire_refused);
 	g_test_add_data_func("/ble/strap/drop", NULL, test_drop);

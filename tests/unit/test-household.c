@@ -247,6 +247,35 @@ static void test_no_contact(struct fixture *f, gconstpointer unused)
 	store_span_clear(&span);
 }
 
+/* A strap that cannot tell contact (flags bits 1-2 = 00): its values are
+ * not urgent, so the publisher's interval holds (issue 20: every one
+ * went out at once, a JSON text and an MQTT message per notification);
+ * one that can is urgent when contact comes and goes. */
+static void test_contact_urgency(struct fixture *f, gconstpointer unused)
+{
+	struct household_person *alice = household_person(f->h, 0);
+
+	trust(f, T0, 0);
+	f->live_calls = f->urgent_calls = 0;
+	feed(f, STRAP, DECODE_UUID_HEART_RATE, "10 48 00 04", T0, 0);
+	feed(f, STRAP, DECODE_UUID_HEART_RATE, "10 49 00 04", T0 + 1000, 1000);
+	feed(f, STRAP, DECODE_UUID_HEART_RATE, "10 4a 00 04", T0 + 2000, 2000);
+	g_assert_cmpint(f->live_calls, ==, 3);
+	g_assert_cmpint(f->urgent_calls, ==, 0);
+	g_assert_cmpint(alice->live.contact, ==, -1);
+	/* Contact supported and detected: a change, then none. */
+	feed(f, STRAP, DECODE_UUID_HEART_RATE, "16 48", T0 + 3000, 3000);
+	feed(f, STRAP, DECODE_UUID_HEART_RATE, "16 48", T0 + 4000, 4000);
+	g_assert_cmpint(f->urgent_calls, ==, 1);
+	g_assert_cmpint(alice->live.contact, ==, 1);
+	/* Off the skin, and again: one change. */
+	feed(f, STRAP, DECODE_UUID_HEART_RATE, "04 48", T0 + 5000, 5000);
+	feed(f, STRAP, DECODE_UUID_HEART_RATE, "04 48", T0 + 6000, 6000);
+	g_assert_cmpint(f->urgent_calls, ==, 2);
+	g_assert_cmpint(alice->live.contact, ==, 0);
+	g_assert_cmpint(f->live_calls, ==, 7);
+}
+
 /* Mi Body Composition Scale 2 frame: stabilised, impedance, @raw kg/200. */
 static char *miscale_hex(unsigned raw, unsigned second)
 {
@@ -762,6 +791,7 @@ int main(int argc, char **argv)
 	ADD("/household/step-forward", test_step_forward);
 	ADD("/household/rr-chain", test_rr_chain);
 	ADD("/household/no-contact", test_no_contact);
+	ADD("/household/contact-urgency", test_contact_urgency);
 	ADD("/household/shared-scale", test_shared_scale);
 	ADD("/household/bed-sensor", test_bed_sensor);
 	ADD("/household/miscale-impedance", test_miscale_impedance);
