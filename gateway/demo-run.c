@@ -3,6 +3,8 @@
 
 #include "gateway/demo-run.h"
 
+#include <malloc.h>
+
 #include "gateway/core/demo.h"
 #include "gateway/core/scenario.h"
 #include "gateway/mornings.h"
@@ -19,6 +21,7 @@ struct demo_run {
 	 * holds an hour or so at a time, not days (DESIGN §11's memory). */
 	GArray *days_left;
 	int64_t loaded_ms;
+	int64_t next_begin_ms; /* when the next day begins (INT64_MAX: none) */
 	GArray *queue;	/* struct demo_packet, by time, all before loaded_ms */
 	guint pos;	/* the next packet to send */
 	int64_t sim_ms; /* the simulated time reached */
@@ -197,6 +200,9 @@ static void begin_day(struct demo_run *run, int index, int64_t origin_ms)
 	queue_join(run, more);
 	if (day.counts.last_ms >= run->loaded_ms)
 		g_array_append_val(run->days_left, day);
+	/* Once a simulated day: what the day's analyses and pieces freed
+	 * goes back rather than stay in the heap. */
+	malloc_trim(0);
 }
 
 /* At most how many packets of the days begun fall in [@from_ms, @to_ms)
@@ -226,7 +232,10 @@ static void load_piece(struct demo_run *run)
 	int64_t to = run->loaded_ms + DEMO_COUNT_BUCKET_MS;
 	guint64 n = count_between(run, run->loaded_ms, to);
 
-	while (to - run->loaded_ms < DEMO_PIECE_MAX_MS) {
+	/* Not past the next day's beginning: its packets are not counted
+	 * yet, and would all join the queue when it begins. */
+	while (to - run->loaded_ms < DEMO_PIECE_MAX_MS &&
+	       to < run->next_begin_ms) {
 		guint64 more =
 		    count_between(run, to, to + DEMO_COUNT_BUCKET_MS);
 
@@ -258,6 +267,8 @@ static void demo_step(struct daemon *d)
 		int64_t noon_ms = clock_local_ms(
 		    d->zone, run->sc.first_day + run->next_index - 1, 12 * 60);
 
+		run->next_begin_ms =
+		    run->next_index < run->days ? noon_ms : INT64_MAX;
 		if (run->next_index >= run->days || run->sim_ms < noon_ms)
 			break;
 		begin_day(run, run->next_index++, noon_ms);
