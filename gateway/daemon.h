@@ -68,8 +68,12 @@ struct daemon {
 	unsigned mqtt_failures;
 	uint64_t store_failures;
 	bool ble_advice_logged;
-	guint store_timer, morning_timer, watchdog_timer, clock_timer,
-	    housekeeping_timer, status_timer;
+	guint watchdog_timer, clock_timer, housekeeping_timer, status_timer;
+	/* The periodic tick (the store's batch, the health, the mornings,
+	 * the devices' silence, the radio's state): every TICK_BUSY_S while
+	 * there is such work, else as long as nothing is due. */
+	guint tick_timer;
+	unsigned tick_period_s;
 	char *status_sent;
 	int64_t status_sent_ms;
 	/* The newest stored reading at start: a floor for the wall clock. */
@@ -94,6 +98,9 @@ struct daemon {
 /* Libraries' remarks (their ops.log), to the daemon's log: their errors
  * are the daemon's warnings, it keeps running. */
 void daemon_log_line(void *data, GLogLevelFlags level, const char *message);
+/* A reading, a check-in or a storage failure came: the periodic tick
+ * runs at its busy pace (cheap; for every reading). */
+void daemon_tick_soon(struct daemon *d);
 /* The monotonic clock in ms. */
 int64_t daemon_mono_ms(void);
 /* The wall clock in ms: the simulated one in demo mode. */

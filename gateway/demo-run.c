@@ -16,9 +16,14 @@ struct demo_run {
 	int days;
 	double night_s; /* real seconds per simulated day */
 	int next_index; /* the next day index to generate */
-	GArray *queue;	/* struct demo_packet, by time */
+	/* The days begun whose packets are not all in the queue yet (struct
+	 * demo_day, by index), and the time up to which they are: the queue
+	 * holds an hour or so at a time, not days (DESIGN §11's memory). */
+	GArray *days_left;
+	int64_t loaded_ms;
+	int64_t next_begin_ms; /* when the next day begins (INT64_MAX: none) */
+	GArray *queue;	/* struct demo_packet, by time, all before loaded_ms */
 	guint pos;	/* the next packet to send */
-	guint day_len;	/* packets of the last day generated */
 	int64_t sim_ms; /* the simulated time reached */
 	/* The simulated wall clock: the packet being sent, else sim_ms. */
 	int64_t now_ms;
@@ -27,6 +32,20 @@ struct demo_run {
 	guint timer;
 	struct decoded_payload *scratch;
 };
+
+struct demo_day {
+	int index;
+	struct demo_day_counts counts; /* its packets, when */
+};
+
+/*
+ * Packets are queued a piece at a time: as many 10-minute buckets as hold
+ * at most DEMO_PIECE_PACKETS of them (256 KiB; at night, three straps a
+ * second, about 45 minutes), at most a day. Each piece generates its days
+ * anew (about as much CPU as the whole day): a day costs a dozen or so.
+ */
+#define DEMO_PIECE_PACKETS 8192
+#define DEMO_PIECE_MAX_MS  (24 * 60 * 60 * 1000)
 
 void demo_run_people(struct config *c)
 {
@@ -118,7 +137,8 @@ static bool demo_finished(struct daemon *d)
 	struct demo_run *run = d->demo;
 	int32_t last = run->sc.first_day + run->days - 1;
 
-	if (run->next_index < run->days || run->pos < run->queue->len)
+	if (run->next_index < run->days || run->days_left->len ||
+	    run->pos < run->queue->len)
 		return false;
 	for (size_t i = 0; i < household_person_count(d->household); i++)
 		if (household_person(d->household, i)->morning.done_day < last)
@@ -145,51 +165,130 @@ static void spot_tick(struct daemon *d)
  * that no morning is skipped however fast the demo runs. */
 #define DEMO_STEP_MS (10 * 60 * 1000)
 
+/* Days whose every packet is in the queue (or sent) are done with. */
+static void drop_loaded_days(struct demo_run *run)
+{
+	for (guint i = run->days_left->len; i-- > 0;)
+		if (g_array_index(run->days_left, struct demo_day, i)
+			.counts.last_ms < run->loaded_ms)
+			g_array_remove_index(run->days_left, i);
+}
+
+/* The unsent packets and @more, in time order: at the same instant the
+ * unsent ones first (they are of earlier days), as when a day's packets
+ * were all queued at once. */
+static void queue_join(struct demo_run *run, GArray *more)
+{
+	if (!more->len)
+		return;
+	g_array_remove_range(run->queue, 0, run->pos);
+	run->pos = 0;
+	g_array_append_vals(run->queue, more->data, more->len);
+	g_array_sort(run->queue, demo_packet_by_time);
+}
+
+/* Day @index begins (its counts from @origin_ms on): its packets before
+ * loaded_ms join the queue. */
+static void begin_day(struct demo_run *run, int index, int64_t origin_ms)
+{
+	g_autoptr(GArray) more =
+	    g_array_new(FALSE, FALSE, sizeof(struct demo_packet));
+	struct demo_day day = { .index = index, .counts.origin_ms = origin_ms };
+
+	demo_day_packets_between(&run->sc, index, INT64_MIN, run->loaded_ms,
+				 more, &day.counts);
+	queue_join(run, more);
+	if (day.counts.last_ms >= run->loaded_ms)
+		g_array_append_val(run->days_left, day);
+	/* Once a simulated day: what the day's analyses and pieces freed
+	 * goes back rather than stay in the heap. */
+	malloc_trim(0);
+}
+
+/* At most how many packets of the days begun fall in [@from_ms, @to_ms)
+ * (whole buckets counted). */
+static guint64 count_between(const struct demo_run *run, int64_t from_ms,
+			     int64_t to_ms)
+{
+	guint64 n = 0;
+
+	for (guint i = 0; i < run->days_left->len; i++) {
+		const struct demo_day_counts *c =
+		    &g_array_index(run->days_left, struct demo_day, i).counts;
+		int64_t lo = (from_ms - c->origin_ms) / DEMO_COUNT_BUCKET_MS;
+		int64_t hi = (to_ms - 1 - c->origin_ms) / DEMO_COUNT_BUCKET_MS;
+
+		lo = CLAMP(lo, 0, DEMO_COUNT_BUCKETS - 1);
+		hi = CLAMP(hi, 0, DEMO_COUNT_BUCKETS - 1);
+		for (int64_t k = lo; k <= hi; k++)
+			n += c->n[k];
+	}
+	return n;
+}
+
+/* The next piece of every day begun, once the queue is all sent. */
+static void load_piece(struct demo_run *run)
+{
+	int64_t to = run->loaded_ms + DEMO_COUNT_BUCKET_MS;
+	guint64 n = count_between(run, run->loaded_ms, to);
+
+	/* Not past the next day's beginning: its packets are not counted
+	 * yet, and would all join the queue when it begins. */
+	while (to - run->loaded_ms < DEMO_PIECE_MAX_MS &&
+	       to < run->next_begin_ms) {
+		guint64 more =
+		    count_between(run, to, to + DEMO_COUNT_BUCKET_MS);
+
+		if (n + more > DEMO_PIECE_PACKETS)
+			break;
+		n += more;
+		to += DEMO_COUNT_BUCKET_MS;
+	}
+	g_array_set_size(run->queue, 0);
+	run->pos = 0;
+	/* Earlier days first: at the same instant theirs go first. */
+	for (guint i = 0; i < run->days_left->len; i++)
+		demo_day_packets_between(
+		    &run->sc,
+		    g_array_index(run->days_left, struct demo_day, i).index,
+		    run->loaded_ms, to, run->queue, NULL);
+	g_array_sort(run->queue, demo_packet_by_time);
+	run->loaded_ms = to;
+	drop_loaded_days(run);
+}
+
 static void demo_step(struct daemon *d)
 {
 	struct demo_run *run = d->demo;
 
-	/* A day's packets start the evening before its morning: generated
-	 * at noon of the day before. */
-	while (run->next_index < run->days &&
-	       run->sim_ms >=
-		   clock_local_ms(d->zone,
-				  run->sc.first_day + run->next_index - 1,
-				  12 * 60)) {
-		/* Reserved from the day before (plus its leftover), so that
-		 * the array does not grow by doubling. */
-		GArray *day =
-		    g_array_sized_new(FALSE, FALSE, sizeof(struct demo_packet),
-				      run->day_len + run->day_len / 8 + 4096);
-		guint left = run->queue->len - run->pos;
+	/* A day's packets start the evening before its morning: begun at
+	 * noon of the day before. */
+	for (;;) {
+		int64_t noon_ms = clock_local_ms(
+		    d->zone, run->sc.first_day + run->next_index - 1, 12 * 60);
 
-		demo_day_packets(&run->sc, run->next_index++, day);
-		run->day_len = day->len;
-		/* What is left of the day before (its evening) joins the new
-		 * day's array, and the old one goes. (Nothing left: the first
-		 * day's queue has no data to point into at all.) */
-		if (left)
-			g_array_prepend_vals(day,
-					     &g_array_index(run->queue,
-							    struct demo_packet,
-							    run->pos),
-					     left);
-		g_array_free(run->queue, TRUE);
-		run->queue = day;
-		run->pos = 0;
-		g_array_sort(run->queue, demo_packet_by_time);
-		malloc_trim(0);
-	}
-	while (run->pos < run->queue->len) {
-		const struct demo_packet *pk =
-		    &g_array_index(run->queue, struct demo_packet, run->pos);
-
-		if (pk->t_ms > run->sim_ms)
+		run->next_begin_ms =
+		    run->next_index < run->days ? noon_ms : INT64_MAX;
+		if (run->next_index >= run->days || run->sim_ms < noon_ms)
 			break;
-		run->pos++;
-		run->now_ms = pk->t_ms;
-		demo_send(d, pk);
-		spot_tick(d);
+		begin_day(run, run->next_index++, noon_ms);
+	}
+	for (;;) {
+		while (run->pos < run->queue->len) {
+			const struct demo_packet *pk = &g_array_index(
+			    run->queue, struct demo_packet, run->pos);
+
+			if (pk->t_ms > run->sim_ms)
+				break;
+			run->pos++;
+			run->now_ms = pk->t_ms;
+			demo_send(d, pk);
+			spot_tick(d);
+		}
+		if (run->pos < run->queue->len ||
+		    run->loaded_ms > run->sim_ms || !run->days_left->len)
+			break;
+		load_piece(run);
 	}
 	run->now_ms = run->sim_ms;
 	spot_tick(d);
@@ -242,9 +341,11 @@ void demo_run_start(struct daemon *d, double night_s, int days)
 	run->days = days;
 	run->night_s = night_s;
 	run->queue = g_array_new(FALSE, FALSE, sizeof(struct demo_packet));
+	run->days_left = g_array_new(FALSE, FALSE, sizeof(struct demo_day));
 	run->scratch = g_new0(struct decoded_payload, 1);
 	run->sim_ms = clock_local_ms(d->zone, run->sc.first_day - 1, 12 * 60);
 	run->now_ms = run->sim_ms;
+	run->loaded_ms = run->sim_ms;
 	run->last_mono_ms = daemon_mono_ms();
 	d->demo = run;
 }
@@ -255,6 +356,7 @@ void demo_run_free(struct demo_run *run)
 		return;
 	g_clear_handle_id(&run->timer, g_source_remove);
 	g_array_free(run->queue, TRUE);
+	g_array_free(run->days_left, TRUE);
 	g_free(run->scratch);
 	g_free(run);
 }

@@ -478,6 +478,40 @@ static bool spot_check_under_way(struct daemon *d, int person,
 	return true;
 }
 
+static struct morning_params morning_params_of(const struct household_person *p)
+{
+	return (struct morning_params){
+		.alert_s = p->cfg->alert_s == CONFIG_ALERT_AT_WAKE
+			       ? MORNING_AT_WAKE
+			       : p->cfg->alert_s,
+		.latest_s = p->cfg->alert_latest_s,
+		.wake_min = p->cfg->wake_min,
+	};
+}
+
+int64_t mornings_next_check_ms(struct daemon *d)
+{
+	int64_t now = daemon_now_ms(d), next = INT64_MAX;
+	int32_t today = clock_day_of(d->zone, now);
+	int now_s = (int)((now - clock_day_start_ms(d->zone, today)) / 1000);
+
+	if (!household_clock_trusted(d->household))
+		return INT64_MAX;
+	for (size_t i = 0; i < household_person_count(d->household); i++) {
+		struct household_person *p = household_person(d->household, i);
+		struct morning_params params = morning_params_of(p);
+		enum morning_reason reason =
+		    morning_check(&p->morning, &params, today, now_s, now);
+
+		/* Over, but waiting (for a spot check under way). */
+		if (reason != MORNING_NOT_YET && reason != MORNING_DONE)
+			return now;
+		next = MIN(next, morning_next_check_ms(&p->morning, &params,
+						       today, now_s, now));
+	}
+	return next;
+}
+
 void mornings_check(struct daemon *d)
 {
 	int64_t now = daemon_now_ms(d);
@@ -488,13 +522,7 @@ void mornings_check(struct daemon *d)
 		return;
 	for (size_t i = 0; i < household_person_count(d->household); i++) {
 		struct household_person *p = household_person(d->household, i);
-		struct morning_params params = {
-			.alert_s = p->cfg->alert_s == CONFIG_ALERT_AT_WAKE
-				       ? MORNING_AT_WAKE
-				       : p->cfg->alert_s,
-			.latest_s = p->cfg->alert_latest_s,
-			.wake_min = p->cfg->wake_min,
-		};
+		struct morning_params params = morning_params_of(p);
 		enum morning_reason reason =
 		    morning_check(&p->morning, &params, today, now_s, now);
 

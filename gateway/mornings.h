@@ -32,6 +32,14 @@
  * clock is trusted. */
 void mornings_check(struct daemon *d);
 
+/* The first instant (daemon_now_ms()) at which mornings_check() may have
+ * a night to announce with no reading coming first (morning_next_check_ms
+ * of every person); now when a night is over but its announcement waits
+ * (a spot check under way); INT64_MAX when none today, or before the
+ * clock is trusted. Held alerts and late re-analyses have their own
+ * timer. */
+int64_t mornings_next_check_ms(struct daemon *d);
+
 /* The household's day_input: person @person's weighing or check-in
  * (@kind) stored at @t_ms. Data of a day whose morning is still to come is
  * left to it; a check-in of a day whose alert is held releases it; other

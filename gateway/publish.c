@@ -24,21 +24,11 @@ struct publisher {
 
 	/* Per device: the connection it was last published with. */
 	GArray *device_sent; /* enum mqtt_connection */
-	guint device_timer;
 };
 
 static int64_t mono_ms(void)
 {
 	return g_get_monotonic_time() / G_TIME_SPAN_MILLISECOND;
-}
-
-static gboolean device_timer_cb(gpointer data)
-{
-	publisher *p = data;
-
-	if (p->household)
-		publish_check_devices(p);
-	return G_SOURCE_CONTINUE;
 }
 
 publisher *publish_new(const struct publish_config *config,
@@ -55,8 +45,6 @@ publisher *publish_new(const struct publish_config *config,
 	p->live_sent_ms = g_array_new(FALSE, TRUE, sizeof(int64_t));
 	p->live_dirty = g_array_new(FALSE, TRUE, sizeof(gboolean));
 	p->device_sent = g_array_new(FALSE, TRUE, sizeof(enum mqtt_connection));
-	p->device_timer =
-	    g_timeout_add(PUBLISH_DEVICE_CHECK_MS, device_timer_cb, p);
 	return p;
 }
 
@@ -65,7 +53,6 @@ void publish_free(publisher *p)
 	if (!p)
 		return;
 	g_clear_handle_id(&p->live_timer, g_source_remove);
-	g_clear_handle_id(&p->device_timer, g_source_remove);
 	g_array_free(p->device_sent, TRUE);
 	g_array_free(p->live_sent_ms, TRUE);
 	g_array_free(p->live_dirty, TRUE);
@@ -248,6 +235,8 @@ void publish_device(publisher *p, int index)
 
 void publish_check_devices(publisher *p)
 {
+	if (!p->household)
+		return;
 	for (size_t i = 0; i < household_device_count(p->household); i++) {
 		const struct household_device *dev =
 		    household_device(p->household, i);
@@ -261,6 +250,23 @@ void publish_check_devices(publisher *p)
 		    g_array_index(p->device_sent, enum mqtt_connection, i))
 			publish_device(p, (int)i);
 	}
+}
+
+int64_t publish_next_device_check_ms(publisher *p)
+{
+	int64_t next = INT64_MAX;
+
+	for (size_t i = 0;
+	     p->household && i < household_device_count(p->household); i++) {
+		const struct household_device *dev =
+		    household_device(p->household, i);
+
+		if (dev->last_seen_ms &&
+		    device_connection(p, dev) == MQTT_CONNECTION_ADVERTISING)
+			next = MIN(next,
+				   dev->last_seen_ms + PUBLISH_SILENT_AFTER_MS);
+	}
+	return next;
 }
 
 bool publish_checkin(publisher *p, const struct household_person *person,

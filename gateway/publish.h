@@ -80,10 +80,19 @@ void publish_device(publisher *p, int index);
 
 /*
  * Publishes the state of every device whose connection (silence included)
- * changed since its last publish: run every PUBLISH_DEVICE_CHECK_MS by a
- * timer of the publisher's, callable directly (tests).
+ * changed since its last publish: for the owner's periodic timer, at least
+ * every PUBLISH_DEVICE_CHECK_MS while publish_next_device_check_ms() is
+ * not INT64_MAX (a link's own changes come through publish_device).
  */
 void publish_check_devices(publisher *p);
+
+/*
+ * When an advertiser heard and not yet silent turns silent (on
+ * ops.now_ms's clock), the earliest of them; INT64_MAX when none can:
+ * until then publish_check_devices() has nothing to find but link changes
+ * that publish_device() already said.
+ */
+int64_t publish_next_device_check_ms(publisher *p);
 
 /*
  * The check-in of @person as stored at @stored_ms (NAN: a value it did not

@@ -189,12 +189,12 @@ void radio_set_devices(struct daemon *d)
 	ble_client_set_devices(d->ble, devices, n);
 }
 
-/* Says once, a while after start, what stands between us and the radio. */
-static gboolean ble_check_cb(gpointer data)
+void radio_check(struct daemon *d)
 {
-	struct daemon *d = data;
 	g_autoptr(GError) error = NULL;
 
+	if (!d->ble)
+		return;
 	if (ble_client_check(d->ble, &error)) {
 		if (d->ble_advice_logged)
 			g_message("Bluetooth: the adapter is ready");
@@ -203,7 +203,6 @@ static gboolean ble_check_cb(gpointer data)
 		g_warning("Bluetooth: %s", error->message);
 		d->ble_advice_logged = true;
 	}
-	return G_SOURCE_CONTINUE;
 }
 
 bool radio_start(struct daemon *d, GError **error)
@@ -224,6 +223,5 @@ bool radio_start(struct daemon *d, GError **error)
 	if (!d->ble)
 		return false;
 	radio_set_devices(d);
-	g_timeout_add_seconds(10, ble_check_cb, d);
 	return true;
 }

@@ -17,6 +17,9 @@
 
 /* Starts the BLE client on the configured adapter. */
 bool radio_start(struct daemon *d, GError **error);
+/* What stands between us and the adapter, logged when it changes: for the
+ * daemon's periodic tick (nothing before radio_start). */
+void radio_check(struct daemon *d);
 /* The household's devices, to the BLE client (after start and reload). */
 void radio_set_devices(struct daemon *d);
 /* The adapter as the gateway topic says it: "ready", "off", "missing",

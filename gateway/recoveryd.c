@@ -82,6 +82,8 @@ void daemon_store_failed(struct daemon *d, const char *what,
 			 const GError *error)
 {
 	health_op_failed(d, what, error);
+	/* The store retries on the tick. */
+	daemon_tick_soon(d);
 }
 
 /* --- systemd ------------------------------------------------------------- */
@@ -223,17 +225,6 @@ static void on_spot_finished(void *data, int person, int32_t day,
 	mornings_spot_check(data, person, day, last_arrival_ms);
 }
 
-/* --- the morning ---------------------------------------------------------- */
-
-static gboolean morning_cb(gpointer data)
-{
-	struct daemon *d = data;
-
-	mornings_check(d);
-	daemon_update_status(d);
-	return G_SOURCE_CONTINUE;
-}
-
 /* --- the clock ------------------------------------------------------------ */
 
 /*
@@ -359,15 +350,83 @@ static void clock_prepare(struct daemon *d)
 
 /* --- timers -------------------------------------------------------------- */
 
-static gboolean store_cb(gpointer data)
+/*
+ * One periodic timer for what needs looking at now and then, so that an
+ * idle daemon wakes rarely (DESIGN §11: at most 0.2 wake-ups a second,
+ * the MQTT keepalive included). Busy, every TICK_BUSY_S: readings in the
+ * store's batch (committed once batch_ms old), storage failing (retries),
+ * the clock not trusted yet, a night over whose announcement waits (a spot
+ * check under way). An advertiser heard and not yet silent: every
+ * PUBLISH_DEVICE_CHECK_MS. Otherwise at the next morning deadline
+ * (mornings_next_check_ms), at most TICK_IDLE_S apart: the radio's state
+ * and the health's reminders need no more. Seconds timers, so that GLib
+ * wakes for them together with the MQTT client's.
+ */
+#define TICK_BUSY_S 10
+#define TICK_IDLE_S 60
+
+static gboolean tick_cb(gpointer data);
+
+static void tick_arm(struct daemon *d, unsigned period_s)
+{
+	g_clear_handle_id(&d->tick_timer, g_source_remove);
+	d->tick_period_s = period_s;
+	d->tick_timer = g_timeout_add_seconds(period_s, tick_cb, d);
+}
+
+static unsigned tick_period_s(struct daemon *d)
+{
+	struct store_stats st;
+	struct store_health sh;
+	int64_t now = daemon_now_ms(d), next;
+	unsigned period = TICK_IDLE_S;
+
+	store_get_stats(d->store, &st);
+	store_get_health(d->store, &sh);
+	if (st.pending_rows || sh.failing ||
+	    !household_clock_trusted(d->household))
+		period = TICK_BUSY_S;
+	if (publish_next_device_check_ms(d->publish) != INT64_MAX)
+		period = MIN(period, PUBLISH_DEVICE_CHECK_MS / 1000);
+	/* Demo mode's steps check the mornings on the simulated clock. */
+	if (!d->demo && !d->satellite) {
+		next = mornings_next_check_ms(d);
+		if (next <= now)
+			period = MIN(period, TICK_BUSY_S);
+		else if (next != INT64_MAX)
+			period = (unsigned)CLAMP((next - now + 999) / 1000, 1,
+						 (int64_t)period);
+	}
+	return period;
+}
+
+static gboolean tick_cb(gpointer data)
 {
 	struct daemon *d = data;
 	g_autoptr(GError) error = NULL;
+	unsigned period;
 
 	if (!store_tick(d->store, &error))
 		daemon_store_failed(d, "committing readings", error);
 	health_tick(d);
-	return G_SOURCE_CONTINUE;
+	if (!d->demo && !d->satellite)
+		mornings_check(d);
+	publish_check_devices(d->publish);
+	radio_check(d);
+	daemon_update_status(d);
+	period = tick_period_s(d);
+	if (period == d->tick_period_s)
+		return G_SOURCE_CONTINUE;
+	/* A new source: this one goes when the callback returns. */
+	d->tick_timer = 0;
+	tick_arm(d, period);
+	return G_SOURCE_REMOVE;
+}
+
+void daemon_tick_soon(struct daemon *d)
+{
+	if (d->tick_timer && d->tick_period_s > TICK_BUSY_S)
+		tick_arm(d, TICK_BUSY_S);
 }
 
 static gboolean housekeeping_cb(gpointer data)
@@ -410,6 +469,7 @@ void daemon_ingest(struct daemon *d, const struct reading *r)
 	if (!household_ingest(d->household, r,
 			      daemon_reading_mono_ms(d, r->t_ms), &error))
 		daemon_store_failed(d, "storing a reading", error);
+	daemon_tick_soon(d);
 }
 
 /* --- MQTT in ------------------------------------------------------------- */
@@ -516,6 +576,7 @@ static void on_checkin(void *data, const char *user,
 			       daemon_reading_mono_ms(d, received_ms), &error))
 		daemon_store_failed(d, "storing a check-in", error);
 	else {
+		daemon_tick_soon(d);
 		g_message("%s: check-in received", user);
 		/* What was stored, back to Home Assistant's numbers. */
 		publish_checkin(d->publish,
@@ -799,11 +860,11 @@ static bool start(struct daemon *d, GError **error)
 	if (!antennas_start(d, error) || !mqtt_client_start(d->mqtt, error))
 		return false;
 
-	d->store_timer = g_timeout_add_seconds(10, store_cb, d);
+	/* The first tick at the busy pace: the radio's state, the first
+	 * morning check a while after start. */
+	tick_arm(d, TICK_BUSY_S);
 	if (d->demo)
 		demo_run_schedule(d);
-	else if (!d->satellite)
-		d->morning_timer = g_timeout_add_seconds(10, morning_cb, d);
 	/* Hourly on the daemon's clock: in demo mode a simulated hour, so
 	 * that retention prunes within a demo as it would in its days. */
 	if (d->demo)
@@ -813,9 +874,18 @@ static bool start(struct daemon *d, GError **error)
 	else
 		d->housekeeping_timer =
 		    g_timeout_add_seconds(3600, housekeeping_cb, d);
-	if (sd_watchdog_enabled(0, &watchdog_us) > 0 && watchdog_us)
-		d->watchdog_timer = g_timeout_add(
-		    (guint)MAX(watchdog_us / 2000, 500), watchdog_cb, d);
+	/* Twice a watchdog period; from 4 s on a seconds timer, which GLib
+	 * wakes for together with the others (WatchdogSec=60s: 30 s). */
+	if (sd_watchdog_enabled(0, &watchdog_us) > 0 && watchdog_us) {
+		if (watchdog_us >= 4 * G_USEC_PER_SEC)
+			d->watchdog_timer = g_timeout_add_seconds(
+			    (guint)(watchdog_us / 2 / G_USEC_PER_SEC),
+			    watchdog_cb, d);
+		else
+			d->watchdog_timer =
+			    g_timeout_add((guint)MAX(watchdog_us / 2000, 500),
+					  watchdog_cb, d);
+	}
 	g_unix_signal_add(SIGTERM, quit_cb, d);
 	g_unix_signal_add(SIGINT, quit_cb, d);
 	g_unix_signal_add(SIGHUP, reload_cb, d);
@@ -842,8 +912,7 @@ static void stop(struct daemon *d)
 
 	mornings_stop(d);
 	demo_run_free(g_steal_pointer(&d->demo));
-	g_clear_handle_id(&d->store_timer, g_source_remove);
-	g_clear_handle_id(&d->morning_timer, g_source_remove);
+	g_clear_handle_id(&d->tick_timer, g_source_remove);
 	g_clear_handle_id(&d->watchdog_timer, g_source_remove);
 	g_clear_handle_id(&d->clock_timer, g_source_remove);
 	g_clear_handle_id(&d->housekeeping_timer, g_source_remove);

@@ -291,6 +291,7 @@ static void file_readings(struct satellites *s, struct satellite_entry *e,
 			continue;
 		}
 		if (result == HOUSEHOLD_REMOTE_FILED) {
+			daemon_tick_soon(d);
 			e->readings++;
 			continue;
 		}

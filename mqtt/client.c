@@ -13,7 +13,7 @@
  * The socket is watched by a small GSource (G_IO_IN always, G_IO_OUT while
  * mosquitto_want_write()), made anew for every session because the socket
  * is new; a timer runs mosquitto_loop_misc (keepalive; every second while
- * connecting, every few seconds once connected) and the connect
+ * connecting, once connected when the next PINGREQ is due) and the connect
  * timeout. libmosquitto's callbacks only record what happened (struct event)
  * and pump() acts on it after libmosquitto returns: no ops callback runs
  * inside libmosquitto, and a session is never destroyed from within one of
@@ -49,16 +49,12 @@
 #define DEFAULT_STOP_TIMEOUT	2000
 #define DEFAULT_CONNECT_TIMEOUT 10000
 #define MISC_INTERVAL_MS	1000
-/* Once connected: keepalive pings are due every keepalive_s, and the
- * broker allows 1.5 times that, so a few seconds late is fine, and a
- * seconds timer wakes together with the daemon's others. */
-#define CONNECTED_MISC_INTERVAL_S 5
-#define DRAIN_RETRY_MS		  1000
-#define BATCH_ROWS		  100
-#define JITTER			  0.2
-#define LIB_ERRORS_MAX		  400 /* bytes of libmosquitto errors kept */
-#define LIVE_TOPICS_MAX		  4096
-#define EXTRA_SUBS_MAX		  64
+#define DRAIN_RETRY_MS		1000
+#define BATCH_ROWS		100
+#define JITTER			0.2
+#define LIB_ERRORS_MAX		400 /* bytes of libmosquitto errors kept */
+#define LIVE_TOPICS_MAX		4096
+#define EXTRA_SUBS_MAX		64
 /* A hung-up socket whose reads keep "succeeding" (an SSL_ERROR_SYSCALL in
  * the handshake) is given up after this many reads in one wakeup. */
 #define HUP_READS_MAX 64
@@ -142,6 +138,9 @@ struct mqtt_client {
 	mosq_handle *mosq;
 	struct io_source *io;
 	GSource *misc_timer;
+	/* When libmosquitto last said it sent and received a packet (its
+	 * debug log): a PINGREQ is due keepalive_s after the older. */
+	gint64 sent_us, received_us;
 	int64_t attempt_started_us;
 	bool connected; /* CONNACK accepted */
 	int refused;	/* CONNACK reason of a refusal; -1: none */
@@ -714,6 +713,23 @@ static void on_log(struct mosquitto *mosq, void *obj, int level,
 			g_string_append(c->lib_errors, text);
 		}
 	}
+	/* Every packet is logged at debug level ("Client ID sending
+	 * PINGREQ", "... received PUBLISH ..."): when the next keepalive is
+	 * due. Logged before the packet goes, so never later than
+	 * libmosquitto's own count; a library that words it otherwise only
+	 * makes the timer look more often (start_misc_timer). */
+	if (level & MOSQ_LOG_DEBUG) {
+		gint64 now = g_get_monotonic_time();
+
+		if (strstr(text, " sending "))
+			c->sent_us = now;
+		else if (strstr(text, " received "))
+			c->received_us = now;
+		/* libmosquitto waits a keepalive from now for the
+		 * PINGRESP. */
+		if (strstr(text, " sending PINGREQ"))
+			c->received_us = now;
+	}
 	/* Every packet is logged at debug level; that is noise. */
 	if (!(level & MOSQ_LOG_DEBUG))
 		owner_log(c->ops.log, c->data, G_LOG_LEVEL_DEBUG,
@@ -773,15 +789,27 @@ static void subscribe_extra(struct mqtt_client *c, const char *filter)
 
 static gboolean misc_cb(gpointer user_data);
 
-/* Every second while connecting (the connect timeout), every few seconds
- * once connected: an idle gateway should not wake the CPU every second. */
+/*
+ * Every second while connecting (the connect timeout). Once connected, a
+ * second after libmosquitto's keepalive check will send a PINGREQ (or give
+ * up on a PINGRESP that did not come): keepalive_s after the older of the
+ * last packet sent and received. An idle gateway wakes twice a keepalive
+ * (the PINGREQ, its PINGRESP), and the broker, which allows 1.5 times the
+ * keepalive, hears from it in time. A due time already past (a packet not
+ * seen in the log) looks again a second later: early is harmless. A
+ * seconds timer, so that GLib wakes for it together with the daemon's.
+ */
 static void start_misc_timer(struct mqtt_client *c, bool connected)
 {
-	unsigned interval_s = MIN(CONNECTED_MISC_INTERVAL_S,
-				  MAX(1u, (unsigned)c->keepalive_s / 4));
+	gint64 now = g_get_monotonic_time();
+	gint64 due_us = MIN(c->sent_us, c->received_us) +
+			(gint64)(c->keepalive_s + 1) * G_USEC_PER_SEC;
+	gint64 delay_s =
+	    CLAMP((due_us - now + G_USEC_PER_SEC - 1) / G_USEC_PER_SEC, 1,
+		  (gint64)c->keepalive_s + 1);
 
 	clear_source(&c->misc_timer);
-	c->misc_timer = connected ? g_timeout_source_new_seconds(interval_s)
+	c->misc_timer = connected ? g_timeout_source_new_seconds((guint)delay_s)
 				  : g_timeout_source_new(MISC_INTERVAL_MS);
 	g_source_set_callback(c->misc_timer, misc_cb, c, NULL);
 	g_source_attach(c->misc_timer, c->context);
@@ -792,6 +820,7 @@ static void handle_connack(struct mqtt_client *c)
 	int rc;
 
 	c->connected = true;
+	c->sent_us = c->received_us = g_get_monotonic_time();
 	start_misc_timer(c, true);
 	c->backoff_ms = c->reconnect_min_ms;
 	c->stats.connects++;
@@ -1129,7 +1158,12 @@ static gboolean misc_cb(gpointer user_data)
 		return G_SOURCE_REMOVE;
 	}
 	pump(c);
-	return G_SOURCE_CONTINUE;
+	if (!c->connected || c->misc_timer != g_main_current_source())
+		return G_SOURCE_CONTINUE;
+	/* Connected: the next check when the next PINGREQ is due (this
+	 * source is destroyed by the new one). */
+	start_misc_timer(c, true);
+	return G_SOURCE_REMOVE;
 }
 
 /* --- connecting ----------------------------------------------------------- */

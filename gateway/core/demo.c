@@ -59,6 +59,11 @@ struct pending_rr {
 
 struct collect {
 	GArray *out;
+	/* Only packets at from_ms <= t_ms < to_ms go to @out; the others
+	 * are written to @discard. */
+	int64_t from_ms, to_ms;
+	struct demo_day_counts *counts; /* NULL: not counted */
+	struct demo_packet discard;
 	/* RR intervals of each person since their last heart rate. */
 	GArray *rr[SCENARIO_DEMO_PEOPLE];
 	uint8_t bthome_packet_id[SCENARIO_DEMO_PEOPLE];
@@ -74,6 +79,17 @@ static struct demo_packet *add(struct collect *c, int64_t t_ms,
 		.device = (uint8_t)device,
 	};
 
+	if (c->counts) {
+		int64_t b =
+		    (t_ms - c->counts->origin_ms) / DEMO_COUNT_BUCKET_MS;
+
+		c->counts->n[CLAMP(b, 0, DEMO_COUNT_BUCKETS - 1)]++;
+		c->counts->last_ms = MAX(c->counts->last_ms, t_ms);
+	}
+	if (t_ms < c->from_ms || t_ms >= c->to_ms) {
+		c->discard = p;
+		return &c->discard;
+	}
 	g_array_append_val(c->out, p);
 	return &g_array_index(c->out, struct demo_packet, c->out->len - 1);
 }
@@ -197,6 +213,13 @@ static gint by_time(gconstpointer a, gconstpointer b, gpointer unused)
 
 void demo_day_packets(const struct scenario *sc, int index, GArray *ret)
 {
+	demo_day_packets_between(sc, index, INT64_MIN, INT64_MAX, ret, NULL);
+}
+
+void demo_day_packets_between(const struct scenario *sc, int index,
+			      int64_t from_ms, int64_t to_ms, GArray *ret,
+			      struct demo_day_counts *counts)
+{
 	static const struct scenario_sink sink = {
 		.rr = on_rr,
 		.hr = on_hr,
@@ -205,8 +228,18 @@ void demo_day_packets(const struct scenario *sc, int index, GArray *ret)
 		.weight = on_weight,
 		.checkin = on_checkin,
 	};
-	struct collect c = { .out = ret };
+	struct collect c = {
+		.out = ret,
+		.from_ms = from_ms,
+		.to_ms = to_ms,
+		.counts = counts,
+	};
 	guint first = ret->len;
+
+	if (counts) {
+		memset(counts->n, 0, sizeof(counts->n));
+		counts->last_ms = INT64_MIN;
+	}
 
 	for (int i = 0; i < SCENARIO_DEMO_PEOPLE; i++)
 		c.rr[i] = g_array_new(FALSE, FALSE, sizeof(struct pending_rr));

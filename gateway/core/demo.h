@@ -64,6 +64,27 @@ struct demo_packet {
  */
 void demo_day_packets(const struct scenario *sc, int index, GArray *ret);
 
+/* How many packets of a day fall in each DEMO_COUNT_BUCKET_MS from
+ * origin_ms: the first bucket also counts those before, the last those
+ * after. 48 hours: a day's packets start the evening before its morning. */
+#define DEMO_COUNT_BUCKET_MS (10 * 60 * 1000)
+#define DEMO_COUNT_BUCKETS   (48 * 6)
+struct demo_day_counts {
+	int64_t origin_ms; /* set by the caller */
+	int64_t last_ms;   /* the day's last packet (INT64_MIN: none) */
+	guint32 n[DEMO_COUNT_BUCKETS];
+};
+
+/*
+ * As demo_day_packets, only those at @from_ms <= t_ms < @to_ms, in the same
+ * order (the day is generated whole each time: a piece costs as much CPU
+ * as the day, and only its own memory). @counts (if not NULL, origin_ms
+ * set) gets every packet of the day counted, in the piece or not.
+ */
+void demo_day_packets_between(const struct scenario *sc, int index,
+			      int64_t from_ms, int64_t to_ms, GArray *ret,
+			      struct demo_day_counts *counts);
+
 /* Orders packets by time, for g_array_sort (a stable sort in GLib). */
 gint demo_packet_by_time(gconstpointer a, gconstpointer b);
 

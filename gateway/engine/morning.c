@@ -76,6 +76,48 @@ enum morning_reason morning_check(const struct morning_tracker *t,
 	return MORNING_NOT_YET;
 }
 
+static int64_t max_ms(int64_t a, int64_t b)
+{
+	return a > b ? a : b;
+}
+
+/* @at if it is after @now_ms and before *@next. */
+static void earlier(int64_t *next, int64_t now_ms, int64_t at)
+{
+	if (at > now_ms && at < *next)
+		*next = at;
+}
+
+int64_t morning_next_check_ms(const struct morning_tracker *t,
+			      const struct morning_params *p, int32_t today,
+			      int now_s, int64_t now_ms)
+{
+	int64_t midnight_ms = now_ms - (int64_t)now_s * 1000;
+	int64_t gate_ms =
+	    midnight_ms +
+	    (int64_t)(p->wake_min - MORNING_GATE_BEFORE_WAKE_MIN) * MIN_MS;
+	int64_t next = INT64_MAX;
+
+	if (today <= t->done_day)
+		return INT64_MAX;
+	earlier(&next, now_ms, midnight_ms + (int64_t)p->latest_s * 1000);
+	if (p->alert_s != MORNING_AT_WAKE)
+		earlier(&next, now_ms,
+			midnight_ms + (int64_t)p->alert_s * 1000);
+	/* Whether a window closes also depends on what the sensors said,
+	 * which only new input changes: its quiet time (not before the
+	 * gate) is the instant to look again. */
+	if (t->bed.start_ms && t->bed.last_ms >= midnight_ms)
+		earlier(&next, now_ms,
+			max_ms(gate_ms, t->bed.last_ms +
+					    MORNING_BED_EMPTY_MIN * MIN_MS));
+	if (t->strap.start_ms && t->strap.last_ms >= midnight_ms)
+		earlier(&next, now_ms,
+			max_ms(gate_ms, t->strap.last_ms +
+					    MORNING_STRAP_OFF_MIN * MIN_MS));
+	return next;
+}
+
 void morning_announced(struct morning_tracker *t, int32_t day)
 {
 	if (day > t->done_day)

@@ -84,6 +84,19 @@ enum morning_reason morning_check(const struct morning_tracker *t,
 				  const struct morning_params *p, int32_t today,
 				  int now_s, int64_t now_ms);
 
+/*
+ * The first instant after @now_ms (@now_s local seconds into @today) at
+ * which morning_check() could answer otherwise than at @now_ms with no new
+ * input (no reading, no morning_announced()): the gate, a stay or a wear
+ * running out of its quiet time, the alert time, the latest time. Early
+ * rather than late: it may name an instant at which nothing changes.
+ * INT64_MAX when nothing is due today (announced already). For a caller
+ * that sleeps until then instead of asking every few seconds.
+ */
+int64_t morning_next_check_ms(const struct morning_tracker *t,
+			      const struct morning_params *p, int32_t today,
+			      int now_s, int64_t now_ms);
+
 /* The night of @day was analysed and announced: the presence spans start
  * over for the next night. */
 void morning_announced(struct morning_tracker *t, int32_t day);

@@ -169,6 +169,10 @@ static void test_case(const void *data)
 	const struct morning_case *c = data;
 	struct morning_tracker t;
 	int next = 0;
+	/* morning_next_check_ms at the last minute asked, and whether input
+	 * came since: a night may close before that instant only then. */
+	int64_t due_ms = INT64_MAX;
+	bool input = true;
 
 	morning_init(&t, DAY - 1);
 	/* Walk the clock a minute at a time from 18:00, feeding events as
@@ -176,19 +180,34 @@ static void test_case(const void *data)
 	for (int m = -H(12, 0); m <= H(14, 0); m++) {
 		enum morning_reason r;
 
-		while (next < c->ev_count && c->evs[next].min <= m)
+		while (next < c->ev_count && c->evs[next].min <= m) {
 			feed(&t, &c->evs[next++]);
+			input = true;
+		}
 		if (m < 0)
 			continue;
 		r = morning_check(&t, &c->p, DAY, m * 60, at(m));
-		if (r == MORNING_NOT_YET)
+		if (r == MORNING_NOT_YET) {
+			int64_t due = morning_next_check_ms(&t, &c->p, DAY,
+							    m * 60, at(m));
+
+			g_assert_cmpint(due, >, at(m));
+			due_ms = due;
+			input = false;
 			continue;
+		}
+		/* Nothing came since the last answer: it said when. */
+		if (!input)
+			g_assert_cmpint(at(m), >=, due_ms);
 		g_assert_cmpint(m, ==, c->want_min);
 		g_assert_cmpstr(morning_reason_name(r), ==,
 				morning_reason_name(c->want));
 		morning_announced(&t, DAY);
 		g_assert_cmpint(morning_check(&t, &c->p, DAY, m * 60, at(m)),
 				==, MORNING_DONE);
+		g_assert_cmpint(
+		    morning_next_check_ms(&t, &c->p, DAY, m * 60, at(m)), ==,
+		    INT64_MAX);
 		return;
 	}
 	g_assert_cmpint(-1, ==, c->want_min);
