@@ -1248,6 +1248,62 @@ static int compare_beat_refs(const void *a, const void *b)
 	return x->index < y->index ? -1 : x->index > y->index;
 }
 
+static bool same_minute(const struct beat_ref *a, const struct beat_ref *b)
+{
+	return a->kind == b->kind && a->user == b->user &&
+	       a->minute == b->minute;
+}
+
+/*
+ * Orders @refs by minute (kind, person, minute), keeping the order they
+ * came in within each. A batch holds a handful of minutes (two kinds, a
+ * person or two, one or two minutes), so a counting sort over a small
+ * table of them is linear; more than GROUP_KEYS_MAX (an import of
+ * scattered readings) fall back to a stable qsort.
+ */
+#define GROUP_KEYS_MAX 16
+
+static void group_beat_refs(struct beat_ref *refs, size_t n)
+{
+	struct beat_ref keys[GROUP_KEYS_MAX];
+	size_t count[GROUP_KEYS_MAX] = { 0 }, nkeys = 0, last = 0;
+	g_autofree uint8_t *key_of = g_malloc(n);
+	g_autofree struct beat_ref *sorted = NULL;
+
+	for (size_t i = 0; i < n; i++) {
+		size_t k = last;
+
+		if (nkeys == 0 || !same_minute(&keys[k], &refs[i]))
+			for (k = 0; k < nkeys; k++)
+				if (same_minute(&keys[k], &refs[i]))
+					break;
+		if (k == nkeys) {
+			if (nkeys == GROUP_KEYS_MAX) {
+				qsort(refs, n, sizeof(*refs),
+				      compare_beat_refs);
+				return;
+			}
+			keys[nkeys++] = refs[i];
+		}
+		key_of[i] = (uint8_t)k;
+		count[k]++;
+		last = k;
+	}
+	if (nkeys == 1)
+		return;
+	/* count[] becomes each key's first slot. */
+	for (size_t k = 0, at = 0; k < nkeys; k++) {
+		size_t c = count[k];
+
+		count[k] = at;
+		at += c;
+	}
+	sorted = g_new(struct beat_ref, n);
+	for (size_t i = 0; i < n; i++)
+		sorted[count[key_of[i]]++] = refs[i];
+	memcpy(refs, sorted, n * sizeof(*refs));
+}
+
 /* Packs and writes one minute of one person's beats, @refs[0..n). */
 static gboolean write_minute(store *s, const struct beat_ref *refs, size_t n,
 			     GError **error)
@@ -1315,7 +1371,7 @@ static gboolean write_beats(store *s, GError **error)
 		beats_split(h->t_ms, &refs[n].minute, &offset_ms);
 		n++;
 	}
-	qsort(refs, n, sizeof(*refs), compare_beat_refs);
+	group_beat_refs(refs, n);
 	for (size_t start = 0, end; start < n; start = end) {
 		GError *local = NULL;
 

@@ -1346,7 +1346,8 @@ static const struct ratio ratios[] = {
 	  MODE_FLOOR_GDBUS, 1.0, true, "issue" },
 	{ "client AcquireNotify / AcquireNotify floor", MODE_CLIENT_ACQUIRE,
 	  MODE_FLOOR_FD, 1.3, false, "DESIGN 11" },
-	{ "full path / AcquireNotify floor", MODE_FULL, MODE_FLOOR_FD, 1.3,
+	/* DESIGN §11: the whole heart-rate path within 1.5x of this floor. */
+	{ "full path / AcquireNotify floor", MODE_FULL, MODE_FLOOR_FD, 1.5,
 	  false, "DESIGN 11" },
 	{ "full path / GDBus floor", MODE_FULL, MODE_FLOOR_GDBUS, 1.0, true,
 	  "(for scale)" },
@@ -1436,9 +1437,11 @@ static void report(struct bench *b, struct result r[][N_MODES])
 		return;
 	double full_hwm = med(r, b->runs, MODE_FULL,
 			      offsetof(struct result, hwm_mb), NULL, NULL);
-	printf("%-44s %6.2f %15s %-10s %s DESIGN 11\n",
-	       "full path peak RSS (MB)", full_hwm, "", "<= 8",
-	       full_hwm <= 8.0 ? "met" : "MISSED");
+	/* Only for the record: VmHWM counts the libraries' shared pages
+	 * whole; DESIGN §11 budgets own memory and PSS (bench-daemon). */
+	printf("%-44s %6.2f %15s (for the record; memory budgets: "
+	       "bench-daemon)\n",
+	       "full path peak VmRSS (MB)", full_hwm, "");
 }
 
 int main(int argc, char **argv)

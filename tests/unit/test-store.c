@@ -403,6 +403,44 @@ static void test_migrate_beats(struct fixture *f, gconstpointer data)
 	store_span_clear(&span);
 }
 
+/* A batch of beats from more minutes than the grouping's table holds, in
+ * reverse order, a repeat among them: all stored once, in order. */
+static void test_beats_scattered(struct fixture *f, gconstpointer data)
+{
+	g_autoptr(store) s = open_store(f);
+	int64_t alice = user_id(s, "alice");
+	struct store_span span = { 0 };
+	GError *error = NULL;
+	const int n = 40; /* two a minute, over twenty minutes */
+
+	for (int i = n - 1; i >= 0; i--) {
+		g_assert_true(store_add_rr(s, alice, T0_MS + i * 30000,
+					   700.0 + i, &error));
+		g_assert_true(store_add_hr(s, alice, T0_MS + i * 30000,
+					   50.0 + i, &error));
+	}
+	g_assert_true(store_add_rr(s, alice, T0_MS, 1.0, &error));
+	g_assert_no_error(error);
+	flush(s);
+	g_assert_true(
+	    store_load_span(s, alice, T0_MS, T0_MS + n * 30000, &span, &error));
+	g_assert_no_error(error);
+	g_assert_cmpuint(span.rr->len, ==, n);
+	g_assert_cmpuint(span.hr->len, ==, n);
+	for (int i = 0; i < n; i++) {
+		g_assert_cmpint(
+		    g_array_index(span.rr, struct rr_sample, i).t_ms, ==,
+		    T0_MS + i * 30000);
+		g_assert_cmpfloat(
+		    g_array_index(span.rr, struct rr_sample, i).rr_ms, ==,
+		    700.0 + i);
+		g_assert_cmpfloat(
+		    g_array_index(span.hr, struct hr_sample, i).bpm, ==,
+		    50.0 + i);
+	}
+	store_span_clear(&span);
+}
+
 static void test_migrate_from_v1(struct fixture *f, gconstpointer data)
 {
 	GError *error = NULL;
@@ -2332,6 +2370,7 @@ int main(int argc, char **argv)
 	ADD("/store/open/not-a-database", test_open_not_a_database);
 	ADD("/store/migrate/from-v1", test_migrate_from_v1);
 	ADD("/store/migrate/beats", test_migrate_beats);
+	ADD("/store/beats/scattered", test_beats_scattered);
 	ADD("/store/migrate/atomic", test_migrate_atomic);
 	ADD("/store/migrate/newer-refused", test_migrate_newer_refused);
 	ADD("/store/migrate/from-v2", test_migrate_from_v2);
