@@ -1007,7 +1007,7 @@ int main(int argc, char **argv)
 	    ctx, "Signals: SIGTERM/SIGINT stop cleanly (readings committed, "
 		 "\"offline\" published);\nSIGHUP reloads the people and "
 		 "devices of the configuration.\n\n"
-		 "Demo mode runs without Bluetooth: three simulated people "
+		 "Demo mode runs without Bluetooth: four simulated people "
 		 "go through eight weeks\nin under three minutes, with a "
 		 "database in a temporary directory unless\n--config names "
 		 "one; that file needs only [gateway] and [mqtt] (any "

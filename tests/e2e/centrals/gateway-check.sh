@@ -50,6 +50,22 @@ now_ms() { date +%s%3N; }
 # Durations across the clock jumps: the monotonic clock.
 mono_ms() { awk '{ printf "%d", $1 * 1000 }' /proc/uptime; }
 sql() { sqlite3 -batch -noheader "file:$db?mode=ro" "$1"; }
+# The store keeps heart rates and RR intervals a minute a row
+# (gateway/core/beats.h: 10-byte entries, the ms into the minute a uint16
+# little-endian first). beats_sql reads them back as rows (user_id, t_ms)
+# named hr and rr, in plain SQL, for the queries below to start with.
+hex_digit() { echo "(instr('0123456789ABCDEF', substr(h, $1, 1)) - 1)"; }
+offset_sql="$(hex_digit 1) * 16 + $(hex_digit 2) + 256 * ($(hex_digit 3) * 16 + $(hex_digit 4))"
+unpack_sql() { # table: the rows (user_id, t_ms) of its packed minutes
+	echo "SELECT user_id, minute * 60000 + $offset_sql AS t_ms FROM
+	  (SELECT user_id, minute, hex(substr(beats, i * 10 + 1, 2)) AS h
+	   FROM (WITH RECURSIVE e(user_id, minute, beats, i) AS
+	     (SELECT user_id, minute, beats, 0 FROM $1 WHERE length(beats) >= 10
+	      UNION ALL SELECT user_id, minute, beats, i + 1 FROM e
+	      WHERE (i + 2) * 10 <= length(beats))
+	     SELECT * FROM e))"
+}
+beats_sql="WITH hr AS ($(unpack_sql hr_minutes)), rr AS ($(unpack_sql rr_minutes))"
 
 # Waits up to $2 seconds for a line matching the ERE $1 in the MQTT log
 # after line $3 (default 0); prints the first such line's number.
@@ -161,7 +177,7 @@ strap_stop() {
 }
 # The first heart rate stored after $1 (ms): its time, or empty.
 first_hr_after() {
-	sql "SELECT min(t_ms) FROM hr JOIN users ON users.id = hr.user_id
+	sql "$beats_sql SELECT min(t_ms) FROM hr JOIN users ON users.id = hr.user_id
 	     WHERE name = 'alice' AND t_ms > $1"
 }
 
@@ -248,7 +264,7 @@ sleep 0.5
 kill "$sub_pid" 2>/dev/null
 
 echo "--- what the database holds"
-sql "SELECT name, (SELECT count(*) FROM hr WHERE user_id = users.id),
+sql "$beats_sql SELECT name, (SELECT count(*) FROM hr WHERE user_id = users.id),
 	(SELECT count(*) FROM rr WHERE user_id = users.id),
 	(SELECT count(*) FROM body WHERE user_id = users.id)
      FROM users ORDER BY name" | sed 's/^/  | /'
@@ -256,7 +272,7 @@ sql "SELECT name, (SELECT count(*) FROM hr WHERE user_id = users.id),
 users=$(sql "SELECT group_concat(name, ',') FROM (SELECT name FROM users ORDER BY name)")
 [ "$users" = "alice,bob,carol" ] && ok "only configured people: $users" ||
 	fail "people in the database: $users"
-hr=$(sql "SELECT count(*) FROM hr JOIN users ON users.id = hr.user_id WHERE name = 'alice'")
+hr=$(sql "$beats_sql SELECT count(*) FROM hr JOIN users ON users.id = hr.user_id WHERE name = 'alice'")
 echo "strap notifications sent: ${strap_sent:-0}, heart rates stored: $hr"
 figure strap_notifications_sent "${strap_sent:-0}"
 figure heart_rates_stored "$hr"
@@ -274,7 +290,7 @@ if [ -n "$first" ]; then
 else
 	fail "no heart rate stored after the strap's restart"
 fi
-gap=$(sql "SELECT max(t_ms - prev) FROM (SELECT t_ms, lag(t_ms) OVER (ORDER BY t_ms) AS prev
+gap=$(sql "$beats_sql SELECT max(t_ms - prev) FROM (SELECT t_ms, lag(t_ms) OVER (ORDER BY t_ms) AS prev
 	FROM hr JOIN users ON users.id = hr.user_id WHERE name = 'alice'
 	AND t_ms < $down_ms)")
 figure largest_gap_before_morning_ms "${gap:-0}"
@@ -283,7 +299,7 @@ if [ -n "$btd_ms" ]; then
 	[ -n "$first" ] && figure bluetoothd_back_to_first_stored_ms $((first - btd_back_ms)) ||
 		fail "no heart rate stored after bluetoothd restarted"
 	# The longest silence of the strap around the restart.
-	gap=$(sql "SELECT max(t_ms - prev) FROM (SELECT t_ms, lag(t_ms) OVER (ORDER BY t_ms) AS prev
+	gap=$(sql "$beats_sql SELECT max(t_ms - prev) FROM (SELECT t_ms, lag(t_ms) OVER (ORDER BY t_ms) AS prev
 		FROM hr JOIN users ON users.id = hr.user_id WHERE name = 'alice'
 		AND t_ms BETWEEN $btd_ms - 5000 AND $btd_back_ms + 30000)")
 	figure bluetoothd_restart_gap_ms "${gap:-0}"
